@@ -1,0 +1,5 @@
+"""Run ``presensi-ca`` as ``python -m certs``."""
+
+from certs.cli import main
+
+raise SystemExit(main())

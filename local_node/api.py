@@ -1,0 +1,88 @@
+"""The staff API (DESIGN.md section 7, Contract): sessions and check-ins."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from .checkins import check_idempotency_key
+from .web import DEVICE_COOKIE, SESSION_COOKIE, current_session, json_body, service
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _record_response(text: str, status: int) -> Response:
+    # The serialised record is the employee's proof: send its exact bytes, not a re-encoding.
+    return Response(text, status=status, mimetype="application/json")
+
+
+@bp.post("/session")
+def create_session() -> ResponseReturnValue:
+    payload = json_body()
+    if not isinstance(payload, dict):
+        payload = {}
+    device = request.cookies.get(DEVICE_COOKIE) or payload.get("device")
+    token, session, employee = service().sign_in(
+        payload.get("nip"), payload.get("pin"),
+        device if isinstance(device, str) else None, request.remote_addr or "?")
+    response = jsonify({
+        "token": token, "csrf": session.csrf, "device": session.device,
+        "employee": {"nip": employee.nip, "name": employee.name, "unit": employee.unit,
+                     "role": employee.role},
+    })
+    secure = request.is_secure
+    max_age = service().sessions.lifetime
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True,
+                        samesite="Strict", secure=secure)
+    response.set_cookie(DEVICE_COOKIE, session.device, max_age=5 * 365 * 86400, httponly=True,
+                        samesite="Strict", secure=secure)
+    return response, 201
+
+
+@bp.delete("/session")
+def end_session() -> ResponseReturnValue:
+    current_session(state_changing=True)
+    auth = request.headers.get("Authorization", "")
+    token = auth.partition(" ")[2].strip() if auth else request.cookies.get(SESSION_COOKIE, "")
+    service().sessions.end(token)
+    response = jsonify({"ok": True})
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@bp.get("/me")
+def me() -> ResponseReturnValue:
+    session = current_session(state_changing=False)
+    employee = service().employee(session.nip)
+    return jsonify({
+        "nip": session.nip, "csrf": session.csrf,
+        "name": employee.name if employee else None, "unit": employee.unit if employee else None,
+        "node": service().identity.name,
+    })
+
+
+@bp.post("/checkins")
+def create_checkin() -> ResponseReturnValue:
+    session = current_session(state_changing=True)
+    idem = check_idempotency_key(request.headers.get("Idempotency-Key"))
+    payload = json_body()
+    _, text, created = service().check_in(session, payload, idem)
+    return _record_response(text, 201 if created else 200)
+
+
+@bp.get("/checkins/today")
+def checkins_today() -> ResponseReturnValue:
+    session = current_session(state_changing=False)
+    texts = service().today(session.nip)
+    return Response('{"records":[' + ",".join(texts) + "]}", mimetype="application/json")
+
+
+@bp.get("/node")
+def node_info() -> ResponseReturnValue:
+    """Who this node is: what a phone or verifier needs to check the proofs it got."""
+    svc = service()
+    public = svc.identity.cert.public_key().public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    return jsonify({"node": svc.identity.name, "fingerprint": svc.identity.fingerprint,
+                    "public_key_pem": public.decode("ascii")})

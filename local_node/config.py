@@ -1,0 +1,39 @@
+"""One path for configuration: defaults, then ``DATA/config.json``, then explicit overrides
+(the test dict or CLI flags, which may come from ``PRESENSI_*`` environment variables)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "CENTRAL_URL": None,
+    "SESSION_DAYS": 180,            # staff sign in once per phone, not every morning
+    "PIN_MAX_FAILURES": 5,          # per NIP, within PIN_WINDOW_MIN
+    "ADDR_MAX_FAILURES": 30,        # per client address, within PIN_WINDOW_MIN
+    "PIN_WINDOW_MIN": 15,
+    "PIN_LOCK_MIN": 15,
+    "MAX_BODY_BYTES": 16 * 1024,
+    "MIN_FREE_BYTES": 50 * 1024 * 1024,
+    "PUSH_INTERVAL_S": 5,
+    "ROSTER_INTERVAL_S": 300,
+    "BATCH_SIZE": 1000,
+    "LANG": "id",
+    "WRITE_BOOT_RECORD": False,     # only the serving process records a boot
+    "START_WRITER_THREAD": True,
+    "START_SCHEDULER": False,
+    "START_ZEROCONF": False,
+    "PUBLIC_PORT": None,
+}
+
+
+def load_config(data_dir: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, the data directory's config.json and ``overrides``, in that order."""
+    config = dict(DEFAULTS)
+    path = Path(data_dir) / "config.json"
+    if path.exists():
+        config.update(json.loads(path.read_text(encoding="utf-8")))
+    config.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    config["DATA_DIR"] = str(data_dir)
+    return config

@@ -1,0 +1,58 @@
+"""The node's error hierarchy. API errors carry an HTTP status, a stable code and a message key
+that the pages translate; CLIs print the English message."""
+
+from __future__ import annotations
+
+
+class NodeError(Exception):
+    """Base class for every error the node raises on purpose."""
+
+
+class IdentityError(NodeError):
+    """The node's key or certificates are missing, invalid or do not match."""
+
+
+class StorageError(NodeError):
+    """The database cannot take writes (disk full, read-only, I/O error)."""
+
+
+class ApiError(NodeError):
+    """A request the client got wrong (or that cannot be served now), with its HTTP status."""
+
+    status = 400
+    code = "bad-request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.retry_after = retry_after
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not-found"
+
+
+class TooManyAttempts(ApiError):
+    status = 429
+    code = "too-many-attempts"
+
+
+class InsufficientStorage(ApiError):
+    status = 507
+    code = "storage-full"

@@ -1,0 +1,63 @@
+"""What the user reads: API error messages by code, in Bahasa Indonesia (default) and English.
+
+Logs stay in English. The staff page carries its own strings for the UI (static/app.js) and
+shows the ``message`` the API returns, which this module translates.
+"""
+
+from __future__ import annotations
+
+LANGS = ("id", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "bad-request": {"id": "Permintaan tidak valid.", "en": "Invalid request."},
+    "bad-json": {"id": "Isi permintaan bukan JSON yang valid.",
+                 "en": "The request body is not valid JSON."},
+    "too-large": {"id": "Isi permintaan terlalu besar.", "en": "The request body is too large."},
+    "nip-invalid": {"id": "NIP harus 18 angka yang valid.", "en": "NIP must be 18 valid digits."},
+    "pin-wrong": {"id": "NIP atau PIN salah.", "en": "NIP or PIN is wrong."},
+    "too-many-attempts": {
+        "id": "Terlalu banyak PIN salah. Coba lagi dalam {minutes} menit.",
+        "en": "Too many wrong PINs. Try again in {minutes} minutes."},
+    "unauthorized": {"id": "Silakan masuk dulu dengan NIP dan PIN.",
+                     "en": "Please sign in with your NIP and PIN first."},
+    "csrf": {"id": "Sesi halaman kedaluwarsa. Muat ulang halaman lalu coba lagi.",
+             "en": "The page session expired. Reload the page and try again."},
+    "kind-invalid": {"id": "Jenis presensi harus datang atau pulang.",
+                     "en": "Kind must be in (arrival) or out (departure)."},
+    "geo-invalid": {"id": "Data lokasi tidak valid.", "en": "Location data is invalid."},
+    "client-ts-invalid": {"id": "Waktu ponsel tidak valid.", "en": "Phone time is invalid."},
+    "presence-invalid": {"id": "Data kehadiran tidak valid.", "en": "Presence data is invalid."},
+    "idempotency-key-invalid": {"id": "Idempotency-Key tidak valid.",
+                                "en": "Idempotency-Key is invalid."},
+    "storage-full": {
+        "id": "Node tidak dapat menyimpan data saat ini (disk penuh atau hanya-baca). "
+              "Hubungi admin lokal.",
+        "en": "The node cannot save records right now (disk full or read-only). "
+              "Tell the local admin."},
+    "not-found": {"id": "Tidak ditemukan.", "en": "Not found."},
+    "method-not-allowed": {"id": "Metode tidak diizinkan.", "en": "Method not allowed."},
+    "unsupported-media-type": {"id": "Kirim data sebagai application/json.",
+                               "en": "Send the body as application/json."},
+}
+
+
+def pick_lang(accept_language: str | None, override: str | None = None) -> str:
+    """``?lang=`` wins, then the first supported Accept-Language tag, then Indonesian."""
+    if override in LANGS:
+        return override  # type: ignore[return-value]
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGS:
+            return tag
+    return "id"
+
+
+def message(code: str, lang: str, fallback: str, **params: object) -> str:
+    """The translated message for ``code``, or ``fallback`` (English) when there is none."""
+    entry = MESSAGES.get(code)
+    if entry is None:
+        return fallback
+    try:
+        return entry.get(lang, entry["en"]).format(**params)
+    except (KeyError, IndexError):
+        return fallback

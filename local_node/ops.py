@@ -1,0 +1,47 @@
+"""Operator endpoints: /healthz for monitors, /metrics in Prometheus text format."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+from flask.typing import ResponseReturnValue
+
+from .web import service
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    health = service().health()
+    return jsonify(health), 200 if health["ok"] else 503
+
+
+@bp.get("/metrics")
+def metrics() -> ResponseReturnValue:
+    svc = service()
+    head = svc.store.head()
+    counts = svc.metrics.snapshot()
+    lines = [
+        "# HELP presensi_checkins_total Check-ins recorded since the process started.",
+        "# TYPE presensi_checkins_total counter",
+        f"presensi_checkins_total {counts.get('checkins', 0)}",
+        "# HELP presensi_checkins_replayed_total Repeated Idempotency-Key requests answered.",
+        "# TYPE presensi_checkins_replayed_total counter",
+        f"presensi_checkins_replayed_total {counts.get('checkins_replayed', 0)}",
+        "# HELP presensi_signins_total Successful sign-ins.",
+        "# TYPE presensi_signins_total counter",
+        f"presensi_signins_total {counts.get('signins', 0)}",
+        "# HELP presensi_signin_failures_total Failed sign-ins (wrong NIP or PIN).",
+        "# TYPE presensi_signin_failures_total counter",
+        f"presensi_signin_failures_total {counts.get('signin_failures', 0)}",
+        "# HELP presensi_errors_total Storage errors while appending records.",
+        "# TYPE presensi_errors_total counter",
+        f"presensi_errors_total {counts.get('storage_errors', 0)}",
+        "# HELP presensi_log_head_seq Sequence number of the newest record in the log.",
+        "# TYPE presensi_log_head_seq gauge",
+        f"presensi_log_head_seq {head[0] if head else -1}",
+    ]
+    for name, value in sorted(counts.items()):
+        if name.startswith("records_"):
+            lines.append(f'presensi_records_appended_total{{type="{name[8:]}"}} {value}')
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

@@ -1,0 +1,79 @@
+"""The roster on the node: who may check in here, and their PIN hashes.
+
+A roster is installed in one transaction together with its ``roster`` log record, through the
+log writer, so the log always says which roster was in force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sync.pins import hash_pin
+from sync.rostercsv import RosterRow, parse_roster_csv
+
+from .store import Store
+from .writer import LogWriter
+
+
+@dataclass(frozen=True)
+class Employee:
+    nip: str
+    name: str
+    unit: str
+    role: str
+    pin_hash: str
+
+
+def hash_rows(rows: Iterable[RosterRow]) -> list[Employee]:
+    """Hash every PIN (scrypt releases the GIL, so two threads use both cores)."""
+    rows = list(rows)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hashes = list(pool.map(lambda r: hash_pin(r.pin), rows))
+    return [Employee(r.nip, r.name, r.unit, r.role, h) for r, h in zip(rows, hashes)]
+
+
+def install(writer: LogWriter, employees: list[Employee], body: dict[str, Any]) -> dict[str, Any]:
+    """Replace the employees table and append the ``roster`` record, atomically."""
+
+    def replace(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM employees")
+        conn.executemany(
+            "INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, ?, ?)",
+            [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees],
+        )
+        # Sessions of people no longer on the roster end with it.
+        conn.execute("DELETE FROM sessions WHERE nip NOT IN (SELECT nip FROM employees)")
+
+    record, _, _ = writer.append("roster", body, apply=replace, timeout=120)
+    return record
+
+
+def import_csv(writer: LogWriter, data: bytes, *, source: str) -> dict[str, Any]:
+    """Validate a roster CSV (all rows or none) and install it; return the roster record."""
+    rows = parse_roster_csv(data)
+    employees = hash_rows(rows)
+    digest = hashlib.sha256(data).hexdigest()
+    body = {"version": f"local-{digest[:16]}", "source": "csv", "file": source[-120:],
+            "sha256": digest, "count": len(employees)}
+    return install(writer, employees, body)
+
+
+def find(store: Store, nip: str) -> Employee | None:
+    row = store.conn().execute(
+        "SELECT nip, name, unit, role, pin_hash FROM employees WHERE nip = ?", (nip,)
+    ).fetchone()
+    return Employee(*row) if row else None
+
+
+def current_version(store: Store) -> str | None:
+    row = store.conn().execute(
+        "SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC LIMIT 1").fetchone()
+    if not row:
+        return None
+    return str(json.loads(row[0])["body"].get("version"))

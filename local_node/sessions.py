@@ -1,0 +1,128 @@
+"""Staff sessions and the PIN lockout.
+
+A session is a random token (kept only as its SHA-256 in the database) bound to one NIP and
+one device, plus a CSRF token for cookie-authenticated browser requests. Sessions are cached in
+memory so a check-in never pays a database read or a slow hash. Failed PINs are counted per NIP
+and per client address in the database, so a lockout holds across restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from .errors import TooManyAttempts
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Session:
+    nip: str
+    device: str
+    csrf: str
+    expires_at: float
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Sessions:
+    def __init__(self, store: Store, days: int) -> None:
+        self.store = store
+        self.lifetime = days * 86400
+        self._cache: dict[str, Session | None] = {}
+        self._lock = threading.Lock()
+
+    def create(self, nip: str, device: str) -> tuple[str, Session]:
+        """A fresh session (never reuses a token the client brought: no fixation)."""
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        session = Session(nip, device, secrets.token_urlsafe(24), now + self.lifetime)
+        self.store.conn().execute(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+            (token_hash(token), nip, device, session.csrf, now, session.expires_at),
+        )
+        with self._lock:
+            self._cache[token_hash(token)] = session
+        return token, session
+
+    def lookup(self, token: str) -> Session | None:
+        if not token or len(token) > 200:
+            return None
+        key = token_hash(token)
+        with self._lock:
+            cached = self._cache.get(key, False)
+        if cached is False:
+            row = self.store.conn().execute(
+                "SELECT nip, device, csrf, expires_at FROM sessions WHERE token_hash = ?", (key,)
+            ).fetchone()
+            cached = Session(*row) if row else None
+            with self._lock:
+                if len(self._cache) > 200_000:
+                    self._cache.clear()
+                self._cache[key] = cached
+        if cached is None or cached.expires_at < time.time():
+            return None
+        return cached
+
+    def end(self, token: str) -> None:
+        key = token_hash(token)
+        self.store.conn().execute("DELETE FROM sessions WHERE token_hash = ?", (key,))
+        with self._lock:
+            self._cache[key] = None
+
+    def forget_cache(self) -> None:
+        """Drop cached sessions (after a roster change removed some)."""
+        with self._lock:
+            self._cache.clear()
+
+
+class Lockout:
+    """Counts failed PINs per key (``nip:...``, ``addr:...``) within a window."""
+
+    def __init__(self, store: Store, *, window_min: int, lock_min: int) -> None:
+        self.store = store
+        self.window = window_min * 60
+        self.lock = lock_min * 60
+
+    def check(self, keys: dict[str, int]) -> None:
+        """Raise TooManyAttempts when any key is locked. ``keys`` maps key to its limit."""
+        now = time.time()
+        conn = self.store.conn()
+        for key in keys:
+            row = conn.execute(
+                "SELECT locked_until FROM pin_failures WHERE key = ?", (key,)).fetchone()
+            if row and row[0] > now:
+                minutes = max(1, math.ceil((row[0] - now) / 60))
+                raise TooManyAttempts(
+                    f"Too many wrong PINs. Try again in {minutes} minutes.",
+                    retry_after=int(row[0] - now) + 1)
+
+    def failed(self, keys: dict[str, int]) -> None:
+        now = time.time()
+        conn = self.store.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for key, limit in keys.items():
+                row = conn.execute(
+                    "SELECT failures, window_start FROM pin_failures WHERE key = ?", (key,)
+                ).fetchone()
+                failures, start = (row if row and now - row[1] < self.window else (0, now))
+                failures += 1
+                locked = now + self.lock if failures >= limit else 0.0
+                conn.execute(
+                    "INSERT OR REPLACE INTO pin_failures VALUES (?, ?, ?, ?)",
+                    (key, 0 if locked else failures, now if locked else start, locked),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def succeeded(self, key: str) -> None:
+        self.store.conn().execute("DELETE FROM pin_failures WHERE key = ?", (key,))

@@ -1,0 +1,38 @@
+"""What ``presensi-node status`` shows: the log and, once central exists, the sync state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import roster
+from .datadir import NodePaths
+from .errors import NodeError
+from .store import Store
+
+
+def status_report(paths: NodePaths) -> dict[str, Any]:
+    if not paths.db.exists():
+        raise NodeError(f"{paths.db} does not exist; run presensi-node init")
+    store = Store(paths.db)
+    try:
+        head = store.head()
+        state = dict(store.conn().execute("SELECT key, value FROM sync_state").fetchall())
+        pushed = int(state.get("central_seq", "-1"))
+        head_seq = head[0] if head else -1
+        return {
+            "node": store.meta("node"),
+            "epoch": store.meta("epoch"),
+            "head_seq": head_seq,
+            "head_hash": head[1] if head else None,
+            "records": store.count_by_type(),
+            "roster_version": roster.current_version(store),
+            "certificate_installed": paths.cert.exists(),
+            "central_url": state.get("central_url"),
+            "unsynced_records": head_seq - pushed,
+            "last_sync_ok": state.get("last_ok"),
+            "last_sync_error": state.get("last_error"),
+            "last_receipt": state.get("last_receipt"),
+            "clock_offset_ms": state.get("clock_offset_ms"),
+        }
+    finally:
+        store.close()

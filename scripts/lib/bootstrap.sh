@@ -1,0 +1,40 @@
+# Shared install steps for scripts/demo, scripts/test and scripts/bench.
+# Idempotent: each step checks first and installs only what is missing.
+
+ensure_venv() {
+  if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    python3 -m venv .venv
+  fi
+}
+
+apt_install() {
+  # apt_install PKG...: install the Debian packages that are not there yet.
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "== installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_system_packages() {
+  # openssl: third-party verification tests; chromium: the staff page tests; wrk: benchmarks;
+  # iproute2: network namespaces for the LAN tests.
+  apt_install openssl chromium wrk iproute2
+}
+
+ensure_python_packages() {
+  local stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
+  if [ ! -f "$stamp" ]; then
+    echo "== installing Python packages"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    rm -f .venv/.installed-*
+    touch "$stamp"
+  fi
+}

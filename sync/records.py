@@ -1,0 +1,166 @@
+"""The record (DESIGN.md section 3, Contract): building, sealing, serialising and checking one.
+
+A record is a plain dict. ``seal`` adds ``hash`` and ``sig`` over the canonical bytes of the
+record without them; ``check_record`` verifies one record on its own (shape, hash, signature).
+Chain checks across records live in ``chain.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .canonical import canonical_bytes
+from .errors import CanonicalError, RecordError
+from .timefmt import TS_RE
+
+VERSION = 1
+ZERO_HASH = "0" * 64
+NODE_RE = re.compile(r"^[a-z0-9-]{3,40}$")
+EPOCH_RE = re.compile(r"^[0-9a-f]{32}$")
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+NIP_RE = re.compile(r"^[0-9]{18}$")
+KNOWN_TYPES = ("genesis", "boot", "checkin", "anchor", "clock", "roster", "admin")
+SIGNED_FIELDS = ("v", "node", "epoch", "seq", "type", "ts", "mono_us", "boot_id", "prev", "body")
+MAX_RECORD_BYTES = 16 * 1024
+
+Record = dict[str, Any]
+
+
+def unsigned_part(record: Record) -> Record:
+    """The record without ``hash`` and ``sig``: what is hashed and signed."""
+    return {k: v for k, v in record.items() if k not in ("hash", "sig")}
+
+
+def record_hash(canonical: bytes) -> str:
+    """Lowercase hex SHA-256 of canonical bytes."""
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def build(
+    *,
+    node: str,
+    epoch: str,
+    seq: int,
+    type: str,
+    ts: str,
+    mono_us: int,
+    boot_id: str,
+    prev: str,
+    body: dict[str, Any],
+) -> Record:
+    """An unsigned record with the Contract's fields in their documented order."""
+    return {
+        "v": VERSION,
+        "node": node,
+        "epoch": epoch,
+        "seq": seq,
+        "type": type,
+        "ts": ts,
+        "mono_us": mono_us,
+        "boot_id": boot_id,
+        "prev": prev,
+        "body": body,
+    }
+
+
+def seal(record: Record, key: Ed25519PrivateKey) -> Record:
+    """Return ``record`` with ``hash`` and ``sig`` over its canonical bytes."""
+    data = canonical_bytes(unsigned_part(record))
+    sealed = dict(record)
+    sealed["hash"] = record_hash(data)
+    sealed["sig"] = base64.b64encode(key.sign(data)).decode("ascii")
+    return sealed
+
+
+def serialize(record: Record) -> str:
+    """The serialised form of a sealed record: its canonical JSON, hash and sig included."""
+    return canonical_bytes(record).decode("utf-8")
+
+
+def parse(text: str | bytes) -> Record:
+    """Parse one serialised record; RecordError when it is not a JSON object."""
+    try:
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordError("bad-json", f"record is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise RecordError("bad-shape", "record is not a JSON object")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_shape(record: Record) -> None:
+    """Check every Contract field's presence and form; RecordError says which is wrong."""
+    seq = record.get("seq") if _is_int(record.get("seq")) else None
+
+    def fail(message: str) -> RecordError:
+        return RecordError("bad-shape", message, seq)
+
+    missing = [f for f in (*SIGNED_FIELDS, "hash", "sig") if f not in record]
+    if missing:
+        raise fail(f"missing fields: {', '.join(missing)}")
+    extra = sorted(set(record) - set(SIGNED_FIELDS) - {"hash", "sig"})
+    if extra:
+        raise fail(f"unknown top-level fields: {', '.join(extra)}")
+    if record["v"] != VERSION or not _is_int(record["v"]):
+        raise fail(f"unsupported version {record['v']!r}")
+    if not isinstance(record["node"], str) or not NODE_RE.match(record["node"]):
+        raise fail("node must match [a-z0-9-]{3,40}")
+    if not isinstance(record["epoch"], str) or not EPOCH_RE.match(record["epoch"]):
+        raise fail("epoch must be 32 lowercase hex digits")
+    if not _is_int(record["seq"]) or record["seq"] < 0:
+        raise fail("seq must be a non-negative integer")
+    if not isinstance(record["type"], str) or not record["type"]:
+        raise fail("type must be a non-empty string")
+    if not isinstance(record["ts"], str) or not TS_RE.match(record["ts"]):
+        raise fail("ts must be RFC 3339 UTC with three fraction digits and Z")
+    if not _is_int(record["mono_us"]) or record["mono_us"] < 0:
+        raise fail("mono_us must be a non-negative integer")
+    if not isinstance(record["boot_id"], str) or not record["boot_id"]:
+        raise fail("boot_id must be a non-empty string")
+    for field in ("prev", "hash"):
+        if not isinstance(record[field], str) or not HEX64_RE.match(record[field]):
+            raise fail(f"{field} must be 64 lowercase hex digits")
+    if not isinstance(record["body"], dict):
+        raise fail("body must be an object")
+    if not isinstance(record["sig"], str):
+        raise fail("sig must be a base64 string")
+
+
+def decode_sig(record: Record) -> bytes:
+    """The raw 64-byte signature of a record (standard, padded base64)."""
+    try:
+        raw = base64.b64decode(record["sig"], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise RecordError("bad-signature", "sig is not valid base64", record.get("seq")) from exc
+    if len(raw) != 64:
+        raise RecordError("bad-signature", "sig is not 64 bytes", record.get("seq"))
+    return raw
+
+
+def check_record(record: Record, public_key: Ed25519PublicKey) -> bytes:
+    """Verify one record's shape, hash and Ed25519 signature; return its canonical bytes."""
+    check_shape(record)
+    seq = record["seq"]
+    try:
+        data = canonical_bytes(unsigned_part(record))
+    except CanonicalError as exc:
+        raise RecordError("bad-shape", str(exc), seq) from exc
+    if record_hash(data) != record["hash"]:
+        raise RecordError("bad-hash", "hash does not match the record's canonical bytes", seq)
+    try:
+        public_key.verify(decode_sig(record), data)
+    except InvalidSignature as exc:
+        raise RecordError("bad-signature", "signature does not verify with the node key", seq) from exc
+    return data

@@ -1,0 +1,107 @@
+"""Roster CSV files (header ``nip,name,unit,role,pin``): parsing with a per-line report.
+
+Used by ``presensi-node roster import`` and ``presensi-central roster import``. Nothing is
+imported unless every row is valid, so a file is never half-applied.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass
+
+from .nip import NIPError, check_nip
+from .pins import check_pin_format
+
+HEADER = ["nip", "name", "unit", "role", "pin"]
+ROLES = ("staff", "head")
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One valid row; ``pin`` is the clear PIN or "" when central should generate one."""
+
+    line: int
+    nip: str
+    name: str
+    unit: str
+    role: str
+    pin: str
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class RosterFileError(ValueError):
+    """The file was rejected; ``problems`` lists every bad line with its reason."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+        shown = "; ".join(str(p) for p in problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} problem(s), nothing imported: {shown}{more}")
+
+
+def _clean_text(value: str, what: str, max_len: int) -> str:
+    text = unicodedata.normalize("NFC", value.strip())
+    if not text:
+        raise ValueError(f"{what} is empty")
+    if len(text) > max_len:
+        raise ValueError(f"{what} is longer than {max_len} characters")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise ValueError(f"{what} contains control characters")
+    return text
+
+
+def parse_roster_csv(data: bytes, *, allow_empty_pin: bool = False) -> list[RosterRow]:
+    """Parse and validate a roster CSV; raise RosterFileError listing every bad line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterFileError([RowProblem(0, f"file is not UTF-8 ({exc.reason})")]) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[RowProblem] = []
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != HEADER:
+        raise RosterFileError([RowProblem(1, f"header must be exactly {','.join(HEADER)}")])
+    rows: list[RosterRow] = []
+    seen: dict[str, int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(rows) + len(problems) >= MAX_ROWS:
+            problems.append(RowProblem(line, f"more than {MAX_ROWS} rows"))
+            break
+        if len(cells) != len(HEADER):
+            problems.append(RowProblem(line, f"expected 5 columns, found {len(cells)}"))
+            continue
+        nip, name, unit, role, pin = (c.strip() for c in cells)
+        try:
+            check_nip(nip)
+            name = _clean_text(name, "name", 120)
+            unit = _clean_text(unit, "unit", 120)
+            if role not in ROLES:
+                raise ValueError("role must be staff or head")
+            if pin or not allow_empty_pin:
+                check_pin_format(pin)
+            if nip in seen:
+                raise ValueError(f"NIP already appears on line {seen[nip]}")
+        except (NIPError, ValueError) as exc:
+            problems.append(RowProblem(line, str(exc)))
+            continue
+        seen[nip] = line
+        rows.append(RosterRow(line, nip, name, unit, role, pin))
+    if problems:
+        raise RosterFileError(problems)
+    if not rows:
+        raise RosterFileError([RowProblem(2, "the file has no employees")])
+    return rows

@@ -1,0 +1,45 @@
+"""Shared fixtures: a fresh CA and node data directory per test, the node app and client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from certs.authority import CertificateAuthority
+from local_node import create_app
+from local_node.datadir import NodePaths
+from tests.factories import make_ca, make_node, roster_file, run_cli
+
+
+@pytest.fixture
+def district_ca(tmp_path: Path) -> CertificateAuthority:
+    return make_ca(tmp_path)
+
+
+@pytest.fixture
+def node_paths(tmp_path: Path, district_ca: CertificateAuthority) -> NodePaths:
+    return make_node(tmp_path, district_ca)
+
+
+@pytest.fixture
+def roster(tmp_path: Path, node_paths: NodePaths) -> list[dict[str, str]]:
+    """Twenty employees imported into the node with the real CLI."""
+    path, people = roster_file(tmp_path, 20)
+    run_cli("local_node", "roster", "import", "--data", str(node_paths.root), str(path))
+    return people
+
+
+@pytest.fixture
+def app(node_paths: NodePaths, roster: list[dict[str, str]]) -> Iterator[Flask]:
+    app = create_app({"DATA_DIR": str(node_paths.root), "TESTING": True})
+    yield app
+    app.extensions["presensi_node"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,113 @@
+"""Building blocks for tests: CAs, enrolled node data directories, rosters, servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from certs.authority import CertificateAuthority, cert_pem, init_ca, issue_from_csr
+from certs.keys import write_pem
+from local_node.datadir import NodePaths
+from local_node.identity import init_node
+from sync.demo_roster import make_roster, roster_csv
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def make_ca(root: Path) -> CertificateAuthority:
+    return init_ca(root / "ca")
+
+
+def make_node(root: Path, ca: CertificateAuthority, name: str = "kec-alalak") -> NodePaths:
+    """A node data directory with key, log and a certificate from ``ca`` (the offline path)."""
+    paths = NodePaths(root / name)
+    init_node(paths, name, boot_id="test-boot")
+    write_pem(paths.cert, issue_from_csr(ca, paths.csr.read_bytes()))
+    write_pem(paths.ca, cert_pem(ca.cert))
+    return paths
+
+
+def roster_file(root: Path, count: int = 20, seed: int = 7) -> tuple[Path, list[dict[str, str]]]:
+    people = make_roster(count, seed=seed)
+    path = root / f"roster-{count}-{seed}.csv"
+    path.write_bytes(roster_csv(people))
+    return path, people
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_cli(*args: str, check: bool = True, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <package> args`` as a real process."""
+    result = subprocess.run([PY, "-m", *args], capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ, **(env or {})}, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+class NodeProcess:
+    """``presensi-node serve`` as a real process on a loopback port, in its own process group."""
+
+    def __init__(self, paths: NodePaths, port: int | None = None, *, scheduler: bool = False,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.paths = paths
+        self.port = port or free_port()
+        self.scheduler = scheduler
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> NodeProcess:
+        args = [PY, "-m", "local_node", "serve", "--data", str(self.paths.root),
+                "--host", "127.0.0.1", "--port", str(self.port), "--no-zeroconf"]
+        if not self.scheduler:
+            args.append("--no-scheduler")
+        log = open(self.paths.root / "serve.log", "ab")  # noqa: SIM115 - lives with the process
+        self.proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **self.extra_env},
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"node exited: {(self.paths.root / 'serve.log').read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code in (200, 503):
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise AssertionError("node did not come up")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: server supervisor and worker alike."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait(10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(10)
+        self.proc = None
+
+
+def sign_in(url: str, nip: str, pin: str) -> str:
+    r = requests.post(url + "/api/v1/session", json={"nip": nip, "pin": pin}, timeout=10)
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
