@@ -28,9 +28,10 @@ def verify_database(db_path: Path, public_key: Ed25519PublicKey) -> ChainVerifie
             if record.get("seq") != seq:
                 raise RecordError("row-mismatch", f"row {seq} holds the record of seq "
                                   f"{record.get('seq')}", seq)
-            if record.get("hash") != hash_:
-                raise RecordError("row-mismatch", "the row's hash column differs from the record", seq)
             verifier.feed(record)
+            if record["hash"] != hash_:
+                raise RecordError("row-mismatch", "the row's hash column differs from the record",
+                                  seq)
     finally:
         conn.close()
     if verifier.count == 0:

@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .web import lang, service
+from . import i18n
+from .web import service
 
 bp = Blueprint("pages", __name__)
+
+# Versioned static URLs (``?v=<content hash>``) may be cached for a year: a new release
+# changes the hash, so a phone never keeps a stale app.js yet never re-downloads an unchanged one.
+LONG_CACHE = "public, max-age=31536000, immutable"
+
+
+@cache
+def _digest(path: Path, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def asset(filename: str) -> str:
+    """The URL of a static file with its content hash, for long caching."""
+    path = Path(current_app.static_folder or "static") / filename
+    return url_for("static", filename=filename, v=_digest(path, path.stat().st_mtime_ns))
 
 
 @bp.get("/")
 def staff_page() -> ResponseReturnValue:
+    # Indonesian unless the URL asks for English: the page itself offers the ID/EN toggle
+    # (remembered on the phone), so a phone set to English still opens in Bahasa Indonesia.
+    page_lang = i18n.pick_lang(None, request.args.get("lang"))
     response = current_app.make_response(
-        render_template("staff.html", lang=lang(), node=service().identity.name))
+        render_template("staff.html", lang=page_lang, node=service().identity.name,
+                        asset=asset))
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.after_app_request
+def _static_cache(response: Response) -> Response:
+    if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
+        response.headers["Cache-Control"] = LONG_CACHE
+        response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import roster
+from .config import load_config
 from .datadir import NodePaths
 from .errors import NodeError
 from .store import Store
@@ -19,6 +21,10 @@ def status_report(paths: NodePaths) -> dict[str, Any]:
         state = dict(store.conn().execute("SELECT key, value FROM sync_state").fetchall())
         pushed = int(state.get("central_seq", "-1"))
         head_seq = head[0] if head else -1
+        # Receipts' anchors travel with the next real batch, so they do not count as unsynced.
+        unsynced = store.conn().execute(
+            "SELECT count(*) FROM log WHERE seq > ? AND type != 'anchor'", (pushed,)).fetchone()[0]
+        config = load_config(paths.root)
         return {
             "node": store.meta("node"),
             "epoch": store.meta("epoch"),
@@ -27,12 +33,14 @@ def status_report(paths: NodePaths) -> dict[str, Any]:
             "records": store.count_by_type(),
             "roster_version": roster.current_version(store),
             "certificate_installed": paths.cert.exists(),
-            "central_url": state.get("central_url"),
-            "unsynced_records": head_seq - pushed,
+            "central_url": config.get("CENTRAL_URL"),
+            "central_seq": pushed,
+            "unsynced_records": unsynced,
             "last_sync_ok": state.get("last_ok"),
             "last_sync_error": state.get("last_error"),
-            "last_receipt": state.get("last_receipt"),
+            "last_receipt": json.loads(state["last_receipt"]) if state.get("last_receipt") else None,
             "clock_offset_ms": state.get("clock_offset_ms"),
+            "central_roster_version": state.get("roster_version"),
         }
     finally:
         store.close()

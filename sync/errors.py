@@ -39,3 +39,29 @@ class SyncError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         self.status = status
         super().__init__(message)
+
+
+class SignatureError(ProtocolError):
+    """An HTTP Message Signature (RFC 9421) on a node request is missing or does not verify.
+
+    ``reason`` is one of ``missing``, ``bad-digest``, ``bad-signature``, ``expired``,
+    ``unknown-key`` and ``malformed``; central maps it to 401/403 and echoes it.
+    """
+
+    REASONS = ("missing", "bad-digest", "bad-signature", "expired", "unknown-key", "malformed")
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class GapError(SyncError):
+    """Central answered 409 ``gap``: it holds records up to ``expected_seq - 1``; resend from there."""
+
+    def __init__(self, message: str, expected_seq: int, status: int = 409) -> None:
+        self.expected_seq = expected_seq
+        super().__init__(message, status)
+
+
+class ForkError(SyncError):
+    """Central answered 409 ``fork``: the node is quarantined; pushing again will not help."""

@@ -74,8 +74,8 @@ class NodeProcess:
                 "--host", "127.0.0.1", "--port", str(self.port), "--no-zeroconf"]
         if not self.scheduler:
             args.append("--no-scheduler")
-        log = open(self.paths.root / "serve.log", "ab")  # noqa: SIM115 - lives with the process
-        self.proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        self._log = open(self.paths.root / "serve.log", "ab")  # noqa: SIM115 - closed in _reap
+        self.proc = subprocess.Popen(args, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **self.extra_env},
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -94,7 +94,13 @@ class NodeProcess:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, 9)
             self.proc.wait(10)
+        self._reap()
+
+    def _reap(self) -> None:
         self.proc = None
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -104,7 +110,7 @@ class NodeProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait(10)
-        self.proc = None
+        self._reap()
 
 
 def sign_in(url: str, nip: str, pin: str) -> str:

@@ -1,0 +1,31 @@
+"""One path for configuration: defaults, then ``DATA/config.json``, then explicit overrides
+(the test dict or CLI flags, which may come from ``PRESENSI_*`` environment variables)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "MAX_BODY_BYTES": 8 * 1024 * 1024,      # a batch as sent (possibly gzip)
+    "MAX_BATCH_BYTES": 8 * 1024 * 1024,     # a batch after decompression
+    "MAX_BATCH_RECORDS": 5000,
+    "MAX_SMALL_BODY_BYTES": 64 * 1024,      # enrollment and other small JSON bodies
+    "SIGNATURE_MAX_AGE_S": 300,             # node-signed requests older than this are refused
+    "ENROLL_TOKEN_HOURS": 72,
+    "TIME_TOLERANCE_S": 2,                  # slack on the proven [lower, upper] interval
+    "WORK_START": "07:30",                  # WITA; lateness is counted from here
+    "DASHBOARD_COOKIE_DAYS": 30,
+}
+
+
+def load_config(data_dir: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, the data directory's config.json and ``overrides``, in that order."""
+    config = dict(DEFAULTS)
+    path = Path(data_dir) / "config.json"
+    if path.exists():
+        config.update(json.loads(path.read_text(encoding="utf-8")))
+    config.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    config["DATA_DIR"] = str(data_dir)
+    return config

@@ -1,0 +1,39 @@
+"""Central's data directory (DESIGN.md section 7, Contract): where each file lives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CentralPaths:
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        return self.root / "central.db"
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.root / "ca"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.root / "ca" / "ca.pem"
+
+    @property
+    def crl(self) -> Path:
+        return self.root / "ca" / "crl.pem"
+
+    @property
+    def key(self) -> Path:
+        return self.root / "keys" / "central.key"
+
+    @property
+    def cert(self) -> Path:
+        return self.root / "certs" / "central.pem"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"

@@ -1,0 +1,59 @@
+"""Central's error hierarchy. API errors carry an HTTP status and a stable code; the JSON
+answer is always ``{"error": code, "message": text}`` (DESIGN.md section 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CentralError(Exception):
+    """Base class for every error central raises on purpose."""
+
+
+class SetupError(CentralError):
+    """The data directory is missing something (database, keys, CA) or is inconsistent."""
+
+
+class ApiError(CentralError):
+    """A request the client got wrong, with its HTTP status and machine-readable code.
+
+    ``extra`` holds additional JSON fields of the answer (``expected_seq`` for a gap, ...).
+    """
+
+    status = 400
+    code = "bad-request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.extra = extra
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not-found"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(ApiError):
+    status = 413
+    code = "too-large"

@@ -1,0 +1,621 @@
+"""Central's storage: the ``CentralStore`` interface and its SQLite implementation.
+
+Ingest, enrollment, auth and reports talk to the store only through the methods of
+``CentralStore`` (and ``IngestTx`` inside an ingest transaction), never with SQL of their own,
+so a PostgreSQL store can be added beside ``SqliteStore`` without touching them.
+
+``SqliteStore`` keeps one connection per thread, WAL mode, ``synchronous=FULL``. Every write
+that must be consistent with what it read (ingest, token use, nonces) runs in one
+``BEGIN IMMEDIATE`` transaction, which serialises writers across the server's worker
+processes as well as its threads. Schema changes are migrations run with sqlite-utils.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlite_utils
+
+from .errors import SetupError
+
+NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
+API_ROLES = ("viewer", "admin")
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    name: str
+    status: str
+    cert_pem: str | None
+    enrolled_at: float | None
+    epoch: str | None
+    head_seq: int | None
+    head_hash: str | None
+    anchor_ts: str | None
+    records_count: int
+    last_sync: float | None
+    clock_offset_ms: int | None
+    new_epoch_allowed: bool
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One verified record as central keeps it, with the time interval it can prove."""
+
+    node: str
+    epoch: str
+    seq: int
+    type: str
+    ts: str
+    hash: str
+    nip: str | None
+    day: str | None
+    kind: str | None
+    record: str
+    lower_ts: str | None
+    upper_ts: str
+    out_of_bounds: bool
+
+
+@dataclass(frozen=True)
+class Alert:
+    node: str | None
+    kind: str
+    message: str
+    ts: float
+
+
+@dataclass(frozen=True)
+class Employee:
+    nip: str
+    name: str
+    unit: str
+    role: str
+    pin_hash: str
+
+
+@dataclass(frozen=True)
+class RosterVersion:
+    version: int
+    issued_ts: str
+    count: int
+    doc: str
+
+
+_NODE_COLUMNS = ("name, status, cert_pem, enrolled_at, epoch, head_seq, head_hash, anchor_ts, "
+                 "records_count, last_sync, clock_offset_ms, new_epoch_allowed")
+
+
+def _node(row: tuple[Any, ...] | None) -> NodeRow | None:
+    if row is None:
+        return None
+    return NodeRow(*row[:11], new_epoch_allowed=bool(row[11]))
+
+
+class IngestTx(Protocol):
+    """What ingest may read and write inside its one transaction for one node."""
+
+    def node(self, name: str) -> NodeRow | None: ...
+    def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None: ...
+    def latest_receipt(self, node: str, epoch: str) -> str | None: ...
+    def insert_records(self, rows: list[StoredRecord]) -> None: ...
+    def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
+                       receipt: str) -> None: ...
+    def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
+                 added: int, last_sync: float) -> None: ...
+    def set_status(self, node: str, status: str) -> None: ...
+    def add_evidence(self, node: str, epoch: str, seq: int, kind: str, stored: str | None,
+                     other: str, now: float) -> None: ...
+    def has_evidence(self, node: str, epoch: str, kind: str) -> bool: ...
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None: ...
+    def add_clock_sample(self, node: str, server_ts: float, wall_ts: str | None,
+                         mono_us: int | None, offset_ms: int | None) -> None: ...
+
+
+class CentralStore(Protocol):
+    """Everything central stores. See ``SqliteStore`` for the reference implementation."""
+
+    def migrate(self) -> list[str]: ...
+    def close(self) -> None: ...
+    def meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+    # nodes and enrollment
+    def node(self, name: str) -> NodeRow | None: ...
+    def nodes(self) -> list[NodeRow]: ...
+    def add_enroll_token(self, node: str, token_hash: str, expires_at: float,
+                         now: float) -> None: ...
+    def enroll_token_state(self, node: str, token_hash: str, now: float) -> str: ...
+    def complete_enrollment(self, node: str, token_hash: str, now: float,
+                            issue: Callable[[], str]) -> str: ...
+    def install_cert(self, node: str, cert_pem: str, now: float) -> None: ...
+    def set_status(self, node: str, status: str) -> None: ...
+    # API tokens and nonces
+    def add_api_token(self, token_hash: str, role: str, now: float) -> None: ...
+    def api_token_role(self, token_hash: str) -> str | None: ...
+    def remember_nonce(self, node: str, nonce: str, created: float, now: float,
+                       keep_s: float) -> bool: ...
+    # ingest
+    def ingest_transaction(self) -> Any: ...
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None: ...
+    def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]: ...
+    def head_of(self, node: str, epoch: str) -> tuple[int, str] | None: ...
+    # roster
+    def latest_roster(self) -> RosterVersion | None: ...
+    def employees(self) -> list[Employee]: ...
+    def install_roster(self, version: int, issued_ts: str, doc: str,
+                       employees: list[Employee], now: float) -> None: ...
+    # reports
+    def checkins_on(self, day: str) -> list[StoredRecord]: ...
+    def fork_points(self) -> dict[tuple[str, str], int]: ...
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE nodes (
+            name TEXT PRIMARY KEY,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'active', 'revoked', 'quarantined')),
+            cert_pem TEXT,
+            enrolled_at REAL,
+            epoch TEXT,
+            head_seq INTEGER,
+            head_hash TEXT,
+            anchor_ts TEXT,
+            records_count INTEGER NOT NULL DEFAULT 0,
+            last_sync REAL,
+            clock_offset_ms INTEGER,
+            new_epoch_allowed INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE enroll_tokens (
+            token_hash TEXT PRIMARY KEY,
+            node TEXT NOT NULL REFERENCES nodes (name),
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL
+        );
+        CREATE TABLE api_tokens (
+            token_hash TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('viewer', 'admin')),
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE nonces (
+            node TEXT NOT NULL, nonce TEXT NOT NULL, created REAL NOT NULL,
+            PRIMARY KEY (node, nonce)
+        );
+        CREATE INDEX nonces_created ON nonces (created);
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            node TEXT NOT NULL,
+            epoch TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            nip TEXT,
+            day TEXT,
+            kind TEXT,
+            record TEXT NOT NULL,
+            lower_ts TEXT,
+            upper_ts TEXT NOT NULL,
+            out_of_bounds INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (node, epoch, seq)
+        );
+        CREATE INDEX records_day_nip ON records (day, nip);
+        CREATE TRIGGER records_no_update BEFORE UPDATE ON records
+            BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+        CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+            BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+        CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            node TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            stored_record TEXT,
+            other_record TEXT NOT NULL,
+            detected_at REAL NOT NULL
+        );
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            node TEXT, kind TEXT NOT NULL, message TEXT NOT NULL,
+            ts REAL NOT NULL, repeats INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX alerts_node ON alerts (node, id);
+        CREATE TABLE receipts (
+            id INTEGER PRIMARY KEY,
+            node TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, head TEXT NOT NULL,
+            server_ts TEXT NOT NULL, receipt TEXT NOT NULL
+        );
+        CREATE INDEX receipts_node ON receipts (node, epoch, id);
+        CREATE TABLE clock_samples (
+            id INTEGER PRIMARY KEY,
+            node TEXT NOT NULL, server_ts REAL NOT NULL, wall_ts TEXT, mono_us INTEGER,
+            offset_ms INTEGER
+        );
+        CREATE INDEX clock_samples_node ON clock_samples (node, id);
+        CREATE TABLE employees (
+            nip TEXT PRIMARY KEY, name TEXT NOT NULL, unit TEXT NOT NULL,
+            role TEXT NOT NULL, pin_hash TEXT NOT NULL
+        );
+        CREATE TABLE roster_versions (
+            version INTEGER PRIMARY KEY, issued_ts TEXT NOT NULL, count INTEGER NOT NULL,
+            doc TEXT NOT NULL, created_at REAL NOT NULL
+        );
+        """
+    )
+
+
+# Append only; a migration that has run is never edited (STYLE.md habit 11).
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+class SqliteIngestTx:
+    """``IngestTx`` over one connection inside ``BEGIN IMMEDIATE``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def node(self, name: str) -> NodeRow | None:
+        return _node(self.conn.execute(
+            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
+
+    def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None:
+        row = self.conn.execute(
+            "SELECT hash, record FROM records WHERE node = ? AND epoch = ? AND seq = ?",
+            (node, epoch, seq)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def latest_receipt(self, node: str, epoch: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT receipt FROM receipts WHERE node = ? AND epoch = ? ORDER BY id DESC LIMIT 1",
+            (node, epoch)).fetchone()
+        return row[0] if row else None
+
+    def insert_records(self, rows: list[StoredRecord]) -> None:
+        self.conn.executemany(
+            "INSERT INTO records (node, epoch, seq, type, ts, hash, nip, day, kind, record,"
+            " lower_ts, upper_ts, out_of_bounds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.node, r.epoch, r.seq, r.type, r.ts, r.hash, r.nip, r.day, r.kind, r.record,
+              r.lower_ts, r.upper_ts, int(r.out_of_bounds)) for r in rows])
+
+    def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
+                       receipt: str) -> None:
+        self.conn.execute(
+            "INSERT INTO receipts (node, epoch, seq, head, server_ts, receipt)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (node, epoch, seq, head, server_ts, receipt))
+
+    def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
+                 added: int, last_sync: float) -> None:
+        self.conn.execute(
+            "UPDATE nodes SET epoch = ?, head_seq = ?, head_hash = ?, anchor_ts = ?,"
+            " records_count = records_count + ?, last_sync = ?, new_epoch_allowed = 0"
+            " WHERE name = ?", (epoch, seq, head, anchor_ts, added, last_sync, node))
+
+    def set_status(self, node: str, status: str) -> None:
+        self.conn.execute("UPDATE nodes SET status = ? WHERE name = ?", (status, node))
+
+    def add_evidence(self, node: str, epoch: str, seq: int, kind: str, stored: str | None,
+                     other: str, now: float) -> None:
+        self.conn.execute(
+            "INSERT INTO evidence (node, epoch, seq, kind, stored_record, other_record,"
+            " detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (node, epoch, seq, kind, stored, other, now))
+
+    def has_evidence(self, node: str, epoch: str, kind: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM evidence WHERE node = ? AND epoch = ? AND kind = ? LIMIT 1",
+            (node, epoch, kind)).fetchone() is not None
+
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
+        _add_alert(self.conn, node, kind, message, now)
+
+    def add_clock_sample(self, node: str, server_ts: float, wall_ts: str | None,
+                         mono_us: int | None, offset_ms: int | None) -> None:
+        self.conn.execute(
+            "INSERT INTO clock_samples (node, server_ts, wall_ts, mono_us, offset_ms)"
+            " VALUES (?, ?, ?, ?, ?)", (node, server_ts, wall_ts, mono_us, offset_ms))
+        if offset_ms is not None:
+            self.conn.execute("UPDATE nodes SET clock_offset_ms = ? WHERE name = ?",
+                              (offset_ms, node))
+
+
+def _add_alert(conn: sqlite3.Connection, node: str | None, kind: str, message: str,
+               now: float) -> None:
+    """Add an alert; the same alert repeated (a node retrying) bumps a counter instead."""
+    last = conn.execute(
+        "SELECT id, kind, message FROM alerts WHERE node IS ? ORDER BY id DESC LIMIT 1",
+        (node,)).fetchone()
+    if last and last[1] == kind and last[2] == message:
+        conn.execute("UPDATE alerts SET repeats = repeats + 1, ts = ? WHERE id = ?",
+                     (now, last[0]))
+    else:
+        conn.execute("INSERT INTO alerts (node, kind, message, ts) VALUES (?, ?, ?, ?)",
+                     (node, kind, message, now))
+
+
+class SqliteStore:
+    """``CentralStore`` over one ``central.db``: one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+
+    # --- connections -------------------------------------------------------------------
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection in autocommit mode; transactions are opened explicitly."""
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.Error as exc:
+            raise SetupError(f"cannot open {self.path}: {exc}") from exc
+        return conn
+
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.connect()
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations, each in one transaction; safe from several processes."""
+        conn = self.connect()
+        try:
+            db = sqlite_utils.Database(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)")
+            conn.execute("COMMIT")
+            applied = []
+            for name, step in MIGRATIONS:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Checked inside the lock: another worker may have just applied it.
+                    if conn.execute("SELECT 1 FROM _migrations WHERE name = ?",
+                                    (name,)).fetchone():
+                        conn.execute("COMMIT")
+                        continue
+                    step(db)
+                    conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, time.time()))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                applied.append(name)
+            return applied
+        finally:
+            conn.close()
+
+    # --- meta --------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- nodes and enrollment ----------------------------------------------------------
+
+    def node(self, name: str) -> NodeRow | None:
+        return _node(self.conn().execute(
+            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
+
+    def nodes(self) -> list[NodeRow]:
+        rows = self.conn().execute(f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name")
+        return [n for n in map(_node, rows) if n is not None]
+
+    def add_enroll_token(self, node: str, token_hash: str, expires_at: float,
+                         now: float) -> None:
+        """Create the node (pending) if new, and store a one-time token for it."""
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO nodes (name, created_at) VALUES (?, ?)",
+                         (node, now))
+            conn.execute("INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
+                         " VALUES (?, ?, ?, ?)", (token_hash, node, now, expires_at))
+
+    def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
+        """``ok``, ``unknown``, ``used`` or ``expired``."""
+        row = self.conn().execute(
+            "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?",
+            (token_hash, node)).fetchone()
+        if row is None:
+            return "unknown"
+        if row[1] is not None:
+            return "used"
+        if row[0] <= now:
+            return "expired"
+        return "ok"
+
+    def complete_enrollment(self, node: str, token_hash: str, now: float,
+                            issue: Callable[[], str]) -> str:
+        """Use the token and install the certificate ``issue()`` returns, atomically.
+
+        Returns ``ok`` or the token state that prevented it; the token is spent only when the
+        certificate is installed. A node that had a log may start a new epoch afterwards.
+        """
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?",
+                (token_hash, node)).fetchone()
+            if row is None:
+                return "unknown"
+            if row[1] is not None:
+                return "used"
+            if row[0] <= now:
+                return "expired"
+            cert_pem = issue()
+            conn.execute("UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?",
+                         (now, token_hash))
+            conn.execute(
+                "UPDATE nodes SET status = 'active', cert_pem = ?, enrolled_at = ?,"
+                " new_epoch_allowed = 1 WHERE name = ?", (cert_pem, now, node))
+            _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
+        return "ok"
+
+    def install_cert(self, node: str, cert_pem: str, now: float) -> None:
+        """Record a certificate issued on the offline path (``presensi-ca issue``)."""
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO nodes (name, created_at) VALUES (?, ?)",
+                         (node, now))
+            conn.execute(
+                "UPDATE nodes SET cert_pem = ?, enrolled_at = ?, new_epoch_allowed = 1,"
+                " status = CASE status WHEN 'pending' THEN 'active' ELSE status END"
+                " WHERE name = ?", (cert_pem, now, node))
+            _add_alert(conn, node, "enrolled", "certificate issued offline by the CA installed",
+                       now)
+
+    def set_status(self, node: str, status: str) -> None:
+        if status not in NODE_STATUSES:
+            raise ValueError(f"unknown node status {status!r}")
+        with self._write() as conn:
+            conn.execute("UPDATE nodes SET status = ? WHERE name = ?", (status, node))
+
+    # --- API tokens and nonces ---------------------------------------------------------
+
+    def add_api_token(self, token_hash: str, role: str, now: float) -> None:
+        if role not in API_ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        with self._write() as conn:
+            conn.execute("INSERT INTO api_tokens VALUES (?, ?, ?)", (token_hash, role, now))
+
+    def api_token_role(self, token_hash: str) -> str | None:
+        row = self.conn().execute("SELECT role FROM api_tokens WHERE token_hash = ?",
+                                  (token_hash,)).fetchone()
+        return row[0] if row else None
+
+    def remember_nonce(self, node: str, nonce: str, created: float, now: float,
+                       keep_s: float) -> bool:
+        """Record a request nonce; False when it was seen before (a replay)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM nonces WHERE created < ?", (now - keep_s,))
+            try:
+                conn.execute("INSERT INTO nonces VALUES (?, ?, ?)", (node, nonce, created))
+            except sqlite3.IntegrityError:
+                return False
+        return True
+
+    # --- ingest ------------------------------------------------------------------------
+
+    @contextmanager
+    def ingest_transaction(self) -> Iterator[SqliteIngestTx]:
+        """One ``BEGIN IMMEDIATE`` transaction: commits when the block ends normally."""
+        with self._write() as conn:
+            yield SqliteIngestTx(conn)
+
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
+        with self._write() as conn:
+            _add_alert(conn, node, kind, message, now)
+
+    def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]:
+        if node is None:
+            rows = self.conn().execute(
+                "SELECT node, kind, message, ts FROM alerts ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self.conn().execute(
+                "SELECT node, kind, message, ts FROM alerts WHERE node = ?"
+                " ORDER BY id DESC LIMIT ?", (node, limit))
+        return [Alert(*r) for r in rows]
+
+    def head_of(self, node: str, epoch: str) -> tuple[int, str] | None:
+        row = self.conn().execute(
+            "SELECT seq, hash FROM records WHERE node = ? AND epoch = ?"
+            " ORDER BY seq DESC LIMIT 1", (node, epoch)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # --- roster ------------------------------------------------------------------------
+
+    def latest_roster(self) -> RosterVersion | None:
+        row = self.conn().execute(
+            "SELECT version, issued_ts, count, doc FROM roster_versions"
+            " ORDER BY version DESC LIMIT 1").fetchone()
+        return RosterVersion(*row) if row else None
+
+    def employees(self) -> list[Employee]:
+        rows = self.conn().execute(
+            "SELECT nip, name, unit, role, pin_hash FROM employees ORDER BY unit, name, nip")
+        return [Employee(*r) for r in rows]
+
+    def install_roster(self, version: int, issued_ts: str, doc: str,
+                       employees: list[Employee], now: float) -> None:
+        """Replace the employees and store the signed document, in one transaction."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM employees")
+            conn.executemany(
+                "INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, ?, ?)",
+                [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees])
+            conn.execute("INSERT INTO roster_versions VALUES (?, ?, ?, ?, ?)",
+                         (version, issued_ts, len(employees), doc, now))
+
+    # --- reports -----------------------------------------------------------------------
+
+    def checkins_on(self, day: str) -> list[StoredRecord]:
+        rows = self.conn().execute(
+            "SELECT node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
+            " upper_ts, out_of_bounds FROM records WHERE day = ? AND type = 'checkin'"
+            " ORDER BY ts, node, seq", (day,))
+        return [StoredRecord(*r[:12], out_of_bounds=bool(r[12])) for r in rows]
+
+    def fork_points(self) -> dict[tuple[str, str], int]:
+        """(node, epoch) -> the lowest seq where the node signed two different histories."""
+        rows = self.conn().execute(
+            "SELECT node, epoch, min(seq) FROM evidence WHERE kind IN ('fork', 'broken-chain')"
+            " GROUP BY node, epoch")
+        return {(n, e): s for n, e, s in rows}
+
+    def evidence(self, node: str) -> list[dict[str, Any]]:
+        rows = self.conn().execute(
+            "SELECT epoch, seq, kind, stored_record, other_record, detected_at FROM evidence"
+            " WHERE node = ? ORDER BY id", (node,))
+        keys = ("epoch", "seq", "kind", "stored_record", "other_record", "detected_at")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
+        """Every stored record of a node (tests and audits; not for hot paths)."""
+        sql = ("SELECT node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
+               " upper_ts, out_of_bounds FROM records WHERE node = ?")
+        args: list[str] = [node]
+        if epoch is not None:
+            sql += " AND epoch = ?"
+            args.append(epoch)
+        rows = self.conn().execute(sql + " ORDER BY epoch, seq", args)
+        return [StoredRecord(*r[:12], out_of_bounds=bool(r[12])) for r in rows]
+
+    def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
+        rows = self.conn().execute(
+            "SELECT server_ts, offset_ms FROM clock_samples WHERE node = ?"
+            " ORDER BY id DESC LIMIT ?", (node, limit))
+        return [(r[0], r[1]) for r in rows]

@@ -1,0 +1,55 @@
+"""What every scenario shares: options, the temporary folder, and how results are reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Row:
+    """One line of the table. ``met`` is None when the figure has no target."""
+
+    metric: str
+    value: float | int | str
+    unit: str = ""
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class ScenarioResult:
+    key: str
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    # Integrity failures (something lost, a chain that does not verify): these fail the run.
+    failures: list[str] = field(default_factory=list)
+
+    def row(self, metric: str, value: float | int | str, unit: str = "", *,
+            at_least: float | None = None, at_most: float | None = None) -> None:
+        target, met = "", None
+        if at_least is not None and isinstance(value, int | float):
+            target, met = f">= {at_least:g}", value >= at_least
+        elif at_most is not None and isinstance(value, int | float):
+            target, met = f"<= {at_most:g}", value <= at_most
+        self.rows.append(Row(metric, value, unit, target, met))
+
+
+@dataclass
+class Options:
+    quick: bool
+    staff: int               # roster size; every one of them checks in once in the rush
+    signins: int             # first-morning sign-ins (each a real scrypt PIN check)
+    connections: int = 200
+    wrk_threads: int = 2
+    server_threads: int = 64  # granian blocking threads, as `presensi-node serve` defaults
+    keep: bool = False
+
+
+@dataclass
+class Context:
+    options: Options
+    root: Path
+    shared: dict[str, Any] = field(default_factory=dict)
