@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
-    "MAX_BODY_BYTES": 8 * 1024 * 1024,      # a batch as sent (possibly gzip)
-    "MAX_BATCH_BYTES": 8 * 1024 * 1024,     # a batch after decompression
+    "MAX_BODY_BYTES": 8 * 1024 * 1024,      # a batch as sent; inflated, also <= 8 MiB
     "MAX_BATCH_RECORDS": 5000,
     "MAX_SMALL_BODY_BYTES": 64 * 1024,      # enrollment and other small JSON bodies
     "SIGNATURE_MAX_AGE_S": 300,             # node-signed requests older than this are refused

@@ -96,7 +96,13 @@ def import_roster(store: CentralStore, identity: CentralIdentity, data: bytes, *
         key=identity.key)
     if generated:
         _write_slips(slips, generated)
-    store.install_roster(version, issued, canonical_bytes(doc).decode("utf-8"), employees, now)
+    try:
+        store.install_roster(version, issued, canonical_bytes(doc).decode("utf-8"), employees,
+                             now)
+    except BaseException:
+        if generated:
+            slips.unlink(missing_ok=True)  # PINs of a roster that was never installed
+        raise
     return ImportResult(version=version, count=len(employees), generated=len(generated),
                         kept=sum(1 for r in rows if not r.pin and r.nip in known),
                         slips=slips if generated else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 from typing import Any
 
@@ -40,4 +41,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(pages.bp)
+    if settings["START_SCHEDULER"]:
+        from .syncing import start_sync
+
+        app.extensions["presensi_scheduler"] = start_sync(svc, settings)
+    if settings["START_ZEROCONF"]:
+        from .discovery import start_announcing
+
+        announcement = start_announcing(svc, settings)
+        app.extensions["presensi_zeroconf"] = announcement
+        if announcement is not None:
+            atexit.register(announcement.close)
     return app

@@ -181,6 +181,18 @@ def _signature_params(signature_input: str) -> tuple[list[str], dict[str, Any]]:
     return names, dict(params)
 
 
+def _check_signature_field(signature: str) -> None:
+    try:
+        parsed: Any = http_sf.parse(signature.encode("latin-1"), tltype="dictionary")
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise SignatureError("malformed", "Signature is not a structured dictionary") from exc
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise SignatureError("malformed", "Signature must hold exactly one signature")
+    ((_label, (value, _params)),) = parsed.items()
+    if not isinstance(value, bytes | bytearray):
+        raise SignatureError("malformed", "Signature member is not a byte sequence")
+
+
 def verify_request(
     method: str,
     url: str,
@@ -208,6 +220,7 @@ def verify_request(
     if digest is None:
         raise SignatureError("missing", "the request has no Content-Digest")
     names, params = _signature_params(signature_input)
+    _check_signature_field(signature)
     missing = [c for c in COVERED if c not in names]
     if missing:
         raise SignatureError("malformed", f"the signature does not cover {', '.join(missing)}")

@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Request, expect, sync_playwright
+from playwright.sync_api import (
+    Browser, BrowserContext, Dialog, Page, Playwright, Request, Route, expect, sync_playwright)
 
 from tests.factories import NodeProcess, make_ca, make_node, roster_file, run_cli
 
@@ -44,13 +45,18 @@ def page_node(tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def page_browser() -> Iterator[Browser]:
+def page_playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/lib/bootstrap.sh)")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def page_browser(page_playwright: Playwright) -> Iterator[Browser]:
+    browser = page_playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -107,7 +113,7 @@ def test_sign_in_and_check_in_shows_signed_result(
     rec = records[0]
     assert rec["body"]["nip"] == person["nip"] and rec["body"]["method"] == "app"
     assert rec["body"]["client_ts"] is not None
-    assert "geo" not in rec["body"]  # plain HTTP: not a secure context, no geolocation
+    assert "geo" not in rec["body"]  # geolocation not granted: checked in without it
     assert page_tab.locator("#r-hash").inner_text() == rec["hash"][:12]
     assert page_tab.locator("#r-seq").inner_text() == str(rec["seq"])
 
@@ -273,3 +279,73 @@ def test_main_button_visible_on_small_phone(
     page_tab.locator("#today li").first.wait_for()
     page_tab.evaluate("window.scrollTo(0, 0)")
     page_tab.screenshot(path="/tmp/staff-page.png")
+
+
+def test_geolocation_sent_as_strings_in_secure_context(
+        page_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    """http://127.0.0.1 is a secure context for Chromium, like the node served over HTTPS."""
+    node, people = page_node
+    context = page_browser.new_context(
+        viewport={"width": 360, "height": 640}, permissions=["geolocation"],
+        geolocation={"latitude": -2.99871234, "longitude": 114.7534, "accuracy": 12.4})
+    try:
+        page = context.new_page()
+        sign_in(page, node.url, people[5])
+        assert page.evaluate("window.isSecureContext") is True
+        page.locator("#main-btn").click()
+        page.locator("#result").wait_for(state="visible")
+        [rec] = today(page, node.url)
+        assert rec["body"]["geo"] == {"lat": "-2.998712", "lon": "114.753400", "acc_m": "12"}
+    finally:
+        context.close()
+
+
+def test_plain_http_retries_with_the_same_key(
+        page_node: tuple[NodeProcess, list[dict[str, str]]],
+        page_playwright: Playwright) -> None:
+    """Over plain HTTP on the office LAN: no randomUUID, no geolocation, lost answers retried."""
+    node, people = page_node
+    port = urlsplit(node.url).port
+    # A LAN-like host name, so the page is not a secure context as it is on 127.0.0.1.
+    browser = page_playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP kantor.test 127.0.0.1"])
+    try:
+        context = browser.new_context(
+            viewport={"width": 360, "height": 640}, permissions=["geolocation"],
+            geolocation={"latitude": -2.9, "longitude": 114.7, "accuracy": 5})
+        page = context.new_page()
+        url = f"http://kantor.test:{port}"
+        sign_in(page, url, people[6])
+        assert page.evaluate("window.isSecureContext") is False
+        assert page.evaluate("typeof crypto.randomUUID") == "undefined"
+
+        keys: list[str] = []
+
+        def flaky(route: Route) -> None:
+            if route.request.method != "POST":
+                route.continue_()
+                return
+            keys.append(route.request.headers.get("idempotency-key", ""))
+            if len(keys) == 1:
+                route.abort("connectionreset")  # the request never reached the node
+            elif len(keys) == 2:
+                # The node records it but the answer is lost on the way back.
+                # (Playwright's own fetch does not use Chromium's resolver: go to the IP.)
+                answer = route.fetch(url=route.request.url.replace(url, node.url))
+                assert answer.status == 201, answer.text()
+                route.abort("connectionreset")
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/checkins*", flaky)
+        page.locator("#main-btn").click()
+        page.locator("#result").wait_for(state="visible", timeout=20_000)
+        assert len(keys) == 3 and len(set(keys)) == 1, keys
+        assert re.fullmatch(r"[0-9a-f]{32}", keys[0]), keys[0]
+        records = today(page, url)
+        assert len(records) == 1  # the retry got the first record back, not a second one
+        assert "geo" not in records[0]["body"]
+        assert page.locator("#r-hash").inner_text() == records[0]["hash"][:12]
+    finally:
+        browser.close()

@@ -1,0 +1,44 @@
+"""Central: enrollment, verified ingest, signed receipts, the roster and reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+
+from . import api, dashboard
+from .config import load_config
+from .datadir import CentralPaths
+from .service import CentralService
+from .web import register_errors
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the central app for the data directory ``config["DATA_DIR"]``.
+
+    ``config`` may also hold ``CLOCK`` (a callable returning epoch seconds, for tests) and
+    any key of ``central.config.DEFAULTS``. Raises SetupError when the data directory was
+    not initialised with ``presensi-central init``.
+    """
+    overrides = dict(config or {})
+    data_dir = Path(overrides.pop("DATA_DIR"))
+    clock = overrides.pop("CLOCK", None)
+    settings = load_config(data_dir, overrides)
+    svc = CentralService(settings, CentralPaths(data_dir), clock=clock)
+
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["presensi_central"] = svc
+    register_errors(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(dashboard.bp)
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        return jsonify({"ok": True, "central": svc.identity.name})
+
+    return app

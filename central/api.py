@@ -1,0 +1,149 @@
+"""Central's HTTP API (DESIGN.md section 7, Contract). Routes are thin: parse, call, shape.
+
+Node-signed: ``POST /api/v1/batches``, ``GET /api/v1/nodes/<node>/checkpoint``,
+``GET /api/v1/roster?since=V``. Unsigned: ``POST /api/v1/enroll`` (the token is the proof).
+Bearer token: ``GET /api/v1/attendance``, ``GET /api/v1/nodes`` (viewer or admin),
+``POST /api/v1/nodes`` (admin: register a node and get its enrollment token).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from sync.batches import decode_batch
+from sync.errors import ProtocolError
+
+from .auth import same_node
+from .enrollment import create_enroll_token, enroll
+from .errors import ApiError, Forbidden, NotFound, TooLarge
+from .ingest import ingest_batch
+from .reports import attendance, attendance_csv, nodes_overview
+from .web import json_object, node_request, require_api, service
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@bp.post("/enroll")
+def post_enroll() -> ResponseReturnValue:
+    payload = json_object()
+    svc = service()
+    result = enroll(svc.store, svc.identity, payload.get("token"), payload.get("csr"),
+                    now=svc.now())
+    return jsonify(result.as_json()), 201
+
+
+@bp.get("/nodes/<node>/checkpoint")
+def get_checkpoint(node: str) -> ResponseReturnValue:
+    signed_by, _, _ = node_request()
+    same_node(signed_by, node)
+    row = service().store.node(node)
+    if row is None:
+        raise NotFound(f"node {node!r} is not known")
+    epoch = request.args.get("epoch") or row.epoch
+    if epoch is not None and epoch == row.epoch:
+        seq, head = row.head_seq, row.head_hash
+    elif epoch is not None:
+        held = service().store.head_of(node, epoch)
+        seq, head = held if held else (None, None)
+    else:
+        seq, head = None, None
+    return jsonify({"node": node, "epoch": epoch, "seq": -1 if seq is None else seq,
+                    "head": head, "quarantined": row.status == "quarantined",
+                    "new_epoch_allowed": row.new_epoch_allowed})
+
+
+@bp.post("/batches")
+def post_batch() -> ResponseReturnValue:
+    node, public, body = node_request()
+    try:
+        batch = decode_batch(body, content_encoding=request.headers.get("Content-Encoding"))
+    except ProtocolError as exc:
+        if "beyond" in str(exc) or "larger than" in str(exc):
+            raise TooLarge(str(exc)) from exc
+        raise ApiError(str(exc), code="bad-batch") from exc
+    if len(batch["records"]) > int(current_app.config["MAX_BATCH_RECORDS"]):
+        raise TooLarge("too many records in one batch")
+    svc = service()
+    result = ingest_batch(svc.store, svc.central, node=node, public_key=public, batch=batch,
+                          now=svc.now())
+    if result.outcome != "ok":
+        raise ApiError(result.message, code=result.outcome, status=result.status,
+                       **result.extra)
+    return jsonify({"receipt": result.receipt, "accepted": result.accepted,
+                    "duplicates": result.duplicates, "checkpoint": result.checkpoint})
+
+
+@bp.get("/roster")
+def get_roster() -> ResponseReturnValue:
+    node, _, _ = node_request()
+    row = service().store.node(node)
+    if row is not None and row.status == "quarantined":
+        raise Forbidden("a quarantined node gets no roster", code="quarantined")
+    since_text = request.args.get("since")
+    since = -1
+    if since_text is not None:
+        if not since_text.isascii() or not since_text.isdigit() or len(since_text) > 12:
+            raise ApiError("since must be a roster version number", code="bad-since")
+        since = int(since_text)
+    latest = service().store.latest_roster()
+    if latest is None or latest.version <= since:
+        if latest is None and since_text is None:
+            raise NotFound("central has no roster yet", code="no-roster")
+        return Response(status=304)
+    return Response(latest.doc, mimetype="application/json")
+
+
+def _day_arg() -> str:
+    text = request.args.get("date", "")
+    if not DATE_RE.match(text):
+        raise ApiError("date must be YYYY-MM-DD", code="bad-date")
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        raise ApiError("date is not a calendar date", code="bad-date") from exc
+    return text
+
+
+@bp.get("/attendance")
+def get_attendance() -> ResponseReturnValue:
+    require_api("viewer")
+    day = _day_arg()
+    unit = request.args.get("unit")
+    if unit is not None and not 1 <= len(unit) <= 120:
+        raise ApiError("unit must be 1-120 characters", code="bad-unit")
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise ApiError("format must be json or csv", code="bad-format")
+    svc = service()
+    rows = attendance(svc.store, day, unit=unit, settings=svc.report_settings)
+    if fmt == "csv":
+        return Response(attendance_csv(rows), mimetype="text/csv",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="presensi-{day}.csv"'})
+    return jsonify({"date": day, "unit": unit, "work_start": svc.report_settings.work_start,
+                    "timezone": "Asia/Makassar", "employees": rows})
+
+
+@bp.get("/nodes")
+def get_nodes() -> ResponseReturnValue:
+    require_api("viewer")
+    return jsonify({"nodes": nodes_overview(service().store)})
+
+
+@bp.post("/nodes")
+def post_node() -> ResponseReturnValue:
+    require_api("admin")
+    payload = json_object()
+    svc = service()
+    name = payload.get("name")
+    if not isinstance(name, str):
+        raise ApiError("name must be a node id such as kec-alalak", code="bad-node-name")
+    hours = float(current_app.config["ENROLL_TOKEN_HOURS"])
+    token = create_enroll_token(svc.store, name, now=svc.now(), hours=hours)
+    return jsonify({"node": name, "token": token, "expires_in_hours": hours}), 201

@@ -1,0 +1,154 @@
+"""Views for officials: attendance per employee per WITA day, and the state of each node.
+
+No Flask here. A check-in counts only when central can stand behind it: records whose
+claimed ``ts`` lies outside the interval central can prove (``out_of_bounds``) and records
+at or after a fork in a node's log (disputed history) are listed but not counted. Records
+with no anchor before them (no proven lower bound yet) are counted and marked
+``unanchored``, unless the config asks to exclude them (``REQUIRE_ANCHOR``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sync.timefmt import WITA, parse_ts
+
+from .store import CentralStore, StoredRecord
+
+CSV_FIELDS = ["nip", "name", "unit", "first_in", "first_in_node", "last_out", "last_out_node",
+              "late_minutes", "status", "excluded", "records"]
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    work_start: str = "07:30"
+    require_anchor: bool = False
+
+
+def _wita(ts: str) -> datetime:
+    return parse_ts(ts).astimezone(WITA)
+
+
+def _iso_wita(ts: str) -> str:
+    moment = _wita(ts)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+08:00"
+
+
+def record_status(rec: StoredRecord, forks: dict[tuple[str, str], int],
+                  settings: ReportSettings) -> tuple[str, bool]:
+    """(status, counted) of one check-in record."""
+    fork = forks.get((rec.node, rec.epoch))
+    if fork is not None and rec.seq >= fork:
+        return "disputed", False
+    if rec.out_of_bounds:
+        return "out-of-bounds", False
+    if rec.lower_ts is None:
+        return "unanchored", not settings.require_anchor
+    return "ok", True
+
+
+def late_minutes(first_in: str, day: str, work_start: str) -> int:
+    """Whole minutes after the start of work (WITA) on ``day``; 0 when on time."""
+    hour, minute = (int(part) for part in work_start.split(":"))
+    start = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(hour, minute),
+                             tzinfo=WITA)
+    late = _wita(first_in) - start
+    return max(0, int(late // timedelta(minutes=1)))
+
+
+def attendance(store: CentralStore, day: str, *, unit: str | None = None,
+               settings: ReportSettings | None = None) -> list[dict[str, Any]]:
+    """One row per employee (roster order) plus anyone with records but not on the roster."""
+    settings = settings or ReportSettings()
+    forks = store.fork_points()
+    by_nip: dict[str, list[StoredRecord]] = {}
+    for rec in store.checkins_on(day):
+        if rec.nip:
+            by_nip.setdefault(rec.nip, []).append(rec)
+    rows: list[dict[str, Any]] = []
+    people: list[tuple[str, str | None, str | None]] = [
+        (e.nip, e.name, e.unit) for e in store.employees()]
+    on_roster = {p[0] for p in people}
+    people += [(nip, None, None) for nip in sorted(by_nip) if nip not in on_roster]
+    for nip, name, emp_unit in people:
+        if unit is not None and emp_unit != unit:
+            continue
+        rows.append(_row(nip, name, emp_unit, by_nip.get(nip, []), day, forks, settings))
+    return rows
+
+
+def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord], day: str,
+         forks: dict[tuple[str, str], int], settings: ReportSettings) -> dict[str, Any]:
+    refs: list[dict[str, Any]] = []
+    first_in: StoredRecord | None = None
+    last_out: StoredRecord | None = None
+    excluded = 0
+    marked = False
+    for rec in sorted(recs, key=lambda r: (r.ts, r.node, r.seq)):
+        status, counted = record_status(rec, forks, settings)
+        refs.append({"ref": f"{rec.node}/{rec.epoch}/{rec.seq}", "node": rec.node,
+                     "epoch": rec.epoch, "seq": rec.seq, "kind": rec.kind,
+                     "ts": _iso_wita(rec.ts), "status": status, "counted": counted,
+                     "lower_ts": rec.lower_ts, "upper_ts": rec.upper_ts})
+        if not counted:
+            excluded += 1
+            continue
+        marked = marked or status != "ok"
+        if rec.kind == "in" and first_in is None:
+            first_in = rec
+        if rec.kind == "out":
+            last_out = rec
+    if first_in is None:
+        status = "no-arrival"
+    elif marked:
+        status = "unanchored"
+    else:
+        status = "ok"
+    return {
+        "nip": nip, "name": name, "unit": unit,
+        "first_in": _iso_wita(first_in.ts) if first_in else None,
+        "first_in_node": first_in.node if first_in else None,
+        "last_out": _iso_wita(last_out.ts) if last_out else None,
+        "last_out_node": last_out.node if last_out else None,
+        "late_minutes": late_minutes(first_in.ts, day, settings.work_start) if first_in else None,
+        "status": status, "excluded": excluded, "records": refs,
+    }
+
+
+def attendance_csv(rows: list[dict[str, Any]]) -> str:
+    """The report as CSV; ``records`` holds the refs separated by spaces, with their status."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        flat = {k: row[k] for k in CSV_FIELDS if k != "records"}
+        flat["records"] = " ".join(
+            f"{r['ref']}:{r['kind']}" + ("" if r["status"] == "ok" else f"[{r['status']}]")
+            for r in row["records"])
+        writer.writerow({k: ("" if v is None else v) for k, v in flat.items()})
+    return out.getvalue()
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, WITA).isoformat(timespec="seconds")
+
+
+def nodes_overview(store: CentralStore, *, alerts_per_node: int = 10) -> list[dict[str, Any]]:
+    """Per node: status, head, records held, last sync, clock offset and recent alerts."""
+    out = []
+    for node in store.nodes():
+        out.append({
+            "node": node.name, "status": node.status, "epoch": node.epoch,
+            "head_seq": node.head_seq, "head": node.head_hash, "records": node.records_count,
+            "last_sync": _iso(node.last_sync), "clock_offset_ms": node.clock_offset_ms,
+            "enrolled_at": _iso(node.enrolled_at),
+            "alerts": [{"kind": a.kind, "message": a.message, "ts": _iso(a.ts)}
+                       for a in store.alerts(node.name, alerts_per_node)],
+        })
+    return out

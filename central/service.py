@@ -1,0 +1,41 @@
+"""Central's operations for one data directory: what routes, the CLI and tests call.
+
+``CentralService`` owns the store, the identity and the node authenticator. Nothing here
+imports Flask.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .auth import NodeAuth
+from .datadir import CentralPaths
+from .identity import CentralIdentity, load_identity
+from .ingest import Central
+from .reports import ReportSettings
+from .store import SqliteStore
+
+
+class CentralService:
+    def __init__(self, config: dict[str, Any], paths: CentralPaths,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.config = config
+        self.paths = paths
+        self.clock: Callable[[], float] = clock or time.time
+        self.store = SqliteStore(paths.db)
+        self.store.migrate()
+        self.identity: CentralIdentity = load_identity(paths, self.store)
+        self.node_auth = NodeAuth(self.store, self.identity,
+                                  max_age=int(config["SIGNATURE_MAX_AGE_S"]), clock=self.clock)
+        self.central = Central(self.identity.name, self.identity.key,
+                               float(config["TIME_TOLERANCE_S"]))
+        self.report_settings = ReportSettings(work_start=str(config["WORK_START"]),
+                                              require_anchor=bool(config.get("REQUIRE_ANCHOR")))
+
+    def now(self) -> float:
+        return self.clock()
+
+    def close(self) -> None:
+        self.store.close()
