@@ -83,9 +83,11 @@ def import_roster(store: CentralStore, identity: CentralIdentity, data: bytes, *
     if generated and slips.exists():
         raise CentralError(f"the slip file {slips} already exists; move it away or give "
                            "--slips with a new path")
-    for (index, _), digest in zip(to_hash, _hash_all([p for _, p in to_hash])):
+    digests = _hash_all([pin for _, pin in to_hash])
+    for (index, _), digest in zip(to_hash, digests, strict=True):
         hashes[index] = digest
-    employees = [Employee(r.nip, r.name, r.unit, r.role, h or "") for r, h in zip(rows, hashes)]
+    employees = [Employee(r.nip, r.name, r.unit, r.role, h or "")
+                 for r, h in zip(rows, hashes, strict=True)]
     latest = store.latest_roster()
     version = 1 if latest is None else latest.version + 1
     issued = wall_ts(now)

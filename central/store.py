@@ -601,7 +601,7 @@ class SqliteStore:
             "SELECT epoch, seq, kind, stored_record, other_record, detected_at FROM evidence"
             " WHERE node = ? ORDER BY id", (node,))
         keys = ("epoch", "seq", "kind", "stored_record", "other_record", "detected_at")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
         """Every stored record of a node (tests and audits; not for hot paths)."""

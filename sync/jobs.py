@@ -97,7 +97,7 @@ class SyncScheduler:
             if self._started:
                 raise RuntimeError("the sync scheduler was already started")
             self._started = True
-        now = datetime.now(UTC)
+        now = datetime.fromtimestamp(self._wall(), UTC)
         self._scheduler.add_job(
             self._pull_roster,
             self._trigger(self.roster_interval),
@@ -141,8 +141,8 @@ class SyncScheduler:
     # --- internals ---------------------------------------------------------------------
 
     def _trigger(self, seconds: float) -> IntervalTrigger:
-        return IntervalTrigger(seconds=seconds, jitter=max(1, int(seconds * self.jitter)),
-                               timezone=UTC)
+        spread = int(seconds * self.jitter)
+        return IntervalTrigger(seconds=seconds, jitter=spread or None, timezone=UTC)
 
     def _jittered(self, seconds: float) -> float:
         return seconds * (1 + self._rng.uniform(-self.jitter, self.jitter))

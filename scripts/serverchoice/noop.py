@@ -1,0 +1,17 @@
+"""A no-op JSON POST Flask app, for comparing WSGI servers (docs/serving.md)."""
+
+from flask import Flask, jsonify, request
+
+
+def make_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.post("/noop")
+    def noop():  # type: ignore[no-untyped-def]
+        data = request.get_json()
+        return jsonify({"ok": True, "kind": data.get("kind")}), 201
+
+    return app
+
+
+app = make_app()

@@ -1,0 +1,3 @@
+wrk.method = "POST"
+wrk.body = '{"kind":"in"}'
+wrk.headers["Content-Type"] = "application/json"
