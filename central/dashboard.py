@@ -11,8 +11,9 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
 
 from sync.timefmt import WITA
 

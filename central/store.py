@@ -93,10 +93,16 @@ _NODE_COLUMNS = ("name, status, cert_pem, enrolled_at, epoch, head_seq, head_has
                  "records_count, last_sync, clock_offset_ms, new_epoch_allowed")
 
 
+def _stored(r: tuple[Any, ...]) -> StoredRecord:
+    return StoredRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                        r[11], bool(r[12]))
+
+
 def _node(row: tuple[Any, ...] | None) -> NodeRow | None:
     if row is None:
         return None
-    return NodeRow(*row[:11], new_epoch_allowed=bool(row[11]))
+    return NodeRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                   row[9], row[10], bool(row[11]))
 
 
 class IngestTx(Protocol):
@@ -587,7 +593,7 @@ class SqliteStore:
             "SELECT node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
             " upper_ts, out_of_bounds FROM records WHERE day = ? AND type = 'checkin'"
             " ORDER BY ts, node, seq", (day,))
-        return [StoredRecord(*r[:12], out_of_bounds=bool(r[12])) for r in rows]
+        return [_stored(r) for r in rows]
 
     def fork_points(self) -> dict[tuple[str, str], int]:
         """(node, epoch) -> the lowest seq where the node signed two different histories."""
@@ -612,7 +618,7 @@ class SqliteStore:
             sql += " AND epoch = ?"
             args.append(epoch)
         rows = self.conn().execute(sql + " ORDER BY epoch, seq", args)
-        return [StoredRecord(*r[:12], out_of_bounds=bool(r[12])) for r in rows]
+        return [_stored(r) for r in rows]
 
     def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
         rows = self.conn().execute(

@@ -13,7 +13,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
-    Browser, BrowserContext, Dialog, Page, Playwright, Request, Route, expect, sync_playwright)
+    Browser,
+    BrowserContext,
+    Dialog,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from tests.factories import NodeProcess, make_ca, make_node, roster_file, run_cli
 

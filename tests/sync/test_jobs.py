@@ -148,9 +148,10 @@ class WallClock:
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self._real = time.time
 
     def time(self) -> float:
-        return time.time() + self.offset
+        return self._real() + self.offset
 
     def datetime_class(self) -> type[datetime]:
         clock = self
@@ -169,6 +170,7 @@ def wall(monkeypatch: pytest.MonkeyPatch) -> WallClock:
     shifted = clock.datetime_class()
     monkeypatch.setattr("apscheduler.schedulers.base.datetime", shifted)
     monkeypatch.setattr("apscheduler.triggers.interval.datetime", shifted)
+    monkeypatch.setattr("apscheduler.executors.base.datetime", shifted)
     monkeypatch.setattr(time, "time", clock.time)
     return clock
 
