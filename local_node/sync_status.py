@@ -25,6 +25,7 @@ def status_report(paths: NodePaths) -> dict[str, Any]:
         unsynced = store.conn().execute(
             "SELECT count(*) FROM log WHERE seq > ? AND type != 'anchor'", (pushed,)).fetchone()[0]
         config = load_config(paths.root)
+        receipt = state.get("last_receipt")
         return {
             "node": store.meta("node"),
             "epoch": store.meta("epoch"),
@@ -38,7 +39,7 @@ def status_report(paths: NodePaths) -> dict[str, Any]:
             "unsynced_records": unsynced,
             "last_sync_ok": state.get("last_ok"),
             "last_sync_error": state.get("last_error"),
-            "last_receipt": json.loads(state["last_receipt"]) if state.get("last_receipt") else None,
+            "last_receipt": json.loads(receipt) if receipt else None,
             "clock_offset_ms": state.get("clock_offset_ms"),
             "central_roster_version": state.get("roster_version"),
         }

@@ -104,7 +104,8 @@ class NodeSyncer:
         return row is not None
 
     def _batch(self, first: int, last: int) -> list[str]:
-        return list(self.store.iter_records(since=first, until=min(last, first + self.batch_size - 1)))
+        until = min(last, first + self.batch_size - 1)
+        return list(self.store.iter_records(since=first, until=until))
 
     # --- push --------------------------------------------------------------------------
 

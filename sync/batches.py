@@ -38,7 +38,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any]) -> bytes:
     """The JSON body of a batch; ``records`` are serialised records (``sync.records.serialize``)."""
-    head = json.dumps({"v": 1, "node": node, "epoch": epoch}, ensure_ascii=False, separators=(",", ":"))
+    head = json.dumps({"v": 1, "node": node, "epoch": epoch}, ensure_ascii=False,
+                      separators=(",", ":"))
     tail = json.dumps(clock, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     text = head[:-1] + ',"records":[' + ",".join(records) + '],"clock":' + tail + "}"
     return text.encode("utf-8")

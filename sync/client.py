@@ -48,9 +48,11 @@ def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
     try:
         doc = response.json()
     except ValueError as exc:
-        raise SyncError(f"{what}: central answered something that is not JSON", response.status_code) from exc
+        raise SyncError(f"{what}: central answered something that is not JSON",
+                        response.status_code) from exc
     if not isinstance(doc, dict):
-        raise SyncError(f"{what}: central answered JSON that is not an object", response.status_code)
+        raise SyncError(f"{what}: central answered JSON that is not an object",
+                        response.status_code)
     return doc
 
 

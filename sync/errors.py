@@ -56,7 +56,8 @@ class SignatureError(ProtocolError):
 
 
 class GapError(SyncError):
-    """Central answered 409 ``gap``: it holds records up to ``expected_seq - 1``; resend from there."""
+    """Central answered 409 ``gap``: it holds records up to ``expected_seq - 1``; resend from
+    there."""
 
     def __init__(self, message: str, expected_seq: int, status: int = 409) -> None:
         self.expected_seq = expected_seq

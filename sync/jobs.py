@@ -148,7 +148,8 @@ class SyncScheduler:
         return seconds * (1 + self._rng.uniform(-self.jitter, self.jitter))
 
     def backoff_delay(self, failures: int) -> float:
-        """The wait after ``failures`` consecutive failures: base * 2^(n-1), capped, jittered down."""
+        """The wait after ``failures`` consecutive failures: base * 2^(n-1), capped, jittered
+        down (never up, so the cap holds)."""
         raw = min(self.backoff_cap, self.backoff_base * float(2 ** min(failures - 1, 30)))
         return raw * (1 - self._rng.uniform(0, self.jitter))
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,12 +41,7 @@ def page_node(tmp_path_factory: pytest.TempPathFactory
     paths = make_node(root, make_ca(root))
     csv_path, people = roster_file(root, 20)
     run_cli("local_node", "roster", "import", "--data", str(paths.root), str(csv_path))
-    # NodeProcess.start() drops its handle on serve.log without closing it (the child keeps
-    # its own copy); the ResourceWarning of that is the factory's, not this page's.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        node = NodeProcess(paths).start()
-        gc.collect()  # the handle may sit in a traceback cycle from the start-up polling
+    node = NodeProcess(paths).start()
     yield node, people
     node.stop()
 

@@ -84,7 +84,7 @@ def test_interval_with_jitter(made: list[SyncScheduler]) -> None:
     s = make(made, push, push_interval=0.2, roster_interval=600, jitter=0.2)
     s.start(first_push_after=0)
     wait_for(lambda: len(push.calls) >= 6)
-    gaps = [b - a for a, b in zip(push.calls, push.calls[1:])]
+    gaps = [b - a for a, b in zip(push.calls, push.calls[1:], strict=False)]
     assert all(0.15 <= g <= 0.35 for g in gaps), gaps
 
 
@@ -98,9 +98,9 @@ def test_backoff_grows_to_cap_then_recovers(made: list[SyncScheduler]) -> None:
         s.wake()
         time.sleep(0.01)
     wait_for(lambda: len(push.calls) >= 10, timeout=10)
-    gaps = [round(b - a, 2) for a, b in zip(push.calls, push.calls[1:])]
+    gaps = [round(b - a, 2) for a, b in zip(push.calls, push.calls[1:], strict=False)]
     expected = [0.1, 0.2, 0.4, 0.4, 0.4, 0.4]
-    for got, want in zip(gaps, expected):
+    for got, want in zip(gaps, expected, strict=False):
         assert want - 0.02 <= got <= want + 0.12, gaps
     assert all(g < 0.2 for g in gaps[6:]), gaps  # healthy again: back to the push interval
     assert s.failures == 0
@@ -189,7 +189,7 @@ def test_wall_clock_jump_neither_stalls_nor_double_runs(
     after_roster = [t for t in roster.calls if t > jumped]
     # The push loop keeps its pace (about every 0.2 s), no stall and no burst.
     assert 12 <= len(after_push) <= 20, len(after_push)
-    assert all(b - a > 0.15 for a, b in zip(push.calls, push.calls[1:]))
+    assert all(b - a > 0.15 for a, b in zip(push.calls, push.calls[1:], strict=False))
     # The roster job keeps running about once a second: not stalled for the jump, not
     # run many times to catch up.
     assert 2 <= len(after_roster) <= 4, [round(t - jumped, 2) for t in after_roster]
