@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from sync.batches import decode_batch
 from sync.errors import ProtocolError
+from sync.records import ZERO_HASH
 
 from .auth import same_node
 from .enrollment import create_enroll_token, enroll
@@ -54,7 +55,7 @@ def get_checkpoint(node: str) -> ResponseReturnValue:
     else:
         seq, head = None, None
     return jsonify({"node": node, "epoch": epoch, "seq": -1 if seq is None else seq,
-                    "head": head, "quarantined": row.status == "quarantined",
+                    "head": head or ZERO_HASH, "quarantined": row.status == "quarantined",
                     "new_epoch_allowed": row.new_epoch_allowed})
 
 

@@ -154,7 +154,7 @@ class NodeSyncer:
     def _push(self) -> dict[str, Any]:
         head = self.store.head()
         head_seq = head[0] if head else -1
-        central_seq = self._check_checkpoint(self.client.checkpoint(), head_seq)
+        central_seq = self._check_checkpoint(self.client.checkpoint(self.epoch), head_seq)
         result: dict[str, Any] = {"sent": 0, "batches": 0, "central_seq": central_seq,
                                   "receipt": None}
         if not self._has_news_after(central_seq):

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -62,7 +63,8 @@ def setup(root: Path) -> None:
 
 def enroll(root: Path, central_url: str) -> None:
     central, node = root / "central", root / "node"
-    token = run("central", "node", "add", "--data", str(central), "--name", "kec-alalak").split()[-1]
+    added = run("central", "node", "add", "--data", str(central), "--name", "kec-alalak")
+    token = added.split()[-1]
     run("local_node", "init", "--data", str(node), "--central", central_url, "--token", token)
     run("local_node", "sync", "--data", str(node))
 
@@ -115,6 +117,7 @@ def main() -> int:
     with open(root / "demo-logins.csv", encoding="utf-8") as f:
         logins = list(csv.DictReader(f))[:2]
     token = (root / "viewer-token").read_text().strip()
+    today = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d")
     print(f"""
 Smart Presensi demo is running (data in {root}).
 
@@ -122,7 +125,8 @@ Smart Presensi demo is running (data in {root}).
       NIP {logins[0]['nip']}  PIN {logins[0]['pin']}  ({logins[0]['name']})
       NIP {logins[1]['nip']}  PIN {logins[1]['pin']}  ({logins[1]['name']})
   Central dashboard (Diskominfo):  {central_url}/dashboard?token={token}
-  Attendance API:  curl -H 'Authorization: Bearer {token}' '{central_url}/api/v1/attendance?date=today'
+  Attendance API:  curl -H 'Authorization: Bearer {token}' \\
+                     '{central_url}/api/v1/attendance?date={today}'
 
 More demo logins: {root / 'demo-logins.csv'}. Logs: {root}/*.log. Press Ctrl-C to stop.
 """, flush=True)

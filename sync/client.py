@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .batches import compress
 from .errors import ForkError, GapError, SyncError
 from .httpsig import sign_request
-from .records import EPOCH_RE, HEX64_RE
+from .records import EPOCH_RE, HEX64_RE, ZERO_HASH
 
 __all__ = ["CentralClient", "DEFAULT_TIMEOUT"]
 
@@ -131,19 +131,28 @@ class CentralClient:
 
     # --- the protocol ------------------------------------------------------------------
 
-    def checkpoint(self) -> dict[str, Any]:
+    def checkpoint(self, epoch: str | None = None) -> dict[str, Any]:
         """Where central stands for this node: ``{node, epoch, seq, head, quarantined}``.
 
-        ``seq`` is the last seq central holds (-1 for none), ``head`` its hash (64 zeros).
+        ``seq`` is the last seq central holds (-1 for none), ``head`` its hash (64 zeros, or
+        null, when it holds none: both are accepted and returned as 64 zeros). With
+        ``epoch``, central answers for that epoch of the node's log (``?epoch=E``).
         """
         what = "checkpoint"
-        response = self._send("GET", f"/api/v1/nodes/{self.node_id}/checkpoint")
+        path = f"/api/v1/nodes/{self.node_id}/checkpoint"
+        if epoch is not None:
+            if not EPOCH_RE.match(epoch):
+                raise SyncError(f"{what}: epoch {epoch!r} is not 32 hex digits")
+            path += f"?epoch={epoch}"
+        response = self._send("GET", path)
         if response.status_code != 200:
             raise self._fail(response, what)
         doc = _json_object(response, what)
         seq, head, epoch = doc.get("seq"), doc.get("head"), doc.get("epoch")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < -1:
             raise SyncError(f"{what}: seq {seq!r} is not an integer >= -1", 200)
+        if seq == -1 and head is None:
+            head = doc["head"] = ZERO_HASH
         if not isinstance(head, str) or not HEX64_RE.match(head):
             raise SyncError(f"{what}: head is not 64 hex digits", 200)
         if epoch is not None and (not isinstance(epoch, str) or not EPOCH_RE.match(epoch)):

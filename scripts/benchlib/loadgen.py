@@ -33,6 +33,7 @@ class WrkResult:
     """wrk's summary of one replay; latencies in milliseconds."""
 
     requests: int
+    lines: int  # requests prepared; every one should have exactly one answer
     duration_s: float
     statuses: dict[int, int]
     errors: dict[str, int]
@@ -58,7 +59,7 @@ class WrkResult:
         return self.ok / self.duration_s if self.duration_s else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "duration_s": round(self.duration_s, 3),
+        return {"requests": self.requests, "prepared": self.lines, "duration_s": round(self.duration_s, 3),
                 "ok_2xx": self.ok, "non_2xx": self.non_2xx, "socket_errors": self.socket_errors,
                 "rate_per_s": round(self.rate, 1), "statuses": self.statuses,
                 "errors": self.errors, "latency_ms": self.latency_ms}
@@ -80,6 +81,10 @@ def write_requests(path: Path, requests: Iterable[Request]) -> int:
 def replay(url: str, requests_file: Path, *, connections: int = 200, threads: int = 2,
            timeout_s: float = 300, request_timeout_s: int = 30) -> WrkResult:
     """Send every request in ``requests_file`` once with wrk; raise RuntimeError on a hang."""
+    lines = sum(1 for line in open(requests_file, encoding="utf-8") if line.strip())
+    # wrk sends each connection's first request without asking delay(): never open more
+    # connections than a thread has lines, or the spare ones would send a stray request.
+    connections = max(threads, min(connections, threads * (lines // threads)))
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as done_dir:
         args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{int(timeout_s) + 60}s",
                 "--timeout", f"{request_timeout_s}s", "-s", str(REPLAY_LUA), url,
@@ -109,6 +114,7 @@ def replay(url: str, requests_file: Path, *, connections: int = 200, threads: in
     raw = json.loads(line.removeprefix("BENCH_JSON "))
     return WrkResult(
         requests=raw["requests"],
+        lines=lines,
         duration_s=raw["duration_us"] / 1e6,
         statuses={int(k): v for k, v in raw["statuses"].items()},
         errors=raw["errors"],

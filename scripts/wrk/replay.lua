@@ -5,7 +5,9 @@
 -- REQUESTS_FILE has one request per line, tab-separated: METHOD, PATH, BODY, then any number
 -- of "Name: value" headers (e.g. a different bearer token on every line). Thread k of T takes
 -- lines k, k+T, k+2T, ... so every line is sent by exactly one thread. When a thread has sent
--- its slice, delay() parks its connections (nothing is sent twice); when it has all its
+-- its slice, delay() parks its connections (nothing is sent twice; wrk skips delay() before a
+-- connection's first request, so the driver uses at most as many connections as lines); when
+-- it has all its
 -- answers it writes DONE_DIR/thread-k and stops, and the driver interrupts wrk once every
 -- thread is done. done() prints one line "BENCH_JSON {...}" with wrk's summary, latency
 -- percentiles and the count of each HTTP status.
@@ -22,6 +24,9 @@ end
 local reqs = {}
 local sent, received = 0, 0
 local done_dir
+-- wrk 4 calls request() once in thread 0's state before the run, only to inspect the request
+-- (cfg.pipeline); that call must not use up a line.
+local inspect_call
 counts = {}
 
 local function split_tabs(line)
@@ -35,6 +40,7 @@ end
 function init(args)
   local file, nthreads = args[1], tonumber(args[2])
   done_dir = args[3]
+  inspect_call = (tid == 0)
   local i = 0
   for line in io.lines(file) do
     if line ~= "" then
@@ -54,17 +60,33 @@ function init(args)
   end
 end
 
+-- delay() runs before every request of a connection but its first, and the request itself
+-- is built later (after a timer), so delay() claims a line for the request it lets through;
+-- once every line is claimed it parks the connection until the run stops.
+local claimed, preclaimed = 0, 0
+
 function delay()
-  if sent >= #reqs then
-    return 3600000 -- this thread's slice is sent: park the connection until the run stops
+  if claimed >= #reqs then
+    return 3600000
   end
+  claimed = claimed + 1
+  preclaimed = preclaimed + 1
   return 0
 end
 
 function request()
+  if inspect_call then
+    inspect_call = false
+    return reqs[1] or wrk.format("GET", "/__bench_exhausted", {}, nil)
+  end
+  if preclaimed > 0 then
+    preclaimed = preclaimed - 1
+  else
+    claimed = claimed + 1 -- a connection's first request: no delay() before it
+  end
   sent = sent + 1
   if sent > #reqs then
-    -- Never expected (delay() parks exhausted connections); counted as status 404 if it happens.
+    -- Not expected (only after a reconnect); the driver sees it as status 404.
     return wrk.format("GET", "/__bench_exhausted", {}, nil)
   end
   return reqs[sent]

@@ -20,7 +20,7 @@ CHECKPOINT = "/api/v1/nodes/kec-alalak/checkpoint"
 def test_signed_checkpoint_of_a_new_node(client: FlaskClient, node: FakeNode) -> None:
     r = node.request(client, "GET", CHECKPOINT)
     assert r.status_code == 200, r.get_data(as_text=True)
-    assert r.get_json() == {"node": "kec-alalak", "epoch": None, "seq": -1, "head": None,
+    assert r.get_json() == {"node": "kec-alalak", "epoch": None, "seq": -1, "head": "0" * 64,
                             "quarantined": False, "new_epoch_allowed": True}
 
 

@@ -127,8 +127,8 @@ class TruncatingClient(CentralClient):
     keep = 3
     central: FakeCentral
 
-    def checkpoint(self) -> dict[str, Any]:
-        doc = super().checkpoint()
+    def checkpoint(self, epoch: str | None = None) -> dict[str, Any]:
+        doc = super().checkpoint(epoch)
         del self.central.logs[self.node_id][self.keep:]
         return doc
 
