@@ -9,6 +9,7 @@ differs from the token's node or whose key is not Ed25519 (``certs.csr.load_csr`
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from .store import CentralStore
 
 TOKEN_HOURS = 72
 MAX_CSR_BYTES = 16 * 1024
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]{20,200}")
 
 
 def hash_secret(secret: str) -> str:
@@ -55,7 +57,9 @@ def split_token(token: Any) -> tuple[str, str]:
     except CertError as exc:
         raise Unauthorized("the enrollment token names no valid node",
                            code="token-invalid") from exc
-    if len(secret) < 20:
+    # The secret is token_urlsafe output; anything else (a lone surrogate such as JSON "\ud800"
+    # would crash the hash) is malformed, not a server error.
+    if not SECRET_RE.fullmatch(secret):
         raise Unauthorized("the enrollment token is malformed", code="token-invalid")
     return node, secret
 

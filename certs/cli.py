@@ -14,6 +14,7 @@ from pathlib import Path
 from certs.authority import init_ca, issue_from_csr, load_ca, load_cert, revoke
 from certs.errors import CertError
 from certs.keys import write_pem
+from certs.tls import issue_tls_certificate
 from certs.verify import cert_common_name
 
 __all__ = ["main"]
@@ -62,6 +63,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     revoke_cmd.add_argument("--dir", type=Path, required=True, help="the CA directory")
     revoke_cmd.add_argument("--name", required=True, help="the node id, e.g. kec-alalak")
+
+    tls = commands.add_parser(
+        "tls",
+        help="issue an HTTPS certificate and key for a node's staff page",
+        description="Issue an ECDSA P-256 server certificate for a node (browsers do not take "
+        "Ed25519 in TLS) and write NODE_DATA/certs/tls.pem and NODE_DATA/keys/tls.key.",
+    )
+    tls.add_argument("--dir", type=Path, required=True, help="the CA directory")
+    tls.add_argument("--name", required=True, help="the node id, e.g. kec-alalak")
+    tls.add_argument(
+        "--host", action="append", required=True, help="address or name staff use (repeatable)"
+    )
+    tls.add_argument("--node-data", type=Path, required=True, help="the node's data directory")
     return parser
 
 
@@ -103,7 +117,20 @@ def _revoke(args: argparse.Namespace) -> str:
     )
 
 
-_COMMANDS = {"init": _init, "issue": _issue, "revoke": _revoke}
+def _tls(args: argparse.Namespace) -> str:
+    ca = load_ca(args.dir)
+    cert_pem, key_pem = issue_tls_certificate(ca, args.name, list(args.host))
+    cert_path = args.node_data / "certs" / "tls.pem"
+    key_path = args.node_data / "keys" / "tls.key"
+    write_pem(key_path, key_pem, mode=0o600)
+    write_pem(cert_path, cert_pem)
+    return (
+        f"Wrote {cert_path} and {key_path} (mode 0600) for {', '.join(args.host)}; "
+        "start the node with: presensi-node serve --tls"
+    )
+
+
+_COMMANDS = {"init": _init, "issue": _issue, "revoke": _revoke, "tls": _tls}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,8 +27,9 @@ def _bad(message: str, code: str = "bad-request") -> ApiError:
 
 def _decimal(value: Any, what: str, low: int, high: int) -> str:
     if isinstance(value, float | int) and not isinstance(value, bool):
-        raise _bad(f"geo.{what} must be a decimal string such as \"-2.9987\", not a number",
-                   "geo-invalid")
+        raise _bad(
+            f'geo.{what} must be a decimal string such as "-2.9987", not a number', "geo-invalid"
+        )
     if not isinstance(value, str) or not _DECIMAL_RE.match(value):
         raise _bad(f"geo.{what} must be a decimal string", "geo-invalid")
     try:
@@ -41,9 +42,16 @@ def _decimal(value: Any, what: str, low: int, high: int) -> str:
 
 
 def parse_geo(geo: Any) -> dict[str, str]:
-    if not isinstance(geo, dict) or set(geo) - {"lat", "lon", "acc_m"} or not {"lat", "lon"} <= set(geo):
+    if (
+        not isinstance(geo, dict)
+        or set(geo) - {"lat", "lon", "acc_m"}
+        or not {"lat", "lon"} <= set(geo)
+    ):
         raise _bad("geo must be an object with lat, lon and optional acc_m", "geo-invalid")
-    out = {"lat": _decimal(geo["lat"], "lat", -90, 90), "lon": _decimal(geo["lon"], "lon", -180, 180)}
+    out = {
+        "lat": _decimal(geo["lat"], "lat", -90, 90),
+        "lon": _decimal(geo["lon"], "lon", -180, 180),
+    }
     if "acc_m" in geo:
         out["acc_m"] = _decimal(geo["acc_m"], "acc_m", 0, 9999)
     return out
@@ -58,8 +66,9 @@ def parse_client_ts(value: Any) -> str | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise _bad("client_ts must be an RFC 3339 timestamp string or null",
-                   "client-ts-invalid") from exc
+        raise _bad(
+            "client_ts must be an RFC 3339 timestamp string or null", "client-ts-invalid"
+        ) from exc
     if moment.tzinfo is None:
         raise _bad("client_ts needs a time zone (Z or +08:00)", "client-ts-invalid")
     if not 2000 <= moment.year <= 2100:
@@ -77,8 +86,13 @@ def checkin_body(payload: Any, *, nip: str, device: str, method: str = "app") ->
     kind = payload.get("kind")
     if kind not in KINDS:
         raise _bad('kind must be "in" (datang) or "out" (pulang)', "kind-invalid")
-    body: dict[str, Any] = {"nip": nip, "kind": kind, "method": method, "device": device,
-                            "client_ts": parse_client_ts(payload.get("client_ts"))}
+    body: dict[str, Any] = {
+        "nip": nip,
+        "kind": kind,
+        "method": method,
+        "device": device,
+        "client_ts": parse_client_ts(payload.get("client_ts")),
+    }
     presence = payload.get("presence")
     if presence is not None:
         if not isinstance(presence, str) or not 1 <= len(presence) <= 200:
@@ -93,6 +107,8 @@ def check_idempotency_key(value: str | None) -> str | None:
     if value is None:
         return None
     if not IDEM_RE.match(value):
-        raise _bad("Idempotency-Key must be 8-100 characters of letters, digits, _ . : -",
-                   "idempotency-key-invalid")
+        raise _bad(
+            "Idempotency-Key must be 8-100 characters of letters, digits, _ . : -",
+            "idempotency-key-invalid",
+        )
     return value

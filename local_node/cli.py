@@ -43,21 +43,39 @@ def cmd_init(args: argparse.Namespace) -> int:
     paths = _paths(args)
     if args.central:
         from .enrollment import enroll
+
         name = enroll(paths, args.central, args.token, boot_id=boot_id())
-        print(f"Node {name} enrolled with {args.central}; certificates installed in "
-              f"{paths.root / 'certs'}.\nStart it: presensi-node serve --data {paths.root}")
+        print(
+            f"Node {name} enrolled with {args.central}; certificates installed in "
+            f"{paths.root / 'certs'}.\nStart it: presensi-node serve --data {paths.root}"
+        )
         return 0
     init_node(paths, args.name, boot_id=boot_id())
-    print(USAGE_NEXT_STEPS.format(name=args.name, root=paths.root, csr=paths.csr,
-                                  cert=paths.cert, ca=paths.ca, central=paths.central))
+    print(
+        USAGE_NEXT_STEPS.format(
+            name=args.name,
+            root=paths.root,
+            csr=paths.csr,
+            cert=paths.cert,
+            ca=paths.ca,
+            central=paths.central,
+        )
+    )
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
-    return serve(_paths(args), host=args.host, port=args.port, threads=args.threads,
-                 tls=args.tls, scheduler=not args.no_scheduler, zeroconf=not args.no_zeroconf)
+    return serve(
+        _paths(args),
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        tls=args.tls,
+        scheduler=not args.no_scheduler,
+        zeroconf=not args.no_zeroconf,
+    )
 
 
 def _open_service(args: argparse.Namespace) -> Any:
@@ -100,8 +118,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except RecordError as exc:
         print(f"FAILED: {exc} [{exc.reason}]", file=sys.stderr)
         return 1
-    print(f"OK: {result.count} records of node {result.node} epoch {result.epoch} verify; "
-          f"head seq {result.next_seq - 1} {result.head}")
+    print(
+        f"OK: {result.count} records of node {result.node} epoch {result.epoch} verify; "
+        f"head seq {result.next_seq - 1} {result.head}"
+    )
     return 0
 
 
@@ -126,7 +146,9 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     finally:
         svc.close()
     body = record["body"]
-    print(f"Imported {body['count']} employees (roster {body['version']}, log seq {record['seq']}).")
+    print(
+        f"Imported {body['count']} employees (roster {body['version']}, log seq {record['seq']})."
+    )
     return 0
 
 
@@ -154,8 +176,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if not found:
         print("No Presensi nodes seen on this network.")
     for item in found:
-        print(f"{item['node']:<24} {item['address']}:{item['port']}  v{item['version']}  "
-              f"cert {item['fingerprint'][:16]}")
+        print(
+            f"{item['node']:<24} {item['address']}:{item['port']}  v{item['version']}  "
+            f"cert {item['fingerprint'][:16]}"
+        )
     return 0
 
 
@@ -165,8 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     env_data = os.environ.get("PRESENSI_DATA")
 
     def data_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", required=env_data is None, default=env_data,
-                       help="node data directory (or PRESENSI_DATA)")
+        p.add_argument(
+            "--data",
+            required=env_data is None,
+            default=env_data,
+            help="node data directory (or PRESENSI_DATA)",
+        )
 
     p = sub.add_parser("init", help="create the node key, CSR and log; enroll with central")
     data_arg(p)
@@ -226,8 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "init":
         if bool(args.central) == bool(args.name):
-            print("error: give either --central URL --token T, or --name NODE --offline",
-                  file=sys.stderr)
+            print(
+                "error: give either --central URL --token T, or --name NODE --offline",
+                file=sys.stderr,
+            )
             return 2
         if args.central and not args.token:
             print("error: --central needs --token", file=sys.stderr)

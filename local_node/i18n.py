@@ -44,7 +44,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 def pick_lang(accept_language: str | None, override: str | None = None) -> str:
     """``?lang=`` wins, then the first supported Accept-Language tag, then Indonesian."""
     if override in LANGS:
-        return override  # type: ignore[return-value]
+        return override
     for part in (accept_language or "").split(","):
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in LANGS:

@@ -35,7 +35,7 @@ def hash_rows(rows: Iterable[RosterRow]) -> list[Employee]:
     rows = list(rows)
     with ThreadPoolExecutor(max_workers=2) as pool:
         hashes = list(pool.map(lambda r: hash_pin(r.pin), rows))
-    return [Employee(r.nip, r.name, r.unit, r.role, h) for r, h in zip(rows, hashes)]
+    return [Employee(r.nip, r.name, r.unit, r.role, h) for r, h in zip(rows, hashes, strict=True)]
 
 
 def install(writer: LogWriter, employees: list[Employee], body: dict[str, Any]) -> dict[str, Any]:
@@ -59,21 +59,31 @@ def import_csv(writer: LogWriter, data: bytes, *, source: str) -> dict[str, Any]
     rows = parse_roster_csv(data)
     employees = hash_rows(rows)
     digest = hashlib.sha256(data).hexdigest()
-    body = {"version": f"local-{digest[:16]}", "source": "csv", "file": source[-120:],
-            "sha256": digest, "count": len(employees)}
+    body = {
+        "version": f"local-{digest[:16]}",
+        "source": "csv",
+        "file": source[-120:],
+        "sha256": digest,
+        "count": len(employees),
+    }
     return install(writer, employees, body)
 
 
 def find(store: Store, nip: str) -> Employee | None:
-    row = store.conn().execute(
-        "SELECT nip, name, unit, role, pin_hash FROM employees WHERE nip = ?", (nip,)
-    ).fetchone()
+    row = (
+        store.conn()
+        .execute("SELECT nip, name, unit, role, pin_hash FROM employees WHERE nip = ?", (nip,))
+        .fetchone()
+    )
     return Employee(*row) if row else None
 
 
 def current_version(store: Store) -> str | None:
-    row = store.conn().execute(
-        "SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC LIMIT 1").fetchone()
+    row = (
+        store.conn()
+        .execute("SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC LIMIT 1")
+        .fetchone()
+    )
     if not row:
         return None
     return str(json.loads(row[0])["body"].get("version"))

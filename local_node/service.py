@@ -46,8 +46,14 @@ class Metrics:
 
 
 class NodeService:
-    def __init__(self, config: dict[str, Any], paths: NodePaths, identity: NodeIdentity,
-                 *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        paths: NodePaths,
+        identity: NodeIdentity,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self.config = config
         self.paths = paths
         self.identity = identity
@@ -55,8 +61,9 @@ class NodeService:
         self.store.migrate()
         self.writer = LogWriter(self.store, identity.key, boot_id=boot_id(), clock=clock)
         self.sessions = Sessions(self.store, config["SESSION_DAYS"])
-        self.lockout = Lockout(self.store, window_min=config["PIN_WINDOW_MIN"],
-                               lock_min=config["PIN_LOCK_MIN"])
+        self.lockout = Lockout(
+            self.store, window_min=config["PIN_WINDOW_MIN"], lock_min=config["PIN_LOCK_MIN"]
+        )
         self.metrics = Metrics()
         self.writer.listeners.append(self._count)
 
@@ -74,7 +81,9 @@ class NodeService:
         self.writer.stop()
         self.store.close()
 
-    def append(self, type: str, body: dict[str, Any], **kw: Any) -> tuple[dict[str, Any], str, bool]:
+    def append(
+        self, type: str, body: dict[str, Any], **kw: Any
+    ) -> tuple[dict[str, Any], str, bool]:
         """Append through the writer, turning disk trouble into a 507 for the client."""
         try:
             return self.writer.append(type, body, **kw)
@@ -82,20 +91,24 @@ class NodeService:
             self.metrics.inc("storage_errors")
             raise InsufficientStorage(
                 "The node cannot save records right now (disk full or read-only). "
-                "Tell the local admin; try again shortly.") from exc
+                "Tell the local admin; try again shortly."
+            ) from exc
 
     # --- staff -------------------------------------------------------------------------
 
-    def sign_in(self, nip: Any, pin: Any, device: str | None, addr: str
-                ) -> tuple[str, Session, roster.Employee]:
+    def sign_in(
+        self, nip: Any, pin: Any, device: str | None, addr: str
+    ) -> tuple[str, Session, roster.Employee]:
         if not isinstance(nip, str) or not isinstance(pin, str):
             raise ApiError("nip and pin must be strings", code="bad-request")
         try:
             check_nip(nip)
         except NIPError as exc:
             raise ApiError(str(exc), code="nip-invalid") from exc
-        limits = {f"nip:{nip}": self.config["PIN_MAX_FAILURES"],
-                  f"addr:{addr}": self.config["ADDR_MAX_FAILURES"]}
+        limits = {
+            f"nip:{nip}": self.config["PIN_MAX_FAILURES"],
+            f"addr:{addr}": self.config["ADDR_MAX_FAILURES"],
+        }
         self.lockout.check(limits)
         employee = roster.find(self.store, nip)
         # Unknown NIPs cost the same scrypt work so timing does not reveal who is enrolled.
@@ -111,8 +124,9 @@ class NodeService:
         self.metrics.inc("signins")
         return token, session, employee
 
-    def check_in(self, session: Session, payload: Any, idem_key: str | None
-                 ) -> tuple[dict[str, Any], str, bool]:
+    def check_in(
+        self, session: Session, payload: Any, idem_key: str | None
+    ) -> tuple[dict[str, Any], str, bool]:
         body = checkin_body(payload, nip=session.nip, device=session.device)
         idem = (session.nip, idem_key) if idem_key else None
         result = self.append("checkin", body, nip=session.nip, idem=idem)
@@ -139,8 +153,13 @@ class NodeService:
             self.metrics.inc("health_errors")
         ok = writable and free >= self.config["MIN_FREE_BYTES"]
         head = self.store.head()
-        return {"ok": ok, "node": self.identity.name, "db_writable": writable,
-                "disk_free_bytes": free, "head_seq": head[0] if head else None}
+        return {
+            "ok": ok,
+            "node": self.identity.name,
+            "db_writable": writable,
+            "disk_free_bytes": free,
+            "head_seq": head[0] if head else None,
+        }
 
     def status(self) -> dict[str, Any]:
         head = self.store.head()
@@ -155,4 +174,6 @@ class NodeService:
         }
 
 
-_DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+_DUMMY_HASH = (
+    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+)

@@ -56,8 +56,9 @@ class Sessions:
             return None
         key = token_hash(token)
         with self._lock:
-            cached = self._cache.get(key, False)
-        if cached is False:
+            known = key in self._cache
+            cached = self._cache.get(key)
+        if not known:
             row = self.store.conn().execute(
                 "SELECT nip, device, csrf, expires_at FROM sessions WHERE token_hash = ?", (key,)
             ).fetchone()

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync import records
 from sync.canonical import canonical_bytes
-from sync.timefmt import SystemClock, format_ts, wita_day
+from sync.timefmt import WITA, SystemClock, format_ts
 
 from .errors import StorageError
 from .store import Store, storage_error
@@ -32,6 +32,29 @@ log = logging.getLogger(__name__)
 
 # A wall clock that moves this much against the monotonic clock was set by someone.
 CLOCK_STEP_US = 2_000_000
+
+
+# Rows per INSERT statement: well under SQLite's limit of 32,766 bound parameters.
+_ROWS_PER_INSERT = 256
+_INSERT_SQL: dict[int, str] = {}
+
+
+def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert queued log rows with multi-row INSERTs, then empty ``rows``.
+
+    One statement for many rows instead of one per row: sqlite3 drops and retakes the GIL
+    around every statement step, and under load each retake waits behind the request
+    threads, so one step per record starved the writer (see docs/performance.md).
+    """
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start:start + _ROWS_PER_INSERT]
+        sql = _INSERT_SQL.get(len(chunk))
+        if sql is None:
+            sql = ("INSERT INTO log (seq, type, ts, hash, nip, day, record) VALUES "
+                   + ",".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)))
+            _INSERT_SQL[len(chunk)] = sql
+        conn.execute(sql, [value for row in chunk for value in row])
+    rows.clear()
 
 
 class Clock(Protocol):
@@ -129,7 +152,10 @@ class LogWriter:
                     stop = True
                     break
                 batch.append(nxt)
+            _t0 = __import__("time").perf_counter()
             self._commit(batch)
+            _t1 = __import__("time").perf_counter()
+            print(f"BATCH {len(batch)} {(_t1-_t0)*1e3:.2f} {self._queue.qsize()}", file=__import__("sys").stderr, flush=True)  # TEMP
             if stop:
                 break
         if self._conn is not None:
@@ -170,8 +196,10 @@ class LogWriter:
             row = conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (row[0] + 1, row[1]) if row else (0, records.ZERO_HASH)
             out: list[tuple[dict[str, Any], str, bool]] = []
+            rows: list[tuple[Any, ...]] = []
             for item in batch:
                 if item.idem is not None:
+                    _insert_rows(conn, rows)  # an earlier item of this batch may hold the key
                     hit = conn.execute(
                         "SELECT l.record FROM idempotency i JOIN log l ON l.seq = i.seq"
                         " WHERE i.nip = ? AND i.key = ?", item.idem).fetchone()
@@ -179,16 +207,19 @@ class LogWriter:
                         out.append((records.parse(hit[0]), hit[0], False))
                         continue
                 if item.apply is not None:
+                    _insert_rows(conn, rows)
                     item.apply(conn)
                 clock_body = self._clock_step()
                 if clock_body is not None:
-                    rec, text = self._insert(conn, seq, prev, "clock", clock_body, None)
+                    rec, _ = self._build(rows, seq, prev, "clock", clock_body, None)
                     seq, prev = seq + 1, rec["hash"]
-                rec, text = self._insert(conn, seq, prev, item.type, item.body, item.nip)
+                rec, text = self._build(rows, seq, prev, item.type, item.body, item.nip)
                 if item.idem is not None:
+                    _insert_rows(conn, rows)
                     conn.execute("INSERT INTO idempotency VALUES (?, ?, ?)", (*item.idem, seq))
                 seq, prev = seq + 1, rec["hash"]
                 out.append((rec, text, True))
+            _insert_rows(conn, rows)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -196,18 +227,20 @@ class LogWriter:
             raise
         return out
 
-    def _insert(self, conn: sqlite3.Connection, seq: int, prev: str, type: str,
-                body: dict[str, Any], nip: str | None) -> tuple[dict[str, Any], str]:
-        ts = format_ts(datetime.fromtimestamp(self.clock.wall(), UTC))
+    def _build(self, rows: list[tuple[Any, ...]], seq: int, prev: str, type: str,
+               body: dict[str, Any], nip: str | None) -> tuple[dict[str, Any], str]:
+        """Build and sign one record and queue its row for ``_insert_rows``."""
+        moment = datetime.fromtimestamp(self.clock.wall(), UTC)
+        ts = format_ts(moment)
         unsigned = records.build(node=self.node, epoch=self.epoch, seq=seq, type=type, ts=ts,
                                  mono_us=self.clock.mono_us(), boot_id=self.boot_id,
                                  prev=prev, body=body)
         rec = records.seal(unsigned, self._key)
         text = records.serialize(rec)
-        conn.execute(
-            "INSERT INTO log (seq, type, ts, hash, nip, day, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, type, ts, rec["hash"], nip, wita_day(ts) if nip else None, text),
-        )
+        # The WITA day straight from the clock reading: the same date wita_day(ts) gives,
+        # without parsing the timestamp back.
+        day = moment.astimezone(WITA).strftime("%Y-%m-%d") if nip else None
+        rows.append((seq, type, ts, rec["hash"], nip, day, text))
         return rec, text
 
     def _clock_step(self) -> dict[str, Any] | None:

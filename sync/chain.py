@@ -41,16 +41,22 @@ class ChainVerifier:
         if self.epoch is None:
             self.epoch = record["epoch"]
         if record["node"] != self.node:
-            raise RecordError("wrong-node", f"record of node {record['node']!r}, expected {self.node!r}", seq)
+            raise RecordError(
+                "wrong-node", f"record of node {record['node']!r}, expected {self.node!r}", seq
+            )
         if record["epoch"] != self.epoch:
             raise RecordError("wrong-epoch", "record belongs to another epoch of the log", seq)
         if seq != self.next_seq:
             reason = "gap" if seq > self.next_seq else "out-of-order"
             raise RecordError(reason, f"expected seq {self.next_seq}", seq)
         if record["prev"] != self.head:
-            raise RecordError("broken-chain", "prev does not match the hash of the previous record", seq)
+            raise RecordError(
+                "broken-chain", "prev does not match the hash of the previous record", seq
+            )
         if (seq == 0) != (record["type"] == "genesis"):
-            raise RecordError("bad-genesis", "seq 0, and only seq 0, must be the genesis record", seq)
+            raise RecordError(
+                "bad-genesis", "seq 0, and only seq 0, must be the genesis record", seq
+            )
         self.head = record["hash"]
         self.next_seq = seq + 1
         self.count += 1

@@ -28,7 +28,7 @@ UNITS = ["Sekretariat Kecamatan Alalak", "Seksi Pemerintahan", "Seksi Ekonomi da
 def make_roster(count: int, *, seed: int = 7) -> list[dict[str, str]]:
     """``count`` employees as dicts with nip, name, unit, role, pin (the clear PIN)."""
     rng = random.Random(seed)
-    people = []
+    people: list[dict[str, str]] = []
     seen: set[str] = set()
     while len(people) < count:
         sex = rng.choice("12")

@@ -162,5 +162,7 @@ def check_record(record: Record, public_key: Ed25519PublicKey) -> bytes:
     try:
         public_key.verify(decode_sig(record), data)
     except InvalidSignature as exc:
-        raise RecordError("bad-signature", "signature does not verify with the node key", seq) from exc
+        raise RecordError(
+            "bad-signature", "signature does not verify with the node key", seq
+        ) from exc
     return data

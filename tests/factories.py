@@ -61,11 +61,14 @@ class NodeProcess:
     """``presensi-node serve`` as a real process on a loopback port, in its own process group."""
 
     def __init__(self, paths: NodePaths, port: int | None = None, *, scheduler: bool = False,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None,
+                 extra_args: list[str] | None = None) -> None:
         self.paths = paths
         self.port = port or free_port()
         self.scheduler = scheduler
         self.extra_env = extra_env or {}
+        self.extra_args = extra_args or []
+        self.verify: str | bool = True
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -74,6 +77,7 @@ class NodeProcess:
                 "--host", "127.0.0.1", "--port", str(self.port), "--no-zeroconf"]
         if not self.scheduler:
             args.append("--no-scheduler")
+        args += self.extra_args
         self._log = open(self.paths.root / "serve.log", "ab")  # noqa: SIM115 - closed in _reap
         self.proc = subprocess.Popen(args, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **self.extra_env},
@@ -83,7 +87,8 @@ class NodeProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"node exited: {(self.paths.root / 'serve.log').read_text()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code in (200, 503):
+                health = requests.get(self.url + "/healthz", timeout=1, verify=self.verify)
+                if health.status_code in (200, 503):
                     return self
             except requests.RequestException:
                 time.sleep(0.1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from flask.testing import FlaskClient
 
 from sync.records import check_record
@@ -22,8 +21,11 @@ def _log_head(client: FlaskClient) -> int:
 
 def test_checkin_returns_signed_record_that_verifies(client, roster, app):
     me = _sign_in(client, roster[3])
-    r = client.post("/api/v1/checkins", json={"kind": "in", "client_ts": "2026-10-01T23:21:07Z"},
-                    headers={"Authorization": f"Bearer {me['token']}"})
+    r = client.post(
+        "/api/v1/checkins",
+        json={"kind": "in", "client_ts": "2026-10-01T23:21:07Z"},
+        headers={"Authorization": f"Bearer {me['token']}"},
+    )
     assert r.status_code == 201
     record = json.loads(r.data)
     assert record["type"] == "checkin"
@@ -79,14 +81,21 @@ def test_wrong_pins_lock_the_nip_and_message_says_when(client, roster, app):
         r = client.post("/api/v1/session", json={"nip": person["nip"], "pin": wrong})
         assert r.status_code == 401
         assert r.json["message"] == "NIP atau PIN salah."
-    r = client.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]},
-                    headers={"Accept-Language": "en"})
+    r = client.post(
+        "/api/v1/session",
+        json={"nip": person["nip"], "pin": person["pin"]},
+        headers={"Accept-Language": "en"},
+    )
     assert r.status_code == 429
     assert "Try again in 15 minutes" in r.json["message"]
     assert int(r.headers["Retry-After"]) > 800
     # Another person on the same phone is not locked out by the first one's mistakes.
-    assert client.post("/api/v1/session", json={"nip": roster[5]["nip"],
-                                                "pin": roster[5]["pin"]}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/session", json={"nip": roster[5]["nip"], "pin": roster[5]["pin"]}
+        ).status_code
+        == 201
+    )
 
 
 def test_lockout_survives_a_restart(node_paths, roster):
@@ -96,12 +105,15 @@ def test_lockout_survives_a_restart(node_paths, roster):
     app = create_app({"DATA_DIR": str(node_paths.root), "PIN_MAX_FAILURES": 2})
     c = app.test_client()
     for _ in range(2):
-        c.post("/api/v1/session", json={"nip": person["nip"], "pin": "999999"
-               if person["pin"] != "999999" else "888888"})
+        c.post(
+            "/api/v1/session",
+            json={"nip": person["nip"], "pin": "999999" if person["pin"] != "999999" else "888888"},
+        )
     app.extensions["presensi_node"].close()
     app2 = create_app({"DATA_DIR": str(node_paths.root), "PIN_MAX_FAILURES": 2})
-    r = app2.test_client().post("/api/v1/session",
-                                json={"nip": person["nip"], "pin": person["pin"]})
+    r = app2.test_client().post(
+        "/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}
+    )
     app2.extensions["presensi_node"].close()
     assert r.status_code == 429
 
@@ -113,8 +125,9 @@ def test_unknown_nip_is_rejected_like_a_wrong_pin(client):
 
 def test_healthz_and_metrics(client, roster):
     me = _sign_in(client, roster[7])
-    client.post("/api/v1/checkins", json={"kind": "in"},
-                headers={"Authorization": f"Bearer {me['token']}"})
+    client.post(
+        "/api/v1/checkins", json={"kind": "in"}, headers={"Authorization": f"Bearer {me['token']}"}
+    )
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json["db_writable"] is True
     text = client.get("/metrics").data.decode()

@@ -18,7 +18,9 @@ def _commands() -> list[list[str]]:
     sub = next(a for a in parser._actions if a.dest == "command")
     out = []
     for name, p in sub.choices.items():
-        nested = [a for a in p._actions if getattr(a, "choices", None) and a.dest.endswith("command")]
+        nested = [
+            a for a in p._actions if getattr(a, "choices", None) and a.dest.endswith("command")
+        ]
         if nested:
             out += [[name, child] for child in nested[0].choices]
         else:
@@ -38,8 +40,16 @@ def test_offline_init_then_serve_needs_certificates(tmp_path):
     assert "presensi-ca issue" in out.stdout
     assert (data / "keys" / "node.key").stat().st_mode & 0o777 == 0o600
     assert (data / "certs" / "node.csr").exists()
-    again = run_cli("local_node", "init", "--data", str(data), "--name", "kec-wanaraya",
-                    "--offline", check=False)
+    again = run_cli(
+        "local_node",
+        "init",
+        "--data",
+        str(data),
+        "--name",
+        "kec-wanaraya",
+        "--offline",
+        check=False,
+    )
     assert again.returncode == 2 and "refusing to overwrite" in again.stderr
 
     port = str(free_port())
@@ -48,15 +58,32 @@ def test_offline_init_then_serve_needs_certificates(tmp_path):
 
     ca = init_ca(tmp_path / "ca")
     other = init_ca(tmp_path / "other-ca")
-    write_pem(data / "certs" / "node.pem", issue_from_csr(other, (data / "certs" / "node.csr").read_bytes()))
+    write_pem(
+        data / "certs" / "node.pem",
+        issue_from_csr(other, (data / "certs" / "node.csr").read_bytes()),
+    )
     write_pem(data / "certs" / "ca.pem", cert_pem(ca.cert))
     refused = run_cli("local_node", "serve", "--data", str(data), "--port", port, check=False)
     assert refused.returncode == 2 and "error:" in refused.stderr
 
     # The signed certificate arrives from the district: verify and status now work.
-    subprocess.run([PY, "-m", "certs", "issue", "--dir", str(tmp_path / "ca"), "--csr",
-                    str(data / "certs" / "node.csr"), "--out", str(tmp_path / "node.pem")],
-                   check=True, cwd=REPO, capture_output=True)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "certs",
+            "issue",
+            "--dir",
+            str(tmp_path / "ca"),
+            "--csr",
+            str(data / "certs" / "node.csr"),
+            "--out",
+            str(tmp_path / "node.pem"),
+        ],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+    )
     (data / "certs" / "node.pem").unlink()
     write_pem(data / "certs" / "node.pem", (tmp_path / "node.pem").read_bytes())
     assert run_cli("local_node", "verify", "--data", str(data)).stdout.startswith("OK: 1 records")
@@ -64,11 +91,14 @@ def test_offline_init_then_serve_needs_certificates(tmp_path):
     assert '"node": "kec-wanaraya"' in status
 
 
-@pytest.mark.parametrize("args,message", [
-    (["init", "--data", "X"], "either --central"),
-    (["init", "--data", "X", "--name", "kec-a-b"], "--offline"),
-    (["init", "--data", "X", "--name", "Bad Name", "--offline"], "error:"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["init", "--data", "X"], "either --central"),
+        (["init", "--data", "X", "--name", "kec-a-b"], "--offline"),
+        (["init", "--data", "X", "--name", "Bad Name", "--offline"], "error:"),
+    ],
+)
 def test_init_argument_errors(tmp_path, args, message):
     args = [a if a != "X" else str(tmp_path / "n") for a in args]
     result = run_cli("local_node", *args, check=False)
@@ -78,12 +108,13 @@ def test_init_argument_errors(tmp_path, args, message):
 def test_roster_import_reports_every_bad_line_and_imports_nothing(tmp_path, node_paths):
     path, people = roster_file(tmp_path, 5)
     lines = path.read_text().splitlines()
-    lines[2] = lines[2].replace(people[1]["nip"], "12345")             # line 3: short NIP
+    lines[2] = lines[2].replace(people[1]["nip"], "12345")  # line 3: short NIP
     lines[4] = ",".join([people[3]["nip"], "Siti", "Seksi X", "boss", "123456"])  # line 5: role
     lines.append(",".join([people[0]["nip"], "Dup", "Seksi X", "staff", "12ab56"]))  # line 7
     path.write_text("\n".join(lines) + "\n")
-    result = run_cli("local_node", "roster", "import", "--data", str(node_paths.root), str(path),
-                     check=False)
+    result = run_cli(
+        "local_node", "roster", "import", "--data", str(node_paths.root), str(path), check=False
+    )
     assert result.returncode == 2
     assert "line 3: NIP must be exactly 18 digits" in result.stderr
     assert "line 5: role must be staff or head" in result.stderr
@@ -94,8 +125,11 @@ def test_roster_import_reports_every_bad_line_and_imports_nothing(tmp_path, node
 
 def test_roster_import_keeps_utf8_names(tmp_path, node_paths):
     path = tmp_path / "r.csv"
-    path.write_text("nip,name,unit,role,pin\n198501012010011001,Gusti Noor Ça'ïd,Seksi Pemerintahan,"
-                    "head,123456\n", encoding="utf-8")
+    path.write_text(
+        "nip,name,unit,role,pin\n198501012010011001,Gusti Noor Ça'ïd,Seksi Pemerintahan,"
+        "head,123456\n",
+        encoding="utf-8",
+    )
     run_cli("local_node", "roster", "import", "--data", str(node_paths.root), str(path))
     exported = run_cli("local_node", "export", "--data", str(node_paths.root)).stdout
     assert '"type":"roster"' in exported

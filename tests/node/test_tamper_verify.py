@@ -22,8 +22,11 @@ def busy_node(node_paths, roster):
     for person in roster[:5]:
         token = c.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}).json
         for kind in ("in", "out"):
-            r = c.post("/api/v1/checkins", json={"kind": kind},
-                       headers={"Authorization": f"Bearer {token['token']}"})
+            r = c.post(
+                "/api/v1/checkins",
+                json={"kind": kind},
+                headers={"Authorization": f"Bearer {token['token']}"},
+            )
             assert r.status_code == 201
     app.extensions["presensi_node"].close()
     return node_paths
@@ -68,7 +71,9 @@ def _edit_ts_and_rehash(conn):
     rec["ts"] = "2026-01-01T00:00:00.000Z"
     unsigned = {k: v for k, v in rec.items() if k not in ("hash", "sig")}
     rec["hash"] = hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
-    conn.execute("UPDATE log SET record = ?, hash = ? WHERE seq = 4", (json.dumps(rec), rec["hash"]))
+    conn.execute(
+        "UPDATE log SET record = ?, hash = ? WHERE seq = 4", (json.dumps(rec), rec["hash"])
+    )
 
 
 def _delete(conn):
@@ -78,13 +83,16 @@ def _delete(conn):
 def _insert(conn):
     text = conn.execute("SELECT record FROM log WHERE seq = 4").fetchone()[0]
     rec = json.loads(text)
-    rows = conn.execute("SELECT seq, type, ts, hash, nip, day, record FROM log WHERE seq >= 4 "
-                        "ORDER BY seq DESC").fetchall()
+    rows = conn.execute(
+        "SELECT seq, type, ts, hash, nip, day, record FROM log WHERE seq >= 4 ORDER BY seq DESC"
+    ).fetchall()
     for row in rows:
         conn.execute("DELETE FROM log WHERE seq = ?", (row[0],))
     rec["body"]["reason"] = "backdated arrival"
-    conn.execute("INSERT INTO log VALUES (4, 'checkin', ?, ?, NULL, NULL, ?)",
-                 (rec["ts"], "f" * 64, json.dumps(rec)))
+    conn.execute(
+        "INSERT INTO log VALUES (4, 'checkin', ?, ?, NULL, NULL, ?)",
+        (rec["ts"], "f" * 64, json.dumps(rec)),
+    )
     for row in reversed(rows):
         conn.execute("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?)", (row[0] + 1, *row[1:]))
 
@@ -93,19 +101,27 @@ def _reorder(conn):
     a = conn.execute("SELECT record, hash FROM log WHERE seq = 4").fetchone()
     b = conn.execute("SELECT record, hash FROM log WHERE seq = 5").fetchone()
     conn.execute("DELETE FROM log WHERE seq IN (4, 5)")
-    conn.execute("INSERT INTO log (seq, type, ts, hash, record) VALUES (4, 'checkin', '', ?, ?)",
-                 (b[1], b[0]))
-    conn.execute("INSERT INTO log (seq, type, ts, hash, record) VALUES (5, 'checkin', '', ?, ?)",
-                 (a[1], a[0]))
+    conn.execute(
+        "INSERT INTO log (seq, type, ts, hash, record) VALUES (4, 'checkin', '', ?, ?)",
+        (b[1], b[0]),
+    )
+    conn.execute(
+        "INSERT INTO log (seq, type, ts, hash, record) VALUES (5, 'checkin', '', ?, ?)",
+        (a[1], a[0]),
+    )
 
 
-@pytest.mark.parametrize("tamper,reason", [
-    (_edit_kind, "bad-hash"),
-    (_edit_ts_and_rehash, "bad-signature"),
-    (_delete, "gap"),
-    (_insert, "bad-hash"),
-    (_reorder, "row-mismatch"),
-], ids=["edit", "edit-and-rehash", "delete", "insert", "reorder"])
+@pytest.mark.parametrize(
+    "tamper,reason",
+    [
+        (_edit_kind, "bad-hash"),
+        (_edit_ts_and_rehash, "bad-signature"),
+        (_delete, "gap"),
+        (_insert, "bad-hash"),
+        (_reorder, "row-mismatch"),
+    ],
+    ids=["edit", "edit-and-rehash", "delete", "insert", "reorder"],
+)
 def test_tampering_fails_verify_with_the_seq(busy_node, tamper, reason):
     conn = _raw(busy_node)
     _drop_triggers(conn)
@@ -121,12 +137,14 @@ def test_export_verifies_with_openssl_alone(busy_node, tmp_path):
     lines = exported.splitlines()
     assert len(lines) == 12
     ca, cert = busy_node.ca, busy_node.cert
-    ok = subprocess.run(["openssl", "verify", "-CAfile", str(ca), str(cert)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(ca), str(cert)], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and ": OK" in ok.stdout
     pub = tmp_path / "node-pub.pem"
-    subprocess.run(["openssl", "x509", "-in", str(cert), "-pubkey", "-noout", "-out", str(pub)],
-                   check=True)
+    subprocess.run(
+        ["openssl", "x509", "-in", str(cert), "-pubkey", "-noout", "-out", str(pub)], check=True
+    )
     prev = "0" * 64
     for i, line in enumerate(lines):
         rec = json.loads(line)
@@ -135,22 +153,53 @@ def test_export_verifies_with_openssl_alone(busy_node, tmp_path):
         canon = rfc8785.dumps({k: v for k, v in rec.items() if k not in ("hash", "sig")})
         (tmp_path / "canon.bin").write_bytes(canon)
         (tmp_path / "sig.bin").write_bytes(base64.b64decode(rec["sig"]))
-        digest = subprocess.run(["openssl", "dgst", "-sha256", "-r", str(tmp_path / "canon.bin")],
-                                capture_output=True, text=True, check=True).stdout.split()[0]
+        digest = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-r", str(tmp_path / "canon.bin")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[0]
         assert digest == rec["hash"]
-        res = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pub),
-                              "-rawin", "-in", str(tmp_path / "canon.bin"),
-                              "-sigfile", str(tmp_path / "sig.bin")],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                str(pub),
+                "-rawin",
+                "-in",
+                str(tmp_path / "canon.bin"),
+                "-sigfile",
+                str(tmp_path / "sig.bin"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert res.returncode == 0, res.stderr
         prev = rec["hash"]
     # A flipped byte in one signature is caught by openssl as well.
     sig = bytearray(base64.b64decode(json.loads(lines[3])["sig"]))
     sig[0] ^= 1
     (tmp_path / "sig.bin").write_bytes(bytes(sig))
-    res = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pub), "-rawin",
-                          "-in", str(tmp_path / "canon.bin"), "-sigfile", str(tmp_path / "sig.bin")],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(pub),
+            "-rawin",
+            "-in",
+            str(tmp_path / "canon.bin"),
+            "-sigfile",
+            str(tmp_path / "sig.bin"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode != 0
 
 
@@ -169,6 +218,7 @@ def test_backup_restores_to_a_log_that_verifies(busy_node, tmp_path):
         (restored / sub).symlink_to(busy_node.root / sub)
     out = run_cli("local_node", "verify", "--data", str(restored)).stdout
     assert out.startswith("OK: 12 records")
-    again = run_cli("local_node", "backup", "--data", str(busy_node.root), "--out", str(backup),
-                    check=False)
+    again = run_cli(
+        "local_node", "backup", "--data", str(busy_node.root), "--out", str(backup), check=False
+    )
     assert again.returncode == 2 and "already exists" in again.stderr

@@ -1,0 +1,63 @@
+"""The codebase keeps its own rules: lint, types, and which part may import which."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# DESIGN.md section 2: dependencies point one way.
+FORBIDDEN = {
+    "sync": {"flask", "local_node", "central", "werkzeug"},
+    "certs": {"flask", "local_node", "central", "sync", "werkzeug", "requests"},
+    "local_node": {"central"},
+    "central": {"local_node"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_dependencies_point_one_way(package):
+    bad = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        wrong = _imports(path) & FORBIDDEN[package]
+        if wrong:
+            bad.append(f"{path.relative_to(REPO)} imports {sorted(wrong)}")
+    assert bad == []
+
+
+def test_importing_the_apps_starts_nothing():
+    # Importing must not open databases, start threads or touch the network.
+    code = ("import threading, local_node, central, sync.jobs, local_node.wsgi, central.wsgi;"
+            "print(threading.active_count())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                         check=True)
+    assert out.stdout.strip() == "1"
+
+
+def test_ruff_is_clean():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_mypy_is_clean():
+    # Strict on sync/ and certs/ (pyproject.toml), checked on the apps too.
+    result = subprocess.run([sys.executable, "-m", "mypy", "sync", "certs", "local_node",
+                             "central"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:]
