@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -148,3 +149,11 @@ def post_node() -> ResponseReturnValue:
     hours = float(current_app.config["ENROLL_TOKEN_HOURS"])
     token = create_enroll_token(svc.store, name, now=svc.now(), hours=hours)
     return jsonify({"node": name, "token": token, "expires_in_hours": hours}), 201
+
+
+@bp.get("/openapi.yaml")
+def get_openapi() -> ResponseReturnValue:
+    """The API description: package data, a copy of docs/openapi-central.yaml (a test keeps
+    them equal), so an installed central serves it without the source tree."""
+    path = Path(current_app.static_folder or "static") / "openapi.yaml"
+    return Response(path.read_bytes(), mimetype="application/yaml")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,6 +19,7 @@ from werkzeug.wrappers import Response
 from sync.timefmt import WITA
 
 from .auth import token_role
+from .errors import Forbidden
 from .reports import attendance, nodes_overview
 from .web import service
 
@@ -34,6 +36,21 @@ def _login(token: str, target: str) -> Response:
     response.set_cookie(COOKIE, token, max_age=days * 86400, httponly=True, samesite="Strict",
                         secure=request.is_secure, path="/dashboard")
     return response
+
+
+def _refuse_cross_site() -> None:
+    """Login and logout CSRF: refuse a form POST another site made the browser send.
+
+    Browsers send ``Sec-Fetch-Site`` and ``Origin`` on POSTs; a request with neither (curl, a
+    test client) is no cross-site browser request. Only the host is compared, so a proxy that
+    terminates TLS in front of central does not break sign-in.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise Forbidden("cross-site form submissions are refused", code="csrf")
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise Forbidden("cross-site form submissions are refused", code="csrf")
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -75,6 +92,7 @@ def page() -> ResponseReturnValue:
 
 @bp.post("/dashboard/login")
 def login() -> ResponseReturnValue:
+    _refuse_cross_site()
     token = (request.form.get("token") or "").strip()
     if token_role(service().store, token) is None:
         return render_template("login.html", error=True), 401
@@ -83,6 +101,7 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/dashboard/logout")
 def logout() -> ResponseReturnValue:
+    _refuse_cross_site()
     response = redirect(url_for("dashboard.page"), code=303)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response

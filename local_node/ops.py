@@ -1,8 +1,11 @@
-"""Operator endpoints: /healthz for monitors, /metrics in Prometheus text format."""
+"""Operator endpoints: /healthz for monitors, /metrics in Prometheus text format, and the
+API's OpenAPI description."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from .web import service
@@ -45,3 +48,11 @@ def metrics() -> ResponseReturnValue:
         if name.startswith("records_"):
             lines.append(f'presensi_records_appended_total{{type="{name[8:]}"}} {value}')
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+@bp.get("/api/v1/openapi.yaml")
+def openapi() -> ResponseReturnValue:
+    """The API description: package data, a copy of docs/openapi-node.yaml (a test keeps
+    them equal), so an installed node serves it without the source tree."""
+    path = Path(current_app.static_folder or "static") / "openapi.yaml"
+    return Response(path.read_bytes(), mimetype="application/yaml")

@@ -2,13 +2,16 @@
 
 A session is a random token (kept only as its SHA-256 in the database) bound to one NIP and
 one device, plus a CSRF token for cookie-authenticated browser requests. Sessions are cached in
-memory so a check-in never pays a database read or a slow hash. Failed PINs are counted per NIP
-and per client address in the database, so a lockout holds across restarts.
+memory so a check-in never pays a database read or a slow hash: the first lookup that misses
+loads every unexpired session in one query (after a restart, the morning's first check-ins
+would otherwise each pay a read), and later misses still look up their one row. Failed PINs
+are counted per NIP and per client address in the database, so a lockout holds across restarts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import secrets
 import threading
@@ -18,8 +21,11 @@ from dataclasses import dataclass
 from .errors import TooManyAttempts
 from .store import Store
 
+# Sessions kept in memory at most (about 300 bytes each); past this the cache starts over.
+CACHE_MAX = 200_000
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Session:
     nip: str
     device: str
@@ -37,6 +43,8 @@ class Sessions:
         self.lifetime = days * 86400
         self._cache: dict[str, Session | None] = {}
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._loaded = False
 
     def create(self, nip: str, device: str) -> tuple[str, Session]:
         """A fresh session (never reuses a token the client brought: no fixation)."""
@@ -58,18 +66,44 @@ class Sessions:
         with self._lock:
             known = key in self._cache
             cached = self._cache.get(key)
+        if not known and not self._loaded:
+            self._preload()
+            with self._lock:
+                known = key in self._cache
+                cached = self._cache.get(key)
         if not known:
             row = self.store.conn().execute(
                 "SELECT nip, device, csrf, expires_at FROM sessions WHERE token_hash = ?", (key,)
             ).fetchone()
             cached = Session(*row) if row else None
             with self._lock:
-                if len(self._cache) > 200_000:
+                if len(self._cache) > CACHE_MAX:
                     self._cache.clear()
                 self._cache[key] = cached
         if cached is None or cached.expires_at < time.time():
             return None
         return cached
+
+    def _preload(self) -> None:
+        """Cache every unexpired session with one query (once, until ``forget_cache``).
+
+        The rows come back as one JSON text in a single statement step: sqlite3 releases and
+        retakes the GIL for every row it steps, and the first lookups arrive with the morning
+        rush, when each retake waits behind dozens of request threads.
+        """
+        with self._load_lock:
+            if self._loaded:
+                return
+            row = self.store.conn().execute(
+                "SELECT json_group_array(json_array(token_hash, nip, device, csrf, expires_at))"
+                " FROM (SELECT * FROM sessions WHERE expires_at >= ? LIMIT ?)",
+                (time.time(), CACHE_MAX)).fetchone()
+            sessions = json.loads(row[0]) if row and row[0] else []
+            with self._lock:
+                for key, nip, device, csrf, expires_at in sessions:
+                    # setdefault: a session ended meanwhile stays ended (cached as None).
+                    self._cache.setdefault(key, Session(nip, device, csrf, float(expires_at)))
+                self._loaded = True
 
     def end(self, token: str) -> None:
         key = token_hash(token)
@@ -81,6 +115,7 @@ class Sessions:
         """Drop cached sessions (after a roster change removed some)."""
         with self._lock:
             self._cache.clear()
+            self._loaded = False
 
 
 class Lockout:

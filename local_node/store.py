@@ -174,6 +174,8 @@ class Store:
         target = Path(target)
         if target.exists():
             raise StorageError(f"backup target {target} already exists; choose a new path")
+        if not target.parent.is_dir():
+            raise StorageError(f"backup directory {target.parent} does not exist")
         tmp = target.with_name(target.name + ".partial")
         tmp.unlink(missing_ok=True)
         src = self.connect()
@@ -183,6 +185,9 @@ class Store:
                 src.backup(dst)
             finally:
                 dst.close()
+        except sqlite3.Error as exc:
+            tmp.unlink(missing_ok=True)
+            raise StorageError(f"backup to {target} failed: {exc}") from exc
         finally:
             src.close()
         tmp.replace(target)

@@ -152,10 +152,7 @@ class LogWriter:
                     stop = True
                     break
                 batch.append(nxt)
-            _t0 = __import__("time").perf_counter()
             self._commit(batch)
-            _t1 = __import__("time").perf_counter()
-            print(f"BATCH {len(batch)} {(_t1-_t0)*1e3:.2f} {self._queue.qsize()}", file=__import__("sys").stderr, flush=True)  # TEMP
             if stop:
                 break
         if self._conn is not None:

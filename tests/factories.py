@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -122,3 +124,103 @@ def sign_in(url: str, nip: str, pin: str) -> str:
     r = requests.post(url + "/api/v1/session", json={"nip": nip, "pin": pin}, timeout=10)
     assert r.status_code == 201, r.text
     return str(r.json()["token"])
+
+
+class CentralProcess:
+    """``presensi-central serve`` as a real process on a loopback port, in its own process
+    group (granian's supervisor and its workers die together on ``kill``)."""
+
+    def __init__(self, data: Path, port: int | None = None, *, workers: int = 2,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.data = data
+        self.port = port or free_port()
+        self.workers = workers
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log: Any = None
+
+    def start(self, timeout: float = 30) -> CentralProcess:
+        args = [PY, "-m", "central", "serve", "--data", str(self.data), "--host", "127.0.0.1",
+                "--port", str(self.port), "--workers", str(self.workers)]
+        self._log = open(self.data / "serve.log", "ab")  # noqa: SIM115 - closed in _reap
+        self.proc = subprocess.Popen(args, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **self.extra_env},
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._reap()
+                raise AssertionError(f"central exited: {(self.data / 'serve.log').read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise AssertionError("central did not come up")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: server supervisor and workers alike."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait(10)
+        self._reap()
+
+    def _reap(self) -> None:
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(10)
+        self._reap()
+
+
+@dataclass
+class CentralSetup:
+    """An initialised central data directory with a roster and a viewer token."""
+
+    data: Path
+    people: list[dict[str, str]]
+    viewer_token: str
+
+    def node_token(self, name: str) -> str:
+        """``presensi-central node add``: a one-time ``NODE.SECRET`` enrollment token."""
+        out = run_cli("central", "node", "add", "--data", str(self.data), "--name", name)
+        return out.stdout.strip().splitlines()[0]
+
+    def api_token(self, role: str) -> str:
+        out = run_cli("central", "token", "create", "--data", str(self.data), "--role", role)
+        return out.stdout.strip()
+
+
+def make_central(root: Path, people: int = 40) -> CentralSetup:
+    """``presensi-central init``, ``roster import`` of ``people`` employees, a viewer token."""
+    data = root / "central"
+    run_cli("central", "init", "--data", str(data))
+    roster, staff = roster_file(root, people)
+    run_cli("central", "roster", "import", "--data", str(data), str(roster))
+    token = run_cli("central", "token", "create", "--data", str(data), "--role",
+                    "viewer").stdout.strip()
+    return CentralSetup(data, staff, token)
+
+
+def enroll_node(central: CentralSetup, central_url: str, root: Path,
+                name: str = "kec-alalak", *, first_sync: bool = True) -> NodePaths:
+    """``presensi-node init --central URL --token T`` against a running central; then one
+    ``presensi-node sync`` (pushes genesis, pulls the roster) unless ``first_sync`` is False."""
+    paths = NodePaths(root / name)
+    run_cli("local_node", "init", "--data", str(paths.root), "--central", central_url,
+            "--token", central.node_token(name))
+    if first_sync:
+        run_cli("local_node", "sync", "--data", str(paths.root))
+    return paths

@@ -13,13 +13,20 @@ keep-alive connections as well, because an HTTP client pools its connections):
 - ``latency`` (``delay`` seconds): wait ``delay`` before forwarding each chunk, in each direction.
 - ``reset`` (``after_bytes`` N): forward the first N bytes the client sends (counted per
   connection from the moment the mode was set), then close both sides with RST (SO_LINGER 0).
-- ``drop_response``: forward the request, read and discard upstream's answer (until upstream has
-  been quiet for ``quiet`` seconds, default 0.3), then RST both sides: the server committed, the
-  client never hears back.
+- ``drop_response`` (``quiet``, ``match``): forward the request, read and discard upstream's
+  answer (until upstream has been quiet for ``quiet`` seconds, default 0.3), then RST both
+  sides: the server committed, the client never hears back. With ``match`` (bytes), only
+  requests whose first chunk contains it lose their answer (``match=b"POST /api/v1/batches"``
+  lets the checkpoint through and drops the batch's receipt).
 - ``blackhole``: accept and read, never forward or answer, until the mode changes (then the
   connection is RST, since what it sent was swallowed) or the proxy stops.
 - ``slow_body`` (``rate`` bytes/second): forward upstream's answer to the client at that rate.
 - ``refuse``: accept and RST at once (the client sees "connection reset" before any byte).
+
+``set_upstream(port)`` points new connections elsewhere (for example at a stub answering 500)
+and resets the open ones, so a pooling client reconnects. ``FaultProxy(..., capture=True)`` keeps
+every byte clients sent, per connection, in ``captured``; ``split_requests`` cuts such a stream
+into HTTP/1.1 requests (to replay or tamper with one).
 
 Every wait is bounded (socket timeouts of ``TICK`` seconds, waits on the stop event), and
 ``stop()`` closes every socket and joins every thread. Threads only, standard library only.
@@ -37,11 +44,11 @@ from typing import Any
 
 TICK = 0.1
 MODES = ("pass", "latency", "reset", "drop_response", "blackhole", "slow_body", "refuse")
-_DEFAULTS: dict[str, dict[str, float]] = {
+_DEFAULTS: dict[str, dict[str, Any]] = {
     "pass": {},
     "latency": {"delay": 1.0},
     "reset": {"after_bytes": 0},
-    "drop_response": {"quiet": 0.3},
+    "drop_response": {"quiet": 0.3, "match": b""},
     "blackhole": {},
     "slow_body": {"rate": 1024},
     "refuse": {},
@@ -62,13 +69,14 @@ def _rst_close(sock: socket.socket | None) -> None:
 @dataclass
 class _Mode:
     name: str
-    params: dict[str, float]
+    params: dict[str, Any]
     generation: int
 
 
 @dataclass(eq=False)  # hashed by identity: kept in a set of open connections
 class _Conn:
     client: socket.socket
+    captured: bytearray | None = None
     upstream: socket.socket | None = None
     closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -77,13 +85,17 @@ class _Conn:
     reset_count: int = 0
     swallowed: bool = False  # the client sent bytes that a blackhole never forwarded
     half_closed: bool = False  # one direction has passed on its FIN
+    drop_armed: bool = False  # a request went up under drop_response: discard its answer
 
 
 class FaultProxy:
     """A threaded TCP proxy from ``127.0.0.1:port`` to ``upstream_host:upstream_port``."""
 
-    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
+    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1", *,
+                 capture: bool = False) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.capture = capture
+        self.captured: list[bytearray] = []  # client bytes per connection, when capturing
         self._listener: socket.socket | None = None
         self.port = 0
         self._stop = threading.Event()
@@ -137,14 +149,23 @@ class FaultProxy:
 
     # -- control ----------------------------------------------------------------------------------
 
-    def set_mode(self, mode: str, **params: float) -> None:
+    def set_mode(self, mode: str, **params: Any) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         unknown = set(params) - set(_DEFAULTS[mode])
         if unknown:
-            raise ValueError(f"mode {mode!r} takes {sorted(_DEFAULTS[mode])}, not {sorted(unknown)}")
+            raise ValueError(f"mode {mode!r} takes {sorted(_DEFAULTS[mode])}, "
+                             f"not {sorted(unknown)}")
         with self._lock:
             self._mode = _Mode(mode, {**_DEFAULTS[mode], **params}, self._mode.generation + 1)
+
+    def set_upstream(self, port: int, host: str = "127.0.0.1") -> None:
+        """Send new connections to ``host:port``; RST the open ones so clients reconnect."""
+        with self._lock:
+            self.upstream = (host, port)
+            conns = list(self._conns)
+        for conn in conns:
+            self._close(conn, rst=True)
 
     @property
     def mode(self) -> str:
@@ -192,6 +213,9 @@ class FaultProxy:
             conn = _Conn(client)
             with self._lock:
                 self._conns.add(conn)
+                if self.capture:
+                    conn.captured = bytearray()
+                    self.captured.append(conn.captured)
             self._spawn(self._open, f"faultproxy-conn-{self.connections}", conn)
 
     def _open(self, conn: _Conn) -> None:
@@ -258,6 +282,8 @@ class FaultProxy:
             if not data:
                 self._half_close(conn, conn.upstream)
                 return
+            if conn.captured is not None:
+                conn.captured += data
             mode = self._mode
             if mode.name == "blackhole":
                 conn.swallowed = True
@@ -274,6 +300,8 @@ class FaultProxy:
                     self._close(conn, rst=True)
                     return
                 conn.reset_count += len(data)
+            if mode.name == "drop_response" and bytes(mode.params["match"]) in data:
+                conn.drop_armed = True
             if mode.name == "latency":
                 self._count("latency")
                 if self._stop.wait(mode.params["delay"]):
@@ -307,7 +335,7 @@ class FaultProxy:
                     return
                 self._half_close(conn, conn.client)
                 return
-            if mode.name in ("drop_response", "blackhole") or dropping_since is not None:
+            if conn.drop_armed or mode.name == "blackhole" or dropping_since is not None:
                 dropping_since = time.monotonic()
                 continue
             if mode.name == "latency":
@@ -372,3 +400,26 @@ class FaultProxy:
         closer(conn.upstream)
         with self._lock:
             self._conns.discard(conn)
+
+
+def split_requests(stream: bytes) -> list[bytes]:
+    """Cut a captured client byte stream into whole HTTP/1.1 requests (Content-Length bodies;
+    chunked bodies are not used by our clients). A truncated last request is left out."""
+    out: list[bytes] = []
+    rest = bytes(stream)
+    while rest:
+        end = rest.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        head = rest[:end].decode("latin-1")
+        length = 0
+        for line in head.split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip())
+        total = end + 4 + length
+        if len(rest) < total:
+            break
+        out.append(rest[:total])
+        rest = rest[total:]
+    return out

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from tests.faultproxy import FaultProxy
+from tests.faultproxy import FaultProxy, split_requests
 
 BIG = b"x" * 4000
 
@@ -129,6 +129,16 @@ def test_drop_response_commits_upstream_but_the_client_never_hears(
     assert session.post(proxy.url + "/x", data=b"again", timeout=5).content == b"got again"
 
 
+def test_drop_response_with_match_drops_only_matching_requests(
+        proxy: FaultProxy, server: _Server, session: requests.Session) -> None:
+    proxy.set_mode("drop_response", quiet=0.1, match=b"POST /x")
+    assert session.get(proxy.url + "/", timeout=5).content == b"ok"
+    with pytest.raises(requests.ConnectionError):
+        session.post(proxy.url + "/x", data=b"once", timeout=5)
+    assert session.get(proxy.url + "/", timeout=5).content == b"ok"
+    assert server.posts == 1 and proxy.stats()["events"]["drop_response"] == 1
+
+
 def test_blackhole_swallows_until_the_mode_changes(proxy: FaultProxy, server: _Server,
                                                    session: requests.Session) -> None:
     proxy.set_mode("blackhole")
@@ -210,3 +220,36 @@ def _swallowed(s: requests.Session, url: str) -> None:
 def test_bad_modes_are_refused(proxy: FaultProxy, mode: str, params: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         proxy.set_mode(mode, **params)
+
+
+def test_set_upstream_moves_new_and_open_connections(server: _Server,
+                                                     session: requests.Session) -> None:
+    other = _Server(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=other.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        with FaultProxy(server.server_address[1]) as p:
+            assert session.post(p.url + "/x", data=b"a", timeout=5).status_code == 200
+            p.set_upstream(other.server_address[1])
+            # The pooled connection was reset; requests does not retry a POST on it, so the
+            # first POST after the switch may fail once. The next one reaches the new upstream.
+            try:
+                session.post(p.url + "/x", data=b"b", timeout=5)
+            except requests.ConnectionError:
+                session.post(p.url + "/x", data=b"b", timeout=5)
+            assert (server.posts, other.posts) == (1, 1)
+    finally:
+        other.shutdown()
+        other.server_close()
+        thread.join(5)
+
+
+def test_capture_and_split_requests(server: _Server, session: requests.Session) -> None:
+    with FaultProxy(server.server_address[1], capture=True) as p:
+        session.get(p.url + "/", timeout=5)
+        session.post(p.url + "/x", data=b"payload", timeout=5)
+        (stream,) = p.captured
+        first, second = split_requests(bytes(stream))
+    assert first.startswith(b"GET / HTTP/1.1\r\n")
+    assert second.startswith(b"POST /x HTTP/1.1\r\n") and second.endswith(b"\r\n\r\npayload")
+    assert split_requests(bytes(stream)[:-3]) == [first]
