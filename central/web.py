@@ -26,7 +26,11 @@ def raw_body(limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"request body is larger than {limit} bytes")
     data = request.get_data(cache=True)
-    if len(data) > limit:
+    # A chunked body (no Content-Length) is silently cut at MAX_CONTENT_LENGTH by werkzeug;
+    # reaching the cut means the client sent too much.
+    cut = request.content_length is None and len(data) >= int(
+        current_app.config["MAX_CONTENT_LENGTH"])
+    if len(data) > limit or cut:
         raise TooLarge(f"request body is larger than {limit} bytes")
     return data
 

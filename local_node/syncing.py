@@ -52,6 +52,16 @@ MAX_BATCHES_PER_CYCLE = 1000
 WAKE_TYPES = frozenset({"checkin", "admin", "roster"})
 
 
+class LogsDiverged(SyncError):
+    """Central holds a history of this node's log that ours does not continue (an old
+    backup restored, a copied data directory, an edited database). ``first_seq`` is where
+    our log and central's may first differ."""
+
+    def __init__(self, message: str, first_seq: int) -> None:
+        super().__init__(message)
+        self.first_seq = first_seq
+
+
 class NotConfigured(NodeError):
     """The node has no central to sync with (no CENTRAL_URL or no certs/central.pem)."""
 
@@ -119,11 +129,28 @@ class NodeSyncer:
             raise SyncError(f"central holds epoch {cp['epoch']} for {self.node}, this log is "
                             f"epoch {self.epoch}; the node must be enrolled again")
         if seq > head_seq:
-            raise SyncError(f"central holds seq {seq} but this log ends at {head_seq}: "
-                            "records are missing here (restored from an old backup?)")
+            raise LogsDiverged(f"central holds seq {seq} but this log ends at {head_seq}: "
+                               "records are missing here (restored from an old backup?)",
+                               head_seq)
         if seq >= 0 and self._hash_at(seq) != cp["head"]:
-            raise SyncError(f"central's record {seq} differs from ours: the logs have forked")
+            raise LogsDiverged(f"central's record {seq} differs from ours: the logs have "
+                               "forked", seq)
         return seq
+
+    def _report_divergence(self, first_seq: int, head_seq: int) -> None:
+        """Send our records from ``first_seq`` once, so that central sees both signed
+        histories, keeps them as evidence, quarantines the node and alerts an official
+        (DESIGN.md section 5). Central answers 409 fork; nothing here is anchored."""
+        texts = self._batch(max(first_seq, 0), head_seq)
+        if not texts:
+            return
+        clock = {"wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
+                 "mono_us": self.writer.clock.mono_us()}
+        try:
+            self.client.push(encode_batch(self.node, self.epoch, texts, clock))
+        except SyncError as answer:
+            log.warning("event=divergence-reported first_seq=%d answer=%r", first_seq,
+                        str(answer))
 
     def _accept(self, answer: dict[str, Any], last_sent: int, sent_at: float,
                 answered_at: float) -> dict[str, Any]:
@@ -154,7 +181,11 @@ class NodeSyncer:
     def _push(self) -> dict[str, Any]:
         head = self.store.head()
         head_seq = head[0] if head else -1
-        central_seq = self._check_checkpoint(self.client.checkpoint(self.epoch), head_seq)
+        try:
+            central_seq = self._check_checkpoint(self.client.checkpoint(self.epoch), head_seq)
+        except LogsDiverged as exc:
+            self._report_divergence(exc.first_seq, head_seq)
+            raise
         result: dict[str, Any] = {"sent": 0, "batches": 0, "central_seq": central_seq,
                                   "receipt": None}
         if not self._has_news_after(central_seq):

@@ -38,7 +38,10 @@ def json_body(req: Request | None = None) -> Any:
         raise ApiError("send the body as application/json", code="unsupported-media-type",
                        status=415)
     data = req.get_data(cache=True)
-    if len(data) > current_app.config["MAX_BODY_BYTES"]:
+    # A chunked body (no Content-Length) is silently cut at MAX_CONTENT_LENGTH by werkzeug;
+    # reaching the cut means the client sent too much, not a shorter, broken JSON text.
+    limit = current_app.config["MAX_BODY_BYTES"]
+    if len(data) > limit or (req.content_length is None and len(data) >= limit):
         raise ApiError("request body is too large", code="too-large", status=413)
     try:
         return req.get_json(force=True, silent=False)

@@ -180,7 +180,7 @@ class LogWriter:
             for item in batch:
                 item.future.set_exception(error or exc)
             return
-        for item, result in zip(batch, done):
+        for item, result in zip(batch, done, strict=True):
             item.future.set_result(result)
         fresh = [r for r, _, created in done if created]
         for listener in self.listeners:

@@ -91,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, run in groups:
             print(f"== {name} scenarios (work dir {root})", flush=True)
             try:
-                results.extend(run(ctx))
+                done = run(ctx)
+                if not done:
+                    print(f"   ({name}: no scenarios built yet)")
+                results.extend(done)
             except Exception:  # a crashed step fails the run, the others still report
                 crashed.append(f"{name}: {traceback.format_exc()}")
                 print(f"  CRASHED: {crashed[-1]}", file=sys.stderr)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -74,6 +76,9 @@ class CentralClient:
         self._key = key
         self.timeout = timeout
         self._local = threading.local()
+        # (central's time from its last Date header, our monotonic clock then): signatures
+        # carry central's time, so a node whose wall clock was set wrong can still sync.
+        self._central_clock: tuple[float, float] | None = None
 
     # --- plumbing ----------------------------------------------------------------------
 
@@ -92,6 +97,28 @@ class CentralClient:
             session.close()
             self._local.session = None
 
+    def _created(self) -> int:
+        """The signature's ``created`` time on central's clock, as far as we know it.
+
+        Central refuses signatures more than a few minutes off its own clock. Someone may
+        set the node's wall clock back an hour or forward a day (DESIGN.md section 5: the
+        node must keep syncing, and central flags the records); so once central has
+        answered, ``created`` is central's ``Date`` plus the monotonic time since.
+        """
+        known = self._central_clock
+        if known is None:
+            return int(time.time())
+        central, mono = known
+        return int(central + (time.monotonic() - mono))
+
+    def _learn_clock(self, response: requests.Response) -> None:
+        try:
+            central = parsedate_to_datetime(response.headers["Date"]).timestamp()
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        # Date has whole seconds: the middle of that second is the better guess.
+        self._central_clock = (central + 0.5, time.monotonic())
+
     def _send(
         self,
         method: str,
@@ -104,20 +131,31 @@ class CentralClient:
         if not _PATH_RE.match(path):
             raise SyncError(f"refusing to request an unusual path {path!r}")
         session = self._session()
-        request = requests.Request(method, self.base_url + path, data=body, headers=headers or {})
-        prepared = session.prepare_request(request)
-        if signed:
-            sent = prepared.body if isinstance(prepared.body, bytes) else body
-            assert prepared.url is not None
-            prepared.headers.update(
-                sign_request(method, prepared.url, sent, self._key, self.node_id)
-            )
-        try:
-            return session.send(prepared, timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout as exc:
-            raise SyncError(f"{method} {path}: central did not answer in time ({exc})") from exc
-        except requests.RequestException as exc:
-            raise SyncError(f"{method} {path}: cannot reach central ({exc})") from exc
+        for attempt in (1, 2):
+            request = requests.Request(method, self.base_url + path, data=body,
+                                       headers=headers or {})
+            prepared = session.prepare_request(request)
+            if signed:
+                sent = prepared.body if isinstance(prepared.body, bytes) else body
+                assert prepared.url is not None
+                prepared.headers.update(
+                    sign_request(method, prepared.url, sent, self._key, self.node_id,
+                                 created=self._created())
+                )
+            try:
+                response = session.send(prepared, timeout=self.timeout, allow_redirects=False)
+            except requests.Timeout as exc:
+                raise SyncError(f"{method} {path}: central did not answer in time ({exc})") from exc
+            except requests.RequestException as exc:
+                raise SyncError(f"{method} {path}: cannot reach central ({exc})") from exc
+            self._learn_clock(response)
+            # Our clock was off and central said so (401 signature-expired): once more, now
+            # signed with central's time. Central stored nothing for a refused signature.
+            if (signed and attempt == 1 and response.status_code == 401
+                    and _error_of(response)[0] == "signature-expired"):
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _fail(self, response: requests.Response, what: str) -> SyncError:
         code, message, doc = _error_of(response)

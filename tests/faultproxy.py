@@ -21,7 +21,8 @@ keep-alive connections as well, because an HTTP client pools its connections):
 - ``blackhole``: accept and read, never forward or answer, until the mode changes (then the
   connection is RST, since what it sent was swallowed) or the proxy stops.
 - ``slow_body`` (``rate`` bytes/second): forward upstream's answer to the client at that rate.
-- ``refuse``: accept and RST at once (the client sees "connection reset" before any byte).
+- ``refuse``: accept and RST at once (the client sees "connection reset" before any byte);
+  switching to it also RSTs the open connections.
 
 ``set_upstream(port)`` points new connections elsewhere (for example at a stub answering 500)
 and resets the open ones, so a pooling client reconnects. ``FaultProxy(..., capture=True)`` keeps
@@ -158,6 +159,10 @@ class FaultProxy:
                              f"not {sorted(unknown)}")
         with self._lock:
             self._mode = _Mode(mode, {**_DEFAULTS[mode], **params}, self._mode.generation + 1)
+            conns = list(self._conns) if mode == "refuse" else []
+        for conn in conns:  # the link is down: open keep-alive connections die with it
+            self._count("refuse")
+            self._close(conn, rst=True)
 
     def set_upstream(self, port: int, host: str = "127.0.0.1") -> None:
         """Send new connections to ``host:port``; RST the open ones so clients reconnect."""

@@ -59,7 +59,8 @@ class WrkResult:
         return self.ok / self.duration_s if self.duration_s else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "prepared": self.lines, "duration_s": round(self.duration_s, 3),
+        return {"requests": self.requests, "prepared": self.lines,
+                "duration_s": round(self.duration_s, 3),
                 "ok_2xx": self.ok, "non_2xx": self.non_2xx, "socket_errors": self.socket_errors,
                 "rate_per_s": round(self.rate, 1), "statuses": self.statuses,
                 "errors": self.errors, "latency_ms": self.latency_ms}

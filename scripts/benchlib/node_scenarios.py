@@ -45,7 +45,7 @@ def prepare_node(ctx: Context) -> NodePaths:
         hashes = list(pool.map(hash_pin, [p["pin"] for p in people], chunksize=32))
     hash_s = time.monotonic() - started
     employees = [roster.Employee(p["nip"], p["name"], p["unit"], p["role"], h)
-                 for p, h in zip(people, hashes)]
+                 for p, h in zip(people, hashes, strict=True)]
     data = roster_csv(people)
     digest = hashlib.sha256(data).hexdigest()
     config = load_config(paths.root, {"START_WRITER_THREAD": False})

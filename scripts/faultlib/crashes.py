@@ -26,10 +26,17 @@ from tests.factories import NodeProcess, make_ca, make_node, roster_file
 
 from .logs import node_hashes
 from .report import FaultRow
-from .stage import Stage
 from .staff import Ack, StaffLoad
-from .workspace import (file_state, fill_log, import_roster, kill_group, spawn, verify_node,
-                        wait_until)
+from .stage import Stage
+from .workspace import (
+    file_state,
+    fill_log,
+    import_roster,
+    kill_group,
+    spawn,
+    verify_node,
+    wait_until,
+)
 
 # --- roster install ------------------------------------------------------------------------
 
@@ -85,7 +92,7 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
         proc = spawn("local_node", "roster", "import", "--data", str(paths.root),
                      str(new["path"]))
         if i % 2 == 0:
-            wait_until(lambda: _wal_written(wal, baseline) or proc.poll() is not None,
+            wait_until(lambda p=proc, b=baseline: _wal_written(wal, b) or p.poll() is not None,
                        timeout=full * 3)
             time.sleep(rng.uniform(0, 0.003))
         else:
@@ -164,7 +171,8 @@ def backup_kill(workdir: Path, rounds: int, rng: random.Random, *,
             partial = target.with_name(target.name + ".partial")
             proc = spawn("local_node", "backup", "--data", str(paths.root), "--out", str(target))
             if i % 2 == 0:
-                wait_until(lambda: partial.exists() or proc.poll() is not None, timeout=full * 3)
+                wait_until(lambda f=partial, p=proc: f.exists() or p.poll() is not None,
+                           timeout=full * 3)
                 time.sleep(rng.uniform(0, 0.05))
             else:
                 time.sleep(rng.uniform(0.3, 1.1) * full)

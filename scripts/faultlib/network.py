@@ -16,8 +16,9 @@ from typing import Any
 
 from .crashes import _record
 from .report import FaultRow
-from .stage import Stage
 from .staff import Ack, StaffLoad
+from .stage import Stage
+from .workspace import wait_until
 
 # name -> (proxy mode, a function of the round's rng giving its parameters)
 FAULTS: dict[str, tuple[str, Callable[[random.Random], dict[str, Any]]]] = {
@@ -30,62 +31,65 @@ FAULTS: dict[str, tuple[str, Callable[[random.Random], dict[str, Any]]]] = {
 }
 
 
-def network_fault(kind: str, workdir: Path, rounds: int, rng: random.Random, *,
-                  fault_s: float = 6.0, clear_s: float = 2.0) -> FaultRow:
-    mode, params_of = FAULTS[kind]
-    row = FaultRow(f"network: {kind}", rounds)
+def _clear_pool(stage: Stage) -> None:
+    """Reset the node's pooled keep-alive connection, so that "refuse" (which acts on new
+    connections) meets the next push."""
+    assert stage.proxy is not None
+    before = stage.proxy.stats()["events"].get("reset", 0)
+    stage.proxy.set_mode("reset", after_bytes=0)
+    wait_until(lambda: stage.proxy is not None
+               and stage.proxy.stats()["events"].get("reset", 0) > before, timeout=15, step=0.05)
+
+
+def network_faults(workdir: Path, rounds: int, rng: random.Random, *,
+                   kinds: tuple[str, ...] = tuple(FAULTS), fault_s: float = 6.0,
+                   clear_s: float = 2.0) -> list[FaultRow]:
+    """One row per fault kind, all on one central and node: ``rounds`` times (fault for
+    ``fault_s``, clear for ``clear_s``), then wait for central to hold exactly the log."""
     stage = Stage.build(workdir, proxy=True, batch_size=200)
     assert stage.proxy is not None
-    acked: list[Ack] = []
-    latencies: list[float] = []
+    rows = []
     try:
         base = StaffLoad(stage.node.url, stage.people[:8], pause=0.05).start()
         time.sleep(clear_s)
         baseline = base.stop()
-        acked += baseline.acked
-        for _ in range(rounds):
-            staff = StaffLoad(stage.node.url, stage.people[:8], pause=0.05).start()
-            stage.proxy.set_mode(mode, **params_of(rng))
-            time.sleep(fault_s)
-            stage.proxy.set_mode("pass")
-            stats = staff.stop()
-            acked += stats.acked
-            latencies += stats.latencies
-            if stats.refused:
-                row.problems.append(f"{stats.refused} check-ins refused during {kind}")
-            time.sleep(clear_s)
-        _record(row, stage, acked)
-        ordered = sorted(latencies)
-        row.notes["staff_p95_ms"] = round(ordered[int(len(ordered) * 0.95)] * 1000, 1)
-        row.notes["staff_max_ms"] = round(ordered[-1] * 1000, 1)
-        row.notes["baseline_p95_ms"] = baseline.p95_ms()
-        row.notes["proxy_events"] = sum(stage.proxy.stats()["events"].values())
-        if ordered[-1] > 2.0:
-            row.problems.append(f"a check-in took {ordered[-1]:.1f} s during {kind}")
+        for kind in kinds:
+            started = time.monotonic()
+            row = _one_fault(stage, kind, rounds, rng, fault_s, clear_s)
+            row.notes["baseline_p95_ms"] = baseline.p95_ms()
+            row.seconds = time.monotonic() - started
+            rows.append(row)
     finally:
         stage.close()
+    return rows
+
+
+def _one_fault(stage: Stage, kind: str, rounds: int, rng: random.Random, fault_s: float,
+               clear_s: float) -> FaultRow:
+    assert stage.proxy is not None
+    mode, params_of = FAULTS[kind]
+    row = FaultRow(f"network: {kind}", rounds)
+    acked: list[Ack] = []
+    latencies: list[float] = []
+    events_before = sum(stage.proxy.stats()["events"].values())
+    for _ in range(rounds):
+        staff = StaffLoad(stage.node.url, stage.people[:8], pause=0.05).start()
+        if mode == "refuse":
+            _clear_pool(stage)
+        stage.proxy.set_mode(mode, **params_of(rng))
+        time.sleep(fault_s)
+        stage.proxy.set_mode("pass")
+        stats = staff.stop()
+        acked += stats.acked
+        latencies += stats.latencies
+        if stats.refused:
+            row.problems.append(f"{stats.refused} check-ins refused during {kind}")
+        time.sleep(clear_s)
+    _record(row, stage, acked)
+    ordered = sorted(latencies) or [0.0]
+    row.notes["staff_p95_ms"] = round(ordered[int(len(ordered) * 0.95)] * 1000, 1)
+    row.notes["staff_max_ms"] = round(ordered[-1] * 1000, 1)
+    row.notes["proxy_events"] = sum(stage.proxy.stats()["events"].values()) - events_before
+    if ordered[-1] > 2.0:
+        row.problems.append(f"a check-in took {ordered[-1]:.1f} s during {kind}")
     return row
-
-
-def latency(workdir: Path, rounds: int, rng: random.Random) -> FaultRow:
-    return network_fault("latency", workdir, rounds, rng)
-
-
-def reset(workdir: Path, rounds: int, rng: random.Random) -> FaultRow:
-    return network_fault("reset", workdir, rounds, rng)
-
-
-def drop_response(workdir: Path, rounds: int, rng: random.Random) -> FaultRow:
-    return network_fault("drop_response", workdir, rounds, rng)
-
-
-def blackhole(workdir: Path, rounds: int, rng: random.Random) -> FaultRow:
-    return network_fault("blackhole", workdir, rounds, rng)
-
-
-def slow_body(workdir: Path, rounds: int, rng: random.Random) -> FaultRow:
-    return network_fault("slow_body", workdir, rounds, rng)
-
-
-def refuse(workdir: Path, rounds: int, rng: random.Random) -> FaultRow:
-    return network_fault("refuse", workdir, rounds, rng)

@@ -217,25 +217,30 @@ def backlog(paths: NodePaths, count: int, nips: list[str]) -> None:
 
 
 def set_central_url(paths: NodePaths, url: str) -> None:
-    config = json.loads(paths.config.read_text())
+    config = json.loads(paths.config.read_text()) if paths.config.exists() else {}
     config["CENTRAL_URL"] = url
     paths.config.write_text(json.dumps(config))
 
 
 def send_raw(port: int, request: bytes, timeout: float = 10) -> tuple[int, Any]:
     """Send raw HTTP/1.1 request bytes to 127.0.0.1:port; return (status, JSON body)."""
-    if b"\r\nConnection:" not in request:
-        request = request.replace(b"\r\n", b"\r\nConnection: close\r\n", 1)
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(request)
         data = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while b"\r\n\r\n" not in data:
             chunk = sock.recv(65536)
-            if not chunk:
-                break
+            assert chunk, f"connection closed before an answer: {data!r}"
             data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed in the middle of the answer"
+            body += chunk
     status = int(head.split(b" ", 2)[1])
     return status, json.loads(body) if body else None
 

@@ -170,6 +170,15 @@ def test_slow_body_throttles_the_answer(proxy: FaultProxy, session: requests.Ses
     assert proxy.stats()["events"]["slow_body"] >= 1
 
 
+def test_refuse_also_resets_open_connections(proxy: FaultProxy, server: _Server,
+                                             session: requests.Session) -> None:
+    assert session.get(proxy.url + "/", timeout=5).content == b"ok"
+    proxy.set_mode("refuse")
+    with pytest.raises(requests.ConnectionError):
+        session.post(proxy.url + "/x", data=b"z", timeout=5)
+    assert server.posts == 0
+
+
 def test_refuse_resets_new_connections(proxy: FaultProxy, server: _Server) -> None:
     proxy.set_mode("refuse")
     with requests.Session() as s, pytest.raises(requests.ConnectionError):
