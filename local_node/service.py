@@ -65,6 +65,9 @@ class NodeService:
             self.store, window_min=config["PIN_WINDOW_MIN"], lock_min=config["PIN_LOCK_MIN"]
         )
         self.metrics = Metrics()
+        # scrypt needs 16 MB per check and the two cores run at most two at once: more in
+        # flight only adds memory (64 request threads would hold 1 GB during a sign-in rush).
+        self._pin_slots = threading.BoundedSemaphore(config.get("PIN_CHECKS_IN_FLIGHT", 4))
         self.writer.listeners.append(self._count)
 
     def _count(self, fresh: list[dict[str, Any]]) -> None:
@@ -113,7 +116,9 @@ class NodeService:
         employee = roster.find(self.store, nip)
         # Unknown NIPs cost the same scrypt work so timing does not reveal who is enrolled.
         stored = employee.pin_hash if employee else _DUMMY_HASH
-        if not verify_pin(pin[:64], stored) or employee is None:
+        with self._pin_slots:
+            matches = verify_pin(pin[:64], stored)
+        if not matches or employee is None:
             self.lockout.failed(limits)
             self.metrics.inc("signin_failures")
             raise Unauthorized("NIP or PIN is wrong.", code="pin-wrong")
