@@ -213,6 +213,15 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                 return _fork(tx, node, epoch, int(exc.seq or 0), stored[1] if stored else None,
                              record, "broken-chain", now,
                              "the record's prev does not link to the head central holds")
+            # A hole or a broken link inside one batch the node signed: its log was edited
+            # (rows deleted or reordered behind the node's back). Keep the record, alert.
+            if not tx.has_evidence(node, epoch, "invalid-chain"):  # once, not per retry
+                tx.add_evidence(node, epoch, int(exc.seq or 0), "invalid-chain", None,
+                                serialize(record), now)
+            tx.add_alert(node, "invalid-record", f"{exc} [{exc.reason}] inside a batch; "
+                         "batch refused", now)
+            log.warning("event=invalid-chain node=%s seq=%s reason=%s", node, exc.seq,
+                        exc.reason)
             return IngestResult("bad-batch", f"{exc} [{exc.reason}]")
         fresh.append(record)
 

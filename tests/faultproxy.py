@@ -103,6 +103,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._mode = _Mode("pass", {}, 0)
         self._threads: list[threading.Thread] = []
+        self._acceptor: threading.Thread | None = None
         self._conns: set[_Conn] = set()
         self.connections = 0
         self.bytes_up = 0  # client -> upstream
@@ -119,7 +120,7 @@ class FaultProxy:
         listener.settimeout(TICK)
         self._listener = listener
         self.port = int(listener.getsockname()[1])
-        self._spawn(self._accept_loop, "faultproxy-accept")
+        self._acceptor = self._spawn(self._accept_loop, "faultproxy-accept")
         return self
 
     @property
@@ -128,17 +129,20 @@ class FaultProxy:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Close the listener and every connection, and join every thread (bounded)."""
-        self._stop.set()
+        self._stop.set()  # from now on _spawn starts no thread
+        deadline = time.monotonic() + timeout
         if self._listener is not None:
             self._listener.close()
+        if self._acceptor is not None:
+            self._acceptor.join(timeout)  # after this no connection is added
         with self._lock:
             conns = list(self._conns)
+            threads = list(self._threads)
         for conn in conns:
             self._close(conn, rst=True)
-        deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
+        for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        alive = [t.name for t in self._threads if t.is_alive()]
+        alive = [t.name for t in threads if t.is_alive()]
         if alive:
             raise RuntimeError(f"faultproxy threads still alive after stop: {alive}")
 
@@ -184,12 +188,16 @@ class FaultProxy:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _spawn(self, target: Any, name: str, *args: Any) -> None:
+    def _spawn(self, target: Any, name: str, *args: Any) -> threading.Thread | None:
+        """Start a thread stop() will join; none once stopping (stop() closes the sockets)."""
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         with self._lock:
+            if self._stop.is_set():
+                return None
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
-        thread.start()
+            thread.start()
+        return thread
 
     def _count(self, event: str, up: int = 0, down: int = 0) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sync.timefmt import parse_ts, wita_day
 
-from .crashes import _record
+from .crashes import record_outcome
 from .logs import central_query
 from .report import FaultRow
 from .staff import Ack, StaffLoad
@@ -141,8 +141,7 @@ def _one_clock_fault(stage: Stage, control: Path, kind: str, rounds: int,
                 row.problems.append(f"{len(unflagged)} check-ins made {kind} not flagged")
         if pushes[-1] < 2:
             row.problems.append(f"only {pushes[-1]} pushes during {fault_s:.0f} s of {kind}")
-    _record(row, stage, [])
-    row.acknowledged = len(acked)
+    record_outcome(row, stage, acked)
     row.notes.update({"clock_records": clock_records, "flagged": flagged_total,
                       "pushes_during_fault": "/".join(map(str, pushes))})
     return row

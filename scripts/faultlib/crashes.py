@@ -209,7 +209,7 @@ def node_paths_of(workdir: Path, name: str = "kec-alalak") -> NodePaths:
 # --- with central --------------------------------------------------------------------------
 
 
-def _record(row: FaultRow, stage: Stage, acked: list[Ack]) -> None:
+def record_outcome(row: FaultRow, stage: Stage, acked: list[Ack]) -> None:
     """Fill lost/duplicated from central after the fault cleared; check both logs verify."""
     result = stage.converge(acked)
     row.acknowledged += len(acked)
@@ -239,7 +239,7 @@ def node_kill_while_pushing(workdir: Path, rounds: int, rng: random.Random) -> F
             row.lost += sum(1 for a in fresh if held.get(a.seq) != a.hash)
             stage.node.start()
         node_side = row.lost
-        _record(row, stage, acked)
+        record_outcome(row, stage, acked)
         row.notes["lost_on_node"] = node_side
     finally:
         stage.close()
@@ -260,13 +260,13 @@ def central_kill_during_ingest(workdir: Path, rounds: int, rng: random.Random, *
         for _ in range(rounds):
             before = _central_head(stage)
             # wait until the node is pushing again (central's head moves), then kill mid-push
-            wait_until(lambda: _central_head(stage) > before, timeout=30, step=0.05)
+            wait_until(lambda b=before: _central_head(stage) > b, timeout=30, step=0.05)
             time.sleep(rng.uniform(0.0, 0.6))
             stage.central.kill()
             heads.append(_central_head(stage))
             stage.central.start()
         stats = staff.stop()
-        _record(row, stage, stats.acked)
+        record_outcome(row, stage, stats.acked)
         row.acknowledged += backlog
         row.notes["kills_at_head"] = f"{min(heads)}..{max(heads)}"
         row.notes["checkin_p95_ms"] = stats.p95_ms()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .crashes import _record
+from .crashes import record_outcome
 from .report import FaultRow
 from .staff import Ack, StaffLoad
 from .stage import Stage
@@ -77,7 +77,9 @@ def _one_fault(stage: Stage, kind: str, rounds: int, rng: random.Random, fault_s
         if mode == "refuse":
             _clear_pool(stage)
         stage.proxy.set_mode(mode, **params_of(rng))
-        time.sleep(fault_s)
+        # "refuse" meets only new connections, and the first failure backs the pusher off
+        # for about 5 s: hold it long enough for the next attempt to be refused.
+        time.sleep(fault_s + 6 if mode == "refuse" else fault_s)
         stage.proxy.set_mode("pass")
         stats = staff.stop()
         acked += stats.acked
@@ -85,11 +87,13 @@ def _one_fault(stage: Stage, kind: str, rounds: int, rng: random.Random, fault_s
         if stats.refused:
             row.problems.append(f"{stats.refused} check-ins refused during {kind}")
         time.sleep(clear_s)
-    _record(row, stage, acked)
+    record_outcome(row, stage, acked)
     ordered = sorted(latencies) or [0.0]
     row.notes["staff_p95_ms"] = round(ordered[int(len(ordered) * 0.95)] * 1000, 1)
     row.notes["staff_max_ms"] = round(ordered[-1] * 1000, 1)
     row.notes["proxy_events"] = sum(stage.proxy.stats()["events"].values()) - events_before
+    if row.notes["proxy_events"] == 0:
+        row.problems.append(f"the proxy never injected {kind}")
     if ordered[-1] > 2.0:
         row.problems.append(f"a check-in took {ordered[-1]:.1f} s during {kind}")
     return row

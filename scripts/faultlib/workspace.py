@@ -80,3 +80,8 @@ def file_state(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_size, st.st_mtime_ns
+
+
+def run_cli_ok(*args: str) -> str:
+    """Run a CLI command that must succeed; return its stdout."""
+    return run_cli(*args).stdout

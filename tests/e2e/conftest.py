@@ -82,7 +82,8 @@ class CentralView:
         return r.json()
 
     def node(self, name: str = NODE) -> dict[str, Any]:
-        nodes = {n["node"]: n for n in self._get("/api/v1/nodes")["nodes"]}
+        nodes: dict[str, dict[str, Any]] = {
+            n["node"]: n for n in self._get("/api/v1/nodes")["nodes"]}
         return nodes[name]
 
     def count(self, name: str = NODE) -> int:

@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 import rfc8785
 
+from certs.keys import load_private_key
 from local_node.config import load_config
 from local_node.datadir import NodePaths
 from local_node.identity import load_identity
 from local_node.service import NodeService
+from sync import records
 from tests.e2e.conftest import NODE
 from tests.factories import REPO, run_cli
 from tests.faultproxy import FaultProxy, split_requests
@@ -54,7 +56,7 @@ def _pubkey(cert: Path, out: Path) -> Path:
 
 
 @pytest.fixture
-def exported(tmp_path: Path, node_paths: NodePaths) -> list[str]:
+def exported(node_paths: NodePaths) -> list[str]:
     """The node's whole log after check-ins with awkward text, pushed and anchored twice."""
     svc = NodeService(load_config(node_paths.root, {"START_WRITER_THREAD": False}), node_paths,
                       load_identity(node_paths, NODE))
@@ -68,12 +70,17 @@ def exported(tmp_path: Path, node_paths: NodePaths) -> list[str]:
     run_cli("local_node", "sync", "--data", str(node_paths.root))
     lines = run_cli("local_node", "export", "--data", str(node_paths.root)).stdout.splitlines()
     assert sum('"type":"anchor"' in line for line in lines) >= 2
-    (tmp_path / "log.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return lines
 
 
-def test_receipts_verify_with_openssl(tmp_path: Path, node_paths: NodePaths,
-                                      exported: list[str]) -> None:
+def test_receipts_records_and_requests_verify_with_openssl(
+        tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy, exported: list[str]) -> None:
+    _receipts(tmp_path, node_paths, exported)
+    _records(tmp_path, node_paths, exported)
+    _request_signature(tmp_path, node_paths, proxy)
+
+
+def _receipts(tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> None:
     pub = _pubkey(node_paths.central, tmp_path / "central.pub")
     anchors = [json.loads(line) for line in exported if '"type":"anchor"' in line]
     for anchor in anchors:
@@ -89,8 +96,7 @@ def test_receipts_verify_with_openssl(tmp_path: Path, node_paths: NodePaths,
         assert not _openssl_verify(node_pub, canon, sig, tmp_path)
 
 
-def test_records_verify_with_openssl_and_rfc8785(tmp_path: Path, node_paths: NodePaths,
-                                                 exported: list[str]) -> None:
+def _records(tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> None:
     pub = _pubkey(node_paths.cert, tmp_path / "node.pub")
     for line in exported:
         record = json.loads(line)
@@ -101,7 +107,13 @@ def test_records_verify_with_openssl_and_rfc8785(tmp_path: Path, node_paths: Nod
 
 
 @needs_jq
-def test_jq_gives_rfc8785_bytes_except_for_del(tmp_path: Path, exported: list[str]) -> None:
+def test_jq_and_the_documented_shell_recipe(tmp_path: Path, node_paths: NodePaths,
+                                            exported: list[str]) -> None:
+    _jq_is_rfc8785_but_for_del(exported)
+    _shell_recipe(tmp_path, node_paths, exported)
+
+
+def _jq_is_rfc8785_but_for_del(exported: list[str]) -> None:
     """What docs/protocol.md section 3 says about jq, checked on real records."""
     fix = r"s/(?<!\\)((?:\\\\)*)\\u007f/$1\x7f/g"
     seen_del = seen_literal = False
@@ -150,24 +162,25 @@ def _edit(line: str, old: str, new: str) -> str:
     return line.replace(old, new, 1)
 
 
-@needs_jq
-def test_the_documented_shell_recipe_verifies_the_log(tmp_path: Path, node_paths: NodePaths,
-                                                      exported: list[str]) -> None:
+def _shell_recipe(tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> None:
     ok = _recipe_run(tmp_path, node_paths, exported)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.decode().startswith(f"OK: {len(exported)} records of {NODE} ")
 
     checkin = next(i for i, line in enumerate(exported) if DEL_TEXT in line)
     anchor = max(i for i, line in enumerate(exported) if '"type":"anchor"' in line)
-    bad_receipt = json.loads(exported[anchor])
-    bad_receipt["body"]["receipt"]["server_ts"] = "2020-01-01T00:00:00.000Z"
+    assert anchor == len(exported) - 1  # the last sync's receipt ends the log
+    # Someone with the node key (a dishonest admin) backdates a receipt and re-signs the
+    # anchor record: the record verifies, central's signature on the receipt does not.
+    forged = json.loads(exported[anchor])
+    forged["body"]["receipt"]["server_ts"] = "2020-01-01T00:00:00.000Z"
+    forged = records.seal(records.unsigned_part(forged), load_private_key(node_paths.key))
     cases = {
         "hash does not match": exported[:checkin] + [
             _edit(exported[checkin], '"kind":"in"', '"kind":"out"')] + exported[checkin + 1:],
         "expected": exported[:checkin] + exported[checkin + 1:],  # a record removed
         "prev does not link": exported[:1] + [exported[2], exported[1]] + exported[3:],
-        "receipt's signature": exported[:anchor] + [
-            rfc8785.dumps(bad_receipt).decode()] + exported[anchor + 1:],
+        "receipt's signature": exported[:anchor] + [records.serialize(forged)],
     }
     for expected, lines in cases.items():
         if expected == "prev does not link":  # reordered: renumbering seq exposes the link
@@ -178,8 +191,7 @@ def test_the_documented_shell_recipe_verifies_the_log(tmp_path: Path, node_paths
         assert out.returncode == 1 and expected in out.stderr.decode(), (expected, out.stderr)
 
 
-def test_a_captured_request_signature_verifies_with_openssl(
-        tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy) -> None:
+def _request_signature(tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy) -> None:
     """Rebuild the RFC 9421 signature base of a request the node really sent (as documented
     in docs/protocol.md section 8) and verify it with openssl and the node certificate."""
     request = next(r for stream in proxy.captured for r in split_requests(bytes(stream))
