@@ -55,7 +55,9 @@ def run_cli(*args: str, check: bool = True, env: dict[str, str] | None = None,
     result = subprocess.run([PY, "-m", *args], capture_output=True, text=True, cwd=REPO,
                             env={**os.environ, **(env or {})}, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
