@@ -41,7 +41,6 @@ from certs.verify import (
 )
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
-NOW = dt.datetime.now(dt.UTC)
 
 
 def _node_cert(ca: CertificateAuthority, name: str = "kec-alalak") -> x509.Certificate:
@@ -89,6 +88,7 @@ def test_issued_certificate_contents(
     ca: CertificateAuthority, role: str, usages: list[x509.ObjectIdentifier]
 ) -> None:
     key = generate_key()
+    issued_at = dt.datetime.now(dt.UTC)
     cert = issue_certificate(ca, key.public_key(), "kec-alalak", days=10, role=role)
     assert cert_common_name(cert) == "kec-alalak"
     assert cert.issuer == ca.cert.subject
@@ -104,9 +104,9 @@ def test_issued_certificate_contents(
     ski = ca.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     assert aki.key_identifier == ski.digest
     ext.get_extension_for_class(x509.SubjectKeyIdentifier)
-    skew = NOW - cert.not_valid_before_utc
+    skew = issued_at - cert.not_valid_before_utc
     assert dt.timedelta(minutes=4) < skew < dt.timedelta(minutes=6)
-    assert (cert.not_valid_after_utc - NOW).days in (9, 10)
+    assert (cert.not_valid_after_utc - issued_at).days in (9, 10)
     check_key_matches(cert, key)
     recorded = ca.dir / "issued" / f"kec-alalak-{cert.serial_number:x}.pem"
     assert load_cert(recorded) == cert
@@ -134,33 +134,35 @@ def test_valid_certificate_passes_every_check(ca: CertificateAuthority) -> None:
     cert = _node_cert(ca)
     other = _node_cert(ca, "kec-bakumpai")
     crl = revoke(ca, "kec-bakumpai")  # a CRL that lists someone else
-    verify_certificate(cert, ca.cert, crl=crl, at=NOW, name="kec-alalak")  # raises if not
+    now = dt.datetime.now(dt.UTC)
+    verify_certificate(cert, ca.cert, crl=crl, at=now, name="kec-alalak")  # raises if not
     with pytest.raises(CertificateRevoked):
         verify_certificate(other, ca.cert, crl=crl)
 
 
 @pytest.mark.parametrize(
-    ("at", "error", "message"),
+    ("offset", "error", "message"),
     [
-        (NOW + dt.timedelta(days=900), CertificateExpired, "expired"),
-        (NOW - dt.timedelta(hours=1), CertificateExpired, "not valid until"),
-        (NOW + dt.timedelta(days=21 * 366), CertificateExpired, "CA certificate expired"),
+        (dt.timedelta(days=900), CertificateExpired, "expired"),
+        (-dt.timedelta(hours=1), CertificateExpired, "not valid until"),
+        (dt.timedelta(days=21 * 366), CertificateExpired, "CA certificate expired"),
     ],
     ids=["expired", "not-yet-valid", "ca-expired"],
 )
 def test_validity_dates(
-    ca: CertificateAuthority, at: dt.datetime, error: type[Exception], message: str
+    ca: CertificateAuthority, offset: dt.timedelta, error: type[Exception], message: str
 ) -> None:
     cert = _node_cert(ca)
     with pytest.raises(error, match=message):
-        verify_certificate(cert, ca.cert, at=at)
+        verify_certificate(cert, ca.cert, at=dt.datetime.now(dt.UTC) + offset)
 
 
 def test_naive_at_is_taken_as_utc(ca: CertificateAuthority) -> None:
     cert = _node_cert(ca)
-    verify_certificate(cert, ca.cert, at=NOW.replace(tzinfo=None))
+    now = dt.datetime.now(dt.UTC)
+    verify_certificate(cert, ca.cert, at=now.replace(tzinfo=None))
     with pytest.raises(CertificateExpired):
-        verify_certificate(cert, ca.cert, at=(NOW + dt.timedelta(days=900)).replace(tzinfo=None))
+        verify_certificate(cert, ca.cert, at=(now + dt.timedelta(days=900)).replace(tzinfo=None))
 
 
 def test_wrong_ca_with_same_name_is_not_signed_by_ca(
