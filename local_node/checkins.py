@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sync.timefmt import format_ts
+from sync.timefmt import TS_RE, format_ts
 
 from .errors import ApiError
 
@@ -73,6 +73,8 @@ def parse_client_ts(value: Any) -> str | None:
         raise _bad("client_ts needs a time zone (Z or +08:00)", "client-ts-invalid")
     if not 2000 <= moment.year <= 2100:
         raise _bad("client_ts is not a plausible date", "client-ts-invalid")
+    if TS_RE.fullmatch(value):
+        return value  # already in the record form (what the app sends): format_ts gives it back
     return format_ts(moment)
 
 

@@ -71,8 +71,10 @@ class NodeService:
         self.writer.listeners.append(self._count)
 
     def _count(self, fresh: list[dict[str, Any]]) -> None:
-        for rec in fresh:
-            self.metrics.inc(f"records_{rec['type']}")
+        # One locked update per record type per batch, not one per record.
+        types = [rec["type"] for rec in fresh]
+        for type in set(types):
+            self.metrics.inc(f"records_{type}", types.count(type))
 
     def start(self) -> None:
         if self.config["START_WRITER_THREAD"]:

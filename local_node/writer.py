@@ -2,19 +2,21 @@
 
 Every record, from any thread or command, is appended by ``LogWriter`` in one
 ``BEGIN IMMEDIATE`` transaction: read the head, build, sign, insert, commit, and only then
-answer. In the serving process a single writer thread does this for many waiting requests at
-once (group commit): one fsync covers every record of the batch, and each request is answered
-after that commit. Command-line tools call the same ``_commit`` synchronously.
+answer. Concurrent appends are group-committed by leader/follower: a caller that finds no
+commit in progress becomes the committer and commits everything queued so far in one
+transaction (one fsync for the whole batch); callers arriving meanwhile queue their record and
+wait. When the committer is done it answers its batch and hands the role to the oldest waiting
+caller, which commits everything queued by then. One committer at a time (a flag under a lock),
+so there is still one writer of the log per process; no extra thread, and no hand-off to one
+and back on every append (docs/performance.md). Command-line tools take the same path alone.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -62,9 +64,19 @@ class Clock(Protocol):
     def mono_us(self) -> int: ...
 
 
-@dataclass
+def _locked() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
+@dataclass(eq=False, slots=True)
 class Pending:
-    """One record waiting for the writer. ``idem`` is (nip, Idempotency-Key) when given."""
+    """One record waiting to be committed. ``idem`` is (nip, Idempotency-Key) when given.
+
+    ``ready`` is held until the item is settled (``result`` or ``error`` set) or until the item
+    is handed the committer role (``lead``): the cheapest wake-up CPython has.
+    """
 
     type: str
     body: dict[str, Any]
@@ -73,7 +85,53 @@ class Pending:
     # Runs inside the same transaction before the record is inserted (e.g. install a roster),
     # so the change and its log record commit together or not at all.
     apply: Callable[[sqlite3.Connection], None] | None = None
-    future: Future[tuple[dict[str, Any], str, bool]] = field(default_factory=Future)
+    ready: threading.Lock = field(default_factory=_locked)
+    result: tuple[dict[str, Any], str, bool] | None = None
+    error: BaseException | None = None
+    lead: bool = False
+
+    def settle(self, result: tuple[dict[str, Any], str, bool] | None,
+               error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+        self.ready.release()
+
+
+def _open(store: Store) -> sqlite3.Connection:
+    """The writer's connection: ``Store.connect``'s settings, usable by whichever thread
+    commits (never two at once: only the committer touches it)."""
+    try:
+        conn = sqlite3.connect(store.path, isolation_level=None, timeout=30,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.Error as exc:
+        raise storage_error(exc) or StorageError(str(exc)) from exc
+    return conn
+
+
+class _Stamps:
+    """Record timestamps and WITA days from wall-clock readings, formatting each second once.
+
+    Gives exactly ``format_ts(datetime.fromtimestamp(wall, UTC))`` and that moment's WITA date.
+    """
+
+    __slots__ = ("_key", "_prefix", "_day")
+
+    def __init__(self) -> None:
+        self._key: tuple[int, ...] = ()
+        self._prefix = ""
+        self._day = ""
+
+    def __call__(self, wall: float) -> tuple[str, str]:
+        moment = datetime.fromtimestamp(wall, UTC)
+        key = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
+        if key != self._key:
+            self._prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+            self._day = moment.astimezone(WITA).strftime("%Y-%m-%d")
+            self._key = key
+        return f"{self._prefix}{moment.microsecond // 1000:03d}Z", self._day
 
 
 class LogWriter:
@@ -86,13 +144,16 @@ class LogWriter:
         self.boot_id = boot_id
         self.clock: Clock = clock or SystemClock()
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._sync_lock = threading.Lock()
+        # Guards the queue and the committer flag; never held while committing.
+        self._mutex = threading.Lock()
+        self._queue: list[Pending] = []
+        self._committing = False
+        self._idle = threading.Condition(self._mutex)
         self._conn: sqlite3.Connection | None = None
         self._wall0 = self.clock.wall()
         self._mono0 = self.clock.mono_us()
         self._drift_us = 0
+        self._stamps = _Stamps()
         self.listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self.node = ""
         self.epoch = ""
@@ -100,20 +161,15 @@ class LogWriter:
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the writer thread (serving process only)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
-            self._thread.start()
+        """Nothing to start: appending threads commit (kept for the serving process's API)."""
 
     def stop(self, timeout: float = 10) -> None:
-        """Finish queued appends, stop the thread and close the writer's connection."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
-        elif self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Wait for queued appends to be committed, then close the writer's connection."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._committing and not self._queue, timeout)
+            if not self._committing and self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     # --- API ---------------------------------------------------------------------------
 
@@ -125,43 +181,61 @@ class LogWriter:
 
         ``created`` is False when ``idem`` matched an earlier record, which is returned instead.
         """
-        canonical_bytes(body)  # reject floats etc. in the caller's thread
+        canonical_bytes(body)  # reject floats etc. before queueing
         item = Pending(type, body, nip, idem, apply)
-        if self._thread is not None:
-            self._queue.put(item)
-            return item.future.result(timeout)
-        with self._sync_lock:
-            self._commit([item])
-        return item.future.result(0)
+        with self._mutex:
+            self._queue.append(item)
+            if not self._committing:
+                self._committing = item.lead = True
+        if not item.lead and not item.ready.acquire(timeout=timeout):
+            with self._mutex:
+                handed = item.lead
+                if not handed and item in self._queue:
+                    self._queue.remove(item)  # withdrawn: never written
+            if not handed:
+                # Withdrawn, or already in a batch that commits (or not) without us, as a
+                # timed-out wait always did.
+                raise TimeoutError("the log writer did not commit in time")
+            item.ready.acquire()  # the role arrived as we gave up: take the hand-off's release
+        if item.lead:  # the committer role is ours (from the start or handed on)
+            self._lead()
+            item.ready.acquire()
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None
+        return item.result
 
-    # --- the writer --------------------------------------------------------------------
+    # --- the committer -----------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                break
-            batch = [first]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
+    def _lead(self) -> None:
+        """Commit everything queued (one batch), answer it, then pass the role on.
+
+        The next committer is the oldest waiting caller: it wakes up, as it would to take its
+        answer, and commits what queued up meanwhile. With nobody waiting the role lapses.
+        """
+        with self._mutex:
+            batch = self._queue[:self.max_batch]
+            del self._queue[:self.max_batch]
+        try:
             self._commit(batch)
-            if stop:
-                break
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        except BaseException as exc:  # a bug or an interrupt: answer everyone, then re-raise
+            for item in batch:
+                if item.result is None and item.error is None:
+                    item.settle(None, exc)
+            raise
+        finally:
+            with self._mutex:
+                if self._queue:
+                    nxt = self._queue[0]
+                    nxt.lead = True
+                    nxt.ready.release()
+                else:
+                    self._committing = False
+                    self._idle.notify_all()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = self.store.connect()
+            self._conn = _open(self.store)
             row = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             self.node, self.epoch = row["node"], row["epoch"]
         return self._conn
@@ -178,13 +252,16 @@ class LogWriter:
                 return
             log.error("event=append-failed error=%r", exc)
             for item in batch:
-                item.future.set_exception(error or exc)
+                item.settle(None, error or exc)
             return
         for item, result in zip(batch, done, strict=True):
-            item.future.set_result(result)
+            item.settle(result)
         fresh = [r for r, _, created in done if created]
         for listener in self.listeners:
-            listener(fresh)
+            try:
+                listener(fresh)
+            except Exception:  # the records are committed and answered: log, carry on
+                log.exception("event=commit-listener-failed")
 
     def _transaction(self, batch: list[Pending]) -> list[tuple[dict[str, Any], str, bool]]:
         conn = self._connection()
@@ -227,17 +304,14 @@ class LogWriter:
     def _build(self, rows: list[tuple[Any, ...]], seq: int, prev: str, type: str,
                body: dict[str, Any], nip: str | None) -> tuple[dict[str, Any], str]:
         """Build and sign one record and queue its row for ``_insert_rows``."""
-        moment = datetime.fromtimestamp(self.clock.wall(), UTC)
-        ts = format_ts(moment)
+        # The WITA day straight from the clock reading: the same date wita_day(ts) gives,
+        # without parsing the timestamp back.
+        ts, day = self._stamps(self.clock.wall())
         unsigned = records.build(node=self.node, epoch=self.epoch, seq=seq, type=type, ts=ts,
                                  mono_us=self.clock.mono_us(), boot_id=self.boot_id,
                                  prev=prev, body=body)
-        rec = records.seal(unsigned, self._key)
-        text = records.serialize(rec)
-        # The WITA day straight from the clock reading: the same date wita_day(ts) gives,
-        # without parsing the timestamp back.
-        day = moment.astimezone(WITA).strftime("%Y-%m-%d") if nip else None
-        rows.append((seq, type, ts, rec["hash"], nip, day, text))
+        rec, text = records.seal_serialized(unsigned, self._key)
+        rows.append((seq, type, ts, rec["hash"], nip, day if nip else None, text))
         return rec, text
 
     def _clock_step(self) -> dict[str, Any] | None:

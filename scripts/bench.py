@@ -2,7 +2,7 @@
 
     scripts/bench [--quick] [--json FILE] [--staff N] [--signins N] [--keep]
 
-Builds its own CA and node (and central, once it exists) in a temporary folder, runs each
+Builds its own CA, node and central in a temporary folder, runs each
 scenario, prints a table and optionally writes JSON. Exits 1 only when something was lost,
 the chain does not verify, or a step crashed; missed speed targets are reported, not fatal.
 """
@@ -73,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(quick=args.quick, staff=staff,
                       signins=min(staff, args.signins or (200 if args.quick else staff)),
                       keep=args.keep)
+    if args.quick:
+        options.ingest_nodes, options.ingest_per_node = 2, 2000
+        options.wan_staff, options.wan_waves, options.wan_gap_s = 50, 2, 7.0
+        options.wan_idle_s = 12.0
+        options.drain_records, options.fresh_seconds = 3000, 10.0
 
     root = Path(tempfile.mkdtemp(prefix="presensi-bench-"))
     ctx = Context(options, root)

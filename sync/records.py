@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .canonical import canonical_bytes
+from .canonical import MAX_SAFE_INT, canonical_bytes
 from .errors import CanonicalError, RecordError
 from .timefmt import TS_RE
 
@@ -78,6 +78,56 @@ def seal(record: Record, key: Ed25519PrivateKey) -> Record:
     sealed["hash"] = record_hash(data)
     sealed["sig"] = base64.b64encode(key.sign(data)).decode("ascii")
     return sealed
+
+
+_SIGNED_SET = frozenset(SIGNED_FIELDS)
+# Top-level members after "body", in RFC 8785 order (the keys are ASCII, so code-unit order
+# is plain string order); "hash" goes after "epoch" and "sig" after "seq".
+_AFTER_BODY = ("boot_id", "epoch", "mono_us", "node", "prev", "seq", "ts", "type", "v")
+_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def seal_serialized(record: Record, key: Ed25519PrivateKey) -> tuple[Record, str]:
+    """``seal`` then ``serialize``, in one pass: the same record and the same text.
+
+    The canonical text of an object is its members, sorted, each with its own canonical value
+    (RFC 8785 is compositional). A record has one nested member, ``body``, which sorts first;
+    the rest are strings and integers. So the body is canonicalised once (``canonical_bytes``:
+    validation and the fast/reference paths as always), the scalars are encoded directly, and
+    the serialised text is the unsigned text with ``hash`` and ``sig`` put in their sorted
+    places, instead of canonicalising the whole record a second time. Anything else (other
+    fields, other value types) takes the general path. tests/sync/test_records_fast.py checks
+    the equality with hypothesis.
+    """
+    if record.keys() != _SIGNED_SET:
+        sealed = seal(record, key)
+        return sealed, serialize(sealed)
+    parts = []
+    for name in _AFTER_BODY:
+        value = record[name]
+        if type(value) is str:
+            parts.append(_encode_str(value))
+        elif type(value) is int and -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            parts.append(str(value))
+        else:
+            sealed = seal(record, key)
+            return sealed, serialize(sealed)
+    boot, epoch, mono, node, prev, seq, ts, type_, v = parts
+    head = '{"body":' + canonical_bytes(record["body"]).decode("utf-8") + ',"boot_id":' + boot
+    tail = ',"ts":' + ts + ',"type":' + type_ + ',"v":' + v + "}"
+    try:
+        data = (f'{head},"epoch":{epoch},"mono_us":{mono},"node":{node},"prev":{prev}'
+                f',"seq":{seq}{tail}').encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate in a scalar, as canonical_bytes says
+        raise CanonicalError(f"value cannot be canonicalised: {exc}") from exc
+    digest = record_hash(data)
+    sig = base64.b64encode(key.sign(data)).decode("ascii")
+    sealed = dict(record)
+    sealed["hash"] = digest
+    sealed["sig"] = sig
+    text = (f'{head},"epoch":{epoch},"hash":"{digest}","mono_us":{mono},"node":{node}'
+            f',"prev":{prev},"seq":{seq},"sig":"{sig}"{tail}')
+    return sealed, text
 
 
 def serialize(record: Record) -> str:

@@ -46,6 +46,16 @@ class Options:
     wrk_threads: int = 2
     server_threads: int = 64  # granian blocking threads, as `presensi-node serve` defaults
     keep: bool = False
+    # central scenarios (3-6)
+    ingest_nodes: int = 20
+    ingest_per_node: int = 10_000  # records per node, genesis included
+    wan_staff: int = 500
+    wan_waves: int = 10           # check-in waves over the day (half in, half out)
+    wan_gap_s: float = 8.0        # pause after each wave: longer than the push interval
+    wan_idle_s: float = 30.0      # idle window measuring the checkpoint polling
+    drain_records: int = 30_000
+    fresh_rate: float = 10.0      # check-ins per second
+    fresh_seconds: float = 60.0
 
 
 @dataclass
