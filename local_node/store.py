@@ -81,10 +81,15 @@ class Store:
         self.path = Path(path)
         self._local = threading.local()
 
-    def connect(self) -> sqlite3.Connection:
-        """A new connection in autocommit mode; callers open transactions explicitly."""
+    def connect(self, *, any_thread: bool = False) -> sqlite3.Connection:
+        """A new connection in autocommit mode; callers open transactions explicitly.
+
+        ``any_thread`` is for the log writer only: whichever request thread holds the committer
+        role uses its connection, never two threads at once (local_node/writer.py).
+        """
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
+                                   check_same_thread=not any_thread)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")

@@ -4,11 +4,19 @@
 through a synchronous writer (``sync_once``), and the serving process runs them from the
 scheduler (``start_sync``) through the app's own writer, so there is always one writer path.
 
-A push cycle: ask central for its checkpoint; check it agrees with our log; send the records
-after it in seq order, in batches of ``BATCH_SIZE``; verify each receipt with
-``certs/central.pem`` and keep it in an ``anchor`` record. Anchors are pushed with the next
-batch of real records: a log whose unsent tail is only anchors is in sync, so receipts never
-feed an endless push-anchor-push loop. A 409 gap resends from the seq central names.
+A push cycle: know where central stands; send the records after it in seq order, in
+compact (v2) batches of ``BATCH_SIZE``; verify each receipt with ``certs/central.pem`` and
+keep it in an ``anchor`` record. Anchors are pushed with the next batch of real records: a log
+whose unsent tail is only anchors is in sync, so receipts never feed an endless
+push-anchor-push loop. A 409 gap resends from the seq central names.
+
+Where central stands: a receipt the node verified says central holds the log up to its
+``seq``/``head``; the syncer keeps that in memory and pushes from there. It asks central
+(``GET checkpoint``) only when it has no trustworthy position: the first cycle after start,
+after any failed cycle (transport error, 409, 4xx, a receipt it could not verify), or when its
+own log no longer holds ``head`` at ``seq``. A cycle with nothing new to push (at most anchors
+after central's seq) sends no request at all, so an idle node is silent on the WAN; the
+roster pull keeps its own interval.
 
 Sync state lives in the ``sync_state`` table: ``central_seq``, ``last_ok``, ``last_error``,
 ``last_receipt``, ``clock_offset_ms``, ``roster_version``.
@@ -33,6 +41,7 @@ from sync.client import CentralClient
 from sync.errors import GapError, ProtocolError, ReceiptError, RosterError, SyncError
 from sync.jobs import SyncScheduler, build_scheduler
 from sync.receipts import verify_receipt
+from sync.records import ZERO_HASH
 from sync.rosterdoc import verify_roster_doc
 from sync.timefmt import format_ts, parse_ts
 
@@ -84,6 +93,8 @@ class NodeSyncer:
         self.epoch = epoch
         self.central_id = central_id
         self.batch_size = max(1, min(batch_size, 2000))
+        # (seq, head) central holds, from the last receipt we verified; None: ask central.
+        self.known: tuple[int, str] | None = None
 
     # --- sync_state --------------------------------------------------------------------
 
@@ -96,6 +107,7 @@ class NodeSyncer:
         )
 
     def _failed(self, exc: Exception) -> None:
+        self.known = None  # whatever went wrong, the next cycle asks central first
         try:
             self._set_state(last_error=f"{_now_ts()} {exc}")
         except sqlite3.Error as db_exc:
@@ -147,7 +159,7 @@ class NodeSyncer:
         clock = {"wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
                  "mono_us": self.writer.clock.mono_us()}
         try:
-            self.client.push(encode_batch(self.node, self.epoch, texts, clock))
+            self.client.push(encode_batch(self.node, self.epoch, texts, clock, version=2))
         except SyncError as answer:
             log.warning("event=divergence-reported first_seq=%d answer=%r", first_seq,
                         str(answer))
@@ -166,42 +178,64 @@ class NodeSyncer:
         server = parse_ts(receipt["server_ts"]).timestamp()
         offset_ms = round(((sent_at + answered_at) / 2 - server) * 1000)
         self.writer.append("anchor", {"receipt": receipt, "clock_offset_ms": offset_ms})
+        self.known = (receipt["seq"], receipt["head"])
         self._set_state(central_seq=str(receipt["seq"]), last_ok=_now_ts(),
                         last_receipt=receipt, clock_offset_ms=str(offset_ms))
         return receipt
 
     def push(self) -> dict[str, Any]:
-        """One push cycle from central's checkpoint; return what happened. Raises SyncError."""
+        """One push cycle from where central stands; return what happened. Raises SyncError.
+
+        ``result["checkpoint"]`` is True when the cycle asked central (``GET checkpoint``),
+        False when it started from the last verified receipt.
+        """
         try:
             return self._push()
         except (SyncError, ProtocolError) as exc:
             self._failed(exc)
             raise
+        except BaseException:
+            self.known = None
+            raise
+
+    def _central_seq(self, head_seq: int) -> tuple[int, bool]:
+        """(last seq central holds, whether central was asked): from the last verified receipt
+        when our log still has its head there, else from ``GET checkpoint``."""
+        known, self.known = self.known, None  # trusted again only after the next receipt
+        if known is not None:
+            seq, head = known
+            if seq <= head_seq and self._hash_at(seq) == head:
+                self.known = known
+                return seq, False
+        try:
+            return self._check_checkpoint(self.client.checkpoint(self.epoch), head_seq), True
+        except LogsDiverged as exc:
+            self._report_divergence(exc.first_seq, head_seq)
+            raise
 
     def _push(self) -> dict[str, Any]:
         head = self.store.head()
         head_seq = head[0] if head else -1
-        try:
-            central_seq = self._check_checkpoint(self.client.checkpoint(self.epoch), head_seq)
-        except LogsDiverged as exc:
-            self._report_divergence(exc.first_seq, head_seq)
-            raise
+        central_seq, asked = self._central_seq(head_seq)
         result: dict[str, Any] = {"sent": 0, "batches": 0, "central_seq": central_seq,
-                                  "receipt": None}
+                                  "receipt": None, "checkpoint": asked}
         if not self._has_news_after(central_seq):
-            self._set_state(central_seq=str(central_seq), last_ok=_now_ts())
-            return result
+            if asked:  # central answered: the position is now known, remember it
+                self.known = (central_seq, self._hash_at(central_seq) or ZERO_HASH)
+                self._set_state(central_seq=str(central_seq), last_ok=_now_ts())
+            return result  # nothing to push; without a checkpoint, no request at all
         # Push up to the head seen now; anchors appended below wait for the next cycle.
         target, nxt, gaps = head_seq, central_seq + 1, 0
         while nxt <= target and result["batches"] < MAX_BATCHES_PER_CYCLE:
             texts = self._batch(nxt, target)
             clock = {"wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
                      "mono_us": self.writer.clock.mono_us()}
-            body = encode_batch(self.node, self.epoch, texts, clock)
+            body = encode_batch(self.node, self.epoch, texts, clock, version=2)
             sent_at = time.time()
             try:
                 answer = self.client.push(body)
             except GapError as gap:
+                self.known = None  # central's position is what the 409 says, not ours
                 gaps += 1
                 if gaps > MAX_GAP_RETRIES or not 0 <= gap.expected_seq <= target + 1:
                     raise

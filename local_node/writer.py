@@ -96,21 +96,6 @@ class Pending:
         self.ready.release()
 
 
-def _open(store: Store) -> sqlite3.Connection:
-    """The writer's connection: ``Store.connect``'s settings, usable by whichever thread
-    commits (never two at once: only the committer touches it)."""
-    try:
-        conn = sqlite3.connect(store.path, isolation_level=None, timeout=30,
-                               check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
-    except sqlite3.Error as exc:
-        raise storage_error(exc) or StorageError(str(exc)) from exc
-    return conn
-
-
 class _Stamps:
     """Record timestamps and WITA days from wall-clock readings, formatting each second once.
 
@@ -235,7 +220,7 @@ class LogWriter:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = _open(self.store)
+            self._conn = self.store.connect(any_thread=True)
             row = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             self.node, self.epoch = row["node"], row["epoch"]
         return self._conn
