@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import requests
 
@@ -61,57 +61,56 @@ def run_cli(*args: str, check: bool = True, env: dict[str, str] | None = None,
     return result
 
 
-class NodeProcess:
-    """``presensi-node serve`` as a real process on a loopback port, in its own process group."""
+class ServerProcess:
+    """A server CLI as a real process on a loopback port, in its own process group: ``kill``
+    SIGKILLs granian's supervisor and its workers together, as a power cut would."""
 
-    def __init__(self, paths: NodePaths, port: int | None = None, *, scheduler: bool = False,
-                 extra_env: dict[str, str] | None = None,
-                 extra_args: list[str] | None = None) -> None:
-        self.paths = paths
+    what = "server"
+
+    def __init__(self, log_dir: Path, port: int | None, extra_env: dict[str, str] | None
+                 ) -> None:
+        self.log_dir = log_dir
         self.port = port or free_port()
-        self.scheduler = scheduler
         self.extra_env = extra_env or {}
-        self.extra_args = extra_args or []
         self.verify: str | bool = True
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
+        self._log: Any = None
 
-    def start(self, timeout: float = 30) -> NodeProcess:
-        args = [PY, "-m", "local_node", "serve", "--data", str(self.paths.root),
-                "--host", "127.0.0.1", "--port", str(self.port), "--no-zeroconf"]
-        if not self.scheduler:
-            args.append("--no-scheduler")
-        args += self.extra_args
-        self._log = open(self.paths.root / "serve.log", "ab")  # noqa: SIM115 - closed in _reap
-        self.proc = subprocess.Popen(args, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 30) -> Self:
+        self._log = open(self.log_dir / "serve.log", "ab")  # noqa: SIM115 - closed in _reap
+        self.proc = subprocess.Popen(self.command(), cwd=REPO, stdout=self._log,
+                                     stderr=subprocess.STDOUT,
                                      env={**os.environ, **self.extra_env},
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"node exited: {(self.paths.root / 'serve.log').read_text()}")
+                self._reap()
+                log = (self.log_dir / "serve.log").read_text()
+                raise AssertionError(f"{self.what} exited: {log}")
             try:
                 health = requests.get(self.url + "/healthz", timeout=1, verify=self.verify)
                 if health.status_code in (200, 503):
                     return self
             except requests.RequestException:
-                time.sleep(0.1)
-        raise AssertionError("node did not come up")
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise AssertionError(f"{self.what} did not come up")
 
     def kill(self) -> None:
-        """SIGKILL the whole process group: server supervisor and worker alike."""
+        """SIGKILL the whole process group."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, 9)
             self.proc.wait(10)
         self._reap()
 
-    def _reap(self) -> None:
-        self.proc = None
-        if getattr(self, "_log", None) is not None:
-            self._log.close()
-            self._log = None
-
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not exit within 15 s."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, 15)
             try:
@@ -119,55 +118,6 @@ class NodeProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait(10)
-        self._reap()
-
-
-def sign_in(url: str, nip: str, pin: str) -> str:
-    r = requests.post(url + "/api/v1/session", json={"nip": nip, "pin": pin}, timeout=10)
-    assert r.status_code == 201, r.text
-    return str(r.json()["token"])
-
-
-class CentralProcess:
-    """``presensi-central serve`` as a real process on a loopback port, in its own process
-    group (granian's supervisor and its workers die together on ``kill``)."""
-
-    def __init__(self, data: Path, port: int | None = None, *, workers: int = 2,
-                 extra_env: dict[str, str] | None = None) -> None:
-        self.data = data
-        self.port = port or free_port()
-        self.workers = workers
-        self.extra_env = extra_env or {}
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log: Any = None
-
-    def start(self, timeout: float = 30) -> CentralProcess:
-        args = [PY, "-m", "central", "serve", "--data", str(self.data), "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(self.workers)]
-        self._log = open(self.data / "serve.log", "ab")  # noqa: SIM115 - closed in _reap
-        self.proc = subprocess.Popen(args, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **self.extra_env},
-                                     start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self._reap()
-                raise AssertionError(f"central exited: {(self.data / 'serve.log').read_text()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise AssertionError("central did not come up")
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: server supervisor and workers alike."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, 9)
-            self.proc.wait(10)
         self._reap()
 
     def _reap(self) -> None:
@@ -176,15 +126,48 @@ class CentralProcess:
             self._log.close()
             self._log = None
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(10)
-        self._reap()
+
+class NodeProcess(ServerProcess):
+    """``presensi-node serve``."""
+
+    what = "node"
+
+    def __init__(self, paths: NodePaths, port: int | None = None, *, scheduler: bool = False,
+                 extra_env: dict[str, str] | None = None,
+                 extra_args: list[str] | None = None) -> None:
+        super().__init__(paths.root, port, extra_env)
+        self.paths = paths
+        self.scheduler = scheduler
+        self.extra_args = extra_args or []
+
+    def command(self) -> list[str]:
+        args = [PY, "-m", "local_node", "serve", "--data", str(self.paths.root),
+                "--host", "127.0.0.1", "--port", str(self.port), "--no-zeroconf"]
+        if not self.scheduler:
+            args.append("--no-scheduler")
+        return args + self.extra_args
+
+
+def sign_in(url: str, nip: str, pin: str) -> str:
+    r = requests.post(url + "/api/v1/session", json={"nip": nip, "pin": pin}, timeout=10)
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
+class CentralProcess(ServerProcess):
+    """``presensi-central serve`` (several workers)."""
+
+    what = "central"
+
+    def __init__(self, data: Path, port: int | None = None, *, workers: int = 2,
+                 extra_env: dict[str, str] | None = None) -> None:
+        super().__init__(data, port, extra_env)
+        self.data = data
+        self.workers = workers
+
+    def command(self) -> list[str]:
+        return [PY, "-m", "central", "serve", "--data", str(self.data), "--host", "127.0.0.1",
+                "--port", str(self.port), "--workers", str(self.workers)]
 
 
 @dataclass
