@@ -239,3 +239,108 @@ def test_a_real_node_log_is_accepted(client: FlaskClient, central_paths: Central
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["accepted"] == 3
     assert [rec.record for rec in store.records_of("kec-marabahan")] == texts
+
+
+# --- compact v2 batches: central rebuilds prev and hash, then verifies as always ------------
+
+
+def _v2_body(node: FakeNode, start: int = 0, stop: int | None = None,
+             recs: list[dict[str, object]] | None = None) -> bytes:
+    chosen = recs if recs is not None else node.records[start:stop]
+    clock = {"wall_ts": "2026-11-27T22:08:03.181Z", "mono_us": 5_000_000}
+    return encode_batch(node.name, node.epoch, [records.serialize(r) for r in chosen], clock,
+                        version=2)
+
+
+def _push_v2(client: FlaskClient, node: FakeNode, body: bytes, *, gz: bool = True):  # type: ignore[no-untyped-def]
+    headers = {"Content-Type": "application/json"}
+    if gz:
+        body = gzip.compress(body, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return node.request(client, "POST", "/api/v1/batches", body, headers)
+
+
+def test_v2_batch_is_stored_exactly_like_v1(client: FlaskClient, node: FakeNode,
+                                            store: SqliteStore,
+                                            central_paths: CentralPaths) -> None:
+    _fill(node, 6)
+    first = _push_v2(client, node, _v2_body(node, 0, 4))
+    assert first.status_code == 200, first.get_data(as_text=True)
+    assert first.get_json()["accepted"] == 4
+    receipt = verify_receipt(first.get_json()["receipt"], central_public_key(central_paths.cert))
+    assert (receipt["seq"], receipt["head"]) == (3, node.records[3]["hash"])
+    node.anchor(receipt)
+    # The next batch starts after central's head: its first record's prev links there.
+    second = _push_v2(client, node, _v2_body(node, 4), gz=False)
+    assert second.status_code == 200 and second.get_json()["accepted"] == 4
+    stored = store.records_of("kec-alalak")
+    assert [r.hash for r in stored] == [r["hash"] for r in node.records]
+    assert [r.record for r in stored] == [records.serialize(r) for r in node.records]
+    again = _push_v2(client, node, _v2_body(node, 2))  # a retry: duplicates, same receipt
+    assert again.status_code == 200
+    assert again.get_json()["accepted"] == 0 and again.get_json()["duplicates"] == 6
+    # v1 keeps working next to v2
+    node.checkin(NIP)
+    assert node.push(client, 8).get_json()["accepted"] == 1
+
+
+def test_v2_edited_record_is_a_bad_signature(client: FlaskClient, node: FakeNode,
+                                             store: SqliteStore) -> None:
+    _fill(node, 3)
+    edited = dict(node.records[2])
+    edited["body"] = dict(edited["body"], kind="in" if edited["body"]["kind"] == "out" else "out")
+    node.records[2] = edited
+    r = _push_v2(client, node, _v2_body(node))
+    assert r.status_code == 422
+    assert r.get_json()["error"] == "invalid-record" and r.get_json()["seq"] == 2
+    assert r.get_json()["reason"] == "bad-signature"
+    assert store.records_of("kec-alalak") == []
+    assert store.alerts("kec-alalak")[0].kind == "invalid-signature"
+
+
+def test_v2_hole_in_the_log_is_refused_with_evidence_as_v1(client: FlaskClient,
+                                                           node: FakeNode,
+                                                           store: SqliteStore) -> None:
+    """A record deleted from the node's log: the record after the hole travels with its own
+    prev, so central keeps it as invalid-chain evidence, exactly as for a v1 batch."""
+    _fill(node, 4)
+    del node.records[2]
+    r = _push_v2(client, node, _v2_body(node))
+    assert r.status_code == 400 and r.get_json()["error"] == "bad-batch"
+    assert "gap" in r.get_json()["message"]
+    assert store.records_of("kec-alalak") == []
+    assert store.evidence("kec-alalak")[0]["kind"] == "invalid-chain"
+    assert store.alerts("kec-alalak")[0].kind == "invalid-record"
+
+
+def test_v2_record_cut_from_the_body_is_refused(client: FlaskClient, node: FakeNode,
+                                                store: SqliteStore) -> None:
+    _fill(node, 4)
+    body = json.loads(_v2_body(node))
+    del body["records"][2]   # the next record has no prev and does not follow: malformed
+    r = _push_v2(client, node, json.dumps(body).encode())
+    assert r.status_code == 400 and r.get_json()["error"] == "bad-batch"
+    assert store.records_of("kec-alalak") == []
+
+
+def test_v2_first_prev_not_linking_is_a_fork(client: FlaskClient, node: FakeNode,
+                                             store: SqliteStore) -> None:
+    _fill(node, 2)
+    assert _push_v2(client, node, _v2_body(node)).status_code == 200
+    node.records = node.records[:2]
+    node.checkin(NIP)            # a different seq 2 ...
+    node.checkin(NIP, "out")     # ... so seq 3 links to a record central never saw
+    r = _push_v2(client, node, _v2_body(node, 3))
+    assert r.status_code == 409 and r.get_json()["error"] == "fork"
+    assert store.evidence("kec-alalak")[0]["kind"] == "broken-chain"
+
+
+def test_v2_malformed_is_bad_batch(client: FlaskClient, node: FakeNode,
+                                   store: SqliteStore) -> None:
+    _fill(node, 2)
+    body = json.loads(_v2_body(node))
+    body["records"][1]["hash"] = node.records[1]["hash"]
+    r = _push_v2(client, node, json.dumps(body).encode())
+    assert r.status_code == 400 and r.get_json()["error"] == "bad-batch"
+    assert "hash" in r.get_json()["message"]
+    assert store.records_of("kec-alalak") == []

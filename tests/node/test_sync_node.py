@@ -257,3 +257,149 @@ def test_serving_app_without_central_runs_without_scheduler(node_paths: NodePath
     finally:
         app.extensions["presensi_node"].close()
 
+
+
+# --- the push loop asks central only when it does not know where central stands ------------
+
+
+@pytest.fixture
+def syncer(node_paths: NodePaths, central: FakeCentral) -> Iterator[Any]:
+    """One long-lived NodeSyncer, as the serving node's scheduler keeps it."""
+    from local_node.config import load_config
+    from local_node.identity import load_identity, node_name
+    from local_node.syncing import make_syncer
+    from local_node.writer import LogWriter
+    from sync.timefmt import boot_id
+
+    store = Store(node_paths.db)
+    store.migrate()
+    identity = load_identity(node_paths, node_name(node_paths))
+    writer = LogWriter(store, identity.key, boot_id=boot_id())
+    made = make_syncer(node_paths, load_config(node_paths.root), identity, store, writer)
+    yield made
+    made.client.close()
+    writer.stop()
+    store.close()
+
+
+def kinds(central: FakeCentral, since: int) -> list[str]:
+    """The requests central got since index ``since``: checkpoint / batch / roster."""
+    return ["checkpoint" if path.endswith("/checkpoint") else path.rsplit("/", 1)[-1]
+            for _, path, _ in central.requests[since:]]
+
+
+def add_checkins(syncer: Any, count: int) -> None:
+    for i in range(count):
+        syncer.writer.append("checkin", {"nip": "198501012010011001", "kind": "in", "n": i},
+                             nip="198501012010011001")
+
+
+def test_idle_cycles_send_nothing_and_receipts_replace_checkpoints(
+        syncer: Any, central: FakeCentral) -> None:
+    first = syncer.push()  # after start: central is asked where it stands
+    assert first["checkpoint"] is True and first["sent"] > 0
+    assert kinds(central, 0) == ["checkpoint", "batches"]
+    assert syncer.known == (first["receipt"]["seq"], first["receipt"]["head"])
+    mark = len(central.requests)
+    for _ in range(5):  # idle: only the anchor is after central's seq
+        idle = syncer.push()
+        assert idle["sent"] == 0 and idle["checkpoint"] is False
+    assert central.requests[mark:] == []  # not one request
+    add_checkins(syncer, 3)
+    busy = syncer.push()  # straight to the batch, from the verified receipt
+    assert busy["checkpoint"] is False and busy["sent"] == 4  # the anchor + 3 check-ins
+    assert kinds(central, mark) == ["batches"]
+    held = central.logs["kec-alalak"]
+    assert [r["hash"] for r in held] == [r["hash"] for r in node_log(_paths(syncer))[:-1]]
+
+
+def _paths(syncer: Any) -> NodePaths:
+    return NodePaths(syncer.store.path.parent)
+
+
+def test_failed_cycle_asks_for_the_checkpoint_again(syncer: Any, central: FakeCentral) -> None:
+    syncer.push()
+    add_checkins(syncer, 2)
+    central.fail_next = [503]
+    with pytest.raises(SyncError):
+        syncer.push()
+    assert syncer.known is None
+    mark = len(central.requests)
+    again = syncer.push()
+    assert again["checkpoint"] is True and again["sent"] == 3
+    assert kinds(central, mark) == ["checkpoint", "batches"]
+    mark = len(central.requests)
+    assert syncer.push()["sent"] == 0 and central.requests[mark:] == []
+
+
+def test_lost_answer_is_recovered_through_the_checkpoint(syncer: Any,
+                                                         central: FakeCentral) -> None:
+    syncer.push()
+    add_checkins(syncer, 2)
+    central.lose_answer_next = 1  # central stores the batch, the receipt never arrives
+    with pytest.raises(SyncError):
+        syncer.push()
+    assert syncer.known is None
+    add_checkins(syncer, 1)
+    mark = len(central.requests)
+    result = syncer.push()
+    assert result["checkpoint"] is True and result["sent"] == 1
+    assert kinds(central, mark) == ["checkpoint", "batches"]
+    held = central.logs["kec-alalak"]
+    assert [r["seq"] for r in held] == list(range(len(held)))
+
+
+def test_unverified_receipt_drops_the_known_position(syncer: Any,
+                                                     central: FakeCentral) -> None:
+    syncer.push()
+    add_checkins(syncer, 1)
+    real = central.key
+    central.key = Ed25519PrivateKey.generate()
+    with pytest.raises(ReceiptError):
+        syncer.push()
+    assert syncer.known is None
+    central.key = real
+    add_checkins(syncer, 1)
+    mark = len(central.requests)
+    result = syncer.push()
+    assert result["checkpoint"] is True
+    assert kinds(central, mark) == ["checkpoint", "batches"]
+
+
+def test_central_behind_the_receipt_is_corrected_by_the_gap(syncer: Any,
+                                                            central: FakeCentral) -> None:
+    """Central restored from an old backup after our last receipt: the 409 gap corrects."""
+    syncer.push()
+    add_checkins(syncer, 4)
+    syncer.push()
+    del central.logs["kec-alalak"][3:]
+    add_checkins(syncer, 1)
+    mark = len(central.requests)
+    result = syncer.push()
+    assert result["checkpoint"] is False
+    assert [s for _, p, s in central.requests[mark:]] == [409, 200]
+    held = central.logs["kec-alalak"]
+    log = node_log(_paths(syncer))
+    assert [r["hash"] for r in held] == [r["hash"] for r in log[:len(held)]]
+    assert all(r["type"] == "anchor" for r in log[len(held):])
+    mark = len(central.requests)
+    assert syncer.push()["sent"] == 0 and central.requests[mark:] == []
+
+
+def test_node_sends_compact_v2_batches(syncer: Any, central: FakeCentral,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    bodies: list[dict[str, Any]] = []
+    push = syncer.client.push
+
+    def spy(batch: bytes, gzip: bool = True) -> dict[str, Any]:
+        bodies.append(json.loads(batch))
+        return push(batch, gzip)
+
+    monkeypatch.setattr(syncer.client, "push", spy)
+    syncer.push()
+    sent = bodies[0]["records"]
+    assert bodies[0]["v"] == 2
+    assert all("hash" not in r for r in sent) and "prev" in sent[0]
+    assert all("prev" not in r for r in sent[1:])
+    log = node_log(_paths(syncer))
+    assert [r["hash"] for r in central.logs["kec-alalak"]] == [r["hash"] for r in log[:-1]]

@@ -63,7 +63,8 @@ BAD: list[tuple[str, bytes, str | None, str]] = [
     ("not utf-8", b"\xff\xfe", None, "UTF-8"),
     ("array", js([good()]), None, "object"),
     ("missing records", js({k: v for k, v in good().items() if k != "records"}), None, "records"),
-    ("v2", js({**good(), "v": 2}), None, "version"),
+    ("v3", js({**good(), "v": 3}), None, "version"),
+    ("v true", js({**good(), "v": True}), None, "version"),
     ("bad node", js({**good(), "node": "Kec Alalak"}), None, "node"),
     ("bad epoch", js({**good(), "epoch": "xyz"}), None, "epoch"),
     ("records not list", js({**good(), "records": {}}), None, "records"),
@@ -97,3 +98,130 @@ def test_bomb_is_small_on_the_wire() -> None:
 def test_limits_accept_the_maximum() -> None:
     body = js({**good(), "records": [{}] * MAX_RECORDS})
     assert len(decode_batch(gzip.compress(body))["records"]) == MAX_RECORDS
+
+
+# --- v2: compact records (no hash, prev only on the first), rebuilt exactly by decode ------
+
+
+def v2_records(body: bytes) -> list[dict[str, Any]]:
+    records_: list[dict[str, Any]] = json.loads(body)["records"]
+    return records_
+
+
+def test_v2_drops_hash_and_later_prevs_and_decodes_to_the_same_records() -> None:
+    texts = sealed(5)
+    body = encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2)
+    sent = v2_records(body)
+    assert json.loads(body)["v"] == 2
+    assert all("hash" not in r for r in sent)
+    assert sent[0]["prev"] == records.ZERO_HASH
+    assert all("prev" not in r for r in sent[1:])
+    assert all(r["sig"] for r in sent)
+    for plain in (body, compress(body)):
+        batch = decode_batch(plain)
+        assert batch["v"] == 2
+        assert [records.serialize(r) for r in batch["records"]] == texts  # exact rebuild
+        for rec in batch["records"]:
+            records.check_record(rec, KEY.public_key())
+    assert len(compress(body)) < len(compress(encode_batch("kec-alalak", EPOCH, texts, CLOCK)))
+
+
+def test_v2_batch_not_starting_at_genesis_keeps_its_first_prev() -> None:
+    texts = sealed(6)[3:]
+    body = encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2)
+    assert v2_records(body)[0]["prev"] == json.loads(sealed(6)[2])["hash"]
+    assert [records.serialize(r) for r in decode_batch(body)["records"]] == texts
+
+
+def test_v2_edited_record_fails_its_signature_not_silently() -> None:
+    """The rebuilt hash always matches; an edit (or a wrong rebuild) fails the signature."""
+    body = json.loads(encode_batch("kec-alalak", EPOCH, sealed(4), CLOCK, version=2))
+    body["records"][2]["body"]["kind"] = "out"
+    batch = decode_batch(js(body))
+    records.check_record(batch["records"][1], KEY.public_key())
+    for rec in batch["records"][2:]:  # the edited one, and the next whose prev is now wrong
+        with pytest.raises(records.RecordError, match="signature"):
+            records.check_record(rec, KEY.public_key())
+
+
+def test_v2_record_cut_from_the_body_is_refused() -> None:
+    body = json.loads(encode_batch("kec-alalak", EPOCH, sealed(4), CLOCK, version=2))
+    del body["records"][1]
+    with pytest.raises(ProtocolError, match="record 1 has no prev"):
+        decode_batch(js(body))
+
+
+def v2_bad(mutate: Any) -> bytes:
+    body = json.loads(encode_batch("kec-alalak", EPOCH, sealed(3), CLOCK, version=2))
+    mutate(body["records"])
+    return js({**body})
+
+
+V2_BAD: list[tuple[str, Any, str]] = [
+    ("hash present", lambda r: r[1].__setitem__("hash", "ab" * 32), "hash"),
+    ("first hash present", lambda r: r[0].__setitem__("hash", "ab" * 32), "hash"),
+    ("first without prev", lambda r: r[0].pop("prev"), "first record"),
+    ("no prev after a hole", lambda r: r[2].__setitem__("seq", 5), "does not follow"),
+    ("no prev, seq not int", lambda r: r[1].__setitem__("seq", "1"), "does not follow"),
+    ("no prev, seq bool", lambda r: (r[0].__setitem__("seq", 0), r[1].__setitem__("seq", True)),
+     "does not follow"),
+    ("float", lambda r: r[1]["body"].__setitem__("x", 1.5), "canonical"),
+]
+
+
+@pytest.mark.parametrize(("label", "mutate", "match"), V2_BAD, ids=[b[0] for b in V2_BAD])
+def test_v2_decode_rejects(label: str, mutate: Any, match: str) -> None:
+    with pytest.raises(ProtocolError, match=match):
+        decode_batch(v2_bad(mutate))
+
+
+def test_unknown_encode_version_is_refused() -> None:
+    with pytest.raises(ValueError):
+        encode_batch("kec-alalak", EPOCH, sealed(1), CLOCK, version=3)
+
+
+def test_v2_keeps_prev_across_a_hole_so_the_broken_chain_shows() -> None:
+    """An edited log (a record deleted): the record after the hole keeps what it signed."""
+    texts = sealed(5)
+    del texts[2]
+    sent = v2_records(encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2))
+    assert ["prev" in r for r in sent] == [True, False, True, False]
+    batch = decode_batch(encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2))
+    assert [records.serialize(r) for r in batch["records"]] == texts
+    from sync.chain import ChainVerifier
+
+    verifier = ChainVerifier(KEY.public_key())
+    with pytest.raises(records.RecordError) as caught:
+        for rec in batch["records"]:
+            verifier.feed(rec)
+    assert caught.value.reason == "gap" and caught.value.seq == 3
+
+
+def test_v2_prev_sent_on_a_later_record_is_kept_and_judged_by_the_chain() -> None:
+    body = json.loads(encode_batch("kec-alalak", EPOCH, sealed(3), CLOCK, version=2))
+    body["records"][2]["prev"] = "ab" * 32
+    batch = decode_batch(js(body))
+    assert batch["records"][2]["prev"] == "ab" * 32
+    with pytest.raises(records.RecordError, match="signature"):
+        records.check_record(batch["records"][2], KEY.public_key())
+
+
+def test_v2_keeps_a_prev_that_does_not_link() -> None:
+    """A record of another history spliced in at the next seq (its prev is not the hash
+    before it): sent with its own prev, so the chain check reports the broken link."""
+    texts = sealed(4)
+    other = json.loads(texts[2])
+    other["prev"] = "cd" * 32
+    other = records.seal(records.unsigned_part(other), KEY)
+    texts[2] = records.serialize(other)
+    sent = v2_records(encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2))
+    assert ["prev" in r for r in sent] == [True, False, True, True]
+    batch = decode_batch(encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2))
+    assert [records.serialize(r) for r in batch["records"]] == texts
+    from sync.chain import ChainVerifier
+
+    verifier = ChainVerifier(KEY.public_key())
+    with pytest.raises(records.RecordError) as caught:
+        for rec in batch["records"]:
+            verifier.feed(rec)
+    assert caught.value.reason == "broken-chain" and caught.value.seq == 2
