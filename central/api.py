@@ -77,8 +77,11 @@ def post_batch() -> ResponseReturnValue:
     if result.outcome != "ok":
         raise ApiError(result.message, code=result.outcome, status=result.status,
                        **result.extra)
+    # roster_version lets a node fetch a new roster (a PIN change) right after its next push
+    # instead of polling for it.
     return jsonify({"receipt": result.receipt, "accepted": result.accepted,
-                    "duplicates": result.duplicates, "checkpoint": result.checkpoint})
+                    "duplicates": result.duplicates, "checkpoint": result.checkpoint,
+                    "roster_version": svc.store.latest_roster_version()})
 
 
 @bp.get("/roster")

@@ -154,6 +154,7 @@ class CentralStore(Protocol):
     def head_of(self, node: str, epoch: str) -> tuple[int, str] | None: ...
     # roster
     def latest_roster(self) -> RosterVersion | None: ...
+    def latest_roster_version(self) -> int: ...
     def employees(self) -> list[Employee]: ...
     def install_roster(self, version: int, issued_ts: str, doc: str,
                        employees: list[Employee], now: float) -> None: ...
@@ -569,6 +570,11 @@ class SqliteStore:
             "SELECT version, issued_ts, count, doc FROM roster_versions"
             " ORDER BY version DESC LIMIT 1").fetchone()
         return RosterVersion(*row) if row else None
+
+    def latest_roster_version(self) -> int:
+        """The newest roster version (0 for none), cheap enough for every batch answer."""
+        row = self.conn().execute("SELECT max(version) FROM roster_versions").fetchone()
+        return int(row[0] or 0)
 
     def employees(self) -> list[Employee]:
         rows = self.conn().execute(

@@ -17,7 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 16 * 1024,
     "MIN_FREE_BYTES": 50 * 1024 * 1024,
     "PUSH_INTERVAL_S": 5,
-    "ROSTER_INTERVAL_S": 300,
+    "ROSTER_INTERVAL_S": 3600,      # fallback: batch answers announce new rosters sooner
     "BATCH_SIZE": 1000,
     "LANG": "id",
     "WRITE_BOOT_RECORD": False,     # only the serving process records a boot

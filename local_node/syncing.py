@@ -95,6 +95,8 @@ class NodeSyncer:
         self.batch_size = max(1, min(batch_size, 2000))
         # (seq, head) central holds, from the last receipt we verified; None: ask central.
         self.known: tuple[int, str] | None = None
+        # The roster version central announced in its last batch answer.
+        self.central_roster_version: int | None = None
 
     # --- sync_state --------------------------------------------------------------------
 
@@ -244,6 +246,8 @@ class NodeSyncer:
                 continue
             last_sent = nxt + len(texts) - 1
             receipt = self._accept(answer, last_sent, sent_at, time.time())
+            if isinstance(answer.get("roster_version"), int):
+                self.central_roster_version = answer["roster_version"]
             result["sent"] += len(texts)
             result["batches"] += 1
             result["central_seq"] = last_sent
@@ -255,6 +259,16 @@ class NodeSyncer:
         return result
 
     # --- roster ------------------------------------------------------------------------
+
+    def push_then_roster(self) -> dict[str, Any]:
+        """The push job: a push cycle, then a roster pull at once when the batch answer said
+        central has a newer roster (a PIN change travels with the next push, not the next
+        hourly pull)."""
+        result = self.push()
+        announced = self.central_roster_version
+        if announced is not None and announced > self.installed_central_version():
+            self.pull_roster()
+        return result
 
     def installed_central_version(self) -> int:
         """The version of the newest roster from central in our log (0 for none)."""
@@ -377,11 +391,11 @@ def start_sync(svc: Any, config: dict[str, Any]) -> SyncScheduler | None:
         log.warning("event=sync-disabled reason=%r", str(exc))
         return None
     scheduler = build_scheduler(
-        push=syncer.push,
+        push=syncer.push_then_roster,
         pull_roster=syncer.pull_roster,
         housekeeping=lambda: housekeeping(svc.store),
         push_interval=float(config.get("PUSH_INTERVAL_S", 5)),
-        roster_interval=float(config.get("ROSTER_INTERVAL_S", 300)),
+        roster_interval=float(config.get("ROSTER_INTERVAL_S", 3600)),
     )
 
     def on_commit(fresh: list[dict[str, Any]]) -> None:

@@ -403,3 +403,23 @@ def test_node_sends_compact_v2_batches(syncer: Any, central: FakeCentral,
     assert all("prev" not in r for r in sent[1:])
     log = node_log(_paths(syncer))
     assert [r["hash"] for r in central.logs["kec-alalak"]] == [r["hash"] for r in log[:-1]]
+
+
+def test_new_roster_arrives_with_the_next_push(syncer: Any, central: FakeCentral,
+                                              roster: list[dict[str, str]]) -> None:
+    from local_node.roster import find
+
+    syncer.push_then_roster()
+    assert syncer.installed_central_version() == 0
+    central.publish_roster(7, employees(roster[:3]))  # e.g. a PIN reset at central
+    before = len(central.requests)
+    add_checkins(syncer, 1)
+    syncer.push_then_roster()
+    assert kinds(central, before) == ["batches", "roster"]
+    assert syncer.installed_central_version() == 7
+    assert find(syncer.store, roster[0]["nip"]) is not None
+    assert find(syncer.store, roster[5]["nip"]) is None
+    before = len(central.requests)
+    add_checkins(syncer, 1)
+    syncer.push_then_roster()  # same version announced: no roster request
+    assert kinds(central, before) == ["batches"]

@@ -162,7 +162,8 @@ class FakeCentral:
                 return self.error(500, "lost", "committed, answer lost")
         return self.ok({"receipt": receipt, "accepted": len(fresh), "duplicates": duplicates,
                         "checkpoint": {"epoch": batch["epoch"], "seq": last["seq"],
-                                       "head": last["hash"]}})
+                                       "head": last["hash"]},
+                        "roster_version": self.roster["version"] if self.roster else 0})
 
     def publish_roster(self, version: int, employees: list[dict[str, Any]]) -> dict[str, Any]:
         self.roster = make_roster_doc(central=self.central_id, version=version,
