@@ -21,8 +21,8 @@ Central's database is only ever read read-only (``mode=ro``) to check what it ho
    the default intervals. After setup (enrollment, first push, first roster pull: not
    counted), staff check in and out in waves, the push job batching each wave; every byte both
    ways through the proxy counts (TCP payload: request and status lines, headers, bodies).
-   Then an idle window measures what the push loop's checkpoint polling costs per second,
-   extrapolated to the rest of a 24-hour day.
+   Then an idle window measures what an idle node sends per second (nothing but the hourly
+   roster fallback since the node stopped polling), extrapolated to the rest of a 24-hour day.
 5. **Drain.** A node whose log got a backlog of check-ins through its ``LogWriter`` while no
    sync ran; then ``presensi-node sync``: seconds from launching it until central holds every
    record.
@@ -479,8 +479,8 @@ def wan(ctx: Context, central: Any, data: Path) -> ScenarioResult:
     res.row("requests: checkpoint / batch / roster",
             f"{kinds['checkpoint']} / {kinds['batch']} / {kinds['roster']}")
     res.row("bytes per check-in (check-in traffic)", round(per), "B", at_most=160)
-    res.row("idle polling (checkpoint every ~5 s)", round(idle_rate), "B/s")
-    res.row("bytes per check-in, 24 h incl. idle polling", round(per_day), "B")
+    res.row("idle traffic (measured window)", round(idle_rate), "B/s")
+    res.row("bytes per check-in, 24 h incl. idle traffic", round(per_day), "B")
     if checkins != len(jobs):
         res.failures.append(f"{len(jobs)} check-ins sent, {checkins} acknowledged: {statuses}")
     if not synced:
