@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from sync.timefmt import parse_ts, wita_day
+from sync.timefmt import wita_day
 
 from .crashes import record_outcome
 from .logs import central_query
@@ -29,8 +29,16 @@ from .stage import Stage
 FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
 
+def set_offset(control: Path, seconds: float) -> None:
+    """Write the offset atomically: libfaketime re-reads the file on every clock call, and
+    must never see it truncated and empty."""
+    tmp = control.with_name(control.name + ".tmp")
+    tmp.write_text(f"{seconds:+.3f}\n")
+    tmp.replace(control)
+
+
 def faketime_env(control: Path) -> dict[str, str]:
-    control.write_text("+0\n")
+    set_offset(control, 0)
     return {"LD_PRELOAD": str(FAKETIME_LIB), "FAKETIME_TIMESTAMP_FILE": str(control),
             "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
@@ -47,7 +55,7 @@ class Slew(threading.Thread):
         started = time.monotonic()
         while not self.halt.wait(self.step):
             offset = (time.monotonic() - started) * self.rate
-            self.control.write_text(f"{offset:+.3f}\n")
+            set_offset(self.control, offset)
 
 
 # kind -> fixed offset in seconds (None: a slew of +1 s per second)
@@ -106,7 +114,7 @@ def _one_clock_fault(stage: Stage, control: Path, kind: str, rounds: int,
             slew = Slew(control, rate=1.0)
             slew.start()
         else:
-            control.write_text(f"{offset * rng.uniform(0.9, 1.1):+.3f}\n")
+            set_offset(control, offset * rng.uniform(0.9, 1.1))
         staff = StaffLoad(stage.node.url, stage.people[:6], pause=0.1).start()
         time.sleep(fault_s)
         during = staff.stop().acked
@@ -114,7 +122,7 @@ def _one_clock_fault(stage: Stage, control: Path, kind: str, rounds: int,
             slew.halt.set()
             slew.join()
         pushes.append(len(_receipts(stage)) - receipts_before)
-        control.write_text("+0\n")
+        set_offset(control, 0)
         after = StaffLoad(stage.node.url, stage.people[:6], pause=0.1).start()
         time.sleep(clear_s)
         acked += during + after.stop().acked
@@ -138,7 +146,12 @@ def _one_clock_fault(stage: Stage, control: Path, kind: str, rounds: int,
         if offset is not None:
             unflagged = [a.seq for a in during if a.seq not in flagged]
             if unflagged:
-                row.problems.append(f"{len(unflagged)} check-ins made {kind} not flagged")
+                detail = central_query(
+                    stage.central_db, "SELECT seq, ts, lower_ts, upper_ts FROM records"
+                    f" WHERE node = ? AND seq IN ({','.join('?' * len(unflagged))})",
+                    [stage.paths.root.name, *unflagged])
+                row.problems.append(f"{len(unflagged)} check-ins made {kind} not flagged: "
+                                    f"{detail[:3]}")
         if pushes[-1] < 2:
             row.problems.append(f"only {pushes[-1]} pushes during {fault_s:.0f} s of {kind}")
     record_outcome(row, stage, acked)
@@ -170,5 +183,3 @@ def _excluded_in_report(stage: Stage, seqs: set[int]) -> bool:
                     seen[ref["seq"]] = (ref["status"], ref["counted"])
     return all(seen.get(s) == ("out-of-bounds", False) for s in seqs)
 
-
-__all__ = ["clock_faults", "parse_ts"]

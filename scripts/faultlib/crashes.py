@@ -20,7 +20,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-from local_node.datadir import NodePaths
 from sync.pins import verify_pin
 from tests.factories import NodeProcess, make_ca, make_node, roster_file
 
@@ -201,9 +200,6 @@ def backup_kill(workdir: Path, rounds: int, rng: random.Random, *,
     row.notes["checkin_p95_ms"] = stats.p95_ms()
     return row
 
-
-def node_paths_of(workdir: Path, name: str = "kec-alalak") -> NodePaths:
-    return NodePaths(workdir / name)
 
 
 # --- with central --------------------------------------------------------------------------

@@ -24,8 +24,9 @@ apt_install() {
 
 ensure_system_packages() {
   # openssl: third-party verification tests; chromium: the staff page tests; wrk: benchmarks;
-  # iproute2: network namespaces for the LAN tests.
-  apt_install openssl chromium wrk iproute2
+  # iproute2: network namespaces for the LAN tests; libfaketime: the clock faults; jq: the
+  # shell-only verification recipe of docs/protocol.md.
+  apt_install openssl chromium wrk iproute2 libfaketime jq
 }
 
 ensure_python_packages() {

@@ -28,7 +28,6 @@ from tests.faultproxy import FaultProxy, split_requests
 
 pytestmark = pytest.mark.slow
 
-needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
 DEL_TEXT = "ruang\x7frapat"  # U+007F: the one character jq writes differently
 LITERAL_TEXT = "teks \\u007f biasa"  # a backslash and "u007f": must stay as it is
 
@@ -106,9 +105,9 @@ def _records(tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> None
         assert _openssl_verify(pub, canon, base64.b64decode(record["sig"]), tmp_path)
 
 
-@needs_jq
 def test_jq_and_the_documented_shell_recipe(tmp_path: Path, node_paths: NodePaths,
                                             exported: list[str]) -> None:
+    assert shutil.which("jq"), "jq is missing: scripts/test installs it"
     _jq_is_rfc8785_but_for_del(exported)
     _shell_recipe(tmp_path, node_paths, exported)
 
