@@ -25,8 +25,8 @@ apt_install() {
 ensure_system_packages() {
   # openssl: third-party verification tests; chromium: the staff page tests; wrk: benchmarks;
   # iproute2: network namespaces for the LAN tests; libfaketime: the clock faults; jq: the
-  # shell-only verification recipe of docs/protocol.md.
-  apt_install openssl chromium wrk iproute2 libfaketime jq
+  # shell-only verification recipe of docs/protocol.md; e2fsprogs: the read-only disk test.
+  apt_install openssl chromium wrk iproute2 libfaketime jq e2fsprogs
 }
 
 ensure_python_packages() {
