@@ -17,8 +17,8 @@ from .errors import ApiError
 KINDS = ("in", "out")
 METHODS = ("app", "kiosk", "witness", "manual")
 ALLOWED = {"kind", "client_ts", "presence", "geo"}
-_DECIMAL_RE = re.compile(r"^-?[0-9]{1,4}(\.[0-9]{1,8})?$")
-IDEM_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+_DECIMAL_RE = re.compile(r"^-?[0-9]{1,4}(\.[0-9]{1,8})?\Z")
+IDEM_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}\Z")
 
 
 def _bad(message: str, code: str = "bad-request") -> ApiError:

@@ -27,7 +27,7 @@ from .sessions import Lockout, Session, Sessions
 from .store import Store
 from .writer import Clock, LogWriter
 
-DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 
 
 class Metrics:

@@ -26,7 +26,35 @@ _dumps = json.JSONEncoder(
 
 
 def _check(value: Any) -> bool:
-    """Validate ``value``; return True when it is inside the fast-path subset."""
+    """Validate ``value``; return True when it is inside the fast-path subset.
+
+    Exact-type tests first (what ``json.loads`` produces), so a record's many string leaves
+    cost no recursive call; anything else takes the general ``isinstance`` path below.
+    """
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is dict:
+        fast = True
+        for key, item in value.items():
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise CanonicalError("object keys must be strings")
+            elif not key.isascii():
+                fast = False
+            leaf = type(item)
+            if leaf is str or item is None or leaf is bool:
+                continue
+            fast = _check(item) and fast
+        return fast
+    if kind is int:
+        if -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            return True
+        raise CanonicalError(f"integer {value} is outside the safe range (|n| < 2^53)")
+    return _check_general(value)
+
+
+def _check_general(value: Any) -> bool:
     if isinstance(value, str):
         return True
     if value is None or isinstance(value, bool):

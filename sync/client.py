@@ -29,7 +29,7 @@ __all__ = ["CentralClient", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = (3.0, 15.0)
 USER_AGENT = "smart-presensi-node/0.1"
-_PATH_RE = re.compile(r"^/[A-Za-z0-9/_.?=&%-]*$")
+_PATH_RE = re.compile(r"^/[A-Za-z0-9/_.?=&%-]*\Z")
 
 
 def _error_of(response: requests.Response) -> tuple[str, str, dict[str, Any]]:

@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 
-PIN_RE = re.compile(r"^[0-9]{6}$")
+PIN_RE = re.compile(r"^[0-9]{6}\Z")
 _N, _R, _P = 2**14, 8, 1
 
 

@@ -23,7 +23,7 @@ __all__ = ["EMPLOYEE_FIELDS", "make_roster_doc", "signed_bytes", "verify_roster_
 
 DOC_FIELDS = ("v", "central", "version", "issued_ts", "employees")
 EMPLOYEE_FIELDS = ("nip", "name", "unit", "role", "pin_hash")
-PIN_HASH_RE = re.compile(r"^scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
+PIN_HASH_RE = re.compile(r"^scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+\Z")
 MAX_EMPLOYEES = 100_000
 MAX_TEXT = 120
 

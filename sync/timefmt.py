@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z", re.ASCII)
 WITA = timezone(timedelta(hours=8), "WITA")
 
 
@@ -22,7 +22,9 @@ def parse_ts(text: str) -> datetime:
     """Parse a record timestamp; ValueError when it is not in the exact record form."""
     if not isinstance(text, str) or not TS_RE.match(text):
         raise ValueError(f"timestamp {text!r} is not YYYY-MM-DDTHH:MM:SS.mmmZ")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # Slicing, not strptime: central parses several timestamps per ingested record.
+    return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                    int(text[14:16]), int(text[17:19]), int(text[20:23]) * 1000, tzinfo=UTC)
 
 
 def wall_ts(now: float | None = None) -> str:

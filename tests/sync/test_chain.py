@@ -72,3 +72,17 @@ def test_verifier_resumes_from_a_stored_head():
     for rec in log[3:]:
         v.feed(rec)
     assert v.next_seq == 6
+
+
+@pytest.mark.parametrize("field,value", [
+    ("node", "kec-tamban\n"), ("ts", "2026-10-01T23:21:07.412Z\n"),
+    ("ts", "\u0662026-10-01T23:21:07.412Z"), ("epoch", "ab" * 16 + "\n"),
+])
+def test_shape_refuses_trailing_newlines_and_non_ascii_digits(field, value):
+    from sync.records import check_shape
+
+    record = dict(_log(1)[0])
+    record[field] = value
+    with pytest.raises(RecordError) as info:
+        check_shape(record)
+    assert info.value.reason == "bad-shape"
