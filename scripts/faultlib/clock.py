@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from sync.timefmt import wita_day
+from sync.timefmt import parse_ts, wita_day
 
 from .crashes import record_outcome
 from .logs import central_query
@@ -150,8 +150,14 @@ def _one_clock_fault(stage: Stage, control: Path, kind: str, rounds: int,
                     stage.central_db, "SELECT seq, ts, lower_ts, upper_ts FROM records"
                     f" WHERE node = ? AND seq IN ({','.join('?' * len(unflagged))})",
                     [stage.paths.root.name, *unflagged])
-                row.problems.append(f"{len(unflagged)} check-ins made {kind} not flagged: "
-                                    f"{detail[:3]}")
+                # A check-in stamped in the instant before libfaketime picked up the new
+                # offset carries the true time and rightly stays unflagged; one stamped with
+                # the shifted clock (an hour or a day away from its receipt) must not.
+                shifted = [d for d in detail
+                           if abs((parse_ts(d[1]) - parse_ts(d[3])).total_seconds()) > 60]
+                if shifted:
+                    row.problems.append(f"{len(shifted)} check-ins made {kind} not flagged: "
+                                        f"{shifted[:3]}")
         if pushes[-1] < 2:
             row.problems.append(f"only {pushes[-1]} pushes during {fault_s:.0f} s of {kind}")
     record_outcome(row, stage, acked)
