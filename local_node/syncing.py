@@ -244,6 +244,15 @@ class NodeSyncer:
                 log.info("event=push-gap expected_seq=%d sent_from=%d", gap.expected_seq, nxt)
                 nxt = gap.expected_seq
                 continue
+            except SyncError as exc:
+                if result["batches"] == 0:
+                    raise
+                # Some batches got in: that is progress, not an outage, so the scheduler must
+                # not back off; the next cycle asks central where it stands and goes on.
+                self._failed(exc)
+                result["error"] = str(exc)
+                log.warning("event=push-partial batches=%d error=%r", result["batches"], exc)
+                break
             last_sent = nxt + len(texts) - 1
             receipt = self._accept(answer, last_sent, sent_at, time.time())
             if isinstance(answer.get("roster_version"), int):

@@ -423,3 +423,29 @@ def test_new_roster_arrives_with_the_next_push(syncer: Any, central: FakeCentral
     add_checkins(syncer, 1)
     syncer.push_then_roster()  # same version announced: no roster request
     assert kinds(central, before) == ["batches"]
+
+
+def test_partial_cycle_counts_as_progress_not_outage(syncer: Any, central: FakeCentral,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync.errors import SyncError
+
+    syncer.batch_size = 7
+    add_checkins(syncer, 30)
+    real_push, calls = syncer.client.push, []
+
+    def flaky_push(body: bytes, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise SyncError("central went away", status=None)
+        return real_push(body, **kw)
+
+    monkeypatch.setattr(syncer.client, "push", flaky_push)
+    result = syncer.push()  # no exception: the scheduler must not back off
+    assert result["batches"] == 2 and "central went away" in result["error"]
+    assert "central went away" in status_report(_paths(syncer))["last_sync_error"]
+    monkeypatch.setattr(syncer.client, "push", real_push)
+    again = syncer.push()
+    assert again["checkpoint"] is True  # position re-learned from central after the error
+    node_seqs = {r["seq"] for r in node_log(_paths(syncer)) if r["type"] != "anchor"}
+    held = {r["seq"] for r in central.logs[syncer.node]}
+    assert node_seqs <= held
