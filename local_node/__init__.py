@@ -19,7 +19,7 @@ from .web import register_errors
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the node app for the data directory ``config["DATA_DIR"]``.
 
-    Opens the database and starts the writer thread; the scheduler and zeroconf start only
+    Opens the database; the scheduler and zeroconf start only
     when the config asks (``presensi-node serve`` does). Raises IdentityError when the node's
     key or certificates are missing or invalid.
     """

@@ -84,7 +84,7 @@ def _open_service(args: argparse.Namespace) -> Any:
     from .service import NodeService
 
     paths = _paths(args)
-    config = load_config(paths.root, {"START_WRITER_THREAD": False})
+    config = load_config(paths.root)
     return NodeService(config, paths, load_identity(paths, node_name(paths)))
 
 

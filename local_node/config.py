@@ -21,7 +21,6 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 1000,
     "LANG": "id",
     "WRITE_BOOT_RECORD": False,     # only the serving process records a boot
-    "START_WRITER_THREAD": True,
     "START_SCHEDULER": False,
     "START_ZEROCONF": False,
     "PUBLIC_PORT": None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -78,12 +78,14 @@ def find(store: Store, nip: str) -> Employee | None:
     return Employee(*row) if row else None
 
 
+def roster_bodies(store: Store) -> Iterator[dict[str, Any]]:
+    """Bodies of the log's ``roster`` records, newest first."""
+    rows = store.conn().execute("SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC")
+    for (text,) in rows:
+        yield json.loads(text)["body"]
+
+
 def current_version(store: Store) -> str | None:
-    row = (
-        store.conn()
-        .execute("SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC LIMIT 1")
-        .fetchone()
-    )
-    if not row:
-        return None
-    return str(json.loads(row[0])["body"].get("version"))
+    """The version of the roster in force (the newest ``roster`` record), or None."""
+    body = next(roster_bodies(store), None)
+    return None if body is None else str(body.get("version"))

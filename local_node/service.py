@@ -80,8 +80,6 @@ class NodeService:
             self.metrics.inc(f"records_{type}", types.count(type))
 
     def start(self) -> None:
-        if self.config["START_WRITER_THREAD"]:
-            self.writer.start()
         if self.config["WRITE_BOOT_RECORD"]:
             self.append("boot", {"software": SOFTWARE, "fingerprint": self.identity.fingerprint})
 

@@ -281,10 +281,7 @@ class NodeSyncer:
 
     def installed_central_version(self) -> int:
         """The version of the newest roster from central in our log (0 for none)."""
-        rows = self.store.conn().execute(
-            "SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC")
-        for (text,) in rows:
-            body = json.loads(text)["body"]
+        for body in roster.roster_bodies(self.store):
             if body.get("source") == "central" and isinstance(body.get("version"), int):
                 return int(body["version"])
         return 0

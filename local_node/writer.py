@@ -145,9 +145,6 @@ class LogWriter:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Nothing to start: appending threads commit (kept for the serving process's API)."""
-
     def stop(self, timeout: float = 10) -> None:
         """Wait for queued appends to be committed, then close the writer's connection."""
         with self._idle:

@@ -49,5 +49,17 @@ def check_signature(document: dict[str, Any], public_key: Ed25519PublicKey) -> s
     return None
 
 
+def fields_problem(document: Any, fields: tuple[str, ...], *, signed: bool) -> str | None:
+    """None when ``document`` is an object with exactly ``fields`` (plus ``sig`` when signed),
+    else what is wrong, as the end of a sentence."""
+    if not isinstance(document, dict):
+        return "is not a JSON object"
+    expected = set(fields) | ({"sig"} if signed else set())
+    if set(document) == expected:
+        return None
+    missing, extra = sorted(expected - set(document)), sorted(set(document) - expected)
+    return f"fields wrong: missing {missing}, unknown {extra}"
+
+
 def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ._signed import check_signature, is_int, sign_document, signed_bytes
+from ._signed import check_signature, fields_problem, is_int, sign_document, signed_bytes
 from .errors import ReceiptError
 from .records import EPOCH_RE, HEX64_RE, NODE_RE
 from .timefmt import TS_RE
@@ -53,13 +53,9 @@ def make_receipt(
 
 def check_shape(receipt: Any, *, signed: bool = True) -> None:
     """Raise ReceiptError unless ``receipt`` has exactly the receipt's fields in their forms."""
-    if not isinstance(receipt, dict):
-        raise ReceiptError("receipt is not a JSON object")
-    expected = set(RECEIPT_FIELDS) | ({"sig"} if signed else set())
-    if set(receipt) != expected:
-        missing = sorted(expected - set(receipt))
-        extra = sorted(set(receipt) - expected)
-        raise ReceiptError(f"receipt fields wrong: missing {missing}, unknown {extra}")
+    problem = fields_problem(receipt, RECEIPT_FIELDS, signed=signed)
+    if problem:
+        raise ReceiptError(f"receipt {problem}")
     if receipt["v"] != 1 or not is_int(receipt["v"]):
         raise ReceiptError(f"unsupported receipt version {receipt['v']!r}")
     if not isinstance(receipt["central"], str) or not receipt["central"]:

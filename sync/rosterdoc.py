@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ._signed import check_signature, is_int, sign_document, signed_bytes
+from ._signed import check_signature, fields_problem, is_int, sign_document, signed_bytes
 from .errors import RosterError
 from .nip import NIPError, check_nip
 from .rostercsv import ROLES
@@ -73,13 +73,9 @@ def _check_employee(index: int, employee: Any, seen: set[str]) -> None:
 
 def check_shape(doc: Any, *, signed: bool = True) -> None:
     """Raise RosterError unless ``doc`` is a well-formed roster document."""
-    if not isinstance(doc, dict):
-        raise RosterError("roster document is not a JSON object")
-    expected = set(DOC_FIELDS) | ({"sig"} if signed else set())
-    if set(doc) != expected:
-        missing = sorted(expected - set(doc))
-        extra = sorted(set(doc) - expected)
-        raise RosterError(f"roster document fields wrong: missing {missing}, unknown {extra}")
+    problem = fields_problem(doc, DOC_FIELDS, signed=signed)
+    if problem:
+        raise RosterError(f"roster document {problem}")
     if doc["v"] != 1 or not is_int(doc["v"]):
         raise RosterError(f"unsupported roster document version {doc['v']!r}")
     if not isinstance(doc["central"], str) or not doc["central"]:

@@ -320,7 +320,7 @@ def office_node(ctx: Context, central_data: Path, central_url: str, name: str,
     people = make_roster(staff, seed=23)
     pin_hash = ctx.shared.get("office_pin_hash") or hash_pin("246810")
     ctx.shared["office_pin_hash"] = pin_hash
-    config = load_config(paths.root, {"START_WRITER_THREAD": False})
+    config = load_config(paths.root)
     svc = NodeService(config, paths, load_identity(paths, node_name(paths)))
     try:
         roster.install(svc.writer, [roster.Employee(p["nip"], p["name"], p["unit"], p["role"],
@@ -505,7 +505,7 @@ def _backlog(paths: Any, count: int, nips: list[str]) -> None:
     from local_node.identity import load_identity
     from local_node.service import NodeService
 
-    svc = NodeService(load_config(paths.root, {"START_WRITER_THREAD": True}), paths,
+    svc = NodeService(load_config(paths.root), paths,
                       load_identity(paths, paths.root.name))
     svc.start()
 

@@ -48,7 +48,7 @@ def prepare_node(ctx: Context) -> NodePaths:
                  for p, h in zip(people, hashes, strict=True)]
     data = roster_csv(people)
     digest = hashlib.sha256(data).hexdigest()
-    config = load_config(paths.root, {"START_WRITER_THREAD": False})
+    config = load_config(paths.root)
     svc = NodeService(config, paths, load_identity(paths, node_name(paths)))
     try:
         roster.install(svc.writer, employees, {

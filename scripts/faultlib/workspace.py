@@ -25,7 +25,7 @@ def import_roster(paths: NodePaths, csv_path: Path) -> None:
 def fill_log(paths: NodePaths, people: list[dict[str, str]], count: int) -> None:
     """Append ``count`` check-ins through the node's own writer (group commits from 16
     threads), as a morning of staff would."""
-    config = load_config(paths.root, {"START_WRITER_THREAD": True})
+    config = load_config(paths.root)
     svc = NodeService(config, paths, load_identity(paths, node_name(paths)))
     svc.start()
 

@@ -202,7 +202,7 @@ def check_in(node_url: str, staff: Staff, kind: str = "in",
 def backlog(paths: NodePaths, count: int, nips: list[str]) -> None:
     """Append ``count`` check-ins straight through the node's LogWriter (group commits from
     many threads), before the serving process starts: a big unsent backlog."""
-    svc = NodeService(load_config(paths.root, {"START_WRITER_THREAD": True}), paths,
+    svc = NodeService(load_config(paths.root), paths,
                       load_identity(paths, paths.root.name))
     svc.start()
 

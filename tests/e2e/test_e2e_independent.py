@@ -57,7 +57,7 @@ def _pubkey(cert: Path, out: Path) -> Path:
 @pytest.fixture
 def exported(node_paths: NodePaths) -> list[str]:
     """The node's whole log after check-ins with awkward text, pushed and anchored twice."""
-    svc = NodeService(load_config(node_paths.root, {"START_WRITER_THREAD": False}), node_paths,
+    svc = NodeService(load_config(node_paths.root), node_paths,
                       load_identity(node_paths, NODE))
     try:
         for presence in (DEL_TEXT, LITERAL_TEXT, "Kantor Camat Alalak — lantai 2"):

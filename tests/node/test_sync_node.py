@@ -58,7 +58,7 @@ def append_checkins(paths: NodePaths, count: int) -> None:
     from local_node.identity import load_identity
     from local_node.service import NodeService
 
-    svc = NodeService(load_config(paths.root, {"START_WRITER_THREAD": False}), paths,
+    svc = NodeService(load_config(paths.root), paths,
                       load_identity(paths, paths.root.name))
     try:
         for i in range(count):

@@ -33,7 +33,6 @@ def _writer(paths, clock=None) -> LogWriter:
 
 def test_many_threads_one_chain(node_paths):
     writer = _writer(node_paths)
-    writer.start()
     seqs: list[int] = []
 
     def work() -> None:
@@ -54,8 +53,6 @@ def test_many_threads_one_chain(node_paths):
 
 def test_two_writers_in_two_connections_never_fork(node_paths):
     a, b = _writer(node_paths), _writer(node_paths)
-    a.start()
-    b.start()
     threads = [threading.Thread(target=lambda w=w: [w.append("admin", {"i": i}) for i in range(40)])
                for w in (a, b)]
     for t in threads:
