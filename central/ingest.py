@@ -27,11 +27,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from sync.batches import UNSIGNED
 from sync.chain import ChainVerifier
 from sync.errors import ReceiptError, RecordError
 from sync.receipts import make_receipt, verify_receipt
-from sync.records import ZERO_HASH, Record, check_record, serialize
-from sync.timefmt import parse_ts, wall_ts, wita_day
+from sync.records import ZERO_HASH, Record, check_record, serialize, signed_text
+from sync.timefmt import format_ts, parse_ts, wall_ts, wita_day
 
 from .store import CentralStore, IngestTx, StoredRecord
 
@@ -80,6 +81,33 @@ def out_of_bounds(ts: str, lower: str | None, upper: str, tolerance_s: float) ->
     return moment > parse_ts(upper) + slack
 
 
+class TimeBounds:
+    """``out_of_bounds`` for the records of one batch, as string comparisons.
+
+    Record timestamps have one fixed form (``YYYY-MM-DDTHH:MM:SS.mmmZ``, checked with the
+    record's shape), so their string order is their time order: the bounds widened by the
+    tolerance are formatted once, and each record costs two comparisons, not three parses.
+    A tolerance finer than a millisecond cannot be formatted exactly and takes the slow path.
+    """
+
+    def __init__(self, upper: str, tolerance_s: float) -> None:
+        self.tolerance_s = tolerance_s
+        self._slack = timedelta(seconds=tolerance_s)
+        self._exact = self._slack == timedelta(milliseconds=round(tolerance_s * 1000))
+        self.upper = upper
+        self._hi = format_ts(parse_ts(upper) + self._slack)
+        self._lower: str | None = None
+        self._lo: str | None = None
+
+    def outside(self, ts: str, lower: str | None) -> bool:
+        if not self._exact:
+            return out_of_bounds(ts, lower, self.upper, self.tolerance_s)
+        if lower != self._lower:
+            self._lower = lower
+            self._lo = None if lower is None else format_ts(parse_ts(lower) - self._slack)
+        return (self._lo is not None and ts < self._lo) or ts > self._hi
+
+
 def _anchor_ts(record: Record, central: Central) -> str | None:
     """The ``server_ts`` proven by an ``anchor`` record's receipt, or None if it proves nothing."""
     body = record.get("body")
@@ -94,7 +122,8 @@ def _anchor_ts(record: Record, central: Central) -> str | None:
     return str(receipt["server_ts"])
 
 
-def _stored_row(record: Record, lower: str | None, upper: str, oob: bool) -> StoredRecord:
+def _stored_row(record: Record, lower: str | None, upper: str, oob: bool,
+                text: str | None = None) -> StoredRecord:
     body = record["body"]
     nip = kind = None
     if record["type"] == "checkin":
@@ -103,7 +132,8 @@ def _stored_row(record: Record, lower: str | None, upper: str, oob: bool) -> Sto
     return StoredRecord(
         node=record["node"], epoch=record["epoch"], seq=record["seq"], type=record["type"],
         ts=record["ts"], hash=record["hash"], nip=nip, day=wita_day(record["ts"]) if nip else None,
-        kind=kind, record=serialize(record), lower_ts=lower, upper_ts=upper, out_of_bounds=oob)
+        kind=kind, record=text or serialize(record), lower_ts=lower, upper_ts=upper,
+        out_of_bounds=oob)
 
 
 def _fork(tx: IngestTx, node: str, epoch: str, seq: int, stored: str | None, other: Record,
@@ -144,22 +174,30 @@ def ingest_batch(store: CentralStore, central: Central, *, node: str,
     # Signatures are the expensive part: check them before taking the database's write lock,
     # so several server workers verify in parallel. A batch with a bad record is checked again
     # inside the transaction, where the refusal, its evidence and its alert are recorded.
-    prechecked = _all_records_verify(batch["records"], public_key)
+    texts = _verified_texts(batch["records"], public_key, batch.get(UNSIGNED))
     with store.ingest_transaction() as tx:
-        return _ingest(tx, central, node, public_key, batch, now, prechecked)
+        return _ingest(tx, central, node, public_key, batch, now, texts)
 
 
-def _all_records_verify(records: list[Record], public_key: Ed25519PublicKey) -> bool:
+def _verified_texts(records: list[Record], public_key: Ed25519PublicKey,
+                    unsigned: list[bytes] | None) -> list[str] | None:
+    """Each record checked (shape, hash, signature) and serialised, or None if one fails.
+
+    ``unsigned``: the canonical bytes ``decode_batch`` made while rebuilding a v2 batch.
+    """
+    made = unsigned if unsigned is not None else [None] * len(records)
     try:
-        for record in records:
-            check_record(record, public_key)
+        return [signed_text(check_record(record, public_key, data), record)
+                for record, data in zip(records, made, strict=True)]
     except RecordError:
-        return False
-    return True
+        return None
 
 
 def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519PublicKey,
-            batch: dict[str, Any], now: float, prechecked: bool = False) -> IngestResult:
+            batch: dict[str, Any], now: float,
+            texts: list[str] | None = None) -> IngestResult:
+    """``texts``: the records' serialised forms when every record was checked already."""
+    prechecked = texts is not None
     row = tx.node(node)
     if row is None or row.status in ("pending", "revoked"):
         return IngestResult("forbidden", f"node {node!r} is not enrolled or was revoked")
@@ -194,7 +232,8 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                              head=head_hash, check_records=not prechecked)
     duplicates = 0
     fresh: list[Record] = []
-    for record in records:
+    fresh_texts: list[str | None] = []
+    for index, record in enumerate(records):
         seq = record.get("seq")
         if isinstance(seq, int) and not isinstance(seq, bool) and seq <= head_seq:
             if fresh:
@@ -238,6 +277,7 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                         exc.reason)
             return IngestResult("bad-batch", f"{exc} [{exc.reason}]")
         fresh.append(record)
+        fresh_texts.append(texts[index] if texts is not None else None)
 
     offset = _clock_offset_ms(batch, now)
     clock = batch.get("clock") or {}
@@ -248,9 +288,10 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                             checkpoint={"epoch": epoch, "seq": head_seq, "head": head_hash})
 
     server_ts = wall_ts(now)
+    bounds = TimeBounds(server_ts, central.tolerance_s)
     rows: list[StoredRecord] = []
     flagged = 0
-    for record in fresh:
+    for record, text in zip(fresh, fresh_texts, strict=True):
         if record["type"] == "anchor":
             proven = _anchor_ts(record, central)
             if proven is None:
@@ -258,9 +299,9 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                                                  "receipt of this central", now)
             elif anchor_ts is None or proven > anchor_ts:
                 anchor_ts = proven
-        oob = out_of_bounds(record["ts"], anchor_ts, server_ts, central.tolerance_s)
+        oob = bounds.outside(record["ts"], anchor_ts)
         flagged += oob
-        rows.append(_stored_row(record, anchor_ts, server_ts, oob))
+        rows.append(_stored_row(record, anchor_ts, server_ts, oob, text))
     last = fresh[-1]
     receipt = make_receipt(central=central.name, node=node, epoch=epoch, seq=last["seq"],
                            head=last["hash"], server_ts=server_ts, key=central.key)

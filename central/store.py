@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +28,17 @@ from .errors import SetupError
 
 NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
 API_ROLES = ("viewer", "admin")
+
+
+# Rows per INSERT into ``records``: 13 columns each, well under SQLite's 32,766 parameters.
+_ROWS_PER_INSERT = 250
+
+
+@lru_cache(maxsize=8)
+def _records_insert_sql(rows: int) -> str:
+    return ("INSERT INTO records (node, epoch, seq, type, ts, hash, nip, day, kind, record,"
+            " lower_ts, upper_ts, out_of_bounds) VALUES "
+            + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows))
 
 
 @dataclass(frozen=True)
@@ -289,11 +301,15 @@ class SqliteIngestTx:
         return row[0] if row else None
 
     def insert_records(self, rows: list[StoredRecord]) -> None:
-        self.conn.executemany(
-            "INSERT INTO records (node, epoch, seq, type, ts, hash, nip, day, kind, record,"
-            " lower_ts, upper_ts, out_of_bounds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.node, r.epoch, r.seq, r.type, r.ts, r.hash, r.nip, r.day, r.kind, r.record,
-              r.lower_ts, r.upper_ts, int(r.out_of_bounds)) for r in rows])
+        # Multi-row INSERTs, not executemany: sqlite3 drops and retakes the GIL around every
+        # statement step, and each retake waits behind the worker's other request threads
+        # while this transaction holds the write lock (as in local_node/writer.py).
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start:start + _ROWS_PER_INSERT]
+            self.conn.execute(_records_insert_sql(len(chunk)), [
+                value for r in chunk for value in (
+                    r.node, r.epoch, r.seq, r.type, r.ts, r.hash, r.nip, r.day, r.kind,
+                    r.record, r.lower_ts, r.upper_ts, int(r.out_of_bounds))])
 
     def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
                        receipt: str) -> None:
@@ -366,6 +382,8 @@ class SqliteStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=30000")
+            # Statement journals in memory, not a temporary file per multi-row statement.
+            conn.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.Error as exc:
             raise SetupError(f"cannot open {self.path}: {exc}") from exc
         return conn

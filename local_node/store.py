@@ -94,6 +94,10 @@ class Store:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
+            # Statement journals (a multi-row INSERT under the append-only triggers) in memory,
+            # not a temporary file created and unlinked on every commit. Crash safety comes from
+            # the WAL, never from these.
+            conn.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.Error as exc:
             raise storage_error(exc) or StorageError(str(exc)) from exc
         return conn

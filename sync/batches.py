@@ -49,6 +49,8 @@ MAX_RECORDS = 2000
 MAX_BODY_BYTES = 8 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 VERSIONS = (1, 2)
+# Added by decode_batch to a v2 batch (see there); a body that carries it is refused.
+UNSIGNED = "_unsigned"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 
@@ -98,8 +100,11 @@ def _follows(seq: Any, last: Any) -> bool:
             and seq == last + 1)
 
 
-def expand_records(records: list[dict[str, Any]]) -> None:
+def expand_records(records: list[dict[str, Any]]) -> list[bytes]:
     """Rebuild, in place, the ``prev`` and ``hash`` a v2 batch leaves out (module doc).
+
+    Returns each record's canonical unsigned bytes, made here to compute its hash, so that
+    ``check_record`` does not make them a second time.
 
     A ``prev`` that is present is kept as sent (the chain check judges it). Refuses
     (ProtocolError) a record that carries ``hash``, a first record without ``prev``, a record
@@ -109,6 +114,7 @@ def expand_records(records: list[dict[str, Any]]) -> None:
     """
     prev: str | None = None
     last_seq: Any = None
+    unsigned: list[bytes] = []
     for index, record in enumerate(records):
         if "hash" in record:
             raise _fail(f"record {index} carries hash (a v2 batch leaves it out)")
@@ -121,10 +127,12 @@ def expand_records(records: list[dict[str, Any]]) -> None:
             record["prev"] = prev
         last_seq = record.get("seq")
         try:
-            digest = record_hash(canonical_bytes(unsigned_part(record)))
+            data = canonical_bytes(unsigned_part(record))
         except CanonicalError as exc:
             raise _fail(f"record {index} has no canonical form ({exc})") from exc
-        record["hash"] = prev = digest
+        record["hash"] = prev = record_hash(data)
+        unsigned.append(data)
+    return unsigned
 
 
 def compress(data: bytes) -> bytes:
@@ -158,7 +166,9 @@ def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[st
     Gzip is inflated when ``content_encoding`` is ``gzip`` or the body starts with the gzip
     magic bytes (JSON never does). Records are only checked to be objects here: their
     signatures, hashes and chain are the verifier's (``sync.chain.ChainVerifier``). A v2
-    batch's records come back whole: ``prev`` and ``hash`` rebuilt (``expand_records``).
+    batch's records come back whole: ``prev`` and ``hash`` rebuilt (``expand_records``), and
+    the batch gains ``UNSIGNED``, each record's canonical unsigned bytes made on the way, for
+    ``check_record``. It is never part of what a node sends (a sent one is refused).
     Raises ProtocolError with a clear message on anything malformed or too large.
     """
     encoding = (content_encoding or "").strip().lower()
@@ -174,6 +184,8 @@ def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[st
         raise _fail(f"not UTF-8 JSON ({exc})") from exc
     if not isinstance(batch, dict):
         raise _fail("body is not a JSON object")
+    if UNSIGNED in batch:
+        raise _fail(f"unknown field {UNSIGNED!r}")
     for field in ("v", "node", "epoch", "records", "clock"):
         if field not in batch:
             raise _fail(f"missing field {field!r}")
@@ -200,6 +212,6 @@ def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[st
     if not isinstance(mono, int) or isinstance(mono, bool) or mono < 0:
         raise _fail("clock.mono_us must be a non-negative integer")
     if batch["v"] == 2:
-        expand_records(records)
+        batch[UNSIGNED] = expand_records(records)
     result: dict[str, Any] = batch
     return result

@@ -130,6 +130,24 @@ def seal_serialized(record: Record, key: Ed25519PrivateKey) -> tuple[Record, str
     return sealed, text
 
 
+def signed_text(unsigned: bytes, record: Record) -> str:
+    """The serialised form of a checked record, from the canonical bytes of its unsigned part.
+
+    What ``serialize(record)`` gives, without canonicalising the record a second time: RFC 8785
+    is compositional, so the signed text is the unsigned text with ``"hash"`` and ``"sig"`` in
+    their sorted places, before ``"mono_us"`` and before ``"ts"``. Both follow ``"body"`` (the
+    only nested member, which sorts first), so the last ``,"mono_us":`` and ``,"ts":`` are the
+    top-level ones: a JSON string cannot hold an unescaped quote. Only for a record that
+    ``check_record`` accepted (``hash`` is hex, ``sig`` base64: neither needs escaping);
+    tests/sync/test_records_fast.py checks the equality with hypothesis.
+    """
+    text = unsigned.decode("utf-8")
+    at = text.rfind(',"mono_us":')
+    text = f'{text[:at]},"hash":"{record["hash"]}"{text[at:]}'
+    at = text.rfind(',"ts":')
+    return f'{text[:at]},"sig":"{record["sig"]}"{text[at:]}'
+
+
 def serialize(record: Record) -> str:
     """The serialised form of a sealed record: its canonical JSON, hash and sig included."""
     return canonical_bytes(record).decode("utf-8")
@@ -150,8 +168,35 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_SHAPE_FIELDS = frozenset((*SIGNED_FIELDS, "hash", "sig"))
+
+
+def _well_formed(record: Record) -> bool:
+    """The common case of ``check_shape`` in one expression: central checks every record
+    it ingests (``type(x) is int`` also keeps bool out). False sends it to the slow path,
+    which finds the same records good and names what is wrong with the others."""
+    return (record.keys() == _SHAPE_FIELDS
+            and type(v := record["v"]) is int and v == VERSION
+            and type(node := record["node"]) is str and NODE_RE.match(node) is not None
+            and type(epoch := record["epoch"]) is str and EPOCH_RE.match(epoch) is not None
+            and type(seq := record["seq"]) is int and seq >= 0
+            and type(kind := record["type"]) is str and kind != ""
+            and type(ts := record["ts"]) is str and TS_RE.match(ts) is not None
+            and type(mono := record["mono_us"]) is int and mono >= 0
+            and type(boot := record["boot_id"]) is str and boot != ""
+            and type(prev := record["prev"]) is str and HEX64_RE.match(prev) is not None
+            and type(digest := record["hash"]) is str and HEX64_RE.match(digest) is not None
+            and type(record["body"]) is dict and type(record["sig"]) is str)
+
+
 def check_shape(record: Record) -> None:
     """Check every Contract field's presence and form; RecordError says which is wrong."""
+    if not _well_formed(record):
+        _shape_problem(record)
+
+
+def _shape_problem(record: Record) -> None:
+    """The field by field check: raises RecordError naming the first problem found."""
     seq = record.get("seq") if _is_int(record.get("seq")) else None
 
     def fail(message: str) -> RecordError:
@@ -199,12 +244,18 @@ def decode_sig(record: Record) -> bytes:
     return raw
 
 
-def check_record(record: Record, public_key: Ed25519PublicKey) -> bytes:
-    """Verify one record's shape, hash and Ed25519 signature; return its canonical bytes."""
+def check_record(record: Record, public_key: Ed25519PublicKey,
+                 unsigned: bytes | None = None) -> bytes:
+    """Verify one record's shape, hash and Ed25519 signature; return its canonical bytes.
+
+    ``unsigned``: the canonical bytes of this very record without hash and sig, when the
+    caller made them already (``sync.batches.expand_records``); they are hashed and verified
+    as always, and what is stored is made from them (``signed_text``).
+    """
     check_shape(record)
     seq = record["seq"]
     try:
-        data = canonical_bytes(unsigned_part(record))
+        data = unsigned if unsigned is not None else canonical_bytes(unsigned_part(record))
     except CanonicalError as exc:
         raise RecordError("bad-shape", str(exc), seq) from exc
     if record_hash(data) != record["hash"]:

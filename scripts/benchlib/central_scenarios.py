@@ -33,7 +33,6 @@ Central's database is only ever read read-only (``mode=ro``) to check what it ho
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -193,7 +192,7 @@ def _push_all(url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, A
 
 
 def ingest(ctx: Context) -> ScenarioResult:
-    from sync.batches import decompress
+    from sync.batches import decode_batch
     from sync.canonical import canonical_bytes
     from sync.records import decode_sig, unsigned_part
     from tests.factories import CentralProcess
@@ -228,7 +227,8 @@ def ingest(ctx: Context) -> ScenarioResult:
     first = nodes[0]
     sample_records: list[dict[str, Any]] = []
     for path in logs[first["node"]]["files"]:
-        sample_records.extend(json.loads(decompress(Path(path).read_bytes()))["records"])
+        # decode_batch rebuilds the hash and prev a v2 batch leaves out.
+        sample_records.extend(decode_batch(Path(path).read_bytes())["records"])
         if len(sample_records) >= 5000:
             break
     sample = [(canonical_bytes(unsigned_part(r)), decode_sig(r)) for r in sample_records]

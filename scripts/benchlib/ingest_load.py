@@ -74,7 +74,7 @@ def generate_node(spec: dict[str, Any]) -> dict[str, Any]:
     for index, first in enumerate(range(0, count, batch_size)):
         chunk = texts[first:first + batch_size]
         clock = {"wall_ts": format_ts(datetime.now(UTC)), "mono_us": mono0 + count * 40_000}
-        data = encode_batch(name, epoch, chunk, clock)
+        data = encode_batch(name, epoch, chunk, clock, version=2)  # what a node sends
         body_gz = compress(data)
         path = out / f"{index:05d}.gz"
         path.write_bytes(body_gz)

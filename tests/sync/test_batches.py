@@ -11,7 +11,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync import records
-from sync.batches import MAX_BODY_BYTES, MAX_RECORDS, compress, decode_batch, encode_batch
+from sync.batches import (
+    MAX_BODY_BYTES,
+    MAX_RECORDS,
+    UNSIGNED,
+    compress,
+    decode_batch,
+    encode_batch,
+)
 from sync.errors import ProtocolError
 
 KEY = Ed25519PrivateKey.generate()
@@ -82,6 +89,8 @@ BAD: list[tuple[str, bytes, str | None, str]] = [
     ("not gzip", js(good()), "gzip", "gzip"),
     ("br encoding", js(good()), "br", "Content-Encoding"),
     ("deep nesting", b"[" * 100_000 + b"]" * 100_000, None, "JSON"),
+    # decode_batch's own field for check_record: a node must not be able to supply it.
+    ("sends _unsigned", js({**good(), "_unsigned": ["e30="]}), None, "_unsigned"),
 ]
 
 
@@ -121,8 +130,10 @@ def test_v2_drops_hash_and_later_prevs_and_decodes_to_the_same_records() -> None
         batch = decode_batch(plain)
         assert batch["v"] == 2
         assert [records.serialize(r) for r in batch["records"]] == texts  # exact rebuild
-        for rec in batch["records"]:
-            records.check_record(rec, KEY.public_key())
+        for rec, data in zip(batch["records"], batch[UNSIGNED], strict=True):
+            assert records.check_record(rec, KEY.public_key()) == data
+            assert records.signed_text(data, rec) == records.serialize(rec)
+    assert UNSIGNED not in decode_batch(encode_batch("kec-alalak", EPOCH, texts, CLOCK))
     assert len(compress(body)) < len(compress(encode_batch("kec-alalak", EPOCH, texts, CLOCK)))
 
 
