@@ -122,8 +122,8 @@ def _anchor_ts(record: Record, central: Central) -> str | None:
     return str(receipt["server_ts"])
 
 
-def _stored_row(record: Record, lower: str | None, upper: str, oob: bool,
-                text: str | None = None) -> StoredRecord:
+def _stored_row(record: Record, text: str, lower: str | None, upper: str,
+                oob: bool) -> StoredRecord:
     body = record["body"]
     nip = kind = None
     if record["type"] == "checkin":
@@ -132,8 +132,7 @@ def _stored_row(record: Record, lower: str | None, upper: str, oob: bool,
     return StoredRecord(
         node=record["node"], epoch=record["epoch"], seq=record["seq"], type=record["type"],
         ts=record["ts"], hash=record["hash"], nip=nip, day=wita_day(record["ts"]) if nip else None,
-        kind=kind, record=text or serialize(record), lower_ts=lower, upper_ts=upper,
-        out_of_bounds=oob)
+        kind=kind, record=text, lower_ts=lower, upper_ts=upper, out_of_bounds=oob)
 
 
 def _fork(tx: IngestTx, node: str, epoch: str, seq: int, stored: str | None, other: Record,
@@ -232,7 +231,7 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                              head=head_hash, check_records=not prechecked)
     duplicates = 0
     fresh: list[Record] = []
-    fresh_texts: list[str | None] = []
+    fresh_texts: list[str] = []  # what is stored: made while checking, when prechecked
     for index, record in enumerate(records):
         seq = record.get("seq")
         if isinstance(seq, int) and not isinstance(seq, bool) and seq <= head_seq:
@@ -277,7 +276,7 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                         exc.reason)
             return IngestResult("bad-batch", f"{exc} [{exc.reason}]")
         fresh.append(record)
-        fresh_texts.append(texts[index] if texts is not None else None)
+        fresh_texts.append(texts[index] if texts is not None else serialize(record))
 
     offset = _clock_offset_ms(batch, now)
     clock = batch.get("clock") or {}
@@ -301,7 +300,7 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                 anchor_ts = proven
         oob = bounds.outside(record["ts"], anchor_ts)
         flagged += oob
-        rows.append(_stored_row(record, anchor_ts, server_ts, oob, text))
+        rows.append(_stored_row(record, text, anchor_ts, server_ts, oob))
     last = fresh[-1]
     receipt = make_receipt(central=central.name, node=node, epoch=epoch, seq=last["seq"],
                            head=last["hash"], server_ts=server_ts, key=central.key)

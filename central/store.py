@@ -41,6 +41,17 @@ def _records_insert_sql(rows: int) -> str:
             + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows))
 
 
+def _token_state(conn: sqlite3.Connection, node: str, token_hash: str, now: float) -> str:
+    row = conn.execute(
+        "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?",
+        (token_hash, node)).fetchone()
+    if row is None:
+        return "unknown"
+    if row[1] is not None:
+        return "used"
+    return "expired" if row[0] <= now else "ok"
+
+
 @dataclass(frozen=True)
 class NodeRow:
     name: str
@@ -474,16 +485,7 @@ class SqliteStore:
 
     def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
         """``ok``, ``unknown``, ``used`` or ``expired``."""
-        row = self.conn().execute(
-            "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?",
-            (token_hash, node)).fetchone()
-        if row is None:
-            return "unknown"
-        if row[1] is not None:
-            return "used"
-        if row[0] <= now:
-            return "expired"
-        return "ok"
+        return _token_state(self.conn(), node, token_hash, now)
 
     def complete_enrollment(self, node: str, token_hash: str, now: float,
                             issue: Callable[[], str]) -> str:
@@ -493,15 +495,9 @@ class SqliteStore:
         certificate is installed. A node that had a log may start a new epoch afterwards.
         """
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?",
-                (token_hash, node)).fetchone()
-            if row is None:
-                return "unknown"
-            if row[1] is not None:
-                return "used"
-            if row[0] <= now:
-                return "expired"
+            state = _token_state(conn, node, token_hash, now)
+            if state != "ok":
+                return state
             cert_pem = issue()
             conn.execute("UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?",
                          (now, token_hash))

@@ -26,7 +26,7 @@ from local_node.service import NodeService
 from sync.demo_roster import make_roster, roster_csv
 from sync.pins import hash_pin
 from sync.timefmt import format_ts
-from tests.factories import NodeProcess, free_port, make_ca, make_node, run_cli
+from tests.factories import NodeProcess, make_ca, make_node, run_cli
 
 from . import loadgen
 from .context import Context, ScenarioResult
@@ -99,10 +99,15 @@ def run(ctx: Context) -> list[ScenarioResult]:
     # The no-op baseline: same server stack, same requests, nothing behind the handler.
     noop_file = ctx.root / "noop.requests"
     loadgen.write_requests(noop_file, _checkin_requests(tokens, "/noop"))
-    with NoopServer(free_port(), opts.server_threads, ctx.root / "noop.log") as noop:
+    noop_dir = ctx.root / "noop"
+    noop_dir.mkdir(exist_ok=True)
+    noop = NoopServer(noop_dir, opts.server_threads).start()
+    try:
         print(f"   no-op JSON POST x{len(tokens)}", flush=True)
         noop_result = loadgen.replay(noop.url, noop_file, connections=opts.connections,
                                      threads=opts.wrk_threads)
+    finally:
+        noop.stop()
 
     checkin_file = ctx.root / "checkin.requests"
     loadgen.write_requests(checkin_file, _checkin_requests(tokens, "/api/v1/checkins"))

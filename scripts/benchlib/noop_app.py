@@ -21,6 +21,11 @@ def create_app() -> Flask:
         request.get_json(force=True)
         return Response('{"ok":true}', status=201, mimetype="application/json")
 
+    @app.get("/healthz")
+    def healthz() -> Response:
+        # What ServerProcess.start waits for, as it does for the node and central.
+        return Response('{"ok":true}', mimetype="application/json")
+
     return app
 
 

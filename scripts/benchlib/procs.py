@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-import requests
+from tests.factories import PY, ServerProcess
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 
@@ -78,39 +76,16 @@ def hwm_by_pid(pgid: int) -> dict[int, int]:
     return {pid: status_kb(pid, "VmHWM") for pid in group_pids(pgid)}
 
 
-class NoopServer:
-    """benchlib.noop_app under granian, in its own process group."""
+class NoopServer(ServerProcess):
+    """benchlib.noop_app under granian, in its own process group, started and stopped like
+    the node and central; its log is ``LOG_DIR/serve.log``."""
 
-    def __init__(self, port: int, threads: int, log: Path) -> None:
-        self.port = port
+    what = "no-op server"
+
+    def __init__(self, log_dir: Path, threads: int) -> None:
+        super().__init__(log_dir, None, {"PYTHONPATH": str(SCRIPTS)})
         self.threads = threads
-        self.log = log
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> NoopServer:
-        env = {**os.environ, "PYTHONPATH": str(SCRIPTS)}
-        out = open(self.log, "ab")  # noqa: SIM115 - lives with the process
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchlib.noop_app", "--port", str(self.port),
-             "--threads", str(self.threads)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"no-op server exited: {self.log.read_text()}")
-            try:
-                requests.post(self.url + "/noop", json={}, timeout=1)
-                return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError("no-op server did not come up")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(10)
+    def command(self) -> list[str]:
+        return [PY, "-m", "benchlib.noop_app", "--port", str(self.port),
+                "--threads", str(self.threads)]

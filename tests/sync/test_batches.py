@@ -19,6 +19,7 @@ from sync.batches import (
     decode_batch,
     encode_batch,
 )
+from sync.chain import ChainVerifier
 from sync.errors import ProtocolError
 
 KEY = Ed25519PrivateKey.generate()
@@ -191,6 +192,15 @@ def test_unknown_encode_version_is_refused() -> None:
         encode_batch("kec-alalak", EPOCH, sealed(1), CLOCK, version=3)
 
 
+def _chain_error(batch: dict[str, Any]) -> Any:
+    """What ``ChainVerifier`` raises on the decoded batch's records."""
+    verifier = ChainVerifier(KEY.public_key())
+    with pytest.raises(records.RecordError) as caught:
+        for rec in batch["records"]:
+            verifier.feed(rec)
+    return caught
+
+
 def test_v2_keeps_prev_across_a_hole_so_the_broken_chain_shows() -> None:
     """An edited log (a record deleted): the record after the hole keeps what it signed."""
     texts = sealed(5)
@@ -199,12 +209,7 @@ def test_v2_keeps_prev_across_a_hole_so_the_broken_chain_shows() -> None:
     assert ["prev" in r for r in sent] == [True, False, True, False]
     batch = decode_batch(encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2))
     assert [records.serialize(r) for r in batch["records"]] == texts
-    from sync.chain import ChainVerifier
-
-    verifier = ChainVerifier(KEY.public_key())
-    with pytest.raises(records.RecordError) as caught:
-        for rec in batch["records"]:
-            verifier.feed(rec)
+    caught = _chain_error(batch)
     assert caught.value.reason == "gap" and caught.value.seq == 3
 
 
@@ -229,10 +234,5 @@ def test_v2_keeps_a_prev_that_does_not_link() -> None:
     assert ["prev" in r for r in sent] == [True, False, True, True]
     batch = decode_batch(encode_batch("kec-alalak", EPOCH, texts, CLOCK, version=2))
     assert [records.serialize(r) for r in batch["records"]] == texts
-    from sync.chain import ChainVerifier
-
-    verifier = ChainVerifier(KEY.public_key())
-    with pytest.raises(records.RecordError) as caught:
-        for rec in batch["records"]:
-            verifier.feed(rec)
+    caught = _chain_error(batch)
     assert caught.value.reason == "broken-chain" and caught.value.seq == 2
