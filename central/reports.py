@@ -5,12 +5,17 @@ claimed ``ts`` lies outside the interval central can prove (``out_of_bounds``) a
 at or after a fork in a node's log (disputed history) are listed but not counted. Records
 with no anchor before them (no proven lower bound yet) are counted and marked
 ``unanchored``, unless the config asks to exclude them (``REQUIRE_ANCHOR``).
+
+Each record's ``method`` is shown: a check-in made through an office fallback (``witness`` on
+a colleague's phone, ``manual`` by the unit head) counts like any other signed record, and
+the report names who vouched for it (``witness``) and why (``reason``) so officials can audit.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -49,6 +54,17 @@ def record_status(rec: StoredRecord, forks: dict[tuple[str, str], int],
     if rec.lower_ts is None:
         return "unanchored", not settings.require_anchor
     return "ok", True
+
+
+def _vouching(rec: StoredRecord) -> dict[str, Any]:
+    """How the record was made (``method``) and, for a fallback, who vouched and why."""
+    body = json.loads(rec.record).get("body")
+    body = body if isinstance(body, dict) else {}
+    out: dict[str, Any] = {"method": body.get("method")}
+    for field in ("witness", "reason"):
+        if field in body:
+            out[field] = body[field]
+    return out
 
 
 def late_minutes(first_in: str, day: str, work_start: str) -> int:
@@ -90,10 +106,11 @@ def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord],
     marked = False
     for rec in sorted(recs, key=lambda r: (r.ts, r.node, r.seq)):
         status, counted = record_status(rec, forks, settings)
-        refs.append({"ref": f"{rec.node}/{rec.epoch}/{rec.seq}", "node": rec.node,
-                     "epoch": rec.epoch, "seq": rec.seq, "kind": rec.kind,
-                     "ts": _iso_wita(rec.ts), "status": status, "counted": counted,
-                     "lower_ts": rec.lower_ts, "upper_ts": rec.upper_ts})
+        ref = {"ref": f"{rec.node}/{rec.epoch}/{rec.seq}", "node": rec.node,
+               "epoch": rec.epoch, "seq": rec.seq, "kind": rec.kind,
+               "ts": _iso_wita(rec.ts), "status": status, "counted": counted,
+               "lower_ts": rec.lower_ts, "upper_ts": rec.upper_ts}
+        refs.append(ref | _vouching(rec))
         if not counted:
             excluded += 1
             continue
@@ -120,14 +137,17 @@ def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord],
 
 
 def attendance_csv(rows: list[dict[str, Any]]) -> str:
-    """The report as CSV; ``records`` holds the refs separated by spaces, with their status."""
+    """The report as CSV; ``records`` holds the refs separated by spaces, each with its kind,
+    ``(witness)`` or ``(manual)`` when made through a fallback, and its status unless ok."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         flat = {k: row[k] for k in CSV_FIELDS if k != "records"}
         flat["records"] = " ".join(
-            f"{r['ref']}:{r['kind']}" + ("" if r["status"] == "ok" else f"[{r['status']}]")
+            f"{r['ref']}:{r['kind']}"
+            + ("" if r["method"] in ("app", None) else f"({r['method']})")
+            + ("" if r["status"] == "ok" else f"[{r['status']}]")
             for r in row["records"])
         writer.writerow({k: ("" if v is None else v) for k, v in flat.items()})
     return out.getvalue()

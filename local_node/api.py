@@ -58,7 +58,7 @@ def me() -> ResponseReturnValue:
     return jsonify({
         "nip": session.nip, "csrf": session.csrf,
         "name": employee.name if employee else None, "unit": employee.unit if employee else None,
-        "node": service().identity.name,
+        "role": employee.role if employee else None, "node": service().identity.name,
     })
 
 
@@ -69,6 +69,33 @@ def create_checkin() -> ResponseReturnValue:
     payload = json_body()
     _, text, created = service().check_in(session, payload, idem)
     return _record_response(text, 201 if created else 200)
+
+
+@bp.post("/checkins/witness")
+def create_witness_checkin() -> ResponseReturnValue:
+    """On a colleague's phone: the owner's NIP and PIN, the colleague's session."""
+    session = current_session(state_changing=True)
+    idem = check_idempotency_key(request.headers.get("Idempotency-Key"))
+    payload = json_body()
+    _, text, created = service().witness_check_in(session, payload, idem,
+                                                  request.remote_addr or "?")
+    return _record_response(text, 201 if created else 200)
+
+
+@bp.post("/checkins/manual")
+def create_manual_checkin() -> ResponseReturnValue:
+    """The unit head's manual list: a check-in for a member of the head's unit."""
+    session = current_session(state_changing=True)
+    idem = check_idempotency_key(request.headers.get("Idempotency-Key"))
+    payload = json_body()
+    _, text, created = service().manual_check_in(session, payload, idem)
+    return _record_response(text, 201 if created else 200)
+
+
+@bp.get("/unit")
+def unit_today() -> ResponseReturnValue:
+    session = current_session(state_changing=False)
+    return jsonify(service().unit_today(session))
 
 
 @bp.get("/checkins/today")

@@ -1,5 +1,10 @@
 """Check-ins: validating what a phone sends and turning it into a ``checkin`` record body.
 
+Besides the staff member's own phone (method ``app``) there are the office fallbacks of the
+first day, as signed records too: ``witness`` (on a colleague's phone, with the owner's own
+PIN; the colleague's NIP goes in ``witness``) and ``manual`` (entered by the unit head for a
+member of the unit, with a ``reason``; the head's NIP goes in ``witness``).
+
 No Flask here: routes parse JSON and call these functions.
 """
 
@@ -17,6 +22,10 @@ from .errors import ApiError
 KINDS = ("in", "out")
 METHODS = ("app", "kiosk", "witness", "manual")
 ALLOWED = {"kind", "client_ts", "presence", "geo"}
+# What each fallback request may carry besides (or instead of) the fields of ALLOWED.
+WITNESS_ALLOWED = ALLOWED | {"nip", "pin"}
+MANUAL_ALLOWED = {"nip", "kind", "reason", "client_ts"}
+REASON_MAX = 200
 _DECIMAL_RE = re.compile(r"^-?[0-9]{1,4}(\.[0-9]{1,8})?\Z")
 IDEM_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}\Z")
 
@@ -78,13 +87,42 @@ def parse_client_ts(value: Any) -> str | None:
     return format_ts(moment)
 
 
-def checkin_body(payload: Any, *, nip: str, device: str, method: str = "app") -> dict[str, Any]:
-    """Validate a check-in request and return the record body."""
+def _check_fields(payload: Any, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise _bad("request body must be a JSON object")
-    unknown = set(payload) - ALLOWED
+    unknown = set(payload) - allowed
     if unknown:
         raise _bad(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
+    return payload
+
+
+def parse_reason(value: Any) -> str:
+    """Why a head enters a check-in by hand: required, one line, at most REASON_MAX characters."""
+    if not isinstance(value, str):
+        raise _bad("reason must be a string saying why the check-in is entered by hand",
+                   "reason-invalid")
+    reason = value.strip()
+    if not 3 <= len(reason) <= REASON_MAX or any(ord(c) < 32 or c == "\x7f" for c in reason):
+        raise _bad(f"reason must be 3-{REASON_MAX} characters on one line", "reason-invalid")
+    return reason
+
+
+def fallback_target(payload: Any, allowed: set[str]) -> str:
+    """The NIP a witness or manual check-in is for (checked against the roster later)."""
+    nip = _check_fields(payload, allowed).get("nip")
+    if not isinstance(nip, str):
+        raise _bad("nip of the employee checking in is required", "nip-invalid")
+    return nip
+
+
+def checkin_body(payload: Any, *, nip: str, device: str, method: str = "app",
+                 witness: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """Validate a check-in request and return the record body.
+
+    ``payload`` holds only the fields of ALLOWED: a fallback route takes its own fields
+    (``nip``, ``pin``, ``reason``) out first and passes them as arguments.
+    """
+    _check_fields(payload, ALLOWED)
     kind = payload.get("kind")
     if kind not in KINDS:
         raise _bad('kind must be "in" (datang) or "out" (pulang)', "kind-invalid")
@@ -102,6 +140,10 @@ def checkin_body(payload: Any, *, nip: str, device: str, method: str = "app") ->
         body["presence"] = presence
     if payload.get("geo") is not None:
         body["geo"] = parse_geo(payload["geo"])
+    if witness is not None:
+        body["witness"] = witness
+    if reason is not None:
+        body["reason"] = reason
     return body
 
 

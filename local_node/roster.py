@@ -78,6 +78,14 @@ def find(store: Store, nip: str) -> Employee | None:
     return Employee(*row) if row else None
 
 
+def unit_members(store: Store, unit: str) -> list[Employee]:
+    """The employees of one unit, heads first, then by name."""
+    rows = store.conn().execute(
+        "SELECT nip, name, unit, role, pin_hash FROM employees WHERE unit = ?"
+        " ORDER BY role != 'head', name, nip", (unit,))
+    return [Employee(*row) for row in rows]
+
+
 def roster_bodies(store: Store) -> Iterator[dict[str, Any]]:
     """Bodies of the log's ``roster`` records, newest first."""
     rows = store.conn().execute("SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC")

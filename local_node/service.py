@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -19,9 +20,15 @@ from sync.pins import verify_pin
 from sync.timefmt import WITA, boot_id
 
 from . import roster
-from .checkins import checkin_body
+from .checkins import (
+    MANUAL_ALLOWED,
+    WITNESS_ALLOWED,
+    checkin_body,
+    fallback_target,
+    parse_reason,
+)
 from .datadir import NodePaths
-from .errors import ApiError, InsufficientStorage, StorageError, Unauthorized
+from .errors import ApiError, Forbidden, InsufficientStorage, NotFound, StorageError, Unauthorized
 from .identity import SOFTWARE, NodeIdentity
 from .sessions import Lockout, Session, Sessions
 from .store import Store
@@ -106,6 +113,15 @@ class NodeService:
     def sign_in(
         self, nip: Any, pin: Any, device: str | None, addr: str
     ) -> tuple[str, Session, roster.Employee]:
+        employee = self._check_pin(nip, pin, addr)
+        if device is None or not DEVICE_RE.match(device):
+            device = secrets.token_urlsafe(12)
+        token, session = self.sessions.create(employee.nip, device)
+        self.metrics.inc("signins")
+        return token, session, employee
+
+    def _check_pin(self, nip: Any, pin: Any, addr: str) -> roster.Employee:
+        """The employee whose NIP and PIN these are; counts failures per NIP and address."""
         if not isinstance(nip, str) or not isinstance(pin, str):
             raise ApiError("nip and pin must be strings", code="bad-request")
         try:
@@ -126,11 +142,7 @@ class NodeService:
             self.metrics.inc("signin_failures")
             raise Unauthorized("NIP or PIN is wrong.", code="pin-wrong")
         self.lockout.succeeded(f"nip:{nip}")
-        if device is None or not DEVICE_RE.match(device):
-            device = secrets.token_urlsafe(12)
-        token, session = self.sessions.create(nip, device)
-        self.metrics.inc("signins")
-        return token, session, employee
+        return employee
 
     def check_in(
         self, session: Session, payload: Any, idem_key: str | None
@@ -139,6 +151,82 @@ class NodeService:
         idem = (session.nip, idem_key) if idem_key else None
         result = self.append("checkin", body, nip=session.nip, idem=idem)
         self.metrics.inc("checkins" if result[2] else "checkins_replayed")
+        return result
+
+    # --- office fallbacks (DESIGN.md section 3: methods witness and manual) -------------
+
+    def witness_check_in(
+        self, session: Session, payload: Any, idem_key: str | None, addr: str
+    ) -> tuple[dict[str, Any], str, bool]:
+        """A check-in on a colleague's phone: the owner types their own NIP and PIN there.
+
+        The record is the owner's (``nip``), made on the colleague's device, with the
+        colleague's NIP as ``witness``. Wrong PINs count against the owner's NIP and the
+        address exactly as at sign-in.
+        """
+        owner = fallback_target(payload, WITNESS_ALLOWED)
+        if owner == session.nip:
+            raise ApiError("this is your own NIP: check in with the main button",
+                           code="witness-self")
+        rest = {k: v for k, v in payload.items() if k not in ("nip", "pin")}
+        # Validate what is cheap before the scrypt check, so a bad request costs no PIN try.
+        checkin_body(rest, nip=owner, device=session.device)
+        employee = self._check_pin(owner, payload.get("pin"), addr)
+        body = checkin_body(rest, nip=employee.nip, device=session.device, method="witness",
+                            witness=session.nip)
+        return self._append_checkin(body, idem_key, "checkins_witness")
+
+    def manual_check_in(
+        self, session: Session, payload: Any, idem_key: str | None
+    ) -> tuple[dict[str, Any], str, bool]:
+        """A check-in the unit head enters for a member of their unit, with a reason."""
+        head = self._head(session)
+        nip = fallback_target(payload, MANUAL_ALLOWED)
+        employee = self._member(head, nip)
+        reason = parse_reason(payload.get("reason"))
+        rest = {k: payload[k] for k in ("kind", "client_ts") if k in payload}
+        body = checkin_body(rest, nip=employee.nip, device=session.device, method="manual",
+                            witness=head.nip, reason=reason)
+        return self._append_checkin(body, idem_key, "checkins_manual")
+
+    def unit_today(self, session: Session) -> dict[str, Any]:
+        """The head's unit with each member's records of today: the manual list's page."""
+        head = self._head(session)
+        day = datetime.now(WITA).strftime("%Y-%m-%d")
+        members = []
+        for emp in roster.unit_members(self.store, head.unit):
+            members.append({"nip": emp.nip, "name": emp.name, "role": emp.role,
+                            "records": [_summary(text)
+                                        for text in self.store.checkins_for(emp.nip, day)]})
+        return {"unit": head.unit, "day": day, "members": members}
+
+    def _head(self, session: Session) -> roster.Employee:
+        head = roster.find(self.store, session.nip)
+        if head is None or head.role != "head":
+            raise Forbidden("only a unit head (role head in the roster) can do this",
+                            code="head-only")
+        return head
+
+    def _member(self, head: roster.Employee, nip: str) -> roster.Employee:
+        try:
+            check_nip(nip)
+        except NIPError as exc:
+            raise ApiError(str(exc), code="nip-invalid") from exc
+        if nip == head.nip:
+            raise ApiError("a head checks in for themselves with the main button",
+                           code="manual-self")
+        employee = roster.find(self.store, nip)
+        if employee is None:
+            raise NotFound("no employee with this NIP on the roster", code="employee-unknown")
+        if employee.unit != head.unit:
+            raise Forbidden("this employee is not in your unit", code="not-your-unit")
+        return employee
+
+    def _append_checkin(self, body: dict[str, Any], idem_key: str | None,
+                        metric: str) -> tuple[dict[str, Any], str, bool]:
+        idem = (body["nip"], idem_key) if idem_key else None
+        result = self.append("checkin", body, nip=body["nip"], idem=idem)
+        self.metrics.inc(metric if result[2] else "checkins_replayed")
         return result
 
     def today(self, nip: str) -> list[str]:
@@ -180,6 +268,14 @@ class NodeService:
             "roster_version": roster.current_version(self.store),
             "certificate_sha256": self.identity.fingerprint,
         }
+
+
+def _summary(text: str) -> dict[str, Any]:
+    """What the manual list shows of one record: when, which way, how, by whom."""
+    rec = json.loads(text)
+    body = rec["body"]
+    return {"seq": rec["seq"], "ts": rec["ts"], "kind": body.get("kind"),
+            "method": body.get("method"), "witness": body.get("witness")}
 
 
 _DUMMY_HASH = (

@@ -73,9 +73,11 @@ class FakeNode:
         self.records.append(record)
         return record
 
-    def checkin(self, nip: str, kind: str = "in", *, ts: float | None = None) -> dict[str, Any]:
+    def checkin(self, nip: str, kind: str = "in", *, ts: float | None = None,
+                **extra: str) -> dict[str, Any]:
         return self.append("checkin", {"nip": nip, "kind": kind, "method": "app",
-                                       "device": "dev-12345678", "client_ts": None}, ts=ts)
+                                       "device": "dev-12345678", "client_ts": None, **extra},
+                           ts=ts)
 
     def anchor(self, receipt: dict[str, Any]) -> dict[str, Any]:
         return self.append("anchor", {"receipt": receipt})

@@ -49,6 +49,8 @@ def day(client: FlaskClient, node: FakeNode, people: list[dict[str, str]],
     node.checkin(people[2]["nip"], ts=_at(7, 10))  # back-dated past the anchor: not proven
     clock.now = _at(16, 5)
     node.checkin(people[0]["nip"], "out", ts=_at(16, 5))
+    node.checkin(people[3]["nip"], ts=_at(16, 4), method="manual", witness=people[0]["nip"],
+                 reason="HP rusak, hadir apel")
     assert node.push(client, 3).status_code == 200
     return "2026-10-02"
 
@@ -68,6 +70,12 @@ def test_attendance_json(client: FlaskClient, viewer_token: str, day: str,
     assert c["first_in"] is None and c["excluded"] == 1 and c["status"] == "no-arrival"
     assert c["records"][0]["status"] == "out-of-bounds" and not c["records"][0]["counted"]
     assert a["records"][0]["ref"].startswith("kec-alalak/")
+    assert a["records"][0]["method"] == "app" and "witness" not in a["records"][0]
+    # A fallback counts like any signed record, and the report says who vouched and why.
+    (manual,) = rows[people[3]["nip"]]["records"]
+    assert (manual["method"], manual["witness"], manual["reason"], manual["counted"]) == \
+        ("manual", people[0]["nip"], "HP rusak, hadir apel", True)
+    assert rows[people[3]["nip"]]["first_in"] == "2026-10-02T16:04:00.000+08:00"
 
 
 def test_attendance_unit_filter_and_csv(client: FlaskClient, viewer_token: str, day: str,
@@ -82,13 +90,15 @@ def test_attendance_unit_filter_and_csv(client: FlaskClient, viewer_token: str, 
     by_nip = {row["nip"]: row for row in rows}
     assert by_nip[people[1]["nip"]]["late_minutes"] == "15"
     assert "[out-of-bounds]" in by_nip[people[2]["nip"]]["records"]
+    assert by_nip[people[3]["nip"]]["records"].endswith(":in(manual)")
+    assert "(" not in by_nip[people[0]["nip"]]["records"]
 
 
 def test_nodes_overview(client: FlaskClient, viewer_token: str, day: str) -> None:
     r = client.get("/api/v1/nodes", headers={"Authorization": f"Bearer {viewer_token}"})
     (node,) = r.get_json()["nodes"]
     assert node["node"] == "kec-alalak" and node["status"] == "active"
-    assert node["head_seq"] == 5 and node["records"] == 6
+    assert node["head_seq"] == 6 and node["records"] == 7
     assert node["clock_offset_ms"] == 0 and node["last_sync"].startswith("2026-10-02T16:05")
     assert any(a["kind"] == "time-out-of-bounds" for a in node["alerts"])
 
