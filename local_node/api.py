@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
+import segno
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .checkins import check_idempotency_key
+from .errors import Unauthorized
+from .kiosk import WINDOW_S, KioskNotSetUp
 from .web import DEVICE_COOKIE, SESSION_COOKIE, current_session, json_body, service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -96,6 +101,32 @@ def create_manual_checkin() -> ResponseReturnValue:
 def unit_today() -> ResponseReturnValue:
     session = current_session(state_changing=False)
     return jsonify(service().unit_today(session))
+
+
+@bp.get("/kiosk/code")
+def kiosk_code() -> ResponseReturnValue:
+    """The code the office screen shows now, as text, as the URL phones open and as a QR code.
+
+    Only for the kiosk screen: ``Authorization: Bearer`` with the display token that
+    ``presensi-node kiosk`` prints (in the screen's URL fragment, never sent in a URL).
+    """
+    svc = service()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not svc.kiosk.display_allowed(token.strip()):
+        if svc.kiosk.display_token() is None:
+            raise KioskNotSetUp()
+        raise Unauthorized("this screen is not the office kiosk (wrong or old display token)",
+                           code="kiosk-token")
+    now = time.time()
+    code = svc.kiosk.code_at(now)
+    url = f"{request.host_url}?kiosk={code}"
+    response = jsonify({
+        "code": code, "url": url, "window_s": WINDOW_S,
+        "expires_in": round(WINDOW_S - now % WINDOW_S, 1),
+        "qr_svg": segno.make(url, error="m").svg_data_uri(scale=8, border=2),
+    })
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/checkins/today")

@@ -152,6 +152,24 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    svc = _open_service(args)
+    try:
+        made = None
+        if args.rotate or svc.kiosk.display_token() is None:
+            made = svc.kiosk.make_key(svc.writer, by="cli")
+        token = svc.kiosk.display_token()
+    finally:
+        svc.close()
+    if made:
+        print(f"Kiosk key {made} made and recorded in the log"
+              + (" (the old screen address and codes stop working now)." if args.rotate else "."))
+    base = args.url.rstrip("/")
+    print(f"Open this address on the office screen (keep it private; it is the screen's key):\n"
+          f"  {base}/kiosk#t={token}")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from .store import Store
 
@@ -243,6 +261,14 @@ def build_parser() -> argparse.ArgumentParser:
     data_arg(r)
     r.add_argument("file")
     r.set_defaults(func=cmd_roster_import)
+
+    p = sub.add_parser("kiosk", help="the address of the office screen with the rotating code")
+    data_arg(p)
+    p.add_argument("--url", default="http://localhost:8080",
+                   help="the node's address as phones reach it (e.g. http://192.168.1.10:8080)")
+    p.add_argument("--rotate", action="store_true",
+                   help="make a new key: the old screen address and codes stop working")
+    p.set_defaults(func=cmd_kiosk)
 
     p = sub.add_parser("discover", help="list Presensi nodes announced on the LAN")
     p.add_argument("--seconds", type=float, default=3.0)

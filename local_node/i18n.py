@@ -46,6 +46,18 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "en": "This employee is not in your unit."},
     "reason-invalid": {"id": "Alasan wajib diisi (3-200 karakter, satu baris).",
                        "en": "A reason is required (3-200 characters, one line)."},
+    "kiosk-code-invalid": {
+        "id": "Kode kantor tidak berlaku atau sudah kedaluwarsa. "
+              "Pindai ulang kode di layar kantor.",
+        "en": "The office code is not valid or has expired. Scan the code on the office screen "
+              "again."},
+    "kiosk-not-set-up": {
+        "id": "Layar kiosk belum disiapkan. Admin lokal menjalankan: presensi-node kiosk.",
+        "en": "The kiosk screen is not set up. The local admin runs: presensi-node kiosk."},
+    "kiosk-token": {
+        "id": "Layar ini bukan kiosk kantor (token salah atau lama). Buka alamat dari admin lokal.",
+        "en": "This screen is not the office kiosk (wrong or old token). Open the address from "
+              "the local admin."},
     "not-found": {"id": "Tidak ditemukan.", "en": "Not found."},
     "method-not-allowed": {"id": "Metode tidak diizinkan.", "en": "Method not allowed."},
     "unsupported-media-type": {"id": "Kirim data sebagai application/json.",

@@ -38,13 +38,28 @@ def staff_page() -> ResponseReturnValue:
     response = current_app.make_response(
         render_template("staff.html", lang=page_lang, node=service().identity.name,
                         asset=asset))
+    _page_headers(response)
+    return response
+
+
+@bp.get("/kiosk")
+def kiosk_page() -> ResponseReturnValue:
+    """The office screen: shows the rotating code; its key is in the URL fragment (#t=...)."""
+    page_lang = i18n.pick_lang(None, request.args.get("lang"))
+    response = current_app.make_response(
+        render_template("kiosk.html", lang=page_lang, node=service().identity.name,
+                        asset=asset))
+    _page_headers(response)
+    return response
+
+
+def _page_headers(response: Response) -> None:
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"
-    return response
 
 
 @bp.after_app_request

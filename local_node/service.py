@@ -11,6 +11,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,8 @@ from .checkins import (
 from .datadir import NodePaths
 from .errors import ApiError, Forbidden, InsufficientStorage, NotFound, StorageError, Unauthorized
 from .identity import SOFTWARE, NodeIdentity
+from .kiosk import PREFIX as KIOSK_PREFIX
+from .kiosk import Kiosk
 from .sessions import Lockout, Session, Sessions
 from .store import Store
 from .writer import Clock, LogWriter
@@ -73,6 +76,7 @@ class NodeService:
             self.store, window_min=config["PIN_WINDOW_MIN"], lock_min=config["PIN_LOCK_MIN"]
         )
         self.metrics = Metrics()
+        self.kiosk = Kiosk(self.store, identity.name)
         # scrypt needs 16 MB per check and two cores run at most two at once. Checking PINs
         # on a few dedicated threads bounds the memory: when each of 64 request threads ran
         # scrypt itself, every thread's malloc arena kept its 16 MB (823 MB in the benchmark).
@@ -148,10 +152,20 @@ class NodeService:
         self, session: Session, payload: Any, idem_key: str | None
     ) -> tuple[dict[str, Any], str, bool]:
         body = checkin_body(payload, nip=session.nip, device=session.device)
+        if self._kiosk_code(body):
+            body["method"] = "kiosk"
         idem = (session.nip, idem_key) if idem_key else None
         result = self.append("checkin", body, nip=session.nip, idem=idem)
         self.metrics.inc("checkins" if result[2] else "checkins_replayed")
         return result
+
+    def _kiosk_code(self, body: dict[str, Any]) -> bool:
+        """Whether ``presence`` carries the office's kiosk code; a stale or foreign one is a 400."""
+        presence = body.get("presence")
+        if presence is None or not presence.startswith(KIOSK_PREFIX):
+            return False
+        self.kiosk.check(presence, time.time())
+        return True
 
     # --- office fallbacks (DESIGN.md section 3: methods witness and manual) -------------
 
@@ -170,7 +184,7 @@ class NodeService:
                            code="witness-self")
         rest = {k: v for k, v in payload.items() if k not in ("nip", "pin")}
         # Validate what is cheap before the scrypt check, so a bad request costs no PIN try.
-        checkin_body(rest, nip=owner, device=session.device)
+        self._kiosk_code(checkin_body(rest, nip=owner, device=session.device))
         employee = self._check_pin(owner, payload.get("pin"), addr)
         body = checkin_body(rest, nip=employee.nip, device=session.device, method="witness",
                             witness=session.nip)

@@ -115,15 +115,21 @@ def main() -> int:
                  "--host", "0.0.0.0", "--port", str(args.node_port))
     wait_up(node_url + "/healthz", node, "node")
     with open(root / "demo-logins.csv", encoding="utf-8") as f:
-        logins = list(csv.DictReader(f))[:2]
+        logins = list(csv.DictReader(f))
+    # The first nine are unit heads; the tenth is a staff member of the first head's unit.
+    head, staff = logins[0], logins[9]
+    kiosk = run("local_node", "kiosk", "--data", str(root / "node"), "--url", node_url)
+    kiosk_url = kiosk.split()[-1]
     token = (root / "viewer-token").read_text().strip()
     today = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d")
     print(f"""
 Smart Presensi demo is running (data in {root}).
 
   Staff check-in page (open on a phone on this Wi-Fi, or here):  {node_url}/
-      NIP {logins[0]['nip']}  PIN {logins[0]['pin']}  ({logins[0]['name']})
-      NIP {logins[1]['nip']}  PIN {logins[1]['pin']}  ({logins[1]['name']})
+      NIP {staff['nip']}  PIN {staff['pin']}  ({staff['name']}, staff)
+      NIP {head['nip']}  PIN {head['pin']}  ({head['name']}, head of {head['unit']}:
+          sees the manual list of the unit)
+  Office kiosk screen (rotating QR code; scan it, then tap Datang):  {kiosk_url}
   Central dashboard (Diskominfo):  {central_url}/dashboard?token={token}
   Attendance API:  curl -H 'Authorization: Bearer {token}' \\
                      '{central_url}/api/v1/attendance?date={today}'

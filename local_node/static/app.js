@@ -1,4 +1,5 @@
-/* Staff page of the Presensi node: sign in, one big Datang/Pulang button, signed proof.
+/* Staff page of the Presensi node: sign in, one big Datang/Pulang button, signed proof,
+   and the office fallbacks: a colleague's check-in on this phone, the unit head's manual list.
    No framework, no external assets; works over plain HTTP (no randomUUID, no geolocation). */
 (function () {
   "use strict";
@@ -13,7 +14,17 @@
       retry: "Jaringan lambat, mencoba lagi ({n}/3)…",
       noanswer: "Node tidak menjawab. Periksa Wi-Fi kantor lalu coba lagi.",
       badnip: "NIP harus 18 angka.", badpin: "PIN harus 6 angka.",
-      odd: "Jawaban tidak terduga dari node (HTTP {status}).", bye: "Anda sudah keluar."
+      odd: "Jawaban tidak terduga dari node (HTTP {status}).", bye: "Anda sudah keluar.",
+      wit_open: "Absen untuk rekan (HP rekan mati/hilang)",
+      wit_hint: "Rekan mengetik NIP dan PIN-nya sendiri. Buktinya milik rekan.",
+      wit_nip: "NIP rekan (18 angka)", wit_pin: "PIN rekan (6 angka)", wit_send: "Catat",
+      wit_kind: "Datang atau pulang?",
+      wit_done: "Tercatat untuk rekan", pickkind: "Pilih Datang atau Pulang.",
+      unit_open: "Daftar manual kepala unit", reload: "Muat ulang",
+      reason: "Alasan (wajib)", reason_ph: "Alasan, mis. HP rusak", nothing: "Belum presensi",
+      you: "(Anda)", m_manual: "manual", m_witness: "lewat rekan", m_kiosk: "kios",
+      m_done: "Tercatat: {name}, {kind} {time} (No. {seq}).",
+      kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor."
     },
     en: {
       loading: "Loading…", signin_title: "Sign in", nip: "NIP (18 digits)", pin: "PIN (6 digits)",
@@ -25,11 +36,24 @@
       sending: "Sending…", retry: "Slow network, trying again ({n}/3)…",
       noanswer: "The node does not answer. Check the office Wi-Fi and try again.",
       badnip: "NIP must be 18 digits.", badpin: "PIN must be 6 digits.",
-      odd: "Unexpected answer from the node (HTTP {status}).", bye: "You are signed out."
+      odd: "Unexpected answer from the node (HTTP {status}).", bye: "You are signed out.",
+      wit_open: "Check in a colleague (their phone is dead/lost)",
+      wit_hint: "Your colleague types their own NIP and PIN. The proof is theirs.",
+      wit_nip: "Colleague's NIP (18 digits)", wit_pin: "Colleague's PIN (6 digits)",
+      wit_send: "Record", wit_kind: "Arriving or leaving?", wit_done: "Recorded for your colleague",
+      pickkind: "Choose Arrive or Leave.", unit_open: "Unit head's manual list",
+      reload: "Reload", reason: "Reason (required)", reason_ph: "Reason, e.g. phone broken",
+      nothing: "Not checked in yet", you: "(you)", m_manual: "manual",
+      m_witness: "via colleague", m_kiosk: "kiosk",
+      m_done: "Recorded: {name}, {kind} {time} (No. {seq}).",
+      kiosk: "Office code scanned: the next check-in is recorded via the office screen."
     }
   };
   var RETRIES = 3, KEY = "presensi_lang";
   var lang = "id", me = null, csrf = "", records = [], last = null, pending = null, busy = false;
+  // The fallbacks: the last witnessed record, the head's unit list and the reasons typed in it.
+  // A colleague's PIN lives only in the field and in the request being sent, never kept.
+  var wit = null, wpend = null, unit = null, reasons = {}, mpend = null, ubusy = false;
 
   function $(id) { return document.getElementById(id); }
   function t(key, p) {
@@ -118,6 +142,37 @@
     el.hidden = !text;
   }
   function errText(r) { return r.data.message || t("odd", { status: r.status }); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function each(sel, fn, root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll(sel), fn);
+  }
+
+  /* A POST retried with the same Idempotency-Key until an answer comes; null if none came. */
+  async function post(path, body, key, msgId) {
+    var r = null, i;
+    for (i = 0; i <= RETRIES && !r; i++) {
+      if (i) { say(msgId, t("retry", { n: i })); await sleep(1000 * i); }
+      try { r = await api("POST", path, body, { "Idempotency-Key": key }); }
+      catch (e) { r = null; }
+    }
+    return r;
+  }
+  /* Shows what went wrong with a POST (true), or false when a record came back. */
+  function failed(r, msgId) {
+    if (r && (r.status === 201 || r.status === 200)) return false;
+    // 401 pin-wrong is a colleague's wrong PIN: this phone's own session is still fine.
+    if (r && r.status === 401 && r.data.error !== "pin-wrong") showSignin(errText(r));
+    else {
+      if (r && r.status === 403 && r.data.error === "csrf") loadMe(5);
+      say(msgId, r ? errText(r) : t("noanswer"), true);
+    }
+    return true;
+  }
 
   function kindOf(rec) { return rec.body && rec.body.kind; }
   function mainKind() {
@@ -149,22 +204,80 @@
       $("r-hash").textContent = String(last.rec.hash).slice(0, 12);
     }
     show("result", !!last);
+    if (wit) {
+      $("w-nip").textContent = wit.body.nip;
+      $("w-kind").textContent = t(wit.body.kind);
+      $("w-time").textContent = wita(wit.ts);
+      $("w-seq").textContent = wit.seq;
+    }
+    show("wit-ok", !!wit);
+  }
+
+  function hhmm(ts) { return wita(ts).slice(0, 5); }
+  function okReason(v) { v = v.trim(); return v.length >= 3 && v.length <= 200; }
+  function status(m) {
+    return m.records.map(function (x) {
+      var s = t(x.kind) + " " + hhmm(x.ts);
+      return x.method && x.method !== "app" ? s + " (" + t("m_" + x.method) + ")" : s;
+    }).join(" · ") || t("nothing");
+  }
+
+  /* The head's unit: each member with today's status; a reason enables Datang/Pulang. */
+  function renderUnit() {
+    var list = $("members");
+    list.textContent = "";
+    $("unit-name").textContent = unit ? unit.unit + " · " + unit.day : "";
+    if (!unit) return;
+    unit.members.forEach(function (m) {
+      var li = el("li"), id = "rs-" + m.nip, lab, inp, row, ok;
+      m.records = m.records || [];
+      li.appendChild(el("p", "name", m.name + (me && m.nip === me.nip ? " " + t("you") : "")));
+      li.appendChild(el("p", "mono", m.nip));
+      li.appendChild(el("p", "st", status(m)));
+      if (!me || m.nip !== me.nip) {
+        lab = el("label", "", t("reason"));
+        lab.htmlFor = id;
+        lab.appendChild(el("span", "sr", " " + m.name));
+        inp = el("input");
+        inp.id = id; inp.maxLength = 200; inp.autocomplete = "off";
+        inp.placeholder = t("reason_ph");
+        inp.value = reasons[m.nip] || "";
+        inp.setAttribute("data-nip", m.nip);
+        row = el("div", "two");
+        ok = okReason(inp.value);
+        ["in", "out"].forEach(function (k) {
+          var b = el("button", "btn " + k, t(k));
+          b.type = "button";
+          b.disabled = ubusy || !ok;
+          b.setAttribute("data-nip", m.nip);
+          b.setAttribute("data-k", k);
+          b.setAttribute("aria-label", t(k) + ": " + m.name);
+          row.appendChild(b);
+        });
+        li.appendChild(lab); li.appendChild(inp); li.appendChild(row);
+      }
+      list.appendChild(li);
+    });
   }
 
   function applyLang(l) {
     lang = l;
     document.documentElement.lang = l;
-    Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (el) {
-      el.textContent = t(el.getAttribute("data-t"));
-    });
-    Array.prototype.forEach.call(document.querySelectorAll(".lang"), function (el) {
+    each("[data-t]", function (el) { el.textContent = t(el.getAttribute("data-t")); });
+    each(".lang", function (el) {
       el.className = "lang" + (el.getAttribute("data-lang") === l ? " on" : "");
     });
     render();
+    renderUnit();
   }
 
   function showSignin(msg) {
     me = null; csrf = ""; records = []; last = null; pending = null;
+    wit = null; wpend = null; unit = null; reasons = {}; mpend = null;
+    $("wit-form").reset();
+    $("wit").open = false; $("manual").open = false;
+    say("wit-msg", ""); say("unit-msg", "");
+    renderUnit();
     show("loading", false); show("home", false); show("signin", true);
     say("signin-msg", msg, true);
   }
@@ -172,6 +285,7 @@
     $("who-name").textContent = me.name || me.nip;
     $("who-unit").textContent = me.unit || "";
     show("loading", false); show("signin", false); show("home", true);
+    show("manual", me.role === "head");
     render();
   }
 
@@ -232,27 +346,87 @@
     say("msg", t("sending"));
     // A tap after an unanswered attempt reuses its key: the node may have recorded it.
     if (!pending || pending.kind !== kind) pending = { kind: kind, key: newKey() };
-    var key = pending.key, geo = await getGeo(), r = null, i;
+    var key = pending.key, geo = await getGeo();
     var body = { kind: kind, client_ts: new Date().toISOString() };
     if (geo) body.geo = geo;
-    for (i = 0; i <= RETRIES && !r; i++) {
-      if (i) { say("msg", t("retry", { n: i })); await sleep(1000 * i); }
-      try { r = await api("POST", "/api/v1/checkins", body, { "Idempotency-Key": key }); }
-      catch (e) { r = null; }
-    }
+    if (kiosk) body.presence = "kiosk:" + kiosk;
+    var r = await post("/api/v1/checkins", body, key, "msg");
     setBusy(false);
-    if (!r) return say("msg", t("noanswer"), true);
-    pending = null;
-    if (r.status === 401) return showSignin(errText(r));
-    if (r.status !== 201 && r.status !== 200) {
-      if (r.status === 403 && r.data.error === "csrf") loadMe(5);
-      return say("msg", errText(r), true);
-    }
+    if (r) pending = null;
+    // The scanned code is used once; a stale one is dropped so the next tap is a plain one.
+    if (r && (r.status < 300 || r.data.error === "kiosk-code-invalid")) kiosk = null;
+    if (failed(r, "msg")) return;
     last = { text: r.text, rec: JSON.parse(r.text) };
     say("msg", "");
     render();
     await loadToday();
     if ($("result").scrollIntoView) $("result").scrollIntoView({ block: "nearest" });
+  }
+
+  /* A colleague whose phone is dead or lost types their own NIP and PIN here. */
+  async function witness(ev) {
+    ev.preventDefault();
+    var btn = $("wit-send"), nip = $("wit-nip").value.replace(/\s+/g, ""), pin;
+    var k = document.querySelector("input[name=wit-kind]:checked"), kind = k ? k.value : "";
+    if (btn.disabled) return;
+    wit = null;
+    render();
+    if (!/^[0-9]{18}$/.test(nip)) return say("wit-msg", t("badnip"), true);
+    if (!kind) return say("wit-msg", t("pickkind"), true);
+    pin = $("wit-pin").value;
+    $("wit-pin").value = "";
+    if (!/^[0-9]{6}$/.test(pin)) return say("wit-msg", t("badpin"), true);
+    btn.disabled = true;
+    say("wit-msg", t("sending"));
+    if (!wpend || wpend.nip !== nip || wpend.kind !== kind) {
+      wpend = { nip: nip, kind: kind, key: newKey() };
+    }
+    var key = wpend.key, geo = await getGeo();
+    var body = { nip: nip, pin: pin, kind: kind, client_ts: new Date().toISOString() };
+    pin = "";
+    if (geo) body.geo = geo;
+    var r = await post("/api/v1/checkins/witness", body, key, "wit-msg");
+    body = null;
+    btn.disabled = false;
+    if (r) wpend = null;
+    if (failed(r, "wit-msg")) return;
+    $("wit-form").reset();
+    say("wit-msg", "");
+    wit = JSON.parse(r.text);
+    render();
+    if ($("wit-ok").scrollIntoView) $("wit-ok").scrollIntoView({ block: "nearest" });
+  }
+
+  function loadUnit() {
+    return api("GET", "/api/v1/unit").then(function (r) {
+      if (r.status === 401) return showSignin(errText(r));
+      if (r.status !== 200) return say("unit-msg", errText(r), true);
+      unit = r.data;
+      renderUnit();
+    }, function () { say("unit-msg", t("noanswer"), true); });
+  }
+
+  /* The head enters a member's check-in by hand, with the reason typed for that member. */
+  async function manual(nip, kind) {
+    var m = unit && unit.members.filter(function (x) { return x.nip === nip; })[0];
+    if (ubusy || !m) return;
+    var reason = (reasons[nip] || "").trim();
+    if (!mpend || mpend.nip !== nip || mpend.kind !== kind || mpend.reason !== reason) {
+      mpend = { nip: nip, kind: kind, reason: reason, key: newKey() };
+    }
+    ubusy = true;
+    renderUnit();
+    say("unit-msg", t("sending"));
+    var r = await post("/api/v1/checkins/manual", { nip: nip, kind: kind, reason: reason },
+      mpend.key, "unit-msg");
+    ubusy = false;
+    if (r) mpend = null;
+    if (failed(r, "unit-msg")) return renderUnit();
+    var rec = JSON.parse(r.text);
+    reasons[nip] = "";
+    say("unit-msg", t("m_done", { name: m.name, kind: t("w_" + kind), time: hhmm(rec.ts),
+      seq: rec.seq }));
+    await loadUnit();
   }
 
   /* The proof: the exact bytes the node signed and sent, saved as a file. */
@@ -288,15 +462,13 @@
     if (/[?&]lang=/.test(location.search) && window.history.replaceState) {
       history.replaceState(null, "", location.pathname);
     }
-    say("msg", ""); say("signin-msg", "");
+    ["msg", "signin-msg", "wit-msg", "unit-msg"].forEach(function (id) { say(id, ""); });
     applyLang(l);
   }
 
   function init() {
     applyLang(pickLang());
-    Array.prototype.forEach.call(document.querySelectorAll(".lang"), function (el) {
-      el.addEventListener("click", setLang);
-    });
+    each(".lang", function (el) { el.addEventListener("click", setLang); });
     $("signin").addEventListener("submit", signIn);
     $("main-btn").addEventListener("click", function () { checkIn(mainKind()); });
     $("other-btn").addEventListener("click", function (ev) {
@@ -305,7 +477,25 @@
     });
     $("proof-btn").addEventListener("click", saveProof);
     $("signout").addEventListener("click", signOut);
+    $("wit-form").addEventListener("submit", witness);
+    $("manual").addEventListener("toggle", function () { if ($("manual").open) loadUnit(); });
+    $("unit-reload").addEventListener("click", loadUnit);
+    $("members").addEventListener("input", function (ev) {
+      var ok = okReason(ev.target.value);
+      reasons[ev.target.getAttribute("data-nip")] = ev.target.value;
+      each("button", function (b) { b.disabled = ubusy || !ok; }, ev.target.parentNode);
+    });
+    $("members").addEventListener("click", function (ev) {
+      var b = ev.target;
+      if (b.tagName === "BUTTON" && !b.disabled) {
+        manual(b.getAttribute("data-nip"), b.getAttribute("data-k"));
+      }
+    });
     loadMe(0);
+    if (kiosk) say("msg", t("kiosk"));
   }
+  // Opened by scanning the office screen's QR code: keep the code in memory, not in the URL.
+  var kiosk = (/[?&]kiosk=([A-Z2-7]{8})(&|$)/.exec(location.search) || [])[1] || null;
+  if (kiosk && window.history.replaceState) history.replaceState(null, "", location.pathname);
   init();
 })();
