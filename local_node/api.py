@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import segno
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -12,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from .checkins import check_idempotency_key
 from .errors import Unauthorized
 from .kiosk import WINDOW_S, KioskNotSetUp
+from .sessions import Session
 from .web import DEVICE_COOKIE, SESSION_COOKIE, current_session, json_body, service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -67,34 +70,33 @@ def me() -> ResponseReturnValue:
     })
 
 
-@bp.post("/checkins")
-def create_checkin() -> ResponseReturnValue:
+def _checkin(make: Callable[[Session, Any, str | None], tuple[Any, str, bool]]
+             ) -> ResponseReturnValue:
+    """What every check-in route does around ``make(session, payload, idempotency_key)``."""
     session = current_session(state_changing=True)
     idem = check_idempotency_key(request.headers.get("Idempotency-Key"))
     payload = json_body()
-    _, text, created = service().check_in(session, payload, idem)
+    _, text, created = make(session, payload, idem)
     return _record_response(text, 201 if created else 200)
+
+
+@bp.post("/checkins")
+def create_checkin() -> ResponseReturnValue:
+    return _checkin(service().check_in)
 
 
 @bp.post("/checkins/witness")
 def create_witness_checkin() -> ResponseReturnValue:
     """On a colleague's phone: the owner's NIP and PIN, the colleague's session."""
-    session = current_session(state_changing=True)
-    idem = check_idempotency_key(request.headers.get("Idempotency-Key"))
-    payload = json_body()
-    _, text, created = service().witness_check_in(session, payload, idem,
-                                                  request.remote_addr or "?")
-    return _record_response(text, 201 if created else 200)
+    addr = request.remote_addr or "?"
+    return _checkin(lambda session, payload, idem:
+                    service().witness_check_in(session, payload, idem, addr))
 
 
 @bp.post("/checkins/manual")
 def create_manual_checkin() -> ResponseReturnValue:
     """The unit head's manual list: a check-in for a member of the head's unit."""
-    session = current_session(state_changing=True)
-    idem = check_idempotency_key(request.headers.get("Idempotency-Key"))
-    payload = json_body()
-    _, text, created = service().manual_check_in(session, payload, idem)
-    return _record_response(text, 201 if created else 200)
+    return _checkin(service().manual_check_in)
 
 
 @bp.get("/unit")

@@ -32,23 +32,21 @@ def asset(filename: str) -> str:
 
 @bp.get("/")
 def staff_page() -> ResponseReturnValue:
-    # Indonesian unless the URL asks for English: the page itself offers the ID/EN toggle
-    # (remembered on the phone), so a phone set to English still opens in Bahasa Indonesia.
-    page_lang = i18n.pick_lang(None, request.args.get("lang"))
-    response = current_app.make_response(
-        render_template("staff.html", lang=page_lang, node=service().identity.name,
-                        asset=asset))
-    _page_headers(response)
-    return response
+    return _page("staff.html")
 
 
 @bp.get("/kiosk")
 def kiosk_page() -> ResponseReturnValue:
     """The office screen: shows the rotating code; its key is in the URL fragment (#t=...)."""
+    return _page("kiosk.html")
+
+
+def _page(template: str) -> ResponseReturnValue:
+    # Indonesian unless the URL asks for English: the page itself offers the ID/EN toggle
+    # (remembered on the phone), so a phone set to English still opens in Bahasa Indonesia.
     page_lang = i18n.pick_lang(None, request.args.get("lang"))
     response = current_app.make_response(
-        render_template("kiosk.html", lang=page_lang, node=service().identity.name,
-                        asset=asset))
+        render_template(template, lang=page_lang, node=service().identity.name, asset=asset))
     _page_headers(response)
     return response
 

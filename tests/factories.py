@@ -209,3 +209,32 @@ def enroll_node(central: CentralSetup, central_url: str, root: Path,
     if first_sync:
         run_cli("local_node", "sync", "--data", str(paths.root))
     return paths
+
+
+# Debian's chromium, driven by Playwright for the page tests (scripts/lib/bootstrap.sh
+# installs it).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def served_roster_node(root: Path, count: int = 20) -> tuple[NodeProcess, list[dict[str, str]]]:
+    """A node process on loopback whose roster of ``count`` people was imported by the CLI."""
+    paths = make_node(root, make_ca(root))
+    csv_path, people = roster_file(root, count)
+    run_cli("local_node", "roster", "import", "--data", str(paths.root), str(csv_path))
+    return NodeProcess(paths).start(), people
+
+
+def bearer(client: Any, person: dict[str, str]) -> dict[str, str]:
+    """Sign ``person`` in through a Flask test client; the Authorization header to use."""
+    r = client.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]})
+    assert r.status_code == 201, r.json
+    return {"Authorization": f"Bearer {r.json['token']}"}
+
+
+def log_head(client: Any) -> int:
+    """The seq of the newest record of the node behind a Flask test client."""
+    seq: int = client.application.extensions["presensi_node"].store.head()[0]
+    return seq

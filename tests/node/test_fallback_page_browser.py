@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 
-from tests.factories import NodeProcess, make_ca, make_node, roster_file, run_cli
-from tests.node.test_staff_page_browser import CHROMIUM, CHROMIUM_ARGS, TIME_RE, sign_in, today
+from tests.factories import NodeProcess, run_cli, served_roster_node
+from tests.node.test_staff_page_browser import TIME_RE, sign_in, today
 
 pytestmark = pytest.mark.browser
 
@@ -29,28 +28,14 @@ STAFF = 11
 
 @pytest.fixture(scope="module")
 def fb_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NodeProcess, People]]:
-    root = tmp_path_factory.mktemp("fallback-page")
-    paths = make_node(root, make_ca(root))
-    csv_path, people = roster_file(root, 20)
-    run_cli("local_node", "roster", "import", "--data", str(paths.root), str(csv_path))
-    node = NodeProcess(paths).start()
+    node, people = served_roster_node(tmp_path_factory.mktemp("fallback-page"))
     yield node, people
     node.stop()
 
 
-@pytest.fixture(scope="module")
-def fb_browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/lib/bootstrap.sh)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def tab(fb_browser: Browser) -> Iterator[Page]:
-    context = fb_browser.new_context(viewport={"width": 360, "height": 640})
+def tab(page_browser: Browser) -> Iterator[Page]:
+    context = page_browser.new_context(viewport={"width": 360, "height": 640})
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
@@ -233,7 +218,7 @@ KIOSK_PHONE = 17
 
 
 def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, People],
-                                                   fb_browser: Browser, tab: Page) -> None:
+                                                   page_browser: Browser, tab: Page) -> None:
     node, people = fb_node
     # Without its key (the #t= part) the screen only says where to get the address.
     tab.goto(node.url + "/kiosk")
@@ -251,7 +236,7 @@ def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, Pe
     scanned = qr.get_attribute("alt")  # the URL in the QR code, which the camera opens
     assert scanned == f"{node.url}/?kiosk={code}"
 
-    context = fb_browser.new_context(viewport={"width": 360, "height": 640})
+    context = page_browser.new_context(viewport={"width": 360, "height": 640})
     context.set_default_timeout(15_000)
     try:
         phone = context.new_page()
@@ -264,7 +249,7 @@ def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, Pe
         with phone.expect_request(lambda r: r.url.startswith(node.url + "/api/v1/checkins")
                                   and r.method == "POST") as sent:
             phone.locator("#main-btn").click()
-        assert sent.value.post_data_json["presence"] == f"kiosk:{code}"
+        assert (sent.value.post_data_json or {})["presence"] == f"kiosk:{code}"
         expect(phone.locator("#result")).to_be_visible()
         (record,) = api_today(node.url, person)
         assert (record["body"]["method"], record["body"]["presence"]) == ("kiosk", f"kiosk:{code}")
@@ -272,6 +257,6 @@ def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, Pe
         with phone.expect_request(lambda r: r.url.startswith(node.url + "/api/v1/checkins")
                                   and r.method == "POST") as again:
             phone.locator("#main-btn").click()
-        assert "presence" not in again.value.post_data_json
+        assert "presence" not in (again.value.post_data_json or {})
     finally:
         context.close()

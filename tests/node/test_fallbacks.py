@@ -7,23 +7,13 @@ import json
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
 from sync.records import check_record
+from tests.factories import bearer, log_head
 
 # The test roster (sync.demo_roster, 20 people, 9 units): person i is in unit i % 9 and
 # persons 0-8 are the heads. So 0 heads the unit of 9 and 18; 1 heads the unit of 10 and 19.
 HEAD, MEMBER, OTHER_MEMBER, OTHER_HEAD = 0, 9, 10, 1
-
-
-def _auth(client: FlaskClient, person: dict[str, str]) -> dict[str, str]:
-    r = client.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]})
-    assert r.status_code == 201, r.json
-    return {"Authorization": f"Bearer {r.json['token']}"}
-
-
-def _head_of_log(client: FlaskClient) -> int:
-    return client.application.extensions["presensi_node"].store.head()[0]
 
 
 def _verify(app: Any, data: bytes) -> dict[str, Any]:
@@ -35,7 +25,7 @@ def _verify(app: Any, data: bytes) -> dict[str, Any]:
 def test_witness_checkin_is_the_owners_signed_record_made_on_the_colleagues_phone(
         client, roster, app):
     colleague, owner = roster[12], roster[13]
-    auth = _auth(client, colleague)
+    auth = bearer(client, colleague)
     r = client.post("/api/v1/checkins/witness", headers=auth,
                     json={"nip": owner["nip"], "pin": owner["pin"], "kind": "in",
                           "client_ts": "2026-10-01T07:21:07+08:00"})
@@ -46,7 +36,7 @@ def test_witness_checkin_is_the_owners_signed_record_made_on_the_colleagues_phon
     assert body["witness"] == colleague["nip"]
     assert body["client_ts"] == "2026-09-30T23:21:07.000Z"
     # The proof is the owner's: it shows up among the owner's records of today.
-    mine = client.get("/api/v1/checkins/today", headers=_auth(client, owner)).json["records"]
+    mine = client.get("/api/v1/checkins/today", headers=bearer(client, owner)).json["records"]
     assert [x["hash"] for x in mine] == [record["hash"]]
     theirs = client.get("/api/v1/checkins/today", headers=auth).json["records"]
     assert theirs == []
@@ -54,21 +44,21 @@ def test_witness_checkin_is_the_owners_signed_record_made_on_the_colleagues_phon
 
 def test_witness_wrong_pin_is_refused_unstored_and_counts_against_the_owner(client, roster, app):
     colleague, owner = roster[12], roster[14]
-    auth = _auth(client, colleague)
+    auth = bearer(client, colleague)
     wrong = "000000" if owner["pin"] != "000000" else "111111"
-    head = _head_of_log(client)
+    head = log_head(client)
     for _ in range(app.config["PIN_MAX_FAILURES"]):
         r = client.post("/api/v1/checkins/witness", headers=auth,
                         json={"nip": owner["nip"], "pin": wrong, "kind": "in"})
         assert r.status_code == 401 and r.json["error"] == "pin-wrong"
-    assert _head_of_log(client) == head
+    assert log_head(client) == head
     # The owner's NIP is now locked, at sign-in too: a colleague's phone is no way around it.
     r = client.post("/api/v1/session", json={"nip": owner["nip"], "pin": owner["pin"]})
     assert r.status_code == 429 and r.json["error"] == "too-many-attempts"
     r = client.post("/api/v1/checkins/witness", headers=auth,
                     json={"nip": owner["nip"], "pin": owner["pin"], "kind": "in"})
     assert r.status_code == 429
-    assert _head_of_log(client) == head
+    assert log_head(client) == head
 
 
 def test_witness_with_cookie_session_needs_csrf(client, roster):
@@ -84,20 +74,20 @@ def test_witness_with_cookie_session_needs_csrf(client, roster):
 
 
 def test_witness_idempotency_key_returns_the_first_answer(client, roster):
-    auth = _auth(client, roster[12])
+    auth = bearer(client, roster[12])
     owner = roster[17]
     headers = {**auth, "Idempotency-Key": "witness-tap-0001"}
     payload = {"nip": owner["nip"], "pin": owner["pin"], "kind": "in"}
     a = client.post("/api/v1/checkins/witness", json=payload, headers=headers)
-    head = _head_of_log(client)
+    head = log_head(client)
     b = client.post("/api/v1/checkins/witness", json=payload, headers=headers)
     assert (a.status_code, b.status_code) == (201, 200)
-    assert a.data == b.data and _head_of_log(client) == head
+    assert a.data == b.data and log_head(client) == head
 
 
 def test_head_enters_manual_checkin_for_a_unit_member(client, roster, app):
     head, member = roster[HEAD], roster[MEMBER]
-    auth = _auth(client, head)
+    auth = bearer(client, head)
     r = client.post("/api/v1/checkins/manual", headers=auth,
                     json={"nip": member["nip"], "kind": "in",
                           "reason": "  HP rusak, hadir di apel pagi  "})
@@ -152,13 +142,13 @@ def test_bad_manual_checkins_are_refused_and_nothing_is_stored(client, roster, w
              "HEAD": roster[HEAD]["nip"], "MEMBER18": roster[18]["nip"]}
     if isinstance(payload, dict) and payload.get("nip") in names:
         payload = {**payload, "nip": names[payload["nip"]]}
-    auth = _auth(client, roster[who])
-    head = _head_of_log(client)
+    auth = bearer(client, roster[who])
+    head = log_head(client)
     r = client.post("/api/v1/checkins/manual", json=payload,
                     headers={**auth, "Accept-Language": "id"})
     assert (r.status_code, r.json["error"]) == (status, code), r.json
     assert r.json["message"]  # a sentence in Bahasa Indonesia for the page to show
-    assert _head_of_log(client) == head
+    assert log_head(client) == head
 
 
 BAD_WITNESS = [
@@ -185,17 +175,17 @@ def test_bad_witness_checkins_are_refused_and_nothing_is_stored(client, roster, 
         payload = {k: names.get(v, v) if k == "nip" else v for k, v in payload.items()}
         if payload.get("pin") == "PIN":
             payload["pin"] = owner["pin"]
-    auth = _auth(client, colleague)
-    head = _head_of_log(client)
+    auth = bearer(client, colleague)
+    head = log_head(client)
     r = client.post("/api/v1/checkins/witness", json=payload, headers=auth)
     assert (r.status_code, r.json["error"]) == (status, code), r.json
-    assert _head_of_log(client) == head
+    assert log_head(client) == head
 
 
 def test_bad_witness_fields_cost_no_pin_try(client, roster, app):
     """A request refused for its shape never reaches the PIN check, so it locks no one out."""
     colleague, owner = roster[12], roster[11]
-    auth = _auth(client, colleague)
+    auth = bearer(client, colleague)
     for _ in range(app.config["PIN_MAX_FAILURES"] + 1):
         r = client.post("/api/v1/checkins/witness", headers=auth,
                         json={"nip": owner["nip"], "pin": "000000", "kind": "later"})
@@ -205,6 +195,6 @@ def test_bad_witness_fields_cost_no_pin_try(client, roster, app):
 
 
 def test_unit_list_is_for_heads_only(client, roster, app):
-    r = client.get("/api/v1/unit", headers=_auth(client, roster[MEMBER]))
+    r = client.get("/api/v1/unit", headers=bearer(client, roster[MEMBER]))
     assert r.status_code == 403 and r.json["error"] == "head-only"
     assert app.test_client().get("/api/v1/unit").status_code == 401

@@ -7,23 +7,12 @@ import re
 import time
 
 import pytest
-from flask.testing import FlaskClient
 
 from local_node.kiosk import GRACE_WINDOWS, WINDOW_S, Kiosk
 from sync.records import check_record
-from tests.factories import run_cli
+from tests.factories import bearer, log_head, run_cli
 
 URL_RE = re.compile(r"(http://[^\s#]+)/kiosk#t=([A-Za-z0-9_=-]+)")
-
-
-def _auth(client: FlaskClient, person: dict[str, str]) -> dict[str, str]:
-    r = client.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]})
-    assert r.status_code == 201, r.json
-    return {"Authorization": f"Bearer {r.json['token']}"}
-
-
-def _head(client: FlaskClient) -> int:
-    return client.application.extensions["presensi_node"].store.head()[0]
 
 
 def _set_up(node_paths, *extra: str) -> str:
@@ -37,16 +26,16 @@ def _set_up(node_paths, *extra: str) -> str:
 def test_without_setup_there_is_no_code_and_kiosk_presence_is_refused(client, roster):
     r = client.get("/api/v1/kiosk/code", headers={"Authorization": "Bearer x"})
     assert r.status_code == 409 and r.json["error"] == "kiosk-not-set-up"
-    auth = _auth(client, roster[3])
-    head = _head(client)
+    auth = bearer(client, roster[3])
+    head = log_head(client)
     r = client.post("/api/v1/checkins", headers=auth,
                     json={"kind": "in", "presence": "kiosk:ABCDEFGH"})
     assert r.status_code == 400 and r.json["error"] == "kiosk-code-invalid"
-    assert _head(client) == head
+    assert log_head(client) == head
 
 
 def test_screen_code_makes_a_kiosk_checkin(client, roster, app, node_paths):
-    head = _head(client)
+    head = log_head(client)
     token = _set_up(node_paths)
     svc = app.extensions["presensi_node"]
     # Making the key is itself a signed admin record.
@@ -66,14 +55,14 @@ def test_screen_code_makes_a_kiosk_checkin(client, roster, app, node_paths):
     assert 0 <= screen.json["expires_in"] <= WINDOW_S
     assert screen.headers["Cache-Control"] == "no-store"
 
-    r = client.post("/api/v1/checkins", headers=_auth(client, roster[4]),
+    r = client.post("/api/v1/checkins", headers=bearer(client, roster[4]),
                     json={"kind": "in", "presence": f"kiosk:{code}"})
     assert r.status_code == 201, r.json
     record = json.loads(r.data)
     check_record(record, svc.identity.cert.public_key())
     assert (record["body"]["method"], record["body"]["presence"]) == ("kiosk", f"kiosk:{code}")
     # Any other presence text stays an ordinary app check-in.
-    r = client.post("/api/v1/checkins", headers=_auth(client, roster[4]),
+    r = client.post("/api/v1/checkins", headers=bearer(client, roster[4]),
                     json={"kind": "out", "presence": "wifi:kantor"})
     assert json.loads(r.data)["body"]["method"] == "app"
 
@@ -85,13 +74,13 @@ def test_stale_foreign_and_malformed_codes_are_refused_unstored(client, roster, 
     oldest_ok = svc.kiosk.code_at(now - GRACE_WINDOWS * WINDOW_S)
     stale = svc.kiosk.code_at(now - (GRACE_WINDOWS + 2) * WINDOW_S)
     other_node = Kiosk(svc.store, "kec-lain").code_at(now)
-    auth = _auth(client, roster[5])
-    head = _head(client)
+    auth = bearer(client, roster[5])
+    head = log_head(client)
     for code in (stale, other_node, "ABCDEFG", "abcdefgh", "ABCDEFG1", "", "A" * 300):
         presence = f"kiosk:{code}"[:200]
         r = client.post("/api/v1/checkins", headers=auth, json={"kind": "in", "presence": presence})
         assert (r.status_code, r.json["error"]) == (400, "kiosk-code-invalid"), code
-    assert _head(client) == head
+    assert log_head(client) == head
     r = client.post("/api/v1/checkins", headers=auth,
                     json={"kind": "in", "presence": f"kiosk:{oldest_ok}"})
     assert r.status_code == 201
@@ -104,7 +93,7 @@ def test_only_the_screen_gets_the_code_and_rotation_retires_screen_and_codes(
         r = client.get("/api/v1/kiosk/code", headers={"Authorization": bad} if bad else {})
         assert r.status_code == 401 and r.json["error"] == "kiosk-token", bad
     # A staff session is not the screen's key either.
-    staff = _auth(client, roster[6])
+    staff = bearer(client, roster[6])
     assert client.get("/api/v1/kiosk/code", headers=staff).status_code == 401
     old_code = client.get("/api/v1/kiosk/code",
                           headers={"Authorization": f"Bearer {token}"}).json["code"]
@@ -127,7 +116,7 @@ def test_witness_checkin_with_a_stale_code_costs_no_pin_try(client, roster, app,
     _set_up(node_paths)
     svc = app.extensions["presensi_node"]
     colleague, owner = roster[7], roster[8]
-    auth = _auth(client, colleague)
+    auth = bearer(client, colleague)
     stale = svc.kiosk.code_at(time.time() - 10 * WINDOW_S)
     for _ in range(app.config["PIN_MAX_FAILURES"] + 1):
         r = client.post("/api/v1/checkins/witness", headers=auth,

@@ -19,17 +19,12 @@ from playwright.sync_api import (
     Request,
     Route,
     expect,
-    sync_playwright,
 )
 
-from tests.factories import NodeProcess, make_ca, make_node, roster_file, run_cli
+from tests.factories import CHROMIUM, CHROMIUM_ARGS, NodeProcess, served_roster_node
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 TIME_RE = re.compile(r"\b\d{2}:\d{2}:\d{2}\b")
 
 
@@ -37,28 +32,9 @@ TIME_RE = re.compile(r"\b\d{2}:\d{2}:\d{2}\b")
 def page_node(tmp_path_factory: pytest.TempPathFactory
               ) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
     """One node process with a 20-person roster; each test uses its own people."""
-    root = tmp_path_factory.mktemp("staff-page")
-    paths = make_node(root, make_ca(root))
-    csv_path, people = roster_file(root, 20)
-    run_cli("local_node", "roster", "import", "--data", str(paths.root), str(csv_path))
-    node = NodeProcess(paths).start()
+    node, people = served_roster_node(tmp_path_factory.mktemp("staff-page"))
     yield node, people
     node.stop()
-
-
-@pytest.fixture(scope="module")
-def page_playwright() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/lib/bootstrap.sh)")
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="module")
-def page_browser(page_playwright: Playwright) -> Iterator[Browser]:
-    browser = page_playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
