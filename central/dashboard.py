@@ -53,6 +53,9 @@ def _refuse_cross_site() -> None:
         raise Forbidden("cross-site form submissions are refused", code="csrf")
 
 
+VOUCHED = {"witness": "lewat HP rekan", "manual": "daftar manual kepala unit"}
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     units: dict[str, Counter[str]] = {}
     for row in rows:
@@ -69,7 +72,12 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for counts in units.values():
         total.update(counts)
     late = sorted((r for r in rows if r["late_minutes"]), key=lambda r: -r["late_minutes"])
-    return {"units": sorted(units.items()), "total": total, "late": late[:50]}
+    # Check-ins someone else vouched for (a colleague's phone, the head's manual list): listed
+    # for officials to audit, since they count like any other signed record.
+    vouched = sorted(((row, ref) for row in rows for ref in row["records"]
+                      if ref.get("method") in VOUCHED), key=lambda pair: pair[1]["ts"])
+    return {"units": sorted(units.items()), "total": total, "late": late[:50],
+            "vouched": vouched[:100]}
 
 
 @bp.get("/dashboard")
@@ -86,7 +94,7 @@ def page() -> ResponseReturnValue:
     day = datetime.fromtimestamp(service().now(), WITA).strftime("%Y-%m-%d")
     rows = attendance(store, day, settings=service().report_settings)
     return render_template("dashboard.html", role=role, day=day, nodes=nodes_overview(store),
-                           summary=_summary(rows), status_id=STATUS_ID,
+                           summary=_summary(rows), status_id=STATUS_ID, vouched_id=VOUCHED,
                            work_start=service().report_settings.work_start)
 
 

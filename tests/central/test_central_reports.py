@@ -130,6 +130,8 @@ def test_dashboard_login_and_page(client: FlaskClient, viewer_token: str, day: s
     page = client.get("/dashboard").get_data(as_text=True)
     assert "kec-alalak" in page and "Ringkasan kehadiran" in page and "aktif" in page
     assert "http://" not in page and "https://" not in page  # no external assets
+    # The manual entry of the day is listed for audit: who vouched and why.
+    assert "daftar manual kepala unit" in page and "HP rusak, hadir apel" in page
     client.post("/dashboard/logout")
     assert client.get("/dashboard").status_code == 401
 
