@@ -138,7 +138,8 @@ def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord],
 
 def attendance_csv(rows: list[dict[str, Any]]) -> str:
     """The report as CSV; ``records`` holds the refs separated by spaces, each with its kind,
-    ``(witness)`` or ``(manual)`` when made through a fallback, and its status unless ok."""
+    ``(kiosk)``, ``(witness)`` or ``(manual)`` unless made with the app, and its status
+    unless ok."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from .checkins import check_idempotency_key
 from .errors import Unauthorized
-from .kiosk import WINDOW_S, KioskNotSetUp
+from .kiosk import WINDOW_S
 from .sessions import Session
 from .web import DEVICE_COOKIE, SESSION_COOKIE, current_session, json_body, service
 
@@ -114,9 +114,8 @@ def kiosk_code() -> ResponseReturnValue:
     """
     svc = service()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not svc.kiosk.display_allowed(token.strip()):
-        if svc.kiosk.display_token() is None:
-            raise KioskNotSetUp()
+    allowed = svc.kiosk.display_allowed(token.strip())  # 409 before the kiosk is set up
+    if scheme.lower() != "bearer" or not allowed:
         raise Unauthorized("this screen is not the office kiosk (wrong or old display token)",
                            code="kiosk-token")
     now = time.time()

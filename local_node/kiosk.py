@@ -43,6 +43,14 @@ def _mac(key: bytes, label: str) -> bytes:
     return hmac.new(key, label.encode(), hashlib.sha256).digest()
 
 
+class KioskNotSetUp(ApiError):
+    status = 409
+    code = "kiosk-not-set-up"
+
+    def __init__(self) -> None:
+        super().__init__("the kiosk is not set up: run presensi-node kiosk on the node")
+
+
 class Kiosk:
     """Codes and the display token of one node, from its kiosk key (None until made)."""
 
@@ -69,8 +77,11 @@ class Kiosk:
         return base64.urlsafe_b64encode(_mac(key, f"display:{self.node}")[:24]).decode()
 
     def display_allowed(self, token: str) -> bool:
+        """Whether ``token`` is the screen's; KioskNotSetUp before the first key is made."""
         expected = self.display_token()
-        return expected is not None and hmac.compare_digest(token.encode(), expected.encode())
+        if expected is None:
+            raise KioskNotSetUp()
+        return hmac.compare_digest(token.encode(), expected.encode())
 
     def check(self, presence: str, now: float) -> None:
         """Raise ``ApiError`` unless ``presence`` (``kiosk:CODE``) is a current or recent code."""
@@ -98,11 +109,3 @@ class Kiosk:
         writer.append("admin", {"action": "kiosk-key", "key_id": key_id, "by": by},
                       apply=store_key)
         return key_id
-
-
-class KioskNotSetUp(ApiError):
-    status = 409
-    code = "kiosk-not-set-up"
-
-    def __init__(self) -> None:
-        super().__init__("the kiosk is not set up: run presensi-node kiosk on the node")

@@ -128,10 +128,7 @@ class NodeService:
         """The employee whose NIP and PIN these are; counts failures per NIP and address."""
         if not isinstance(nip, str) or not isinstance(pin, str):
             raise ApiError("nip and pin must be strings", code="bad-request")
-        try:
-            check_nip(nip)
-        except NIPError as exc:
-            raise ApiError(str(exc), code="nip-invalid") from exc
+        _require_nip(nip)
         limits = {
             f"nip:{nip}": self.config["PIN_MAX_FAILURES"],
             f"addr:{addr}": self.config["ADDR_MAX_FAILURES"],
@@ -154,10 +151,7 @@ class NodeService:
         body = checkin_body(payload, nip=session.nip, device=session.device)
         if self._kiosk_code(body):
             body["method"] = "kiosk"
-        idem = (session.nip, idem_key) if idem_key else None
-        result = self.append("checkin", body, nip=session.nip, idem=idem)
-        self.metrics.inc("checkins" if result[2] else "checkins_replayed")
-        return result
+        return self._append_checkin(body, idem_key, "checkins")
 
     def _kiosk_code(self, body: dict[str, Any]) -> bool:
         """Whether ``presence`` carries the office's kiosk code; a stale or foreign one is a 400."""
@@ -183,11 +177,11 @@ class NodeService:
             raise ApiError("this is your own NIP: check in with the main button",
                            code="witness-self")
         rest = {k: v for k, v in payload.items() if k not in ("nip", "pin")}
-        # Validate what is cheap before the scrypt check, so a bad request costs no PIN try.
-        self._kiosk_code(checkin_body(rest, nip=owner, device=session.device))
-        employee = self._check_pin(owner, payload.get("pin"), addr)
-        body = checkin_body(rest, nip=employee.nip, device=session.device, method="witness",
+        # Built and checked before the scrypt check, so a bad request costs no PIN try.
+        body = checkin_body(rest, nip=owner, device=session.device, method="witness",
                             witness=session.nip)
+        self._kiosk_code(body)
+        self._check_pin(owner, payload.get("pin"), addr)
         return self._append_checkin(body, idem_key, "checkins_witness")
 
     def manual_check_in(
@@ -206,7 +200,7 @@ class NodeService:
     def unit_today(self, session: Session) -> dict[str, Any]:
         """The head's unit with each member's records of today: the manual list's page."""
         head = self._head(session)
-        day = datetime.now(WITA).strftime("%Y-%m-%d")
+        day = _today()
         members = []
         for emp in roster.unit_members(self.store, head.unit):
             members.append({"nip": emp.nip, "name": emp.name, "role": emp.role,
@@ -222,10 +216,7 @@ class NodeService:
         return head
 
     def _member(self, head: roster.Employee, nip: str) -> roster.Employee:
-        try:
-            check_nip(nip)
-        except NIPError as exc:
-            raise ApiError(str(exc), code="nip-invalid") from exc
+        _require_nip(nip)
         if nip == head.nip:
             raise ApiError("a head checks in for themselves with the main button",
                            code="manual-self")
@@ -244,7 +235,7 @@ class NodeService:
         return result
 
     def today(self, nip: str) -> list[str]:
-        return self.store.checkins_for(nip, datetime.now(WITA).strftime("%Y-%m-%d"))
+        return self.store.checkins_for(nip, _today())
 
     def employee(self, nip: str) -> roster.Employee | None:
         return roster.find(self.store, nip)
@@ -282,6 +273,18 @@ class NodeService:
             "roster_version": roster.current_version(self.store),
             "certificate_sha256": self.identity.fingerprint,
         }
+
+
+def _today() -> str:
+    """Today's WITA date, as record days are kept."""
+    return datetime.now(WITA).strftime("%Y-%m-%d")
+
+
+def _require_nip(nip: str) -> None:
+    try:
+        check_nip(nip)
+    except NIPError as exc:
+        raise ApiError(str(exc), code="nip-invalid") from exc
 
 
 def _summary(text: str) -> dict[str, Any]:

@@ -19,10 +19,14 @@ def format_ts(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def parse_ts(text: str) -> datetime:
-    """Parse a record timestamp; ValueError when it is not in the exact record form."""
+def _require_ts(text: object) -> None:
     if not isinstance(text, str) or not TS_RE.match(text):
         raise ValueError(f"timestamp {text!r} is not YYYY-MM-DDTHH:MM:SS.mmmZ")
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse a record timestamp; ValueError when it is not in the exact record form."""
+    _require_ts(text)
     # Slicing, not strptime: central parses several timestamps per ingested record.
     return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
                     int(text[14:16]), int(text[17:19]), int(text[20:23]) * 1000, tzinfo=UTC)
@@ -50,8 +54,7 @@ def boot_id() -> str:
 
 def wita_day(ts: str) -> str:
     """The WITA calendar date (YYYY-MM-DD) of a record timestamp."""
-    if not isinstance(ts, str) or not TS_RE.match(ts):
-        raise ValueError(f"timestamp {ts!r} is not YYYY-MM-DDTHH:MM:SS.mmmZ")
+    _require_ts(ts)
     # WITA is UTC+8, a whole number of hours: the date follows from the UTC date and hour,
     # and central asks for thousands of records of the same few hours per batch.
     return _wita_day_of_hour(ts[:13])
