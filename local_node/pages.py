@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
-from pathlib import Path
-
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from . import i18n
+from . import assets, i18n
 from .web import service
 
 bp = Blueprint("pages", __name__)
 
-# Versioned static URLs (``?v=<content hash>``) may be cached for a year: a new release
-# changes the hash, so a phone never keeps a stale app.js yet never re-downloads an unchanged one.
-LONG_CACHE = "public, max-age=31536000, immutable"
-
-
-@cache
-def _digest(path: Path, mtime_ns: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
 
 def asset(filename: str) -> str:
-    """The URL of a static file with its content hash, for long caching."""
-    path = Path(current_app.static_folder or "static") / filename
-    return url_for("static", filename=filename, v=_digest(path, path.stat().st_mtime_ns))
+    """The URL of a static file with its content hash (``?v=``), so it may be cached for a
+    year: a new release changes the hash, so a phone never keeps a stale app.js yet never
+    re-downloads an unchanged one."""
+    digest = assets.lookup(current_app.static_folder or "static", filename).digest
+    return url_for("static", filename=filename, v=digest)
 
 
 @bp.get("/")
@@ -48,7 +37,7 @@ def _page(template: str) -> ResponseReturnValue:
     response = current_app.make_response(
         render_template(template, lang=page_lang, node=service().identity.name, asset=asset))
     _page_headers(response)
-    return response
+    return assets.compress_page(response)
 
 
 def _page_headers(response: Response) -> None:
@@ -58,11 +47,3 @@ def _page_headers(response: Response) -> None:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"
-
-
-@bp.after_app_request
-def _static_cache(response: Response) -> Response:
-    if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
-        response.headers["Cache-Control"] = LONG_CACHE
-        response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -211,11 +211,13 @@ def test_page_is_small_and_local_only(
     node, _ = page_node
     requests: list[str] = []
     sizes: dict[str, int] = {}
+    wire: dict[str, int] = {}
     page_tab.on("request", lambda r: requests.append(r.url))
 
     def measure(response: Any) -> None:
         if response.request.resource_type in ("document", "stylesheet", "script"):
             sizes[response.url] = len(response.body())
+            wire[response.url] = response.request.sizes()["responseBodySize"]
 
     page_tab.on("response", measure)
     page_tab.goto(node.url + "/", wait_until="networkidle")
@@ -224,6 +226,8 @@ def test_page_is_small_and_local_only(
     assert kinds == {"/", "app.css", "app.js"}, sizes
     total = sum(sizes.values())
     assert total < 30_000, sizes
+    # What crosses the office Wi-Fi to each phone: the same files, gzipped.
+    assert 0 < sum(wire.values()) < 12_000, wire
     origin = urlsplit(node.url).netloc
     assert requests and all(urlsplit(u).netloc == origin for u in requests), requests
 
