@@ -28,12 +28,20 @@ class ScenarioResult:
     failures: list[str] = field(default_factory=list)
 
     def row(self, metric: str, value: float | int | str, unit: str = "", *,
-            at_least: float | None = None, at_most: float | None = None) -> None:
+            at_least: float | None = None, at_most: float | None = None,
+            more_than: float | None = None, digits: int | None = None) -> None:
+        """A line of the table. The target is judged on the exact ``value``; ``digits``
+        only rounds what is shown (a ratio of 0.996 must not pass "more than 1" as 1.0)."""
         target, met = "", None
-        if at_least is not None and isinstance(value, int | float):
-            target, met = f">= {at_least:g}", value >= at_least
-        elif at_most is not None and isinstance(value, int | float):
-            target, met = f"<= {at_most:g}", value <= at_most
+        if isinstance(value, int | float):
+            if at_least is not None:
+                target, met = f">= {at_least:g}", value >= at_least
+            elif at_most is not None:
+                target, met = f"<= {at_most:g}", value <= at_most
+            elif more_than is not None:
+                target, met = f"> {more_than:g}", value > more_than
+            if digits is not None:
+                value = round(value, digits) if digits else round(value)
         self.rows.append(Row(metric, value, unit, target, met))
 
 

@@ -145,7 +145,7 @@ def run(ctx: Context) -> list[ScenarioResult]:
     ratio = checkins.rate / noop_result.rate if noop_result.rate else 0.0
     rush.row("check-ins per second", round(checkins.rate), "/s", at_least=2000)
     rush.row("no-op JSON POST per second", round(noop_result.rate), "/s")
-    rush.row("ratio check-ins / no-op", round(ratio, 2), "", at_least=0.5)
+    rush.row("ratio check-ins / no-op", ratio, "", at_least=0.5, digits=2)
     for p in ("p50", "p95", "p99"):
         rush.row(f"latency {p}", checkins.latency_ms[p], "ms",
                  at_most=100 if p == "p99" else None)
@@ -180,7 +180,7 @@ def run(ctx: Context) -> list[ScenarioResult]:
     # Peak of the summed VmRSS of every process in the node's group, sampled every 100 ms,
     # and each process's VmHWM (its lifetime peak, read just after the rush).
     worker_hwm = max(after_rush.values(), default=0)
-    memory.row("peak RSS, all node processes", round(rss.peak_kb / 1024, 1), "MB", at_most=150)
+    memory.row("peak RSS, all node processes", rss.peak_kb / 1024, "MB", at_most=150, digits=1)
     memory.row("largest process VmHWM after rush", round(worker_hwm / 1024, 1), "MB")
     memory.data = {"peak_rss_kb_sum": rss.peak_kb, "samples": rss.samples,
                    "vmhwm_kb_before_rush": before_rush, "vmhwm_kb_after_rush": after_rush}
