@@ -53,14 +53,17 @@ def lookup(folder: str | Path, filename: str) -> Asset:
     return load(path, stat.st_mtime_ns, stat.st_size)
 
 
+def _accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
 def serve_static(filename: str) -> ResponseReturnValue:
     asset = lookup(current_app.static_folder or "static", filename)
-    gzipped = asset.gzipped is not None and request.accept_encodings["gzip"] > 0
-    response = Response(asset.gzipped if gzipped and asset.gzipped else asset.body,
-                        mimetype=asset.mimetype)
+    packed = asset.gzipped if _accepts_gzip() else None
+    response = Response(packed or asset.body, mimetype=asset.mimetype)
     # The two encodings are different representations: each has its own strong ETag.
-    response.set_etag(asset.digest + ("-gz" if gzipped else ""))
-    if gzipped:
+    response.set_etag(asset.digest + ("-gz" if packed else ""))
+    if packed:
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -71,7 +74,7 @@ def serve_static(filename: str) -> ResponseReturnValue:
 def compress_page(response: Response) -> Response:
     """Gzip a rendered page (a few KB, made per request) for a browser that accepts it."""
     response.vary.add("Accept-Encoding")
-    if request.accept_encodings["gzip"] > 0 and response.status_code == 200:
+    if _accepts_gzip() and response.status_code == 200:
         response.set_data(gzip.compress(response.get_data(), compresslevel=6))
         response.headers["Content-Encoding"] = "gzip"
     return response
