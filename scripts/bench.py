@@ -68,11 +68,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="first-morning sign-ins (default: all staff, --quick 200)")
     parser.add_argument("--only", choices=["node", "central"], help="run one group of scenarios")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--rounds", type=int,
+                        help="rounds of the rush and the ingest; medians are shown "
+                             "(default 3, --quick 2)")
     args = parser.parse_args(argv)
     staff = args.staff or (500 if args.quick else 7000)
     options = Options(quick=args.quick, staff=staff,
                       signins=min(staff, args.signins or (200 if args.quick else staff)),
-                      keep=args.keep)
+                      keep=args.keep, rounds=max(1, args.rounds or (2 if args.quick else 3)))
     if args.quick:
         options.ingest_nodes, options.ingest_per_node = 2, 2000
         options.wan_staff, options.wan_waves, options.wan_gap_s = 50, 2, 7.0

@@ -14,13 +14,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Scenario key -> the table rows it must report (figures, not speed targets).
 EXPECTED = {
-    "rush": ["check-ins per second", "ratio check-ins / no-op", "latency p99",
+    "rush": ["check-ins per second", "ratio check-ins / no-op", "ratio in each round",
+             "latency p99",
              "lost (acknowledged, not in log)", "chain verifies"],
     "signin": ["sign-ins per second", "latency p99"],
     "memory": ["peak RSS, all node processes"],
     "ingest": ["--workers 1: records verified+stored per s",
                "--workers 1: one core's raw Ed25519 verify", "--workers 1: ratio ingest / one core",
                "--workers 2: records verified+stored per s", "--workers 2: ratio ingest / one core",
+               "--workers 2: ratio in each round",
                "--workers 1: central holds", "--workers 2: central holds"],
     "wan": ["bytes per check-in (check-in traffic)", "check-ins acknowledged (201)"],
     "drain": ["seconds until central holds all"],
@@ -47,16 +49,21 @@ def test_bench_quick_runs_and_loses_nothing(tmp_path: Path) -> None:
             assert rows[metric] not in ("", None), (key, metric)
 
     rush = scenarios["rush"]["data"]
-    assert rush["checkins"]["ok_2xx"] == rush["log_checkin_records"] > 0
+    assert len(rush["rounds"]) == report["options"]["rounds"] >= 2
+    for round_ in rush["rounds"]:
+        assert round_["checkins"]["ok_2xx"] == round_["log_checkin_records"] > 0
+        assert round_["noop"]["ok_2xx"] == round_["checkins"]["ok_2xx"]
     rush_rows = {row["metric"]: row["value"] for row in scenarios["rush"]["rows"]}
     assert rush_rows["chain verifies"] == "yes"
     assert rush_rows["lost (acknowledged, not in log)"] == 0
 
     ingest = scenarios["ingest"]["data"]
     for run in ingest["runs"].values():
-        assert run["records_held"] == ingest["records"]
-        assert run["push"]["errors"] == []
-        assert run["rate_per_s"] > 0 and run["raw_verify_per_s"] > 0
+        assert len(run["rounds"]) == report["options"]["rounds"]
+        for push in run["rounds"]:
+            assert push["records_held"] == ingest["records"]
+            assert push["push"]["errors"] == [] and push["problems"] == []
+            assert push["rate_per_s"] > 0 and push["raw_verify_per_s"] > 0
 
     wan = scenarios["wan"]["data"]
     assert wan["checkins"] == 2 * wan["staff"] and wan["bytes_per_checkin"] > 0

@@ -54,6 +54,9 @@ class Options:
     wrk_threads: int = 2
     server_threads: int = 64  # granian blocking threads, as `presensi-node serve` defaults
     keep: bool = False
+    # Rounds of the two ratio scenarios (rush vs no-op, ingest vs raw verify): the table
+    # shows the median, the JSON every round (the machine is shared and noisy).
+    rounds: int = 3
     # central scenarios (3-6)
     ingest_nodes: int = 20
     ingest_per_node: int = 10_000  # records per node, genesis included

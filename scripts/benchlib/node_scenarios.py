@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
+import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -85,30 +90,44 @@ def _log_counts(paths: NodePaths) -> tuple[int, int]:
         conn.close()
 
 
+def _noop_round(ctx: Context, noop_file: Path) -> loadgen.WrkResult:
+    opts = ctx.options
+    noop_dir = ctx.root / "noop"
+    noop_dir.mkdir(exist_ok=True)
+    noop = NoopServer(noop_dir, opts.server_threads).start()
+    try:
+        return loadgen.replay(noop.url, noop_file, connections=opts.connections,
+                              threads=opts.wrk_threads)
+    finally:
+        noop.stop()
+
+
+def _restore(paths: NodePaths, pristine: Path) -> None:
+    """Put the node's folder back as prepare_node left it: every staff member signed in,
+    nobody checked in yet."""
+    shutil.rmtree(paths.root)
+    shutil.copytree(pristine, paths.root)
+
+
 def run(ctx: Context) -> list[ScenarioResult]:
-    """Scenarios 1, 2 and 7 against one node process (and the no-op server for the ratio)."""
+    """Scenarios 1, 2 and 7 against one node process (and the no-op server for the ratio).
+
+    The rush runs ``opts.rounds`` times, each round on a fresh copy of the prepared node and
+    side by side with a no-op round (alternating which goes first): the table shows medians,
+    the JSON every round. The sign-ins run once, on the node of the last round.
+    """
     opts = ctx.options
     paths: NodePaths = ctx.shared["node"]
     tokens: list[str] = ctx.shared["tokens"]
     people = ctx.shared["people"]
     rush = ScenarioResult("rush", f"1. Morning rush: {len(tokens)} check-ins, "
-                                  f"{opts.connections} connections")
+                                  f"{opts.connections} connections, {opts.rounds} round(s)")
     first = ScenarioResult("signin", f"2. First morning: {opts.signins} PIN sign-ins")
     memory = ScenarioResult("memory", "7. Node memory during the rush")
 
     # The no-op baseline: same server stack, same requests, nothing behind the handler.
     noop_file = ctx.root / "noop.requests"
     loadgen.write_requests(noop_file, _checkin_requests(tokens, "/noop"))
-    noop_dir = ctx.root / "noop"
-    noop_dir.mkdir(exist_ok=True)
-    noop = NoopServer(noop_dir, opts.server_threads).start()
-    try:
-        print(f"   no-op JSON POST x{len(tokens)}", flush=True)
-        noop_result = loadgen.replay(noop.url, noop_file, connections=opts.connections,
-                                     threads=opts.wrk_threads)
-    finally:
-        noop.stop()
-
     checkin_file = ctx.root / "checkin.requests"
     loadgen.write_requests(checkin_file, _checkin_requests(tokens, "/api/v1/checkins"))
     signin_file = ctx.root / "signin.requests"
@@ -116,56 +135,94 @@ def run(ctx: Context) -> list[ScenarioResult]:
         loadgen.Request("POST", "/api/v1/session", f'{{"nip":"{p["nip"]}","pin":"{p["pin"]}"}}',
                         {"Content-Type": "application/json"})
         for p in people[:opts.signins]])
+    pristine = ctx.root / "node-pristine"
+    shutil.copytree(paths.root, pristine)
 
-    node = NodeProcess(paths).start()
-    try:
-        assert node.proc is not None
-        pgid = node.proc.pid
-        # Warm up code paths that import lazily, without writing records.
-        for token in tokens[:20]:
-            requests.get(node.url + "/api/v1/checkins/today",
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
-        before_rush = hwm_by_pid(pgid)
-        print(f"   check-ins x{len(tokens)}", flush=True)
-        with RssSampler(pgid) as rss:
-            checkins = loadgen.replay(node.url, checkin_file, connections=opts.connections,
-                                      threads=opts.wrk_threads)
-        after_rush = hwm_by_pid(pgid)
-        print(f"   sign-ins x{opts.signins}", flush=True)
-        with RssSampler(pgid) as signin_rss:
-            signins = loadgen.replay(node.url, signin_file, connections=opts.connections,
-                                     threads=opts.wrk_threads, timeout_s=900)
-    finally:
-        node.stop()
+    rounds: list[dict[str, Any]] = []
+    signins = signin_rss = None
+    for index in range(opts.rounds):
+        last = index == opts.rounds - 1
+        if index:
+            _restore(paths, pristine)
+        noop_first = index % 2 == 0
+        if noop_first:
+            print(f"   round {index + 1}: no-op JSON POST x{len(tokens)}", flush=True)
+            noop_result = _noop_round(ctx, noop_file)
+        node = NodeProcess(paths).start()
+        try:
+            assert node.proc is not None
+            pgid = node.proc.pid
+            # Warm up code paths that import lazily, without writing records.
+            for token in tokens[:20]:
+                requests.get(node.url + "/api/v1/checkins/today",
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            before_rush = hwm_by_pid(pgid)
+            print(f"   round {index + 1}: check-ins x{len(tokens)}", flush=True)
+            with RssSampler(pgid) as rss:
+                checkins = loadgen.replay(node.url, checkin_file, connections=opts.connections,
+                                          threads=opts.wrk_threads)
+            after_rush = hwm_by_pid(pgid)
+            if last:
+                print(f"   sign-ins x{opts.signins}", flush=True)
+                with RssSampler(pgid) as signin_rss:
+                    signins = loadgen.replay(node.url, signin_file,
+                                             connections=opts.connections,
+                                             threads=opts.wrk_threads, timeout_s=900)
+        finally:
+            node.stop()
+        if not noop_first:
+            print(f"   round {index + 1}: no-op JSON POST x{len(tokens)}", flush=True)
+            noop_result = _noop_round(ctx, noop_file)
+        records, distinct = _log_counts(paths)
+        verify = run_cli("local_node", "verify", "--data", str(paths.root), check=False)
+        rounds.append({
+            "checkins": checkins, "noop": noop_result, "records": records,
+            "distinct": distinct, "verify": verify, "peak_rss_kb": rss.peak_kb,
+            "rss_samples": rss.samples, "hwm_before": before_rush, "hwm_after": after_rush,
+            "ratio": checkins.rate / noop_result.rate if noop_result.rate else 0.0})
+    assert signins is not None and signin_rss is not None
 
     # --- 1. rush -----------------------------------------------------------------------
-    records, distinct = _log_counts(paths)
-    acked = checkins.statuses.get(201, 0)
-    verify = run_cli("local_node", "verify", "--data", str(paths.root), check=False)
-    ratio = checkins.rate / noop_result.rate if noop_result.rate else 0.0
-    rush.row("check-ins per second", round(checkins.rate), "/s", at_least=2000)
-    rush.row("no-op JSON POST per second", round(noop_result.rate), "/s")
-    rush.row("ratio check-ins / no-op", ratio, "", at_least=0.5, digits=2)
+    def median(key: Callable[[dict[str, Any]], float]) -> float:
+        return statistics.median(key(r) for r in rounds)
+
+    ratios = [r["ratio"] for r in rounds]
+    rush.row("check-ins per second", round(median(lambda r: r["checkins"].rate)), "/s",
+             at_least=2000)
+    rush.row("no-op JSON POST per second", round(median(lambda r: r["noop"].rate)), "/s")
+    # The median of the per-round ratios: each round's two figures were measured side by side.
+    rush.row("ratio check-ins / no-op", statistics.median(ratios), "", at_least=0.5, digits=2)
+    rush.row("ratio in each round", " ".join(f"{x:.2f}" for x in ratios))
     for p in ("p50", "p95", "p99"):
-        rush.row(f"latency {p}", checkins.latency_ms[p], "ms",
-                 at_most=100 if p == "p99" else None)
-    rush.row("non-2xx answers", checkins.non_2xx, "", at_most=0)
-    rush.row("socket errors", checkins.socket_errors, "", at_most=0)
-    lost = max(0, acked - records)
+        latency = statistics.median(r["checkins"].latency_ms[p] for r in rounds)
+        rush.row(f"latency {p}", round(latency, 2), "ms", at_most=100 if p == "p99" else None)
+    # Errors and losses are summed over every round: one is one too many.
+    rush.row("non-2xx answers", sum(r["checkins"].non_2xx for r in rounds), "", at_most=0)
+    rush.row("socket errors", sum(r["checkins"].socket_errors for r in rounds), "", at_most=0)
+    acked = sum(r["checkins"].statuses.get(201, 0) for r in rounds)
+    records = sum(r["records"] for r in rounds)
+    lost = sum(max(0, r["checkins"].statuses.get(201, 0) - r["records"]) for r in rounds)
     rush.row("acknowledged (201) check-ins", acked)
     rush.row("check-in records in the log", records)
     rush.row("lost (acknowledged, not in log)", lost, "", at_most=0)
-    rush.row("chain verifies", "yes" if verify.returncode == 0 else "NO")
-    if lost or records != acked:
-        rush.failures.append(f"{acked} check-ins acknowledged with 201 but {records} "
-                             f"check-in records in the log")
-    if distinct != records:
-        rush.failures.append(f"{records} check-in records for only {distinct} staff")
-    if verify.returncode != 0:
-        rush.failures.append(f"presensi-node verify failed: {verify.stderr.strip()}")
-    rush.data = {"checkins": checkins.as_dict(), "noop": noop_result.as_dict(),
-                 "ratio": round(ratio, 3), "log_checkin_records": records,
-                 "log_distinct_staff": distinct, "verify": verify.stdout.strip()}
+    failed_verify = [i + 1 for i, r in enumerate(rounds) if r["verify"].returncode != 0]
+    rush.row("chain verifies", "NO" if failed_verify else "yes")
+    for i, r in enumerate(rounds, 1):
+        ok = r["checkins"].statuses.get(201, 0)
+        if r["records"] != ok:
+            rush.failures.append(f"round {i}: {ok} check-ins acknowledged with 201 but "
+                                 f"{r['records']} check-in records in the log")
+        if r["distinct"] != r["records"]:
+            rush.failures.append(f"round {i}: {r['records']} check-in records for only "
+                                 f"{r['distinct']} staff")
+        if r["verify"].returncode != 0:
+            rush.failures.append(f"round {i}: presensi-node verify failed: "
+                                 f"{r['verify'].stderr.strip()}")
+    rush.data = {"rounds": [{"checkins": r["checkins"].as_dict(), "noop": r["noop"].as_dict(),
+                             "ratio": round(r["ratio"], 3), "log_checkin_records": r["records"],
+                             "log_distinct_staff": r["distinct"],
+                             "verify": r["verify"].stdout.strip()} for r in rounds],
+                 "ratio_median": round(statistics.median(ratios), 3)}
 
     # --- 2. first morning ----------------------------------------------------------------
     first.row("sign-ins per second", round(signins.rate, 1), "/s")
@@ -178,10 +235,14 @@ def run(ctx: Context) -> list[ScenarioResult]:
 
     # --- 7. memory -----------------------------------------------------------------------
     # Peak of the summed VmRSS of every process in the node's group, sampled every 100 ms,
-    # and each process's VmHWM (its lifetime peak, read just after the rush).
-    worker_hwm = max(after_rush.values(), default=0)
-    memory.row("peak RSS, all node processes", rss.peak_kb / 1024, "MB", at_most=150, digits=1)
+    # and each process's VmHWM (its lifetime peak, read just after the rush): the highest
+    # round, not the median, since the target is a ceiling.
+    peak_kb = max(r["peak_rss_kb"] for r in rounds)
+    worker_hwm = max(max(r["hwm_after"].values(), default=0) for r in rounds)
+    memory.row("peak RSS, all node processes", peak_kb / 1024, "MB", at_most=150, digits=1)
     memory.row("largest process VmHWM after rush", round(worker_hwm / 1024, 1), "MB")
-    memory.data = {"peak_rss_kb_sum": rss.peak_kb, "samples": rss.samples,
-                   "vmhwm_kb_before_rush": before_rush, "vmhwm_kb_after_rush": after_rush}
+    memory.data = {"peak_rss_kb_sum": peak_kb,
+                   "rounds": [{"peak_rss_kb_sum": r["peak_rss_kb"], "samples": r["rss_samples"],
+                               "vmhwm_kb_before_rush": r["hwm_before"],
+                               "vmhwm_kb_after_rush": r["hwm_after"]} for r in rounds]}
     return [rush, first, memory]
