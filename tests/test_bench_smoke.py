@@ -22,7 +22,8 @@ EXPECTED = {
     "ingest": ["--workers 1: records verified+stored per s",
                "--workers 1: one core's raw Ed25519 verify", "--workers 1: ratio ingest / one core",
                "--workers 2: records verified+stored per s", "--workers 2: ratio ingest / one core",
-               "--workers 2: ratio in each round",
+               "--workers 2: ratio in each round", "--workers 2: central CPU per record",
+               "--workers 2: load generator CPU per record",
                "--workers 1: central holds", "--workers 2: central holds"],
     "wan": ["bytes per check-in (check-in traffic)", "check-ins acknowledged (201)"],
     "drain": ["seconds until central holds all"],
@@ -64,6 +65,8 @@ def test_bench_quick_runs_and_loses_nothing(tmp_path: Path) -> None:
             assert push["records_held"] == ingest["records"]
             assert push["push"]["errors"] == [] and push["problems"] == []
             assert push["rate_per_s"] > 0 and push["raw_verify_per_s"] > 0
+            # Central's verify alone costs tens of us per record: a zero means a wrong group.
+            assert push["central_cpu_us_per_record"] > 10
 
     wan = scenarios["wan"]["data"]
     assert wan["checkins"] == 2 * wan["staff"] and wan["bytes_per_checkin"] > 0

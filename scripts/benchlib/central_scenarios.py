@@ -47,6 +47,7 @@ from typing import Any
 import requests
 
 from .context import Context, ScenarioResult
+from .procs import group_cpu_s
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -170,9 +171,12 @@ def _push_all(url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, A
     started = time.monotonic()
     go.set()
     outs: dict[str, dict[str, Any]] = {}
+    pushers_cpu_s = 0.0
     try:
         for _ in procs:
-            outs.update(results.get(timeout=1800))
+            answer = results.get(timeout=1800)
+            outs.update(answer["nodes"])
+            pushers_cpu_s += answer["cpu_s"]
     finally:
         for p in procs:
             p.join(30)
@@ -180,7 +184,7 @@ def _push_all(url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, A
                 p.kill()
     finished = max(o["finished"] for o in outs.values())
     latencies = [x for o in outs.values() for x in o.pop("latencies")]
-    return {"wall_s": finished - started, "nodes": outs,
+    return {"wall_s": finished - started, "nodes": outs, "pushers_cpu_s": pushers_cpu_s,
             "accepted": sum(o["accepted"] for o in outs.values()),
             "duplicates": sum(o["duplicates"] for o in outs.values()),
             "retries": sum(o["retries"] for o in outs.values()),
@@ -203,11 +207,16 @@ def _ingest_push(base: Path, template: Path, nodes: list[dict[str, Any]],
     (data / "serve.log").unlink(missing_ok=True)
     central = CentralProcess(data, workers=workers).start()
     try:
+        assert central.proc is not None
         print(f"   round {index + 1}: pushing {total:,} records to central --workers {workers}",
               flush=True)
+        # Central's CPU over the push (its processes are idle while the pushers start up).
+        cpu_before = group_cpu_s(central.proc.pid)
         push = _push_all(central.url, nodes, logs, processes=min(len(nodes), 4))
+        cpu_after = group_cpu_s(central.proc.pid)
     finally:
         central.stop()
+    central_cpu_s = sum(t - cpu_before.get(pid, 0.0) for pid, t in cpu_after.items())
     conn = _ro(data / "central.db")
     try:
         held = int(conn.execute("SELECT count(*) FROM records").fetchone()[0])
@@ -236,6 +245,9 @@ def _ingest_push(base: Path, template: Path, nodes: list[dict[str, Any]],
     if push["errors"]:
         problems.append(f"{len(push['errors'])} failed requests, first: {push['errors'][0]}")
     return {"push": push, "records_held": held, "rate_per_s": round(rate),
+            "central_cpu_us_per_record": round(central_cpu_s / held * 1e6, 1) if held else 0.0,
+            "pushers_cpu_us_per_record": round(push["pushers_cpu_s"] / held * 1e6, 1)
+            if held else 0.0,
             "raw_verify_per_s": round(ref), "raw_verify_runs": [round(x) for x in ref_runs],
             "ratio": rate / ref if ref else 0.0, "alerts": alerts,
             "problems": problems[:5]}
@@ -308,6 +320,11 @@ def ingest(ctx: Context) -> ScenarioResult:
         res.row(f"{label}: ratio ingest / one core", statistics.median(ratios), "", digits=2,
                 **target)
         res.row(f"{label}: ratio in each round", " ".join(f"{x:.2f}" for x in ratios))
+        # Where the two cores went: central's processes and the load generator's, per record.
+        res.row(f"{label}: central CPU per record",
+                round(statistics.median(p["central_cpu_us_per_record"] for p in done), 1), "us")
+        res.row(f"{label}: load generator CPU per record",
+                round(statistics.median(p["pushers_cpu_us_per_record"] for p in done), 1), "us")
         res.row(f"{label}: wall time", round(statistics.median(p["push"]["wall_s"] for p in done),
                                              1), "s")
         res.row(f"{label}: central holds", min(p["records_held"] for p in done), "",

@@ -29,6 +29,20 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
+def group_cpu_s(pgid: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of every live process in group ``pgid``, by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in group_pids(pgid):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
+
+
 def status_kb(pid: int, field: str) -> int:
     """A ``kB`` field (VmRSS, VmHWM) of /proc/PID/status, 0 when the process is gone."""
     try:
