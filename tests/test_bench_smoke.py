@@ -54,6 +54,7 @@ def test_bench_quick_runs_and_loses_nothing(tmp_path: Path) -> None:
     for round_ in rush["rounds"]:
         assert round_["checkins"]["ok_2xx"] == round_["log_checkin_records"] > 0
         assert round_["noop"]["ok_2xx"] == round_["checkins"]["ok_2xx"]
+        assert 0 < round_["fsync_ms"]["p50"] <= round_["fsync_ms"]["p99"]
     rush_rows = {row["metric"]: row["value"] for row in scenarios["rush"]["rows"]}
     assert rush_rows["chain verifies"] == "yes"
     assert rush_rows["lost (acknowledged, not in log)"] == 0

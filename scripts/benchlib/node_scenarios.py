@@ -102,6 +102,29 @@ def _noop_round(ctx: Context, noop_file: Path) -> loadgen.WrkResult:
         noop.stop()
 
 
+def fsync_probe(folder: Path, count: int = 100) -> dict[str, float]:
+    """Milliseconds per fsync of a 4 KB append in ``folder``: median and p99 of ``count``.
+
+    The check-ins wait for a group commit's fsync and the no-op does not, so a slow phase of
+    the shared disk moves the ratio; each round records what the disk did just before it.
+    """
+    path = folder / "fsync.probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    times = []
+    try:
+        for _ in range(count):
+            os.write(fd, b"\0" * 4096)
+            started = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    times.sort()
+    return {"p50": round(statistics.median(times), 3),
+            "p99": round(times[min(len(times) - 1, int(len(times) * 0.99))], 3)}
+
+
 def _restore(paths: NodePaths, pristine: Path) -> None:
     """Put the node's folder back as prepare_node left it: every staff member signed in,
     nobody checked in yet."""
@@ -145,6 +168,7 @@ def run(ctx: Context) -> list[ScenarioResult]:
         if index:
             _restore(paths, pristine)
         noop_first = index % 2 == 0
+        disk = fsync_probe(paths.root)
         if noop_first:
             print(f"   round {index + 1}: no-op JSON POST x{len(tokens)}", flush=True)
             noop_result = _noop_round(ctx, noop_file)
@@ -177,7 +201,7 @@ def run(ctx: Context) -> list[ScenarioResult]:
         verify = run_cli("local_node", "verify", "--data", str(paths.root), check=False)
         rounds.append({
             "checkins": checkins, "noop": noop_result, "records": records,
-            "distinct": distinct, "verify": verify, "peak_rss_kb": rss.peak_kb,
+            "distinct": distinct, "verify": verify, "peak_rss_kb": rss.peak_kb, "fsync_ms": disk,
             "rss_samples": rss.samples, "hwm_before": before_rush, "hwm_after": after_rush,
             "ratio": checkins.rate / noop_result.rate if noop_result.rate else 0.0})
     assert signins is not None and signin_rss is not None
@@ -196,6 +220,9 @@ def run(ctx: Context) -> list[ScenarioResult]:
     for p in ("p50", "p95", "p99"):
         latency = statistics.median(r["checkins"].latency_ms[p] for r in rounds)
         rush.row(f"latency {p}", round(latency, 2), "ms", at_most=100 if p == "p99" else None)
+    rush.row("disk fsync before each round, p50 / p99",
+             " ".join(f"{r['fsync_ms']['p50']:.2f}/{r['fsync_ms']['p99']:.2f}" for r in rounds),
+             "ms")
     # Errors and losses are summed over every round: one is one too many.
     rush.row("non-2xx answers", sum(r["checkins"].non_2xx for r in rounds), "", at_most=0)
     rush.row("socket errors", sum(r["checkins"].socket_errors for r in rounds), "", at_most=0)
@@ -220,7 +247,7 @@ def run(ctx: Context) -> list[ScenarioResult]:
                                  f"{r['verify'].stderr.strip()}")
     rush.data = {"rounds": [{"checkins": r["checkins"].as_dict(), "noop": r["noop"].as_dict(),
                              "ratio": round(r["ratio"], 3), "log_checkin_records": r["records"],
-                             "log_distinct_staff": r["distinct"],
+                             "log_distinct_staff": r["distinct"], "fsync_ms": r["fsync_ms"],
                              "verify": r["verify"].stdout.strip()} for r in rounds],
                  "ratio_median": round(statistics.median(ratios), 3)}
 
