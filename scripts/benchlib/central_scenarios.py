@@ -46,7 +46,7 @@ from typing import Any
 
 import requests
 
-from .context import Context, ScenarioResult
+from .context import Context, ScenarioResult, percentile
 from .procs import group_cpu_s
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,13 +84,6 @@ def central_holds(db: Path, node: str) -> tuple[int, int, str | None]:
         return int(count), -1 if top is None else int(top), head
     finally:
         conn.close()
-
-
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def _init_central(data: Path) -> None:
@@ -189,8 +182,8 @@ def _push_all(url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, A
             "duplicates": sum(o["duplicates"] for o in outs.values()),
             "retries": sum(o["retries"] for o in outs.values()),
             "errors": [e for o in outs.values() for e in o["errors"]],
-            "batch_latency_s": {"p50": round(_pct(latencies, 50), 3),
-                                "p95": round(_pct(latencies, 95), 3),
+            "batch_latency_s": {"p50": round(percentile(latencies, 50), 3),
+                                "p95": round(percentile(latencies, 95), 3),
                                 "max": round(max(latencies, default=0), 3)},
             "requests": len(latencies)}
 
@@ -305,28 +298,28 @@ def ingest(ctx: Context) -> ScenarioResult:
     runs: dict[str, Any] = {}
     for workers, done in pushes.items():
         label = f"--workers {workers}"
+
+        def median(key: str, pushes: list[dict[str, Any]] = done) -> float:
+            return float(statistics.median(p[key] for p in pushes))
+
         ratios = [p["ratio"] for p in done]
-        runs[f"workers_{workers}"] = {
-            "rounds": done, "rate_per_s": round(statistics.median(p["rate_per_s"] for p in done)),
-            "raw_verify_per_s": round(statistics.median(p["raw_verify_per_s"] for p in done)),
-            "ratio": round(statistics.median(ratios), 3)}
-        res.row(f"{label}: records verified+stored per s", runs[f"workers_{workers}"]["rate_per_s"],
-                "/s")
-        res.row(f"{label}: one core's raw Ed25519 verify",
-                runs[f"workers_{workers}"]["raw_verify_per_s"], "/s")
+        rate, ref = round(median("rate_per_s")), round(median("raw_verify_per_s"))
+        runs[f"workers_{workers}"] = {"rounds": done, "rate_per_s": rate,
+                                      "raw_verify_per_s": ref, "ratio": round(median("ratio"), 3)}
+        res.row(f"{label}: records verified+stored per s", rate, "/s")
+        res.row(f"{label}: one core's raw Ed25519 verify", ref, "/s")
         # One worker: at least 0.6 of a core; several: "more than one core's worth". The
         # median of the per-push ratios: each push was measured side by side with its reference.
         target = {"at_least": 0.6} if workers == 1 else {"more_than": 1.0}
-        res.row(f"{label}: ratio ingest / one core", statistics.median(ratios), "", digits=2,
-                **target)
+        res.row(f"{label}: ratio ingest / one core", median("ratio"), "", digits=2, **target)
         res.row(f"{label}: ratio in each round", " ".join(f"{x:.2f}" for x in ratios))
         # Where the two cores went: central's processes and the load generator's, per record.
-        res.row(f"{label}: central CPU per record",
-                round(statistics.median(p["central_cpu_us_per_record"] for p in done), 1), "us")
-        res.row(f"{label}: load generator CPU per record",
-                round(statistics.median(p["pushers_cpu_us_per_record"] for p in done), 1), "us")
-        res.row(f"{label}: wall time", round(statistics.median(p["push"]["wall_s"] for p in done),
-                                             1), "s")
+        res.row(f"{label}: central CPU per record", median("central_cpu_us_per_record"), "us",
+                digits=1)
+        res.row(f"{label}: load generator CPU per record", median("pushers_cpu_us_per_record"),
+                "us", digits=1)
+        res.row(f"{label}: wall time", statistics.median(p["push"]["wall_s"] for p in done), "s",
+                digits=1)
         res.row(f"{label}: central holds", min(p["records_held"] for p in done), "",
                 at_least=total)
         for i, push in enumerate(done, 1):
@@ -700,8 +693,8 @@ def freshness(ctx: Context, central: Any, data: Path) -> ScenarioResult:
     missing = [h for h in acked if h not in watcher.seen]
     non_201 = sum(1 for a in answers if a[0] != 201)
     res.row("check-ins acknowledged (201)", len(acked), "", at_least=count)
-    res.row("201 -> at central p50", round(_pct(lat, 50), 2), "s")
-    res.row("201 -> at central p95", _pct(lat, 95), "s", at_most=5, digits=2)
+    res.row("201 -> at central p50", round(percentile(lat, 50), 2), "s")
+    res.row("201 -> at central p95", percentile(lat, 95), "s", at_most=5, digits=2)
     res.row("201 -> at central max", round(max(lat, default=0), 2), "s")
     res.row("not at central after 60 s", len(missing), "", at_most=0)
     if missing:
@@ -709,8 +702,9 @@ def freshness(ctx: Context, central: Any, data: Path) -> ScenarioResult:
     if non_201:
         res.failures.append(f"{non_201} check-ins were not acknowledged with 201")
     res.data = {"rate": rate, "seconds": seconds, "acked": len(acked), "non_201": non_201,
-                "latency_s": {"p50": round(_pct(lat, 50), 3), "p95": round(_pct(lat, 95), 3),
-                              "p99": round(_pct(lat, 99), 3),
+                "latency_s": {"p50": round(percentile(lat, 50), 3),
+                              "p95": round(percentile(lat, 95), 3),
+                              "p99": round(percentile(lat, 99), 3),
                               "max": round(max(lat, default=0), 3)},
                 "missing": len(missing)}
     return res

@@ -7,6 +7,14 @@ from pathlib import Path
 from typing import Any
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank ``p``-th percentile of ``values`` (0.0 for none)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
 @dataclass
 class Row:
     """One line of the table. ``met`` is None when the figure has no target."""

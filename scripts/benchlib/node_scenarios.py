@@ -15,7 +15,6 @@ import shutil
 import sqlite3
 import statistics
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +33,7 @@ from sync.timefmt import format_ts
 from tests.factories import NodeProcess, make_ca, make_node, run_cli
 
 from . import loadgen
-from .context import Context, ScenarioResult
+from .context import Context, ScenarioResult, percentile
 from .procs import NoopServer, RssSampler, hwm_by_pid
 
 
@@ -90,8 +89,9 @@ def _log_counts(paths: NodePaths) -> tuple[int, int]:
         conn.close()
 
 
-def _noop_round(ctx: Context, noop_file: Path) -> loadgen.WrkResult:
+def _noop_round(ctx: Context, noop_file: Path, index: int, count: int) -> loadgen.WrkResult:
     opts = ctx.options
+    print(f"   round {index + 1}: no-op JSON POST x{count}", flush=True)
     noop_dir = ctx.root / "noop"
     noop_dir.mkdir(exist_ok=True)
     noop = NoopServer(noop_dir, opts.server_threads).start()
@@ -120,9 +120,7 @@ def fsync_probe(folder: Path, count: int = 100) -> dict[str, float]:
     finally:
         os.close(fd)
         path.unlink()
-    times.sort()
-    return {"p50": round(statistics.median(times), 3),
-            "p99": round(times[min(len(times) - 1, int(len(times) * 0.99))], 3)}
+    return {"p50": round(statistics.median(times), 3), "p99": round(percentile(times, 99), 3)}
 
 
 def _restore(paths: NodePaths, pristine: Path) -> None:
@@ -170,8 +168,7 @@ def run(ctx: Context) -> list[ScenarioResult]:
         noop_first = index % 2 == 0
         disk = fsync_probe(paths.root)
         if noop_first:
-            print(f"   round {index + 1}: no-op JSON POST x{len(tokens)}", flush=True)
-            noop_result = _noop_round(ctx, noop_file)
+            noop_result = _noop_round(ctx, noop_file, index, len(tokens))
         node = NodeProcess(paths).start()
         try:
             assert node.proc is not None
@@ -195,8 +192,7 @@ def run(ctx: Context) -> list[ScenarioResult]:
         finally:
             node.stop()
         if not noop_first:
-            print(f"   round {index + 1}: no-op JSON POST x{len(tokens)}", flush=True)
-            noop_result = _noop_round(ctx, noop_file)
+            noop_result = _noop_round(ctx, noop_file, index, len(tokens))
         records, distinct = _log_counts(paths)
         verify = run_cli("local_node", "verify", "--data", str(paths.root), check=False)
         rounds.append({
@@ -207,13 +203,11 @@ def run(ctx: Context) -> list[ScenarioResult]:
     assert signins is not None and signin_rss is not None
 
     # --- 1. rush -----------------------------------------------------------------------
-    def median(key: Callable[[dict[str, Any]], float]) -> float:
-        return statistics.median(key(r) for r in rounds)
-
     ratios = [r["ratio"] for r in rounds]
-    rush.row("check-ins per second", round(median(lambda r: r["checkins"].rate)), "/s",
-             at_least=2000)
-    rush.row("no-op JSON POST per second", round(median(lambda r: r["noop"].rate)), "/s")
+    rush.row("check-ins per second", statistics.median(r["checkins"].rate for r in rounds), "/s",
+             at_least=2000, digits=0)
+    rush.row("no-op JSON POST per second", statistics.median(r["noop"].rate for r in rounds),
+             "/s", digits=0)
     # The median of the per-round ratios: each round's two figures were measured side by side.
     rush.row("ratio check-ins / no-op", statistics.median(ratios), "", at_least=0.5, digits=2)
     rush.row("ratio in each round", " ".join(f"{x:.2f}" for x in ratios))
@@ -232,8 +226,8 @@ def run(ctx: Context) -> list[ScenarioResult]:
     rush.row("acknowledged (201) check-ins", acked)
     rush.row("check-in records in the log", records)
     rush.row("lost (acknowledged, not in log)", lost, "", at_most=0)
-    failed_verify = [i + 1 for i, r in enumerate(rounds) if r["verify"].returncode != 0]
-    rush.row("chain verifies", "NO" if failed_verify else "yes")
+    verified = all(r["verify"].returncode == 0 for r in rounds)
+    rush.row("chain verifies", "yes" if verified else "NO")
     for i, r in enumerate(rounds, 1):
         ok = r["checkins"].statuses.get(201, 0)
         if r["records"] != ok:

@@ -12,9 +12,11 @@ from tests.factories import PY, ServerProcess
 SCRIPTS = Path(__file__).resolve().parents[1]
 
 
-def group_pids(pgid: int) -> list[int]:
-    """Every live process whose process group is ``pgid``."""
-    pids = []
+def _group_stats(pgid: int) -> dict[int, list[str]]:
+    """The /proc/PID/stat fields after the command name, for every live process in ``pgid``.
+
+    Field 5 (pgrp) is index 2 here; the command name may contain spaces, hence the ``)``."""
+    out = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -22,25 +24,22 @@ def group_pids(pgid: int) -> list[int]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        # Field 5 (pgrp) comes after the parenthesised command name, which may contain spaces.
         fields = stat[stat.rindex(")") + 2:].split()
         if int(fields[2]) == pgid:
-            pids.append(int(entry))
-    return pids
+            out[int(entry)] = fields
+    return out
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Every live process whose process group is ``pgid``."""
+    return list(_group_stats(pgid))
 
 
 def group_cpu_s(pgid: int) -> dict[int, float]:
     """CPU seconds (user + system) so far of every live process in group ``pgid``, by pid."""
     tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in group_pids(pgid):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return out
+    # utime and stime are fields 14 and 15 of /proc/PID/stat.
+    return {pid: (int(f[11]) + int(f[12])) / tick for pid, f in _group_stats(pgid).items()}
 
 
 def status_kb(pid: int, field: str) -> int:
