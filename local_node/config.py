@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 1000,
     "LANG": "id",
     "WRITE_BOOT_RECORD": False,     # only the serving process records a boot
+    "WRITER_PROCESS": False,        # the server commits the log in a child process
     "START_SCHEDULER": False,
     "START_ZEROCONF": False,
     "PUBLIC_PORT": None,

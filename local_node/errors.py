@@ -56,3 +56,7 @@ class TooManyAttempts(ApiError):
 class InsufficientStorage(ApiError):
     status = 507
     code = "storage-full"
+
+
+class WriterUnavailable(NodeError):
+    """The log writer process stopped before it answered; the next append starts a new one."""

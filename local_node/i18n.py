@@ -34,6 +34,9 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Hubungi admin lokal.",
         "en": "The node cannot save records right now (disk full or read-only). "
               "Tell the local admin."},
+    "writer-restarting": {
+        "id": "Node sedang memulai ulang penyimpan presensi. Coba lagi sebentar lagi.",
+        "en": "The node is restarting its record writer. Try again in a moment."},
     "witness-self": {"id": "Ini NIP Anda sendiri: gunakan tombol presensi utama.",
                      "en": "This is your own NIP: use the main check-in button."},
     "head-only": {"id": "Hanya kepala unit kerja yang dapat melakukan ini.",

@@ -26,11 +26,10 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 
 from .errors import ApiError
 from .store import Store
-from .writer import LogWriter
+from .writer import Appender, Sql
 
 WINDOW_S = 30
 GRACE_WINDOWS = 2  # a code is accepted for 60-90 s: time to scan, sign in and tap
@@ -96,16 +95,14 @@ class Kiosk:
         raise ApiError("the office code has expired or is not this office's: scan the screen "
                        "again", code="kiosk-code-invalid")
 
-    def make_key(self, writer: LogWriter, *, by: str) -> str:
+    def make_key(self, writer: Appender, *, by: str) -> str:
         """A new random key (the first, or a rotation), recorded as an ``admin`` record."""
         key = secrets.token_bytes(32)
 
-        def store_key(conn: sqlite3.Connection) -> None:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                         (META_KEY, key.hex()))
-
+        store_key = Sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                        (META_KEY, key.hex()))
         # The key id lets anyone tell rotations apart without learning the key.
         key_id = hashlib.sha256(b"kiosk-key-id:" + key).hexdigest()[:16]
         writer.append("admin", {"action": "kiosk-key", "key_id": key_id, "by": by},
-                      apply=store_key)
+                      apply=[store_key])
         return key_id

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from sync.pins import hash_pin
 from sync.rostercsv import RosterRow, parse_roster_csv
 
 from .store import Store
-from .writer import LogWriter
+from .writer import Appender, Sql
 
 
 @dataclass(frozen=True)
@@ -38,23 +37,21 @@ def hash_rows(rows: Iterable[RosterRow]) -> list[Employee]:
     return [Employee(r.nip, r.name, r.unit, r.role, h) for r, h in zip(rows, hashes, strict=True)]
 
 
-def install(writer: LogWriter, employees: list[Employee], body: dict[str, Any]) -> dict[str, Any]:
+def install(writer: Appender, employees: list[Employee], body: dict[str, Any]) -> dict[str, Any]:
     """Replace the employees table and append the ``roster`` record, atomically."""
 
-    def replace(conn: sqlite3.Connection) -> None:
-        conn.execute("DELETE FROM employees")
-        conn.executemany(
-            "INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, ?, ?)",
-            [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees],
-        )
+    replace = (
+        Sql("DELETE FROM employees"),
+        Sql("INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, ?, ?)",
+            [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees], many=True),
         # Sessions of people no longer on the roster end with it.
-        conn.execute("DELETE FROM sessions WHERE nip NOT IN (SELECT nip FROM employees)")
-
+        Sql("DELETE FROM sessions WHERE nip NOT IN (SELECT nip FROM employees)"),
+    )
     record, _, _ = writer.append("roster", body, apply=replace, timeout=120)
     return record
 
 
-def import_csv(writer: LogWriter, data: bytes, *, source: str) -> dict[str, Any]:
+def import_csv(writer: Appender, data: bytes, *, source: str) -> dict[str, Any]:
     """Validate a roster CSV (all rows or none) and install it; return the roster record."""
     rows = parse_roster_csv(data)
     employees = hash_rows(rows)

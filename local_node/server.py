@@ -15,13 +15,44 @@ from granian.constants import Interfaces
 
 from .datadir import NodePaths
 from .errors import IdentityError
-from .identity import load_identity, node_name
+
+
+def _check_in_child(paths: NodePaths) -> None:
+    """Check the key and certificates and migrate the database, in a forked child.
+
+    This process supervises granian for as long as the service runs and needs neither again:
+    loading cryptography's certificate code and sqlite_utils here would keep about 25 MB
+    resident for nothing (docs/performance.md, eighth round). Forked before any thread starts.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report on the pipe, exit without the parent's cleanups
+        os.close(read_fd)
+        message = b""
+        try:
+            from .identity import load_identity, node_name
+            from .store import Store
+
+            load_identity(paths, node_name(paths))
+            Store(paths.db).migrate()
+        except IdentityError as exc:
+            message = str(exc).encode()
+        except BaseException as exc:
+            message = f"cannot check the node's identity: {exc!r}".encode()
+        os.write(write_fd, message or b"ok")
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        message = pipe.read()
+    os.waitpid(pid, 0)
+    if message != b"ok":
+        raise IdentityError(message.decode(errors="replace") or "the identity check died")
 
 
 def serve(paths: NodePaths, *, host: str, port: int, threads: int = 64, tls: bool = False,
           scheduler: bool = True, zeroconf: bool = True) -> int:
     """Check the identity here (clear message, exit 2), then hand over to granian."""
-    load_identity(paths, node_name(paths))
+    _check_in_child(paths)
     if tls and not (paths.tls_cert.exists() and paths.tls_key.exists()):
         raise IdentityError(f"--tls needs {paths.tls_cert} and {paths.tls_key}")
     os.environ["PRESENSI_NODE_DATA"] = str(paths.root.resolve())

@@ -29,13 +29,22 @@ from .checkins import (
     parse_reason,
 )
 from .datadir import NodePaths
-from .errors import ApiError, Forbidden, InsufficientStorage, NotFound, StorageError, Unauthorized
+from .errors import (
+    ApiError,
+    Forbidden,
+    InsufficientStorage,
+    NotFound,
+    StorageError,
+    Unauthorized,
+    WriterUnavailable,
+)
 from .identity import SOFTWARE, NodeIdentity
 from .kiosk import PREFIX as KIOSK_PREFIX
 from .kiosk import Kiosk
 from .sessions import Lockout, Session, Sessions
 from .store import Store
-from .writer import Clock, LogWriter
+from .writer import Appender, Clock, LogWriter
+from .writer_process import LogWriterProcess
 
 DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 
@@ -70,7 +79,12 @@ class NodeService:
         self.identity = identity
         self.store = Store(paths.db)
         self.store.migrate()
-        self.writer = LogWriter(self.store, identity.key, boot_id=boot_id(), clock=clock)
+        self.writer: Appender
+        if config.get("WRITER_PROCESS") and clock is None:
+            # The server: records are built, signed and committed in a process of their own.
+            self.writer = LogWriterProcess(self.store, identity.key, boot_id=boot_id())
+        else:
+            self.writer = LogWriter(self.store, identity.key, boot_id=boot_id(), clock=clock)
         self.sessions = Sessions(self.store, config["SESSION_DAYS"])
         self.lockout = Lockout(
             self.store, window_min=config["PIN_WINDOW_MIN"], lock_min=config["PIN_LOCK_MIN"]
@@ -105,6 +119,10 @@ class NodeService:
         """Append through the writer, turning disk trouble into a 507 for the client."""
         try:
             return self.writer.append(type, body, **kw)
+        except WriterUnavailable as exc:
+            self.metrics.inc("storage_errors")
+            raise ApiError("The node is restarting its record writer. Try again in a moment.",
+                           code="writer-restarting", status=503, retry_after=1) from exc
         except StorageError as exc:
             self.metrics.inc("storage_errors")
             raise InsufficientStorage(

@@ -12,10 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from .errors import StorageError
+
+if TYPE_CHECKING:
+    # Imported only when a migration runs (Store.migrate): sqlite_utils, with click and the
+    # rest, is about 14 MB resident, as much as the log writer process's own code.
+    import sqlite_utils
 
 # SQLite primary result codes that mean "the disk cannot take this write".
 _STORAGE_CODES = {8: "read-only", 10: "I/O error", 13: "disk full", 14: "cannot open"}
@@ -121,15 +125,20 @@ class Store:
         """Apply pending migrations in one transaction each; return the names applied."""
         conn = self.connect()
         try:
-            db = sqlite_utils.Database(conn)
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)"
             )
             done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+            pending = [(name, step) for name, step in MIGRATIONS if name not in done]
+            if not pending:
+                return []
+            # Only now: a node that is up to date (every start but the first after an upgrade)
+            # does not keep sqlite_utils resident in its server (docs/performance.md, memory).
+            import sqlite_utils
+
+            db = sqlite_utils.Database(conn)
             applied = []
-            for name, step in MIGRATIONS:
-                if name in done:
-                    continue
+            for name, step in pending:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     step(db)

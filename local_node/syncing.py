@@ -51,7 +51,7 @@ from .datadir import NodePaths
 from .errors import NodeError
 from .identity import NodeIdentity, load_identity, node_name
 from .store import Store
-from .writer import LogWriter
+from .writer import Appender, LogWriter
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _now_ts() -> str:
 class NodeSyncer:
     """Pushes one node's log to central and installs central's roster, through ``writer``."""
 
-    def __init__(self, store: Store, writer: LogWriter, client: CentralClient,
+    def __init__(self, store: Store, writer: Appender, client: CentralClient,
                  central_key: Ed25519PublicKey, *, node: str, epoch: str,
                  central_id: str | None = None, batch_size: int = 1000) -> None:
         self.store = store
@@ -345,7 +345,7 @@ def central_settings(paths: NodePaths, config: dict[str, Any],
 
 
 def make_syncer(paths: NodePaths, config: dict[str, Any], identity: NodeIdentity,
-                store: Store, writer: LogWriter) -> NodeSyncer:
+                store: Store, writer: Appender) -> NodeSyncer:
     url, central_key, central_id = central_settings(paths, config, identity)
     epoch = store.meta("epoch")
     if not epoch:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -64,6 +64,39 @@ class Clock(Protocol):
     def mono_us(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A statement an append runs in its own transaction, before its record is inserted.
+
+    Data, not a callback, so that it can cross to the log writer process
+    (``local_node/writer_process.py``) with its record. ``many`` runs ``executemany``.
+    """
+
+    sql: str
+    params: Sequence[Any] = ()
+    many: bool = False
+
+    def run(self, conn: sqlite3.Connection) -> None:
+        if self.many:
+            conn.executemany(self.sql, self.params)
+        else:
+            conn.execute(self.sql, self.params)
+
+
+class Appender(Protocol):
+    """What the node's services need of a log writer: ``LogWriter`` (in this process) or
+    ``LogWriterProcess`` (in front of the log writer process the server runs)."""
+
+    clock: Clock
+    listeners: list[Callable[[list[dict[str, Any]]], None]]
+
+    def append(self, type: str, body: dict[str, Any], *, nip: str | None = None,
+               idem: tuple[str, str] | None = None, timeout: float = 30,
+               apply: Sequence[Sql] = ()) -> tuple[dict[str, Any], str, bool]: ...
+
+    def stop(self, timeout: float = 10) -> None: ...
+
+
 def _locked() -> threading.Lock:
     lock = threading.Lock()
     lock.acquire()
@@ -82,9 +115,9 @@ class Pending:
     body: dict[str, Any]
     nip: str | None = None
     idem: tuple[str, str] | None = None
-    # Runs inside the same transaction before the record is inserted (e.g. install a roster),
+    # Run inside the same transaction before the record is inserted (e.g. install a roster),
     # so the change and its log record commit together or not at all.
-    apply: Callable[[sqlite3.Connection], None] | None = None
+    apply: Sequence[Sql] = ()
     ready: threading.Lock = field(default_factory=_locked)
     result: tuple[dict[str, Any], str, bool] | None = None
     error: BaseException | None = None
@@ -157,8 +190,7 @@ class LogWriter:
 
     def append(self, type: str, body: dict[str, Any], *, nip: str | None = None,
                idem: tuple[str, str] | None = None, timeout: float = 30,
-               apply: Callable[[sqlite3.Connection], None] | None = None,
-               ) -> tuple[dict[str, Any], str, bool]:
+               apply: Sequence[Sql] = ()) -> tuple[dict[str, Any], str, bool]:
         """Append one record; return (record, serialised, created) after it is committed.
 
         ``created`` is False when ``idem`` matched an earlier record, which is returned instead.
@@ -199,7 +231,7 @@ class LogWriter:
             batch = self._queue[:self.max_batch]
             del self._queue[:self.max_batch]
         try:
-            self._commit(batch)
+            self.commit_batch(batch)
         except BaseException as exc:  # a bug or an interrupt: answer everyone, then re-raise
             for item in batch:
                 if item.result is None and item.error is None:
@@ -222,7 +254,11 @@ class LogWriter:
             self.node, self.epoch = row["node"], row["epoch"]
         return self._conn
 
-    def _commit(self, batch: list[Pending]) -> None:
+    def commit_batch(self, batch: list[Pending]) -> None:
+        """Commit ``batch`` in one transaction and settle each item: the committer's work.
+
+        The log writer process calls it directly with what arrived on its pipe.
+        """
         try:
             done = self._transaction(batch)
         except (sqlite3.Error, StorageError) as exc:
@@ -230,7 +266,7 @@ class LogWriter:
             if error is None and len(batch) > 1:
                 # One bad item must not fail the others: retry them one by one.
                 for item in batch:
-                    self._commit([item])
+                    self.commit_batch([item])
                 return
             log.error("event=append-failed error=%r", exc)
             for item in batch:
@@ -262,9 +298,10 @@ class LogWriter:
                     if hit:
                         out.append((records.parse(hit[0]), hit[0], False))
                         continue
-                if item.apply is not None:
+                if item.apply:
                     _insert_rows(conn, rows)
-                    item.apply(conn)
+                    for statement in item.apply:
+                        statement.run(conn)
                 clock_body = self._clock_step()
                 if clock_body is not None:
                     rec, _ = self._build(rows, seq, prev, "clock", clock_body, None)

@@ -11,7 +11,7 @@ import os
 
 from flask import Flask
 
-from . import create_app
+from .app import create_app
 
 
 def serving_app() -> Flask:
@@ -19,6 +19,7 @@ def serving_app() -> Flask:
     return create_app({
         "DATA_DIR": os.environ["PRESENSI_NODE_DATA"],
         "WRITE_BOOT_RECORD": True,
+        "WRITER_PROCESS": True,
         "START_SCHEDULER": os.environ.get("PRESENSI_NODE_SCHEDULER", "1") == "1",
         "START_ZEROCONF": os.environ.get("PRESENSI_NODE_ZEROCONF", "1") == "1",
         "PUBLIC_PORT": int(port) if port else None,

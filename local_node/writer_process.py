@@ -1,0 +1,334 @@
+"""The log writer in a process of its own, for the serving process.
+
+``LogWriterProcess`` has the ``append``/``stop``/``listeners``/``clock`` of ``LogWriter``; the
+server's ``NodeService`` uses it (config ``WRITER_PROCESS``). Each append is one frame on a
+pipe to a child process (``python -m local_node.writer_process``), which runs a ``LogWriter`` of
+its own and commits every frame that has arrived as one group commit, through the same
+``LogWriter.commit_batch`` (one ``BEGIN IMMEDIATE`` ... ``COMMIT``, ``synchronous=FULL``,
+one signature per record). It answers each frame once its transaction has committed; a
+receiver thread here settles the waiting caller and runs the listeners.
+
+Why a process: in the serving process every request thread, the committer included, shares one
+GIL. The committer's build, signature and SQLite calls and the GIL hand-offs around them were
+about a third of a check-in's cost there; in the child they run on the other core, and the
+request threads only validate, send a frame and wait (docs/performance.md, eighth round).
+
+Still one writer of the log: the child is the only one the server uses, and every append
+(check-ins, anchors, rosters, the kiosk key) goes through it in the order the frames arrive.
+The child exits when its input closes (the parent stopped or died). If it dies, the callers
+it had not answered get ``WriterUnavailable`` (a 503 at the API: the record may or may not be
+in the log, as with any request cut by a crash; an Idempotency-Key makes the retry safe), and
+the next append starts a new child.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import itertools
+import logging
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from sync.canonical import canonical_bytes
+from sync.timefmt import SystemClock
+
+from .errors import NodeError, StorageError, WriterUnavailable
+from .store import Store
+from .writer import Clock, LogWriter, Pending, Sql
+
+log = logging.getLogger(__name__)
+
+_LEN = struct.Struct("<I")
+_PIPE_BYTES = 1 << 20
+# An answer is (ident, (record, text, created) or None, (kind, message) or None).
+Answer = tuple[int, tuple[dict[str, Any], str, bool] | None, tuple[str, str] | None]
+
+
+class _Frames:
+    """Length-prefixed frames from a pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = bytearray()
+
+    def read(self) -> list[bytes] | None:
+        """Every complete frame that has arrived, waiting for at least one; None at the end."""
+        while True:
+            frames, pos, buf = [], 0, self._buf
+            while len(buf) - pos >= _LEN.size:
+                (size,) = _LEN.unpack_from(buf, pos)
+                if len(buf) - pos - _LEN.size < size:
+                    break
+                frames.append(bytes(buf[pos + _LEN.size:pos + _LEN.size + size]))
+                pos += _LEN.size + size
+            del buf[:pos]
+            if frames:
+                return frames
+            chunk = os.read(self.fd, _PIPE_BYTES)
+            if not chunk:
+                return None
+            buf += chunk
+
+
+def _frame(obj: object) -> bytes:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LEN.pack(len(data)) + data
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write everything to a pipe, waiting (GIL released) whenever it is full."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            select.select([], [fd], [])
+
+
+# libc's write through PyDLL, which keeps the GIL during the call. os.write releases it, and
+# under load taking it back queues behind the request threads: one more wait per check-in.
+# A frame of a few hundred bytes into a pipe with room returns at once (eighth round: 1.19x).
+_libc = ctypes.PyDLL(None, use_errno=True)
+_libc_write = _libc.write
+_libc_write.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+_libc_write.restype = ctypes.c_ssize_t
+
+
+def _send(fd: int, data: bytes) -> None:
+    """Write a frame to the child's non-blocking input pipe."""
+    done = _libc_write(fd, data, len(data))
+    if done == len(data):
+        return
+    if done < 0:
+        code = ctypes.get_errno()
+        if code not in (errno.EAGAIN, errno.EINTR):
+            raise OSError(code, os.strerror(code))
+        done = 0
+    _write_all(fd, memoryview(data)[done:])  # the pipe is full: the child is behind
+
+
+def _grow_pipe(fd: int) -> None:
+    # Room for a burst of frames and answers; the default 64 KiB would make senders wait.
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except OSError:
+        pass  # above /proc/sys/fs/pipe-max-size: the default size still works
+
+
+class _Child:
+    """One running writer process and the pipe ends that talk to it."""
+
+    def __init__(self, init: dict[str, Any]) -> None:
+        to_child, self.to_child = os.pipe()
+        self.from_child, from_child = os.pipe()
+        package_root = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "local_node.writer_process", str(to_child),
+                 str(from_child)],
+                pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL, env=env)
+        finally:
+            os.close(to_child)
+            os.close(from_child)
+        _grow_pipe(self.to_child)
+        _grow_pipe(self.from_child)
+        _write_all(self.to_child, _frame(init))
+        os.set_blocking(self.to_child, False)
+        self.frames = _Frames(self.from_child)
+        self.closed = False
+
+    def close_input(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.to_child)
+
+
+class LogWriterProcess:
+    """Appends records through a log writer process; the same interface as ``LogWriter``."""
+
+    def __init__(self, store: Store, key: Ed25519PrivateKey, *, boot_id: str,
+                 max_batch: int = 512) -> None:
+        self.store = store
+        self.boot_id = boot_id
+        self.clock: Clock = SystemClock()  # the child reads the same system clock
+        self.listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        self._init = {
+            "db": str(store.path), "boot_id": boot_id, "max_batch": max_batch,
+            "key": key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+        }
+        # Held while a frame is written, so frames never interleave and reach the child in
+        # the order their idents were given; also guards starting and losing a child.
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+        self._receiver: threading.Thread | None = None
+        self._waiting: dict[int, Pending] = {}
+        self._idents = itertools.count()
+
+    def append(self, type: str, body: dict[str, Any], *, nip: str | None = None,
+               idem: tuple[str, str] | None = None, timeout: float = 30,
+               apply: Sequence[Sql] = ()) -> tuple[dict[str, Any], str, bool]:
+        """Append one record; return (record, serialised, created) after it is committed."""
+        canonical_bytes(body)  # reject floats etc. here, with the caller's stack
+        item = Pending(type, body, nip, idem, tuple(apply))
+        with self._lock:
+            child = self._child or self._start()
+            ident = next(self._idents)
+            self._waiting[ident] = item  # before the frame: the answer can come at once
+            try:
+                _send(child.to_child, _frame((ident, type, body, nip, idem, item.apply)))
+            except OSError as exc:
+                del self._waiting[ident]
+                raise WriterUnavailable(f"the log writer process is gone: {exc}") from exc
+        if not item.ready.acquire(timeout=timeout):
+            self._waiting.pop(ident, None)
+            # Sent, so it commits (or not) without us, as a timed-out wait in a batch always did.
+            raise TimeoutError("the log writer did not commit in time")
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None
+        return item.result
+
+    def stop(self, timeout: float = 10) -> None:
+        """Let the child commit what it was sent and exit, then wait for its answers."""
+        with self._lock:
+            child, receiver = self._child, self._receiver
+            if child is not None:
+                child.close_input()
+        if child is not None and receiver is not None:
+            receiver.join(timeout)
+            try:
+                child.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+
+    # --- the child's lifecycle ---------------------------------------------------------
+
+    def _start(self) -> _Child:
+        """Start a child (under ``_lock``); its receiver thread answers the callers."""
+        child = _Child(self._init)
+        self._child = child
+        self._receiver = threading.Thread(target=self._receive, args=(child,),
+                                          name="log-writer-answers", daemon=True)
+        self._receiver.start()
+        return child
+
+    def _receive(self, child: _Child) -> None:
+        try:
+            while (frames := child.frames.read()) is not None:
+                for frame in frames:
+                    self._settle(pickle.loads(frame))
+        except Exception:
+            log.exception("event=writer-answers-failed")
+        finally:
+            self._lost(child)
+
+    def _settle(self, answers: list[Answer]) -> None:
+        fresh = []
+        for ident, result, error in answers:
+            item = self._waiting.pop(ident, None)
+            if result is not None:
+                if result[2]:
+                    fresh.append(result[0])
+                if item is not None:
+                    item.settle(result)
+            elif item is not None:
+                kind, message = error or ("error", "no answer")
+                item.settle(None, StorageError(message) if kind == "storage"
+                            else NodeError(f"the log writer failed: {message}"))
+        for listener in self.listeners:
+            try:
+                listener(fresh)
+            except Exception:  # committed and answered: log, carry on
+                log.exception("event=commit-listener-failed")
+
+    def _lost(self, child: _Child) -> None:
+        """The child's answers ended: fail whoever it had not answered."""
+        with self._lock:
+            if self._child is child:
+                self._child = None
+            stranded = list(self._waiting.values())
+            self._waiting.clear()
+            child.close_input()
+        os.close(child.from_child)
+        try:
+            code = child.proc.wait(30)  # its input is closed: it commits what it has and exits
+        except subprocess.TimeoutExpired:
+            child.proc.kill()
+            code = child.proc.wait()
+        if stranded or not child.closed or code != 0:
+            log.error("event=writer-process-exited code=%s unanswered=%d", code, len(stranded))
+        for item in stranded:
+            item.settle(None, WriterUnavailable(
+                "the log writer process stopped before it answered (exit code "
+                f"{code}); the next append starts a new one"))
+
+
+# --- the child -------------------------------------------------------------------------
+
+
+def _answer(ident: int, item: Pending) -> Answer:
+    if item.error is None:
+        return ident, item.result, None
+    kind = "storage" if isinstance(item.error, StorageError) else "error"
+    return ident, None, (kind, str(item.error) or type(item.error).__name__)
+
+
+def serve(read_fd: int, write_fd: int) -> None:
+    """The child's loop: commit whatever frames have arrived, answer them, until input ends."""
+    frames = _Frames(read_fd)
+    first = frames.read()
+    if not first:
+        return
+    init = pickle.loads(first[0])
+    key = Ed25519PrivateKey.from_private_bytes(init["key"])
+    writer = LogWriter(Store(Path(init["db"])), key, boot_id=init["boot_id"],
+                       max_batch=init["max_batch"])
+    arrived = first[1:]
+    while True:
+        if not arrived:
+            got = frames.read()
+            if got is None:
+                break
+            arrived = got
+        calls = [pickle.loads(frame) for frame in arrived]
+        arrived = []
+        for start in range(0, len(calls), writer.max_batch):
+            batch = [(ident, Pending(type, body, nip, idem, apply))
+                     for ident, type, body, nip, idem, apply
+                     in calls[start:start + writer.max_batch]]
+            items = [item for _, item in batch]
+            try:
+                writer.commit_batch(items)
+            except Exception as exc:  # a bug: answer everyone, keep serving
+                log.exception("event=append-failed")
+                for item in items:
+                    if item.result is None and item.error is None:
+                        item.settle(None, exc)
+            _write_all(write_fd, _frame([_answer(ident, item) for ident, item in batch]))
+    writer.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    serve(int(args[0]), int(args[1]))
+
+
+if __name__ == "__main__":
+    main()
