@@ -31,6 +31,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -327,6 +328,11 @@ def serve(read_fd: int, write_fd: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # A stop (SIGTERM to the service, Ctrl-C to the terminal's process group) reaches the
+    # server and this child at once. The server may still be answering requests: keep
+    # committing them, and exit when its end of the pipe closes.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(int(args[0]), int(args[1]))
 
 

@@ -28,6 +28,7 @@ Scenario = Callable[..., Any]
 # (name, function, full rounds, quick rounds, keyword arguments)
 SCENARIOS: list[tuple[str, Scenario, int, int, dict[str, Any]]] = [
     ("node crash", crashes.node_kill_while_pushing, 20, 3, {}),
+    ("writer crash", crashes.writer_kill_during_burst, 20, 3, {}),
     ("central crash", crashes.central_kill_during_ingest, 20, 3, {}),
     ("roster crash", crashes.roster_install_kill, 20, 3, {}),
     ("backup crash", crashes.backup_kill, 20, 3, {}),

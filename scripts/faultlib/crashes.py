@@ -2,6 +2,9 @@
 
 - ``node_kill_while_pushing``: the serving node (scheduler on, pushing to central) killed in
   the middle of a check-in burst; restarted; at the end central holds exactly the node's log.
+- ``writer_kill_during_burst``: only the node's log writer process killed mid-burst, the
+  server left running: what it had not answered gets a 503, the next check-in starts a new
+  writer; at the end central holds exactly the node's log.
 - ``central_kill_during_ingest``: central killed while a node pushes a backlog in small
   batches; restarted; at the end central holds exactly the node's log, nothing twice.
 - ``roster_install_kill``: ``presensi-node roster import`` of a big CSV killed: the log
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -237,6 +242,65 @@ def node_kill_while_pushing(workdir: Path, rounds: int, rng: random.Random) -> F
         node_side = row.lost
         record_outcome(row, stage, acked)
         row.notes["lost_on_node"] = node_side
+    finally:
+        stage.close()
+    return row
+
+
+def writer_pid(node: NodeProcess) -> int | None:
+    """The log writer process of a serving node (same process group), if it runs."""
+    assert node.proc is not None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        # fields[0] is the state (Z: exited, not reaped yet), fields[2] the process group.
+        if (fields[0] != "Z" and int(fields[2]) == node.proc.pid
+                and b"local_node.writer_process" in cmdline):
+            return int(entry.name)
+    return None
+
+
+def writer_kill_during_burst(workdir: Path, rounds: int, rng: random.Random) -> FaultRow:
+    """SIGKILL only the node's log writer process mid-burst, ``rounds`` times; the server
+    keeps serving and starts a new writer on the next check-in."""
+    row = FaultRow("SIGKILL log writer process during burst + push", rounds)
+    stage = Stage.build(workdir)
+    try:
+        staff = StaffLoad(stage.node.url, stage.people[:8], pause=0.01, survive=True).start()
+        killed: set[int] = set()
+        after_last_kill = 0
+        try:
+            for i in range(rounds):
+                time.sleep(rng.uniform(0.3, 1.5))
+                if not wait_until(lambda: writer_pid(stage.node) not in (None, *killed), 10,
+                                  0.01):
+                    row.problems.append(f"round {i}: no new log writer process within 10 s")
+                    break
+                pid = writer_pid(stage.node)
+                assert pid is not None
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            acked_at_last_kill = len(staff.stats.acked)
+            time.sleep(1.0)  # the staff go on tapping against a new writer
+            after_last_kill = len(staff.stats.acked) - acked_at_last_kill
+        finally:
+            stats = staff.stop()
+        if after_last_kill == 0:
+            row.problems.append("no check-in was acknowledged after the last kill")
+        held = node_hashes(stage.paths.db)
+        row.lost += sum(1 for a in stats.acked if held.get(a.seq) != a.hash)
+        node_side = row.lost
+        record_outcome(row, stage, stats.acked)
+        row.notes["lost_on_node"] = node_side
+        row.notes["answered_503"] = stats.refused
+        row.notes["acked_after_last_kill"] = after_last_kill
+        row.notes["writers_killed"] = len(killed)
     finally:
         stage.close()
     return row

@@ -1,5 +1,5 @@
-"""SIGKILL of real processes: the node mid-burst while pushing, central mid-ingest, a roster
-import, a backup. (SIGKILL of a node without central: tests/node/test_crash_durability.py.)"""
+"""SIGKILL of real processes: the node mid-burst while pushing, its log writer process alone
+mid-burst, central mid-ingest, a roster import, a backup. (SIGKILL of a node without central: tests/node/test_crash_durability.py.)"""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ def test_node_sigkill_while_pushing_loses_and_duplicates_nothing(tmp_path, rng):
     row = crashes.node_kill_while_pushing(tmp_path, 2, rng)
     assert_rows_ok([row])
     assert row.acknowledged > 50
+
+
+def test_log_writer_sigkill_mid_burst_loses_and_duplicates_nothing(tmp_path, rng):
+    row = crashes.writer_kill_during_burst(tmp_path, 3, rng)
+    assert_rows_ok([row])
+    assert row.notes["writers_killed"] == 3
+    assert row.acknowledged > 50 and row.notes["acked_after_last_kill"] > 0
 
 
 def test_central_sigkill_during_ingest_is_exactly_once(tmp_path, rng):
