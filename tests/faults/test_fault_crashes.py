@@ -1,5 +1,6 @@
 """SIGKILL of real processes: the node mid-burst while pushing, its log writer process alone
-mid-burst, central mid-ingest, a roster import, a backup. (SIGKILL of a node without central: tests/node/test_crash_durability.py.)"""
+mid-burst, central mid-ingest, a roster import, a backup. (SIGKILL of a node without central:
+tests/node/test_crash_durability.py.)"""
 
 from __future__ import annotations
 
