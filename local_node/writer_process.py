@@ -222,7 +222,10 @@ class LogWriterProcess:
 
     def _start(self) -> _Child:
         """Start a child (under ``_lock``); its receiver thread answers the callers."""
-        child = _Child(self._init)
+        try:
+            child = _Child(self._init)
+        except OSError as exc:  # no process or pipe to be had (out of memory, fds, pids)
+            raise WriterUnavailable(f"cannot start the log writer process: {exc}") from exc
         self._child = child
         self._receiver = threading.Thread(target=self._receive, args=(child,),
                                           name="log-writer-answers", daemon=True)
