@@ -9,6 +9,8 @@ wait. When the committer is done it answers its batch and hands the role to the 
 caller, which commits everything queued by then. One committer at a time (a flag under a lock),
 so there is still one writer of the log per process; no extra thread, and no hand-off to one
 and back on every append (docs/performance.md). Command-line tools take the same path alone.
+The server runs this writer in a process of its own and sends it the records
+(``local_node/writer_process.py``), which calls ``commit_batch`` on whatever has arrived.
 """
 
 from __future__ import annotations
