@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -64,11 +65,9 @@ def test_many_threads_one_chain_and_every_answer_is_the_stored_record(node_paths
         for i in range(50):
             answers.append(writer.append("checkin", {"n": i}, nip="199001012015031001"))
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(8) as pool:
+        for done in [pool.submit(work) for _ in range(8)]:
+            done.result()
     writer.stop()
     assert sorted(rec["seq"] for rec, _, _ in answers) == list(range(1, 401))
     stored = _log_texts(node_paths)
