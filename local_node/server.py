@@ -17,7 +17,7 @@ from .datadir import NodePaths
 from .errors import IdentityError
 
 
-def _check_in_child(paths: NodePaths) -> None:
+def _check_and_migrate_in_child(paths: NodePaths) -> None:
     """Check the key and certificates and migrate the database, in a forked child.
 
     This process supervises granian for as long as the service runs and needs neither again:
@@ -52,7 +52,7 @@ def _check_in_child(paths: NodePaths) -> None:
 def serve(paths: NodePaths, *, host: str, port: int, threads: int = 64, tls: bool = False,
           scheduler: bool = True, zeroconf: bool = True) -> int:
     """Check the identity here (clear message, exit 2), then hand over to granian."""
-    _check_in_child(paths)
+    _check_and_migrate_in_child(paths)
     if tls and not (paths.tls_cert.exists() and paths.tls_key.exists()):
         raise IdentityError(f"--tls needs {paths.tls_cert} and {paths.tls_key}")
     os.environ["PRESENSI_NODE_DATA"] = str(paths.root.resolve())

@@ -81,7 +81,8 @@ class NodeService:
         self.store.migrate()
         self.writer: Appender
         if config.get("WRITER_PROCESS") and clock is None:
-            # The server: records are built, signed and committed in a process of their own.
+            # The server: records are built, signed and committed in a process of their own
+            # (which reads the system clock; a test's clock keeps the writer in this process).
             self.writer = LogWriterProcess(self.store, identity.key, boot_id=boot_id())
         else:
             self.writer = LogWriter(self.store, identity.key, boot_id=boot_id(), clock=clock)
@@ -116,7 +117,8 @@ class NodeService:
     def append(
         self, type: str, body: dict[str, Any], **kw: Any
     ) -> tuple[dict[str, Any], str, bool]:
-        """Append through the writer, turning disk trouble into a 507 for the client."""
+        """Append through the writer: disk trouble is a 507 for the client, a writer process
+        that stopped before it answered a 503."""
         try:
             return self.writer.append(type, body, **kw)
         except WriterUnavailable as exc:

@@ -131,6 +131,13 @@ class Pending:
         self.ready.release()
 
 
+def fail_unsettled(batch: list[Pending], exc: BaseException) -> None:
+    """Answer every item of ``batch`` that a failed commit left without an answer."""
+    for item in batch:
+        if item.result is None and item.error is None:
+            item.settle(None, exc)
+
+
 class _Stamps:
     """Record timestamps and WITA days from wall-clock readings, formatting each second once.
 
@@ -235,9 +242,7 @@ class LogWriter:
         try:
             self.commit_batch(batch)
         except BaseException as exc:  # a bug or an interrupt: answer everyone, then re-raise
-            for item in batch:
-                if item.result is None and item.error is None:
-                    item.settle(None, exc)
+            fail_unsettled(batch, exc)
             raise
         finally:
             with self._mutex:

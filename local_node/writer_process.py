@@ -48,7 +48,7 @@ from sync.timefmt import SystemClock
 
 from .errors import NodeError, StorageError, WriterUnavailable
 from .store import Store
-from .writer import Clock, LogWriter, Pending, Sql
+from .writer import Clock, LogWriter, Pending, Sql, fail_unsettled
 
 log = logging.getLogger(__name__)
 
@@ -321,9 +321,7 @@ def serve(read_fd: int, write_fd: int) -> None:
                 writer.commit_batch(items)
             except Exception as exc:  # a bug: answer everyone, keep serving
                 log.exception("event=append-failed")
-                for item in items:
-                    if item.result is None and item.error is None:
-                        item.settle(None, exc)
+                fail_unsettled(items, exc)
             _write_all(write_fd, _frame([_answer(ident, item) for ident, item in batch]))
     writer.stop()
 

@@ -61,6 +61,25 @@ def run_cli(*args: str, check: bool = True, env: dict[str, str] | None = None,
     return result
 
 
+def group_stats(pgid: int) -> dict[int, list[str]]:
+    """The /proc/PID/stat fields after the command name, for every process in group ``pgid``.
+
+    Index 0 is the state (``Z``: exited, not reaped yet), index 2 the process group; the
+    command name may contain spaces, hence the ``)``."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid:
+            out[int(entry)] = fields
+    return out
+
+
 class ServerProcess:
     """A server CLI as a real process on a loopback port, in its own process group: ``kill``
     SIGKILLs granian's supervisor and its workers together, as a power cut would."""

@@ -7,39 +7,21 @@ import threading
 import time
 from pathlib import Path
 
-from tests.factories import PY, ServerProcess
+from tests.factories import PY, ServerProcess, group_stats
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 
 
-def _group_stats(pgid: int) -> dict[int, list[str]]:
-    """The /proc/PID/stat fields after the command name, for every live process in ``pgid``.
-
-    Field 5 (pgrp) is index 2 here; the command name may contain spaces, hence the ``)``."""
-    out = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:
-            out[int(entry)] = fields
-    return out
-
-
 def group_pids(pgid: int) -> list[int]:
     """Every live process whose process group is ``pgid``."""
-    return list(_group_stats(pgid))
+    return list(group_stats(pgid))
 
 
 def group_cpu_s(pgid: int) -> dict[int, float]:
     """CPU seconds (user + system) so far of every live process in group ``pgid``, by pid."""
     tick = os.sysconf("SC_CLK_TCK")
     # utime and stime are fields 14 and 15 of /proc/PID/stat.
-    return {pid: (int(f[11]) + int(f[12])) / tick for pid, f in _group_stats(pgid).items()}
+    return {pid: (int(f[11]) + int(f[12])) / tick for pid, f in group_stats(pgid).items()}
 
 
 def status_kb(pid: int, field: str) -> int:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from sync.pins import verify_pin
-from tests.factories import NodeProcess, make_ca, make_node, roster_file
+from tests.factories import NodeProcess, group_stats, make_ca, make_node, roster_file
 
 from .logs import node_hashes
 from .report import FaultRow
@@ -250,19 +250,15 @@ def node_kill_while_pushing(workdir: Path, rounds: int, rng: random.Random) -> F
 def writer_pid(node: NodeProcess) -> int | None:
     """The log writer process of a serving node (same process group), if it runs."""
     assert node.proc is not None
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for pid, fields in group_stats(node.proc.pid).items():
+        if fields[0] == "Z":  # exited, not reaped yet
             continue
         try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        # fields[0] is the state (Z: exited, not reaped yet), fields[2] the process group.
-        if (fields[0] != "Z" and int(fields[2]) == node.proc.pid
-                and b"local_node.writer_process" in cmdline):
-            return int(entry.name)
+        if b"local_node.writer_process" in cmdline:
+            return pid
     return None
 
 
