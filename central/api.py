@@ -1,4 +1,4 @@
-"""Central's HTTP API (DESIGN.md section 7, Contract). Routes are thin: parse, call, shape.
+"""Central's HTTP API (docs/contract.md section 2, Contract). Routes are thin: parse, call, shape.
 
 Node-signed: ``POST /api/v1/batches``, ``GET /api/v1/nodes/<node>/checkpoint``,
 ``GET /api/v1/roster?since=V``. Unsigned: ``POST /api/v1/enroll`` (the token is the proof).

@@ -1,4 +1,4 @@
-"""Central's data directory (DESIGN.md section 7, Contract): where each file lives."""
+"""Central's data directory (docs/contract.md section 2, Contract): where each file lives."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Central's error hierarchy. API errors carry an HTTP status and a stable code; the JSON
-answer is always ``{"error": code, "message": text}`` (DESIGN.md section 7)."""
+answer is always ``{"error": code, "message": text}`` (docs/contract.md section 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exactly-once, verified ingest of a node's batch (DESIGN.md section 5). No Flask here.
+"""Exactly-once, verified ingest of a node's batch (docs/protocol.md sections 5-6). No Flask here.
 
 One batch is handled in one store transaction: read the node's stored head, verify every
 record with ``sync.chain.ChainVerifier`` started there, then store the new records, the

@@ -283,7 +283,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-# Append only; a migration that has run is never edited (STYLE.md habit 11).
+# Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
 ]

@@ -1,4 +1,4 @@
-"""``presensi-ca``: the district CA's command line (DESIGN.md, section 7).
+"""``presensi-ca``: the district CA's command line (docs/contract.md section 2).
 
 The commands only read options, call the library and turn :class:`CertError` into
 ``error: <message>`` on stderr with exit status 2.

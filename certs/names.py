@@ -9,7 +9,7 @@ from certs.errors import CSRError
 __all__ = ["NODE_ID_RE", "check_node_id"]
 
 NODE_ID_RE = r"^[a-z0-9-]{3,40}$"
-"""A node id: 3 to 40 lowercase ASCII letters, digits and hyphens (DESIGN.md, section 3)."""
+"""A node id: 3 to 40 lowercase ASCII letters, digits and hyphens (docs/contract.md section 1)."""
 
 _NODE_ID = re.compile(NODE_ID_RE, re.ASCII)
 

@@ -1,4 +1,4 @@
-"""The staff API (DESIGN.md section 7, Contract): sessions and check-ins."""
+"""The staff API (docs/contract.md section 2, Contract): sessions and check-ins."""
 
 from __future__ import annotations
 

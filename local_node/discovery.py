@@ -1,4 +1,4 @@
-"""Zeroconf on the office LAN (DESIGN.md section 6): announce this node, list the others.
+"""Zeroconf on the office LAN (docs/serving.md): announce this node, list the others.
 
 The service type is ``_presensi._tcp.local.``; the instance is the node id; TXT carries
 ``node``, ``version`` and ``fp`` (SHA-256 fingerprint of the node certificate), so a phone or

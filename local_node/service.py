@@ -181,7 +181,7 @@ class NodeService:
         self.kiosk.check(presence, time.time())
         return True
 
-    # --- office fallbacks (DESIGN.md section 3: methods witness and manual) -------------
+    # --- office fallbacks (docs/contract.md section 1: methods witness and manual) -------------
 
     def witness_check_in(
         self, session: Session, payload: Any, idem_key: str | None, addr: str

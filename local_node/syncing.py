@@ -154,7 +154,7 @@ class NodeSyncer:
     def _report_divergence(self, first_seq: int, head_seq: int) -> None:
         """Send our records from ``first_seq`` once, so that central sees both signed
         histories, keeps them as evidence, quarantines the node and alerts an official
-        (DESIGN.md section 5). Central answers 409 fork; nothing here is anchored."""
+        (docs/protocol.md sections 5-6). Central answers 409 fork; nothing here is anchored."""
         texts = self._batch(max(first_seq, 0), head_seq)
         if not texts:
             return

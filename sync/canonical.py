@@ -1,6 +1,6 @@
 """RFC 8785 (JSON Canonicalization Scheme) bytes: the one function every signer and verifier uses.
 
-Records never contain floats (DESIGN.md section 3), which is what makes a fast path possible:
+Records never contain floats (docs/contract.md section 1), which is what makes a fast path possible:
 for objects of str/int/bool/None/list/dict with ASCII keys, ``json.dumps`` with sorted keys,
 no spaces and ``ensure_ascii=False`` produces exactly the JCS bytes (JCS escapes only ``"``,
 ``\\``, and control characters, with the same short forms and lowercase ``\\u00xx`` as Python).

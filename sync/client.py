@@ -101,7 +101,7 @@ class CentralClient:
         """The signature's ``created`` time on central's clock, as far as we know it.
 
         Central refuses signatures more than a few minutes off its own clock. Someone may
-        set the node's wall clock back an hour or forward a day (DESIGN.md section 5: the
+        set the node's wall clock back an hour or forward a day (docs/protocol.md sections 5-6: the
         node must keep syncing, and central flags the records); so once central has
         answered, ``created`` is central's ``Date`` plus the monotonic time since.
         """

@@ -1,4 +1,4 @@
-"""The NIP (Nomor Induk Pegawai), the 18-digit civil servant number (DESIGN.md section 8).
+"""The NIP (Nomor Induk Pegawai), the 18-digit civil servant number (docs/contract.md section 3).
 
 Layout: birth date YYYYMMDD, appointment YYYYMM, sex digit (1 or 2), three-digit sequence.
 """

@@ -2,7 +2,7 @@
 
 ``{"v":1,"central":ID,"node":N,"epoch":E,"seq":S,"head":H,"server_ts":T,"sig":B64}``, where
 ``sig`` is central's Ed25519 signature over the canonical bytes of the receipt without
-``sig`` (DESIGN.md section 5). The node keeps each receipt in an ``anchor`` record, which
+``sig`` (docs/protocol.md sections 5-6). The node keeps each receipt in an ``anchor`` record, which
 bounds time: every record up to ``seq`` existed before ``server_ts``, every record after the
 anchor was made after it.
 

@@ -14,7 +14,7 @@ WITA = timezone(timedelta(hours=8), "WITA")
 
 
 def format_ts(moment: datetime) -> str:
-    """RFC 3339 UTC with exactly three fraction digits and ``Z`` (DESIGN.md section 3)."""
+    """RFC 3339 UTC with exactly three fraction digits and ``Z`` (docs/contract.md section 1)."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 

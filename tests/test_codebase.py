@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# DESIGN.md section 2: dependencies point one way.
+# docs/architecture.md: dependencies point one way.
 FORBIDDEN = {
     "sync": {"flask", "local_node", "central", "werkzeug"},
     "certs": {"flask", "local_node", "central", "sync", "werkzeug", "requests"},
