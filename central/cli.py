@@ -1,4 +1,4 @@
-"""``presensi-central``: the district official's command line (docs/contract.md section 2, Contract).
+"""``presensi-central``: the district official's command line (docs/contract.md section 2).
 
 The CLI only reads options, calls plain functions and turns known errors into a message on
 stderr with exit status 2.
