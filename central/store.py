@@ -377,6 +377,17 @@ def _add_alert(conn: sqlite3.Connection, node: str | None, kind: str, message: s
                      (node, kind, message, now))
 
 
+# Every connection of central and node gets exactly these (local_node/store.py holds the same
+# list; a test compares them). foreign_keys=ON makes the schema's REFERENCES hold.
+CONNECTION_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    "foreign_keys=ON",
+    "busy_timeout=30000",
+    "temp_store=MEMORY",
+)
+
+
 class SqliteStore:
     """``CentralStore`` over one ``central.db``: one connection per thread."""
 
@@ -390,11 +401,8 @@ class SqliteStore:
         """A new connection in autocommit mode; transactions are opened explicitly."""
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            # Statement journals in memory, not a temporary file per multi-row statement.
-            conn.execute("PRAGMA temp_store=MEMORY")
+            for pragma in CONNECTION_PRAGMAS:
+                conn.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise SetupError(f"cannot open {self.path}: {exc}") from exc
         return conn

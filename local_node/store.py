@@ -78,6 +78,20 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
 ]
 
 
+# Every connection of node and central gets exactly these (central/store.py holds the same
+# list, written once per app because the apps never import each other; a test compares them).
+# WAL with synchronous=FULL: an acknowledged record survives power loss. temp_store=MEMORY:
+# statement journals (a multi-row INSERT under the append-only triggers) in memory, not a
+# temporary file made and unlinked on every commit; crash safety comes from the WAL.
+CONNECTION_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    "foreign_keys=ON",
+    "busy_timeout=30000",
+    "temp_store=MEMORY",
+)
+
+
 class Store:
     """Connections to one ``node.db``: one per thread, all with the same pragmas."""
 
@@ -94,14 +108,8 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
                                    check_same_thread=not any_thread)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
-            # Statement journals (a multi-row INSERT under the append-only triggers) in memory,
-            # not a temporary file created and unlinked on every commit. Crash safety comes from
-            # the WAL, never from these.
-            conn.execute("PRAGMA temp_store=MEMORY")
+            for pragma in CONNECTION_PRAGMAS:
+                conn.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise storage_error(exc) or StorageError(str(exc)) from exc
         return conn
