@@ -89,7 +89,7 @@ def _open_service(args: argparse.Namespace) -> Any:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .sync_status import status_report
+    from .status import status_report
 
     paths = _paths(args)
     report = status_report(paths)
@@ -180,7 +180,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from .syncing import sync_once
+    from .sync_command import sync_once
 
     result = sync_once(_paths(args))
     print(json.dumps(result, ensure_ascii=False))
