@@ -41,9 +41,10 @@ from .errors import (
 from .identity import SOFTWARE, NodeIdentity
 from .kiosk import PREFIX as KIOSK_PREFIX
 from .kiosk import Kiosk
+from .log_commit import Clock
 from .sessions import Lockout, Session, Sessions
 from .store import Store
-from .writer import Appender, Clock, LogWriter
+from .writer import Appender, LogWriter
 from .writer_process import LogWriterProcess
 
 DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
