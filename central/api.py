@@ -16,12 +16,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from sync.batches import decode_batch
-from sync.errors import ProtocolError
+from sync.errors import BatchError
 from sync.records import ZERO_HASH
 
 from .auth import same_node
 from .enrollment import create_enroll_token, enroll
-from .errors import ApiError, Forbidden, NotFound, TooLarge
+from .errors import ApiError, Forbidden, NotFound, TooLarge, from_sync_error
 from .ingest import ingest_batch
 from .reports import attendance, attendance_csv, nodes_overview
 from .web import json_object, node_request, require_api, service
@@ -65,10 +65,8 @@ def post_batch() -> ResponseReturnValue:
     node, public, body = node_request()
     try:
         batch = decode_batch(body, content_encoding=request.headers.get("Content-Encoding"))
-    except ProtocolError as exc:
-        if "beyond" in str(exc) or "larger than" in str(exc):
-            raise TooLarge(str(exc)) from exc
-        raise ApiError(str(exc), code="bad-batch") from exc
+    except BatchError as exc:
+        raise from_sync_error(exc) from exc
     if len(batch["records"]) > int(current_app.config["MAX_BATCH_RECORDS"]):
         raise TooLarge("too many records in one batch")
     svc = service()

@@ -16,7 +16,6 @@ from typing import Any
 
 from certs.errors import CertError
 from sync.errors import ProtocolError, RecordError, SyncError
-from sync.rostercsv import RosterFileError
 from sync.timefmt import boot_id
 
 from .datadir import NodePaths
@@ -293,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     try:
         return int(args.func(args))
-    except (NodeError, CertError, ProtocolError, SyncError, RosterFileError, OSError) as exc:
+    except (NodeError, CertError, ProtocolError, SyncError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.batches import encode_batch
 from sync.client import CentralClient
-from sync.errors import GapError, ProtocolError, ReceiptError, SyncError
+from sync.errors import Error, GapError, ReceiptError, SyncError
 from sync.receipts import verify_receipt
 from sync.records import ZERO_HASH
 from sync.timefmt import format_ts, parse_ts
@@ -162,7 +162,7 @@ class LogPusher:
         """
         try:
             return self._push()
-        except (SyncError, ProtocolError) as exc:
+        except Error as exc:
             self.failed(exc)
             raise
         except BaseException:

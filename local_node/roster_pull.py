@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.canonical import canonical_bytes
 from sync.client import CentralClient
-from sync.errors import ProtocolError, RosterError, SyncError
+from sync.errors import Error, RosterError
 from sync.rosterdoc import verify_roster_doc
 
 from . import roster, sync_state
@@ -51,7 +51,7 @@ class RosterPuller:
         """Install central's roster when its version is newer; return the roster record."""
         try:
             return self._pull()
-        except (SyncError, ProtocolError) as exc:
+        except Error as exc:
             self.on_failure(exc)
             raise
 

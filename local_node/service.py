@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sync.nip import NIPError, check_nip
+from sync.errors import NIPError
+from sync.nip import check_nip
 from sync.pins import verify_pin
 from sync.timefmt import WITA, boot_id
 
@@ -37,6 +38,7 @@ from .errors import (
     StorageError,
     Unauthorized,
     WriterUnavailable,
+    from_sync_error,
 )
 from .identity import SOFTWARE, NodeIdentity
 from .kiosk import PREFIX as KIOSK_PREFIX
@@ -305,7 +307,7 @@ def _require_nip(nip: str) -> None:
     try:
         check_nip(nip)
     except NIPError as exc:
-        raise ApiError(str(exc), code="nip-invalid") from exc
+        raise from_sync_error(exc) from exc
 
 
 def _summary(text: str) -> dict[str, Any]:
