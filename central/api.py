@@ -70,7 +70,7 @@ def post_batch() -> ResponseReturnValue:
     if len(batch["records"]) > int(current_app.config["MAX_BATCH_RECORDS"]):
         raise TooLarge("too many records in one batch")
     svc = service()
-    result = ingest_batch(svc.store, svc.central, node=node, public_key=public, batch=batch,
+    result = ingest_batch(svc.store, svc.issuer, node=node, public_key=public, batch=batch,
                           now=svc.now())
     if result.outcome != "ok":
         raise ApiError(result.message, code=result.outcome, status=result.status,
@@ -154,7 +154,7 @@ def post_node() -> ResponseReturnValue:
 
 @bp.get("/openapi.yaml")
 def get_openapi() -> ResponseReturnValue:
-    """The API description: package data, a copy of docs/openapi-central.yaml (a test keeps
-    them equal), so an installed central serves it without the source tree."""
+    """The API description: package data, the one copy (docs/architecture.md links it), so
+    an installed central serves it without the source tree."""
     path = Path(current_app.static_folder or "static") / "openapi.yaml"
     return Response(path.read_bytes(), mimetype="application/yaml")

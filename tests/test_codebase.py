@@ -14,10 +14,13 @@ REPO = Path(__file__).resolve().parents[1]
 # docs/architecture.md: dependencies point one way.
 FORBIDDEN = {
     # sync/ is the wire protocol and its client; the scheduler is the node's (local_node/).
-    "sync": {"flask", "local_node", "central", "werkzeug", "apscheduler"},
-    "certs": {"flask", "local_node", "central", "sync", "werkzeug", "requests"},
-    "local_node": {"central"},
-    "central": {"local_node"},
+    "sync": {"flask", "local_node", "central", "werkzeug", "apscheduler", "testkit"},
+    "certs": {"flask", "local_node", "central", "sync", "werkzeug", "requests", "testkit"},
+    "local_node": {"central", "testkit"},
+    "central": {"local_node", "testkit"},
+    # The harness is imported one way: by tests and scripts, never the reverse.
+    "testkit": {"tests", "scripts"},
+    "scripts": {"tests"},
 }
 
 

@@ -24,7 +24,7 @@ from sync.client import CentralClient
 from sync.errors import ReceiptError, RosterError, SyncError
 from sync.pins import hash_pin
 from sync.receipts import verify_receipt
-from tests.factories import run_cli
+from testkit.factories import run_cli
 from tests.sync.test_client import FakeCentral
 
 

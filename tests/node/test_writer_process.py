@@ -21,7 +21,7 @@ from local_node.log_commit import Sql
 from local_node.store import Store
 from local_node.writer_process import LogWriterProcess
 from sync import records
-from tests.factories import REPO
+from testkit.factories import REPO
 
 
 def _writer(paths) -> LogWriterProcess:
