@@ -1,4 +1,4 @@
-"""Batch bodies for ``POST /api/v1/batches`` (docs/protocol.md sections 5-6 and 10).
+"""Batch bodies for ``POST /api/v1/batches`` (docs/protocol.md sections 5, 6 and 10).
 
 v1: ``{"v":1,"node":ID,"epoch":E,"records":[record, ...],"clock":{"wall_ts":T,"mono_us":N}}``
 

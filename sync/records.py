@@ -1,4 +1,4 @@
-"""The record (docs/contract.md section 1, Contract): building, sealing, serialising, checking.
+"""The record (docs/contract.md section 1): building, sealing, serialising and checking one.
 
 A record is a plain dict. ``seal`` adds ``hash`` and ``sig`` over the canonical bytes of the
 record without them; ``check_record`` verifies one record on its own (shape, hash, signature).
