@@ -16,12 +16,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from sync.batches import decode_batch
-from sync.errors import ProtocolError
+from sync.errors import BatchError
 from sync.records import ZERO_HASH
 
 from .auth import same_node
 from .enrollment import create_enroll_token, enroll
-from .errors import ApiError, Forbidden, NotFound, TooLarge
+from .errors import ApiError, Forbidden, NotFound, TooLarge, from_sync_error
 from .ingest import ingest_batch
 from .reports import attendance, attendance_csv, nodes_overview
 from .web import json_object, node_request, require_api, service
@@ -65,14 +65,12 @@ def post_batch() -> ResponseReturnValue:
     node, public, body = node_request()
     try:
         batch = decode_batch(body, content_encoding=request.headers.get("Content-Encoding"))
-    except ProtocolError as exc:
-        if "beyond" in str(exc) or "larger than" in str(exc):
-            raise TooLarge(str(exc)) from exc
-        raise ApiError(str(exc), code="bad-batch") from exc
+    except BatchError as exc:
+        raise from_sync_error(exc) from exc
     if len(batch["records"]) > int(current_app.config["MAX_BATCH_RECORDS"]):
         raise TooLarge("too many records in one batch")
     svc = service()
-    result = ingest_batch(svc.store, svc.central, node=node, public_key=public, batch=batch,
+    result = ingest_batch(svc.store, svc.issuer, node=node, public_key=public, batch=batch,
                           now=svc.now())
     if result.outcome != "ok":
         raise ApiError(result.message, code=result.outcome, status=result.status,
@@ -156,7 +154,7 @@ def post_node() -> ResponseReturnValue:
 
 @bp.get("/openapi.yaml")
 def get_openapi() -> ResponseReturnValue:
-    """The API description: package data, a copy of docs/openapi-central.yaml (a test keeps
-    them equal), so an installed central serves it without the source tree."""
+    """The API description: package data, the one copy (docs/architecture.md links it), so
+    an installed central serves it without the source tree."""
     path = Path(current_app.static_folder or "static") / "openapi.yaml"
     return Response(path.read_bytes(), mimetype="application/yaml")

@@ -23,7 +23,7 @@ from certs.verify import verify_certificate
 from sync.errors import SignatureError
 from sync.httpsig import MAX_FUTURE, verify_request
 
-from .errors import Forbidden, Unauthorized
+from .errors import Forbidden, Unauthorized, from_sync_error
 from .identity import CentralIdentity
 from .store import API_ROLES, CentralStore
 
@@ -156,8 +156,7 @@ class NodeAuth:
             verified = verify_request(method, url, headers, body, resolve, now=int(now),
                                       max_age=self.max_age)
         except SignatureError as exc:
-            code = "unknown-node" if exc.reason == "unknown-key" else f"signature-{exc.reason}"
-            raise Unauthorized(str(exc), code=code, reason=exc.reason) from exc
+            raise from_sync_error(exc) from exc
         keep = self.max_age + MAX_FUTURE + 60
         if not self.store.remember_nonce(verified.key_id, verified.nonce, verified.created,
                                          now, keep):

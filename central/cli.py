@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from certs.errors import CertError
-from sync.errors import ProtocolError
-from sync.rostercsv import RosterFileError
+from sync.errors import ProtocolError, RosterFileError
 
 from .datadir import CentralPaths
 from .errors import CentralError

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sync.errors import BatchError, BatchTooLarge, ProtocolError, SignatureError
+
 
 class CentralError(Exception):
     """Base class for every error central raises on purpose."""
@@ -57,3 +59,22 @@ class Conflict(ApiError):
 class TooLarge(ApiError):
     status = 413
     code = "too-large"
+
+
+# How sync's errors answer at central's API, by type (the first class of the error's MRO
+# found here); the message is the error's own.
+SYNC_ERRORS: dict[type[ProtocolError], tuple[type[ApiError], str]] = {
+    BatchTooLarge: (TooLarge, "too-large"),
+    BatchError: (ApiError, "bad-batch"),
+    SignatureError: (Unauthorized, "signature"),  # code: signature-REASON or unknown-node
+    ProtocolError: (ApiError, "bad-request"),
+}
+
+
+def from_sync_error(exc: ProtocolError) -> ApiError:
+    """The API error answering ``exc`` (raise it ``from exc`` where the sync call is made)."""
+    kind, code = next(SYNC_ERRORS[cls] for cls in type(exc).__mro__ if cls in SYNC_ERRORS)
+    if isinstance(exc, SignatureError):  # the answer names the reason (docs/protocol.md)
+        code = "unknown-node" if exc.reason == "unknown-key" else f"signature-{exc.reason}"
+        return kind(str(exc), code=code, reason=exc.reason)
+    return kind(str(exc), code=code)

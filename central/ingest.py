@@ -60,8 +60,9 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
-class Central:
-    """What ingest needs of central: its id, its signing key and time tolerance."""
+class ReceiptIssuer:
+    """Central as ingest sees it: the id and key that sign receipts (and that an anchor's
+    receipt must carry), and the tolerance for judging a record's time against them."""
 
     name: str
     key: Ed25519PrivateKey
@@ -108,16 +109,16 @@ class TimeBounds:
         return (self._lo is not None and ts < self._lo) or ts > self._hi
 
 
-def _anchor_ts(record: Record, central: Central) -> str | None:
+def _anchor_ts(record: Record, issuer: ReceiptIssuer) -> str | None:
     """The ``server_ts`` proven by an ``anchor`` record's receipt, or None if it proves nothing."""
     body = record.get("body")
     receipt = body.get("receipt") if isinstance(body, dict) else None
     try:
-        verify_receipt(receipt, central.public_key)
+        verify_receipt(receipt, issuer.public_key)
     except ReceiptError:
         return None
     assert isinstance(receipt, dict)
-    if receipt["central"] != central.name:
+    if receipt["central"] != issuer.name:
         return None
     return str(receipt["server_ts"])
 
@@ -163,7 +164,7 @@ def _clock_offset_ms(batch: dict[str, Any], now: float) -> int | None:
         return None
 
 
-def ingest_batch(store: CentralStore, central: Central, *, node: str,
+def ingest_batch(store: CentralStore, issuer: ReceiptIssuer, *, node: str,
                  public_key: Ed25519PublicKey, batch: dict[str, Any],
                  now: float) -> IngestResult:
     """Verify and store one decoded batch (``sync.batches.decode_batch``) of ``node``."""
@@ -175,7 +176,7 @@ def ingest_batch(store: CentralStore, central: Central, *, node: str,
     # inside the transaction, where the refusal, its evidence and its alert are recorded.
     texts = _verified_texts(batch["records"], public_key, batch.get(UNSIGNED))
     with store.ingest_transaction() as tx:
-        return _ingest(tx, central, node, public_key, batch, now, texts)
+        return _ingest(tx, issuer, node, public_key, batch, now, texts)
 
 
 def _verified_texts(records: list[Record], public_key: Ed25519PublicKey,
@@ -192,7 +193,7 @@ def _verified_texts(records: list[Record], public_key: Ed25519PublicKey,
         return None
 
 
-def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519PublicKey,
+def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519PublicKey,
             batch: dict[str, Any], now: float,
             texts: list[str] | None = None) -> IngestResult:
     """``texts``: the records' serialised forms when every record was checked already."""
@@ -282,17 +283,17 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
     clock = batch.get("clock") or {}
     tx.add_clock_sample(node, now, clock.get("wall_ts"), clock.get("mono_us"), offset)
     if not fresh:
-        receipt = _current_receipt(tx, central, node, epoch, head_seq, head_hash, now)
+        receipt = _current_receipt(tx, issuer, node, epoch, head_seq, head_hash, now)
         return IngestResult("ok", accepted=0, duplicates=duplicates, receipt=receipt,
                             checkpoint={"epoch": epoch, "seq": head_seq, "head": head_hash})
 
     server_ts = wall_ts(now)
-    bounds = TimeBounds(server_ts, central.tolerance_s)
+    bounds = TimeBounds(server_ts, issuer.tolerance_s)
     rows: list[StoredRecord] = []
     flagged = 0
     for record, text in zip(fresh, fresh_texts, strict=True):
         if record["type"] == "anchor":
-            proven = _anchor_ts(record, central)
+            proven = _anchor_ts(record, issuer)
             if proven is None:
                 tx.add_alert(node, "bad-anchor", f"seq {record['seq']}: anchor holds no valid "
                                                  "receipt of this central", now)
@@ -302,8 +303,8 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
         flagged += oob
         rows.append(_stored_row(record, text, anchor_ts, server_ts, oob))
     last = fresh[-1]
-    receipt = make_receipt(central=central.name, node=node, epoch=epoch, seq=last["seq"],
-                           head=last["hash"], server_ts=server_ts, key=central.key)
+    receipt = make_receipt(central=issuer.name, node=node, epoch=epoch, seq=last["seq"],
+                           head=last["hash"], server_ts=server_ts, key=issuer.key)
     tx.insert_records(rows)
     tx.insert_receipt(node, epoch, last["seq"], last["hash"], server_ts, json.dumps(receipt))
     tx.set_head(node, epoch=epoch, seq=last["seq"], head=last["hash"], anchor_ts=anchor_ts,
@@ -318,7 +319,7 @@ def _ingest(tx: IngestTx, central: Central, node: str, public_key: Ed25519Public
                         checkpoint={"epoch": epoch, "seq": last["seq"], "head": last["hash"]})
 
 
-def _current_receipt(tx: IngestTx, central: Central, node: str, epoch: str, head_seq: int,
+def _current_receipt(tx: IngestTx, issuer: ReceiptIssuer, node: str, epoch: str, head_seq: int,
                      head_hash: str, now: float) -> dict[str, Any]:
     """The receipt for the stored head: the one issued before (a retry gets the same
     answer), or a new one when none covers the head exactly."""
@@ -328,7 +329,7 @@ def _current_receipt(tx: IngestTx, central: Central, node: str, epoch: str, head
         if receipt.get("seq") == head_seq and receipt.get("head") == head_hash:
             return receipt
     server_ts = wall_ts(now)
-    receipt = make_receipt(central=central.name, node=node, epoch=epoch, seq=head_seq,
-                           head=head_hash, server_ts=server_ts, key=central.key)
+    receipt = make_receipt(central=issuer.name, node=node, epoch=epoch, seq=head_seq,
+                           head=head_hash, server_ts=server_ts, key=issuer.key)
     tx.insert_receipt(node, epoch, head_seq, head_hash, server_ts, json.dumps(receipt))
     return receipt

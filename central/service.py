@@ -13,7 +13,7 @@ from typing import Any
 from .auth import NodeAuth
 from .datadir import CentralPaths
 from .identity import CentralIdentity, load_identity
-from .ingest import Central
+from .ingest import ReceiptIssuer
 from .reports import ReportSettings
 from .store import SqliteStore
 
@@ -29,8 +29,8 @@ class CentralService:
         self.identity: CentralIdentity = load_identity(paths, self.store)
         self.node_auth = NodeAuth(self.store, self.identity,
                                   max_age=int(config["SIGNATURE_MAX_AGE_S"]), clock=self.clock)
-        self.central = Central(self.identity.name, self.identity.key,
-                               float(config["TIME_TOLERANCE_S"]))
+        self.issuer = ReceiptIssuer(self.identity.name, self.identity.key,
+                                    float(config["TIME_TOLERANCE_S"]))
         self.report_settings = ReportSettings(work_start=str(config["WORK_START"]),
                                               require_anchor=bool(config.get("REQUIRE_ANCHOR")))
 

@@ -43,9 +43,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     assets.install(app)
     if settings["START_SCHEDULER"]:
-        from .syncing import start_sync
+        from .jobs import start_jobs
 
-        app.extensions["presensi_scheduler"] = start_sync(svc, settings)
+        app.extensions["presensi_scheduler"] = start_jobs(svc, settings)
     if settings["START_ZEROCONF"]:
         from .discovery import start_announcing
 

@@ -20,7 +20,6 @@ from sync.timefmt import TS_RE, format_ts
 from .errors import ApiError
 
 KINDS = ("in", "out")
-METHODS = ("app", "kiosk", "witness", "manual")
 ALLOWED = {"kind", "client_ts", "presence", "geo"}
 # What each fallback request may carry besides (or instead of) the fields of ALLOWED.
 WITNESS_ALLOWED = ALLOWED | {"nip", "pin"}

@@ -16,7 +16,6 @@ from typing import Any
 
 from certs.errors import CertError
 from sync.errors import ProtocolError, RecordError, SyncError
-from sync.rostercsv import RosterFileError
 from sync.timefmt import boot_id
 
 from .datadir import NodePaths
@@ -89,7 +88,7 @@ def _open_service(args: argparse.Namespace) -> Any:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .sync_status import status_report
+    from .status import status_report
 
     paths = _paths(args)
     report = status_report(paths)
@@ -180,7 +179,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from .syncing import sync_once
+    from .sync_command import sync_once
 
     result = sync_once(_paths(args))
     print(json.dumps(result, ensure_ascii=False))
@@ -293,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     try:
         return int(args.func(args))
-    except (NodeError, CertError, ProtocolError, SyncError, RosterFileError, OSError) as exc:
+    except (NodeError, CertError, ProtocolError, SyncError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -3,6 +3,8 @@ that the pages translate; CLIs print the English message."""
 
 from __future__ import annotations
 
+from sync.errors import NIPError, ProtocolError
+
 
 class NodeError(Exception):
     """Base class for every error the node raises on purpose."""
@@ -60,3 +62,17 @@ class InsufficientStorage(ApiError):
 
 class WriterUnavailable(NodeError):
     """The log writer process stopped before it answered; the next append starts a new one."""
+
+
+# How sync's errors answer at the node's API, by type (the first class of the error's MRO
+# found here); the message is the error's own and the code picks the page's translation.
+SYNC_ERRORS: dict[type[ProtocolError], tuple[type[ApiError], str]] = {
+    NIPError: (ApiError, "nip-invalid"),
+    ProtocolError: (ApiError, "bad-request"),
+}
+
+
+def from_sync_error(exc: ProtocolError) -> ApiError:
+    """The API error answering ``exc`` (raise it ``from exc`` where the sync call is made)."""
+    kind, code = next(SYNC_ERRORS[cls] for cls in type(exc).__mro__ if cls in SYNC_ERRORS)
+    return kind(str(exc), code=code)

@@ -28,8 +28,9 @@ import re
 import secrets
 
 from .errors import ApiError
+from .log_commit import Sql
 from .store import Store
-from .writer import Appender, Sql
+from .writer import Appender
 
 WINDOW_S = 30
 GRACE_WINDOWS = 2  # a code is accepted for 60-90 s: time to scan, sign in and tap

@@ -52,7 +52,7 @@ def metrics() -> ResponseReturnValue:
 
 @bp.get("/api/v1/openapi.yaml")
 def openapi() -> ResponseReturnValue:
-    """The API description: package data, a copy of docs/openapi-node.yaml (a test keeps
-    them equal), so an installed node serves it without the source tree."""
+    """The API description: package data, the one copy (docs/architecture.md links it), so
+    an installed node serves it without the source tree."""
     path = Path(current_app.static_folder or "static") / "openapi.yaml"
     return Response(path.read_bytes(), mimetype="application/yaml")

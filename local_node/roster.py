@@ -16,8 +16,9 @@ from typing import Any
 from sync.pins import hash_pin
 from sync.rostercsv import RosterRow, parse_roster_csv
 
+from .log_commit import Sql
 from .store import Store
-from .writer import Appender, Sql
+from .writer import Appender
 
 
 @dataclass(frozen=True)

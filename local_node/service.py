@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sync.nip import NIPError, check_nip
+from sync.errors import NIPError
+from sync.nip import check_nip
 from sync.pins import verify_pin
 from sync.timefmt import WITA, boot_id
 
@@ -37,13 +38,15 @@ from .errors import (
     StorageError,
     Unauthorized,
     WriterUnavailable,
+    from_sync_error,
 )
 from .identity import SOFTWARE, NodeIdentity
 from .kiosk import PREFIX as KIOSK_PREFIX
 from .kiosk import Kiosk
+from .log_commit import Clock
 from .sessions import Lockout, Session, Sessions
 from .store import Store
-from .writer import Appender, Clock, LogWriter
+from .writer import Appender, LogWriter
 from .writer_process import LogWriterProcess
 
 DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
@@ -304,7 +307,7 @@ def _require_nip(nip: str) -> None:
     try:
         check_nip(nip)
     except NIPError as exc:
-        raise ApiError(str(exc), code="nip-invalid") from exc
+        raise from_sync_error(exc) from exc
 
 
 def _summary(text: str) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 ``LogWriterProcess`` has the ``append``/``stop``/``listeners``/``clock`` of ``LogWriter``; the
 server's ``NodeService`` uses it (config ``WRITER_PROCESS``). Each append is one frame on a
-pipe to a child process (``python -m local_node.writer_process``), which runs a ``LogWriter`` of
-its own and commits every frame that has arrived as one group commit, through the same
-``LogWriter.commit_batch`` (one ``BEGIN IMMEDIATE`` ... ``COMMIT``, ``synchronous=FULL``,
-one signature per record). It answers each frame once its transaction has committed; a
-receiver thread here settles the waiting caller and runs the listeners.
+pipe (``local_node/pipe_frames.py``) to a child process (``python -m
+local_node.writer_process``), which commits every frame that has arrived as one group commit,
+through the same ``LogCommitter.commit_batch`` as ``LogWriter`` (``local_node/log_commit.py``:
+one ``BEGIN IMMEDIATE`` ... ``COMMIT``, ``synchronous=FULL``, one signature per record). It
+answers each frame once its transaction has committed; a receiver thread here settles the
+waiting caller and runs the listeners.
 
 Why a process: in the serving process every request thread, the committer included, shares one
 GIL. The committer's build, signature and SQLite calls and the GIL hand-offs around them were
@@ -23,16 +24,11 @@ the next append starts a new child.
 
 from __future__ import annotations
 
-import ctypes
-import errno
-import fcntl
 import itertools
 import logging
 import os
 import pickle
-import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -47,86 +43,14 @@ from sync.canonical import canonical_bytes
 from sync.timefmt import SystemClock
 
 from .errors import NodeError, StorageError, WriterUnavailable
+from .log_commit import Clock, LogCommitter, Pending, Sql, fail_unsettled
+from .pipe_frames import Frames, frame, grow_pipe, send, write_all
 from .store import Store
-from .writer import Clock, LogWriter, Pending, Sql, fail_unsettled
 
 log = logging.getLogger(__name__)
 
-_LEN = struct.Struct("<I")
-_PIPE_BYTES = 1 << 20
 # An answer is (ident, (record, text, created) or None, (kind, message) or None).
 Answer = tuple[int, tuple[dict[str, Any], str, bool] | None, tuple[str, str] | None]
-
-
-class _Frames:
-    """Length-prefixed frames from a pipe."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self._buf = bytearray()
-
-    def read(self) -> list[bytes] | None:
-        """Every complete frame that has arrived, waiting for at least one; None at the end."""
-        while True:
-            frames, pos, buf = [], 0, self._buf
-            while len(buf) - pos >= _LEN.size:
-                (size,) = _LEN.unpack_from(buf, pos)
-                if len(buf) - pos - _LEN.size < size:
-                    break
-                frames.append(bytes(buf[pos + _LEN.size:pos + _LEN.size + size]))
-                pos += _LEN.size + size
-            del buf[:pos]
-            if frames:
-                return frames
-            chunk = os.read(self.fd, _PIPE_BYTES)
-            if not chunk:
-                return None
-            buf += chunk
-
-
-def _frame(obj: object) -> bytes:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LEN.pack(len(data)) + data
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    """Write everything to a pipe, waiting (GIL released) whenever it is full."""
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[os.write(fd, view):]
-        except BlockingIOError:
-            select.select([], [fd], [])
-
-
-# libc's write through PyDLL, which keeps the GIL during the call. os.write releases it, and
-# under load taking it back queues behind the request threads: one more wait per check-in.
-# A frame of a few hundred bytes into a pipe with room returns at once (eighth round: 1.19x).
-_libc = ctypes.PyDLL(None, use_errno=True)
-_libc_write = _libc.write
-_libc_write.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
-_libc_write.restype = ctypes.c_ssize_t
-
-
-def _send(fd: int, data: bytes) -> None:
-    """Write a frame to the child's non-blocking input pipe."""
-    done = _libc_write(fd, data, len(data))
-    if done == len(data):
-        return
-    if done < 0:
-        code = ctypes.get_errno()
-        if code not in (errno.EAGAIN, errno.EINTR):
-            raise OSError(code, os.strerror(code))
-        done = 0
-    _write_all(fd, memoryview(data)[done:])  # the pipe is full: the child is behind
-
-
-def _grow_pipe(fd: int) -> None:
-    # Room for a burst of frames and answers; the default 64 KiB would make senders wait.
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-    except OSError:
-        pass  # above /proc/sys/fs/pipe-max-size: the default size still works
 
 
 class _Child:
@@ -146,11 +70,11 @@ class _Child:
         finally:
             os.close(to_child)
             os.close(from_child)
-        _grow_pipe(self.to_child)
-        _grow_pipe(self.from_child)
-        _write_all(self.to_child, _frame(init))
+        grow_pipe(self.to_child)
+        grow_pipe(self.from_child)
+        write_all(self.to_child, frame(init))
         os.set_blocking(self.to_child, False)
-        self.frames = _Frames(self.from_child)
+        self.frames = Frames(self.from_child)
         self.closed = False
 
     def close_input(self) -> None:
@@ -191,7 +115,7 @@ class LogWriterProcess:
             ident = next(self._idents)
             self._waiting[ident] = item  # before the frame: the answer can come at once
             try:
-                _send(child.to_child, _frame((ident, type, body, nip, idem, item.apply)))
+                send(child.to_child, frame((ident, type, body, nip, idem, item.apply)))
             except OSError as exc:
                 del self._waiting[ident]
                 raise WriterUnavailable(f"the log writer process is gone: {exc}") from exc
@@ -235,8 +159,8 @@ class LogWriterProcess:
     def _receive(self, child: _Child) -> None:
         try:
             while (frames := child.frames.read()) is not None:
-                for frame in frames:
-                    self._settle(pickle.loads(frame))
+                for data in frames:
+                    self._settle(pickle.loads(data))
         except Exception:
             log.exception("event=writer-answers-failed")
         finally:
@@ -295,14 +219,14 @@ def _answer(ident: int, item: Pending) -> Answer:
 
 def serve(read_fd: int, write_fd: int) -> None:
     """The child's loop: commit whatever frames have arrived, answer them, until input ends."""
-    frames = _Frames(read_fd)
+    frames = Frames(read_fd)
     first = frames.read()
     if not first:
         return
     init = pickle.loads(first[0])
     key = Ed25519PrivateKey.from_private_bytes(init["key"])
-    writer = LogWriter(Store(Path(init["db"])), key, boot_id=init["boot_id"],
-                       max_batch=init["max_batch"])
+    committer = LogCommitter(Store(Path(init["db"])), key, boot_id=init["boot_id"])
+    max_batch = int(init["max_batch"])
     arrived = first[1:]
     while True:
         if not arrived:
@@ -310,20 +234,20 @@ def serve(read_fd: int, write_fd: int) -> None:
             if got is None:
                 break
             arrived = got
-        calls = [pickle.loads(frame) for frame in arrived]
+        calls = [pickle.loads(data) for data in arrived]
         arrived = []
-        for start in range(0, len(calls), writer.max_batch):
+        for start in range(0, len(calls), max_batch):
             batch = [(ident, Pending(type, body, nip, idem, apply))
                      for ident, type, body, nip, idem, apply
-                     in calls[start:start + writer.max_batch]]
+                     in calls[start:start + max_batch]]
             items = [item for _, item in batch]
             try:
-                writer.commit_batch(items)
+                committer.commit_batch(items)
             except Exception as exc:  # a bug: answer everyone, keep serving
                 log.exception("event=append-failed")
                 fail_unsettled(items, exc)
-            _write_all(write_fd, _frame([_answer(ident, item) for ident, item in batch]))
-    writer.stop()
+            write_all(write_fd, frame([_answer(ident, item) for ident, item in batch]))
+    committer.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,7 +30,7 @@ import zlib
 from typing import Any
 
 from .canonical import canonical_bytes
-from .errors import CanonicalError, ProtocolError
+from .errors import BatchError, BatchTooLarge, CanonicalError
 from .records import EPOCH_RE, NODE_RE, record_hash, unsigned_part
 from .timefmt import TS_RE
 
@@ -107,7 +107,7 @@ def expand_records(records: list[dict[str, Any]]) -> list[bytes]:
     ``check_record`` does not make them a second time.
 
     A ``prev`` that is present is kept as sent (the chain check judges it). Refuses
-    (ProtocolError) a record that carries ``hash``, a first record without ``prev``, a record
+    (BatchError) a record that carries ``hash``, a first record without ``prev``, a record
     without ``prev`` whose ``seq`` does not follow the record before it, and a record whose
     canonical bytes cannot be made. Nothing is verified here: the rebuilt records go through
     ``check_record`` and the chain like any.
@@ -146,18 +146,18 @@ def decompress(data: bytes, limit: int = MAX_BODY_BYTES) -> bytes:
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error as exc:
-        raise ProtocolError(f"body is not valid gzip: {exc}") from exc
+        raise BatchError(f"body is not valid gzip: {exc}") from exc
     if len(out) > limit or inflater.unconsumed_tail:
-        raise ProtocolError(f"body inflates beyond {limit} bytes")
+        raise BatchTooLarge(f"body inflates beyond {limit} bytes")
     if not inflater.eof:
-        raise ProtocolError("body is a truncated gzip stream")
+        raise BatchError("body is a truncated gzip stream")
     if inflater.unused_data:
-        raise ProtocolError("body has data after the gzip stream")
+        raise BatchError("body has data after the gzip stream")
     return out
 
 
-def _fail(message: str) -> ProtocolError:
-    return ProtocolError(f"malformed batch: {message}")
+def _fail(message: str) -> BatchError:
+    return BatchError(f"malformed batch: {message}")
 
 
 def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[str, Any]:
@@ -169,15 +169,16 @@ def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[st
     batch's records come back whole: ``prev`` and ``hash`` rebuilt (``expand_records``), and
     the batch gains ``UNSIGNED``, each record's canonical unsigned bytes made on the way, for
     ``check_record``. It is never part of what a node sends (a sent one is refused).
-    Raises ProtocolError with a clear message on anything malformed or too large.
+    Raises BatchError with a clear message on anything malformed, BatchTooLarge on a body
+    beyond the limits.
     """
     encoding = (content_encoding or "").strip().lower()
     if encoding not in ("", "identity", "gzip"):
-        raise ProtocolError(f"unsupported Content-Encoding {content_encoding!r} (use gzip)")
+        raise BatchError(f"unsupported Content-Encoding {content_encoding!r} (use gzip)")
     if encoding == "gzip" or data[:2] == GZIP_MAGIC:
         data = decompress(data)
     elif len(data) > MAX_BODY_BYTES:
-        raise ProtocolError(f"body is larger than {MAX_BODY_BYTES} bytes")
+        raise BatchTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
         batch = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

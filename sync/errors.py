@@ -1,10 +1,39 @@
-"""One error hierarchy for the protocol package."""
+"""One error tree for the protocol package: every error ``sync`` raises on purpose.
+
+    Error
+    ├── ProtocolError        bad input: a value, record, document, batch or request
+    │   ├── CanonicalError   no canonical form (float, huge integer, bad string)
+    │   ├── RecordError      a record is malformed or fails verification (``reason``, ``seq``)
+    │   ├── ReceiptError     a receipt is malformed or its signature does not verify
+    │   ├── RosterError      a roster document is malformed or does not verify
+    │   ├── SignatureError   an HTTP Message Signature is missing or does not verify
+    │   ├── BatchError       a batch body is malformed
+    │   │   └── BatchTooLarge  ... or larger than the limits (413 at central)
+    │   ├── NIPError         a NIP that is not plausible (also a ValueError)
+    │   └── RosterFileError  a roster CSV file was rejected (also a ValueError)
+    └── SyncError            talking to central failed (network, HTTP status, bad answer)
+        ├── GapError         central answered 409 gap: resend from ``expected_seq``
+        └── ForkError        central answered 409 fork: the node is quarantined
+
+The apps choose an answer by type, never by message text: central's table is
+``central/errors.py`` (``SYNC_ERRORS``), the node's ``local_node/errors.py``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-class ProtocolError(Exception):
-    """Base class for everything ``sync`` raises on bad input."""
+if TYPE_CHECKING:
+    from .rostercsv import RowProblem
+
+
+class Error(Exception):
+    """Base class for everything ``sync`` raises on purpose."""
+
+
+class ProtocolError(Error):
+    """Base class for bad input: something a peer, a file or a caller got wrong."""
 
 
 class CanonicalError(ProtocolError):
@@ -33,25 +62,45 @@ class RosterError(ProtocolError):
     """A roster document is malformed or its signature does not verify."""
 
 
-class SyncError(Exception):
-    """Pushing to or pulling from central failed (network, HTTP status, bad answer)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        self.status = status
-        super().__init__(message)
-
-
 class SignatureError(ProtocolError):
     """An HTTP Message Signature (RFC 9421) on a node request is missing or does not verify.
 
     ``reason`` is one of ``missing``, ``bad-digest``, ``bad-signature``, ``expired``,
-    ``unknown-key`` and ``malformed``; central maps it to 401/403 and echoes it.
+    ``unknown-key`` and ``malformed``; central maps it to 401 and echoes it.
     """
-
-    REASONS = ("missing", "bad-digest", "bad-signature", "expired", "unknown-key", "malformed")
 
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
+        super().__init__(message)
+
+
+class BatchError(ProtocolError):
+    """A batch body (``POST /api/v1/batches``) is malformed: bad gzip, bad JSON, bad fields."""
+
+
+class BatchTooLarge(BatchError):
+    """A batch body is larger than the limits, as sent or once inflated."""
+
+
+class NIPError(ProtocolError, ValueError):
+    """A NIP that is not plausible; the message says why (English, for logs and CLIs)."""
+
+
+class RosterFileError(ProtocolError, ValueError):
+    """A roster CSV file was rejected; ``problems`` lists every bad line with its reason."""
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        self.problems = list(problems)
+        shown = "; ".join(str(p) for p in self.problems[:20])
+        more = f" (and {len(self.problems) - 20} more)" if len(self.problems) > 20 else ""
+        super().__init__(f"{len(self.problems)} problem(s), nothing imported: {shown}{more}")
+
+
+class SyncError(Error):
+    """Pushing to or pulling from central failed (network, HTTP status, bad answer)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.status = status
         super().__init__(message)
 
 

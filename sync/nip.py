@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-
-class NIPError(ValueError):
-    """A NIP that is not plausible; the message says why (English, for logs and CLIs)."""
+from .errors import NIPError
 
 
 def check_nip(nip: object) -> str:

@@ -26,10 +26,7 @@ ZERO_HASH = "0" * 64
 NODE_RE = re.compile(r"^[a-z0-9-]{3,40}\Z")
 EPOCH_RE = re.compile(r"^[0-9a-f]{32}\Z")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")
-NIP_RE = re.compile(r"^[0-9]{18}\Z")
-KNOWN_TYPES = ("genesis", "boot", "checkin", "anchor", "clock", "roster", "admin")
 SIGNED_FIELDS = ("v", "node", "epoch", "seq", "type", "ts", "mono_us", "boot_id", "prev", "body")
-MAX_RECORD_BYTES = 16 * 1024
 
 Record = dict[str, Any]
 

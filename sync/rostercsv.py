@@ -11,7 +11,8 @@ import io
 import unicodedata
 from dataclasses import dataclass
 
-from .nip import NIPError, check_nip
+from .errors import NIPError, RosterFileError
+from .nip import check_nip
 from .pins import check_pin_format
 
 HEADER = ["nip", "name", "unit", "role", "pin"]
@@ -38,16 +39,6 @@ class RowProblem:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
-
-
-class RosterFileError(ValueError):
-    """The file was rejected; ``problems`` lists every bad line with its reason."""
-
-    def __init__(self, problems: list[RowProblem]) -> None:
-        self.problems = problems
-        shown = "; ".join(str(p) for p in problems[:20])
-        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} problem(s), nothing imported: {shown}{more}")
 
 
 def _clean_text(value: str, what: str, max_len: int) -> str:

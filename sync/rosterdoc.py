@@ -14,8 +14,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ._signed import check_signature, fields_problem, is_int, sign_document, signed_bytes
-from .errors import RosterError
-from .nip import NIPError, check_nip
+from .errors import NIPError, RosterError
+from .nip import check_nip
 from .rostercsv import ROLES
 from .timefmt import TS_RE
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from certs.authority import CertificateAuthority
 from local_node import create_app
 from local_node.datadir import NodePaths
-from tests.factories import make_ca, make_node, roster_file, run_cli
+from testkit.factories import make_ca, make_node, roster_file, run_cli
 
 
 @pytest.fixture

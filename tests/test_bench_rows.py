@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-from benchlib.context import ScenarioResult  # noqa: E402
+from scripts.benchlib.context import ScenarioResult
 
 
 @pytest.mark.parametrize(("value", "kwargs", "shown", "target", "met"), [

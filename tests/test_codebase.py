@@ -13,10 +13,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 # docs/architecture.md: dependencies point one way.
 FORBIDDEN = {
-    "sync": {"flask", "local_node", "central", "werkzeug"},
-    "certs": {"flask", "local_node", "central", "sync", "werkzeug", "requests"},
-    "local_node": {"central"},
-    "central": {"local_node"},
+    # sync/ is the wire protocol and its client; the scheduler is the node's (local_node/).
+    "sync": {"flask", "local_node", "central", "werkzeug", "apscheduler", "testkit"},
+    "certs": {"flask", "local_node", "central", "sync", "werkzeug", "requests", "testkit"},
+    "local_node": {"central", "testkit"},
+    "central": {"local_node", "testkit"},
+    # The harness is imported one way: by tests and scripts, never the reverse.
+    "testkit": {"tests", "scripts"},
+    "scripts": {"tests"},
 }
 
 
@@ -43,7 +47,8 @@ def test_dependencies_point_one_way(package):
 
 def test_importing_the_apps_starts_nothing():
     # Importing must not open databases, start threads or touch the network.
-    code = ("import threading, local_node, central, sync.jobs, local_node.wsgi, central.wsgi;"
+    code = ("import threading, local_node, central, local_node.scheduler, local_node.jobs,"
+            " local_node.wsgi, central.wsgi;"
             "print(threading.active_count())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          check=True)

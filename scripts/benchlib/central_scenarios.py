@@ -1,7 +1,7 @@
 """Scenarios against central: 3 ingest, 4 WAN bytes, 5 drain, 6 freshness.
 
 Every central here is ``presensi-central serve`` (granian) started exactly as in production
-(``tests.factories.CentralProcess``), on a data directory made by ``presensi-central init``.
+(``testkit.factories.CentralProcess``), on a data directory made by ``presensi-central init``.
 Central's database is only ever read read-only (``mode=ro``) to check what it holds.
 
 3. **Ingest.** Setup (not timed): ``presensi-central init``; N nodes enrolled the real way:
@@ -16,7 +16,7 @@ Central's database is only ever read read-only (``mode=ro``) to check what it ho
    wall time from the start signal to the last answer. Then central's database must hold
    exactly every record (count, per-node count and head hash). The reference: one process
    calling ``Ed25519PublicKey.verify`` over the canonical bytes of real records, in a loop.
-4. **WAN bytes.** A node enrolled through a counting TCP proxy (``tests.faultproxy.FaultProxy``
+4. **WAN bytes.** A node enrolled through a counting TCP proxy (``testkit.faultproxy.FaultProxy``
    in ``pass`` mode; the node's ``CENTRAL_URL`` is the proxy), served with its scheduler at
    the default intervals. After setup (enrollment, first push, first roster pull: not
    counted), staff check in and out in waves, the push job batching each wave; every byte both
@@ -87,7 +87,7 @@ def central_holds(db: Path, node: str) -> tuple[int, int, str | None]:
 
 
 def _init_central(data: Path) -> None:
-    from tests.factories import run_cli
+    from testkit.factories import run_cli
 
     run_cli("central", "init", "--data", str(data))
 
@@ -124,7 +124,7 @@ def _enroll_nodes(ctx: Context, data: Path, count: int) -> list[dict[str, Any]]:
     from certs.csr import make_csr
     from certs.keys import generate_key
     from sync.client import CentralClient
-    from tests.factories import CentralProcess
+    from testkit.factories import CentralProcess
 
     nodes = []
     store = SqliteStore(data / "central.db")
@@ -192,7 +192,7 @@ def _ingest_push(base: Path, template: Path, nodes: list[dict[str, Any]],
                  logs: dict[str, dict[str, Any]], sample: list[tuple[bytes, bytes]],
                  workers: int, index: int, total: int, keep: bool) -> dict[str, Any]:
     """One push of every node's batches to a fresh central with ``workers`` workers."""
-    from tests.factories import CentralProcess
+    from testkit.factories import CentralProcess
 
     ref, ref_runs = raw_verify_rate(sample, nodes[0]["public"])
     data = base / f"central-w{workers}-r{index + 1}"
@@ -351,7 +351,7 @@ def office_node(ctx: Context, central_data: Path, central_url: str, name: str,
     from local_node.service import NodeService
     from sync.demo_roster import make_roster
     from sync.pins import hash_pin
-    from tests.factories import run_cli
+    from testkit.factories import run_cli
 
     token = run_cli("central", "node", "add", "--data", str(central_data), "--name",
                     name).stdout.strip().splitlines()[0]
@@ -415,7 +415,7 @@ def check_in(url: str, token: str, kind: str) -> tuple[int, dict[str, Any] | str
 
 
 def office_scenarios(ctx: Context) -> list[ScenarioResult]:
-    from tests.factories import CentralProcess
+    from testkit.factories import CentralProcess
 
     data = ctx.root / "office-central"
     _init_central(data)
@@ -433,7 +433,7 @@ def office_scenarios(ctx: Context) -> list[ScenarioResult]:
 
 
 def _request_kinds(proxy: Any, offsets: list[int]) -> dict[str, int]:
-    from tests.faultproxy import split_requests
+    from testkit.faultproxy import split_requests
 
     kinds = {"checkpoint": 0, "batch": 0, "roster": 0, "other": 0}
     for i, stream in enumerate(list(proxy.captured)):
@@ -456,8 +456,8 @@ def _snapshot(proxy: Any) -> tuple[int, int, list[int]]:
 
 
 def wan(ctx: Context, central: Any, data: Path) -> ScenarioResult:
-    from tests.factories import NodeProcess
-    from tests.faultproxy import FaultProxy
+    from testkit.factories import NodeProcess
+    from testkit.faultproxy import FaultProxy
 
     opts = ctx.options
     staff, waves = opts.wan_staff, opts.wan_waves
@@ -650,7 +650,7 @@ class _Watcher(threading.Thread):
 
 
 def freshness(ctx: Context, central: Any, data: Path) -> ScenarioResult:
-    from tests.factories import NodeProcess
+    from testkit.factories import NodeProcess
 
     opts = ctx.options
     rate, seconds = opts.fresh_rate, opts.fresh_seconds

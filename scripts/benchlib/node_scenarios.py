@@ -30,7 +30,7 @@ from local_node.service import NodeService
 from sync.demo_roster import make_roster, roster_csv
 from sync.pins import hash_pin
 from sync.timefmt import format_ts
-from tests.factories import NodeProcess, make_ca, make_node, run_cli
+from testkit.factories import NodeProcess, make_ca, make_node, run_cli
 
 from . import loadgen
 from .context import Context, ScenarioResult, percentile

@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.factories import PY, ServerProcess, group_stats
+from testkit.factories import PY, ServerProcess, group_stats
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 

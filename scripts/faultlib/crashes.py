@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from sync.pins import verify_pin
-from tests.factories import NodeProcess, group_stats, make_ca, make_node, roster_file
+from testkit.factories import NodeProcess, group_stats, make_ca, make_node, roster_file
 
 from .logs import node_hashes
 from .report import FaultRow

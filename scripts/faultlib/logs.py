@@ -72,7 +72,7 @@ def compare(node_db: Path, central_db: Path, node: str, acked: list[Ack],
     """Central against the node's log and the acknowledged check-ins.
 
     The node's trailing anchors are pushed with the next batch of real records (see
-    local_node/syncing.py), so a log whose unsent tail is only anchors counts as in sync.
+    local_node/log_push.py), so a log whose unsent tail is only anchors counts as in sync.
     """
     mine = node_hashes(node_db)
     epoch = node_epoch(node_db)

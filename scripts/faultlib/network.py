@@ -1,4 +1,4 @@
-"""Network faults between node and central through ``tests.faultproxy.FaultProxy``.
+"""Network faults between node and central through ``testkit.faultproxy.FaultProxy``.
 
 The node's ``CENTRAL_URL`` points at the proxy. Staff keep checking in throughout; each round
 switches the proxy into the fault for a few seconds, then back to ``pass``. Afterwards

@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-COLUMNS = ("fault", "rounds", "acknowledged", "lost", "duplicated", "detected")
-
 
 @dataclass
 class FaultRow:

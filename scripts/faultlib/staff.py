@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from tests.factories import sign_in
+from testkit.factories import sign_in
 
 
 @dataclass
@@ -31,9 +31,6 @@ class StaffStats:
             return 0.0
         ordered = sorted(self.latencies)
         return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1)
-
-    def max_ms(self) -> float:
-        return round(max(self.latencies, default=0.0) * 1000, 1)
 
 
 class StaffLoad:

@@ -12,8 +12,8 @@ from typing import Any
 import requests
 
 from local_node.datadir import NodePaths
-from tests.factories import CentralProcess, CentralSetup, NodeProcess, enroll_node, make_central
-from tests.faultproxy import FaultProxy
+from testkit.factories import CentralProcess, CentralSetup, NodeProcess, enroll_node, make_central
+from testkit.faultproxy import FaultProxy
 
 from .logs import Comparison, compare
 from .staff import Ack

@@ -34,7 +34,7 @@ from sync.batches import encode_batch
 from sync.client import CentralClient
 from sync.errors import SyncError
 from sync.timefmt import format_ts, parse_ts, wita_day
-from tests.factories import NodeProcess, enroll_node
+from testkit.factories import NodeProcess, enroll_node
 
 from .logs import central_query
 from .report import FaultRow

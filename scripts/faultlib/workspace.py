@@ -15,7 +15,7 @@ from local_node.config import load_config
 from local_node.datadir import NodePaths
 from local_node.identity import load_identity, node_name
 from local_node.service import NodeService
-from tests.factories import PY, REPO, run_cli
+from testkit.factories import PY, REPO, run_cli
 
 
 def import_roster(paths: NodePaths, csv_path: Path) -> None:

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.factories import NodeProcess, sign_in
+from testkit.factories import NodeProcess, sign_in
 
 from .conftest import central_counts
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from certs.keys import generate_key
 from sync import records
 from sync.batches import decode_batch, encode_batch
-from sync.errors import ProtocolError
-from sync.rostercsv import RosterFileError, parse_roster_csv
+from sync.errors import ProtocolError, RosterFileError
+from sync.rostercsv import parse_roster_csv
 from sync.rosterdoc import verify_roster_doc
 
 pytestmark = pytest.mark.faults

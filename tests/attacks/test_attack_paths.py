@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.factories import run_cli
+from testkit.factories import run_cli
 
 pytestmark = pytest.mark.faults
 

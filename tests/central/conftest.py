@@ -3,7 +3,6 @@ and ``FakeNode``, a node that builds and signs its own log with the real ``sync`
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -109,8 +108,12 @@ class FakeNode:
         return self.request(client, "POST", "/api/v1/batches", body, extra)
 
 
+# The fixtures carry central_ names so that a test of both apps (tests/attacks) imports them
+# beside the node's ``app`` and ``client``; central's own tests use the short aliases below.
+
+
 @pytest.fixture
-def clock() -> Clock:
+def central_clock() -> Clock:
     return Clock()
 
 
@@ -122,20 +125,21 @@ def central_paths(tmp_path: Path) -> CentralPaths:
 
 
 @pytest.fixture
-def app(central_paths: CentralPaths, clock: Clock) -> Iterator[Flask]:
-    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True, "CLOCK": clock})
+def central_app(central_paths: CentralPaths, central_clock: Clock) -> Iterator[Flask]:
+    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True,
+                      "CLOCK": central_clock})
     yield app
     app.extensions["presensi_central"].close()
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def central_client(central_app: Flask) -> FlaskClient:
+    return central_app.test_client()
 
 
 @pytest.fixture
-def store(app: Flask) -> SqliteStore:
-    svc = app.extensions["presensi_central"]
+def central_store(central_app: Flask) -> SqliteStore:
+    svc = central_app.extensions["presensi_central"]
     return svc.store  # type: ignore[no-any-return]
 
 
@@ -150,19 +154,44 @@ def enroll(client: FlaskClient, store: SqliteStore, clock: Clock, name: str,
 
 
 @pytest.fixture
-def node(client: FlaskClient, store: SqliteStore, clock: Clock) -> FakeNode:
-    return enroll(client, store, clock, "kec-alalak")
+def fake_node(central_client: FlaskClient, central_store: SqliteStore,
+              central_clock: Clock) -> FakeNode:
+    return enroll(central_client, central_store, central_clock, "kec-alalak")
 
 
 @pytest.fixture
-def viewer_token(store: SqliteStore, clock: Clock) -> str:
-    return create_api_token(store, "viewer", now=clock.now)
+def viewer_token(central_store: SqliteStore, central_clock: Clock) -> str:
+    return create_api_token(central_store, "viewer", now=central_clock.now)
 
 
 @pytest.fixture
-def admin_token(store: SqliteStore, clock: Clock) -> str:
-    return create_api_token(store, "admin", now=clock.now)
+def admin_token(central_store: SqliteStore, central_clock: Clock) -> str:
+    return create_api_token(central_store, "admin", now=central_clock.now)
 
 
-def body_json(response: TestResponse) -> Any:
-    return json.loads(response.get_data(as_text=True))
+# --- short names for central's own tests ---------------------------------------------------
+
+
+@pytest.fixture
+def clock(central_clock: Clock) -> Clock:
+    return central_clock
+
+
+@pytest.fixture
+def app(central_app: Flask) -> Flask:
+    return central_app
+
+
+@pytest.fixture
+def client(central_client: FlaskClient) -> FlaskClient:
+    return central_client
+
+
+@pytest.fixture
+def store(central_store: SqliteStore) -> SqliteStore:
+    return central_store
+
+
+@pytest.fixture
+def node(fake_node: FakeNode) -> FakeNode:
+    return fake_node

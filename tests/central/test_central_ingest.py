@@ -17,7 +17,7 @@ from certs.csr import make_csr
 from sync import records
 from sync.batches import encode_batch
 from sync.receipts import verify_receipt
-from tests.factories import make_node
+from testkit.factories import make_node
 
 from .conftest import Clock, FakeNode, enroll
 

@@ -10,7 +10,7 @@ from central.datadir import CentralPaths
 from central.store import SqliteStore
 from certs.authority import load_ca, revoke
 from certs.keys import generate_key
-from tests.factories import make_node
+from testkit.factories import make_node
 
 from .conftest import Clock, FakeNode
 

@@ -15,7 +15,7 @@ from central.store import SqliteStore
 from sync.demo_roster import make_roster, roster_csv
 from sync.pins import verify_pin
 from sync.rosterdoc import verify_roster_doc
-from tests.factories import run_cli
+from testkit.factories import run_cli
 
 from .conftest import FakeNode
 

@@ -18,7 +18,7 @@ from central.identity import central_public_key
 from certs.csr import make_csr
 from sync.receipts import verify_receipt
 from sync.timefmt import WITA
-from tests.factories import PY, REPO, free_port, run_cli
+from testkit.factories import PY, REPO, free_port, run_cli
 
 from .conftest import Clock, FakeNode
 

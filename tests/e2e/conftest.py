@@ -31,7 +31,7 @@ from local_node.service import NodeService
 from local_node.store import Store
 from sync import records
 from sync.timefmt import format_ts, wita_day
-from tests.factories import (
+from testkit.factories import (
     CentralProcess,
     CentralSetup,
     NodeProcess,
@@ -39,7 +39,7 @@ from tests.factories import (
     make_central,
     sign_in,
 )
-from tests.faultproxy import FaultProxy
+from testkit.faultproxy import FaultProxy
 
 NODE = "kec-alalak"
 
@@ -215,12 +215,6 @@ def backlog(paths: NodePaths, count: int, nips: list[str]) -> None:
             list(pool.map(one, range(count)))
     finally:
         svc.close()
-
-
-def set_central_url(paths: NodePaths, url: str) -> None:
-    config = json.loads(paths.config.read_text()) if paths.config.exists() else {}
-    config["CENTRAL_URL"] = url
-    paths.config.write_text(json.dumps(config))
 
 
 def send_raw(port: int, request: bytes, timeout: float = 10) -> tuple[int, Any]:

@@ -15,6 +15,8 @@ from sync.batches import encode_batch
 from sync.client import CentralClient
 from sync.receipts import verify_receipt
 from sync.timefmt import format_ts
+from testkit.factories import CentralProcess, CentralSetup, NodeProcess
+from testkit.faultproxy import FaultProxy
 from tests.e2e.conftest import (
     NODE,
     CentralView,
@@ -27,8 +29,6 @@ from tests.e2e.conftest import (
     wait_for,
     wait_recovered,
 )
-from tests.factories import CentralProcess, CentralSetup, NodeProcess
-from tests.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from tests.faultproxy import FaultProxy, split_requests
+from testkit.faultproxy import FaultProxy, split_requests
 
 BIG = b"x" * 4000
 

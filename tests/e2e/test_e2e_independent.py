@@ -22,9 +22,9 @@ from local_node.datadir import NodePaths
 from local_node.identity import load_identity
 from local_node.service import NodeService
 from sync import records
+from testkit.factories import REPO, run_cli
+from testkit.faultproxy import FaultProxy, split_requests
 from tests.e2e.conftest import NODE
-from tests.factories import REPO, run_cli
-from tests.faultproxy import FaultProxy, split_requests
 
 pytestmark = pytest.mark.slow
 

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from local_node.datadir import NodePaths
+from testkit.factories import CentralProcess, CentralSetup, NodeProcess
+from testkit.faultproxy import FaultProxy
 from tests.e2e.conftest import (
     CentralView,
     Staff,
@@ -24,8 +26,6 @@ from tests.e2e.conftest import (
     sign_in_all,
     sync_state,
 )
-from tests.factories import CentralProcess, CentralSetup, NodeProcess
-from tests.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 

@@ -8,6 +8,8 @@ from cryptography import x509
 from local_node.datadir import NodePaths
 from sync import records
 from sync.chain import verify_log
+from testkit.factories import CentralSetup, NodeProcess, run_cli
+from testkit.faultproxy import FaultProxy
 from tests.e2e.conftest import (
     CentralView,
     assert_converged,
@@ -15,8 +17,6 @@ from tests.e2e.conftest import (
     node_log,
     wait_for,
 )
-from tests.factories import CentralSetup, NodeProcess, run_cli
-from tests.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 

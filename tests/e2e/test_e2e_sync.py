@@ -13,6 +13,8 @@ import pytest
 
 from local_node.datadir import NodePaths
 from sync.timefmt import wita_day
+from testkit.factories import CentralSetup, NodeProcess
+from testkit.faultproxy import FaultProxy
 from tests.e2e.conftest import (
     NODE,
     CentralView,
@@ -24,8 +26,6 @@ from tests.e2e.conftest import (
     report,
     sign_in_all,
 )
-from tests.factories import CentralSetup, NodeProcess
-from tests.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.slow
 

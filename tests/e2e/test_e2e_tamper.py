@@ -20,6 +20,8 @@ from sync.client import CentralClient
 from sync.errors import SyncError
 from sync.httpsig import content_digest
 from sync.timefmt import format_ts, wita_day
+from testkit.factories import CentralSetup, NodeProcess, make_ca, make_node, run_cli
+from testkit.faultproxy import FaultProxy, split_requests
 from tests.e2e.conftest import (
     NODE,
     CentralView,
@@ -30,8 +32,6 @@ from tests.e2e.conftest import (
     sync_state,
     wait_for,
 )
-from tests.factories import CentralSetup, NodeProcess, make_ca, make_node, run_cli
-from tests.faultproxy import FaultProxy, split_requests
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 

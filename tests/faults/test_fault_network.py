@@ -1,5 +1,5 @@
 """Latency, resets, dropped responses, a blackhole, slow bodies and refused connections
-between node and central (tests/faultproxy.py): exactly-once at central, staff unaffected."""
+between node and central (testkit/faultproxy.py): exactly-once at central, staff unaffected."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from tests.factories import CHROMIUM, CHROMIUM_ARGS
+from testkit.factories import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")

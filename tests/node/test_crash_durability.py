@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.factories import NodeProcess, run_cli, sign_in
+from testkit.factories import NodeProcess, run_cli, sign_in
 
 ROUNDS = 6
 CLIENTS = 12

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.factories import NodeProcess, make_ca, make_node, roster_file, run_cli, sign_in
+from testkit.factories import NodeProcess, make_ca, make_node, roster_file, run_cli, sign_in
 
 pytestmark = pytest.mark.faults
 

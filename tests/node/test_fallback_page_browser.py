@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Request, expect
 
-from tests.factories import NodeProcess, run_cli, served_roster_node
+from testkit.factories import NodeProcess, run_cli, served_roster_node
 from tests.node.test_staff_page_browser import TIME_RE, sign_in, today
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sync.records import check_record
-from tests.factories import bearer, log_head
+from testkit.factories import bearer, log_head
 
 # The test roster (sync.demo_roster, 20 people, 9 units): person i is in unit i % 9 and
 # persons 0-8 are the heads. So 0 heads the unit of 9 and 18; 1 heads the unit of 10 and 19.

@@ -8,7 +8,7 @@ import subprocess
 
 import requests
 
-from tests.factories import PY, REPO, NodeProcess, free_port
+from testkit.factories import PY, REPO, NodeProcess, free_port
 
 
 def test_check_in_over_https(node_paths, roster, district_ca, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from local_node.kiosk import GRACE_WINDOWS, WINDOW_S, Kiosk
 from sync.records import check_record
-from tests.factories import bearer, log_head, run_cli
+from testkit.factories import bearer, log_head, run_cli
 
 URL_RE = re.compile(r"(http://[^\s#]+)/kiosk#t=([A-Za-z0-9_=-]+)")
 

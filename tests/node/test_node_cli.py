@@ -10,7 +10,7 @@ import pytest
 from certs.authority import cert_pem, init_ca, issue_from_csr
 from certs.keys import write_pem
 from local_node.cli import build_parser
-from tests.factories import PY, REPO, free_port, roster_file, run_cli
+from testkit.factories import PY, REPO, free_port, roster_file, run_cli
 
 
 def _commands() -> list[list[str]]:

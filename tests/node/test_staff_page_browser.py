@@ -21,7 +21,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.factories import CHROMIUM, CHROMIUM_ARGS, NodeProcess, served_roster_node
+from testkit.factories import CHROMIUM, CHROMIUM_ARGS, NodeProcess, served_roster_node
 
 pytestmark = pytest.mark.browser
 

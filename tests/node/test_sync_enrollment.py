@@ -15,7 +15,7 @@ from certs.csr import load_csr
 from local_node.datadir import NodePaths
 from local_node.enrollment import EnrollmentError, enroll, token_node
 from local_node.identity import load_identity
-from tests.factories import make_ca, run_cli
+from testkit.factories import make_ca, run_cli
 from tests.sync.test_client import FakeCentral
 
 

@@ -13,17 +13,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from certs.authority import CertificateAuthority, cert_pem, issue_certificate
 from certs.keys import load_private_key, write_pem
 from local_node import create_app
+from local_node.central_link import NotConfigured
 from local_node.datadir import NodePaths
+from local_node.status import status_report
 from local_node.store import Store
-from local_node.sync_status import status_report
-from local_node.syncing import NotConfigured, sync_once
+from local_node.sync_command import sync_once
 from sync import records
 from sync.chain import verify_log
 from sync.client import CentralClient
 from sync.errors import ReceiptError, RosterError, SyncError
 from sync.pins import hash_pin
 from sync.receipts import verify_receipt
-from tests.factories import run_cli
+from testkit.factories import run_cli
 from tests.sync.test_client import FakeCentral
 
 
@@ -139,7 +140,7 @@ def test_gap_resends_from_expected_seq(node_paths: NodePaths, central: FakeCentr
     sync_once(node_paths)
     append_checkins(node_paths, 4)
     TruncatingClient.central = central
-    monkeypatch.setattr("local_node.syncing.CentralClient", TruncatingClient)
+    monkeypatch.setattr("local_node.central_link.CentralClient", TruncatingClient)
     result = sync_once(node_paths)
     held = central.logs["kec-alalak"]
     assert [r["seq"] for r in held] == list(range(len(held)))
@@ -264,10 +265,10 @@ def test_serving_app_without_central_runs_without_scheduler(node_paths: NodePath
 
 @pytest.fixture
 def syncer(node_paths: NodePaths, central: FakeCentral) -> Iterator[Any]:
-    """One long-lived NodeSyncer, as the serving node's scheduler keeps it."""
+    """One long-lived CentralLink, as the serving node's scheduler keeps it."""
+    from local_node.central_link import connect
     from local_node.config import load_config
     from local_node.identity import load_identity, node_name
-    from local_node.syncing import make_syncer
     from local_node.writer import LogWriter
     from sync.timefmt import boot_id
 
@@ -275,7 +276,7 @@ def syncer(node_paths: NodePaths, central: FakeCentral) -> Iterator[Any]:
     store.migrate()
     identity = load_identity(node_paths, node_name(node_paths))
     writer = LogWriter(store, identity.key, boot_id=boot_id())
-    made = make_syncer(node_paths, load_config(node_paths.root), identity, store, writer)
+    made = connect(node_paths, load_config(node_paths.root), identity, store, writer)
     yield made
     made.client.close()
     writer.stop()
@@ -290,23 +291,23 @@ def kinds(central: FakeCentral, since: int) -> list[str]:
 
 def add_checkins(syncer: Any, count: int) -> None:
     for i in range(count):
-        syncer.writer.append("checkin", {"nip": "198501012010011001", "kind": "in", "n": i},
+        syncer.pusher.writer.append("checkin", {"nip": "198501012010011001", "kind": "in", "n": i},
                              nip="198501012010011001")
 
 
 def test_idle_cycles_send_nothing_and_receipts_replace_checkpoints(
         syncer: Any, central: FakeCentral) -> None:
-    first = syncer.push()  # after start: central is asked where it stands
+    first = syncer.pusher.push()  # after start: central is asked where it stands
     assert first["checkpoint"] is True and first["sent"] > 0
     assert kinds(central, 0) == ["checkpoint", "batches"]
-    assert syncer.known == (first["receipt"]["seq"], first["receipt"]["head"])
+    assert syncer.pusher.known == (first["receipt"]["seq"], first["receipt"]["head"])
     mark = len(central.requests)
     for _ in range(5):  # idle: only the anchor is after central's seq
-        idle = syncer.push()
+        idle = syncer.pusher.push()
         assert idle["sent"] == 0 and idle["checkpoint"] is False
     assert central.requests[mark:] == []  # not one request
     add_checkins(syncer, 3)
-    busy = syncer.push()  # straight to the batch, from the verified receipt
+    busy = syncer.pusher.push()  # straight to the batch, from the verified receipt
     assert busy["checkpoint"] is False and busy["sent"] == 4  # the anchor + 3 check-ins
     assert kinds(central, mark) == ["batches"]
     held = central.logs["kec-alalak"]
@@ -314,35 +315,35 @@ def test_idle_cycles_send_nothing_and_receipts_replace_checkpoints(
 
 
 def _paths(syncer: Any) -> NodePaths:
-    return NodePaths(syncer.store.path.parent)
+    return NodePaths(syncer.pusher.store.path.parent)
 
 
 def test_failed_cycle_asks_for_the_checkpoint_again(syncer: Any, central: FakeCentral) -> None:
-    syncer.push()
+    syncer.pusher.push()
     add_checkins(syncer, 2)
     central.fail_next = [503]
     with pytest.raises(SyncError):
-        syncer.push()
-    assert syncer.known is None
+        syncer.pusher.push()
+    assert syncer.pusher.known is None
     mark = len(central.requests)
-    again = syncer.push()
+    again = syncer.pusher.push()
     assert again["checkpoint"] is True and again["sent"] == 3
     assert kinds(central, mark) == ["checkpoint", "batches"]
     mark = len(central.requests)
-    assert syncer.push()["sent"] == 0 and central.requests[mark:] == []
+    assert syncer.pusher.push()["sent"] == 0 and central.requests[mark:] == []
 
 
 def test_lost_answer_is_recovered_through_the_checkpoint(syncer: Any,
                                                          central: FakeCentral) -> None:
-    syncer.push()
+    syncer.pusher.push()
     add_checkins(syncer, 2)
     central.lose_answer_next = 1  # central stores the batch, the receipt never arrives
     with pytest.raises(SyncError):
-        syncer.push()
-    assert syncer.known is None
+        syncer.pusher.push()
+    assert syncer.pusher.known is None
     add_checkins(syncer, 1)
     mark = len(central.requests)
-    result = syncer.push()
+    result = syncer.pusher.push()
     assert result["checkpoint"] is True and result["sent"] == 1
     assert kinds(central, mark) == ["checkpoint", "batches"]
     held = central.logs["kec-alalak"]
@@ -351,17 +352,17 @@ def test_lost_answer_is_recovered_through_the_checkpoint(syncer: Any,
 
 def test_unverified_receipt_drops_the_known_position(syncer: Any,
                                                      central: FakeCentral) -> None:
-    syncer.push()
+    syncer.pusher.push()
     add_checkins(syncer, 1)
     real = central.key
     central.key = Ed25519PrivateKey.generate()
     with pytest.raises(ReceiptError):
-        syncer.push()
-    assert syncer.known is None
+        syncer.pusher.push()
+    assert syncer.pusher.known is None
     central.key = real
     add_checkins(syncer, 1)
     mark = len(central.requests)
-    result = syncer.push()
+    result = syncer.pusher.push()
     assert result["checkpoint"] is True
     assert kinds(central, mark) == ["checkpoint", "batches"]
 
@@ -369,13 +370,13 @@ def test_unverified_receipt_drops_the_known_position(syncer: Any,
 def test_central_behind_the_receipt_is_corrected_by_the_gap(syncer: Any,
                                                             central: FakeCentral) -> None:
     """Central restored from an old backup after our last receipt: the 409 gap corrects."""
-    syncer.push()
+    syncer.pusher.push()
     add_checkins(syncer, 4)
-    syncer.push()
+    syncer.pusher.push()
     del central.logs["kec-alalak"][3:]
     add_checkins(syncer, 1)
     mark = len(central.requests)
-    result = syncer.push()
+    result = syncer.pusher.push()
     assert result["checkpoint"] is False
     assert [s for _, p, s in central.requests[mark:]] == [409, 200]
     held = central.logs["kec-alalak"]
@@ -383,7 +384,7 @@ def test_central_behind_the_receipt_is_corrected_by_the_gap(syncer: Any,
     assert [r["hash"] for r in held] == [r["hash"] for r in log[:len(held)]]
     assert all(r["type"] == "anchor" for r in log[len(held):])
     mark = len(central.requests)
-    assert syncer.push()["sent"] == 0 and central.requests[mark:] == []
+    assert syncer.pusher.push()["sent"] == 0 and central.requests[mark:] == []
 
 
 def test_node_sends_compact_v2_batches(syncer: Any, central: FakeCentral,
@@ -396,7 +397,7 @@ def test_node_sends_compact_v2_batches(syncer: Any, central: FakeCentral,
         return push(batch, gzip)
 
     monkeypatch.setattr(syncer.client, "push", spy)
-    syncer.push()
+    syncer.pusher.push()
     sent = bodies[0]["records"]
     assert bodies[0]["v"] == 2
     assert all("hash" not in r for r in sent) and "prev" in sent[0]
@@ -410,15 +411,15 @@ def test_new_roster_arrives_with_the_next_push(syncer: Any, central: FakeCentral
     from local_node.roster import find
 
     syncer.push_then_roster()
-    assert syncer.installed_central_version() == 0
+    assert syncer.puller.installed_central_version() == 0
     central.publish_roster(7, employees(roster[:3]))  # e.g. a PIN reset at central
     before = len(central.requests)
     add_checkins(syncer, 1)
     syncer.push_then_roster()
     assert kinds(central, before) == ["batches", "roster"]
-    assert syncer.installed_central_version() == 7
-    assert find(syncer.store, roster[0]["nip"]) is not None
-    assert find(syncer.store, roster[5]["nip"]) is None
+    assert syncer.puller.installed_central_version() == 7
+    assert find(syncer.pusher.store, roster[0]["nip"]) is not None
+    assert find(syncer.pusher.store, roster[5]["nip"]) is None
     before = len(central.requests)
     add_checkins(syncer, 1)
     syncer.push_then_roster()  # same version announced: no roster request
@@ -429,7 +430,7 @@ def test_partial_cycle_counts_as_progress_not_outage(syncer: Any, central: FakeC
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from sync.errors import SyncError
 
-    syncer.batch_size = 7
+    syncer.pusher.batch_size = 7
     add_checkins(syncer, 30)
     real_push, calls = syncer.client.push, []
 
@@ -440,12 +441,12 @@ def test_partial_cycle_counts_as_progress_not_outage(syncer: Any, central: FakeC
         return real_push(body, **kw)
 
     monkeypatch.setattr(syncer.client, "push", flaky_push)
-    result = syncer.push()  # no exception: the scheduler must not back off
+    result = syncer.pusher.push()  # no exception: the scheduler must not back off
     assert result["batches"] == 2 and "central went away" in result["error"]
     assert "central went away" in status_report(_paths(syncer))["last_sync_error"]
     monkeypatch.setattr(syncer.client, "push", real_push)
-    again = syncer.push()
+    again = syncer.pusher.push()
     assert again["checkpoint"] is True  # position re-learned from central after the error
     node_seqs = {r["seq"] for r in node_log(_paths(syncer)) if r["type"] != "anchor"}
-    held = {r["seq"] for r in central.logs[syncer.node]}
+    held = {r["seq"] for r in central.logs[syncer.pusher.node]}
     assert node_seqs <= held

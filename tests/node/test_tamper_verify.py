@@ -12,7 +12,7 @@ import pytest
 import rfc8785
 
 from local_node import create_app
-from tests.factories import run_cli
+from testkit.factories import run_cli
 
 
 @pytest.fixture

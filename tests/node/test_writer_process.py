@@ -17,11 +17,11 @@ from local_node import create_app, roster
 from local_node.audit import verify_database
 from local_node.errors import NodeError, WriterUnavailable
 from local_node.identity import load_identity, node_name
+from local_node.log_commit import Sql
 from local_node.store import Store
-from local_node.writer import Sql
 from local_node.writer_process import LogWriterProcess
 from sync import records
-from tests.factories import REPO
+from testkit.factories import REPO
 
 
 def _writer(paths) -> LogWriterProcess:

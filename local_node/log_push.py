@@ -1,8 +1,9 @@
-"""The node's side of sync: push the log to central, keep receipts, pull the roster.
+"""The push state machine: send the node's log to central and anchor central's receipts.
 
-``NodeSyncer`` does one push cycle or one roster pull; ``presensi-node sync`` runs both once
-through a synchronous writer (``sync_once``), and the serving process runs them from the
-scheduler (``start_sync``) through the app's own writer, so there is always one writer path.
+``LogPusher.push`` is one push cycle. The serving process runs it from the scheduler
+(``local_node/jobs.py``) and ``presensi-node sync`` once (``local_node/sync_command.py``), both
+through ``local_node/central_link.py``, which wires it to central's URL, key and client, always
+through the app's one writer path.
 
 A push cycle: know where central stands; send the records after it in seq order, in
 compact (v2) batches of ``BATCH_SIZE``; verify each receipt with ``certs/central.pem`` and
@@ -11,24 +12,19 @@ whose unsent tail is only anchors is in sync, so receipts never feed an endless
 push-anchor-push loop. A 409 gap resends from the seq central names.
 
 Where central stands: a receipt the node verified says central holds the log up to its
-``seq``/``head``; the syncer keeps that in memory and pushes from there. It asks central
+``seq``/``head``; the pusher keeps that in memory and pushes from there. It asks central
 (``GET checkpoint``) only when it has no trustworthy position: the first cycle after start,
-after any failed cycle (transport error, 409, 4xx, a receipt it could not verify), or when its
-own log no longer holds ``head`` at ``seq``. A cycle with nothing new to push (at most anchors
-after central's seq) sends no request at all, so an idle node is silent on the WAN; the
-roster pull keeps its own interval.
+after any failed cycle (transport error, 409, 4xx, a receipt it could not verify, a failed
+roster pull), or when its own log no longer holds ``head`` at ``seq``. A cycle with nothing new
+to push (at most anchors after central's seq) sends no request at all, so an idle node is
+silent on the WAN; the roster pull (``local_node/roster_pull.py``) keeps its own interval.
 
-Sync state lives in the ``sync_state`` table: ``central_seq``, ``last_ok``, ``last_error``,
-``last_receipt``, ``clock_offset_ms``, ``roster_version``.
+What the pusher learns is kept in the ``sync_state`` table (``local_node/sync_state.py``).
 """
 
 from __future__ import annotations
 
-import atexit
-import hashlib
-import json
 import logging
-import sqlite3
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -36,29 +32,20 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.batches import encode_batch
-from sync.canonical import canonical_bytes
 from sync.client import CentralClient
-from sync.errors import GapError, ProtocolError, ReceiptError, RosterError, SyncError
-from sync.jobs import SyncScheduler, build_scheduler
+from sync.errors import Error, GapError, ReceiptError, SyncError
 from sync.receipts import verify_receipt
 from sync.records import ZERO_HASH
-from sync.rosterdoc import verify_roster_doc
 from sync.timefmt import format_ts, parse_ts
 
-from . import roster
-from .config import load_config
-from .datadir import NodePaths
-from .errors import NodeError
-from .identity import NodeIdentity, load_identity, node_name
+from . import sync_state
 from .store import Store
-from .writer import Appender, LogWriter
+from .writer import Appender
 
 log = logging.getLogger(__name__)
 
 MAX_GAP_RETRIES = 3
 MAX_BATCHES_PER_CYCLE = 1000
-# Record types whose arrival should push soon; anchors, boots and clocks wait for the next.
-WAKE_TYPES = frozenset({"checkin", "admin", "roster"})
 
 
 class LogsDiverged(SyncError):
@@ -71,16 +58,8 @@ class LogsDiverged(SyncError):
         self.first_seq = first_seq
 
 
-class NotConfigured(NodeError):
-    """The node has no central to sync with (no CENTRAL_URL or no certs/central.pem)."""
-
-
-def _now_ts() -> str:
-    return format_ts(datetime.now(UTC))
-
-
-class NodeSyncer:
-    """Pushes one node's log to central and installs central's roster, through ``writer``."""
+class LogPusher:
+    """Pushes one node's log to central and anchors the receipts, through ``writer``."""
 
     def __init__(self, store: Store, writer: Appender, client: CentralClient,
                  central_key: Ed25519PublicKey, *, node: str, epoch: str,
@@ -98,22 +77,11 @@ class NodeSyncer:
         # The roster version central announced in its last batch answer.
         self.central_roster_version: int | None = None
 
-    # --- sync_state --------------------------------------------------------------------
-
-    def _set_state(self, **values: Any) -> None:
-        conn = self.store.conn()
-        conn.executemany(
-            "INSERT INTO sync_state (key, value) VALUES (?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in values.items()],
-        )
-
-    def _failed(self, exc: Exception) -> None:
+    def failed(self, exc: Exception) -> None:
+        """Forget where central stands after a failed cycle (of the push or the roster pull)
+        and keep the error for ``presensi-node status``."""
         self.known = None  # whatever went wrong, the next cycle asks central first
-        try:
-            self._set_state(last_error=f"{_now_ts()} {exc}")
-        except sqlite3.Error as db_exc:
-            log.error("event=sync-state-write-failed error=%r", db_exc)
+        sync_state.save_error(self.store, exc)
 
     # --- reads of our own log ----------------------------------------------------------
 
@@ -181,8 +149,9 @@ class NodeSyncer:
         offset_ms = round(((sent_at + answered_at) / 2 - server) * 1000)
         self.writer.append("anchor", {"receipt": receipt, "clock_offset_ms": offset_ms})
         self.known = (receipt["seq"], receipt["head"])
-        self._set_state(central_seq=str(receipt["seq"]), last_ok=_now_ts(),
-                        last_receipt=receipt, clock_offset_ms=str(offset_ms))
+        sync_state.save(self.store, central_seq=str(receipt["seq"]),
+                        last_ok=sync_state.now_ts(), last_receipt=receipt,
+                        clock_offset_ms=str(offset_ms))
         return receipt
 
     def push(self) -> dict[str, Any]:
@@ -193,8 +162,8 @@ class NodeSyncer:
         """
         try:
             return self._push()
-        except (SyncError, ProtocolError) as exc:
-            self._failed(exc)
+        except Error as exc:
+            self.failed(exc)
             raise
         except BaseException:
             self.known = None
@@ -224,7 +193,8 @@ class NodeSyncer:
         if not self._has_news_after(central_seq):
             if asked:  # central answered: the position is now known, remember it
                 self.known = (central_seq, self._hash_at(central_seq) or ZERO_HASH)
-                self._set_state(central_seq=str(central_seq), last_ok=_now_ts())
+                sync_state.save(self.store, central_seq=str(central_seq),
+                                last_ok=sync_state.now_ts())
             return result  # nothing to push; without a checkpoint, no request at all
         # Push up to the head seen now; anchors appended below wait for the next cycle.
         target, nxt, gaps = head_seq, central_seq + 1, 0
@@ -249,7 +219,7 @@ class NodeSyncer:
                     raise
                 # Some batches got in: that is progress, not an outage, so the scheduler must
                 # not back off; the next cycle asks central where it stands and goes on.
-                self._failed(exc)
+                self.failed(exc)
                 result["error"] = str(exc)
                 log.warning("event=push-partial batches=%d error=%r", result["batches"], exc)
                 break
@@ -266,149 +236,3 @@ class NodeSyncer:
                      self.node, last_sent, len(texts), answer.get("accepted"),
                      answer.get("duplicates"))
         return result
-
-    # --- roster ------------------------------------------------------------------------
-
-    def push_then_roster(self) -> dict[str, Any]:
-        """The push job: a push cycle, then a roster pull at once when the batch answer said
-        central has a newer roster (a PIN change travels with the next push, not the next
-        hourly pull)."""
-        result = self.push()
-        announced = self.central_roster_version
-        if announced is not None and announced > self.installed_central_version():
-            self.pull_roster()
-        return result
-
-    def installed_central_version(self) -> int:
-        """The version of the newest roster from central in our log (0 for none)."""
-        for body in roster.roster_bodies(self.store):
-            if body.get("source") == "central" and isinstance(body.get("version"), int):
-                return int(body["version"])
-        return 0
-
-    def pull_roster(self) -> dict[str, Any] | None:
-        """Install central's roster when its version is newer; return the roster record."""
-        try:
-            return self._pull_roster()
-        except (SyncError, ProtocolError) as exc:
-            self._failed(exc)
-            raise
-
-    def _pull_roster(self) -> dict[str, Any] | None:
-        since = self.installed_central_version()
-        doc = self.client.roster(since)
-        if doc is None:
-            return None
-        verify_roster_doc(doc, self.central_key)
-        if self.central_id is not None and doc["central"] != self.central_id:
-            raise RosterError(f"roster is from {doc['central']!r}, not {self.central_id!r}")
-        if doc["version"] <= since:
-            raise RosterError(f"central offered roster version {doc['version']}, "
-                              f"not newer than installed {since}; keeping ours")
-        employees = [roster.Employee(e["nip"], e["name"], e["unit"], e["role"], e["pin_hash"])
-                     for e in doc["employees"]]
-        body = {"version": doc["version"], "source": "central",
-                "sha256": hashlib.sha256(canonical_bytes(doc)).hexdigest(),
-                "count": len(employees)}
-        record = roster.install(self.writer, employees, body)
-        self._set_state(roster_version=str(doc["version"]))
-        log.info("event=roster-installed version=%d count=%d", doc["version"], len(employees))
-        return record
-
-    def sync_once(self) -> dict[str, Any]:
-        """A push cycle, then a roster pull."""
-        result = self.push()
-        installed = self.pull_roster()
-        result["roster_installed"] = installed["body"]["version"] if installed else None
-        result["roster_version"] = self.installed_central_version()
-        return result
-
-
-# --- wiring --------------------------------------------------------------------------------
-
-
-def central_settings(paths: NodePaths, config: dict[str, Any],
-                     identity: NodeIdentity) -> tuple[str, Ed25519PublicKey, str | None]:
-    """(central URL, central's public key, central id) or NotConfigured saying what is missing."""
-    url = config.get("CENTRAL_URL")
-    if not url:
-        raise NotConfigured(f"no CENTRAL_URL in {paths.config}; enroll with "
-                            "presensi-node init --central URL --token T, or add it there")
-    if identity.central is None:
-        raise NotConfigured(f"{paths.central} is missing: central's receipts and rosters "
-                            "cannot be verified without it")
-    public = identity.central.public_key()
-    if not isinstance(public, Ed25519PublicKey):
-        raise NotConfigured(f"{paths.central} does not hold an Ed25519 key")
-    central_id = config.get("CENTRAL_ID")
-    return str(url), public, str(central_id) if central_id else None
-
-
-def make_syncer(paths: NodePaths, config: dict[str, Any], identity: NodeIdentity,
-                store: Store, writer: Appender) -> NodeSyncer:
-    url, central_key, central_id = central_settings(paths, config, identity)
-    epoch = store.meta("epoch")
-    if not epoch:
-        raise NodeError(f"{paths.db} has no epoch; run presensi-node init")
-    client = CentralClient(url, identity.name, identity.key)
-    return NodeSyncer(store, writer, client, central_key, node=identity.name, epoch=epoch,
-                      central_id=central_id, batch_size=int(config.get("BATCH_SIZE", 1000)))
-
-
-def sync_once(paths: NodePaths) -> dict[str, Any]:
-    """``presensi-node sync``: one push cycle and one roster pull, now, with its own writer."""
-    from sync.timefmt import boot_id
-
-    config = load_config(paths.root)
-    identity = load_identity(paths, node_name(paths))
-    store = Store(paths.db)
-    store.migrate()
-    writer = LogWriter(store, identity.key, boot_id=boot_id())
-    try:
-        syncer = make_syncer(paths, config, identity, store, writer)
-        try:
-            return syncer.sync_once()
-        finally:
-            syncer.client.close()
-    finally:
-        writer.stop()
-        store.close()
-
-
-def housekeeping(store: Store) -> None:
-    """Drop expired sessions and old lockout windows; checkpoint the WAL."""
-    conn = store.conn()
-    now = time.time()
-    conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
-    conn.execute("DELETE FROM pin_failures WHERE locked_until < ? AND window_start < ?",
-                 (now, now - 86400))
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-
-def start_sync(svc: Any, config: dict[str, Any]) -> SyncScheduler | None:
-    """Start the scheduler in the serving process (``START_SCHEDULER``); None when not enrolled.
-
-    ``svc`` is the app's NodeService: its writer appends the anchors and rosters, and its
-    listeners wake the pusher when fresh check-ins commit (anchors do not wake it).
-    """
-    try:
-        syncer = make_syncer(svc.paths, config, svc.identity, svc.store, svc.writer)
-    except NotConfigured as exc:
-        log.warning("event=sync-disabled reason=%r", str(exc))
-        return None
-    scheduler = build_scheduler(
-        push=syncer.push_then_roster,
-        pull_roster=syncer.pull_roster,
-        housekeeping=lambda: housekeeping(svc.store),
-        push_interval=float(config.get("PUSH_INTERVAL_S", 5)),
-        roster_interval=float(config.get("ROSTER_INTERVAL_S", 3600)),
-    )
-
-    def on_commit(fresh: list[dict[str, Any]]) -> None:
-        if any(rec["type"] in WAKE_TYPES for rec in fresh):
-            scheduler.wake()
-
-    svc.writer.listeners.append(on_commit)
-    scheduler.start()
-    atexit.register(scheduler.stop)
-    return scheduler

@@ -202,10 +202,6 @@ class CentralSetup:
         out = run_cli("central", "node", "add", "--data", str(self.data), "--name", name)
         return out.stdout.strip().splitlines()[0]
 
-    def api_token(self, role: str) -> str:
-        out = run_cli("central", "token", "create", "--data", str(self.data), "--role", role)
-        return out.stdout.strip()
-
 
 def make_central(root: Path, people: int = 40) -> CentralSetup:
     """``presensi-central init``, ``roster import`` of ``people`` employees, a viewer token."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sync.jobs import SyncScheduler, build_scheduler
+from local_node.scheduler import SyncScheduler, build_scheduler
 
 
 class Recorder:

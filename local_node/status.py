@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import roster
+from . import roster, sync_state
 from .config import load_config
 from .datadir import NodePaths
 from .errors import NodeError
@@ -18,7 +18,7 @@ def status_report(paths: NodePaths) -> dict[str, Any]:
     store = Store(paths.db)
     try:
         head = store.head()
-        state = dict(store.conn().execute("SELECT key, value FROM sync_state").fetchall())
+        state = sync_state.load(store)
         pushed = int(state.get("central_seq", "-1"))
         head_seq = head[0] if head else -1
         # Receipts' anchors travel with the next real batch, so they do not count as unsynced.

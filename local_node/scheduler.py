@@ -1,4 +1,6 @@
-"""The node's sync scheduler: push often, pull the roster now and then, keep house.
+"""The node's scheduler: push often, pull the roster now and then, keep house.
+
+Which jobs it runs, and their wiring, is ``local_node/jobs.py``.
 
 Why the push job is not an APScheduler job: APScheduler 3 plans runs with wall-clock
 datetimes. When someone sets the office PC's clock back an hour, an interval job waits an
