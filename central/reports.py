@@ -1,10 +1,14 @@
 """Views for officials: attendance per employee per WITA day, and the state of each node.
 
-No Flask here. A check-in counts only when central can stand behind it: records whose
-claimed ``ts`` lies outside the interval central can prove (``out_of_bounds``) and records
-at or after a fork in a node's log (disputed history) are listed but not counted. Records
-with no anchor before them (no proven lower bound yet) are counted and marked
-``unanchored``, unless the config asks to exclude them (``REQUIRE_ANCHOR``).
+No Flask here. A check-in counts only when central can stand behind it; ``record_status`` is
+the one place that decides (the report, the dashboard and the monthly recap call it). Listed
+but not counted: records at or after a fork in a node's log (``disputed``), bodies the node
+software never makes (``invalid-body``), a ``ts`` outside the interval central can prove
+(``out-of-bounds``), employees not on the pushing node's roster outside an event
+(``foreign-node``), and records with no anchor before them from a log whose link had worked
+for longer than ``ANCHOR_GRACE_S`` (``anchor-missing``). An official may accept the last two
+(``accepted``, counted). Other records with no anchor before them (a node's first hour, or
+offline since enrollment) are counted and marked ``unanchored``, unless ``REQUIRE_ANCHOR``.
 
 Each record's ``method`` is shown: a check-in made through an office fallback (``witness`` on
 a colleague's phone, ``manual`` by the unit head) counts like any other signed record, and
@@ -23,6 +27,7 @@ from typing import Any
 from sync.timefmt import WITA, parse_ts
 
 from .store import CentralStore, StoredRecord
+from .trust import TrustFacts, anchor_missing, day_bounds
 
 CSV_FIELDS = ["nip", "name", "unit", "first_in", "first_in_node", "last_out", "last_out_node",
               "late_minutes", "status", "excluded", "records"]
@@ -32,6 +37,7 @@ CSV_FIELDS = ["nip", "name", "unit", "first_in", "first_in_node", "last_out", "l
 class ReportSettings:
     work_start: str = "07:30"
     require_anchor: bool = False
+    anchor_grace_s: float = 3600.0
 
 
 def _wita(ts: str) -> datetime:
@@ -43,14 +49,22 @@ def _iso_wita(ts: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+08:00"
 
 
-def record_status(rec: StoredRecord, forks: dict[tuple[str, str], int],
+def record_status(rec: StoredRecord, facts: TrustFacts,
                   settings: ReportSettings) -> tuple[str, bool]:
-    """(status, counted) of one check-in record."""
-    fork = forks.get((rec.node, rec.epoch))
+    """(status, counted) of one check-in record; ``facts``: ``TrustFacts.load(store)``."""
+    fork = facts.forks.get((rec.node, rec.epoch))
     if fork is not None and rec.seq >= fork:
         return "disputed", False
+    if rec.problem is not None:
+        return "invalid-body", False
     if rec.out_of_bounds:
         return "out-of-bounds", False
+    accepted = (rec.node, rec.epoch, rec.seq) in facts.accepted
+    if rec.foreign and not facts.in_event(rec):
+        return ("accepted", True) if accepted else ("foreign-node", False)
+    if anchor_missing(rec.upper_ts, rec.lower_ts, facts.link_starts.get((rec.node, rec.epoch)),
+                      settings.anchor_grace_s):
+        return ("accepted", True) if accepted else ("anchor-missing", False)
     if rec.lower_ts is None:
         return "unanchored", not settings.require_anchor
     return "ok", True
@@ -80,7 +94,7 @@ def attendance(store: CentralStore, day: str, *, unit: str | None = None,
                settings: ReportSettings | None = None) -> list[dict[str, Any]]:
     """One row per employee (roster order) plus anyone with records but not on the roster."""
     settings = settings or ReportSettings()
-    forks = store.fork_points()
+    facts = TrustFacts.load(store, *day_bounds(day))
     by_nip: dict[str, list[StoredRecord]] = {}
     for rec in store.checkins_on(day):
         if rec.nip:
@@ -93,28 +107,30 @@ def attendance(store: CentralStore, day: str, *, unit: str | None = None,
     for nip, name, emp_unit in people:
         if unit is not None and emp_unit != unit:
             continue
-        rows.append(_row(nip, name, emp_unit, by_nip.get(nip, []), day, forks, settings))
+        rows.append(_row(nip, name, emp_unit, by_nip.get(nip, []), day, facts, settings))
     return rows
 
 
 def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord], day: str,
-         forks: dict[tuple[str, str], int], settings: ReportSettings) -> dict[str, Any]:
+         facts: TrustFacts, settings: ReportSettings) -> dict[str, Any]:
     refs: list[dict[str, Any]] = []
     first_in: StoredRecord | None = None
     last_out: StoredRecord | None = None
     excluded = 0
     marked = False
     for rec in sorted(recs, key=lambda r: (r.ts, r.node, r.seq)):
-        status, counted = record_status(rec, forks, settings)
+        status, counted = record_status(rec, facts, settings)
         ref = {"ref": f"{rec.node}/{rec.epoch}/{rec.seq}", "node": rec.node,
                "epoch": rec.epoch, "seq": rec.seq, "kind": rec.kind,
                "ts": _iso_wita(rec.ts), "status": status, "counted": counted,
                "lower_ts": rec.lower_ts, "upper_ts": rec.upper_ts}
+        if rec.problem is not None:
+            ref["problem"] = rec.problem
         refs.append(ref | _vouching(rec))
         if not counted:
             excluded += 1
             continue
-        marked = marked or status != "ok"
+        marked = marked or status == "unanchored"
         if rec.kind == "in" and first_in is None:
             first_in = rec
         if rec.kind == "out":
