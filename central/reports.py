@@ -26,6 +26,7 @@ from typing import Any
 
 from sync.timefmt import WITA, parse_ts
 
+from .spreadsheet import csv_cell, nip_cell, xlsx_bytes
 from .store import CentralStore, StoredRecord
 from .trust import TrustFacts, anchor_missing, day_bounds
 
@@ -152,22 +153,33 @@ def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord],
     }
 
 
+def _flat(row: dict[str, Any]) -> list[Any]:
+    """A report row as the values of CSV_FIELDS; ``records`` holds the refs separated by
+    spaces, each with its kind, ``(kiosk)``, ``(witness)`` or ``(manual)`` unless made with
+    the app, and its status unless ok."""
+    flat = {k: row[k] for k in CSV_FIELDS if k != "records"}
+    flat["records"] = " ".join(
+        f"{r['ref']}:{r['kind']}"
+        + ("" if r["method"] in ("app", None) else f"({r['method']})")
+        + ("" if r["status"] == "ok" else f"[{r['status']}]")
+        for r in row["records"])
+    return [flat[k] for k in CSV_FIELDS]
+
+
 def attendance_csv(rows: list[dict[str, Any]]) -> str:
-    """The report as CSV; ``records`` holds the refs separated by spaces, each with its kind,
-    ``(kiosk)``, ``(witness)`` or ``(manual)`` unless made with the app, and its status
-    unless ok."""
+    """The report as CSV, safe to open in a spreadsheet (central/spreadsheet.py)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
     for row in rows:
-        flat = {k: row[k] for k in CSV_FIELDS if k != "records"}
-        flat["records"] = " ".join(
-            f"{r['ref']}:{r['kind']}"
-            + ("" if r["method"] in ("app", None) else f"({r['method']})")
-            + ("" if r["status"] == "ok" else f"[{r['status']}]")
-            for r in row["records"])
-        writer.writerow({k: ("" if v is None else v) for k, v in flat.items()})
+        nip, *rest = _flat(row)
+        writer.writerow([nip_cell(nip), *map(csv_cell, rest)])
     return out.getvalue()
+
+
+def attendance_xlsx(rows: list[dict[str, Any]], day: str) -> bytes:
+    """The report as an Excel workbook: text cells stay text (NIPs, names, formulas)."""
+    return xlsx_bytes(CSV_FIELDS, (_flat(row) for row in rows), title=f"presensi {day}")
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -176,15 +188,23 @@ def _iso(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, WITA).isoformat(timespec="seconds")
 
 
-def nodes_overview(store: CentralStore, *, alerts_per_node: int = 10) -> list[dict[str, Any]]:
-    """Per node: status, head, records held, last sync, clock offset and recent alerts."""
+def nodes_overview(store: CentralStore, *, alerts_per_node: int = 10, day: str | None = None,
+                   fallback_threshold: int | None = None) -> list[dict[str, Any]]:
+    """Per node: status, head, records held, last sync, clock offset, recent alerts and, for
+    ``day``, its witness and manual check-ins against the alert threshold."""
     out = []
+    counts = store.fallback_counts(day) if day else {}
     for node in store.nodes():
+        fallbacks: dict[str, Any] = {"day": day, **counts.get(node.name,
+                                                              {"witness": 0, "manual": 0})}
+        fallbacks["threshold"] = fallback_threshold
+        fallbacks["over"] = (fallback_threshold is not None
+                             and fallbacks["witness"] + fallbacks["manual"] > fallback_threshold)
         out.append({
             "node": node.name, "status": node.status, "epoch": node.epoch,
             "head_seq": node.head_seq, "head": node.head_hash, "records": node.records_count,
             "last_sync": _iso(node.last_sync), "clock_offset_ms": node.clock_offset_ms,
-            "enrolled_at": _iso(node.enrolled_at),
+            "enrolled_at": _iso(node.enrolled_at), "fallbacks": fallbacks,
             "alerts": [{"kind": a.kind, "message": a.message, "ts": _iso(a.ts)}
                        for a in store.alerts(node.name, alerts_per_node)],
         })
