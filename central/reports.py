@@ -169,7 +169,9 @@ def _flat(row: dict[str, Any]) -> list[Any]:
 def attendance_csv(rows: list[dict[str, Any]]) -> str:
     """The report as CSV, safe to open in a spreadsheet (central/spreadsheet.py)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF (RFC 4180): the writer then quotes any cell holding a CR or LF, so a name with a
+    # bare CR cannot start a new row in a spreadsheet.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
     for row in rows:
         nip, *rest = _flat(row)
