@@ -45,12 +45,13 @@ def accept_record(store: CentralStore, settings: ReportSettings, *, ref: object,
     rec = store.record(node, epoch, seq)
     if rec is None or rec.type != "checkin":
         raise NotFound(f"central holds no check-in {ref}", code="record-unknown")
-    status, _ = record_status(rec, TrustFacts.load(store), settings)
+    status, counted = record_status(rec, TrustFacts.load(store), settings)
     if status == "accepted":
         raise Conflict(f"{ref} was accepted already", code="already-accepted")
-    if status not in ACCEPTABLE:
-        raise Conflict(f"{ref} has status {status}; only {', '.join(ACCEPTABLE)} can be "
-                       "accepted", code="not-acceptable")
+    if status not in ACCEPTABLE and not (status == "unanchored" and not counted):
+        raise Conflict(f"{ref} has status {status}; only {', '.join(ACCEPTABLE)} (and "
+                       "unanchored under REQUIRE_ANCHOR) can be accepted",
+                       code="not-acceptable")
     acceptance = Acceptance(node, epoch, seq, status, who, via, why, now)
     if not store.add_acceptance(acceptance):
         raise Conflict(f"{ref} was accepted already", code="already-accepted")

@@ -8,11 +8,13 @@ software never makes (``invalid-body``), a ``ts`` outside the interval central c
 (``foreign-node``), and records with no anchor before them from a log whose link had worked
 for longer than ``ANCHOR_GRACE_S`` (``anchor-missing``). An official may accept the last two
 (``accepted``, counted). Other records with no anchor before them (a node's first hour, or
-offline since enrollment) are counted and marked ``unanchored``, unless ``REQUIRE_ANCHOR``.
+offline since enrollment) are counted and marked ``unanchored``, unless ``REQUIRE_ANCHOR``
+(then an official may accept them too).
 
-Each record's ``method`` is shown: a check-in made through an office fallback (``witness`` on
-a colleague's phone, ``manual`` by the unit head) counts like any other signed record, and
-the report names who vouched for it (``witness``) and why (``reason``) so officials can audit.
+Each record's ``method`` is shown: a valid check-in made through an office fallback
+(``witness`` on a colleague's phone, ``manual`` by the unit head) counts like any other
+signed record, and the report names who vouched for it (``witness``) and why (``reason``) so
+officials can audit.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def record_status(rec: StoredRecord, facts: TrustFacts,
                       settings.anchor_grace_s):
         return ("accepted", True) if accepted else ("anchor-missing", False)
     if rec.lower_ts is None:
+        if settings.require_anchor and accepted:
+            return "accepted", True
         return "unanchored", not settings.require_anchor
     return "ok", True
 

@@ -78,6 +78,15 @@ def test_a_node_that_never_anchors(setup: tuple, clock: Clock, require_anchor: b
                     json={"ref": ref, "by": "Camat Alalak", "reason": "bukti di HP pegawai"})
     assert r.status_code == 201 and r.get_json()["status"] == "anchor-missing"
     assert _statuses(client, token)[nip(1)] == [("accepted", True)]
+    # The first hour's unanchored record: acceptable only where REQUIRE_ANCHOR excludes it.
+    r = client.post("/api/v1/records/accept", headers={"Authorization": f"Bearer {token}"},
+                    json={"ref": f"kec-alalak/{node.epoch}/1", "by": "Camat Alalak",
+                          "reason": "node baru, belum ada jangkar"})
+    if require_anchor:
+        assert r.status_code == 201 and r.get_json()["status"] == "unanchored"
+        assert _statuses(client, token)[nip(0)] == [("accepted", True)]
+    else:
+        assert r.status_code == 409 and r.get_json()["error"] == "not-acceptable"
 
 
 def test_an_honest_node_that_anchors_is_counted(setup: tuple, clock: Clock) -> None:
