@@ -27,12 +27,15 @@ _DECIMAL_RE = re.compile(r"^-?[0-9]{1,4}(\.[0-9]{1,8})?\Z")
 _GEO_RANGES = {"lat": (-90, 90), "lon": (-180, 180), "acc_m": (0, 9999)}
 
 
+_ONE_LINE_RE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
+
+
 def _text(value: Any, what: str, low: int = 1) -> str | None:
     if not isinstance(value, str):
         return f"{what} must be a string"
     if not low <= len(value.strip()) <= TEXT_MAX or value != value.strip():
         return f"{what} must be {low}-{TEXT_MAX} characters without outer spaces"
-    if any(ord(c) < 32 or c == "\x7f" for c in value):
+    if not _ONE_LINE_RE.match(value):
         return f"{what} must be one line without control characters"
     return None
 
