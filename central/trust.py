@@ -39,7 +39,7 @@ class Verdict:
 
 def _roster_problem(body: dict[str, Any], employees: dict[str, Employee]) -> str | None:
     """The witness rules that need the roster; ``body`` passed ``body_problem`` already."""
-    method, witness = body["method"], body.get("witness")
+    method, witness = body["method"], str(body.get("witness"))
     if method not in ("witness", "manual"):
         return None
     voucher = employees.get(witness)
@@ -66,11 +66,12 @@ def judge(tx: IngestTx, node: str, records: list[Record]) -> tuple[dict[int, Ver
     checkins = [r for r in records if r["type"] == "checkin"]
     if not checkins:
         return {}, []
-    nips = [b.get(k) for r in checkins if isinstance(b := r["body"], dict)
-            for k in ("nip", "witness") if isinstance(b.get(k), str)]
+    nips = [value for r in checkins if isinstance(b := r["body"], dict)
+            for k in ("nip", "witness") if isinstance(value := b.get(k), str)]
     employees = tx.employees_by_nip(nips)
     has_roster = bool(employees) or tx.has_roster()
-    events = tx.events_at(node, checkins[0]["ts"], checkins[-1]["ts"]) if has_roster else []
+    stamps = [r["ts"] for r in checkins]  # a lying node need not keep them in order
+    events = tx.events_at(node, min(stamps), max(stamps)) if has_roster else []
     verdicts: dict[int, Verdict] = {}
     invalid: list[str] = []
     foreign: list[int] = []
