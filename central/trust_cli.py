@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .errors import ApiError, CentralError
@@ -45,7 +46,7 @@ def cmd_record_accept(args: argparse.Namespace, open_store: Callable[..., Any]) 
     from .reports import ReportSettings
 
     store, _ = open_store(args)
-    config = load_config(args.data_root)
+    config = load_config(Path(args.data))
     settings = ReportSettings(require_anchor=bool(config["REQUIRE_ANCHOR"]),
                               anchor_grace_s=float(config["ANCHOR_GRACE_S"]))
     try:
@@ -63,11 +64,7 @@ def add_trust_commands(sub: Any, data_arg: DataArg,
                        open_store: Callable[..., Any]) -> None:
     """Register ``event`` and ``record`` under the ``presensi-central`` parser."""
     def bind(func: Callable[..., int]) -> Callable[[argparse.Namespace], int]:
-        def run(args: argparse.Namespace) -> int:
-            from pathlib import Path
-            args.data_root = Path(args.data)
-            return func(args, open_store)
-        return run
+        return lambda args: func(args, open_store)
 
     p = sub.add_parser("event", help="events: another office's staff check in at a node")
     esub = p.add_subparsers(dest="event_command", required=True)

@@ -72,6 +72,8 @@ def test_a_ceremony_of_300_staff_from_5_offices(
     first = setda.roster(0)
     assert first is not None and len(first["employees"]) == 10
     assert "Event 1 at kab-setda" in _declare(central_paths)
+    listed = run_cli("central", "event", "list", "--data", str(central_paths.root)).stdout
+    assert listed.startswith(f"1\tkab-setda\t{DAY}\t") and "Kantor Kecamatan Alalak" in listed
 
     # Two days before: nothing changes for the node yet.
     clock.now = at("2026-10-07", "12:00")
