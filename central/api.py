@@ -9,7 +9,7 @@ Bearer token: ``GET /api/v1/attendance``, ``GET /api/v1/nodes`` (viewer or admin
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -18,17 +18,20 @@ from flask.typing import ResponseReturnValue
 from sync.batches import decode_batch
 from sync.errors import BatchError
 from sync.records import ZERO_HASH
+from sync.timefmt import WITA
 
 from .auth import same_node
 from .enrollment import create_enroll_token, enroll
 from .errors import ApiError, Forbidden, NotFound, TooLarge, from_sync_error
 from .ingest import ingest_batch
-from .reports import attendance, attendance_csv, nodes_overview
+from .noderoster import announced_version, node_roster
+from .reports import attendance, attendance_csv, attendance_xlsx, nodes_overview
 from .web import json_object, node_request, require_api, service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.post("/enroll")
@@ -79,7 +82,8 @@ def post_batch() -> ResponseReturnValue:
     # instead of polling for it.
     return jsonify({"receipt": result.receipt, "accepted": result.accepted,
                     "duplicates": result.duplicates, "checkpoint": result.checkpoint,
-                    "roster_version": svc.store.latest_roster_version()})
+                    "roster_version": announced_version(svc.store, svc.identity, node,
+                                                        svc.now())})
 
 
 @bp.get("/roster")
@@ -94,10 +98,11 @@ def get_roster() -> ResponseReturnValue:
         if not since_text.isascii() or not since_text.isdigit() or len(since_text) > 12:
             raise ApiError("since must be a roster version number", code="bad-since")
         since = int(since_text)
-    latest = service().store.latest_roster()
+    svc = service()
+    latest = node_roster(svc.store, svc.identity, node, svc.now())
     if latest is None or latest.version <= since:
         if latest is None and since_text is None:
-            raise NotFound("central has no roster yet", code="no-roster")
+            raise NotFound("central has no roster for this node yet", code="no-roster")
         return Response(status=304)
     return Response(latest.doc, mimetype="application/json")
 
@@ -121,10 +126,14 @@ def get_attendance() -> ResponseReturnValue:
     if unit is not None and not 1 <= len(unit) <= 120:
         raise ApiError("unit must be 1-120 characters", code="bad-unit")
     fmt = request.args.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise ApiError("format must be json or csv", code="bad-format")
+    if fmt not in ("json", "csv", "xlsx"):
+        raise ApiError("format must be json, csv or xlsx", code="bad-format")
     svc = service()
     rows = attendance(svc.store, day, unit=unit, settings=svc.report_settings)
+    if fmt == "xlsx":
+        return Response(attendance_xlsx(rows, day), mimetype=XLSX_TYPE,
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="presensi-{day}.xlsx"'})
     if fmt == "csv":
         return Response(attendance_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition":
@@ -136,7 +145,10 @@ def get_attendance() -> ResponseReturnValue:
 @bp.get("/nodes")
 def get_nodes() -> ResponseReturnValue:
     require_api("viewer")
-    return jsonify({"nodes": nodes_overview(service().store)})
+    svc = service()
+    day = datetime.fromtimestamp(svc.now(), WITA).strftime("%Y-%m-%d")
+    return jsonify({"nodes": nodes_overview(
+        svc.store, day=day, fallback_threshold=int(svc.config["FALLBACK_ALERT_PER_DAY"]))})
 
 
 @bp.post("/nodes")

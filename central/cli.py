@@ -18,6 +18,7 @@ from sync.errors import ProtocolError, RosterFileError
 
 from .datadir import CentralPaths
 from .errors import CentralError
+from .trust_cli import add_trust_commands
 
 
 def _paths(args: argparse.Namespace) -> CentralPaths:
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("roster", help="roster commands")
     rsub = p.add_subparsers(dest="roster_command", required=True)
-    r = rsub.add_parser("import", help="import a CSV with header nip,name,unit,role,pin")
+    r = rsub.add_parser("import", help="import a CSV with header nip,name,unit,role,pin[,node]")
     data_arg(r)
     r.add_argument("file")
     r.add_argument("--slips", help="where to write generated PINs (default FILE.slips.csv)")
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_arg(t)
     t.add_argument("--role", required=True, choices=["viewer", "admin"])
     t.set_defaults(func=cmd_token_create)
+    add_trust_commands(sub, data_arg, _open)
     return parser
 
 

@@ -16,6 +16,11 @@ DEFAULTS: dict[str, Any] = {
     "TIME_TOLERANCE_S": 2,                  # slack on the proven [lower, upper] interval
     "WORK_START": "07:30",                  # WITA; lateness is counted from here
     "DASHBOARD_COOKIE_DAYS": 30,
+    # Check-ins with no anchor before them count (marked unanchored) only while a node's log
+    # has had a working link for at most ANCHOR_GRACE_S; REQUIRE_ANCHOR: never (docs/security.md).
+    "REQUIRE_ANCHOR": False,
+    "ANCHOR_GRACE_S": 3600,
+    "FALLBACK_ALERT_PER_DAY": 20,           # witness + manual check-ins per node and day
 }
 
 

@@ -29,12 +29,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from sync.batches import UNSIGNED
 from sync.chain import ChainVerifier
+from sync.checkinbody import VOUCHED
 from sync.errors import ReceiptError, RecordError
 from sync.receipts import make_receipt, verify_receipt
 from sync.records import ZERO_HASH, Record, check_record, serialize, signed_text
 from sync.timefmt import format_ts, parse_ts, wall_ts, wita_day
 
 from .store import CentralStore, IngestTx, StoredRecord
+from .trust import Verdict, anchor_missing, judge
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,14 @@ class IngestResult:
 @dataclass(frozen=True)
 class ReceiptIssuer:
     """Central as ingest sees it: the id and key that sign receipts (and that an anchor's
-    receipt must carry), and the tolerance for judging a record's time against them."""
+    receipt must carry), the tolerance for judging a record's time against them, and the
+    thresholds of the trust alerts (central/trust.py)."""
 
     name: str
     key: Ed25519PrivateKey
     tolerance_s: float = 2.0
+    anchor_grace_s: float = 3600.0     # ANCHOR_GRACE_S (central/trust.py anchor_missing)
+    fallback_alert_per_day: int = 20   # FALLBACK_ALERT_PER_DAY: witness + manual per node
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -124,7 +129,7 @@ def _anchor_ts(record: Record, issuer: ReceiptIssuer) -> str | None:
 
 
 def _stored_row(record: Record, text: str, lower: str | None, upper: str,
-                oob: bool) -> StoredRecord:
+                oob: bool, verdict: Verdict | None = None) -> StoredRecord:
     body = record["body"]
     nip = kind = None
     if record["type"] == "checkin":
@@ -133,7 +138,10 @@ def _stored_row(record: Record, text: str, lower: str | None, upper: str,
     return StoredRecord(
         node=record["node"], epoch=record["epoch"], seq=record["seq"], type=record["type"],
         ts=record["ts"], hash=record["hash"], nip=nip, day=wita_day(record["ts"]) if nip else None,
-        kind=kind, record=text, lower_ts=lower, upper_ts=upper, out_of_bounds=oob)
+        kind=kind, record=text, lower_ts=lower, upper_ts=upper, out_of_bounds=oob,
+        problem=verdict.problem if verdict else None,
+        foreign=verdict.foreign if verdict else False,
+        method=verdict.method if verdict else None)
 
 
 def _fork(tx: IngestTx, node: str, epoch: str, seq: int, stored: str | None, other: Record,
@@ -291,6 +299,8 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
     bounds = TimeBounds(server_ts, issuer.tolerance_s)
     rows: list[StoredRecord] = []
     flagged = 0
+    verdicts, trust_alerts = judge(tx, node, fresh)
+    link_start = tx.first_receipt_ts(node, epoch)
     for record, text in zip(fresh, fresh_texts, strict=True):
         if record["type"] == "anchor":
             proven = _anchor_ts(record, issuer)
@@ -301,7 +311,8 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
                 anchor_ts = proven
         oob = bounds.outside(record["ts"], anchor_ts)
         flagged += oob
-        rows.append(_stored_row(record, text, anchor_ts, server_ts, oob))
+        rows.append(_stored_row(record, text, anchor_ts, server_ts, oob,
+                                verdicts.get(record["seq"])))
     last = fresh[-1]
     receipt = make_receipt(central=issuer.name, node=node, epoch=epoch, seq=last["seq"],
                            head=last["hash"], server_ts=server_ts, key=issuer.key)
@@ -313,10 +324,35 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
         tx.add_alert(node, "time-out-of-bounds",
                      f"{flagged} record(s) up to seq {last['seq']} carry a ts outside the "
                      "interval central can prove", now)
+    _trust_alerts(tx, issuer, node, rows, trust_alerts, link_start, now)
     log.info("event=ingest node=%s epoch=%s accepted=%d duplicates=%d head=%d", node,
              epoch[:8], len(rows), duplicates, last["seq"])
     return IngestResult("ok", accepted=len(rows), duplicates=duplicates, receipt=receipt,
                         checkpoint={"epoch": epoch, "seq": last["seq"], "head": last["hash"]})
+
+
+def _trust_alerts(tx: IngestTx, issuer: ReceiptIssuer, node: str, rows: list[StoredRecord],
+                  alerts: list[str], link_start: str | None, now: float) -> None:
+    """Alerts for what ``trust.judge`` found, unanchored check-ins of a node whose link has
+    worked for longer than the grace, and a day's witness and manual check-ins above the
+    threshold (once per node and day)."""
+    for alert in alerts:
+        kind, _, message = alert.partition("|")
+        tx.add_alert(node, kind, message, now)
+    late = [r.seq for r in rows if r.type == "checkin" and anchor_missing(
+        r.upper_ts, r.lower_ts, link_start, issuer.anchor_grace_s)]
+    if late:
+        tx.add_alert(node, "anchor-missing",
+                     f"{len(late)} check-in(s) (seq {', '.join(map(str, late[:10]))}) have no "
+                     f"anchor before them although the node's link has worked for over "
+                     f"{issuer.anchor_grace_s / 3600:g} h; not counted", now)
+    for day in sorted({r.day for r in rows if r.day and r.method in VOUCHED}):
+        count = tx.fallback_count(node, day)
+        message = (f"witness and manual check-ins on {day} passed "
+                   f"{issuer.fallback_alert_per_day}")
+        if count > issuer.fallback_alert_per_day and not tx.alert_exists(
+                node, "fallback-volume", message):
+            tx.add_alert(node, "fallback-volume", message, now)
 
 
 def _current_receipt(tx: IngestTx, issuer: ReceiptIssuer, node: str, epoch: str, head_seq: int,

@@ -86,10 +86,10 @@ def import_roster(store: CentralStore, identity: CentralIdentity, data: bytes, *
     digests = _hash_all([pin for _, pin in to_hash])
     for (index, _), digest in zip(to_hash, digests, strict=True):
         hashes[index] = digest
-    employees = [Employee(r.nip, r.name, r.unit, r.role, h or "")
+    employees = [Employee(r.nip, r.name, r.unit, r.role, h or "", r.node or None)
                  for r, h in zip(rows, hashes, strict=True)]
-    latest = store.latest_roster()
-    version = 1 if latest is None else latest.version + 1
+    # Versions are shared with the per-node documents (central/noderoster.py).
+    version = store.max_roster_version() + 1
     issued = wall_ts(now)
     doc = make_roster_doc(
         central=identity.name, version=version, issued_ts=issued,

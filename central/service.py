@@ -30,9 +30,12 @@ class CentralService:
         self.node_auth = NodeAuth(self.store, self.identity,
                                   max_age=int(config["SIGNATURE_MAX_AGE_S"]), clock=self.clock)
         self.issuer = ReceiptIssuer(self.identity.name, self.identity.key,
-                                    float(config["TIME_TOLERANCE_S"]))
+                                    float(config["TIME_TOLERANCE_S"]),
+                                    anchor_grace_s=float(config["ANCHOR_GRACE_S"]),
+                                    fallback_alert_per_day=int(config["FALLBACK_ALERT_PER_DAY"]))
         self.report_settings = ReportSettings(work_start=str(config["WORK_START"]),
-                                              require_anchor=bool(config.get("REQUIRE_ANCHOR")))
+                                              require_anchor=bool(config["REQUIRE_ANCHOR"]),
+                                              anchor_grace_s=float(config["ANCHOR_GRACE_S"]))
 
     def now(self) -> float:
         return self.clock()

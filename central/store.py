@@ -12,6 +12,7 @@ processes as well as its threads. Schema changes are migrations run with sqlite-
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -30,15 +31,18 @@ NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
 API_ROLES = ("viewer", "admin")
 
 
-# Rows per INSERT into ``records``: 13 columns each, well under SQLite's 32,766 parameters.
+# Rows per INSERT into ``records``: 16 columns each, well under SQLite's 32,766 parameters.
 _ROWS_PER_INSERT = 250
+
+# Every read of ``records`` into a ``StoredRecord`` selects these, in this order (``_stored``).
+RECORD_COLUMNS = ("node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
+                  " upper_ts, out_of_bounds, problem, foreign_node, method")
 
 
 @lru_cache(maxsize=8)
 def _records_insert_sql(rows: int) -> str:
-    return ("INSERT INTO records (node, epoch, seq, type, ts, hash, nip, day, kind, record,"
-            " lower_ts, upper_ts, out_of_bounds) VALUES "
-            + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows))
+    return (f"INSERT INTO records ({RECORD_COLUMNS}) VALUES "
+            + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows))
 
 
 def _token_state(conn: sqlite3.Connection, node: str, token_hash: str, now: float) -> str:
@@ -85,6 +89,11 @@ class StoredRecord:
     lower_ts: str | None
     upper_ts: str
     out_of_bounds: bool
+    # Judged at ingest (central/trust.py): why a check-in body is not valid (None: valid),
+    # whether the employee was on the pushing node's roster, and the body's method.
+    problem: str | None = None
+    foreign: bool = False
+    method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ class Employee:
     unit: str
     role: str
     pin_hash: str
+    node: str | None = None  # the node serving them; None: every node (five-column roster)
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,7 @@ _NODE_COLUMNS = ("name, status, cert_pem, enrolled_at, epoch, head_seq, head_has
 
 def _stored(r: tuple[Any, ...]) -> StoredRecord:
     return StoredRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                        r[11], bool(r[12]))
+                        r[11], bool(r[12]), r[13], bool(r[14]), r[15])
 
 
 def _node(row: tuple[Any, ...] | None) -> NodeRow | None:
@@ -146,6 +156,13 @@ class IngestTx(Protocol):
     def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None: ...
     def add_clock_sample(self, node: str, server_ts: float, wall_ts: str | None,
                          mono_us: int | None, offset_ms: int | None) -> None: ...
+    # trust (central/trust.py)
+    def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]: ...
+    def has_roster(self) -> bool: ...
+    def first_receipt_ts(self, node: str, epoch: str) -> str | None: ...
+    def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]: ...
+    def fallback_count(self, node: str, day: str) -> int: ...
+    def alert_exists(self, node: str, kind: str, message: str) -> bool: ...
 
 
 class CentralStore(Protocol):
@@ -184,6 +201,26 @@ class CentralStore(Protocol):
     # reports
     def checkins_on(self, day: str) -> list[StoredRecord]: ...
     def fork_points(self) -> dict[tuple[str, str], int]: ...
+    # trust: node rosters, events, acceptances, link starts, fallback counts
+    def roster_assigns_nodes(self) -> bool: ...
+    def employees_for_node(self, node: str, units: list[str]) -> list[Employee]: ...
+    def units(self) -> set[str]: ...
+    def last_node_roster(self, node: str) -> tuple[int, str] | None: ...
+    def node_roster_doc(self, version: int) -> RosterVersion | None: ...
+    def issue_node_roster(self, node: str, key: str,
+                          build: Callable[[int], tuple[str, str, int]],
+                          now: float) -> RosterVersion: ...
+    def max_roster_version(self) -> int: ...
+    def add_event(self, event: EventRow) -> int: ...
+    def events(self, node: str | None = None) -> list[EventRow]: ...
+    def events_covering(self, ts_from: str, ts_to: str) -> list[EventRow]: ...
+    def link_starts(self) -> dict[tuple[str, str], str]: ...
+    def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None: ...
+    def add_acceptance(self, acceptance: Acceptance) -> bool: ...
+    def acceptances(self, limit: int = 100) -> list[Acceptance]: ...
+    def accepted_refs(self) -> set[tuple[str, str, int]]: ...
+    def fallback_counts(self, day: str) -> dict[str, dict[str, int]]: ...
+    def employee_units(self) -> dict[str, str]: ...
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -283,9 +320,51 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_trust_nodes(db: sqlite_utils.Database) -> None:
+    """Central trusts a node only for its own office (docs/security.md): which node serves
+    each employee, each node's own signed roster documents, events that open a node to other
+    units for a window, officials' acceptances, and the per-record verdicts of ingest."""
+    db.executescript(
+        """
+        ALTER TABLE employees ADD COLUMN node TEXT;
+        CREATE INDEX employees_node ON employees (node);
+        CREATE INDEX employees_unit ON employees (unit);
+        ALTER TABLE records ADD COLUMN problem TEXT;
+        ALTER TABLE records ADD COLUMN foreign_node INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE records ADD COLUMN method TEXT;
+        CREATE TABLE node_rosters (
+            version INTEGER PRIMARY KEY, node TEXT NOT NULL, key TEXT NOT NULL,
+            issued_ts TEXT NOT NULL, count INTEGER NOT NULL, doc TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX node_rosters_node ON node_rosters (node, version);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            node TEXT NOT NULL, day TEXT NOT NULL,
+            roster_from TEXT NOT NULL, start_ts TEXT NOT NULL, end_ts TEXT NOT NULL,
+            units TEXT NOT NULL, reason TEXT NOT NULL, created_by TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX events_node ON events (node, end_ts);
+        CREATE TABLE record_acceptances (
+            node TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
+            status TEXT NOT NULL, accepted_by TEXT NOT NULL, via TEXT NOT NULL,
+            reason TEXT NOT NULL, accepted_at REAL NOT NULL,
+            PRIMARY KEY (node, epoch, seq)
+        );
+        CREATE TRIGGER record_acceptances_no_update BEFORE UPDATE ON record_acceptances
+            BEGIN SELECT RAISE(ABORT, 'acceptances are append-only'); END;
+        CREATE TRIGGER record_acceptances_no_delete BEFORE DELETE ON record_acceptances
+            BEGIN SELECT RAISE(ABORT, 'acceptances are append-only'); END;
+        CREATE INDEX receipts_first ON receipts (node, epoch, server_ts);
+        """
+    )
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_trust_nodes", _m002_trust_nodes),
 ]
 
 
@@ -320,7 +399,8 @@ class SqliteIngestTx:
             self.conn.execute(_records_insert_sql(len(chunk)), [
                 value for r in chunk for value in (
                     r.node, r.epoch, r.seq, r.type, r.ts, r.hash, r.nip, r.day, r.kind,
-                    r.record, r.lower_ts, r.upper_ts, int(r.out_of_bounds))])
+                    r.record, r.lower_ts, r.upper_ts, int(r.out_of_bounds), r.problem,
+                    int(r.foreign), r.method)])
 
     def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
                        receipt: str) -> None:
@@ -361,6 +441,89 @@ class SqliteIngestTx:
         if offset_ms is not None:
             self.conn.execute("UPDATE nodes SET clock_offset_ms = ? WHERE name = ?",
                               (offset_ms, node))
+
+    # --- trust (central/trust.py) ------------------------------------------------------
+
+    def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]:
+        return _employees_by_nip(self.conn, nips)
+
+    def has_roster(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM employees LIMIT 1").fetchone() is not None
+
+    def first_receipt_ts(self, node: str, epoch: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT min(server_ts) FROM receipts WHERE node = ? AND epoch = ?",
+            (node, epoch)).fetchone()
+        return row[0] if row else None
+
+    def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]:
+        rows = self.conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE node = ? AND end_ts >= ?"
+            " AND start_ts <= ? ORDER BY id", (node, ts_from, ts_to))
+        return [_event(r) for r in rows]
+
+    def fallback_count(self, node: str, day: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM records WHERE day = ? AND node = ?"
+            " AND method IN ('witness', 'manual')", (day, node)).fetchone()
+        return int(row[0])
+
+    def alert_exists(self, node: str, kind: str, message: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM alerts WHERE node IS ? AND kind = ? AND message = ? LIMIT 1",
+            (node, kind, message)).fetchone() is not None
+
+
+_EMPLOYEE_COLUMNS = "nip, name, unit, role, pin_hash, node"
+_EVENT_COLUMNS = ("id, node, day, roster_from, start_ts, end_ts, units, reason, created_by,"
+                  " created_at")
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An official gathering (central/events.py): for its window ``node`` also serves
+    ``units``; timestamps are record timestamps (UTC), ``day`` the WITA date."""
+
+    id: int
+    node: str
+    day: str
+    roster_from: str
+    start_ts: str
+    end_ts: str
+    units: tuple[str, ...]
+    reason: str
+    created_by: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """An official's decision to count a check-in central had set aside (foreign-node...)."""
+
+    node: str
+    epoch: str
+    seq: int
+    status: str
+    accepted_by: str
+    via: str
+    reason: str
+    accepted_at: float
+
+
+def _event(r: tuple[Any, ...]) -> EventRow:
+    return EventRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8],
+                    r[9])
+
+
+def _employees_by_nip(conn: sqlite3.Connection, nips: list[str]) -> dict[str, Employee]:
+    found: dict[str, Employee] = {}
+    unique = sorted(set(nips))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        rows = conn.execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip IN"
+                            f" ({','.join('?' * len(chunk))})", chunk)
+        found.update((r[0], Employee(*r)) for r in rows)
+    return found
 
 
 def _add_alert(conn: sqlite3.Connection, node: str | None, kind: str, message: str,
@@ -600,7 +763,7 @@ class SqliteStore:
 
     def employees(self) -> list[Employee]:
         rows = self.conn().execute(
-            "SELECT nip, name, unit, role, pin_hash FROM employees ORDER BY unit, name, nip")
+            f"SELECT {_EMPLOYEE_COLUMNS} FROM employees ORDER BY unit, name, nip")
         return [Employee(*r) for r in rows]
 
     def install_roster(self, version: int, issued_ts: str, doc: str,
@@ -609,8 +772,8 @@ class SqliteStore:
         with self._write() as conn:
             conn.execute("DELETE FROM employees")
             conn.executemany(
-                "INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, ?, ?)",
-                [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees])
+                f"INSERT INTO employees ({_EMPLOYEE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                [(e.nip, e.name, e.unit, e.role, e.pin_hash, e.node) for e in employees])
             conn.execute("INSERT INTO roster_versions VALUES (?, ?, ?, ?, ?)",
                          (version, issued_ts, len(employees), doc, now))
 
@@ -618,8 +781,7 @@ class SqliteStore:
 
     def checkins_on(self, day: str) -> list[StoredRecord]:
         rows = self.conn().execute(
-            "SELECT node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
-            " upper_ts, out_of_bounds FROM records WHERE day = ? AND type = 'checkin'"
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE day = ? AND type = 'checkin'"
             " ORDER BY ts, node, seq", (day,))
         return [_stored(r) for r in rows]
 
@@ -639,8 +801,7 @@ class SqliteStore:
 
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
         """Every stored record of a node (tests and audits; not for hot paths)."""
-        sql = ("SELECT node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
-               " upper_ts, out_of_bounds FROM records WHERE node = ?")
+        sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE node = ?"
         args: list[str] = [node]
         if epoch is not None:
             sql += " AND epoch = ?"
@@ -653,3 +814,137 @@ class SqliteStore:
             "SELECT server_ts, offset_ms FROM clock_samples WHERE node = ?"
             " ORDER BY id DESC LIMIT ?", (node, limit))
         return [(r[0], r[1]) for r in rows]
+
+    # --- trust: node rosters, events, acceptances (central/trust.py, noderoster.py) -------
+
+    def roster_assigns_nodes(self) -> bool:
+        """True when the roster names a node per employee (the six-column CSV)."""
+        return self.conn().execute(
+            "SELECT 1 FROM employees WHERE node IS NOT NULL LIMIT 1").fetchone() is not None
+
+    def employees_for_node(self, node: str, units: list[str]) -> list[Employee]:
+        """The employees ``node`` serves, plus every employee of ``units`` (events)."""
+        sql = f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE node = ?"
+        if units:
+            sql += f" OR unit IN ({','.join('?' * len(units))})"
+        return [Employee(*r) for r in self.conn().execute(sql + " ORDER BY nip",
+                                                          [node, *units])]
+
+    def units(self) -> set[str]:
+        return {r[0] for r in self.conn().execute("SELECT DISTINCT unit FROM employees")}
+
+    def employee_units(self) -> dict[str, str]:
+        return dict(self.conn().execute("SELECT nip, unit FROM employees").fetchall())
+
+    def last_node_roster(self, node: str) -> tuple[int, str] | None:
+        """(version, key) of the newest roster document issued to ``node``."""
+        row = self.conn().execute(
+            "SELECT version, key FROM node_rosters WHERE node = ? ORDER BY version DESC"
+            " LIMIT 1", (node,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def node_roster_doc(self, version: int) -> RosterVersion | None:
+        row = self.conn().execute(
+            "SELECT version, issued_ts, count, doc FROM node_rosters WHERE version = ?",
+            (version,)).fetchone()
+        return RosterVersion(*row) if row else None
+
+    def max_roster_version(self) -> int:
+        """The highest version issued, regency-wide or to one node (they share one count)."""
+        row = self.conn().execute(
+            "SELECT max(v) FROM (SELECT max(version) AS v FROM roster_versions"
+            " UNION ALL SELECT max(version) FROM node_rosters)").fetchone()
+        return int(row[0] or 0)
+
+    def issue_node_roster(self, node: str, key: str,
+                          build: Callable[[int], tuple[str, str, int]],
+                          now: float) -> RosterVersion:
+        """The node's roster document for ``key``: the one issued already, or a new one
+        with the next shared version number; ``build(version)`` gives (issued_ts, doc,
+        count). One transaction, so two workers never issue two versions for one key."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT version, issued_ts, count, doc, key FROM node_rosters WHERE node = ?"
+                " ORDER BY version DESC LIMIT 1", (node,)).fetchone()
+            if row is not None and row[4] == key:
+                return RosterVersion(row[0], row[1], row[2], row[3])
+            top = conn.execute(
+                "SELECT max(v) FROM (SELECT max(version) AS v FROM roster_versions"
+                " UNION ALL SELECT max(version) FROM node_rosters)").fetchone()
+            version = int(top[0] or 0) + 1
+            issued_ts, doc, count = build(version)
+            conn.execute("INSERT INTO node_rosters VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (version, node, key, issued_ts, count, doc, now))
+            return RosterVersion(version, issued_ts, count, doc)
+
+    def add_event(self, event: EventRow) -> int:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO events (node, day, roster_from, start_ts, end_ts, units, reason,"
+                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.node, event.day, event.roster_from, event.start_ts, event.end_ts,
+                 json.dumps(list(event.units), ensure_ascii=False), event.reason,
+                 event.created_by, event.created_at))
+            return int(cur.lastrowid or 0)
+
+    def events(self, node: str | None = None) -> list[EventRow]:
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events"
+        args: list[str] = []
+        if node is not None:
+            sql += " WHERE node = ?"
+            args.append(node)
+        return [_event(r) for r in self.conn().execute(sql + " ORDER BY start_ts, id", args)]
+
+    def events_covering(self, ts_from: str, ts_to: str) -> list[EventRow]:
+        """Events whose roster period (``roster_from`` .. ``end_ts``) meets [from, to]."""
+        rows = self.conn().execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE end_ts >= ? AND roster_from <= ?"
+            " ORDER BY id", (ts_from, ts_to))
+        return [_event(r) for r in rows]
+
+    def link_starts(self) -> dict[tuple[str, str], str]:
+        """(node, epoch) -> server_ts of the first receipt central issued for that log."""
+        rows = self.conn().execute(
+            "SELECT node, epoch, min(server_ts) FROM receipts GROUP BY node, epoch")
+        return {(n, e): t for n, e, t in rows}
+
+    def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None:
+        row = self.conn().execute(
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE node = ? AND epoch = ? AND seq = ?",
+            (node, epoch, seq)).fetchone()
+        return _stored(row) if row else None
+
+    def add_acceptance(self, acceptance: Acceptance) -> bool:
+        """Store an official's acceptance; False when the record was accepted before."""
+        a = acceptance
+        with self._write() as conn:
+            try:
+                conn.execute("INSERT INTO record_acceptances VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (a.node, a.epoch, a.seq, a.status, a.accepted_by, a.via,
+                              a.reason, a.accepted_at))
+            except sqlite3.IntegrityError:
+                return False
+            _add_alert(conn, a.node, "accepted",
+                       f"{a.node}/{a.epoch}/{a.seq} ({a.status}) accepted by {a.accepted_by}",
+                       a.accepted_at)
+        return True
+
+    def acceptances(self, limit: int = 100) -> list[Acceptance]:
+        rows = self.conn().execute(
+            "SELECT node, epoch, seq, status, accepted_by, via, reason, accepted_at"
+            " FROM record_acceptances ORDER BY accepted_at DESC, rowid DESC LIMIT ?", (limit,))
+        return [Acceptance(*r) for r in rows]
+
+    def accepted_refs(self) -> set[tuple[str, str, int]]:
+        rows = self.conn().execute("SELECT node, epoch, seq FROM record_acceptances")
+        return {(n, e, s) for n, e, s in rows}
+
+    def fallback_counts(self, day: str) -> dict[str, dict[str, int]]:
+        """node -> {"witness": n, "manual": m}: the check-ins someone vouched for on ``day``."""
+        out: dict[str, dict[str, int]] = {}
+        rows = self.conn().execute(
+            "SELECT node, method, count(*) FROM records WHERE day = ?"
+            " AND method IN ('witness', 'manual') GROUP BY node, method", (day,))
+        for node, method, count in rows:
+            out.setdefault(node, {"witness": 0, "manual": 0})[method] = count
+        return out

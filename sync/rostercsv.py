@@ -1,13 +1,16 @@
-"""Roster CSV files (header ``nip,name,unit,role,pin``): parsing with a per-line report.
+"""Roster CSV files (header ``nip,name,unit,role,pin[,node]``): parsing with a per-line report.
 
 Used by ``presensi-node roster import`` and ``presensi-central roster import``. Nothing is
-imported unless every row is valid, so a file is never half-applied.
+imported unless every row is valid, so a file is never half-applied. The optional sixth
+column ``node`` names the node that serves the employee (central then gives each node only
+its own employees); in the six-column form every row needs one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -16,6 +19,8 @@ from .nip import check_nip
 from .pins import check_pin_format
 
 HEADER = ["nip", "name", "unit", "role", "pin"]
+HEADER_WITH_NODE = [*HEADER, "node"]
+NODE_ID_RE = re.compile(r"^[a-z0-9-]{3,40}\Z")
 ROLES = ("staff", "head")
 MAX_ROWS = 100_000
 
@@ -30,6 +35,7 @@ class RosterRow:
     unit: str
     role: str
     pin: str
+    node: str = ""  # the node that serves this employee; "" in the five-column form
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,12 @@ def parse_roster_csv(data: bytes, *, allow_empty_pin: bool = False) -> list[Rost
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[RowProblem] = []
     header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header] != HEADER:
-        raise RosterFileError([RowProblem(1, f"header must be exactly {','.join(HEADER)}")])
+    columns = [h.strip().lower() for h in header] if header is not None else None
+    if columns not in (HEADER, HEADER_WITH_NODE):
+        raise RosterFileError([RowProblem(1, f"header must be exactly {','.join(HEADER)} "
+                                             f"or {','.join(HEADER_WITH_NODE)}")])
+    assert columns is not None
+    width = len(columns)
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
     for cells in reader:
@@ -72,11 +82,15 @@ def parse_roster_csv(data: bytes, *, allow_empty_pin: bool = False) -> list[Rost
         if len(rows) + len(problems) >= MAX_ROWS:
             problems.append(RowProblem(line, f"more than {MAX_ROWS} rows"))
             break
-        if len(cells) != len(HEADER):
-            problems.append(RowProblem(line, f"expected 5 columns, found {len(cells)}"))
+        if len(cells) != width:
+            problems.append(RowProblem(line, f"expected {width} columns, found {len(cells)}"))
             continue
-        nip, name, unit, role, pin = (c.strip() for c in cells)
+        nip, name, unit, role, pin, *rest = (c.strip() for c in cells)
+        node = rest[0] if rest else ""
         try:
+            if rest and not NODE_ID_RE.match(node):
+                raise ValueError("node must be the id of the node serving the employee, "
+                                 "such as kec-alalak")
             check_nip(nip)
             name = _clean_text(name, "name", 120)
             unit = _clean_text(unit, "unit", 120)
@@ -90,7 +104,7 @@ def parse_roster_csv(data: bytes, *, allow_empty_pin: bool = False) -> list[Rost
             problems.append(RowProblem(line, str(exc)))
             continue
         seen[nip] = line
-        rows.append(RosterRow(line, nip, name, unit, role, pin))
+        rows.append(RosterRow(line, nip, name, unit, role, pin, node))
     if problems:
         raise RosterFileError(problems)
     if not rows:

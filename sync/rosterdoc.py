@@ -1,9 +1,10 @@
-"""Roster documents: the regency's whole roster, versioned and signed by central.
+"""Roster documents: the roster a node serves, versioned and signed by central.
 
 ``{"v":1,"central":ID,"version":N,"issued_ts":T,"employees":[{"nip","name","unit","role",
 "pin_hash"}, ...],"sig":B64}``; ``sig`` is central's Ed25519 signature over the canonical bytes
-of the document without ``sig``. ``version`` only grows. Each node holds every employee
-(staff may check in at another office) with the PIN hash it needs to sign them in offline.
+of the document without ``sig``. ``version`` only grows. A node's document holds the employees
+it serves (everyone with a five-column roster; docs/protocol.md section 7) with the PIN hashes
+it needs to sign them in offline.
 """
 
 from __future__ import annotations

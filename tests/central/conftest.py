@@ -3,6 +3,7 @@ and ``FakeNode``, a node that builds and signs its own log with the real ``sync`
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -195,3 +196,7 @@ def store(central_store: SqliteStore) -> SqliteStore:
 @pytest.fixture
 def node(fake_node: FakeNode) -> FakeNode:
     return fake_node
+
+
+def body_json(response: TestResponse) -> Any:
+    return json.loads(response.get_data(as_text=True))

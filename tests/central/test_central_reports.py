@@ -28,7 +28,7 @@ def people(app: object, store: SqliteStore, central_paths: CentralPaths, tmp_pat
            clock: Clock) -> list[dict[str, str]]:
     from central.identity import load_identity
 
-    people = make_roster(6)
+    people = make_roster(10)  # people[9]: staff of the unit people[0] heads
     import_roster(store, load_identity(central_paths, store), roster_csv(people),
                   slips=tmp_path / "slips.csv", now=clock.now)
     return people
@@ -49,7 +49,7 @@ def day(client: FlaskClient, node: FakeNode, people: list[dict[str, str]],
     node.checkin(people[2]["nip"], ts=_at(7, 10))  # back-dated past the anchor: not proven
     clock.now = _at(16, 5)
     node.checkin(people[0]["nip"], "out", ts=_at(16, 5))
-    node.checkin(people[3]["nip"], ts=_at(16, 4), method="manual", witness=people[0]["nip"],
+    node.checkin(people[9]["nip"], ts=_at(16, 4), method="manual", witness=people[0]["nip"],
                  reason="HP rusak, hadir apel")
     assert node.push(client, 3).status_code == 200
     return "2026-10-02"
@@ -61,7 +61,7 @@ def test_attendance_json(client: FlaskClient, viewer_token: str, day: str,
                    headers={"Authorization": f"Bearer {viewer_token}"})
     assert r.status_code == 200
     rows = {row["nip"]: row for row in r.get_json()["employees"]}
-    assert len(rows) == 6
+    assert len(rows) == 10
     a, b, c = (rows[p["nip"]] for p in people[:3])
     assert a["first_in"] == "2026-10-02T07:20:00.000+08:00" and a["late_minutes"] == 0
     assert a["last_out"] == "2026-10-02T16:05:00.000+08:00" and a["first_in_node"] == "kec-alalak"
@@ -72,10 +72,10 @@ def test_attendance_json(client: FlaskClient, viewer_token: str, day: str,
     assert a["records"][0]["ref"].startswith("kec-alalak/")
     assert a["records"][0]["method"] == "app" and "witness" not in a["records"][0]
     # A fallback counts like any signed record, and the report says who vouched and why.
-    (manual,) = rows[people[3]["nip"]]["records"]
+    (manual,) = rows[people[9]["nip"]]["records"]
     assert (manual["method"], manual["witness"], manual["reason"], manual["counted"]) == \
         ("manual", people[0]["nip"], "HP rusak, hadir apel", True)
-    assert rows[people[3]["nip"]]["first_in"] == "2026-10-02T16:04:00.000+08:00"
+    assert rows[people[9]["nip"]]["first_in"] == "2026-10-02T16:04:00.000+08:00"
 
 
 def test_attendance_unit_filter_and_csv(client: FlaskClient, viewer_token: str, day: str,
@@ -87,10 +87,10 @@ def test_attendance_unit_filter_and_csv(client: FlaskClient, viewer_token: str, 
     r = client.get(f"/api/v1/attendance?date={day}&format=csv", headers=auth)
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
-    by_nip = {row["nip"]: row for row in rows}
+    by_nip = {row["nip"].removeprefix("'"): row for row in rows}  # NIP kept as text
     assert by_nip[people[1]["nip"]]["late_minutes"] == "15"
     assert "[out-of-bounds]" in by_nip[people[2]["nip"]]["records"]
-    assert by_nip[people[3]["nip"]]["records"].endswith(":in(manual)")
+    assert by_nip[people[9]["nip"]]["records"].endswith(":in(manual)")
     assert "(" not in by_nip[people[0]["nip"]]["records"]
 
 
