@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
-from flask.typing import ResponseReturnValue
+from flask import Flask
 
-from . import api, dashboard
+from . import api, dashboard, ops
 from .config import load_config
 from .datadir import CentralPaths
 from .service import CentralService
@@ -36,9 +35,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errors(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
-
-    @app.get("/healthz")
-    def healthz() -> ResponseReturnValue:
-        return jsonify({"ok": True, "central": svc.identity.name})
-
+    app.register_blueprint(ops.bp)
     return app

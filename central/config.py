@@ -16,6 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "TIME_TOLERANCE_S": 2,                  # slack on the proven [lower, upper] interval
     "WORK_START": "07:30",                  # WITA; lateness is counted from here
     "DASHBOARD_COOKIE_DAYS": 30,
+    "NODE_BEHIND_MINUTES": 15,              # /metrics: a node silent this long counts as behind
+    # Address of the reverse proxy (e.g. nginx on "127.0.0.1") whose X-Forwarded-Proto/Host/For
+    # central believes; from any other peer those headers are ignored (central/proxy.py).
+    "TRUSTED_PROXY": None,
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -165,8 +166,13 @@ def _clock_offset_ms(batch: dict[str, Any], now: float) -> int | None:
 
 def ingest_batch(store: CentralStore, central: Central, *, node: str,
                  public_key: Ed25519PublicKey, batch: dict[str, Any],
-                 now: float) -> IngestResult:
-    """Verify and store one decoded batch (``sync.batches.decode_batch``) of ``node``."""
+                 now: float, started: float | None = None) -> IngestResult:
+    """Verify and store one decoded batch (``sync.batches.decode_batch``) of ``node``.
+
+    ``started``: ``time.perf_counter()`` when the request arrived; an accepted batch's latency
+    from then to its commit goes into the histogram of ``/metrics`` (docs/operations.md).
+    """
+    started = time.perf_counter() if started is None else started
     if batch["node"] != node:
         return IngestResult("bad-batch", f"the batch is for node {batch['node']!r} but was "
                                          f"signed by {node!r}")
@@ -175,7 +181,10 @@ def ingest_batch(store: CentralStore, central: Central, *, node: str,
     # inside the transaction, where the refusal, its evidence and its alert are recorded.
     texts = _verified_texts(batch["records"], public_key, batch.get(UNSIGNED))
     with store.ingest_transaction() as tx:
-        return _ingest(tx, central, node, public_key, batch, now, texts)
+        result = _ingest(tx, central, node, public_key, batch, now, texts)
+        if result.outcome == "ok":
+            tx.observe_batch(time.perf_counter() - started)
+        return result
 
 
 def _verified_texts(records: list[Record], public_key: Ed25519PublicKey,
