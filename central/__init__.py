@@ -10,6 +10,7 @@ from flask import Flask
 from . import api, dashboard, ops
 from .config import load_config
 from .datadir import CentralPaths
+from .proxy import TrustedProxy, trusted_addresses
 from .service import CentralService
 from .web import register_errors
 
@@ -36,4 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(ops.bp)
+    trusted = trusted_addresses(settings.get("TRUSTED_PROXY"))
+    if trusted:
+        app.wsgi_app = TrustedProxy(app.wsgi_app, trusted)  # type: ignore[method-assign]
     return app

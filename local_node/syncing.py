@@ -350,7 +350,9 @@ def make_syncer(paths: NodePaths, config: dict[str, Any], identity: NodeIdentity
     epoch = store.meta("epoch")
     if not epoch:
         raise NodeError(f"{paths.db} has no epoch; run presensi-node init")
-    client = CentralClient(url, identity.name, identity.key)
+    tls_ca = config.get("CENTRAL_TLS_CA")
+    client = CentralClient(url, identity.name, identity.key,
+                           verify=str(paths.root / tls_ca) if tls_ca else True)
     return NodeSyncer(store, writer, client, central_key, node=identity.name, epoch=epoch,
                       central_id=central_id, batch_size=int(config.get("BATCH_SIZE", 1000)))
 
