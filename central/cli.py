@@ -19,6 +19,7 @@ from sync.rostercsv import RosterFileError
 
 from .datadir import CentralPaths
 from .errors import CentralError
+from .trust_cli import add_trust_commands
 
 
 def _paths(args: argparse.Namespace) -> CentralPaths:
@@ -78,11 +79,11 @@ def cmd_node_add(args: argparse.Namespace) -> int:
 
 
 def cmd_node_revoke(args: argparse.Namespace) -> int:
-    from certs.authority import revoke
+    from .trust import revoke_everywhere
 
     store, identity = _open(args)
     try:
-        revoke(identity.ca(), args.name)
+        revoke_everywhere(identity.paths, args.name)
         if store.node(args.name) is not None:
             store.set_status(args.name, "revoked")
         store.add_alert(args.name, "revoked", "node certificate revoked by an official",
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_arg(t)
     t.add_argument("--role", required=True, choices=["viewer", "admin"])
     t.set_defaults(func=cmd_token_create)
+    add_trust_commands(sub, data_arg)
     return parser
 
 

@@ -234,6 +234,17 @@ class CentralClient:
             raise self._fail(response, what)
         return _json_object(response, what)
 
+    def central_keys(self) -> list[Any]:
+        """Central's receipt-key announcements (``sync.keyannounce``), oldest first."""
+        what = "central-keys"
+        response = self._send("GET", "/api/v1/central-keys", signed=False)
+        if response.status_code != 200:
+            raise self._fail(response, what)
+        docs = _json_object(response, what).get("announcements")
+        if not isinstance(docs, list):
+            raise SyncError(f"{what}: announcements is not a list", 200)
+        return docs
+
     @staticmethod
     def enroll(
         base_url: str,
