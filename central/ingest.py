@@ -67,6 +67,9 @@ class Central:
     name: str
     key: Ed25519PrivateKey
     tolerance_s: float = 2.0
+    # Receipt keys central used before a rotation (central/trust.py): anchors made then
+    # still prove their time.
+    earlier_keys: tuple[Ed25519PublicKey, ...] = ()
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -113,9 +116,13 @@ def _anchor_ts(record: Record, central: Central) -> str | None:
     """The ``server_ts`` proven by an ``anchor`` record's receipt, or None if it proves nothing."""
     body = record.get("body")
     receipt = body.get("receipt") if isinstance(body, dict) else None
-    try:
-        verify_receipt(receipt, central.public_key)
-    except ReceiptError:
+    for key in (central.public_key, *central.earlier_keys):
+        try:
+            verify_receipt(receipt, key)
+            break
+        except ReceiptError:
+            continue
+    else:
         return None
     assert isinstance(receipt, dict)
     if receipt["central"] != central.name:

@@ -16,6 +16,7 @@ from .identity import CentralIdentity, load_identity
 from .ingest import Central
 from .reports import ReportSettings
 from .store import SqliteStore
+from .trust import earlier_receipt_keys
 
 
 class CentralService:
@@ -30,7 +31,8 @@ class CentralService:
         self.node_auth = NodeAuth(self.store, self.identity,
                                   max_age=int(config["SIGNATURE_MAX_AGE_S"]), clock=self.clock)
         self.central = Central(self.identity.name, self.identity.key,
-                               float(config["TIME_TOLERANCE_S"]))
+                               float(config["TIME_TOLERANCE_S"]),
+                               earlier_keys=earlier_receipt_keys(paths))
         self.report_settings = ReportSettings(work_start=str(config["WORK_START"]),
                                               require_anchor=bool(config.get("REQUIRE_ANCHOR")))
 

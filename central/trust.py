@@ -20,6 +20,7 @@ start it (``systemctl stop presensi-central``, the command, ``systemctl start``)
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from certs._atomic import replace_file
 from certs.authority import (
@@ -198,6 +200,16 @@ def announcements(paths: CentralPaths) -> list[dict[str, Any]]:
     if not isinstance(docs, list):
         raise SetupError(f"{path} must hold a JSON list")
     return docs
+
+
+def earlier_receipt_keys(paths: CentralPaths) -> tuple[Ed25519PublicKey, ...]:
+    """The keys central signed receipts with before its rotations (newest first)."""
+    keys = []
+    for doc in reversed(announcements(paths)):
+        raw = base64.b64decode(doc["old_key"]) if isinstance(doc, dict) else b""
+        if len(raw) == 32:
+            keys.append(Ed25519PublicKey.from_public_bytes(raw))
+    return tuple(keys)
 
 
 def rotate_key(paths: CentralPaths, identity: CentralIdentity) -> dict[str, Any]:

@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from certs.authority import load_cert
 from certs.keys import write_pem
+from certs.verify import fingerprint_sha256
 from sync.client import CentralClient
 from sync.errors import ProtocolError, SyncError
 from sync.keyannounce import follow_announcements
@@ -53,6 +55,13 @@ def adopt_announced_key(
     for doc in chain:
         writer.append("admin", {"action": "central-key", "announcement": doc, "by": "sync"})
     if cert_path is not None:
+        # The certificate the log's earlier anchors verify with stays, for verifiers
+        # (docs/protocol.md section 12 starts from it).
+        if cert_path.exists():
+            fp = fingerprint_sha256(load_cert(cert_path))[:12]
+            kept = cert_path.with_name(f"central-{fp}.pem")
+            if not kept.exists():
+                write_pem(kept, cert_path.read_bytes())
         write_pem(cert_path, chain[-1]["cert"].encode("ascii"))
     log.info("event=central-key-adopted steps=%d new_key=%s", len(chain), chain[-1]["new_key"])
     return new, result

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from local_node.datadir import NodePaths
 from sync.keyannounce import make_announcement, raw_key
 from sync.receipts import verify_receipt
 from tests.e2e.conftest import node_log
-from tests.factories import CentralProcess, CentralSetup, enroll_node, run_cli
+from tests.factories import REPO, CentralProcess, CentralSetup, enroll_node, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -95,6 +97,35 @@ def test_revoking_a_node_of_the_previous_ca(tmp_path: Path,
         central.kill()
 
 
+def _lower_after(setup: CentralSetup, paths: NodePaths, seq: int) -> str | None:
+    """The lower time bound central stored for the record right after ``seq``."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{setup.data / 'central.db'}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT lower_ts FROM records WHERE node = ? AND seq = ?",
+                           (paths.root.name, seq + 1)).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else row[0]
+
+
+def _recipe(tmp_path: Path, paths: NodePaths, central_pem: Path,
+            lines: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """docs/protocol.md's verify-log.sh over the node's exported log (or ``lines``)."""
+    text = (REPO / "docs" / "protocol.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- verify-log\.sh begins[^\n]*-->\n```sh\n(.*?)```\n", text, re.S)
+    assert match
+    script = tmp_path / "verify-log.sh"
+    script.write_text(match.group(1))
+    log = tmp_path / "check.jsonl"
+    if lines is None:
+        lines = run_cli("local_node", "export", "--data", str(paths.root)).stdout.splitlines()
+    log.write_text("\n".join(lines) + "\n")
+    return subprocess.run(["sh", str(script), str(log), str(paths.cert), str(central_pem),
+                           str(paths.ca)], capture_output=True, text=True, timeout=600)
+
+
 def _anchors(paths: NodePaths) -> list[dict]:
     return [r["body"]["receipt"] for r in node_log(paths) if r["type"] == "anchor"]
 
@@ -125,6 +156,19 @@ def test_receipt_key_rotation(tmp_path: Path, central_setup: CentralSetup) -> No
         run_cli("local_node", "verify", "--data", str(node.root))
         _new_record_and_sync(node)  # the new key is simply trusted now
         assert len(_key_records(node)) == 1
+        # The anchor signed before the rotation, pushed after it, still proves its time.
+        old_anchor = next(r for r in node_log(node) if r["type"] == "anchor")
+        assert _lower_after(central_setup, node, old_anchor["seq"]) == first["server_ts"]
+        # An independent verifier follows the key change with openssl alone, starting from
+        # the central.pem the node was enrolled with (kept as certs/central-FP.pem).
+        [enrolled_pem] = [p for p in node.central.parent.glob("central-*.pem")]
+        assert raw_key(central_public_key(enrolled_pem)) == raw_key(old_key)
+        ok = _recipe(tmp_path, node, enrolled_pem)
+        assert ok.returncode == 0, ok.stderr
+        lines = (tmp_path / "check.jsonl").read_text().splitlines()
+        key_line = next(i for i, line in enumerate(lines) if '"central-key"' in line)
+        bad = _recipe(tmp_path, node, enrolled_pem, lines[:key_line] + lines[key_line + 1:])
+        assert bad.returncode == 1  # without the announcement the new receipts do not verify
 
         # A forged announcement (someone else's key claiming to succeed the old one) next to
         # nothing genuine: the node refuses the receipt and keeps trusting the old key.
