@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from certs._atomic import replace_file
 from certs.authority import (
@@ -45,12 +45,15 @@ from certs.authority import (
 from certs.errors import CertError, NotSignedByCA
 from certs.keys import generate_key, load_private_key, save_private_key, write_pem
 from certs.verify import fingerprint_sha256, verify_certificate
+from sync.canonical import canonical_bytes
 from sync.keyannounce import make_announcement
-from sync.timefmt import format_ts
+from sync.rosterdoc import make_roster_doc
+from sync.timefmt import format_ts, wall_ts
 
 from .datadir import CentralPaths
 from .errors import SetupError
 from .identity import CentralIdentity
+from .store import CentralStore
 
 _CA_FILES = ("ca.pem", "ca.key", "crl.pem", "revoked.json", "issued")
 
@@ -233,3 +236,21 @@ def rotate_key(paths: CentralPaths, identity: CentralIdentity) -> dict[str, Any]
     os.replace(staged, paths.key)
     write_pem(paths.cert, cert_pem(cert))
     return doc
+
+
+def resign_roster(store: CentralStore, central: str, key: Ed25519PrivateKey,
+                  now: float) -> int | None:
+    """The newest roster again as the next version, signed with ``key`` (the new receipt
+    key): a node enrolled after the rotation knows only the new key and could not verify
+    the old signature. Returns the new version, or None when there is no roster."""
+    latest = store.latest_roster()
+    if latest is None:
+        return None
+    employees = store.employees()
+    version, issued = latest.version + 1, wall_ts(now)
+    doc = make_roster_doc(central=central, version=version, issued_ts=issued, key=key,
+                          employees=[{"nip": e.nip, "name": e.name, "unit": e.unit,
+                                      "role": e.role, "pin_hash": e.pin_hash}
+                                     for e in employees])
+    store.install_roster(version, issued, canonical_bytes(doc).decode("utf-8"), employees, now)
+    return version

@@ -4,6 +4,7 @@ command line. Run them with central stopped; start it again afterwards."""
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,22 @@ def _identity(args: argparse.Namespace) -> Any:
     store = SqliteStore(paths.db)
     try:
         return load_identity(paths, store)
+    finally:
+        store.close()
+
+
+def _resign_roster(args: argparse.Namespace) -> int | None:
+    from certs.keys import load_private_key
+
+    from .identity import load_identity
+    from .store import SqliteStore
+    from .trust import resign_roster
+
+    paths = CentralPaths(Path(args.data))
+    store = SqliteStore(paths.db)
+    try:
+        identity = load_identity(paths, store)  # checks the new key and certificate agree
+        return resign_roster(store, identity.name, load_private_key(paths.key), time.time())
     finally:
         store.close()
 
@@ -59,9 +76,11 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
 
     identity = _identity(args)
     doc = rotate_key(identity.paths, identity)
+    version = _resign_roster(args)
     print(f"New receipt key {doc['new_key']} (was {raw_key(identity.public_key)}), announced "
-          "in certs/central-keys.json under the old key's signature. Start central again; "
-          "nodes switch at their next push.")
+          "in certs/central-keys.json under the old key's signature"
+          + (f"; roster signed again as version {version}" if version else "")
+          + ". Start central again; nodes switch at their next push.")
     return 0
 
 

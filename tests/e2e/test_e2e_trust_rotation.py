@@ -186,6 +186,12 @@ def test_receipt_key_rotation(tmp_path: Path, central_setup: CentralSetup) -> No
         _new_record_and_sync(late)
         assert raw_key(central_public_key(late.central)) == raw_key(new_key)
         assert len(_key_records(late)) == 1
+        # A node enrolled after the rotation knows only the new key: the roster it pulls
+        # was signed again with that key by the rotation (enroll_node syncs once).
+        fresh = enroll_node(central_setup, central.url, tmp_path, "kec-wanaraya")
+        rosters = [r for r in node_log(fresh) if r["type"] == "roster"]
+        assert rosters and rosters[-1]["body"]["source"] == "central"
+        assert _key_records(fresh) == []
     finally:
         central.kill()
 
