@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -85,9 +84,8 @@ class NodeAuth:
 
     def _issued_cert(self, node: str) -> x509.Certificate | None:
         """The newest Ed25519 certificate the CA issued to ``node`` (offline path)."""
-        issued: Path = self.identity.paths.ca_dir / "issued"
         best: x509.Certificate | None = None
-        for path in issued.glob(f"{node}-*.pem"):
+        for path in self.trust.issued(node):
             if path.stem.rsplit("-", 1)[0] != node:
                 continue
             try:

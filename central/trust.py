@@ -104,6 +104,12 @@ class TrustList:
                 self._loaded[directory] = held
             return held[1], held[2]
 
+    def issued(self, name: str) -> list[Path]:
+        """Certificate files the trusted CAs issued under ``name`` (the offline path: a CSR
+        signed with ``presensi-ca issue``, perhaps before the CA was rotated)."""
+        dirs = [self.identity.paths.ca_dir, *self._previous_dirs()]
+        return [p for d in dirs for p in sorted((d / "issued").glob(f"{name}-*.pem"))]
+
     def cas(self) -> list[tuple[x509.Certificate, x509.CertificateRevocationList | None]]:
         current = (self.identity.ca_cert, self.identity.crl())
         return [current] + [self._load(d) for d in self._previous_dirs()]
