@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, dashboard, ops, trust_api
+from . import api, dashboard, keys_api, ops
 from .config import load_config
 from .datadir import CentralPaths
 from .proxy import TrustedProxy, trusted_addresses
@@ -37,7 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(ops.bp)
-    app.register_blueprint(trust_api.bp)
+    app.register_blueprint(keys_api.bp)
     trusted = trusted_addresses(settings.get("TRUSTED_PROXY"))
     if trusted:
         app.wsgi_app = TrustedProxy(app.wsgi_app, trusted)  # type: ignore[method-assign]

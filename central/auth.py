@@ -23,8 +23,8 @@ from sync.httpsig import MAX_FUTURE, verify_request
 
 from .errors import Forbidden, Unauthorized
 from .identity import CentralIdentity
+from .rotation import TrustList
 from .store import API_ROLES, CentralStore
-from .trust import TrustList
 
 TOKEN_PREFIX = "pct_"
 

@@ -19,7 +19,7 @@ from sync.rostercsv import RosterFileError
 
 from .datadir import CentralPaths
 from .errors import CentralError
-from .trust_cli import add_trust_commands
+from .rotation_cli import add_rotation_commands
 
 
 def _paths(args: argparse.Namespace) -> CentralPaths:
@@ -79,7 +79,7 @@ def cmd_node_add(args: argparse.Namespace) -> int:
 
 
 def cmd_node_revoke(args: argparse.Namespace) -> int:
-    from .trust import revoke_everywhere
+    from .rotation import revoke_everywhere
 
     store, identity = _open(args)
     try:
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_arg(t)
     t.add_argument("--role", required=True, choices=["viewer", "admin"])
     t.set_defaults(func=cmd_token_create)
-    add_trust_commands(sub, data_arg)
+    add_rotation_commands(sub, data_arg)
     return parser
 
 

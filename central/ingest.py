@@ -67,7 +67,7 @@ class Central:
     name: str
     key: Ed25519PrivateKey
     tolerance_s: float = 2.0
-    # Receipt keys central used before a rotation (central/trust.py): anchors made then
+    # Receipt keys central used before a rotation (central/rotation.py): anchors made then
     # still prove their time.
     earlier_keys: tuple[Ed25519PublicKey, ...] = ()
 

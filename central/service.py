@@ -15,8 +15,8 @@ from .datadir import CentralPaths
 from .identity import CentralIdentity, load_identity
 from .ingest import Central
 from .reports import ReportSettings
+from .rotation import earlier_receipt_keys
 from .store import SqliteStore
-from .trust import earlier_receipt_keys
 
 
 class CentralService:

@@ -1,4 +1,4 @@
-"""Central's list of trusted CAs (central/trust.py), in process: after ``ca rotate`` a node of
+"""Central's list of trusted CAs (central/rotation.py), in process: after ``ca rotate`` a node of
 the old CA is still accepted (also one signed offline before the rotation and never seen),
 new enrollments get the new CA, a foreign CA is still refused, and ``ca retire`` ends it."""
 
@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from central import create_app
 from central.datadir import CentralPaths
 from central.identity import load_identity
+from central.rotation import list_cas, retire_ca, rotate_ca
 from central.store import SqliteStore
-from central.trust import list_cas, retire_ca, rotate_ca
 from certs.authority import init_ca, load_ca, load_cert
 from certs.keys import load_private_key
 from certs.verify import fingerprint_sha256, verify_certificate

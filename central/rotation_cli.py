@@ -1,4 +1,4 @@
-"""``presensi-central ca rotate|list|retire`` and ``key rotate``: central/trust.py from the
+"""``presensi-central ca rotate|list|retire`` and ``key rotate``: central/rotation.py from the
 command line. Run them with central stopped; start it again afterwards."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def _resign_roster(args: argparse.Namespace) -> int | None:
     from certs.keys import load_private_key
 
     from .identity import load_identity
+    from .rotation import resign_roster
     from .store import SqliteStore
-    from .trust import resign_roster
 
     paths = CentralPaths(Path(args.data))
     store = SqliteStore(paths.db)
@@ -41,7 +41,7 @@ def _resign_roster(args: argparse.Namespace) -> int | None:
 
 
 def cmd_ca_rotate(args: argparse.Namespace) -> int:
-    from .trust import rotate_ca
+    from .rotation import rotate_ca
 
     identity = _identity(args)
     old, new, kept = rotate_ca(identity.paths, identity)
@@ -53,7 +53,7 @@ def cmd_ca_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_ca_list(args: argparse.Namespace) -> int:
-    from .trust import list_cas
+    from .rotation import list_cas
 
     for row in list_cas(CentralPaths(Path(args.data))):
         print(f"{row['state']:<9} {row['sha256']}  {row['dir']}")
@@ -61,7 +61,7 @@ def cmd_ca_list(args: argparse.Namespace) -> int:
 
 
 def cmd_ca_retire(args: argparse.Namespace) -> int:
-    from .trust import retire_ca
+    from .rotation import retire_ca
 
     target = retire_ca(CentralPaths(Path(args.data)), args.ca)
     print(f"Retired: nodes with certificates of that CA are refused from the next start "
@@ -72,7 +72,7 @@ def cmd_ca_retire(args: argparse.Namespace) -> int:
 def cmd_key_rotate(args: argparse.Namespace) -> int:
     from sync.keyannounce import raw_key
 
-    from .trust import rotate_key
+    from .rotation import rotate_key
 
     identity = _identity(args)
     doc = rotate_key(identity.paths, identity)
@@ -84,7 +84,7 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_trust_commands(sub: Any, data_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_rotation_commands(sub: Any, data_arg: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register ``ca`` and ``key`` on ``presensi-central``'s subparsers."""
     p = sub.add_parser("ca", help="district CA rotation: rotate, list, retire")
     csub = p.add_subparsers(dest="ca_command", required=True)

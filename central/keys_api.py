@@ -1,5 +1,5 @@
 """``GET /api/v1/central-keys``: central's receipt-key announcements, oldest first
-(central/trust.py, sync/keyannounce.py). Public: each holds only public keys, and a node
+(central/rotation.py, sync/keyannounce.py). Public: each holds only public keys, and a node
 believes one only when the key it already trusts signed it."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from .trust import announcements
+from .rotation import announcements
 from .web import service
 
-bp = Blueprint("trust", __name__, url_prefix="/api/v1")
+bp = Blueprint("central_keys", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/central-keys")
