@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +24,7 @@ from certs.authority import load_cert
 from certs.keys import write_pem
 from certs.verify import fingerprint_sha256
 from sync.client import CentralClient
-from sync.errors import ProtocolError, SyncError
+from sync.errors import ProtocolError, ReceiptError, RosterError, SyncError
 from sync.keyannounce import follow_announcements
 
 from .writer import Appender
@@ -65,3 +66,35 @@ def adopt_announced_key(
         write_pem(cert_path, chain[-1]["cert"].encode("ascii"))
     log.info("event=central-key-adopted steps=%d new_key=%s", len(chain), chain[-1]["new_key"])
     return new, result
+
+
+class CentralKey:
+    """The central key this node trusts, shared by everything that checks central's
+    signatures (the log pusher's receipts, the roster puller's documents), so that one
+    adoption serves both and is recorded once."""
+
+    def __init__(self, key: Ed25519PublicKey, *, client: CentralClient, writer: Appender,
+                 central_id: str | None, cert_path: Path | None = None) -> None:
+        self.key = key
+        self.client = client
+        self.writer = writer
+        self.central_id = central_id
+        self.cert_path = cert_path  # certs/central.pem: where an adopted key is installed
+        self._lock = threading.Lock()  # the push and roster jobs may both find the new key
+
+    def verify(self, check: Callable[[Ed25519PublicKey], T]) -> T:
+        """``check(key)``; when the trusted key fails it, follow central's announcements
+        once and check with the announced key. Re-raises the first error otherwise."""
+        tried = self.key
+        try:
+            return check(tried)
+        except (ReceiptError, RosterError):
+            with self._lock:
+                if self.key is not tried:  # another job adopted a new key meanwhile
+                    return check(self.key)
+                adopted = adopt_announced_key(self.client, self.writer, self.key,
+                                              self.central_id, self.cert_path, check)
+                if adopted is None:
+                    raise
+                self.key, result = adopted
+                return result

@@ -30,10 +30,8 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -48,7 +46,7 @@ from sync.rosterdoc import verify_roster_doc
 from sync.timefmt import format_ts, parse_ts
 
 from . import roster
-from .central_keys import adopt_announced_key
+from .central_keys import CentralKey
 from .config import load_config
 from .datadir import NodePaths
 from .errors import NodeError
@@ -57,8 +55,6 @@ from .store import Store
 from .writer import Appender, LogWriter
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 MAX_GAP_RETRIES = 3
 MAX_BATCHES_PER_CYCLE = 1000
@@ -102,8 +98,8 @@ class NodeSyncer:
         self.known: tuple[int, str] | None = None
         # The roster version central announced in its last batch answer.
         self.central_roster_version: int | None = None
-        # Where a newly announced central key's certificate is installed (certs/central.pem).
-        self.central_cert_path: Path | None = None
+        # Central's key, followed through its announcements (local_node/central_keys.py).
+        self.keys = CentralKey(central_key, client=client, writer=writer, central_id=central_id)
 
     # --- sync_state --------------------------------------------------------------------
 
@@ -121,19 +117,6 @@ class NodeSyncer:
             self._set_state(last_error=f"{_now_ts()} {exc}")
         except sqlite3.Error as db_exc:
             log.error("event=sync-state-write-failed error=%r", db_exc)
-
-    def _with_central_key(self, check: Callable[[Ed25519PublicKey], T]) -> T:
-        """``check(central's key)``; when that fails, central may have rotated its key:
-        follow its announcements (local_node/central_keys.py) and check with the new one."""
-        try:
-            return check(self.central_key)
-        except (ReceiptError, RosterError):
-            adopted = adopt_announced_key(self.client, self.writer, self.central_key,
-                                          self.central_id, self.central_cert_path, check)
-            if adopted is None:
-                raise
-            self.central_key, result = adopted
-            return result
 
     # --- reads of our own log ----------------------------------------------------------
 
@@ -189,7 +172,7 @@ class NodeSyncer:
     def _accept(self, answer: dict[str, Any], last_sent: int, sent_at: float,
                 answered_at: float) -> dict[str, Any]:
         """Verify central's receipt for a batch ending at ``last_sent``; anchor it."""
-        receipt = self._with_central_key(lambda key: verify_receipt(answer["receipt"], key))
+        receipt = self.keys.verify(lambda key: verify_receipt(answer["receipt"], key))
         if receipt["node"] != self.node or receipt["epoch"] != self.epoch:
             raise ReceiptError("receipt is for another node or epoch")
         if self.central_id is not None and receipt["central"] != self.central_id:
@@ -319,7 +302,7 @@ class NodeSyncer:
         doc = self.client.roster(since)
         if doc is None:
             return None
-        self._with_central_key(lambda key: verify_roster_doc(doc, key))
+        self.keys.verify(lambda key: verify_roster_doc(doc, key))
         if self.central_id is not None and doc["central"] != self.central_id:
             raise RosterError(f"roster is from {doc['central']!r}, not {self.central_id!r}")
         if doc["version"] <= since:
@@ -375,7 +358,7 @@ def make_syncer(paths: NodePaths, config: dict[str, Any], identity: NodeIdentity
                            verify=str(paths.root / tls_ca) if tls_ca else True)
     syncer = NodeSyncer(store, writer, client, central_key, node=identity.name, epoch=epoch,
                         central_id=central_id, batch_size=int(config.get("BATCH_SIZE", 1000)))
-    syncer.central_cert_path = paths.central
+    syncer.keys.cert_path = paths.central
     return syncer
 
 
