@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
-from flask.typing import ResponseReturnValue
+from flask import Flask
 
-from . import api, dashboard, trust_api
+from . import api, dashboard, keys_api, ops, trust_api
 from .config import load_config
 from .datadir import CentralPaths
+from .proxy import TrustedProxy, trusted_addresses
 from .service import CentralService
 from .web import register_errors
 
@@ -38,8 +38,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(trust_api.bp)
 
-    @app.get("/healthz")
-    def healthz() -> ResponseReturnValue:
-        return jsonify({"ok": True, "central": svc.identity.name})
-
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(keys_api.bp)
+    trusted = trusted_addresses(settings.get("TRUSTED_PROXY"))
+    if trusted:
+        app.wsgi_app = TrustedProxy(app.wsgi_app, trusted)  # type: ignore[method-assign]
     return app

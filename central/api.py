@@ -9,6 +9,7 @@ Bearer token: ``GET /api/v1/attendance``, ``GET /api/v1/nodes`` (viewer or admin
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def get_checkpoint(node: str) -> ResponseReturnValue:
 
 @bp.post("/batches")
 def post_batch() -> ResponseReturnValue:
+    started = time.perf_counter()
     node, public, body = node_request()
     try:
         batch = decode_batch(body, content_encoding=request.headers.get("Content-Encoding"))
@@ -74,7 +76,7 @@ def post_batch() -> ResponseReturnValue:
         raise TooLarge("too many records in one batch")
     svc = service()
     result = ingest_batch(svc.store, svc.issuer, node=node, public_key=public, batch=batch,
-                          now=svc.now())
+                          now=svc.now(), started=started)
     if result.outcome != "ok":
         raise ApiError(result.message, code=result.outcome, status=result.status,
                        **result.extra)

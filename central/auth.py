@@ -12,19 +12,18 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from certs.authority import cert_pem, load_cert
 from certs.errors import CertError, CertificateRevoked
-from certs.verify import verify_certificate
 from sync.errors import SignatureError
 from sync.httpsig import MAX_FUTURE, verify_request
 
 from .errors import Forbidden, Unauthorized, from_sync_error
 from .identity import CentralIdentity
+from .rotation import TrustList
 from .store import API_ROLES, CentralStore
 
 TOKEN_PREFIX = "pct_"
@@ -81,12 +80,12 @@ class NodeAuth:
         self.identity = identity
         self.max_age = max_age
         self.clock = clock
+        self.trust = TrustList(identity)  # the current district CA and those kept trusted
 
     def _issued_cert(self, node: str) -> x509.Certificate | None:
         """The newest Ed25519 certificate the CA issued to ``node`` (offline path)."""
-        issued: Path = self.identity.paths.ca_dir / "issued"
         best: x509.Certificate | None = None
-        for path in issued.glob(f"{node}-*.pem"):
+        for path in self.trust.issued(node):
             if path.stem.rsplit("-", 1)[0] != node:
                 continue
             try:
@@ -116,8 +115,7 @@ class NodeAuth:
                 offline.serial_number != cert.serial_number
                 and offline.not_valid_before_utc > cert.not_valid_before_utc)):
             try:
-                verify_certificate(offline, self.identity.ca_cert, crl=self.identity.crl(),
-                                   name=node)
+                self.trust.verify(offline, node)
             except CertError:
                 pass  # a revoked or expired offline certificate is no replacement
             else:
@@ -126,7 +124,7 @@ class NodeAuth:
         if cert is None:
             raise KeyError(node)
         try:
-            verify_certificate(cert, self.identity.ca_cert, crl=self.identity.crl(), name=node)
+            self.trust.verify(cert, node)
         except CertificateRevoked as exc:
             self.store.set_status(node, "revoked")
             raise Forbidden(str(exc), code="revoked") from exc

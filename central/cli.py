@@ -18,6 +18,7 @@ from sync.errors import ProtocolError, RosterFileError
 
 from .datadir import CentralPaths
 from .errors import CentralError
+from .rotation_cli import add_rotation_commands
 from .trust_cli import add_trust_commands
 
 
@@ -78,11 +79,11 @@ def cmd_node_add(args: argparse.Namespace) -> int:
 
 
 def cmd_node_revoke(args: argparse.Namespace) -> int:
-    from certs.authority import revoke
+    from .rotation import revoke_everywhere
 
     store, identity = _open(args)
     try:
-        revoke(identity.ca(), args.name)
+        revoke_everywhere(identity.paths, args.name)
         if store.node(args.name) is not None:
             store.set_status(args.name, "revoked")
         store.add_alert(args.name, "revoked", "node certificate revoked by an official",
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--role", required=True, choices=["viewer", "admin"])
     t.set_defaults(func=cmd_token_create)
     add_trust_commands(sub, data_arg, _open)
+    add_rotation_commands(sub, data_arg)
     return parser
 
 

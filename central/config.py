@@ -11,6 +11,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 8 * 1024 * 1024,      # a batch as sent; inflated, also <= 8 MiB
     "MAX_BATCH_RECORDS": 5000,
     "MAX_SMALL_BODY_BYTES": 64 * 1024,      # enrollment and other small JSON bodies
+    "NODE_BEHIND_MINUTES": 15,              # /metrics: a node silent this long counts as behind
+    # Address of the reverse proxy (e.g. nginx on "127.0.0.1") whose X-Forwarded-Proto/Host/For
+    # central believes; from any other peer those headers are ignored (central/proxy.py).
+    "TRUSTED_PROXY": None,
     "SIGNATURE_MAX_AGE_S": 300,             # node-signed requests older than this are refused
     "ENROLL_TOKEN_HOURS": 72,
     "TIME_TOLERANCE_S": 2,                  # slack on the proven [lower, upper] interval

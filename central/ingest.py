@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -72,6 +73,9 @@ class ReceiptIssuer:
     tolerance_s: float = 2.0
     anchor_grace_s: float = 3600.0     # ANCHOR_GRACE_S (central/trust.py anchor_missing)
     fallback_alert_per_day: int = 20   # FALLBACK_ALERT_PER_DAY: witness + manual per node
+    # Receipt keys central used before a rotation (central/rotation.py): anchors made then
+    # still prove their time.
+    earlier_keys: tuple[Ed25519PublicKey, ...] = ()
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -118,9 +122,13 @@ def _anchor_ts(record: Record, issuer: ReceiptIssuer) -> str | None:
     """The ``server_ts`` proven by an ``anchor`` record's receipt, or None if it proves nothing."""
     body = record.get("body")
     receipt = body.get("receipt") if isinstance(body, dict) else None
-    try:
-        verify_receipt(receipt, issuer.public_key)
-    except ReceiptError:
+    for key in (issuer.public_key, *issuer.earlier_keys):
+        try:
+            verify_receipt(receipt, key)
+            break
+        except ReceiptError:
+            continue
+    else:
         return None
     assert isinstance(receipt, dict)
     if receipt["central"] != issuer.name:
@@ -174,8 +182,13 @@ def _clock_offset_ms(batch: dict[str, Any], now: float) -> int | None:
 
 def ingest_batch(store: CentralStore, issuer: ReceiptIssuer, *, node: str,
                  public_key: Ed25519PublicKey, batch: dict[str, Any],
-                 now: float) -> IngestResult:
-    """Verify and store one decoded batch (``sync.batches.decode_batch``) of ``node``."""
+                 now: float, started: float | None = None) -> IngestResult:
+    """Verify and store one decoded batch (``sync.batches.decode_batch``) of ``node``.
+
+    ``started``: ``time.perf_counter()`` when the request arrived; an accepted batch's latency
+    from then to its commit goes into the histogram of ``/metrics`` (docs/operations.md).
+    """
+    started = time.perf_counter() if started is None else started
     if batch["node"] != node:
         return IngestResult("bad-batch", f"the batch is for node {batch['node']!r} but was "
                                          f"signed by {node!r}")
@@ -184,7 +197,10 @@ def ingest_batch(store: CentralStore, issuer: ReceiptIssuer, *, node: str,
     # inside the transaction, where the refusal, its evidence and its alert are recorded.
     texts = _verified_texts(batch["records"], public_key, batch.get(UNSIGNED))
     with store.ingest_transaction() as tx:
-        return _ingest(tx, issuer, node, public_key, batch, now, texts)
+        result = _ingest(tx, issuer, node, public_key, batch, now, texts)
+        if result.outcome == "ok":
+            tx.observe_batch(time.perf_counter() - started)
+        return result
 
 
 def _verified_texts(records: list[Record], public_key: Ed25519PublicKey,

@@ -15,6 +15,7 @@ from .datadir import CentralPaths
 from .identity import CentralIdentity, load_identity
 from .ingest import ReceiptIssuer
 from .reports import ReportSettings
+from .rotation import earlier_receipt_keys
 from .store import SqliteStore
 
 
@@ -32,7 +33,8 @@ class CentralService:
         self.issuer = ReceiptIssuer(self.identity.name, self.identity.key,
                                     float(config["TIME_TOLERANCE_S"]),
                                     anchor_grace_s=float(config["ANCHOR_GRACE_S"]),
-                                    fallback_alert_per_day=int(config["FALLBACK_ALERT_PER_DAY"]))
+                                    fallback_alert_per_day=int(config["FALLBACK_ALERT_PER_DAY"]),
+                                    earlier_keys=earlier_receipt_keys(paths))
         self.report_settings = ReportSettings(work_start=str(config["WORK_START"]),
                                               require_anchor=bool(config["REQUIRE_ANCHOR"]),
                                               anchor_grace_s=float(config["ANCHOR_GRACE_S"]))

@@ -142,6 +142,7 @@ class IngestTx(Protocol):
     """What ingest may read and write inside its one transaction for one node."""
 
     def node(self, name: str) -> NodeRow | None: ...
+    def observe_batch(self, seconds: float) -> None: ...
     def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None: ...
     def latest_receipt(self, node: str, epoch: str) -> str | None: ...
     def insert_records(self, rows: list[StoredRecord]) -> None: ...
@@ -170,6 +171,11 @@ class CentralStore(Protocol):
 
     def migrate(self) -> list[str]: ...
     def close(self) -> None: ...
+    # operations (healthz, metrics): read from the database, so every worker agrees
+    def applied_migrations(self) -> list[str]: ...
+    def batch_latency(self) -> dict[str, tuple[int, float]]: ...
+    def records_ingested(self) -> int: ...
+    def alert_counts(self) -> dict[str, int]: ...
     def meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
     # nodes and enrollment
@@ -361,11 +367,36 @@ def _m002_trust_nodes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_ops2_batch_latency(db: sqlite_utils.Database) -> None:
+    # /metrics: one row per latency bucket (``le`` as Prometheus writes it, not cumulative),
+    # bumped inside each accepted batch's own transaction, so every server worker counts in
+    # one place and a batch that rolls back is not counted.
+    db.executescript(
+        """
+        CREATE TABLE batch_latency (
+            le TEXT PRIMARY KEY, batches INTEGER NOT NULL, seconds REAL NOT NULL
+        );
+        """
+    )
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_trust_nodes", _m002_trust_nodes),
+    ("002_ops2_batch_latency", _m002_ops2_batch_latency),
 ]
+
+# Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def latency_bucket(seconds: float) -> str:
+    """The ``le`` label of the first bucket that holds ``seconds``."""
+    for bound in LATENCY_BUCKETS_S:
+        if seconds <= bound:
+            return f"{bound:g}"
+    return "+Inf"
 
 
 class SqliteIngestTx:
@@ -472,6 +503,13 @@ class SqliteIngestTx:
         return self.conn.execute(
             "SELECT 1 FROM alerts WHERE node IS ? AND kind = ? AND message = ? LIMIT 1",
             (node, kind, message)).fetchone() is not None
+
+    def observe_batch(self, seconds: float) -> None:
+        """Count an accepted batch and its latency in the histogram (``/metrics``)."""
+        self.conn.execute(
+            "INSERT INTO batch_latency (le, batches, seconds) VALUES (?, 1, ?)"
+            " ON CONFLICT (le) DO UPDATE SET batches = batches + 1,"
+            " seconds = seconds + excluded.seconds", (latency_bucket(seconds), seconds))
 
 
 _EMPLOYEE_COLUMNS = "nip, name, unit, role, pin_hash, node"
@@ -948,3 +986,33 @@ class SqliteStore:
         for node, method, count in rows:
             out.setdefault(node, {"witness": 0, "manual": 0})[method] = count
         return out
+    # --- operations (healthz, metrics) -------------------------------------------------
+
+    def applied_migrations(self) -> list[str]:
+        """The migrations the database has, read over a new connection (so a database that
+        went away is noticed, not hidden by an open one). SetupError when unreachable."""
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=5)
+        except sqlite3.Error as exc:
+            raise SetupError(f"cannot open {self.path}: {exc}") from exc
+        try:
+            return [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY name")]
+        except sqlite3.Error as exc:
+            raise SetupError(f"cannot read {self.path}: {exc}") from exc
+        finally:
+            conn.close()
+
+    def batch_latency(self) -> dict[str, tuple[int, float]]:
+        """``le`` -> (batches in that bucket alone, their seconds summed)."""
+        rows = self.conn().execute("SELECT le, batches, seconds FROM batch_latency")
+        return {le: (int(n), float(total)) for le, n, total in rows}
+
+    def records_ingested(self) -> int:
+        """Records stored from every node (kept per node by each batch's transaction)."""
+        row = self.conn().execute("SELECT coalesce(sum(records_count), 0) FROM nodes").fetchone()
+        return int(row[0])
+
+    def alert_counts(self) -> dict[str, int]:
+        """Alerts by kind. Alerts are never closed yet, so every stored one is open."""
+        rows = self.conn().execute("SELECT kind, count(*) FROM alerts GROUP BY kind")
+        return {kind: int(n) for kind, n in rows}

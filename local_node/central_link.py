@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.client import CentralClient
 
+from .central_keys import CentralKey
 from .datadir import NodePaths
 from .errors import NodeError
 from .identity import NodeIdentity
@@ -79,9 +80,14 @@ def connect(paths: NodePaths, config: dict[str, Any], identity: NodeIdentity,
     epoch = store.meta("epoch")
     if not epoch:
         raise NodeError(f"{paths.db} has no epoch; run presensi-node init")
-    client = CentralClient(url, identity.name, identity.key)
+    tls_ca = config.get("CENTRAL_TLS_CA")
+    client = CentralClient(url, identity.name, identity.key,
+                           verify=str(paths.root / tls_ca) if tls_ca else True)
+    keys = CentralKey(central_key, client=client, writer=writer, central_id=central_id,
+                      cert_path=paths.central)
     pusher = LogPusher(store, writer, client, central_key, node=identity.name, epoch=epoch,
-                       central_id=central_id, batch_size=int(config.get("BATCH_SIZE", 1000)))
+                       central_id=central_id, batch_size=int(config.get("BATCH_SIZE", 1000)),
+                       keys=keys)
     puller = RosterPuller(store, writer, client, central_key, central_id=central_id,
-                          on_failure=pusher.failed)
+                          on_failure=pusher.failed, keys=keys)
     return CentralLink(client, pusher, puller)

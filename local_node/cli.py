@@ -173,6 +173,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from .store import Store
 
     paths = _paths(args)
+    if args.dir is not None:
+        from .backups import nightly_backup
+
+        result = nightly_backup(paths, Path(args.dir), keep_days=args.keep, verify=args.verify)
+        print(f"Backup written to {result.path} (head seq {result.head_seq}"
+              + (", verified" if result.verified else "") + f"); removed {len(result.removed)}"
+              " older than --keep days")
+        return 0
+    if args.keep is not None or args.verify:
+        raise NodeError("--keep and --verify go with --dir (dated backups in a directory)")
     Store(paths.db).backup(Path(args.out))
     print(f"Backup written to {args.out}")
     return 0
@@ -251,7 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backup", help="online copy of the database (SQLite backup API)")
     data_arg(p)
-    p.add_argument("--out", required=True, help="path of the new backup file")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="path of the new backup file")
+    where.add_argument("--dir", help="directory for dated backups node-NODE-STAMP.db (nightly)")
+    p.add_argument("--keep", type=int, help="with --dir: delete backups older than N days")
+    p.add_argument("--verify", action="store_true",
+                   help="with --dir: check the copy (integrity, signatures, chain, head)")
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("roster", help="roster commands")

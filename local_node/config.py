@@ -9,6 +9,9 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "CENTRAL_URL": None,
+    # CA bundle for central's HTTPS certificate (relative to the data directory, e.g.
+    # "certs/ca.pem" when it is from the district CA); None: the system's trusted CAs.
+    "CENTRAL_TLS_CA": None,
     "SESSION_DAYS": 180,            # staff sign in once per phone, not every morning
     "PIN_MAX_FAILURES": 5,          # per NIP, within PIN_WINDOW_MIN
     "ADDR_MAX_FAILURES": 30,        # per client address, within PIN_WINDOW_MIN

@@ -39,6 +39,7 @@ from sync.records import ZERO_HASH
 from sync.timefmt import format_ts, parse_ts
 
 from . import sync_state
+from .central_keys import CentralKey
 from .store import Store
 from .writer import Appender
 
@@ -63,7 +64,8 @@ class LogPusher:
 
     def __init__(self, store: Store, writer: Appender, client: CentralClient,
                  central_key: Ed25519PublicKey, *, node: str, epoch: str,
-                 central_id: str | None = None, batch_size: int = 1000) -> None:
+                 central_id: str | None = None, batch_size: int = 1000,
+                 keys: CentralKey | None = None) -> None:
         self.store = store
         self.writer = writer
         self.client = client
@@ -76,6 +78,10 @@ class LogPusher:
         self.known: tuple[int, str] | None = None
         # The roster version central announced in its last batch answer.
         self.central_roster_version: int | None = None
+        # Central's key, followed through its announcements (local_node/central_keys.py); one
+        # object shared with the roster puller, so a key change is adopted (and recorded) once.
+        self.keys = keys or CentralKey(central_key, client=client, writer=writer,
+                                       central_id=central_id)
 
     def failed(self, exc: Exception) -> None:
         """Forget where central stands after a failed cycle (of the push or the roster pull)
@@ -137,7 +143,7 @@ class LogPusher:
     def _accept(self, answer: dict[str, Any], last_sent: int, sent_at: float,
                 answered_at: float) -> dict[str, Any]:
         """Verify central's receipt for a batch ending at ``last_sent``; anchor it."""
-        receipt = verify_receipt(answer["receipt"], self.central_key)
+        receipt = self.keys.verify(lambda key: verify_receipt(answer["receipt"], key))
         if receipt["node"] != self.node or receipt["epoch"] != self.epoch:
             raise ReceiptError("receipt is for another node or epoch")
         if self.central_id is not None and receipt["central"] != self.central_id:

@@ -3,11 +3,13 @@ API's OpenAPI description."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from .sync_backlog import backlog
 from .web import service
 
 bp = Blueprint("ops", __name__)
@@ -44,6 +46,17 @@ def metrics() -> ResponseReturnValue:
         "# TYPE presensi_log_head_seq gauge",
         f"presensi_log_head_seq {head[0] if head else -1}",
     ]
+    pending = backlog(svc.store, time.time())
+    lines += [
+        "# HELP presensi_sync_backlog_records Records central has not acknowledged yet.",
+        "# TYPE presensi_sync_backlog_records gauge",
+        f"presensi_sync_backlog_records {pending.unsynced}",
+        "# HELP presensi_sync_last_push_age_seconds Seconds since the last successful push "
+        "(absent until the first).",
+        "# TYPE presensi_sync_last_push_age_seconds gauge",
+    ]
+    if pending.last_push_age_s is not None:
+        lines.append(f"presensi_sync_last_push_age_seconds {pending.last_push_age_s:.3f}")
     for name, value in sorted(counts.items()):
         if name.startswith("records_"):
             lines.append(f'presensi_records_appended_total{{type="{name[8:]}"}} {value}')

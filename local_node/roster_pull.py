@@ -20,6 +20,7 @@ from sync.errors import Error, RosterError
 from sync.rosterdoc import verify_roster_doc
 
 from . import roster, sync_state
+from .central_keys import CentralKey
 from .store import Store
 from .writer import Appender
 
@@ -32,13 +33,16 @@ class RosterPuller:
 
     def __init__(self, store: Store, writer: Appender, client: CentralClient,
                  central_key: Ed25519PublicKey, *, central_id: str | None,
-                 on_failure: Callable[[Exception], None]) -> None:
+                 on_failure: Callable[[Exception], None],
+                 keys: CentralKey | None = None) -> None:
         self.store = store
         self.writer = writer
         self.client = client
         self.central_key = central_key
         self.central_id = central_id
         self.on_failure = on_failure
+        self.keys = keys or CentralKey(central_key, client=client, writer=writer,
+                                       central_id=central_id)
 
     def installed_central_version(self) -> int:
         """The version of the newest roster from central in our log (0 for none)."""
@@ -60,7 +64,7 @@ class RosterPuller:
         doc = self.client.roster(since)
         if doc is None:
             return None
-        verify_roster_doc(doc, self.central_key)
+        self.keys.verify(lambda key: verify_roster_doc(doc, key))
         if self.central_id is not None and doc["central"] != self.central_id:
             raise RosterError(f"roster is from {doc['central']!r}, not {self.central_id!r}")
         if doc["version"] <= since:

@@ -68,13 +68,18 @@ class CentralClient:
         key: Ed25519PrivateKey,
         *,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        verify: str | bool = True,
     ) -> None:
+        """``verify``: how to check central's HTTPS certificate: True for the system's CAs,
+        or the path of a CA bundle (the district ``ca.pem`` when central's certificate is
+        from the district CA, e.g. behind the nginx of docs/deployment.md)."""
         if not base_url.startswith(("http://", "https://")):
             raise SyncError(f"central URL {base_url!r} must start with http:// or https://")
         self.base_url = base_url.rstrip("/")
         self.node_id = node_id
         self._key = key
         self.timeout = timeout
+        self.verify = verify
         self._local = threading.local()
         # (central's time from its last Date header, our monotonic clock then): signatures
         # carry central's time, so a node whose wall clock was set wrong can still sync.
@@ -143,7 +148,8 @@ class CentralClient:
                                  created=self._created())
                 )
             try:
-                response = session.send(prepared, timeout=self.timeout, allow_redirects=False)
+                response = session.send(prepared, timeout=self.timeout, allow_redirects=False,
+                                        verify=self.verify)
             except requests.Timeout as exc:
                 raise SyncError(f"{method} {path}: central did not answer in time ({exc})") from exc
             except requests.RequestException as exc:
@@ -227,6 +233,17 @@ class CentralClient:
         if response.status_code != 200:
             raise self._fail(response, what)
         return _json_object(response, what)
+
+    def central_keys(self) -> list[Any]:
+        """Central's receipt-key announcements (``sync.keyannounce``), oldest first."""
+        what = "central-keys"
+        response = self._send("GET", "/api/v1/central-keys", signed=False)
+        if response.status_code != 200:
+            raise self._fail(response, what)
+        docs = _json_object(response, what).get("announcements")
+        if not isinstance(docs, list):
+            raise SyncError(f"{what}: announcements is not a list", 200)
+        return docs
 
     @staticmethod
     def enroll(
