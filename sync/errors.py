@@ -74,6 +74,10 @@ class SignatureError(ProtocolError):
         super().__init__(message)
 
 
+class KeyAnnouncementError(ProtocolError):
+    """A key announcement is malformed or not signed by the key it claims to replace."""
+
+
 class BatchError(ProtocolError):
     """A batch body (``POST /api/v1/batches``) is malformed: bad gzip, bad JSON, bad fields."""
 

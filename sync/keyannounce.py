@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from ._signed import check_signature, fields_problem, is_int, sign_document
-from .errors import ProtocolError
+from .errors import KeyAnnouncementError
 from .timefmt import TS_RE
 
 __all__ = ["ANNOUNCEMENT_FIELDS", "KeyAnnouncementError", "follow_announcements",
@@ -31,10 +31,6 @@ __all__ = ["ANNOUNCEMENT_FIELDS", "KeyAnnouncementError", "follow_announcements"
 
 ANNOUNCEMENT_FIELDS = ("v", "type", "central", "old_key", "new_key", "cert", "issued_ts")
 MAX_CHAIN = 64
-
-
-class KeyAnnouncementError(ProtocolError):
-    """A key announcement is malformed or not signed by the key it claims to replace."""
 
 
 def raw_key(public: Ed25519PublicKey) -> str:
