@@ -27,7 +27,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as day_time
@@ -51,6 +51,8 @@ from .history_plan import WITA, Bucket, Checkin, day_plan, recent_working_days
 NODE = "kec-alalak"
 PUSH_AT = ((12, 0), (18, 0))  # WITA: after the late arrivals, after the departures
 PHONE_ADDR = "10.20.0.{}"     # the office Wi-Fi, as the node sees the phones
+
+Made = tuple[int, str, str, str, str]
 
 
 class SimClock:
@@ -79,11 +81,11 @@ class SimClock:
 
 @dataclass
 class Summary:
-    """What ``generate`` did; ``made`` lists (nip, kind, method, record ts) of each check-in."""
+    """What ``generate`` did; ``made``: (seq, nip, kind, method, record ts) per check-in."""
 
     skipped: str | None = None
     days: list[date] = field(default_factory=list)
-    made: list[tuple[str, str, str, str]] = field(default_factory=list)
+    made: list[Made] = field(default_factory=list)
     records_at_central: int = 0
     seconds: float = 0.0
 
@@ -128,26 +130,37 @@ class _Central:
 
 
 class _Office:
-    """The node and its staff's phones: one session per employee, made once."""
+    """The node and its staff's phones: each employee signs in once (sessions last 180 days).
+
+    Sign-ins cost a scrypt PIN check each, so they run on two threads of their own while the
+    first morning's check-ins (which wait on disk, not on the processor) go on; a check-in
+    waits only for its own phone's sign-in.
+    """
 
     def __init__(self, svc: NodeService, people: Sequence[dict[str, str]],
                  rng: random.Random) -> None:
         self.svc = svc
         self.people = {p["nip"]: p for p in people}
-        self.sessions: dict[str, Session] = {}
         self.addr = {p["nip"]: PHONE_ADDR.format(2 + i % 250) for i, p in enumerate(people)}
         # Each phone's clock is a little off the node's, as phones are.
         self.skew = {p["nip"]: rng.uniform(-20, 20) for p in people}
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="history-sign-in")
+        self._sessions: dict[str, Future[Session]] = {}
 
-    def sign_in_all(self) -> None:
-        """``POST /api/v1/session`` for everyone (scrypt each: spread over threads)."""
-        def sign_in(person: dict[str, str]) -> tuple[str, Session]:
-            _, session, _ = self.svc.sign_in(person["nip"], person["pin"], None,
-                                             self.addr[person["nip"]])
-            return person["nip"], session
+    def sign_in_all(self, order: Sequence[str]) -> None:
+        """``sign_in`` (what ``POST /api/v1/session`` calls) for everyone, in ``order`` first."""
+        for nip in [*order, *self.people]:
+            if nip not in self._sessions:
+                person = self.people[nip]
+                self._sessions[nip] = self._pool.submit(
+                    lambda p: self.svc.sign_in(p["nip"], p["pin"], None,
+                                               self.addr[p["nip"]])[1], person)
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            self.sessions = dict(pool.map(sign_in, self.people.values()))
+    def session(self, nip: str) -> Session:
+        return self._sessions[nip].result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def check_in(self, planned: Checkin, at: float) -> tuple[dict[str, Any], str, bool]:
         """One check-in through the service method its route calls."""
@@ -156,19 +169,19 @@ class _Office:
         svc = self.svc
         if planned.method == "manual":
             assert planned.voucher is not None
-            return svc.manual_check_in(self.sessions[planned.voucher],
+            return svc.manual_check_in(self.session(planned.voucher),
                                        {**payload, "nip": planned.nip,
                                         "reason": planned.reason}, None)
         if planned.method == "witness":
             assert planned.voucher is not None
             return svc.witness_check_in(
-                self.sessions[planned.voucher],
+                self.session(planned.voucher),
                 {**payload, "nip": planned.nip, "pin": self.people[planned.nip]["pin"]},
                 None, self.addr[planned.voucher])
         if planned.method == "kiosk":
             # The code on the office screen now (codes rotate on real time, like the screen).
             payload["presence"] = f"kiosk:{svc.kiosk.code_at(time.time())}"
-        return svc.check_in(self.sessions[planned.nip], payload, None)
+        return svc.check_in(self.session(planned.nip), payload, None)
 
 
 def _set_central_url(paths: NodePaths, url: str) -> None:
@@ -181,7 +194,7 @@ def _set_central_url(paths: NodePaths, url: str) -> None:
 
 
 def _play(day: date, buckets: list[Bucket], clock: SimClock, office: _Office,
-          link: CentralLink, pool: ThreadPoolExecutor, made: list[tuple[str, str, str, str]]
+          link: CentralLink, pool: ThreadPoolExecutor, made: list[Made]
           ) -> None:
     pushes = [datetime.combine(day, day_time(h, m), tzinfo=WITA)
               for h, m in PUSH_AT]
@@ -193,7 +206,7 @@ def _play(day: date, buckets: list[Bucket], clock: SimClock, office: _Office,
         # Those at the door in the same minute check in together (one group commit).
         results = pool.map(lambda c: (c, office.check_in(c, clock.now)), bucket.checkins)
         for planned, (rec, _, _) in results:
-            made.append((planned.nip, planned.kind, planned.method, rec["ts"]))
+            made.append((rec["seq"], planned.nip, planned.kind, planned.method, rec["ts"]))
     for moment in pushes:
         clock.set(moment)
         link.push_then_roster()
@@ -231,10 +244,14 @@ def generate(central_dir: Path, node_dir: Path, people: Sequence[dict[str, str]]
             if svc.kiosk.display_token() is None:
                 svc.kiosk.make_key(svc.writer, by="cli")
             office = _Office(svc, people, rng)
-            office.sign_in_all()
-            with ThreadPoolExecutor(max_workers=16) as pool:
-                for day, buckets in zip(days, plans, strict=True):
-                    _play(day, buckets, clock, office, link, pool, summary.made)
+            try:
+                office.sign_in_all([nip for bucket in plans[0] for c in bucket.checkins
+                                    for nip in (c.voucher, c.nip) if nip])
+                with ThreadPoolExecutor(max_workers=16) as pool:
+                    for day, buckets in zip(days, plans, strict=True):
+                        _play(day, buckets, clock, office, link, pool, summary.made)
+            finally:
+                office.close()
         finally:
             link.client.close()
             svc.close()
