@@ -83,7 +83,9 @@ def test_every_checkin_is_at_central_and_counted(
                     late.append(row["late_minutes"])
                 for ref in row["records"]:
                     assert (ref["status"], ref["counted"]) == ("ok", True), ref
-                    assert ref["lower_ts"] is not None  # an anchor before it: bounded
+                    # Bounded by receipts: an anchor before it, and pushed the same day.
+                    assert ref["lower_ts"] is not None
+                    assert wita_day(ref["upper_ts"]) == day.isoformat(), ref
                     seen[ref["seq"]] = (row["nip"], ref["kind"], ref["method"], day.isoformat())
         made = {seq: (nip, kind, method, wita_day(ts))
                 for seq, nip, kind, method, ts in summary.made}
