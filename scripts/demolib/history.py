@@ -204,7 +204,11 @@ def _play(day: date, buckets: list[Bucket], clock: SimClock, office: _Office,
             link.push_then_roster()
         clock.set(bucket.at)
         # Those at the door in the same minute check in together (one group commit).
-        results = pool.map(lambda c: (c, office.check_in(c, clock.now)), bucket.checkins)
+        def one(planned: Checkin) -> tuple[Checkin, tuple[dict[str, Any], str, bool]]:
+            return planned, office.check_in(planned, clock.now)
+
+        together = len(bucket.checkins) > 1
+        results = pool.map(one, bucket.checkins) if together else map(one, bucket.checkins)
         for planned, (rec, _, _) in results:
             made.append((rec["seq"], planned.nip, planned.kind, planned.method, rec["ts"]))
     for moment in pushes:
@@ -236,7 +240,11 @@ def generate(central_dir: Path, node_dir: Path, people: Sequence[dict[str, str]]
     try:
         token = create_enroll_token(hub.service.store, node, now=clock(), hours=1)
         enroll(paths, hub.url, token, boot_id=boot_id(), clock=clock)
-        app = local_node.create_app({"DATA_DIR": str(node_dir), "CLOCK": clock})
+        # The config names the demo's central at once (an interrupted run leaves a node that
+        # syncs with it); this run talks to ours.
+        _set_central_url(paths, central_url)
+        app = local_node.create_app({"DATA_DIR": str(node_dir), "CLOCK": clock,
+                                     "CENTRAL_URL": hub.url})
         svc: NodeService = app.extensions["presensi_node"]
         link = connect(paths, app.config, svc.identity, svc.store, svc.writer)
         try:
@@ -259,7 +267,6 @@ def generate(central_dir: Path, node_dir: Path, people: Sequence[dict[str, str]]
         summary.records_at_central = row.records_count if row else 0
     finally:
         hub.close()
-    _set_central_url(paths, central_url)
     summary.seconds = time.monotonic() - started
     return summary
 
