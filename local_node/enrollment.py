@@ -37,6 +37,7 @@ from sync.errors import SyncError
 from .datadir import NodePaths
 from .errors import IdentityError, NodeError
 from .identity import init_node, node_name
+from .log_commit import Clock
 
 
 class EnrollmentError(NodeError):
@@ -55,10 +56,10 @@ def token_node(token: str) -> str:
         raise EnrollmentError(f"the token names an invalid node id: {exc}") from exc
 
 
-def _prepare(paths: NodePaths, name: str, boot_id: str) -> None:
+def _prepare(paths: NodePaths, name: str, boot_id: str, clock: Clock | None) -> None:
     """Create the node, or reuse one that an earlier, failed enrollment left behind."""
     if not paths.db.exists() and not paths.key.exists():
-        init_node(paths, name, boot_id=boot_id)
+        init_node(paths, name, boot_id=boot_id, clock=clock)
         return
     existing = node_name(paths)
     if existing != name:
@@ -97,11 +98,14 @@ def _check_answer(paths: NodePaths, name: str, answer: dict[str, Any]) -> None:
         raise EnrollmentError(f"central's certificates do not check out: {exc}") from exc
 
 
-def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str) -> str:
-    """Enroll a new node with central using a one-time token; return the node id."""
+def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str,
+           clock: Clock | None = None) -> str:
+    """Enroll a new node with central using a one-time token; return the node id.
+
+    ``clock`` dates the genesis record (the system clock by default)."""
     name = token_node(token)
     try:
-        _prepare(paths, name, boot_id)
+        _prepare(paths, name, boot_id, clock)
     except IdentityError as exc:
         raise EnrollmentError(str(exc)) from exc
     csr = paths.csr.read_text(encoding="ascii")

@@ -23,6 +23,7 @@ from certs.verify import check_key_matches, fingerprint_sha256, verify_certifica
 
 from .datadir import NodePaths
 from .errors import IdentityError
+from .log_commit import Clock
 from .store import Store
 from .writer import LogWriter
 
@@ -88,8 +89,12 @@ def node_name(paths: NodePaths) -> str:
     return name
 
 
-def init_node(paths: NodePaths, name: str, *, boot_id: str) -> Ed25519PrivateKey:
-    """Create the key, the CSR and the log with its genesis record. Never overwrites."""
+def init_node(paths: NodePaths, name: str, *, boot_id: str,
+              clock: Clock | None = None) -> Ed25519PrivateKey:
+    """Create the key, the CSR and the log with its genesis record. Never overwrites.
+
+    ``clock``: the time the genesis record carries (the demo's simulated month); the
+    system clock by default."""
     try:
         check_node_id(name)
     except CertError as exc:
@@ -109,7 +114,7 @@ def init_node(paths: NodePaths, name: str, *, boot_id: str) -> Ed25519PrivateKey
     epoch = secrets.token_hex(16)
     conn.execute("INSERT INTO meta VALUES ('node', ?), ('epoch', ?)", (name, epoch))
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    writer = LogWriter(store, key, boot_id=boot_id)
+    writer = LogWriter(store, key, boot_id=boot_id, clock=clock)
     writer.append("genesis", {"software": SOFTWARE, "node": name,
                               "public_key": base64.b64encode(raw).decode("ascii")})
     writer.stop()

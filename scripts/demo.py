@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 sys.path.insert(0, str(REPO))
 
+from scripts.demolib.history import demo_history  # noqa: E402
 from sync.demo_roster import make_roster, roster_csv  # noqa: E402
 
 ROSTER_SIZE = 300
@@ -74,6 +75,8 @@ def main() -> int:
     parser.add_argument("--dir", default=str(REPO / "demo-data"))
     parser.add_argument("--central-port", type=int, default=8700)
     parser.add_argument("--node-port", type=int, default=8080)
+    parser.add_argument("--no-history", action="store_true",
+                        help="skip the past month of check-ins made on a fresh demo-data")
     args = parser.parse_args()
     root = Path(args.dir)
     central_url = f"http://127.0.0.1:{args.central_port}"
@@ -82,6 +85,8 @@ def main() -> int:
     root.mkdir(parents=True, exist_ok=True)
     if fresh:
         setup(root)
+    if not args.no_history and not (root / "node").exists():
+        demo_history(root, make_roster(ROSTER_SIZE, seed=2026), central_url)
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(what: str, *cmd: str) -> subprocess.Popen[bytes]:
