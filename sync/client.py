@@ -69,7 +69,7 @@ class CentralClient:
         *,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
+        if not base_url.lower().startswith(("http://", "https://")):
             raise SyncError(f"central URL {base_url!r} must start with http:// or https://")
         self.base_url = base_url.rstrip("/")
         self.node_id = node_id
