@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
+from certs.filemodes import touch_private
+
 from .errors import SetupError
 
 NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
@@ -389,6 +391,7 @@ class SqliteStore:
     def connect(self) -> sqlite3.Connection:
         """A new connection in autocommit mode; transactions are opened explicitly."""
         try:
+            touch_private(self.path)  # 0600 whatever the umask; -wal and -shm follow it
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -397,6 +400,8 @@ class SqliteStore:
             conn.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.Error as exc:
             raise SetupError(f"cannot open {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise SetupError(f"cannot create {self.path}: {exc.strerror}") from exc
         return conn
 
     def conn(self) -> sqlite3.Connection:

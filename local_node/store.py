@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from certs.filemodes import touch_private
+
 from .errors import StorageError
 
 if TYPE_CHECKING:
@@ -95,6 +97,7 @@ class Store:
         role uses its connection, never two threads at once (local_node/writer.py).
         """
         try:
+            touch_private(self.path)  # 0600 whatever the umask; -wal and -shm follow it
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
                                    check_same_thread=not any_thread)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -107,6 +110,8 @@ class Store:
             conn.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.Error as exc:
             raise storage_error(exc) or StorageError(str(exc)) from exc
+        except OSError as exc:
+            raise StorageError(f"cannot create {self.path}: {exc.strerror}") from exc
         return conn
 
     def conn(self) -> sqlite3.Connection:
