@@ -13,7 +13,6 @@ is logged and the node serves without announcing.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -179,14 +178,10 @@ def browse(seconds: float = 3.0, *,
         zc.close()
 
 
-STATE_KEY = "zeroconf"
-
-
 def _record_state(svc: Any, state: dict[str, Any]) -> None:
-    """Keep what zeroconf did in ``sync_state`` for ``presensi-node status``."""
-    state["ts"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    svc.store.conn().execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)",
-                             (STATE_KEY, json.dumps(state, ensure_ascii=False)))
+    from .lan_status import record_state
+
+    record_state(svc.store, state)
 
 
 def start_announcing(svc: Any, config: dict[str, Any]) -> Announcement | None:
