@@ -205,8 +205,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     for item in found:
         name = item["node"] if item["instance"] == item["node"] else \
             f"{item['node']} (announced as {item['instance']})"
-        print(f"{name:<24} {item['address']}:{item['port']}  v{item['version']}  "
-              f"cert {item['fingerprint'][:16]}  {item['trust']}")
+        print(f"{name:<24} {item['address']}:{item['port']} ({item['host']})  "
+              f"v{item['version']}  cert {item['fingerprint'][:16]}  {item['trust']}")
     return 0
 
 

@@ -149,7 +149,8 @@ def _text(props: dict[bytes, bytes | None], key: str) -> str:
 def browse(seconds: float = 3.0, *,
            interfaces: Interfaces = InterfaceChoice.All) -> list[dict[str, Any]]:
     """Listen for ``seconds``; return the nodes seen, each with node, instance (the announced
-    name), address, port, version and fingerprint, sorted by node id and address."""
+    name), host (its mDNS name), address, port, version and fingerprint, sorted by node id
+    and address."""
     zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     collector = _Collector()
     browser = ServiceBrowser(zc, SERVICE_TYPE, collector)
@@ -167,6 +168,7 @@ def browse(seconds: float = 3.0, *,
             found.append({
                 "node": _text(info.properties, "node") or instance,
                 "instance": instance,
+                "host": (info.server or "").rstrip("."),  # its mDNS name, for phones
                 "address": addresses[0] if addresses else "",
                 "port": info.port,
                 "version": _text(info.properties, "version"),

@@ -99,8 +99,9 @@ def test_same_name_on_one_lan_serves_and_discover_tells_ours_from_others(
                 for item in json.loads(found.stdout)}
         assert set(seen) == {("kec-alalak", A, 8080), ("kec-alalak-2", B, 8080),
                              ("kec-tamban", B, 8081)}, seen
-        for item in seen.values():
+        for (instance, _, _), item in seen.items():
             assert item["version"] == "0.1.0" and len(item["fingerprint"]) == 64
+            assert item["host"] == f"presensi-{instance}.local"  # the A record behind it
         assert seen["kec-alalak", A, 8080]["trusted"] is True
         assert seen["kec-tamban", B, 8081]["trusted"] is True
         impostor = seen["kec-alalak-2", B, 8080]

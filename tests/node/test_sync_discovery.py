@@ -20,6 +20,7 @@ def test_announce_and_browse_on_loopback() -> None:
         found = browse(2.0, interfaces=["127.0.0.1"])
     finally:
         handle.close()
-    assert {"node": name, "instance": name, "address": "127.0.0.1", "port": 8443,
+    assert {"node": name, "instance": name, "host": f"presensi-{name}.local",
+            "address": "127.0.0.1", "port": 8443,
             "version": "0.1.0", "fingerprint": "ab" * 32} in found
     handle.close()  # closing twice is harmless
