@@ -14,11 +14,17 @@ from pathlib import Path
 import pytest
 
 from local_node.datadir import NodePaths
-from tests.e2e.conftest import set_central_url
+from testkit.netns import namespaces
 from tests.factories import PY, REPO, make_central
-from tests.netns import namespaces
 
 pytestmark = pytest.mark.slow
+
+
+def set_central_url(paths: NodePaths, url: str) -> None:
+    """What ``presensi-node config set central-url`` does, without depending on it."""
+    config = json.loads(paths.config.read_text()) if paths.config.exists() else {}
+    config["CENTRAL_URL"] = url
+    paths.config.write_text(json.dumps(config))
 
 HOSTS = {"central.example central.example.": "127.0.0.1"}
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from local_node.datadir import NodePaths
+from testkit.netns import Namespace, link, namespaces
 from tests.factories import PY, REPO, make_ca, make_node
-from tests.netns import Namespace, link, namespaces
 
 pytestmark = pytest.mark.slow
 
