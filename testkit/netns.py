@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,14 @@ class Namespace:
         kwargs.setdefault("env", dict(os.environ))
         kwargs.setdefault("start_new_session", True)
         return subprocess.Popen(self.command(args), **kwargs)
+
+    def answers(self, url: str) -> bool:
+        """Whether ``url`` answers HTTP at all from inside the namespace (any status)."""
+        probe = ("import sys, urllib.request, urllib.error\n"
+                 "try:\n urllib.request.urlopen(sys.argv[1], timeout=2)\n"
+                 "except urllib.error.HTTPError:\n pass\n"
+                 "except OSError:\n sys.exit(1)\n")
+        return self.run([sys.executable, "-c", probe, url], timeout=30).returncode == 0
 
     def close(self) -> None:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=30)

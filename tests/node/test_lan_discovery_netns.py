@@ -44,7 +44,7 @@ class Served:
     def wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.port}/healthz"
-        while self.ns.run(["curl", "-s", "-o", "/dev/null", url]).returncode != 0:
+        while not self.ns.answers(url):
             assert self.proc.poll() is None, f"serve exited:\n{self.log.read_text()}"
             assert time.monotonic() < deadline, f"serve did not come up:\n{self.log.read_text()}"
             time.sleep(0.3)
