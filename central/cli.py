@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from certs.errors import CertError
+from certs.filemodes import PRIVATE_UMASK, check_private
 from sync.errors import ProtocolError, RosterFileError
 
 from .datadir import CentralPaths
@@ -181,7 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(PRIVATE_UMASK)  # whatever a command creates is private (certs/filemodes.py)
     try:
+        if getattr(args, "data", None) and args.command != "init":
+            check_private(CentralPaths(Path(args.data)).secret_files)
         return int(args.func(args))
     except RosterFileError as exc:
         print(f"error: roster file refused, {len(exc.problems)} problem(s), nothing imported:",

@@ -37,3 +37,11 @@ class CentralPaths:
     @property
     def config(self) -> Path:
         return self.root / "config.json"
+
+    @property
+    def secret_files(self) -> list[Path]:
+        """What every command refuses to touch while other users can read it (the keys sign
+        receipts, rosters and certificates; the database holds every PIN hash and token)."""
+        db = str(self.db)
+        return [self.key, self.ca_dir / "ca.key", self.db, Path(db + "-wal"),
+                Path(db + "-shm")]

@@ -24,6 +24,7 @@ from certs.authority import (
     load_crl,
 )
 from certs.errors import CertError
+from certs.filemodes import make_private_dir
 from certs.keys import generate_key, load_private_key, save_private_key, write_pem
 from certs.verify import check_key_matches, verify_certificate
 
@@ -78,7 +79,7 @@ def init_central(paths: CentralPaths, name: str = DEFAULT_NAME) -> list[str]:
     except CertError as exc:
         raise SetupError(str(exc)) from exc
     created: list[str] = []
-    paths.root.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.root)
     store = SqliteStore(paths.db)
     try:
         if store.migrate():

@@ -170,6 +170,20 @@ def _invalid(tx: IngestTx, node: str, exc: RecordError, now: float) -> IngestRes
                         extra={"seq": exc.seq, "reason": exc.reason})
 
 
+def _alert_lan_status(tx: Any, node: str, status: Any, now: float) -> None:
+    """A node reports a zeroconf problem once per change (local_node/lan_status.py)."""
+    zeroconf = status.get("zeroconf") if isinstance(status, dict) else None
+    if not isinstance(zeroconf, dict):
+        return
+    state, name = zeroconf.get("state"), zeroconf.get("name")
+    if state == "renamed":
+        tx.add_alert(node, "zeroconf", f"another device on the office LAN announces this "
+                     f"node's name; the node announces itself as {str(name)[:60]!r}", now)
+    elif state == "failed":
+        tx.add_alert(node, "zeroconf", "zeroconf failed on the node; it serves without "
+                     f"announcing itself ({str(zeroconf.get('error'))[:120]})", now)
+
+
 def _clock_offset_ms(batch: dict[str, Any], now: float) -> int | None:
     clock = batch.get("clock")
     if not isinstance(clock, dict):
@@ -306,6 +320,7 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
     offset = _clock_offset_ms(batch, now)
     clock = batch.get("clock") or {}
     tx.add_clock_sample(node, now, clock.get("wall_ts"), clock.get("mono_us"), offset)
+    _alert_lan_status(tx, node, batch.get("status"), now)
     if not fresh:
         receipt = _current_receipt(tx, issuer, node, epoch, head_seq, head_hash, now)
         return IngestResult("ok", accepted=0, duplicates=duplicates, receipt=receipt,

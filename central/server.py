@@ -12,7 +12,10 @@ import os
 from granian import Granian
 from granian.constants import Interfaces
 
+from sync.serve_guard import ServeRefused, check_port_free, lock_data_dir
+
 from .datadir import CentralPaths
+from .errors import CentralError
 from .identity import load_identity
 from .store import SqliteStore
 
@@ -20,6 +23,15 @@ from .store import SqliteStore
 def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
           threads: int = 16) -> int:
     """Check the data directory and migrate here (clear message, exit 2), then serve."""
+    if not paths.root.is_dir():
+        raise CentralError(f"{paths.root} is not a central data directory; run "
+                           f"'presensi-central init --data {paths.root}' first")
+    try:
+        # Held until this process and its workers exit (sync/serve_guard.py).
+        lock_data_dir(paths.root)
+        check_port_free(host, port)
+    except ServeRefused as exc:
+        raise CentralError(str(exc)) from exc
     store = SqliteStore(paths.db)
     try:
         if paths.db.exists():

@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
+from certs.filemodes import touch_private
+
 from .errors import SetupError
 
 NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
@@ -601,11 +603,14 @@ class SqliteStore:
     def connect(self) -> sqlite3.Connection:
         """A new connection in autocommit mode; transactions are opened explicitly."""
         try:
+            touch_private(self.path)  # 0600 whatever the umask; -wal and -shm follow it
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             for pragma in CONNECTION_PRAGMAS:
                 conn.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise SetupError(f"cannot open {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise SetupError(f"cannot create {self.path}: {exc.strerror}") from exc
         return conn
 
     def conn(self) -> sqlite3.Connection:

@@ -9,6 +9,8 @@ from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from sync import jsonin
+
 from .auth import bearer_token, require_role
 from .errors import ApiError, TooLarge
 from .service import CentralService
@@ -37,14 +39,14 @@ def raw_body(limit: int) -> bytes:
 
 def json_object() -> dict[str, Any]:
     """A small JSON object body; 400/413/415 with a message for anything else."""
-    raw_body(int(current_app.config["MAX_SMALL_BODY_BYTES"]))
+    data = raw_body(int(current_app.config["MAX_SMALL_BODY_BYTES"]))
     if not request.is_json:
         raise ApiError("send the body as application/json", code="unsupported-media-type",
                        status=415)
     try:
-        value = request.get_json(force=True, silent=False)
-    except HTTPException as exc:
-        raise ApiError("request body is not valid JSON", code="bad-json") from exc
+        value = jsonin.loads(data)  # refuses deep nesting and lone surrogates too
+    except jsonin.JsonInputError as exc:
+        raise ApiError(str(exc), code="bad-json") from exc
     if not isinstance(value, dict):
         raise ApiError("request body must be a JSON object", code="bad-json")
     return value

@@ -58,7 +58,7 @@ def _sync_dir(directory: Path) -> None:
 
 def replace_file(path: Path, data: bytes, mode: int) -> None:
     """Atomically write ``data`` to ``path`` with ``mode``, replacing any existing file."""
-    make_dirs(path.parent, 0o755)
+    make_dirs(path.parent, 0o700)
     temp = _write_temp(path, data, mode)
     try:
         os.replace(temp, path)
@@ -68,7 +68,7 @@ def replace_file(path: Path, data: bytes, mode: int) -> None:
     _sync_dir(path.parent)
 
 
-def create_file(path: Path, data: bytes, mode: int, dir_mode: int = 0o755) -> None:
+def create_file(path: Path, data: bytes, mode: int, dir_mode: int = 0o700) -> None:
     """Atomically create ``path`` holding ``data``; raise ``FileExistsError`` if it exists.
 
     ``os.link`` fails when the target exists, which makes "never overwrite" hold even against

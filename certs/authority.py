@@ -29,6 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from certs._atomic import create_file
 from certs.csr import ORGANIZATION, load_csr
 from certs.errors import CAExistsError, CertError, CertificateInvalid
+from certs.filemodes import make_private_dir
 from certs.keys import generate_key, load_private_key, save_private_key, write_pem
 from certs.names import check_node_id
 from certs.verify import check_key_matches
@@ -91,6 +92,7 @@ def init_ca(dir: Path, common_name: str = "Barito Kuala District CA") -> Certifi
                 f"A CA already exists in {dir} ({path.name} is there); it was left untouched. "
                 "Use that CA, or choose an empty directory for a new one."
             )
+    make_private_dir(dir)
     key = generate_key()
     now = _now()
     public = key.public_key()
@@ -122,7 +124,7 @@ def init_ca(dir: Path, common_name: str = "Barito Kuala District CA") -> Certifi
     )
     save_private_key(key, key_path)
     try:
-        create_file(cert_path, cert_pem(cert), 0o644, dir_mode=0o700)
+        create_file(cert_path, cert_pem(cert), 0o600, dir_mode=0o700)
     except FileExistsError:
         key_path.unlink()  # the key we just made has no certificate; another init won
         raise CAExistsError(
@@ -295,7 +297,7 @@ def revoke(ca: CertificateAuthority, name: str) -> x509.CertificateRevocationLis
         )
     crl = builder.sign(ca.key, None)
     body = json.dumps({"crl_number": crl_number, "revoked": entries}, indent=2) + "\n"
-    write_pem(state_path, body.encode(), 0o644)
+    write_pem(state_path, body.encode(), 0o600)
     write_pem(ca.dir / "crl.pem", crl.public_bytes(serialization.Encoding.PEM))
     return crl
 

@@ -7,12 +7,14 @@ The commands only read options, call the library and turn :class:`CertError` int
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from certs.authority import init_ca, issue_from_csr, load_ca, load_cert, revoke
 from certs.errors import CertError
+from certs.filemodes import PRIVATE_UMASK, check_private
 from certs.keys import write_pem
 from certs.tls import issue_tls_certificate
 from certs.verify import cert_common_name
@@ -136,7 +138,10 @@ _COMMANDS = {"init": _init, "issue": _issue, "revoke": _revoke, "tls": _tls}
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``presensi-ca`` with ``argv`` (default: the process arguments); return the status."""
     args = _build_parser().parse_args(argv)
+    os.umask(PRIVATE_UMASK)  # whatever a command creates is private (certs/filemodes.py)
     try:
+        if args.command != "init":
+            check_private([Path(args.dir) / "ca.key"])
         message = _COMMANDS[args.command](args)
     except CertError as exc:
         print(f"error: {exc}", file=sys.stderr)

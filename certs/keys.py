@@ -113,8 +113,9 @@ def public_key_pem(key_or_pub: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     )
 
 
-def write_pem(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Atomically write ``data`` (certificates, CSRs, CRLs) to ``path`` with ``mode``.
+def write_pem(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Atomically write ``data`` (certificates, CSRs, CRLs) to ``path`` with ``mode``
+    (0600: everything under a data or CA directory is private, certs/filemodes.py).
 
     An existing file is replaced in one step, so a reader never sees half a file.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,8 +13,9 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .checkins import check_idempotency_key
-from .errors import Unauthorized
+from .errors import ApiError, Unauthorized
 from .kiosk import WINDOW_S
+from .lan_trust import CHALLENGE_RE, challenge_message
 from .sessions import Session
 from .web import DEVICE_COOKIE, SESSION_COOKIE, current_session, json_body, service
 
@@ -139,9 +141,23 @@ def checkins_today() -> ResponseReturnValue:
 
 @bp.get("/node")
 def node_info() -> ResponseReturnValue:
-    """Who this node is: what a phone or verifier needs to check the proofs it got."""
+    """Who this node is: what a phone or verifier needs to check the proofs it got.
+
+    With ``?challenge=NONCE`` the answer also signs the nonce with the node key, so
+    ``presensi-node discover`` on another node can tell the key holder from a copy of the
+    (public) certificate (local_node/lan_trust.py).
+    """
     svc = service()
     public = svc.identity.cert.public_key().public_bytes(
         Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    return jsonify({"node": svc.identity.name, "fingerprint": svc.identity.fingerprint,
-                    "public_key_pem": public.decode("ascii")})
+    answer = {"node": svc.identity.name, "fingerprint": svc.identity.fingerprint,
+              "public_key_pem": public.decode("ascii"),
+              "certificate_pem": svc.identity.cert.public_bytes(Encoding.PEM).decode("ascii")}
+    challenge = request.args.get("challenge")
+    if challenge is not None:
+        if not CHALLENGE_RE.fullmatch(challenge):
+            raise ApiError("challenge must be 16-128 characters of A-Z a-z 0-9 _ -",
+                           code="bad-challenge")
+        signature = svc.identity.key.sign(challenge_message(challenge))
+        answer["challenge_sig"] = base64.b64encode(signature).decode("ascii")
+    return jsonify(answer)

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.chain import ChainVerifier
 from sync.errors import RecordError
-from sync.records import parse
+from sync.records import parse_canonical
 
 
 def verify_database(db_path: Path, public_key: Ed25519PublicKey) -> ChainVerifier:
@@ -24,7 +24,7 @@ def verify_database(db_path: Path, public_key: Ed25519PublicKey) -> ChainVerifie
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         verifier = ChainVerifier(public_key, node=meta.get("node"), epoch=meta.get("epoch"))
         for seq, hash_, text in conn.execute("SELECT seq, hash, record FROM log ORDER BY seq"):
-            record = parse(text)
+            record = parse_canonical(text, seq)
             if record.get("seq") != seq:
                 raise RecordError("row-mismatch", f"row {seq} holds the record of seq "
                                   f"{record.get('seq')}", seq)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from certs.errors import CertError
+from certs.filemodes import PRIVATE_UMASK, check_private
 from sync.errors import ProtocolError, RecordError, SyncError
 from sync.timefmt import boot_id
 
@@ -198,15 +199,23 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from .discovery import browse
+    from .lan_trust import check_node, load_ca
 
-    found = browse(seconds=args.seconds)
+    if not args.timeout > 0:
+        raise NodeError("--timeout must be a number of seconds above 0")
+    ca = load_ca(NodePaths(Path(args.data)).ca) if args.data else None
+    found = [check_node(item, ca, timeout=min(args.timeout, 5.0))
+             for item in browse(seconds=args.timeout)]
+    if args.json:
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+        return 0
     if not found:
         print("No Presensi nodes seen on this network.")
     for item in found:
-        print(
-            f"{item['node']:<24} {item['address']}:{item['port']}  v{item['version']}  "
-            f"cert {item['fingerprint'][:16]}"
-        )
+        name = item["node"] if item["instance"] == item["node"] else \
+            f"{item['node']} (announced as {item['instance']})"
+        print(f"{name:<24} {item['address']}:{item['port']} ({item['host']})  "
+              f"v{item['version']}  cert {item['fingerprint'][:16]}  {item['trust']}")
     return 0
 
 
@@ -284,8 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make a new key: the old screen address and codes stop working")
     p.set_defaults(func=cmd_kiosk)
 
-    p = sub.add_parser("discover", help="list Presensi nodes announced on the LAN")
-    p.add_argument("--seconds", type=float, default=3.0)
+    p = sub.add_parser("discover", help="list Presensi nodes announced on the LAN, and "
+                       "whether each holds a certificate of our CA")
+    p.add_argument("--timeout", "--seconds", dest="timeout", type=float, default=3.0,
+                   help="seconds to listen (default 3)")
+    p.add_argument("--json", action="store_true", help="a JSON list, for machines")
+    p.add_argument("--data", default=env_data,
+                   help="this node's data directory: its certs/ca.pem decides which nodes "
+                        "are trusted (or PRESENSI_DATA)")
     p.set_defaults(func=cmd_discover)
     return parser
 
@@ -305,7 +320,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.name and not args.offline:
             print("error: --name needs --offline", file=sys.stderr)
             return 2
+    os.umask(PRIVATE_UMASK)  # whatever a command creates is private (certs/filemodes.py)
     try:
+        if getattr(args, "data", None) and args.command != "init":
+            check_private(NodePaths(Path(args.data)).secret_files)
         return int(args.func(args))
     except (NodeError, CertError, ProtocolError, SyncError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

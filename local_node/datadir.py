@@ -49,3 +49,10 @@ class NodePaths:
     @property
     def tls_key(self) -> Path:
         return self.root / "keys" / "tls.key"
+
+    @property
+    def secret_files(self) -> list[Path]:
+        """What every command refuses to touch while other users can read it (the key signs
+        records; the database holds every PIN hash and the kiosk key)."""
+        db = str(self.db)
+        return [self.key, self.tls_key, self.db, Path(db + "-wal"), Path(db + "-shm")]

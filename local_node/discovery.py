@@ -2,7 +2,13 @@
 
 The service type is ``_presensi._tcp.local.``; the instance is the node id; TXT carries
 ``node``, ``version`` and ``fp`` (SHA-256 fingerprint of the node certificate), so a phone or
-an admin can tell a genuine office node from an impostor by its certificate.
+an admin can tell a genuine office node from an impostor by its certificate. The host name
+``presensi-<node>.local.`` points at the node, for phones that resolve mDNS names.
+
+Zeroconf never stops check-ins: when another device already announces this node's name (a
+copied data directory, an impostor, a second mini-PC), the node announces under a suffixed
+name (``kec-alalak-2``), logs one line, and ``status`` shows it; any other zeroconf failure
+is logged and the node serves without announcing.
 """
 
 from __future__ import annotations
@@ -14,8 +20,12 @@ import time
 from typing import Any
 
 from zeroconf import (
+    Error as ZeroconfError,
+)
+from zeroconf import (
     InterfaceChoice,
     IPVersion,
+    NonUniqueNameException,
     ServiceBrowser,
     ServiceInfo,
     ServiceListener,
@@ -39,14 +49,25 @@ def local_addresses() -> list[str]:
     return [address]
 
 
-class Announcement:
-    """A registered service; ``close()`` withdraws it and stops zeroconf."""
+# Names tried after the node's own when the LAN already has it: kec-alalak-2 .. -9.
+MAX_SUFFIX = 9
 
-    def __init__(self, zc: Zeroconf, info: ServiceInfo) -> None:
+
+class Announcement:
+    """A registered service; ``close()`` withdraws it and stops zeroconf. ``name`` is the
+    instance name announced, ``requested`` the node id (they differ after a conflict)."""
+
+    def __init__(self, zc: Zeroconf, info: ServiceInfo, requested: str, name: str) -> None:
         self._zc = zc
         self.info = info
+        self.requested = requested
+        self.name = name
         self._closed = False
         self._lock = threading.Lock()
+
+    @property
+    def renamed(self) -> bool:
+        return self.name != self.requested
 
     def close(self) -> None:
         with self._lock:
@@ -59,27 +80,48 @@ class Announcement:
             self._zc.close()
 
 
+def _info(instance: str, node: str, port: int, version: str, fingerprint: str,
+          addrs: list[str]) -> ServiceInfo:
+    return ServiceInfo(
+        SERVICE_TYPE,
+        f"{instance}.{SERVICE_TYPE}",
+        addresses=[socket.inet_aton(a) for a in addrs],
+        port=port,
+        # TXT keeps the real node id even under a suffixed instance name.
+        properties={"node": node, "version": version, "fp": fingerprint},
+        server=f"presensi-{instance}.local.",
+    )
+
+
 def announce(name: str, port: int, version: str, fingerprint: str, *,
              addresses: list[str] | None = None,
              interfaces: Interfaces = InterfaceChoice.All) -> Announcement:
-    """Register ``name`` as a Presensi node on ``port``; return a handle with ``close()``."""
+    """Register ``name`` as a Presensi node on ``port``; return a handle with ``close()``.
+
+    When the LAN already has ``name``, try ``name-2`` .. ``name-9`` (the host name follows);
+    NonUniqueNameException only when all are taken.
+    """
     addrs = addresses or local_addresses()
-    info = ServiceInfo(
-        SERVICE_TYPE,
-        f"{name}.{SERVICE_TYPE}",
-        addresses=[socket.inet_aton(a) for a in addrs],
-        port=port,
-        properties={"node": name, "version": version, "fp": fingerprint},
-        server=f"{name}.local.",
-    )
     zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     try:
-        zc.register_service(info)
-    except Exception:
+        for number in range(1, MAX_SUFFIX + 1):
+            instance = name if number == 1 else f"{name}-{number}"
+            info = _info(instance, name, port, version, fingerprint, addrs)
+            try:
+                zc.register_service(info)
+            except NonUniqueNameException:
+                continue
+            if instance != name:
+                log.warning("event=zeroconf-name-conflict node=%s announced_as=%s: another "
+                            "device on this LAN already announces %s; check-ins continue, "
+                            "phones should use this node's address", name, instance, name)
+            log.info("event=zeroconf-announce node=%s instance=%s port=%d addresses=%s",
+                     name, instance, port, addrs)
+            return Announcement(zc, info, name, instance)
+        raise NonUniqueNameException(f"{name} and {name}-2..{MAX_SUFFIX} are all announced")
+    except BaseException:
         zc.close()
         raise
-    log.info("event=zeroconf-announce node=%s port=%d addresses=%s", name, port, addrs)
-    return Announcement(zc, info)
 
 
 class _Collector(ServiceListener):
@@ -106,8 +148,9 @@ def _text(props: dict[bytes, bytes | None], key: str) -> str:
 
 def browse(seconds: float = 3.0, *,
            interfaces: Interfaces = InterfaceChoice.All) -> list[dict[str, Any]]:
-    """Listen for ``seconds``; return the nodes seen, each with node, address, port,
-    version and fingerprint, sorted by node id."""
+    """Listen for ``seconds``; return the nodes seen, each with node, instance (the announced
+    name), host (its mDNS name), address, port, version and fingerprint, sorted by node id
+    and address."""
     zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     collector = _Collector()
     browser = ServiceBrowser(zc, SERVICE_TYPE, collector)
@@ -121,27 +164,47 @@ def browse(seconds: float = 3.0, *,
             if info is None:
                 continue
             addresses = info.parsed_addresses()
+            instance = name.removesuffix("." + SERVICE_TYPE)
             found.append({
-                "node": _text(info.properties, "node") or name.removesuffix("." + SERVICE_TYPE),
+                "node": _text(info.properties, "node") or instance,
+                "instance": instance,
+                "host": (info.server or "").rstrip("."),  # its mDNS name, for phones
                 "address": addresses[0] if addresses else "",
                 "port": info.port,
                 "version": _text(info.properties, "version"),
                 "fingerprint": _text(info.properties, "fp"),
             })
-        return sorted(found, key=lambda item: str(item["node"]))
+        return sorted(found, key=lambda item: (str(item["node"]), str(item["address"])))
     finally:
         browser.cancel()
         zc.close()
 
 
+def _record_state(svc: Any, state: dict[str, Any]) -> None:
+    from .lan_status import record_state
+
+    record_state(svc.store, state)
+
+
 def start_announcing(svc: Any, config: dict[str, Any]) -> Announcement | None:
-    """Announce the serving node (``START_ZEROCONF``); None when zeroconf cannot start."""
+    """Announce the serving node (``START_ZEROCONF``); None when zeroconf cannot start.
+
+    Never raises for a zeroconf or network problem: check-ins matter more than discovery.
+    """
     from .identity import SOFTWARE
 
     port = config.get("PUBLIC_PORT") or 8080
+    name = svc.identity.name
     try:
-        return announce(svc.identity.name, int(port), SOFTWARE.split("/")[-1],
-                        svc.identity.fingerprint)
-    except OSError as exc:
-        log.warning("event=zeroconf-disabled error=%r", exc)
+        announcement = announce(name, int(port), SOFTWARE.split("/")[-1],
+                                svc.identity.fingerprint)
+    except (OSError, ZeroconfError) as exc:
+        log.warning("event=zeroconf-disabled node=%s error=%r: serving without announcing "
+                    "on the LAN", name, exc)
+        _record_state(svc, {"state": "failed", "requested": name, "name": None,
+                            "error": repr(exc)})
         return None
+    _record_state(svc, {"state": "renamed" if announcement.renamed else "announced",
+                        "requested": name, "name": announcement.name,
+                        "host": f"presensi-{announcement.name}.local", "port": int(port)})
+    return announcement

@@ -21,13 +21,14 @@ printed here with the district's.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
+from certs._atomic import replace_file
 from certs.errors import CertError
+from certs.filemodes import PRIVATE_FILE
 from certs.keys import load_private_key, write_pem
 from certs.names import check_node_id
 from certs.verify import check_key_matches, fingerprint_sha256, verify_certificate
@@ -76,9 +77,8 @@ def _write_config(path: Path, updates: dict[str, Any]) -> None:
     if path.exists():
         config = json.loads(path.read_text(encoding="utf-8"))
     config.update(updates)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    replace_file(path, (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+                 PRIVATE_FILE)
 
 
 def _check_answer(paths: NodePaths, name: str, answer: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from certs.csr import make_csr
 from certs.errors import CertError
+from certs.filemodes import make_private_dir
 from certs.keys import generate_key, load_private_key, save_private_key, write_pem
 from certs.names import check_node_id
 from certs.verify import check_key_matches, fingerprint_sha256, verify_certificate
@@ -101,7 +102,7 @@ def init_node(paths: NodePaths, name: str, *, boot_id: str,
         raise IdentityError(str(exc)) from exc
     if paths.db.exists() or paths.key.exists():
         raise IdentityError(f"{paths.root} already holds a node; refusing to overwrite it")
-    paths.root.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.root)
     key = generate_key()
     try:
         save_private_key(key, paths.key)

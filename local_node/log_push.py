@@ -38,7 +38,7 @@ from sync.receipts import verify_receipt
 from sync.records import ZERO_HASH
 from sync.timefmt import format_ts, parse_ts
 
-from . import sync_state
+from . import lan_status, sync_state
 from .central_keys import CentralKey
 from .store import Store
 from .writer import Appender
@@ -208,7 +208,8 @@ class LogPusher:
             texts = self._batch(nxt, target)
             clock = {"wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
                      "mono_us": self.writer.clock.mono_us()}
-            body = encode_batch(self.node, self.epoch, texts, clock, version=2)
+            status = lan_status.unreported(self.store)
+            body = encode_batch(self.node, self.epoch, texts, clock, version=2, status=status)
             sent_at = time.time()
             try:
                 answer = self.client.push(body)
@@ -231,6 +232,8 @@ class LogPusher:
                 break
             last_sent = nxt + len(texts) - 1
             receipt = self._accept(answer, last_sent, sent_at, time.time())
+            if status:
+                lan_status.mark_reported(self.store, status)
             if isinstance(answer.get("roster_version"), int):
                 self.central_roster_version = answer["roster_version"]
             result["sent"] += len(texts)

@@ -13,6 +13,8 @@ import os
 from granian import Granian
 from granian.constants import Interfaces
 
+from sync.serve_guard import ServeRefused, check_port_free, lock_data_dir
+
 from .datadir import NodePaths
 from .errors import IdentityError
 
@@ -52,6 +54,14 @@ def _check_and_migrate_in_child(paths: NodePaths) -> None:
 def serve(paths: NodePaths, *, host: str, port: int, threads: int = 64, tls: bool = False,
           scheduler: bool = True, zeroconf: bool = True) -> int:
     """Check the identity here (clear message, exit 2), then hand over to granian."""
+    if not paths.root.is_dir():
+        raise IdentityError(f"{paths.root} is not a node data directory; run presensi-node init")
+    try:
+        # Held until this process and the workers it forks exit (sync/serve_guard.py).
+        lock_data_dir(paths.root)
+        check_port_free(host, port)
+    except ServeRefused as exc:
+        raise IdentityError(str(exc)) from exc
     _check_and_migrate_in_child(paths)
     if tls and not (paths.tls_cert.exists() and paths.tls_key.exists()):
         raise IdentityError(f"--tls needs {paths.tls_cert} and {paths.tls_key}")

@@ -42,6 +42,8 @@ def status_report(paths: NodePaths) -> dict[str, Any]:
             "last_receipt": json.loads(receipt) if receipt else None,
             "clock_offset_ms": state.get("clock_offset_ms"),
             "central_roster_version": state.get("roster_version"),
+            # What zeroconf did when the node last started serving (local_node/discovery.py).
+            "zeroconf": json.loads(state["zeroconf"]) if state.get("zeroconf") else None,
         }
     finally:
         store.close()

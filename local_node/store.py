@@ -7,12 +7,17 @@ Each thread gets its own connection; writes to the log go only through ``writer.
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from certs.filemodes import touch_private
 
 from .errors import StorageError
 
@@ -106,12 +111,15 @@ class Store:
         role uses its connection, never two threads at once (local_node/writer.py).
         """
         try:
+            touch_private(self.path)  # 0600 whatever the umask; -wal and -shm follow it
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
                                    check_same_thread=not any_thread)
             for pragma in CONNECTION_PRAGMAS:
                 conn.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise storage_error(exc) or StorageError(str(exc)) from exc
+        except OSError as exc:
+            raise StorageError(f"cannot create {self.path}: {exc.strerror}") from exc
         return conn
 
     def conn(self) -> sqlite3.Connection:
@@ -196,14 +204,31 @@ class Store:
         return {t: n for t, n in rows}
 
     def backup(self, target: Path) -> None:
-        """Online copy of the whole database to ``target`` with SQLite's backup API."""
+        """Online copy of the whole database to the new file ``target`` (SQLite backup API).
+
+        The copy is made under a private temporary name (``.NAME.RANDOM.partial``, created
+        exclusively, mode 0600) and then hard-linked to ``target``, which fails if anything
+        appeared there meanwhile: no file is ever overwritten, and no other file (an existing
+        ``NAME.partial``) is touched. Filesystems without hard links (a FAT USB stick) get
+        ``target`` created with O_EXCL and the copy written into it.
+        """
         target = Path(target)
-        if target.exists():
-            raise StorageError(f"backup target {target} already exists; choose a new path")
         if not target.parent.is_dir():
             raise StorageError(f"backup directory {target.parent} does not exist")
-        tmp = target.with_name(target.name + ".partial")
-        tmp.unlink(missing_ok=True)
+        if os.path.lexists(target):
+            raise StorageError(f"backup target {target} already exists; choose a new path")
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                    dir=target.parent)
+        os.fchmod(fd, 0o600)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            self._backup_into(tmp, target)
+            _publish_exclusively(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _backup_into(self, tmp: Path, target: Path) -> None:
         src = self.connect()
         try:
             dst = sqlite3.connect(tmp)
@@ -212,8 +237,47 @@ class Store:
             finally:
                 dst.close()
         except sqlite3.Error as exc:
-            tmp.unlink(missing_ok=True)
             raise StorageError(f"backup to {target} failed: {exc}") from exc
         finally:
             src.close()
-        tmp.replace(target)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _publish_exclusively(tmp: Path, target: Path) -> None:
+    """Give the finished copy ``tmp`` the name ``target`` unless something has it already."""
+    exists = StorageError(f"backup target {target} already exists; choose a new path")
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise exists from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+            raise StorageError(f"backup to {target} failed: {exc.strerror}") from exc
+        _copy_exclusively(tmp, target, exists)
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_exclusively(tmp: Path, target: Path, exists: StorageError) -> None:
+    """No hard links here: reserve ``target`` with O_EXCL, then copy into it."""
+    try:
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise exists from None
+    try:
+        os.fchmod(out, 0o600)
+        with tmp.open("rb") as src:
+            while chunk := src.read(1 << 20):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(out, view):]
+        os.fsync(out)
+    finally:
+        os.close(out)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hmac
-import json
 import math
 from typing import Any
 
 from flask import Flask, Request, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from sync import jsonin
 
 from . import i18n
 from .errors import ApiError, Unauthorized
@@ -44,11 +45,12 @@ def json_body(req: Request | None = None) -> Any:
     limit = current_app.config["MAX_BODY_BYTES"]
     if len(data) > limit or (req.content_length is None and len(data) >= limit):
         raise ApiError("request body is too large", code="too-large", status=413)
-    # The bytes straight to json.loads (what get_json(force=True) does, minus its layers).
+    # The bytes straight to the strict parser (what get_json(force=True) does, minus its
+    # layers, plus refusing deep nesting and lone surrogates: sync/jsonin.py).
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError("request body is not valid JSON", code="bad-json") from exc
+        return jsonin.loads(data)
+    except jsonin.JsonInputError as exc:
+        raise ApiError(str(exc), code="bad-json") from exc
 
 
 def error_response(exc: ApiError) -> ResponseReturnValue:

@@ -55,7 +55,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=T
 
 
 def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any], *,
-                 version: int = 1) -> bytes:
+                 version: int = 1, status: dict[str, Any] | None = None) -> bytes:
     """The JSON body of a batch; ``records`` are serialised records (``sync.records.serialize``)
     in seq order.
 
@@ -72,8 +72,11 @@ def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any
     tail = json.dumps(clock, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     if version == 2:
         records = _compact(records)
-    text = head[:-1] + ',"records":[' + ",".join(records) + '],"clock":' + tail + "}"
-    return text.encode("utf-8")
+    text = head[:-1] + ',"records":[' + ",".join(records) + '],"clock":' + tail
+    if status:  # optional: what the node wants central to know (local_node/lan_status.py)
+        text += ',"status":' + json.dumps(status, ensure_ascii=False, separators=(",", ":"),
+                                          sort_keys=True)
+    return (text + "}").encode("utf-8")
 
 
 def _compact(texts: list[str]) -> list[str]:
@@ -212,6 +215,8 @@ def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[st
     mono = clock.get("mono_us")
     if not isinstance(mono, int) or isinstance(mono, bool) or mono < 0:
         raise _fail("clock.mono_us must be a non-negative integer")
+    if "status" in batch and not isinstance(batch["status"], dict):
+        raise _fail("status must be an object")
     if batch["v"] == 2:
         batch[UNSIGNED] = expand_records(records)
     result: dict[str, Any] = batch

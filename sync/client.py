@@ -73,7 +73,7 @@ class CentralClient:
         """``verify``: how to check central's HTTPS certificate: True for the system's CAs,
         or the path of a CA bundle (the district ``ca.pem`` when central's certificate is
         from the district CA, e.g. behind the nginx of docs/deployment.md)."""
-        if not base_url.startswith(("http://", "https://")):
+        if not base_url.lower().startswith(("http://", "https://")):
             raise SyncError(f"central URL {base_url!r} must start with http:// or https://")
         self.base_url = base_url.rstrip("/")
         self.node_id = node_id

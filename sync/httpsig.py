@@ -15,6 +15,10 @@ base64url; replay detection (a nonce seen before) is the verifier's job, using i
 port, path and query, ASCII, percent-encoded); the server rebuilds it from the request it
 received (Flask: ``request.url``), so a reverse proxy in front of central must preserve the
 Host header and scheme (or central must be configured with its public base URL).
+Both sides sign and verify ``target_uri(url)``: the URL normalised as RFC 3986 section 6.2.2.1
+and 6.2.3 say (lower-case scheme and host, the default port dropped, a host's trailing dot
+dropped, an empty path as ``/``), because the client names its URL one way
+(``http://Central.:80``) and the server rebuilds it from the Host header another way.
 
 The signature format comes from the ``http-message-signatures`` library; this module fixes
 our policy on top of it: the covered components, the clock window and the error reasons.
@@ -28,6 +32,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +56,7 @@ __all__ = [
     "VerifiedRequest",
     "content_digest",
     "sign_request",
+    "target_uri",
     "verify_request",
 ]
 
@@ -102,6 +108,34 @@ class _Verifier(HTTPMessageVerifier):
         return None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def target_uri(url: str) -> str:
+    """``url`` in the one form both sides sign and verify (RFC 3986 sections 6.2.2.1, 6.2.3).
+
+    Scheme and host in lower case, the scheme's default port and the host's trailing dot
+    dropped, an empty path written ``/``; path and query stay byte for byte as sent.
+    SignatureError ("malformed") for a URL that is not absolute http(s).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise SignatureError("malformed", f"the target URI is not a URL: {exc}") from exc
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if scheme not in _DEFAULT_PORTS or not host:
+        raise SignatureError("malformed", f"the target URI {url!r} is not an absolute http(s) URL")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username is not None or parts.password is not None:
+        raise SignatureError("malformed", "the target URI must not carry user information")
+    query = f"?{parts.query}" if parts.query or url.endswith("?") else ""
+    return f"{scheme}://{netloc}{parts.path or '/'}{query}"
+
+
 def content_digest(body: bytes) -> str:
     """The RFC 9530 ``Content-Digest`` value of ``body``: ``sha-256=:BASE64:``."""
     return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
@@ -122,7 +156,8 @@ def sign_request(
     ``url`` must be the exact absolute URL that will be requested; ``body`` the exact bytes
     sent (after any gzip). ``created`` defaults to now, ``nonce`` to 18 random bytes.
     """
-    message = _Message(method.upper(), url, {"Content-Digest": content_digest(body)})
+    message = _Message(method.upper(), target_uri(url),
+                       {"Content-Digest": content_digest(body)})
     when = int(time.time()) if created is None else created
     signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519,
                                key_resolver=_OneKey(private=key))
@@ -249,7 +284,7 @@ def verify_request(
         public = resolve_key(key_id)
     except KeyError as exc:
         raise SignatureError("unknown-key", f"unknown node {key_id!r}") from exc
-    message = _Message(method.upper(), url, {k: v for k, v in headers.items()})
+    message = _Message(method.upper(), target_uri(url), {k: v for k, v in headers.items()})
     verifier = _Verifier(signature_algorithm=algorithms.ED25519,
                          key_resolver=_OneKey(public=public))
     try:

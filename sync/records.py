@@ -161,6 +161,25 @@ def parse(text: str | bytes) -> Record:
     return value
 
 
+def parse_canonical(text: str | bytes, seq: int | None = None) -> Record:
+    """Parse one exported or stored record and check it is byte for byte its own canonical
+    form (RFC 8785) before anything else: JSON parsers keep the last of two ``"body"`` keys
+    and read ``5.0`` as 5, so a line that is not canonical can show a verifier one thing
+    while its hash and signature cover another. RecordError ``not-canonical`` otherwise."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    record = parse(data)
+    try:
+        canonical = canonical_bytes(record)
+    except CanonicalError as exc:
+        raise RecordError("not-canonical", f"record is not in canonical form: {exc}",
+                          seq) from exc
+    if canonical != data:
+        raise RecordError("not-canonical", "record is not byte for byte in canonical form "
+                          "(RFC 8785): a repeated or reordered field, spaces, or a number "
+                          "written like 5.0", seq)
+    return record
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -172,11 +172,12 @@ def backup_kill(workdir: Path, rounds: int, rng: random.Random, *,
             row.problems.append("an uninterrupted backup is not complete")
         for i in range(rounds):
             target = workdir / f"backup-{i}.db"
-            partial = target.with_name(target.name + ".partial")
+            # The copy runs under a private name (.NAME.RANDOM.partial, local_node/store.py).
+            partial = f".{target.name}.*.partial"
             proc = spawn("local_node", "backup", "--data", str(paths.root), "--out", str(target))
             if i % 2 == 0:
-                wait_until(lambda f=partial, p=proc: f.exists() or p.poll() is not None,
-                           timeout=full * 3)
+                wait_until(lambda f=partial, p=proc: any(workdir.glob(f))
+                           or p.poll() is not None, timeout=full * 3)
                 time.sleep(rng.uniform(0, 0.05))
             else:
                 time.sleep(rng.uniform(0.3, 1.1) * full)

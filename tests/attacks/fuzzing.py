@@ -58,3 +58,38 @@ def fuzz(app: Flask, method: str, path: str,
         case.validate_response(response, checks=CHECKS)
 
     run()
+    hostile_json(operation, call)
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+# What the generated cases never contain (issue 13 item 11): nesting far past any real body
+# (200 levels: 1,000 cannot even be serialised by the test client; the table test in
+# test_attack_json_shapes.py sends 1,000 as raw bytes) and lone surrogates in every kind of
+# field a body has (presence, a manual reason, a token, a key).
+HOSTILE_JSON: dict[str, Any] = {
+    "nested-200-deep": _nested(200),
+    "nested-in-object": {"kind": "in", "geo": _nested(200)},
+    "lone-surrogates": {"kind": "in", "presence": "x\ud800y", "reason": "lupa \udfff",
+                        "nip": "19850101201001100\ud800", "token": "\udc00", "csr": "\ud800",
+                        "name": "kec-\ud800"},
+    "lone-surrogate-key": {"\ud800": "x", "kind": "in"},
+}
+
+
+def hostile_json(operation: Any, call: Callable[[Any], Any]) -> None:
+    """Send HOSTILE_JSON to an operation that takes a JSON body: 400 with a message."""
+    if "application/json" not in operation.get_request_payload_content_types():
+        return
+    for name, body in HOSTILE_JSON.items():
+        response = call(operation.Case(body=body, media_type="application/json"))
+        where = f"{operation.method.upper()} {operation.path} {name}"
+        assert response.status_code == 400, (where, response.status_code)
+        # A schemathesis response (json() is a method) or a werkzeug one (a property).
+        payload = response.json() if callable(response.json) else response.json
+        assert payload["error"] and payload["message"], (where, payload)

@@ -49,7 +49,10 @@ def test_malformed_enrollment_secrets_are_401_not_500(central_client, central_st
     # json.dumps escapes a lone surrogate as \ud800, which is what an attacker sends.
     body = json.dumps({"token": f"kec-alalak.{secret}", "csr": csr})
     r = central_client.post("/api/v1/enroll", data=body, content_type="application/json")
-    assert r.status_code == 401 and r.get_json()["error"] == "token-invalid"
+    if any("\ud800" <= c <= "\udfff" for c in secret):  # refused as JSON first (issue 13.11)
+        assert r.status_code == 400 and r.get_json()["error"] == "bad-json"
+    else:
+        assert r.status_code == 401 and r.get_json()["error"] == "token-invalid"
 
 
 def test_tokens_are_stored_only_as_hashes(central_store, central_clock):

@@ -109,8 +109,9 @@ def test_write_pem_replaces_atomically_with_mode(tmp_path: Path) -> None:
     path = tmp_path / "out" / "cert.pem"
     write_pem(path, b"first")
     assert path.read_bytes() == b"first"
-    assert _mode(path) == 0o644
-    write_pem(path, b"second", mode=0o600)
+    assert _mode(path) == 0o600  # private by default (certs/filemodes.py)
+    assert _mode(path.parent) == 0o700
+    write_pem(path, b"second", mode=0o644)  # a public copy, asked for explicitly
     assert path.read_bytes() == b"second"
-    assert _mode(path) == 0o600
+    assert _mode(path) == 0o644
     assert list(path.parent.iterdir()) == [path]

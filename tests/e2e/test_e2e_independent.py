@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,32 @@ def _request_signature(tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy)
     pub = _pubkey(node_paths.cert, tmp_path / "node.pub")
     assert _openssl_verify(pub, base.encode("latin-1"), sig, tmp_path)
     assert not _openssl_verify(pub, base.replace("POST", "GET", 1).encode(), sig, tmp_path)
+
+
+def test_recipe_and_verify_refuse_lines_not_in_canonical_form(
+        tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> None:
+    """A forged ``"body"`` before the real one (jq and json.loads keep the last) and
+    ``"seq": 5.0`` (read as 5): the recipe and ``presensi-node verify`` both refuse the line
+    as not canonical, before its hash or signature is looked at (issue 13 item 17)."""
+    checkin = next(i for i, line in enumerate(exported) if DEL_TEXT in line)
+    real = exported[checkin]
+    forged_body = '{"body":{"nip":"199001012015011001","kind":"in","method":"app"},' + real[1:]
+    seq = json.loads(real)["seq"]
+    float_seq = _edit(real, f'"seq":{seq},', f'"seq":{seq}.0,')
+    for bad in (forged_body, float_seq):
+        lines = exported[:checkin] + [bad] + exported[checkin + 1:]
+        out = _recipe_run(tmp_path, node_paths, lines)
+        assert out.returncode == 1, out.stdout
+        assert f"line {checkin + 1}: not in canonical form" in out.stderr.decode(), out.stderr
+        # The same row in the node's own database: verify refuses it too.
+        db = tmp_path / "tampered"
+        shutil.copytree(node_paths.root, db)
+        conn = sqlite3.connect(db / "node.db")
+        conn.execute("DROP TRIGGER log_no_update")
+        conn.execute("UPDATE log SET record = ? WHERE seq = ?", (bad, seq))
+        conn.commit()
+        conn.close()
+        result = run_cli("local_node", "verify", "--data", str(db), check=False)
+        assert result.returncode == 1, result.stdout
+        assert "not-canonical" in result.stderr and f"seq {seq}" in result.stderr, result.stderr
+        shutil.rmtree(db)

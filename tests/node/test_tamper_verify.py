@@ -12,6 +12,7 @@ import pytest
 import rfc8785
 
 from local_node import create_app
+from sync.canonical import canonical_bytes
 from testkit.factories import run_cli
 
 
@@ -50,6 +51,12 @@ def test_triggers_refuse_update_and_delete(busy_node):
         conn.execute("DELETE FROM log WHERE seq = 3")
 
 
+def _canonical(rec) -> str:
+    # Tampering as a careful forger would: canonical text, so the check under test is the
+    # one that fires, not the canonical-form check that comes before it.
+    return canonical_bytes(rec).decode("utf-8")
+
+
 def _drop_triggers(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TRIGGER log_no_update")
     conn.execute("DROP TRIGGER log_no_delete")
@@ -59,7 +66,7 @@ def _edit_kind(conn):
     text = conn.execute("SELECT record FROM log WHERE seq = 4").fetchone()[0]
     rec = json.loads(text)
     rec["body"]["kind"] = "in" if rec["body"]["kind"] == "out" else "out"
-    conn.execute("UPDATE log SET record = ? WHERE seq = 4", (json.dumps(rec),))
+    conn.execute("UPDATE log SET record = ? WHERE seq = 4", (_canonical(rec),))
 
 
 def _edit_ts_and_rehash(conn):
@@ -72,7 +79,7 @@ def _edit_ts_and_rehash(conn):
     unsigned = {k: v for k, v in rec.items() if k not in ("hash", "sig")}
     rec["hash"] = hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
     conn.execute(
-        "UPDATE log SET record = ?, hash = ? WHERE seq = 4", (json.dumps(rec), rec["hash"])
+        "UPDATE log SET record = ?, hash = ? WHERE seq = 4", (_canonical(rec), rec["hash"])
     )
 
 
@@ -91,7 +98,7 @@ def _insert(conn):
     rec["body"]["reason"] = "backdated arrival"
     conn.execute(
         "INSERT INTO log VALUES (4, 'checkin', ?, ?, NULL, NULL, ?)",
-        (rec["ts"], "f" * 64, json.dumps(rec)),
+        (rec["ts"], "f" * 64, _canonical(rec)),
     )
     for row in reversed(rows):
         conn.execute("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?)", (row[0] + 1, *row[1:]))
