@@ -19,6 +19,7 @@ from sync.rostercsv import RosterFileError
 
 from .datadir import CentralPaths
 from .errors import CentralError
+from .recap_cli import add_recap_commands
 
 
 def _paths(args: argparse.Namespace) -> CentralPaths:
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_arg(t)
     t.add_argument("--role", required=True, choices=["viewer", "admin"])
     t.set_defaults(func=cmd_token_create)
+    add_recap_commands(sub)
     return parser
 
 
