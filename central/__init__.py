@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
-from . import api, dashboard
+from . import api, dashboard, recap_api
 from .config import load_config
 from .datadir import CentralPaths
 from .service import CentralService
@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errors(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(recap_api.bp)
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
