@@ -54,7 +54,7 @@ def yearly(store: CentralStore, year: int, *, today: date,
     for emp_nip, name, emp_unit in inputs.employees:
         absent = late = early = run = longest = 0
         discipline = Discipline()
-        for d in employee_days(inputs, emp_nip, emp_unit):
+        for d in employee_days(inputs, emp_nip, emp_unit, lean=True):
             if d.hours is None or d.status in ("belum", "tanpa-aturan", "libur"):
                 continue
             if d.rules is not None:

@@ -34,9 +34,17 @@ HUNDRED = Decimal(100)
 WITA_OFFSET_S = 8 * 3600
 
 
+_MONEY: dict[Decimal, str] = {}
+
+
 def money(value: Decimal) -> str:
     """Two decimals, rounded half up: how every deduction and percent is written."""
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    text = _MONEY.get(value)
+    if text is None:
+        text = str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+        if len(_MONEY) < 4096:   # a day's few distinct figures, memoised
+            _MONEY[value] = text
+    return text
 
 
 def wita_seconds(ts: str) -> int:
@@ -105,7 +113,8 @@ class DayResult:
         if self.exception is not None:
             out["exception_part"] = self.exception.part
             out["exception_id"] = self.exception.id
-        if self.in_node or self.out_node:
+        if self.in_node and self.out_node and self.in_node != self.out_node:
+            # one day, two offices: say which record came from where
             out["in_node"], out["out_node"] = self.in_node, self.out_node
         if self.excluded:
             out["excluded"] = self.excluded
@@ -230,6 +239,7 @@ class RecapInputs:
     unit_nodes: dict[str, set[str]] = field(default_factory=dict)
     nip_nodes: dict[str, set[str]] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)
+    plans: dict[str, list[PlanDay]] = field(default_factory=dict)
     closed_days: set[tuple[str, str | None]] = field(default_factory=set)
     closed: bool = False
 
@@ -244,12 +254,12 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     unit_of = {e[0]: e[2] for e in employees}
     record_cutoff = cutoffs.record_cutoff if cutoffs else None
     punches = inputs.punches
+    seen_nodes: set[tuple[str, str]] = set()
     for rec_id, rec, counted in counted_checkins(store, first, last, settings):
         who = rec.nip
         if who not in unit_of or rec.day is None:
             continue
-        inputs.unit_nodes.setdefault(unit_of[who], set()).add(rec.node)
-        inputs.nip_nodes.setdefault(who, set()).add(rec.node)
+        seen_nodes.add((who, rec.node))
         if record_cutoff is not None and rec_id > record_cutoff:
             key = (who, rec.day)
             inputs.after_close[key] = inputs.after_close.get(key, 0) + 1
@@ -264,7 +274,13 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
         days = punches.get(who)
         if days is None:
             days = punches[who] = {}
-        days.setdefault(rec.day, []).append((wita_seconds(rec.ts), rec.kind or "", rec.node))
+        day_punches = days.get(rec.day)
+        if day_punches is None:
+            day_punches = days[rec.day] = []
+        day_punches.append((wita_seconds(rec.ts), rec.kind or "", rec.node))
+    for who, node in seen_nodes:
+        inputs.unit_nodes.setdefault(unit_of[who], set()).add(node)
+        inputs.nip_nodes.setdefault(who, set()).add(node)
     event_cutoff = cutoffs.event_cutoff if cutoffs else None
     for exc in approved_exceptions(store, first, last, event_cutoff):
         if exc.nip in unit_of:
@@ -278,13 +294,23 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     return inputs
 
 
-def _incident_for(inputs: RecapInputs, nip: str, unit: str, moment: str,
+@dataclass(slots=True)
+class PlanDay:
+    """What a day is for every employee of one unit: computed once per unit, not per person."""
+
+    day: date
+    text: str
+    rules: RuleSet | None
+    hours: Hours | None
+    final: bool
+    start_incidents: list[Incident]   # approved incidents covering the start, by scope
+    end_incidents: list[Incident]
+    shared: DayResult | None = None   # the day without records or overlays (lean mode)
+
+
+def _incident_for(inputs: RecapInputs, nip: str, candidates: list[Incident],
                   ) -> dict[str, Any] | None:
-    for inc in inputs.incidents:
-        if not inc.ts_from <= moment <= inc.ts_to:
-            continue
-        if inc.unit is not None and inc.unit != unit:
-            continue
+    for inc in candidates:
         if inc.node is not None and inc.node not in inputs.nip_nodes.get(nip, ()):
             continue
         return {"id": inc.id, "reason": inc.reason}
@@ -308,22 +334,52 @@ def day_is_final(inputs: RecapInputs, unit: str, day: date) -> bool:
     return all(inputs.heads.get(node, "") >= day_end for node in nodes)
 
 
-def employee_days(inputs: RecapInputs, nip: str, unit: str) -> Iterator[DayResult]:
-    """Every calendar day of the range for one employee, judged."""
+def unit_plan(inputs: RecapInputs, unit: str) -> list[PlanDay]:
+    plan = inputs.plans.get(unit)
+    if plan is not None:
+        return plan
+    plan = []
+    day = inputs.first
+    while day <= inputs.last:
+        rules = inputs.book.for_day(unit, day)
+        hours = rules.hours_on(day) if rules else None
+        starts: list[Incident] = []
+        ends: list[Incident] = []
+        if hours is not None:
+            start, end = utc_ts(day, hours.start), utc_ts(day, hours.end)
+            for inc in inputs.incidents:
+                if inc.unit is None or inc.unit == unit:
+                    if inc.ts_from <= start <= inc.ts_to:
+                        starts.append(inc)
+                    if inc.ts_from <= end <= inc.ts_to:
+                        ends.append(inc)
+        plan.append(PlanDay(day, day.isoformat(), rules, hours,
+                            day_is_final(inputs, unit, day), starts, ends))
+        day += timedelta(days=1)
+    inputs.plans[unit] = plan
+    return plan
+
+
+def employee_days(inputs: RecapInputs, nip: str, unit: str, *,
+                  lean: bool = False) -> Iterator[DayResult]:
+    """Every calendar day of the range for one employee, judged. ``lean`` (the yearly
+    count): days with no record and no overlay share one read-only result per unit."""
     days = inputs.punches.get(nip, {})
     overlays = inputs.exceptions.get(nip, [])
-    day = inputs.first
-    one = timedelta(days=1)
-    final_cache: dict[date, bool] = {}
-    while day <= inputs.last:
-        text = day.isoformat()
-        rules = inputs.book.for_day(unit, day)
+    node_incidents = bool(inputs.incidents)
+    for plan in unit_plan(inputs, unit):
+        day, text, rules = plan.day, plan.text, plan.rules
         if rules is None:
             result = DayResult(day, "tanpa-aturan")
         elif day > inputs.today:
-            result = DayResult(day, "belum", rules, rules.hours_on(day))
+            result = DayResult(day, "belum", rules, plan.hours)
         else:
-            hours = rules.hours_on(day)
+            punches = days.get(text)
+            if lean and punches is None and not overlays:
+                if plan.shared is None:
+                    plan.shared = judge_day(rules, day, plan.hours, [])
+                yield plan.shared
+                continue
             whole = arrival_x = departure_x = None
             for overlay in overlays:
                 if overlay.first <= day <= overlay.last:
@@ -335,25 +391,19 @@ def employee_days(inputs: RecapInputs, nip: str, unit: str) -> Iterator[DayResul
                         departure_x = overlay
             arrival_e: ExceptionOverlay | dict[str, Any] | None = arrival_x
             departure_e: ExceptionOverlay | dict[str, Any] | None = departure_x
-            if hours is not None and inputs.incidents:
-                arrival_e = arrival_e or _incident_for(inputs, nip, unit,
-                                                       utc_ts(day, hours.start))
-                departure_e = departure_e or _incident_for(inputs, nip, unit,
-                                                           utc_ts(day, hours.end))
+            if node_incidents and (plan.start_incidents or plan.end_incidents):
+                arrival_e = arrival_e or _incident_for(inputs, nip, plan.start_incidents)
+                departure_e = departure_e or _incident_for(inputs, nip, plan.end_incidents)
                 if isinstance(arrival_e, dict) and isinstance(departure_e, dict) and \
                         arrival_e["id"] == departure_e["id"]:
                     departure_e = arrival_e
-            result = judge_day(rules, day, hours, days.get(text, ()),  # type: ignore[arg-type]
-                               whole=whole, arrival_exempt=arrival_e,
-                               departure_exempt=departure_e)
-        result.excluded = inputs.excluded.get((nip, text), 0)
-        result.after_close = inputs.after_close.get((nip, text), 0)
-        final = final_cache.get(day)
-        if final is None:
-            final = final_cache[day] = day_is_final(inputs, unit, day)
-        result.final = final
+            result = judge_day(rules, day, plan.hours, punches or [], whole=whole,
+                               arrival_exempt=arrival_e, departure_exempt=departure_e)
+        if not lean:
+            result.excluded = inputs.excluded.get((nip, text), 0)
+            result.after_close = inputs.after_close.get((nip, text), 0)
+        result.final = plan.final
         yield result
-        day += one
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -44,10 +44,10 @@ class Hours:
 
     start: int
     end: int
+    text: tuple[str, str] = ("", "")   # "HH:MM" of start and end, made once
 
-    @property
-    def text(self) -> tuple[str, str]:
-        return _hhmm(self.start), _hhmm(self.end)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", (_hhmm(self.start), _hhmm(self.end)))
 
 
 @dataclass(frozen=True)
