@@ -17,7 +17,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from .errors import ApiError
-from .recap import employee_days, load_inputs, money
+from .recap import bulk_objects, employee_days, load_inputs, money
 from .reports import ReportSettings
 from .rules import Discipline
 from .store import CentralStore
@@ -45,6 +45,12 @@ def level_of(count: int, run: int, discipline: Discipline) -> str | None:
 def yearly(store: CentralStore, year: int, *, today: date,
            settings: ReportSettings | None = None, unit: str | None = None,
            nip: str | None = None) -> dict[str, Any]:
+    with bulk_objects():
+        return _yearly(store, year, today=today, settings=settings, unit=unit, nip=nip)
+
+
+def _yearly(store: CentralStore, year: int, *, today: date, settings: ReportSettings | None,
+            unit: str | None, nip: str | None) -> dict[str, Any]:
     inputs = load_inputs(store, date(year, 1, 1), date(year, 12, 31), today=today,
                          settings=settings or ReportSettings(), unit=unit, nip=nip)
     if not inputs.book.versions:

@@ -14,7 +14,9 @@ on the month's totals and when a day's figure is written out.
 from __future__ import annotations
 
 import calendar
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,6 +37,20 @@ WITA_OFFSET_S = 8 * 3600
 
 
 _MONEY: dict[Decimal, str] = {}
+
+
+@contextmanager
+def bulk_objects() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a recap builds its few hundred thousand
+    small objects (none of them cycles): otherwise it rescans the growing heap again and
+    again. Reference counting still frees everything; the collector resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def money(value: Decimal) -> str:
@@ -465,7 +481,10 @@ def summarize(nip: str, name: str, unit: str, days: list[DayResult],
         "rule": last_rules.id if last_rules else None,
     }
     if with_days:
-        out["days"] = [d.as_json() for d in days]
+        # A non-working day is listed when it has records (shown, never deducted); days
+        # before the first rule version are not listed at all.
+        out["days"] = [d.as_json() for d in days if d.status not in ("libur", "tanpa-aturan")
+                       or d.arrival is not None or d.departure is not None]
     return out
 
 
@@ -474,6 +493,14 @@ def month_recap(store: CentralStore, month: str, *, today: date,
                 nip: str | None = None, cutoffs: Cutoffs | None = None) -> dict[str, Any]:
     """The recap JSON of ``month`` (Contract); ``cutoffs`` freezes a closed month."""
     first, last = month_bounds(month)
+    with bulk_objects():
+        return _month_recap(store, month, first, last, today=today, settings=settings,
+                            unit=unit, nip=nip, cutoffs=cutoffs)
+
+
+def _month_recap(store: CentralStore, month: str, first: date, last: date, *, today: date,
+                 settings: ReportSettings | None, unit: str | None, nip: str | None,
+                 cutoffs: Cutoffs | None) -> dict[str, Any]:
     inputs = load_inputs(store, first, last, today=today,
                          settings=settings or ReportSettings(), unit=unit, nip=nip,
                          cutoffs=cutoffs)

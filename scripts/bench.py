@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--staff", type=int, help="roster size (default 7000, --quick 500)")
     parser.add_argument("--signins", type=int,
                         help="first-morning sign-ins (default: all staff, --quick 200)")
-    parser.add_argument("--only", choices=["node", "central", "recap"], help="run one group of scenarios")
+    parser.add_argument("--only", choices=["node", "central", "recap"],
+                        help="run one group of scenarios")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--rounds", type=int,
                         help="rounds of the rush and the ingest; medians are shown "

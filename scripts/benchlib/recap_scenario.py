@@ -51,9 +51,9 @@ def _ts(day: date, seconds: int) -> str:
 
 def build(data: Path, staff: int, seed: int = 15) -> dict[str, Any]:
     """The data directory with everything the recap reads; returns counts."""
+    from central.datadir import CentralPaths
     from central.exceptions import add_exception, add_incident, decide
     from central.identity import init_central
-    from central.datadir import CentralPaths
     from central.recap import load_book
     from central.rules import import_rules
     from central.store import SqliteStore

@@ -21,7 +21,7 @@ from central.store import SqliteStore
 from sync.demo_roster import make_roster, roster_csv
 
 from .conftest import Clock, FakeNode
-from .test_recap_month import EXAMPLE, at
+from .recap_support import EXAMPLE, at
 
 GOOD_EXCEPTION = {"nip": "", "kind": "cuti", "from": "2026-10-05", "to": "2026-10-06",
                   "reason": "cuti tahunan", "by": "Operator"}

@@ -3,7 +3,7 @@ SQLite: nodes and days, rule versions, overlays, day finality and the month clos
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,38 +19,9 @@ from central.roster import import_roster
 from central.rules import import_rules
 from central.store import SqliteStore
 from sync.demo_roster import make_roster, roster_csv
-from sync.timefmt import WITA
 
 from .conftest import Clock, FakeNode, enroll
-
-EXAMPLE = (Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml").read_text()
-MID_MONTH = EXAMPLE.replace('id = "contoh-perbup-2026"', 'id = "perbup-oktober"').replace(
-    'effective_from = "2026-01-01"', 'effective_from = "2026-10-15"').replace(
-    "late  = [[1, 30, 0.5]", "late  = [[1, 30, 0.75]")
-SCHOOL = EXAMPLE.replace('id = "contoh-perbup-2026"', 'id = "sekolah-6-hari"').replace(
-    '# units = ["UPT Pendidikan Alalak"]', 'units = ["UPT Pendidikan Alalak"]').replace(
-    'fri = "07:30-16:30"', 'fri = "07:30-11:00"\nsat = "07:30-12:30"', 1)
-AFTER = date(2026, 11, 20)   # "today" for a finished October
-
-
-def at(day: int, hm: str, month: int = 10) -> float:
-    h, m, *rest = (int(x) for x in hm.split(":"))
-    return datetime(2026, month, day, h, m, rest[0] if rest else 0, tzinfo=WITA).timestamp()
-
-
-class Office:
-    """A fake node and how much of its log central already holds."""
-
-    def __init__(self, node: FakeNode, client: FlaskClient) -> None:
-        self.node, self.client, self.sent = node, client, 0
-
-    def checkin(self, nip: str, kind: str, day: int, hm: str, month: int = 10) -> None:
-        self.node.checkin(nip, kind, ts=at(day, hm, month))
-
-    def push(self) -> None:
-        r = self.node.push(self.client, self.sent)
-        assert r.status_code == 200, r.get_data(as_text=True)
-        self.sent = len(self.node.records)
+from .recap_support import AFTER, EXAMPLE, MID_MONTH, SCHOOL, Office, at
 
 
 @pytest.fixture
@@ -140,7 +111,7 @@ def test_rule_change_mid_month_and_school_six_day_week(
     assert (d["2026-10-14"]["rule"], d["2026-10-14"]["deduction"]) == \
         ("contoh-perbup-2026", "0.50")
     assert (d["2026-10-15"]["rule"], d["2026-10-15"]["deduction"]) == ("perbup-oktober", "0.75")
-    assert d["2026-10-03"]["status"] == "libur"
+    assert "2026-10-03" not in d              # a Saturday without records: not listed
     t = days(result, teacher)
     assert {x["rule"] for x in t.values()} == {"sekolah-6-hari"}
     assert (t["2026-10-03"]["status"], t["2026-10-03"]["deduction"]) == ("hadir", "0.00")
@@ -234,8 +205,8 @@ def test_day_final_close_and_records_after_close(
     live = recap(store, "2026-10", today=AFTER, nip=nip)
     d = days(live, nip)
     # kec-alalak pushed a record of the 20th, kec-belawang only one of the 12th's morning:
-    # the 11th is final (both pushed records made after its end), the 12th not yet.
-    assert d["2026-10-11"]["final"] is True and d["2026-10-12"]["final"] is False
+    # the 9th is final (both pushed records made after its end), the 12th not yet.
+    assert d["2026-10-09"]["final"] is True and d["2026-10-12"]["final"] is False
     assert live["final"] is False
     close_day(store, "2026-10-12", None, "kec-belawang mati listrik seminggu", "Kabid",
               clock.now)
@@ -285,3 +256,50 @@ def test_days_not_yet_come_are_not_judged(
     assert d["2026-10-14"]["status"] == "TK" and d["2026-10-14"]["final"] is False
     assert month["working_days"] == 10 and month["absent_days"] == 10
     assert result["final"] is False
+
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "recap.md").read_text()
+
+
+def test_the_hand_worked_month(store: SqliteStore, people: list[dict[str, str]],
+                               offices: tuple[Office, Office], clock: Clock) -> None:
+    a, _ = offices
+    nip = people[0]["nip"]
+    plan = [(1, "07:45:10", "15:20:00"), (2, "07:31:00", "16:30:00"),
+            (3, "09:00", "11:00"), (7, None, "16:05"), (8, "07:20", None),
+            (9, "09:15", "16:29:30"), (12, "08:35:00", "16:00")]
+    plan += [(d, "07:25", "16:35" if d in (16, 23, 30) else "16:05")
+             for d in (13, 14, 15, 16, 19, 20, 21, 22, 23, 26, 27, 28, 29, 30)]
+    for day, arrival, departure in plan:
+        if arrival:
+            a.checkin(nip, "in", day, arrival)
+        if departure:
+            a.checkin(nip, "out", day, departure)
+    a.push()
+    book = load_book(store)
+    for kind, day, part in (("cuti", "2026-10-06", "day"), ("izin", "2026-10-09", "arrival")):
+        new = add_exception(store, book, nip=nip, kind=kind, first=day, last=day, part=part,
+                            reason="disetujui kepala unit", by="Operator", now=clock.now)
+        decide(store, "exception", new, "approve", "Kabid", clock.now)
+
+    result = recap(store, "2026-10", today=AFTER, nip=nip)
+    month = emp(result, nip)
+    figures = {k: month[k] for k in ("working_days", "present_days", "absent_days",
+                                     "exception_days", "late", "early", "late_minutes",
+                                     "early_minutes", "deduction", "attendance_percent")}
+    assert figures == {
+        "working_days": 22, "present_days": 20, "absent_days": 1,
+        "exception_days": {"cuti": 1},
+        "late": {"TL1": 2, "TL2": 0, "TL3": 1, "TL4": 1},
+        "early": {"PSW1": 0, "PSW2": 1, "PSW3": 0, "PSW4": 1},
+        "late_minutes": 81, "early_minutes": 40,
+        "deduction": "9.25", "attendance_percent": "36.30"}
+    by_day = days(result, nip)
+    assert {d: by_day[f"2026-10-{d:02d}"]["deduction"] for d in (1, 2, 3, 5, 6, 7, 8, 9, 12)} \
+        == {1: "1.50", 2: "0.50", 3: "0.00", 5: "3.00", 6: "0.00", 7: "1.50", 8: "1.50",
+            9: "0.00", 12: "1.25"}
+    assert by_day["2026-10-03"]["status"] == "libur"
+    assert by_day["2026-10-12"]["late_band"] == "TL3"
+    # The page shows the same figures.
+    for text in ('**"9.25"**', '**"36.30"**', "`late_minutes` 15 + 1 + 65 = 81"):
+        assert text in DOC
