@@ -10,7 +10,7 @@ body (kept in the history); a second official must approve what the first propos
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -30,7 +30,7 @@ bp = Blueprint("recap", __name__, url_prefix="/api/v1")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _today():  # type: ignore[no-untyped-def]
+def _today() -> date:
     return datetime.fromtimestamp(service().now(), WITA).date()
 
 

@@ -36,8 +36,8 @@ def inputs_sha256(store: CentralStore, month: str, cut: dict[str, int]) -> str:
     def line(*parts: object) -> None:
         digest.update(("\t".join(map(str, parts)) + "\n").encode("utf-8"))
 
-    for row in store.rule_versions(cut["rule_cutoff"]):
-        line("rule", row.version, row.id, row.sha256)
+    for version in store.rule_versions(cut["rule_cutoff"]):
+        line("rule", version.version, version.id, version.sha256)
     for rec_id, rec_hash in store.record_hashes(first.isoformat(), last.isoformat(),
                                                 cut["record_cutoff"]):
         line("record", rec_id, rec_hash)

@@ -894,7 +894,10 @@ class SqliteStore:
     def cutoffs(self) -> dict[str, int]:
         """The newest id of each input of the recap: what a month close freezes."""
         conn = self.conn()
-        one = lambda sql: int(conn.execute(sql).fetchone()[0] or 0)  # noqa: E731
+
+        def one(sql: str) -> int:
+            return int(conn.execute(sql).fetchone()[0] or 0)
+
         return {"record_cutoff": one("SELECT max(id) FROM records"),
                 "event_cutoff": one("SELECT max(id) FROM recap_overlay_events"),
                 "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
