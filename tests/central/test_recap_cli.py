@@ -117,3 +117,19 @@ def test_month_close_reopen_and_the_served_recap(central, tmp_path: Path) -> Non
         assert r.status_code == 400 and r.json()["error"] == "bad-month"
     finally:
         server.stop()
+
+
+RECAP_COMMANDS = [["rules", "import"], ["rules", "list"], ["exception", "add"],
+                  ["exception", "approve"], ["exception", "reject"], ["incident", "add"],
+                  ["incident", "approve"], ["incident", "reject"], ["recap"], ["discipline"],
+                  ["month", "close"], ["month", "reopen"], ["day", "close"]]
+
+
+@pytest.mark.parametrize("command", RECAP_COMMANDS)
+def test_every_recap_command_has_help(command: list[str],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from central.cli import build_parser
+
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([*command, "--help"])
+    assert done.value.code == 0 and "--data" in capsys.readouterr().out
