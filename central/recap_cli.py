@@ -157,7 +157,7 @@ def cmd_recap(args: argparse.Namespace) -> int:
     elif args.format == "xlsx":
         data = recap_xlsx(result)
     else:
-        data = (json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8")
+        data = (json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
     _write(args, data)
     return 0
 
@@ -171,7 +171,7 @@ def cmd_discipline(args: argparse.Namespace) -> int:
                         settings=_settings(args), unit=args.unit, nip=args.nip)
     finally:
         store.close()
-    _write(args, (json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8"))
+    _write(args, (json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
     return 0
 
 
