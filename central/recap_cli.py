@@ -133,6 +133,10 @@ def cmd_incident_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
 def _write(args: argparse.Namespace, data: bytes) -> None:
     if args.out:
         Path(args.out).write_bytes(data)
@@ -157,7 +161,7 @@ def cmd_recap(args: argparse.Namespace) -> int:
     elif args.format == "xlsx":
         data = recap_xlsx(result)
     else:
-        data = (json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        data = _json(result)
     _write(args, data)
     return 0
 
@@ -171,7 +175,7 @@ def cmd_discipline(args: argparse.Namespace) -> int:
                         settings=_settings(args), unit=args.unit, nip=args.nip)
     finally:
         store.close()
-    _write(args, (json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+    _write(args, _json(result))
     return 0
 
 

@@ -180,7 +180,8 @@ def measure(data: Path, rounds: int = 3) -> dict[str, Any]:
         return read
 
     floor_s, rows = _median(floor("2026-10-01", "2026-10-31"), rounds)
-    json_s, body = _median(lambda: json.dumps(recap(store, MONTH, today=TODAY), separators=(",", ":")), rounds)
+    json_s, body = _median(
+        lambda: json.dumps(recap(store, MONTH, today=TODAY), separators=(",", ":")), rounds)
     recap_only_s, result = _median(lambda: recap(store, MONTH, today=TODAY), 1)
     xlsx_s, book = _median(lambda: recap_xlsx(recap(store, MONTH, today=TODAY)), 1)
     year_floor_s, _ = _median(floor("2026-01-01", "2026-12-31"), rounds)
