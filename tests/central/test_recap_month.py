@@ -303,3 +303,45 @@ def test_the_hand_worked_month(store: SqliteStore, people: list[dict[str, str]],
     # The page shows the same figures.
     for text in ('**"9.25"**', '**"36.30"**', "`late_minutes` 15 + 1 + 65 = 81"):
         assert text in DOC
+
+
+@pytest.fixture
+def roster_only(app: object, store: SqliteStore, central_paths: Any, tmp_path: Path,
+                clock: Clock) -> list[dict[str, str]]:
+    people = make_roster(3)
+    import_roster(store, load_identity(central_paths, store), roster_csv(people),
+                  slips=tmp_path / "slips.csv", now=clock.now)
+    import_rules(store, EXAMPLE.replace('effective_from = "2026-01-01"',
+                                        'effective_from = "2026-10-01"'),
+                 by="Kabid", now=clock.now)
+    return people
+
+
+def test_yearly_discipline_count(store: SqliteStore, roster_only: list[dict[str, str]],
+                                 clock: Clock, node: FakeNode, client: FlaskClient) -> None:
+    from central.discipline import yearly
+
+    office = Office(node, client)
+    late, runner, fine = (p["nip"] for p in roster_only)
+    working = [d for d in range(1, 31) if date(2026, 10, d).weekday() < 5]
+    for d in working:
+        end = "16:30" if date(2026, 10, d).weekday() == 4 else "16:00"
+        if d not in (1, 2, 5):             # three days absent
+            # 08:02 is 32 minutes late (TL2): 19 days x 32 = 608 minutes, 1 whole day of 450
+            office.checkin(late, "in", d, "08:02")
+            office.checkin(late, "out", d, end)
+        if d not in working[:10]:           # the first ten working days absent in a row
+            office.checkin(runner, "in", d, "07:20")
+            office.checkin(runner, "out", d, end)
+        office.checkin(fine, "in", d, "07:20")
+        office.checkin(fine, "out", d, end)
+    office.push()
+    result = {e["nip"]: e for e in yearly(store, 2026, today=date(2026, 11, 1))["employees"]}
+    a = result[late]
+    assert (a["absent_days"], a["late_minutes"], a["minutes_as_days"], a["count_days"],
+            a["longest_absent_run"], a["level"]) == (3, 608, "1.35", 4, 3, "teguran tertulis")
+    b = result[runner]
+    assert (b["absent_days"], b["longest_absent_run"], b["level"]) == \
+        (10, 10, "pemberhentian dengan hormat tidak atas permintaan sendiri")
+    c = result[fine]
+    assert (c["absent_days"], c["count_days"], c["level"]) == (0, 0, None)
