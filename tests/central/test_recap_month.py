@@ -345,3 +345,29 @@ def test_yearly_discipline_count(store: SqliteStore, roster_only: list[dict[str,
         (10, 10, "pemberhentian dengan hormat tidak atas permintaan sendiri")
     c = result[fine]
     assert (c["absent_days"], c["count_days"], c["level"]) == (0, 0, None)
+
+
+def test_concurrent_decisions_only_one_wins(store: SqliteStore, people: list[dict[str, str]],
+                                            central_paths: Any, clock: Clock) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    new = add_exception(store, load_book(store), nip=people[0]["nip"], kind="cuti",
+                        first="2026-10-01", last="2026-10-01", part="day", reason="cuti",
+                        by="Operator", now=clock.now)
+
+    def attempt(i: int) -> str:
+        own = SqliteStore(central_paths.db)   # its own connection, like another worker
+        try:
+            return decide(own, "exception", new, ("approve", "reject")[i % 2],
+                          f"Pejabat {i}", clock.now)
+        except Conflict:
+            return "conflict"
+        finally:
+            own.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(16)))
+    assert sorted(set(outcomes)) in (["approved", "conflict"], ["conflict", "rejected"])
+    assert outcomes.count("conflict") == 15
+    actions = [e["action"] for e in store.overlay_events("exception", [new])]
+    assert actions[0] == "add" and len(actions) == 2
