@@ -246,7 +246,8 @@ class RecapInputs:
     today: date
     book: RuleBook
     employees: list[tuple[str, str, str]]
-    punches: dict[str, dict[str, list[tuple[int, str, str]]]] = field(default_factory=dict)
+    # (nip, WITA day) -> counted (seconds after midnight, kind, node)
+    punches: dict[tuple[str, str], list[tuple[int, str, str]]] = field(default_factory=dict)
     excluded: dict[tuple[str, str], int] = field(default_factory=dict)
     after_close: dict[tuple[str, str], int] = field(default_factory=dict)
     late_records: list[dict[str, Any]] = field(default_factory=list)
@@ -287,12 +288,10 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
             key = (who, rec.day)
             inputs.excluded[key] = inputs.excluded.get(key, 0) + 1
             continue
-        days = punches.get(who)
-        if days is None:
-            days = punches[who] = {}
-        day_punches = days.get(rec.day)
+        key = (who, rec.day)
+        day_punches = punches.get(key)
         if day_punches is None:
-            day_punches = days[rec.day] = []
+            day_punches = punches[key] = []
         day_punches.append((wita_seconds(rec.ts), rec.kind or "", rec.node))
     for who, node in seen_nodes:
         inputs.unit_nodes.setdefault(unit_of[who], set()).add(node)
@@ -380,7 +379,7 @@ def employee_days(inputs: RecapInputs, nip: str, unit: str, *,
                   lean: bool = False) -> Iterator[DayResult]:
     """Every calendar day of the range for one employee, judged. ``lean`` (the yearly
     count): days with no record and no overlay share one read-only result per unit."""
-    days = inputs.punches.get(nip, {})
+    all_punches = inputs.punches
     overlays = inputs.exceptions.get(nip, [])
     node_incidents = bool(inputs.incidents)
     for plan in unit_plan(inputs, unit):
@@ -390,7 +389,7 @@ def employee_days(inputs: RecapInputs, nip: str, unit: str, *,
         elif day > inputs.today:
             result = DayResult(day, "belum", rules, plan.hours)
         else:
-            punches = days.get(text)
+            punches = all_punches.get((nip, text))
             if lean and punches is None and not overlays:
                 if plan.shared is None:
                     plan.shared = judge_day(rules, day, plan.hours, [])
