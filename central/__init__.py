@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, dashboard, keys_api, ops, trust_api
+from . import api, dashboard, keys_api, ops, recap_api, trust_api
 from .config import load_config
 from .datadir import CentralPaths
 from .proxy import TrustedProxy, trusted_addresses
@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(trust_api.bp)
+    app.register_blueprint(recap_api.bp)
 
     app.register_blueprint(ops.bp)
     app.register_blueprint(keys_api.bp)

@@ -19,6 +19,7 @@ from sync.errors import ProtocolError, RosterFileError
 
 from .datadir import CentralPaths
 from .errors import CentralError
+from .recap_cli import add_recap_commands
 from .rotation_cli import add_rotation_commands
 from .trust_cli import add_trust_commands
 
@@ -177,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_token_create)
     add_trust_commands(sub, data_arg, _open)
     add_rotation_commands(sub, data_arg)
+    add_recap_commands(sub)
     return parser
 
 

@@ -117,6 +117,17 @@ class Employee:
 
 
 @dataclass(frozen=True)
+class RuleVersionRow:
+    version: int
+    id: str
+    effective_from: str
+    source: str
+    sha256: str
+    imported_by: str
+    imported_at: float
+
+
+@dataclass(frozen=True)
 class RosterVersion:
     version: int
     issued_ts: str
@@ -229,6 +240,33 @@ class CentralStore(Protocol):
     def accepted_refs(self) -> set[tuple[str, str, int]]: ...
     def fallback_counts(self, day: str) -> dict[str, dict[str, int]]: ...
     def employee_units(self) -> dict[str, str]: ...
+    # recap: rule versions, overlays (exceptions, incidents), day and month closes
+    def add_rule_version(self, rule_id: str, effective_from: str, source: str, sha256: str,
+                         by: str, now: float) -> int | None: ...
+    def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]: ...
+    def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
+                      reason: str, by: str, now: float) -> int: ...
+    def add_incident(self, ts_from: str, ts_to: str, unit: str | None, node: str | None,
+                     reason: str, by: str, now: float) -> int: ...
+    def decide_overlay(self, target: str, target_id: int, action: str, by: str,
+                       reason: str | None, now: float,
+                       check: Callable[[str | None, list[str]], None]) -> None: ...
+    def exceptions_between(self, first_day: str, last_day: str) -> list[dict[str, Any]]: ...
+    def incidents_between(self, ts_from: str, ts_to: str) -> list[dict[str, Any]]: ...
+    def overlay_events(self, target: str, ids: list[int] | None = None,
+                       ) -> list[dict[str, Any]]: ...
+    def add_day_close(self, day: str, unit: str | None, reason: str, by: str,
+                      now: float) -> int: ...
+    def day_closes(self, first_day: str, last_day: str) -> list[dict[str, Any]]: ...
+    def month_actions(self, month: str) -> list[dict[str, Any]]: ...
+    def add_month_action(self, month: str, action: str, by: str, reason: str | None,
+                         now: float, check: Callable[[list[dict[str, Any]]], None],
+                         seal: Callable[[], dict[str, Any]] | None = None) -> None: ...
+    def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]: ...
+    def record_hashes(self, first_day: str, last_day: str,
+                      max_id: int | None = None) -> list[tuple[int, str]]: ...
+    def cutoffs(self) -> dict[str, int]: ...
+    def node_heads(self) -> dict[str, str]: ...
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -382,11 +420,72 @@ def _m002_ops2_batch_latency(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_recap_rules(db: sqlite_utils.Database) -> None:
+    """The monthly recap (central/recap.py): rule versions, exceptions and incidents as
+    overlays with their full history, days and months closed by officials. History tables
+    are append-only, like ``records``."""
+    db.executescript(
+        """
+        CREATE TABLE recap_rules (
+            version INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            effective_from TEXT NOT NULL,
+            source TEXT NOT NULL, sha256 TEXT NOT NULL,
+            imported_by TEXT NOT NULL, imported_at REAL NOT NULL
+        );
+        CREATE TABLE recap_exceptions (
+            id INTEGER PRIMARY KEY,
+            nip TEXT NOT NULL, kind TEXT NOT NULL,
+            day_from TEXT NOT NULL, day_to TEXT NOT NULL,
+            part TEXT NOT NULL CHECK (part IN ('day', 'arrival', 'departure')),
+            reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at REAL NOT NULL
+        );
+        CREATE INDEX recap_exceptions_days ON recap_exceptions (day_to, day_from);
+        CREATE TABLE recap_incidents (
+            id INTEGER PRIMARY KEY,
+            ts_from TEXT NOT NULL, ts_to TEXT NOT NULL, unit TEXT, node TEXT,
+            reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at REAL NOT NULL
+        );
+        CREATE TABLE recap_overlay_events (
+            id INTEGER PRIMARY KEY,
+            target TEXT NOT NULL CHECK (target IN ('exception', 'incident')),
+            target_id INTEGER NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('add', 'approve', 'reject')),
+            by TEXT NOT NULL, reason TEXT, at REAL NOT NULL
+        );
+        CREATE INDEX recap_overlay_events_target ON recap_overlay_events (target, target_id);
+        CREATE TABLE recap_day_closes (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL, unit TEXT, reason TEXT NOT NULL,
+            closed_by TEXT NOT NULL, closed_at REAL NOT NULL
+        );
+        CREATE INDEX recap_day_closes_day ON recap_day_closes (day);
+        CREATE TABLE recap_month_closes (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('close', 'reopen')),
+            by TEXT NOT NULL, reason TEXT, at REAL NOT NULL,
+            record_cutoff INTEGER, event_cutoff INTEGER, rule_cutoff INTEGER,
+            day_close_cutoff INTEGER, inputs_sha256 TEXT
+        );
+        CREATE INDEX recap_month_closes_month ON recap_month_closes (month, id);
+        """
+    )
+    for table in ("recap_rules", "recap_exceptions", "recap_incidents", "recap_overlay_events",
+                  "recap_day_closes", "recap_month_closes"):
+        db.executescript(
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}"
+            f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+            f" CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}"
+            f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;")
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_trust_nodes", _m002_trust_nodes),
     ("002_ops2_batch_latency", _m002_ops2_batch_latency),
+    ("002_recap_rules", _m002_recap_rules),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
@@ -1021,3 +1120,168 @@ class SqliteStore:
         """Alerts by kind. Alerts are never closed yet, so every stored one is open."""
         rows = self.conn().execute("SELECT kind, count(*) FROM alerts GROUP BY kind")
         return {kind: int(n) for kind, n in rows}
+
+    # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
+
+    def add_rule_version(self, rule_id: str, effective_from: str, source: str, sha256: str,
+                         by: str, now: float) -> int | None:
+        """Store a new rule version; None when a version with this id exists."""
+        with self._write() as conn:
+            try:
+                cur = conn.execute(
+                    "INSERT INTO recap_rules (id, effective_from, source, sha256, imported_by,"
+                    " imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (rule_id, effective_from, source, sha256, by, now))
+            except sqlite3.IntegrityError:
+                return None
+            return int(cur.lastrowid or 0)
+
+    def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]:
+        rows = self.conn().execute(
+            "SELECT version, id, effective_from, source, sha256, imported_by, imported_at"
+            " FROM recap_rules WHERE version <= ? ORDER BY version",
+            (max_version if max_version is not None else 2**62,))
+        return [RuleVersionRow(*r) for r in rows]
+
+    def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
+                      reason: str, by: str, now: float) -> int:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
+                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (nip, kind, day_from, day_to, part, reason, by, now))
+            new_id = int(cur.lastrowid or 0)
+            conn.execute("INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
+                         " VALUES ('exception', ?, 'add', ?, ?)", (new_id, by, now))
+        return new_id
+
+    def add_incident(self, ts_from: str, ts_to: str, unit: str | None, node: str | None,
+                     reason: str, by: str, now: float) -> int:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO recap_incidents (ts_from, ts_to, unit, node, reason, created_by,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (ts_from, ts_to, unit, node, reason, by, now))
+            new_id = int(cur.lastrowid or 0)
+            conn.execute("INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
+                         " VALUES ('incident', ?, 'add', ?, ?)", (new_id, by, now))
+        return new_id
+
+    def decide_overlay(self, target: str, target_id: int, action: str, by: str,
+                       reason: str | None, now: float,
+                       check: Callable[[str | None, list[str]], None]) -> None:
+        """Append an approve/reject event after ``check(proposer, actions so far)`` passes,
+        in one transaction (two officials deciding at once: the second sees the first)."""
+        table = {"exception": "recap_exceptions", "incident": "recap_incidents"}[target]
+        with self._write() as conn:
+            row = conn.execute(f"SELECT created_by FROM {table} WHERE id = ?",
+                               (target_id,)).fetchone()
+            actions = [r[0] for r in conn.execute(
+                "SELECT action FROM recap_overlay_events WHERE target = ? AND target_id = ?"
+                " ORDER BY id", (target, target_id))]
+            check(row[0] if row else None, actions)
+            conn.execute(
+                "INSERT INTO recap_overlay_events (target, target_id, action, by, reason, at)"
+                " VALUES (?, ?, ?, ?, ?, ?)", (target, target_id, action, by, reason, now))
+
+    def exceptions_between(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        cur = self.conn().execute(
+            "SELECT id, nip, kind, day_from, day_to, part, reason, created_by, created_at"
+            " FROM recap_exceptions WHERE day_to >= ? AND day_from <= ? ORDER BY id",
+            (first_day, last_day))
+        keys = [c[0] for c in cur.description]
+        return [dict(zip(keys, r, strict=True)) for r in cur]
+
+    def incidents_between(self, ts_from: str, ts_to: str) -> list[dict[str, Any]]:
+        cur = self.conn().execute(
+            "SELECT id, ts_from, ts_to, unit, node, reason, created_by, created_at"
+            " FROM recap_incidents WHERE ts_to >= ? AND ts_from <= ? ORDER BY id",
+            (ts_from, ts_to))
+        keys = [c[0] for c in cur.description]
+        return [dict(zip(keys, r, strict=True)) for r in cur]
+
+    def overlay_events(self, target: str, ids: list[int] | None = None,
+                       ) -> list[dict[str, Any]]:
+        cur = self.conn().execute(
+            "SELECT id, target, target_id, action, by, reason, at FROM recap_overlay_events"
+            " WHERE target = ? ORDER BY id", (target,))
+        keys = [c[0] for c in cur.description]
+        wanted = None if ids is None else set(ids)
+        return [dict(zip(keys, r, strict=True)) for r in cur
+                if wanted is None or r[2] in wanted]
+
+    def add_day_close(self, day: str, unit: str | None, reason: str, by: str,
+                      now: float) -> int:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO recap_day_closes (day, unit, reason, closed_by, closed_at)"
+                " VALUES (?, ?, ?, ?, ?)", (day, unit, reason, by, now))
+            return int(cur.lastrowid or 0)
+
+    def day_closes(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        cur = self.conn().execute(
+            "SELECT id, day, unit, reason, closed_by, closed_at FROM recap_day_closes"
+            " WHERE day BETWEEN ? AND ? ORDER BY id", (first_day, last_day))
+        keys = [c[0] for c in cur.description]
+        return [dict(zip(keys, r, strict=True)) for r in cur]
+
+    def month_actions(self, month: str) -> list[dict[str, Any]]:
+        cur = self.conn().execute(
+            "SELECT id, month, action, by, reason, at, record_cutoff, event_cutoff,"
+            " rule_cutoff, day_close_cutoff, inputs_sha256 FROM recap_month_closes"
+            " WHERE month = ? ORDER BY id", (month,))
+        keys = [c[0] for c in cur.description]
+        return [dict(zip(keys, r, strict=True)) for r in cur]
+
+    def add_month_action(self, month: str, action: str, by: str, reason: str | None,
+                         now: float, check: Callable[[list[dict[str, Any]]], None],
+                         seal: Callable[[], dict[str, Any]] | None = None) -> None:
+        """Close or reopen a month after ``check(history)``; a close stores what ``seal()``
+        returns (cutoffs and the inputs' hash), computed inside the same transaction so no
+        record can slip in between the hash and the cutoff."""
+        with self._write() as conn:
+            check(self.month_actions(month))
+            sealed = seal() if seal else {}
+            conn.execute(
+                "INSERT INTO recap_month_closes (month, action, by, reason, at, record_cutoff,"
+                " event_cutoff, rule_cutoff, day_close_cutoff, inputs_sha256)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (month, action, by, reason, now, sealed.get("record_cutoff"),
+                 sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
+                 sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
+
+    def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]:
+        """(record id, StoredRecord without its body) of every check-in of these WITA days:
+        the recap needs what ``record_status`` judges, never the signed JSON."""
+        rows = self.conn().execute(
+            "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
+            " upper_ts, out_of_bounds, problem, foreign_node, method FROM records"
+            " WHERE day BETWEEN ? AND ? AND type = 'checkin'", (first_day, last_day))
+        return [(r[0], _stored(r[1:])) for r in rows]
+
+    def record_hashes(self, first_day: str, last_day: str,
+                      max_id: int | None = None) -> list[tuple[int, str]]:
+        rows = self.conn().execute(
+            "SELECT id, hash FROM records WHERE day BETWEEN ? AND ? AND type = 'checkin'"
+            " AND id <= ? ORDER BY id",
+            (first_day, last_day, max_id if max_id is not None else 2**62))
+        return [(r[0], r[1]) for r in rows]
+
+    def cutoffs(self) -> dict[str, int]:
+        """The newest id of each input of the recap: what a month close freezes."""
+        conn = self.conn()
+
+        def one(sql: str) -> int:
+            return int(conn.execute(sql).fetchone()[0] or 0)
+
+        return {"record_cutoff": one("SELECT max(id) FROM records"),
+                "event_cutoff": one("SELECT max(id) FROM recap_overlay_events"),
+                "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
+                "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes")}
+
+    def node_heads(self) -> dict[str, str]:
+        """node -> ``ts`` of the newest record central holds from it (its current epoch)."""
+        rows = self.conn().execute(
+            "SELECT n.name, r.ts FROM nodes n JOIN records r ON r.node = n.name"
+            " AND r.epoch = n.epoch AND r.seq = n.head_seq")
+        return {name: ts for name, ts in rows}

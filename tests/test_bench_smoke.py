@@ -28,6 +28,8 @@ EXPECTED = {
     "wan": ["bytes per check-in (check-in traffic)", "check-ins acknowledged (201)"],
     "drain": ["seconds until central holds all"],
     "freshness": ["201 -> at central p95", "not at central after 60 s"],
+    "recap": ["floor: read the month's rows", "month as JSON", "month JSON / floor",
+              "year: discipline count"],
 }
 
 

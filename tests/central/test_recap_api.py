@@ -1,0 +1,222 @@
+"""The recap's HTTP API: roles, bad input (400 with a message, nothing stored), and the CSV
+and XLSX holding exactly the JSON's numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from central.identity import load_identity
+from central.recap_export import HEADER
+from central.roster import import_roster
+from central.rules import import_rules
+from central.store import SqliteStore
+from sync.demo_roster import make_roster, roster_csv
+
+from .conftest import Clock, FakeNode
+from .recap_support import EXAMPLE, at
+
+GOOD_EXCEPTION = {"nip": "", "kind": "cuti", "from": "2026-10-05", "to": "2026-10-06",
+                  "reason": "cuti tahunan", "by": "Operator"}
+
+
+@pytest.fixture
+def month(client: FlaskClient, store: SqliteStore, central_paths: Any, tmp_path: Path,
+          clock: Clock, node: FakeNode) -> list[dict[str, str]]:
+    people = make_roster(12)
+    people[3]["name"] = "=HYPERLINK(\"http://x\")"     # a hostile roster cell
+    import_roster(store, load_identity(central_paths, store), roster_csv(people),
+                  slips=tmp_path / "slips.csv", now=clock.now)
+    import_rules(store, EXAMPLE, by="Kabid", now=clock.now)
+    for i, person in enumerate(people):
+        for day in (1, 2, 5, 6, 7):
+            node.checkin(person["nip"], "in", ts=at(day, f"07:{20 + 7 * i % 40:02d}"))
+            if (day + i) % 3:
+                node.checkin(person["nip"], "out", ts=at(day, f"15:{10 + 4 * i:02d}"))
+    clock.now = at(31, "23:00")
+    assert node.push(client).status_code == 200
+    return people
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_recap_roles(client: FlaskClient, month: Any, viewer_token: str,
+                     admin_token: str) -> None:
+    assert client.get("/api/v1/recap?month=2026-10").status_code == 401
+    assert client.get("/api/v1/recap?month=2026-10",
+                      headers=auth(viewer_token)).status_code == 200
+    assert client.get("/api/v1/discipline?year=2026",
+                      headers=auth(viewer_token)).status_code == 200
+    body = dict(GOOD_EXCEPTION, nip=month[0]["nip"])
+    r = client.post("/api/v1/exceptions", json=body, headers=auth(viewer_token))
+    assert r.status_code == 403 and r.get_json()["error"] == "forbidden-role"
+
+
+def test_exception_flow_over_http(client: FlaskClient, month: list[dict[str, str]],
+                                  admin_token: str, viewer_token: str) -> None:
+    nip = month[0]["nip"]
+    r = client.post("/api/v1/exceptions", json=dict(GOOD_EXCEPTION, nip=nip),
+                    headers=auth(admin_token))
+    assert r.status_code == 201, r.get_json()
+    new = r.get_json()["id"]
+    same = client.post(f"/api/v1/exceptions/{new}/approve", json={"by": "operator"},
+                       headers=auth(admin_token))
+    assert same.status_code == 403 and same.get_json()["error"] == "same-official"
+    ok = client.post(f"/api/v1/exceptions/{new}/approve", json={"by": "Kabid"},
+                     headers=auth(admin_token))
+    assert ok.status_code == 200
+    assert [h["action"] for h in ok.get_json()["history"]] == ["add", "approve"]
+    again = client.post(f"/api/v1/exceptions/{new}/reject", json={"by": "Sekda"},
+                        headers=auth(admin_token))
+    assert again.status_code == 409
+    r = client.get(f"/api/v1/recap?month=2026-10&nip={nip}", headers=auth(viewer_token))
+    (emp,) = r.get_json()["employees"]
+    assert emp["exception_days"] == {"cuti": 2}
+    inc = client.post("/api/v1/incidents", headers=auth(admin_token), json={
+        "from": "2026-10-07T07:00:00+08:00", "to": "2026-10-07T10:00:00+08:00",
+        "reason": "server pusat mati", "by": "Operator"})
+    assert inc.status_code == 201
+    done = client.post(f"/api/v1/incidents/{inc.get_json()['id']}/approve",
+                       json={"by": "Kabid"}, headers=auth(admin_token))
+    assert done.status_code == 200 and done.get_json()["state"] == "approved"
+    day7 = {d["date"]: d for d in client.get(
+        f"/api/v1/recap?month=2026-10&nip={nip}",
+        headers=auth(viewer_token)).get_json()["employees"][0]["days"]}["2026-10-07"]
+    assert day7["incident"]["reason"] == "server pusat mati"
+
+
+@pytest.mark.parametrize("query,code", [
+    ("", "bad-month"), ("month=2026-13", "bad-month"), ("month=26-10", "bad-month"),
+    ("month=2026-1x", "bad-month"), ("month=1999-12", "bad-month"),
+    ("month=2026-10&format=pdf", "bad-format"), ("month=2026-10&unit=" + "x" * 121, "bad-unit"),
+])
+def test_bad_recap_queries(client: FlaskClient, month: Any, viewer_token: str, query: str,
+                           code: str) -> None:
+    r = client.get(f"/api/v1/recap?{query}", headers=auth(viewer_token))
+    assert r.status_code == 400 and r.get_json()["error"] == code and r.get_json()["message"]
+
+
+@pytest.mark.parametrize("query", ["", "year=26", "year=abcd", "year=1999"])
+def test_bad_discipline_queries(client: FlaskClient, viewer_token: str, query: str) -> None:
+    r = client.get(f"/api/v1/discipline?{query}", headers=auth(viewer_token))
+    assert r.status_code == 400 and r.get_json()["error"] == "bad-year"
+
+
+@pytest.mark.parametrize("change,code", [
+    ({"nip": "123"}, "bad-nip"), ({"nip": None}, "bad-nip"),
+    ({"kind": "libur-panjang"}, "bad-kind"), ({"kind": 3}, "bad-kind"),
+    ({"from": "2026-02-30"}, "bad-date"), ({"to": "05-10-2026"}, "bad-date"),
+    ({"from": "2026-10-07", "to": "2026-10-06"}, "bad-date"),
+    ({"from": "2026-01-01", "to": "2027-06-01"}, "bad-date"),
+    ({"part": "siang"}, "bad-part"), ({"reason": ""}, "bad-reason"),
+    ({"reason": "x" * 501}, "bad-reason"), ({"by": ""}, "bad-by"), ({"by": 7}, "bad-by"),
+    ({"by": "a\nb"}, "bad-by"),
+])
+def test_bad_exceptions_store_nothing(client: FlaskClient, month: list[dict[str, str]],
+                                      admin_token: str, store: SqliteStore,
+                                      change: dict[str, Any], code: str) -> None:
+    body = dict(GOOD_EXCEPTION, nip=month[0]["nip"]) | change
+    r = client.post("/api/v1/exceptions", json=body, headers=auth(admin_token))
+    assert r.status_code == 400 and r.get_json()["error"] == code, r.get_json()
+    assert r.get_json()["message"]
+    assert store.exceptions_between("2000-01-01", "2100-01-01") == []
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"from": "kemarin", "to": "2026-10-07T10:00:00+08:00"}, "bad-ts"),
+    ({"from": "2026-10-07T07:00:00", "to": "2026-10-07T10:00:00+08:00"}, "bad-ts"),
+    ({"from": "2026-10-07T10:00:00+08:00", "to": "2026-10-07T07:00:00+08:00"}, "bad-ts"),
+    ({"unit": "A", "node": "kec-alalak"}, "bad-scope"),
+    ({"node": "Kec Alalak!"}, "bad-node"), ({"unit": ""}, "bad-unit"),
+    ({"reason": None}, "bad-reason"), ({"by": None}, "bad-by"),
+])
+def test_bad_incidents(client: FlaskClient, admin_token: str, store: SqliteStore,
+                       body: dict[str, Any], code: str) -> None:
+    good = {"from": "2026-10-07T07:00:00+08:00", "to": "2026-10-07T10:00:00+08:00",
+            "reason": "server mati", "by": "Operator"}
+    r = client.post("/api/v1/incidents", json=good | body, headers=auth(admin_token))
+    assert r.status_code == 400 and r.get_json()["error"] == code, r.get_json()
+    assert store.incidents_between("0", "9") == []
+
+
+@pytest.mark.parametrize("path,body,status", [
+    ("/api/v1/exceptions/abc/approve", {"by": "B"}, 400),
+    ("/api/v1/exceptions/0/approve", {"by": "B"}, 400),
+    ("/api/v1/exceptions/99/approve", {"by": "B"}, 404),
+    ("/api/v1/exceptions/99/approve", {}, 400),
+    ("/api/v1/incidents/99/reject", {"by": "B"}, 404),
+    ("/api/v1/exceptions/1/cancel", {"by": "B"}, 404),
+    ("/api/v1/months/2026-13/close", {"by": "B"}, 400),
+    ("/api/v1/months/2026-10/reopen", {"by": "B", "reason": "salah"}, 409),
+])
+def test_bad_decisions(client: FlaskClient, admin_token: str, month: Any, path: str,
+                       body: dict[str, Any], status: int) -> None:
+    r = client.post(path, json=body, headers=auth(admin_token))
+    assert r.status_code == status and r.get_json()["message"], r.get_json()
+
+
+def test_no_rules_is_a_clear_409(client: FlaskClient, viewer_token: str) -> None:
+    r = client.get("/api/v1/recap?month=2026-10", headers=auth(viewer_token))
+    assert r.status_code == 409 and r.get_json()["error"] == "no-rules"
+
+
+def _as_json_numbers(emp: dict[str, Any]) -> list[Any]:
+    return [emp["nip"], emp["name"], emp["unit"], emp["working_days"], emp["present_days"],
+            emp["absent_days"],
+            " ".join(f"{k}:{v}" for k, v in sorted(emp["exception_days"].items())),
+            *emp["late"].values(), *emp["early"].values(), emp["late_minutes"],
+            emp["early_minutes"], emp["deduction"], emp["attendance_percent"], emp["rule"]]
+
+
+def test_csv_and_xlsx_hold_the_json_numbers(client: FlaskClient, month: list[dict[str, str]],
+                                            viewer_token: str) -> None:
+    data = client.get("/api/v1/recap?month=2026-10", headers=auth(viewer_token)).get_json()
+    expected = {e["nip"]: _as_json_numbers(e) for e in data["employees"]}
+    assert len(expected) == 12 and any(e["deduction"] != "0.00" for e in data["employees"])
+    r = client.get("/api/v1/recap?month=2026-10&format=csv", headers=auth(viewer_token))
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    assert rows[0] == HEADER
+    for row in rows[1:]:
+        assert row[0].startswith("'")                      # the NIP stays text
+        values = [v[1:] if v.startswith("'") else v for v in row]
+        assert values == [str(v) for v in expected[values[0]]]
+    hostile = next(row for row in rows if row[1].startswith("'="))
+    assert hostile[1] == "'=HYPERLINK(\"http://x\")"
+    r = client.get("/api/v1/recap?month=2026-10&format=xlsx", headers=auth(viewer_token))
+    assert r.headers["Content-Disposition"].endswith('.xlsx"')
+    book = load_workbook(io.BytesIO(r.data))
+    assert book.sheetnames[0] == "Ringkasan"
+    units = {e["unit"] for e in data["employees"]}
+    assert len(book.sheetnames) == 1 + len(units)
+    seen = 0
+    for sheet in book.worksheets[1:]:
+        assert sheet.freeze_panes == "A3"
+        title = sheet.cell(1, 1).value
+        assert "2026-10" in title and "contoh-perbup-2026" in title
+        assert [c.value for c in sheet[2]] == [c for c in (
+            "NIP", "Nama", "Unit kerja", "Hari kerja", "Hadir", "TK", "Pengecualian", "TL1",
+            "TL2", "TL3", "TL4", "PSW1", "PSW2", "PSW3", "PSW4", "Menit terlambat",
+            "Menit pulang cepat", "Potongan (%)", "TPP presensi (%)", "Aturan")]
+        for row in sheet.iter_rows(min_row=3, values_only=True):
+            want = expected[row[0]]
+            assert isinstance(row[0], str) and len(row[0]) == 18
+            assert row[2] in title
+            got = list(row)
+            got[17] = str(Decimal(str(got[17])).quantize(Decimal("0.01")))
+            got[18] = str(Decimal(str(got[18])).quantize(Decimal("0.01")))
+            got[6] = got[6] or ""
+            assert got == want
+            seen += 1
+    assert seen == 12
+    assert sheet.cell(3, 2).data_type == "s"
+    summary = [r for r in book["Ringkasan"].iter_rows(min_row=3, values_only=True)]
+    assert sum(r[1] for r in summary) == 12

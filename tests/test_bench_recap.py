@@ -1,0 +1,26 @@
+"""The recap benchmark scenario runs on a small roster and reports every figure (speed is not
+judged here; docs/performance.md holds a full run)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from benchlib import recap_scenario  # noqa: E402
+from benchlib.context import Context, Options  # noqa: E402
+
+
+def test_recap_scenario_small(tmp_path: Path) -> None:
+    ctx = Context(Options(quick=True, staff=60, signins=10), tmp_path)
+    (result,) = recap_scenario.run(ctx)
+    assert result.failures == []
+    rows = {row.metric: row.value for row in result.rows}
+    for metric in ("floor: read the month's rows", "month as JSON", "month JSON / floor",
+                   "month as XLSX", "year: discipline count"):
+        assert isinstance(rows[metric], int | float) and rows[metric] > 0, metric
+    data = result.data
+    assert data["rows"] == data["build"]["records"] > 60 * 20
+    assert data["month_employees"] == data["year_employees"] == 60
