@@ -153,16 +153,23 @@ class NodeService:
             f"nip:{nip}": self.config["PIN_MAX_FAILURES"],
             f"addr:{addr}": self.config["ADDR_MAX_FAILURES"],
         }
-        self.lockout.check(limits)
-        employee = roster.find(self.store, nip)
-        # Unknown NIPs cost the same scrypt work so timing does not reveal who is enrolled.
-        stored = employee.pin_hash if employee else _DUMMY_HASH
-        matches = self._pin_pool.submit(verify_pin, pin[:64], stored).result()
+        # Reserved before the slow hash, atomically across threads and processes: the
+        # requests in flight count, so parallel guesses cannot all pass one check.
+        self.lockout.reserve(limits)
+        try:
+            employee = roster.find(self.store, nip)
+            # Unknown NIPs cost the same scrypt work so timing does not reveal who is enrolled.
+            stored = employee.pin_hash if employee else _DUMMY_HASH
+            self.metrics.inc("pin_checks")
+            matches = self._pin_pool.submit(verify_pin, pin[:64], stored).result()
+        except BaseException:
+            self.lockout.failed(limits)  # the reservation stays spent
+            raise
         if not matches or employee is None:
             self.lockout.failed(limits)
             self.metrics.inc("signin_failures")
             raise Unauthorized("NIP or PIN is wrong.", code="pin-wrong")
-        self.lockout.succeeded(f"nip:{nip}")
+        self.lockout.succeeded(list(limits))
         return employee
 
     def check_in(

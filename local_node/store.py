@@ -7,12 +7,16 @@ Each thread gets its own connection; writes to the log go only through ``writer.
 
 from __future__ import annotations
 
+import fcntl
+import mmap
+import os
 import sqlite3
+import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import StorageError
 
@@ -72,9 +76,29 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_auth_sessions_witness(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        -- Bumped in the transaction that ends sessions by any means but expiry, so a session
+        -- cache in any process can tell its copies are stale (local_node/sessions.py).
+        CREATE TABLE session_generation (
+            id INTEGER PRIMARY KEY CHECK (id = 0), gen INTEGER NOT NULL
+        );
+        INSERT INTO session_generation VALUES (0, 0);
+        CREATE INDEX sessions_nip ON sessions (nip);
+        -- Witness check-ins reserved per WITA day and key (witness:NIP, device:ID).
+        CREATE TABLE witness_uses (
+            day TEXT NOT NULL, key TEXT NOT NULL, used INTEGER NOT NULL,
+            PRIMARY KEY (day, key)
+        );
+        """
+    )
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_auth_sessions_witness", _m002_auth_sessions_witness),
 ]
 
 
@@ -209,3 +233,199 @@ class Store:
         finally:
             src.close()
         tmp.replace(target)
+
+    # --- sessions, the PIN lockout and witness limits (auth) ----------------------------
+    # Policy lives in local_node/sessions.py and service.py; the statements live here.
+
+    def _write(self, work: Callable[[sqlite3.Connection], object]) -> object:
+        """Run ``work`` in one BEGIN IMMEDIATE transaction on this thread's connection: the
+        write lock is taken first, so concurrent reservations from any thread or process
+        are serialised (a read-then-write without it lets every request in flight pass)."""
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def insert_session(self, key: str, nip: str, device: str, csrf: str, created: float,
+                       expires: float) -> None:
+        self.conn().execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+                            (key, nip, device, csrf, created, expires))
+
+    def session_row(self, key: str) -> tuple[tuple[str, str, str, float] | None, int]:
+        """(nip, device, csrf, expires_at) of one session or None, and the session
+        generation, read in one statement (one snapshot)."""
+        row = self.conn().execute(
+            "SELECT s.nip, s.device, s.csrf, s.expires_at, g.gen FROM session_generation g"
+            " LEFT JOIN sessions s ON s.token_hash = ? WHERE g.id = 0", (key,)).fetchone()
+        return (tuple(row[:4]) if row[0] is not None else None), int(row[4])  # type: ignore[return-value]
+
+    def live_sessions_json(self, now: float, limit: int) -> tuple[str, int]:
+        """Every unexpired session as one JSON text of [hash, nip, device, csrf, expires]
+        arrays (one statement step: see Sessions._preload), and the generation."""
+        row = self.conn().execute(
+            "SELECT (SELECT json_group_array(json_array(token_hash, nip, device, csrf,"
+            " expires_at)) FROM (SELECT * FROM sessions WHERE expires_at >= ? LIMIT ?)), gen"
+            " FROM session_generation WHERE id = 0", (now, limit)).fetchone()
+        return row[0] or "[]", int(row[1])
+
+    def session_generation(self) -> int:
+        row = self.conn().execute("SELECT gen FROM session_generation WHERE id = 0").fetchone()
+        return int(row[0])
+
+    def sessions_of(self, nip: str, now: float) -> list[tuple[str, str, float, float]]:
+        """(token_hash, device, created_at, expires_at) of a NIP's live sessions, newest first."""
+        rows = self.conn().execute(
+            "SELECT token_hash, device, created_at, expires_at FROM sessions"
+            " WHERE nip = ? AND expires_at >= ? ORDER BY created_at DESC", (nip, now))
+        return [(str(h), str(d), float(c), float(e)) for h, d, c, e in rows]
+
+    def last_checkin_by_device(self, nip: str) -> dict[str, str]:
+        """Device id -> ``ts`` of the NIP's newest check-in from it (its last 1,000 records)."""
+        rows = self.conn().execute(
+            "SELECT json_extract(record, '$.body.device') AS device, max(ts) FROM"
+            " (SELECT record, ts FROM log WHERE nip = ? AND type = 'checkin'"
+            "  ORDER BY seq DESC LIMIT 1000) GROUP BY device", (nip,))
+        return {str(d): str(ts) for d, ts in rows if d is not None}
+
+    def drop_expired_auth(self, now: float) -> None:
+        """Housekeeping: expired sessions (a lookup refuses them anyway) and lockout rows
+        neither locked nor counting for a day."""
+        conn = self.conn()
+        conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+        conn.execute("DELETE FROM pin_failures WHERE locked_until < ? AND window_start < ?",
+                     (now, now - 86400))
+
+    def end_sessions(self, where: str, params: Sequence[Any]) -> int:
+        """Delete the sessions ``WHERE where`` and bump the generation, in one transaction;
+        then ring the bell so caches in every process drop their copies. Returns the count."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            ended = conn.execute(f"DELETE FROM sessions WHERE {where}", params).rowcount
+            if ended:
+                conn.execute("UPDATE session_generation SET gen = gen + 1 WHERE id = 0")
+            return ended
+
+        ended = int(self._write(work))  # type: ignore[call-overload]
+        if ended:
+            self.ring_sessions_bell()
+        return ended
+
+    # Statements a roster install runs in its own transaction (through the log writer, which
+    # may be another process): sessions of NIPs that left the roster or whose PIN hash changed
+    # end with it. BEFORE runs before the employees table is replaced, AFTER after it.
+    ROSTER_SESSIONS_BEFORE = (
+        "CREATE TEMP TABLE IF NOT EXISTS roster_old_pins (nip TEXT PRIMARY KEY, pin_hash TEXT)",
+        "DELETE FROM temp.roster_old_pins",
+        "INSERT INTO temp.roster_old_pins SELECT nip, pin_hash FROM main.employees",
+    )
+    ROSTER_SESSIONS_AFTER = (
+        "DELETE FROM sessions WHERE nip NOT IN (SELECT nip FROM employees) OR nip IN"
+        " (SELECT o.nip FROM temp.roster_old_pins o JOIN employees e ON e.nip = o.nip"
+        "  WHERE o.pin_hash != e.pin_hash)",
+        "UPDATE session_generation SET gen = gen + 1 WHERE id = 0",
+        "DELETE FROM temp.roster_old_pins",
+    )
+
+    # The bell: an 8-byte counter in ``sessions.gen`` beside node.db, mapped into memory, so
+    # a cached session costs no database read to check (docs/performance.md, session cache).
+    # It is rung after the commit that ended sessions; the database generation stays the
+    # truth (Sessions also re-reads it every few seconds, for a ringer killed in between).
+
+    @property
+    def bell_path(self) -> Path:
+        return self.path.with_name("sessions.gen")
+
+    def _bell(self) -> mmap.mmap:
+        bell: mmap.mmap | None = getattr(self, "_bell_map", None)
+        if bell is None:
+            fd = os.open(self.bell_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size < 8:
+                    os.ftruncate(fd, 8)
+                bell = mmap.mmap(fd, 8)
+            finally:
+                os.close(fd)
+            self._bell_map = bell
+        return bell
+
+    def sessions_bell(self) -> int:
+        """The bell's value: no system call, no database read."""
+        return int(struct.unpack_from("<Q", self._bell(), 0)[0])
+
+    def ring_sessions_bell(self) -> None:
+        """Set the bell to the database generation (never lower it), under a file lock."""
+        gen = self.session_generation()
+        bell = self._bell()  # makes the file when it is missing
+        with open(self.bell_path, "rb+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if gen > struct.unpack_from("<Q", bell, 0)[0]:
+                struct.pack_into("<Q", bell, 0, gen)
+
+    def pin_reserve(self, limits: dict[str, int], now: float, window_s: float) -> float | None:
+        """Reserve one PIN check for every key of ``limits`` (key -> checks per window), all
+        or none, before the slow hash. None when reserved; else the time it is refused until.
+
+        ``failures`` counts reserved checks in the window that did not succeed: a check in
+        flight already counts, so 64 parallel guesses get ``limit`` checks, not 64.
+        """
+
+        def work(conn: sqlite3.Connection) -> float | None:
+            rows = []
+            for key, limit in limits.items():
+                row = conn.execute("SELECT failures, window_start, locked_until FROM"
+                                   " pin_failures WHERE key = ?", (key,)).fetchone()
+                used, start, locked = row if row else (0, now, 0.0)
+                if locked > now:
+                    return float(locked)
+                if now - start >= window_s:
+                    used, start = 0, now
+                if used >= limit:
+                    return max(start + window_s, now + 1)
+                rows.append((key, used + 1, start, locked))
+            conn.executemany("INSERT OR REPLACE INTO pin_failures VALUES (?, ?, ?, ?)", rows)
+            return None
+
+        return self._write(work)  # type: ignore[return-value]
+
+    def pin_failed(self, limits: dict[str, int], now: float, lock_s: float) -> None:
+        """A reserved check failed: lock each key whose window is full. A lock is only ever
+        set or extended here, never cleared (a later failure cannot undo an earlier lock)."""
+        self.conn().executemany(
+            "UPDATE pin_failures SET locked_until = max(locked_until, ?)"
+            " WHERE key = ? AND failures >= ?",
+            [(now + lock_s, key, limit) for key, limit in limits.items()])
+
+    def pin_succeeded(self, keys: Sequence[str]) -> None:
+        """A reserved check succeeded: give back that one reservation (locks stay)."""
+        self.conn().executemany(
+            "UPDATE pin_failures SET failures = max(failures - 1, 0) WHERE key = ?",
+            [(key,) for key in keys])
+
+    def witness_reserve(self, day: str, limits: dict[str, int]) -> str | None:
+        """Reserve one witness check-in on ``day`` for every key (key -> daily limit), all or
+        none; None when reserved, else the first key whose limit is reached."""
+
+        def work(conn: sqlite3.Connection) -> str | None:
+            conn.execute("DELETE FROM witness_uses WHERE day < ?", (day,))
+            for key, limit in limits.items():
+                row = conn.execute("SELECT used FROM witness_uses WHERE day = ? AND key = ?",
+                                   (day, key)).fetchone()
+                if row and row[0] >= limit:
+                    return key
+            conn.executemany(
+                "INSERT INTO witness_uses VALUES (?, ?, 1) ON CONFLICT (day, key)"
+                " DO UPDATE SET used = used + 1", [(day, key) for key in limits])
+            return None
+
+        return self._write(work)  # type: ignore[return-value]
+
+    def witness_release(self, day: str, keys: Sequence[str]) -> None:
+        """Give back reservations whose check-in was not recorded (wrong PIN, replay, error)."""
+        self.conn().executemany(
+            "UPDATE witness_uses SET used = max(used - 1, 0) WHERE day = ? AND key = ?",
+            [(day, key) for key in keys])

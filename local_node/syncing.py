@@ -377,12 +377,8 @@ def sync_once(paths: NodePaths) -> dict[str, Any]:
 
 def housekeeping(store: Store) -> None:
     """Drop expired sessions and old lockout windows; checkpoint the WAL."""
-    conn = store.conn()
-    now = time.time()
-    conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
-    conn.execute("DELETE FROM pin_failures WHERE locked_until < ? AND window_start < ?",
-                 (now, now - 86400))
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    store.drop_expired_auth(time.time())
+    store.conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def start_sync(svc: Any, config: dict[str, Any]) -> SyncScheduler | None:
