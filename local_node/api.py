@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from .checkins import check_idempotency_key
 from .errors import Unauthorized
 from .kiosk import WINDOW_S
+from .my_sessions import device_label
 from .sessions import Session
 from .web import DEVICE_COOKIE, SESSION_COOKIE, current_session, json_body, service
 
@@ -33,7 +34,8 @@ def create_session() -> ResponseReturnValue:
     device = request.cookies.get(DEVICE_COOKIE) or payload.get("device")
     token, session, employee = service().sign_in(
         payload.get("nip"), payload.get("pin"),
-        device if isinstance(device, str) else None, request.remote_addr or "?")
+        device if isinstance(device, str) else None, request.remote_addr or "?",
+        device_label(request.headers.get("User-Agent")))
     response = jsonify({
         "token": token, "csrf": session.csrf, "device": session.device,
         "employee": {"nip": employee.nip, "name": employee.name, "unit": employee.unit,

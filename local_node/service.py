@@ -135,12 +135,12 @@ class NodeService:
     # --- staff -------------------------------------------------------------------------
 
     def sign_in(
-        self, nip: Any, pin: Any, device: str | None, addr: str
+        self, nip: Any, pin: Any, device: str | None, addr: str, label: str | None = None
     ) -> tuple[str, Session, roster.Employee]:
         employee = self._check_pin(nip, pin, addr)
         if device is None or not DEVICE_RE.match(device):
             device = secrets.token_urlsafe(12)
-        token, session = self.sessions.create(employee.nip, device)
+        token, session = self.sessions.create(employee.nip, device, label)
         self.metrics.inc("signins")
         return token, session, employee
 

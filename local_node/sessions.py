@@ -27,6 +27,9 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sync.timefmt import format_ts
 
 from .errors import TooManyAttempts
 from .store import Store
@@ -60,13 +63,14 @@ class Sessions:
         self._gen = store.session_generation()
         self._checked = time.monotonic()
 
-    def create(self, nip: str, device: str) -> tuple[str, Session]:
+    def create(self, nip: str, device: str, label: str | None = None) -> tuple[str, Session]:
         """A fresh session (never reuses a token the client brought: no fixation)."""
         token = secrets.token_urlsafe(32)
         now = time.time()
         session = Session(nip, device, secrets.token_urlsafe(24), now + self.lifetime)
         key = token_hash(token)
-        self.store.insert_session(key, nip, device, session.csrf, now, session.expires_at)
+        self.store.insert_session(key, nip, device, session.csrf, now, session.expires_at,
+                                  label)
         with self._lock:
             self._cache[key] = session
         return token, session
@@ -146,19 +150,25 @@ class Sessions:
         return self.store.end_sessions("nip = ?", (nip,))
 
     def list_for(self, nip: str, current_token: str) -> list[dict[str, object]]:
-        """The NIP's live sessions: an id (a prefix of the token hash), the device, when it
-        was made, its last check-in from that device, and whether it is the caller's."""
+        """The NIP's live sessions: the device, what browser it is, when it was made, its
+        last check-in from that device, and whether it is the caller's."""
         current = token_hash(current_token)
         last = self.store.last_checkin_by_device(nip)
-        return [{"id": key[:16], "device": device, "created": created, "expires": expires,
-                 "last_used": last.get(device), "current": key == current}
-                for key, device, created, expires in self.store.sessions_of(nip, time.time())]
+        return [{"device": device, "label": label, "created": _ts(created),
+                 "expires": _ts(expires), "last_used": last.get(device),
+                 "current": key == current}
+                for key, device, created, expires, label
+                in self.store.sessions_of(nip, time.time())]
 
     def forget_cache(self) -> None:
         """Drop cached sessions (the next miss loads them again)."""
         with self._lock:
             self._cache.clear()
             self._loaded = False
+
+
+def _ts(seconds: float) -> str:
+    return format_ts(datetime.fromtimestamp(seconds, UTC))
 
 
 class Lockout:

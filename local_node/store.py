@@ -86,6 +86,8 @@ def _m002_auth_sessions_witness(db: sqlite_utils.Database) -> None:
         );
         INSERT INTO session_generation VALUES (0, 0);
         CREATE INDEX sessions_nip ON sessions (nip);
+        -- What the staff page shows of a session besides its device id (from User-Agent).
+        ALTER TABLE sessions ADD COLUMN label TEXT;
         -- Witness check-ins reserved per WITA day and key (witness:NIP, device:ID).
         CREATE TABLE witness_uses (
             day TEXT NOT NULL, key TEXT NOT NULL, used INTEGER NOT NULL,
@@ -252,9 +254,10 @@ class Store:
         return result
 
     def insert_session(self, key: str, nip: str, device: str, csrf: str, created: float,
-                       expires: float) -> None:
-        self.conn().execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
-                            (key, nip, device, csrf, created, expires))
+                       expires: float, label: str | None = None) -> None:
+        self.conn().execute(
+            "INSERT INTO sessions (token_hash, nip, device, csrf, created_at, expires_at, label)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (key, nip, device, csrf, created, expires, label))
 
     def session_row(self, key: str) -> tuple[tuple[str, str, str, float] | None, int]:
         """(nip, device, csrf, expires_at) of one session or None, and the session
@@ -277,12 +280,14 @@ class Store:
         row = self.conn().execute("SELECT gen FROM session_generation WHERE id = 0").fetchone()
         return int(row[0])
 
-    def sessions_of(self, nip: str, now: float) -> list[tuple[str, str, float, float]]:
-        """(token_hash, device, created_at, expires_at) of a NIP's live sessions, newest first."""
+    def sessions_of(self, nip: str, now: float
+                    ) -> list[tuple[str, str, float, float, str | None]]:
+        """(token_hash, device, created_at, expires_at, label) of a NIP's live sessions,
+        newest first."""
         rows = self.conn().execute(
-            "SELECT token_hash, device, created_at, expires_at FROM sessions"
+            "SELECT token_hash, device, created_at, expires_at, label FROM sessions"
             " WHERE nip = ? AND expires_at >= ? ORDER BY created_at DESC", (nip, now))
-        return [(str(h), str(d), float(c), float(e)) for h, d, c, e in rows]
+        return [(str(h), str(d), float(c), float(e), lb) for h, d, c, e, lb in rows]
 
     def last_checkin_by_device(self, nip: str) -> dict[str, str]:
         """Device id -> ``ts`` of the NIP's newest check-in from it (its last 1,000 records)."""
