@@ -25,13 +25,7 @@
       you: "(Anda)", m_manual: "manual", m_witness: "lewat rekan", m_kiosk: "kios",
       m_done: "Tercatat: {name}, {kind} {time} (No. {seq}).",
       kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor.",
-      dev_open: "Perangkat yang masuk dengan akun Anda",
-      dev_hint: "HP hilang, dipinjam atau dijual? Keluarkan semua perangkat lain; perangkat ini tetap masuk.",
-      dev_end: "Keluar dari semua perangkat", dev_this: "perangkat ini",
-      dev_unknown: "Peramban tidak dikenal", dev_since: "Masuk {date}",
-      dev_used: "Terakhir absen {date}", dev_never: "Belum pernah absen",
-      dev_sure: "Keluarkan semua perangkat lain dari akun Anda?",
-      dev_done: "{n} perangkat lain sudah dikeluarkan."
+      dev_open: "Perangkat yang masuk"
     },
     en: {
       loading: "Loading…", signin_title: "Sign in", nip: "NIP (18 digits)", pin: "PIN (6 digits)",
@@ -54,13 +48,7 @@
       m_witness: "via colleague", m_kiosk: "kiosk",
       m_done: "Recorded: {name}, {kind} {time} (No. {seq}).",
       kiosk: "Office code scanned: the next check-in is recorded via the office screen.",
-      dev_open: "Devices signed in to your account",
-      dev_hint: "Phone lost, lent or sold? Sign out every other device; this one stays signed in.",
-      dev_end: "Sign out of all devices", dev_this: "this device",
-      dev_unknown: "Unknown browser", dev_since: "Signed in {date}",
-      dev_used: "Last check-in {date}", dev_never: "No check-in yet",
-      dev_sure: "Sign every other device out of your account?",
-      dev_done: "{n} other device(s) signed out."
+      dev_open: "Signed-in devices"
     }
   };
   var RETRIES = 3, KEY = "presensi_lang";
@@ -290,8 +278,7 @@
     wit = null; wpend = null; unit = null; reasons = {}; mpend = null;
     $("wit-form").reset();
     $("wit").open = false; $("manual").open = false; $("devices").open = false;
-    say("wit-msg", ""); say("unit-msg", ""); say("dev-msg", "");
-    $("dev-list").textContent = "";
+    say("wit-msg", ""); say("unit-msg", "");
     renderUnit();
     show("loading", false); show("home", false); show("signin", true);
     say("signin-msg", msg, true);
@@ -444,44 +431,11 @@
     await loadUnit();
   }
 
-  /* Date and time in WITA, "dd/mm/yyyy HH:MM". */
-  function witaDate(ts) {
-    var d = new Date(ts);
-    if (isNaN(d.getTime())) return "-";
-    var w = new Date(d.getTime() + 8 * 3600e3);
-    return pad(w.getUTCDate()) + "/" + pad(w.getUTCMonth() + 1) + "/" + w.getUTCFullYear() +
-      " " + hhmm(ts);
-  }
-
-  /* Where this employee is signed in: each session's browser, since when, last check-in. */
-  function loadDevices() {
-    return api("GET", "/api/v1/sessions").then(function (r) {
-      if (r.status === 401) return showSignin(errText(r));
-      if (r.status !== 200) return say("dev-msg", errText(r), true);
-      var list = $("dev-list");
-      list.textContent = "";
-      (r.data.sessions || []).forEach(function (s) {
-        var li = el("li");
-        li.appendChild(el("b", "", (s.label || t("dev_unknown")) + " · " + s.device.slice(0, 8)));
-        if (s.current) li.appendChild(el("span", "this", " (" + t("dev_this") + ")"));
-        li.appendChild(el("p", "muted", t("dev_since", { date: witaDate(s.created) })));
-        li.appendChild(el("p", "muted", s.last_used ?
-          t("dev_used", { date: witaDate(s.last_used) }) : t("dev_never")));
-        list.appendChild(li);
-      });
-    }, function () { say("dev-msg", t("noanswer"), true); });
-  }
-
-  function endOthers() {
-    if (!window.confirm(t("dev_sure"))) return;
-    $("dev-end").disabled = true;
-    api("POST", "/api/v1/sessions/end-others", {}).then(function (r) {
-      $("dev-end").disabled = false;
-      if (r.status === 401) return showSignin(errText(r));
-      if (r.status !== 200) return say("dev-msg", errText(r), true);
-      say("dev-msg", t("dev_done", { n: r.data.ended }));
-      return loadDevices();
-    }, function () { $("dev-end").disabled = false; say("dev-msg", t("noanswer"), true); });
+  function openDevices() {
+    var d = $("devices");
+    if (!d.open) return;
+    if (window.presensiDevices) return window.presensiDevices.open();
+    d.appendChild(el("script")).src = d.getAttribute("data-js");
   }
 
   /* The proof: the exact bytes the node signed and sent, saved as a file. */
@@ -517,7 +471,7 @@
     if (/[?&]lang=/.test(location.search) && window.history.replaceState) {
       history.replaceState(null, "", location.pathname);
     }
-    ["msg", "signin-msg", "wit-msg", "unit-msg", "dev-msg"].forEach(function (id) { say(id, ""); });
+    ["msg", "signin-msg", "wit-msg", "unit-msg"].forEach(function (id) { say(id, ""); });
     applyLang(l);
   }
 
@@ -535,10 +489,7 @@
     $("wit-form").addEventListener("submit", witness);
     $("manual").addEventListener("toggle", function () { if ($("manual").open) loadUnit(); });
     $("unit-reload").addEventListener("click", loadUnit);
-    $("devices").addEventListener("toggle", function () {
-      if ($("devices").open) { say("dev-msg", ""); loadDevices(); }
-    });
-    $("dev-end").addEventListener("click", endOthers);
+    $("devices").addEventListener("toggle", openDevices);
     $("members").addEventListener("input", function (ev) {
       var ok = okReason(ev.target.value);
       reasons[ev.target.getAttribute("data-nip")] = ev.target.value;
@@ -553,6 +504,8 @@
     loadMe(0);
     if (kiosk) say("msg", t("kiosk"));
   }
+  window.presensi = { api: api, say: say, el: el, errText: errText, showSignin: showSignin,
+    lang: function () { return lang; } };
   // Opened by scanning the office screen's QR code: keep the code in memory, not in the URL.
   var kiosk = (/[?&]kiosk=([A-Z2-7]{8})(&|$)/.exec(location.search) || [])[1] || null;
   if (kiosk && window.history.replaceState) history.replaceState(null, "", location.pathname);

@@ -62,6 +62,8 @@ def test_end_all_other_devices_from_the_staff_page(
         assert text.count("(perangkat ini)") == 1
         assert "Terakhir absen" in text and "Belum pernah absen" in text
         assert page.locator("#dev-end").inner_text() == "Keluar dari semua perangkat"
+        # Its style sheet came with it (loaded on first open, like its script).
+        expect(page.locator("#dev-list")).to_have_css("list-style-type", "none")
         # Nothing overflows the 360 px screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
