@@ -208,8 +208,32 @@ class NodeService:
         body = checkin_body(rest, nip=owner, device=session.device, method="witness",
                             witness=session.nip)
         self._kiosk_code(body)
-        self._check_pin(owner, payload.get("pin"), addr)
-        return self._append_checkin(body, idem_key, "checkins_witness")
+        if idem_key and self.store.idempotent_seq(owner, idem_key) is not None:
+            # A retry of a recorded request gets its record back even past the limit.
+            self._check_pin(owner, payload.get("pin"), addr)
+            return self._append_checkin(body, idem_key, "checkins_witness")
+        day = _today()
+        limits = {f"witness:{session.nip}": self.config["WITNESS_MAX_PER_NIP"],
+                  f"device:{session.device}": self.config["WITNESS_MAX_PER_DEVICE"]}
+        # Reserved in one transaction before the PIN check and the append, so requests in
+        # flight count: a race of many requests cannot go past the limit.
+        full = self.store.witness_reserve(day, limits)
+        if full is not None:
+            self.metrics.inc("witness_refused")
+            raise ApiError(
+                f"the daily limit of {limits[full]} check-ins for colleagues "
+                f"{'by this employee' if full.startswith('witness:') else 'on this phone'} "
+                "is reached: the colleague uses their own phone, the office screen's code, or "
+                "the unit head's manual list", code="witness-limit", status=429)
+        recorded = False
+        try:
+            self._check_pin(owner, payload.get("pin"), addr)
+            result = self._append_checkin(body, idem_key, "checkins_witness")
+            recorded = result[2]
+        finally:
+            if not recorded:  # wrong PIN, an error, or a replay: the slot was not used
+                self.store.witness_release(day, list(limits))
+        return result
 
     def manual_check_in(
         self, session: Session, payload: Any, idem_key: str | None

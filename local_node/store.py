@@ -429,6 +429,12 @@ class Store:
 
         return self._write(work)  # type: ignore[return-value]
 
+    def idempotent_seq(self, nip: str, key: str) -> int | None:
+        """The seq recorded for ``(nip, Idempotency-Key)``, or None."""
+        row = self.conn().execute("SELECT seq FROM idempotency WHERE nip = ? AND key = ?",
+                                  (nip, key)).fetchone()
+        return int(row[0]) if row else None
+
     def witness_release(self, day: str, keys: Sequence[str]) -> None:
         """Give back reservations whose check-in was not recorded (wrong PIN, replay, error)."""
         self.conn().executemany(
