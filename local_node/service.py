@@ -13,12 +13,12 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sync.nip import NIPError, check_nip
 from sync.pins import verify_pin
-from sync.timefmt import WITA, boot_id
+from sync.timefmt import WITA, boot_id, format_ts
 
 from . import roster
 from .checkins import (
@@ -181,11 +181,18 @@ class NodeService:
         return self._append_checkin(body, idem_key, "checkins")
 
     def _kiosk_code(self, body: dict[str, Any]) -> bool:
-        """Whether ``presence`` carries the office's kiosk code; a stale or foreign one is a 400."""
+        """Whether the body carries a kiosk code; it then also names the window the screen
+        showed it in (``presence_window``), so an auditor sees how old the code was when used.
+        ``presence`` holds nothing else: any other text, or a stale or foreign code, is a 400.
+        """
         presence = body.get("presence")
-        if presence is None or not presence.startswith(KIOSK_PREFIX):
+        if presence is None:
             return False
-        self.kiosk.check(presence, time.time())
+        if not presence.startswith(KIOSK_PREFIX):
+            raise ApiError('presence must be a code scanned from the office screen ("kiosk:'
+                           'CODE") or left out', code="presence-invalid")
+        start, end = self.kiosk.check(presence, time.time())
+        body["presence_window"] = {"from": _ts(start), "to": _ts(end)}
         return True
 
     # --- office fallbacks (docs/contract.md section 1: methods witness and manual) -------------
@@ -324,6 +331,10 @@ class NodeService:
             "roster_version": roster.current_version(self.store),
             "certificate_sha256": self.identity.fingerprint,
         }
+
+
+def _ts(seconds: float) -> str:
+    return format_ts(datetime.fromtimestamp(seconds, UTC))
 
 
 def _today() -> str:
