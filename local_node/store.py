@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import StorageError
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     # Imported only when a migration runs (Store.migrate): sqlite_utils, with click and the
     # rest, is about 14 MB resident, as much as the log writer process's own code.
     import sqlite_utils
+
+_T = TypeVar("_T")
 
 # SQLite primary result codes that mean "the disk cannot take this write".
 _STORAGE_CODES = {8: "read-only", 10: "I/O error", 13: "disk full", 14: "cannot open"}
@@ -239,7 +241,7 @@ class Store:
     # --- sessions, the PIN lockout and witness limits (auth) ----------------------------
     # Policy lives in local_node/sessions.py and service.py; the statements live here.
 
-    def _write(self, work: Callable[[sqlite3.Connection], object]) -> object:
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``work`` in one BEGIN IMMEDIATE transaction on this thread's connection: the
         write lock is taken first, so concurrent reservations from any thread or process
         are serialised (a read-then-write without it lets every request in flight pass)."""
@@ -265,7 +267,9 @@ class Store:
         row = self.conn().execute(
             "SELECT s.nip, s.device, s.csrf, s.expires_at, g.gen FROM session_generation g"
             " LEFT JOIN sessions s ON s.token_hash = ? WHERE g.id = 0", (key,)).fetchone()
-        return (tuple(row[:4]) if row[0] is not None else None), int(row[4])  # type: ignore[return-value]
+        if row[0] is None:
+            return None, int(row[4])
+        return (str(row[0]), str(row[1]), str(row[2]), float(row[3])), int(row[4])
 
     def live_sessions_json(self, now: float, limit: int) -> tuple[str, int]:
         """Every unexpired session as one JSON text of [hash, nip, device, csrf, expires]
@@ -315,7 +319,7 @@ class Store:
                 conn.execute("UPDATE session_generation SET gen = gen + 1 WHERE id = 0")
             return ended
 
-        ended = int(self._write(work))  # type: ignore[call-overload]
+        ended = self._write(work)
         if ended:
             self.ring_sessions_bell()
         return ended
@@ -395,7 +399,7 @@ class Store:
             conn.executemany("INSERT OR REPLACE INTO pin_failures VALUES (?, ?, ?, ?)", rows)
             return None
 
-        return self._write(work)  # type: ignore[return-value]
+        return self._write(work)
 
     def pin_failed(self, limits: dict[str, int], now: float, lock_s: float) -> None:
         """A reserved check failed: lock each key whose window is full. A lock is only ever
@@ -427,7 +431,7 @@ class Store:
                 " DO UPDATE SET used = used + 1", [(day, key) for key in limits])
             return None
 
-        return self._write(work)  # type: ignore[return-value]
+        return self._write(work)
 
     def idempotent_seq(self, nip: str, key: str) -> int | None:
         """The seq recorded for ``(nip, Idempotency-Key)``, or None."""
