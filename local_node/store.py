@@ -8,6 +8,7 @@ Each thread gets its own connection; writes to the log go only through ``writer.
 from __future__ import annotations
 
 import fcntl
+import logging
 import mmap
 import os
 import sqlite3
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 # SQLite primary result codes that mean "the disk cannot take this write".
 _STORAGE_CODES = {8: "read-only", 10: "I/O error", 13: "disk full", 14: "cannot open"}
@@ -112,6 +114,8 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self._bell_map: mmap.mmap | None = None
+        self._bell_failed = False
 
     def connect(self, *, any_thread: bool = False) -> sqlite3.Connection:
         """A new connection in autocommit mode; callers open transactions explicitly.
@@ -349,27 +353,41 @@ class Store:
     def bell_path(self) -> Path:
         return self.path.with_name("sessions.gen")
 
-    def _bell(self) -> mmap.mmap:
-        bell: mmap.mmap | None = getattr(self, "_bell_map", None)
-        if bell is None:
-            fd = os.open(self.bell_path, os.O_RDWR | os.O_CREAT, 0o600)
+    def _bell(self) -> mmap.mmap | None:
+        """The mapped bell, made on first use (0600, owned like node.db when root makes it,
+        as SQLite does for its -wal file); None when it cannot be opened."""
+        if self._bell_map is None and not self._bell_failed:
             try:
+                fd = os.open(self.bell_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                log.warning("event=session-bell-unavailable path=%s error=%r", self.bell_path, exc)
+                self._bell_failed = True  # said once; the database generation serves instead
+                return None
+            try:
+                if os.geteuid() == 0:
+                    owner = os.stat(self.path)
+                    os.fchown(fd, owner.st_uid, owner.st_gid)
                 if os.fstat(fd).st_size < 8:
                     os.ftruncate(fd, 8)
-                bell = mmap.mmap(fd, 8)
+                self._bell_map = mmap.mmap(fd, 8)
             finally:
                 os.close(fd)
-            self._bell_map = bell
-        return bell
+        return self._bell_map
 
     def sessions_bell(self) -> int:
-        """The bell's value: no system call, no database read."""
-        return int(struct.unpack_from("<Q", self._bell(), 0)[0])
+        """The bell's value: no system call, no database read (the database generation
+        itself when the bell cannot be opened: correct, only slower)."""
+        bell = self._bell()
+        if bell is None:
+            return self.session_generation()
+        return int(struct.unpack_from("<Q", bell, 0)[0])
 
     def ring_sessions_bell(self) -> None:
         """Set the bell to the database generation (never lower it), under a file lock."""
         gen = self.session_generation()
         bell = self._bell()  # makes the file when it is missing
+        if bell is None:
+            return  # caches with a bell see the change by their periodic database read
         with open(self.bell_path, "rb+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             if gen > struct.unpack_from("<Q", bell, 0)[0]:

@@ -58,3 +58,14 @@ def test_a_copy_read_before_the_end_is_not_cached_after_it(node_paths) -> None:
     assert sessions.lookup(token) is not None  # served the copy it read (before the end) ...
     store.session_row = real_row  # type: ignore[method-assign]
     assert sessions.lookup(token) is None  # ... but never cached it
+
+
+def test_without_the_bell_file_sessions_still_end_at_once(node_paths) -> None:
+    """A bell that cannot be opened (made by another user, say) costs speed, not safety."""
+    store = Store(node_paths.db)
+    store.bell_path.mkdir()  # a directory where the file should be: os.open fails
+    sessions = Sessions(store, 1)
+    token, _ = sessions.create(NIP, "phone-aaaaaaaa")
+    assert sessions.lookup(token) is not None
+    assert Sessions(Store(node_paths.db), 1).end_all(NIP) == 1
+    assert sessions.lookup(token) is None
