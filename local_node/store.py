@@ -401,6 +401,14 @@ class Store:
         flight already counts, so 64 parallel guesses get ``limit`` checks, not 64.
         """
 
+        # A locked key is refused by a plain read, without the write lock: a flood of
+        # refused guesses must not queue against the log writer's commits.
+        marks = ",".join("?" * len(limits))
+        row = self.conn().execute(f"SELECT max(locked_until) FROM pin_failures WHERE key IN"
+                                  f" ({marks})", list(limits)).fetchone()
+        if row and row[0] is not None and row[0] > now:
+            return float(row[0])
+
         def work(conn: sqlite3.Connection) -> float | None:
             rows = []
             for key, limit in limits.items():
