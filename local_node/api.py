@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
+from urllib.parse import quote
 
 import segno
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -91,8 +93,14 @@ def create_checkin() -> ResponseReturnValue:
 def create_witness_checkin() -> ResponseReturnValue:
     """On a colleague's phone: the owner's NIP and PIN, the colleague's session."""
     addr = request.remote_addr or "?"
-    return _checkin(lambda session, payload, idem:
-                    service().witness_check_in(session, payload, idem, addr))
+    response = cast(Response, _checkin(lambda session, payload, idem:
+                                       service().witness_check_in(session, payload, idem, addr)))
+    # The owner's name for the page ("Tercatat untuk rekan"), only now that their PIN matched;
+    # a header, so the body stays the exact signed bytes.
+    owner = service().employee(json.loads(response.get_data())["body"]["nip"])
+    if owner is not None:
+        response.headers["X-Employee-Name"] = quote(owner.name)
+    return response
 
 
 @bp.post("/checkins/manual")

@@ -22,6 +22,8 @@
       wit_done: "Tercatat untuk rekan", pickkind: "Pilih Datang atau Pulang.",
       unit_open: "Daftar manual kepala unit", reload: "Muat ulang",
       m_manual: "manual", m_witness: "lewat rekan", m_kiosk: "kios",
+      h_kiosk: "Lewat kode layar kantor", h_witness: "Di HP rekan (NIP {nip})",
+      h_manual: "Dicatat kepala unit (NIP {nip})", early: "Catat pulang sekarang?",
       kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor.",
       dev_open: "Perangkat yang masuk"
     },
@@ -42,6 +44,8 @@
       wit_send: "Record", wit_kind: "Arriving or leaving?", wit_done: "Recorded for your colleague",
       pickkind: "Choose Arrive or Leave.", unit_open: "Unit head's manual list",
       reload: "Reload", m_manual: "manual", m_witness: "via colleague", m_kiosk: "kiosk",
+      h_kiosk: "Via the office screen's code", h_witness: "On a colleague's phone (NIP {nip})",
+      h_manual: "Entered by the unit head (NIP {nip})", early: "Record departure now?",
       kiosk: "Office code scanned: the next check-in is recorded via the office screen.",
       dev_open: "Signed-in devices"
     }
@@ -127,7 +131,8 @@
         clearTimeout(timer);
         var data = null;
         try { data = JSON.parse(text); } catch (e) { data = null; }
-        return { status: r.status, text: text, data: data || {} };
+        return { status: r.status, text: text, data: data || {},
+          name: r.headers.get("X-Employee-Name") };
       });
     }, function (err) { clearTimeout(timer); throw err; });
   }
@@ -177,7 +182,7 @@
   }
 
   function render() {
-    var k = mainKind(), other = k === "in" ? "out" : "in", list = $("today");
+    var k = mainKind(), other = k === "in" ? "out" : "in", list = $("today"), b;
     $("main-btn").textContent = t(k);
     $("main-btn").className = "btn big " + k;
     $("other-btn").textContent = t("other_" + other);
@@ -189,7 +194,9 @@
       tm.textContent = wita(r.ts);
       h.className = "h";
       h.textContent = String(r.hash).slice(0, 12);
-      li.appendChild(b); li.appendChild(tm); li.appendChild(h);
+      li.appendChild(b); li.appendChild(tm);
+      if (r.body.method !== "app") li.appendChild(el("i", "", t("m_" + r.body.method)));
+      li.appendChild(h);
       list.appendChild(li);
     });
     show("today-empty", !records.length);
@@ -199,10 +206,13 @@
       $("r-time").textContent = wita(last.rec.ts);
       $("r-seq").textContent = last.rec.seq;
       $("r-hash").textContent = String(last.rec.hash).slice(0, 12);
+      b = last.rec.body;
+      $("r-how").textContent = b.method === "app" ? "" : t("h_" + b.method, { nip: b.witness });
     }
     show("result", !!last);
     if (wit) {
       $("w-nip").textContent = wit.body.nip;
+      $("w-name").textContent = wit.name;
       $("w-kind").textContent = t(wit.body.kind);
       $("w-time").textContent = wita(wit.ts);
       $("w-seq").textContent = wit.seq;
@@ -290,8 +300,12 @@
   async function checkIn(kind) {
     if (busy) return;
     var before = records.filter(function (r) { return kindOf(r) === kind; }).pop();
+    var came = records.filter(function (r) { return kindOf(r) === "in"; })[0];
     if (before && !window.confirm(t("again", { kind: t("w_" + kind),
       time: wita(before.ts).slice(0, 5) }))) return;
+    // Pulang soon after Datang is held behind a question: a Datang tap that landed as Pulang.
+    if (!before && kind === "out" && came && Date.now() - new Date(came.ts) <
+      document.body.getAttribute("data-hold") * 60e3 && !window.confirm(t("early"))) return;
     setBusy(true);
     say("msg", t("sending"));
     // A tap after an unanswered attempt reuses its key: the node may have recorded it.
@@ -343,6 +357,7 @@
     $("wit-form").reset();
     say("wit-msg", "");
     wit = JSON.parse(r.text);
+    wit.name = decodeURIComponent(r.name || "");
     render();
     if ($("wit-ok").scrollIntoView) $("wit-ok").scrollIntoView({ block: "nearest" });
   }
