@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
+from urllib.parse import quote
 
 import segno
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -16,6 +18,7 @@ from .checkins import check_idempotency_key
 from .errors import ApiError, Unauthorized
 from .kiosk import WINDOW_S
 from .lan_trust import CHALLENGE_RE, challenge_message
+from .my_sessions import device_label
 from .sessions import Session
 from .web import DEVICE_COOKIE, SESSION_COOKIE, current_session, json_body, service
 
@@ -35,7 +38,8 @@ def create_session() -> ResponseReturnValue:
     device = request.cookies.get(DEVICE_COOKIE) or payload.get("device")
     token, session, employee = service().sign_in(
         payload.get("nip"), payload.get("pin"),
-        device if isinstance(device, str) else None, request.remote_addr or "?")
+        device if isinstance(device, str) else None, request.remote_addr or "?",
+        device_label(request.headers.get("User-Agent")))
     response = jsonify({
         "token": token, "csrf": session.csrf, "device": session.device,
         "employee": {"nip": employee.nip, "name": employee.name, "unit": employee.unit,
@@ -91,8 +95,14 @@ def create_checkin() -> ResponseReturnValue:
 def create_witness_checkin() -> ResponseReturnValue:
     """On a colleague's phone: the owner's NIP and PIN, the colleague's session."""
     addr = request.remote_addr or "?"
-    return _checkin(lambda session, payload, idem:
-                    service().witness_check_in(session, payload, idem, addr))
+    response = cast(Response, _checkin(lambda session, payload, idem:
+                                       service().witness_check_in(session, payload, idem, addr)))
+    # The owner's name for the page ("Tercatat untuk rekan"), only now that their PIN matched;
+    # a header, so the body stays the exact signed bytes.
+    owner = service().employee(json.loads(response.get_data())["body"]["nip"])
+    if owner is not None:
+        response.headers["X-Employee-Name"] = quote(owner.name)
+    return response
 
 
 @bp.post("/checkins/manual")

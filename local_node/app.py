@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, assets, ops, pages
+from . import api, assets, my_sessions, ops, pages
 from .config import load_config
 from .datadir import NodePaths
 from .identity import load_identity, node_name
@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["presensi_node"] = svc
     register_errors(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(my_sessions.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(pages.bp)
     assets.install(app)

@@ -17,6 +17,12 @@ DEFAULTS: dict[str, Any] = {
     "ADDR_MAX_FAILURES": 30,        # per client address, within PIN_WINDOW_MIN
     "PIN_WINDOW_MIN": 15,
     "PIN_LOCK_MIN": 15,
+    # Witness check-ins ("Absen untuk rekan") a day, per witnessing NIP and per device: one
+    # phone vouching for a whole office is a signal, not a fallback (docs/security.md).
+    "WITNESS_MAX_PER_NIP": 5,
+    "WITNESS_MAX_PER_DEVICE": 5,
+    # Minutes after Datang during which the staff page asks "Catat pulang sekarang?" first.
+    "PULANG_CONFIRM_MIN": 30,
     "MAX_BODY_BYTES": 16 * 1024,
     "MIN_FREE_BYTES": 50 * 1024 * 1024,
     "PUSH_INTERVAL_S": 5,

@@ -39,6 +39,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The node is restarting its record writer. Try again in a moment."},
     "witness-self": {"id": "Ini NIP Anda sendiri: gunakan tombol presensi utama.",
                      "en": "This is your own NIP: use the main check-in button."},
+    "witness-limit": {
+        "id": "Batas absen untuk rekan hari ini sudah tercapai (untuk Anda atau HP ini). "
+              "Rekan memakai HP-nya sendiri, kode di layar kantor, atau daftar manual kepala "
+              "unit.",
+        "en": "Today's limit of check-ins for colleagues is reached (for you or this phone). "
+              "The colleague uses their own phone, the office screen's code, or the unit "
+              "head's manual list."},
     "head-only": {"id": "Hanya kepala unit kerja yang dapat melakukan ini.",
                   "en": "Only a unit head can do this."},
     "manual-self": {"id": "Kepala unit melakukan presensi sendiri dengan tombol utama.",

@@ -83,16 +83,19 @@ class Kiosk:
             raise KioskNotSetUp()
         return hmac.compare_digest(token.encode(), expected.encode())
 
-    def check(self, presence: str, now: float) -> None:
-        """Raise ``ApiError`` unless ``presence`` (``kiosk:CODE``) is a current or recent code."""
+    def check(self, presence: str, now: float) -> tuple[float, float]:
+        """The window (start, end, Unix seconds) in which the screen showed ``presence``
+        (``kiosk:CODE``); raise ``ApiError`` unless it is a current or recent code."""
         code = presence[len(PREFIX):]
         key = self._key()
         if key is None or not CODE_RE.match(code):
             raise ApiError("the office code is not valid: scan the screen again",
                            code="kiosk-code-invalid")
         for back in range(GRACE_WINDOWS + 1):
-            if hmac.compare_digest(code, self.code_at(now - back * WINDOW_S, key)):
-                return
+            moment = now - back * WINDOW_S
+            if hmac.compare_digest(code, self.code_at(moment, key)):
+                start = (moment // WINDOW_S) * WINDOW_S
+                return start, start + WINDOW_S
         raise ApiError("the office code has expired or is not this office's: scan the screen "
                        "again", code="kiosk-code-invalid")
 

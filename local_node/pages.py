@@ -35,7 +35,8 @@ def _page(template: str) -> ResponseReturnValue:
     # (remembered on the phone), so a phone set to English still opens in Bahasa Indonesia.
     page_lang = i18n.pick_lang(None, request.args.get("lang"))
     response = current_app.make_response(
-        render_template(template, lang=page_lang, node=service().identity.name, asset=asset))
+        render_template(template, lang=page_lang, node=service().identity.name, asset=asset,
+                        pulang_hold=int(current_app.config["PULANG_CONFIRM_MIN"])))
     _page_headers(response)
     return assets.compress_page(response)
 

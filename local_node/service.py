@@ -13,13 +13,13 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sync.errors import NIPError
 from sync.nip import check_nip
 from sync.pins import verify_pin
-from sync.timefmt import WITA, boot_id
+from sync.timefmt import WITA, boot_id, format_ts
 
 from . import roster
 from .checkins import (
@@ -138,12 +138,12 @@ class NodeService:
     # --- staff -------------------------------------------------------------------------
 
     def sign_in(
-        self, nip: Any, pin: Any, device: str | None, addr: str
+        self, nip: Any, pin: Any, device: str | None, addr: str, label: str | None = None
     ) -> tuple[str, Session, roster.Employee]:
         employee = self._check_pin(nip, pin, addr)
         if device is None or not DEVICE_RE.match(device):
             device = secrets.token_urlsafe(12)
-        token, session = self.sessions.create(employee.nip, device)
+        token, session = self.sessions.create(employee.nip, device, label)
         self.metrics.inc("signins")
         return token, session, employee
 
@@ -156,16 +156,23 @@ class NodeService:
             f"nip:{nip}": self.config["PIN_MAX_FAILURES"],
             f"addr:{addr}": self.config["ADDR_MAX_FAILURES"],
         }
-        self.lockout.check(limits)
-        employee = roster.find(self.store, nip)
-        # Unknown NIPs cost the same scrypt work so timing does not reveal who is enrolled.
-        stored = employee.pin_hash if employee else _DUMMY_HASH
-        matches = self._pin_pool.submit(verify_pin, pin[:64], stored).result()
+        # Reserved before the slow hash, atomically across threads and processes: the
+        # requests in flight count, so parallel guesses cannot all pass one check.
+        self.lockout.reserve(limits)
+        try:
+            employee = roster.find(self.store, nip)
+            # Unknown NIPs cost the same scrypt work so timing does not reveal who is enrolled.
+            stored = employee.pin_hash if employee else _DUMMY_HASH
+            self.metrics.inc("pin_checks")
+            matches = self._pin_pool.submit(verify_pin, pin[:64], stored).result()
+        except BaseException:
+            self.lockout.failed(limits)  # the reservation stays spent
+            raise
         if not matches or employee is None:
             self.lockout.failed(limits)
             self.metrics.inc("signin_failures")
             raise Unauthorized("NIP or PIN is wrong.", code="pin-wrong")
-        self.lockout.succeeded(f"nip:{nip}")
+        self.lockout.succeeded(list(limits))
         return employee
 
     def check_in(
@@ -177,11 +184,18 @@ class NodeService:
         return self._append_checkin(body, idem_key, "checkins")
 
     def _kiosk_code(self, body: dict[str, Any]) -> bool:
-        """Whether ``presence`` carries the office's kiosk code; a stale or foreign one is a 400."""
+        """Whether the body carries a kiosk code; it then also names the window the screen
+        showed it in (``presence_window``), so an auditor sees how old the code was when used.
+        ``presence`` holds nothing else: any other text, or a stale or foreign code, is a 400.
+        """
         presence = body.get("presence")
-        if presence is None or not presence.startswith(KIOSK_PREFIX):
+        if presence is None:
             return False
-        self.kiosk.check(presence, time.time())
+        if not presence.startswith(KIOSK_PREFIX):
+            raise ApiError('presence must be a code scanned from the office screen ("kiosk:'
+                           'CODE") or left out', code="presence-invalid")
+        start, end = self.kiosk.check(presence, time.time())
+        body["presence_window"] = {"from": _ts(start), "to": _ts(end)}
         return True
 
     # --- office fallbacks (docs/contract.md section 1: methods witness and manual) -------------
@@ -204,8 +218,32 @@ class NodeService:
         body = checkin_body(rest, nip=owner, device=session.device, method="witness",
                             witness=session.nip)
         self._kiosk_code(body)
-        self._check_pin(owner, payload.get("pin"), addr)
-        return self._append_checkin(body, idem_key, "checkins_witness")
+        if idem_key and self.store.idempotent_seq(owner, idem_key) is not None:
+            # A retry of a recorded request gets its record back even past the limit.
+            self._check_pin(owner, payload.get("pin"), addr)
+            return self._append_checkin(body, idem_key, "checkins_witness")
+        day = _today()
+        limits = {f"witness:{session.nip}": self.config["WITNESS_MAX_PER_NIP"],
+                  f"device:{session.device}": self.config["WITNESS_MAX_PER_DEVICE"]}
+        # Reserved in one transaction before the PIN check and the append, so requests in
+        # flight count: a race of many requests cannot go past the limit.
+        full = self.store.witness_reserve(day, limits)
+        if full is not None:
+            self.metrics.inc("witness_refused")
+            raise ApiError(
+                f"the daily limit of {limits[full]} check-ins for colleagues "
+                f"{'by this employee' if full.startswith('witness:') else 'on this phone'} "
+                "is reached: the colleague uses their own phone, the office screen's code, or "
+                "the unit head's manual list", code="witness-limit", status=429)
+        recorded = False
+        try:
+            self._check_pin(owner, payload.get("pin"), addr)
+            result = self._append_checkin(body, idem_key, "checkins_witness")
+            recorded = result[2]
+        finally:
+            if not recorded:  # wrong PIN, an error, or a replay: the slot was not used
+                self.store.witness_release(day, list(limits))
+        return result
 
     def manual_check_in(
         self, session: Session, payload: Any, idem_key: str | None
@@ -296,6 +334,10 @@ class NodeService:
             "roster_version": roster.current_version(self.store),
             "certificate_sha256": self.identity.fingerprint,
         }
+
+
+def _ts(seconds: float) -> str:
+    return format_ts(datetime.fromtimestamp(seconds, UTC))
 
 
 def _today() -> str:

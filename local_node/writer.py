@@ -36,6 +36,7 @@ class Appender(Protocol):
     ``LogWriterProcess`` (in front of the log writer process the server runs)."""
 
     clock: Clock
+    store: Store
     listeners: list[Callable[[list[dict[str, Any]]], None]]
 
     def append(self, type: str, body: dict[str, Any], *, nip: str | None = None,

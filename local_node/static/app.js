@@ -21,10 +21,11 @@
       wit_kind: "Datang atau pulang?",
       wit_done: "Tercatat untuk rekan", pickkind: "Pilih Datang atau Pulang.",
       unit_open: "Daftar manual kepala unit", reload: "Muat ulang",
-      reason: "Alasan (wajib)", reason_ph: "Alasan, mis. HP rusak", nothing: "Belum presensi",
-      you: "(Anda)", m_manual: "manual", m_witness: "lewat rekan", m_kiosk: "kios",
-      m_done: "Tercatat: {name}, {kind} {time} (No. {seq}).",
-      kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor."
+      m_manual: "manual", m_witness: "lewat rekan", m_kiosk: "kios",
+      h_kiosk: "Lewat kode layar kantor", h_witness: "Di HP rekan (NIP {nip})",
+      h_manual: "Dicatat kepala unit (NIP {nip})", early: "Catat pulang sekarang?",
+      kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor.",
+      dev_open: "Perangkat yang masuk"
     },
     en: {
       loading: "Loading…", signin_title: "Sign in", nip: "NIP (18 digits)", pin: "PIN (6 digits)",
@@ -42,18 +43,18 @@
       wit_nip: "Colleague's NIP (18 digits)", wit_pin: "Colleague's PIN (6 digits)",
       wit_send: "Record", wit_kind: "Arriving or leaving?", wit_done: "Recorded for your colleague",
       pickkind: "Choose Arrive or Leave.", unit_open: "Unit head's manual list",
-      reload: "Reload", reason: "Reason (required)", reason_ph: "Reason, e.g. phone broken",
-      nothing: "Not checked in yet", you: "(you)", m_manual: "manual",
-      m_witness: "via colleague", m_kiosk: "kiosk",
-      m_done: "Recorded: {name}, {kind} {time} (No. {seq}).",
-      kiosk: "Office code scanned: the next check-in is recorded via the office screen."
+      reload: "Reload", m_manual: "manual", m_witness: "via colleague", m_kiosk: "kiosk",
+      h_kiosk: "Via the office screen's code", h_witness: "On a colleague's phone (NIP {nip})",
+      h_manual: "Entered by the unit head (NIP {nip})", early: "Record departure now?",
+      kiosk: "Office code scanned: the next check-in is recorded via the office screen.",
+      dev_open: "Signed-in devices"
     }
   };
   var RETRIES = 3, KEY = "presensi_lang";
   var lang = "id", me = null, csrf = "", records = [], last = null, pending = null, busy = false;
-  // The fallbacks: the last witnessed record, the head's unit list and the reasons typed in it.
-  // A colleague's PIN lives only in the field and in the request being sent, never kept.
-  var wit = null, wpend = null, unit = null, reasons = {}, mpend = null, ubusy = false;
+  // The last witnessed record. A colleague's PIN lives only in the field and in the request
+  // being sent, never kept. The head's manual list is head.js, loaded when a head opens it.
+  var wit = null, wpend = null;
 
   function $(id) { return document.getElementById(id); }
   function t(key, p) {
@@ -130,7 +131,8 @@
         clearTimeout(timer);
         var data = null;
         try { data = JSON.parse(text); } catch (e) { data = null; }
-        return { status: r.status, text: text, data: data || {} };
+        return { status: r.status, text: text, data: data || {},
+          name: r.headers.get("X-Employee-Name") };
       });
     }, function (err) { clearTimeout(timer); throw err; });
   }
@@ -180,7 +182,7 @@
   }
 
   function render() {
-    var k = mainKind(), other = k === "in" ? "out" : "in", list = $("today");
+    var k = mainKind(), other = k === "in" ? "out" : "in", list = $("today"), b;
     $("main-btn").textContent = t(k);
     $("main-btn").className = "btn big " + k;
     $("other-btn").textContent = t("other_" + other);
@@ -192,7 +194,9 @@
       tm.textContent = wita(r.ts);
       h.className = "h";
       h.textContent = String(r.hash).slice(0, 12);
-      li.appendChild(b); li.appendChild(tm); li.appendChild(h);
+      li.appendChild(b); li.appendChild(tm);
+      if (r.body.method !== "app") li.appendChild(el("i", "", t("m_" + r.body.method)));
+      li.appendChild(h);
       list.appendChild(li);
     });
     show("today-empty", !records.length);
@@ -202,62 +206,18 @@
       $("r-time").textContent = wita(last.rec.ts);
       $("r-seq").textContent = last.rec.seq;
       $("r-hash").textContent = String(last.rec.hash).slice(0, 12);
+      b = last.rec.body;
+      $("r-how").textContent = b.method === "app" ? "" : t("h_" + b.method, { nip: b.witness });
     }
     show("result", !!last);
     if (wit) {
       $("w-nip").textContent = wit.body.nip;
+      $("w-name").textContent = wit.name;
       $("w-kind").textContent = t(wit.body.kind);
       $("w-time").textContent = wita(wit.ts);
       $("w-seq").textContent = wit.seq;
     }
     show("wit-ok", !!wit);
-  }
-
-  function hhmm(ts) { return wita(ts).slice(0, 5); }
-  function okReason(v) { v = v.trim(); return v.length >= 3 && v.length <= 200; }
-  function status(m) {
-    return m.records.map(function (x) {
-      var s = t(x.kind) + " " + hhmm(x.ts);
-      return x.method && x.method !== "app" ? s + " (" + t("m_" + x.method) + ")" : s;
-    }).join(" · ") || t("nothing");
-  }
-
-  /* The head's unit: each member with today's status; a reason enables Datang/Pulang. */
-  function renderUnit() {
-    var list = $("members");
-    list.textContent = "";
-    $("unit-name").textContent = unit ? unit.unit + " · " + unit.day : "";
-    if (!unit) return;
-    unit.members.forEach(function (m) {
-      var li = el("li"), id = "rs-" + m.nip, lab, inp, row, ok;
-      m.records = m.records || [];
-      li.appendChild(el("p", "name", m.name + (me && m.nip === me.nip ? " " + t("you") : "")));
-      li.appendChild(el("p", "mono", m.nip));
-      li.appendChild(el("p", "st", status(m)));
-      if (!me || m.nip !== me.nip) {
-        lab = el("label", "", t("reason"));
-        lab.htmlFor = id;
-        lab.appendChild(el("span", "sr", " " + m.name));
-        inp = el("input");
-        inp.id = id; inp.maxLength = 200; inp.autocomplete = "off";
-        inp.placeholder = t("reason_ph");
-        inp.value = reasons[m.nip] || "";
-        inp.setAttribute("data-nip", m.nip);
-        row = el("div", "two");
-        ok = okReason(inp.value);
-        ["in", "out"].forEach(function (k) {
-          var b = el("button", "btn " + k, t(k));
-          b.type = "button";
-          b.disabled = ubusy || !ok;
-          b.setAttribute("data-nip", m.nip);
-          b.setAttribute("data-k", k);
-          b.setAttribute("aria-label", t(k) + ": " + m.name);
-          row.appendChild(b);
-        });
-        li.appendChild(lab); li.appendChild(inp); li.appendChild(row);
-      }
-      list.appendChild(li);
-    });
   }
 
   function applyLang(l) {
@@ -268,16 +228,16 @@
       el.className = "lang" + (el.getAttribute("data-lang") === l ? " on" : "");
     });
     render();
-    renderUnit();
+    if (window.presensiHead) window.presensiHead.render();
   }
 
   function showSignin(msg) {
     me = null; csrf = ""; records = []; last = null; pending = null;
-    wit = null; wpend = null; unit = null; reasons = {}; mpend = null;
+    wit = null; wpend = null;
     $("wit-form").reset();
-    $("wit").open = false; $("manual").open = false;
-    say("wit-msg", ""); say("unit-msg", "");
-    renderUnit();
+    $("wit").open = false; $("manual").open = false; $("devices").open = false;
+    say("wit-msg", "");
+    if (window.presensiHead) window.presensiHead.reset();
     show("loading", false); show("home", false); show("signin", true);
     say("signin-msg", msg, true);
   }
@@ -340,8 +300,12 @@
   async function checkIn(kind) {
     if (busy) return;
     var before = records.filter(function (r) { return kindOf(r) === kind; }).pop();
+    var came = records.filter(function (r) { return kindOf(r) === "in"; })[0];
     if (before && !window.confirm(t("again", { kind: t("w_" + kind),
       time: wita(before.ts).slice(0, 5) }))) return;
+    // Pulang soon after Datang is held behind a question: a Datang tap that landed as Pulang.
+    if (!before && kind === "out" && came && Date.now() - new Date(came.ts) <
+      document.body.getAttribute("data-hold") * 60e3 && !window.confirm(t("early"))) return;
     setBusy(true);
     say("msg", t("sending"));
     // A tap after an unanswered attempt reuses its key: the node may have recorded it.
@@ -393,40 +357,17 @@
     $("wit-form").reset();
     say("wit-msg", "");
     wit = JSON.parse(r.text);
+    wit.name = decodeURIComponent(r.name || "");
     render();
     if ($("wit-ok").scrollIntoView) $("wit-ok").scrollIntoView({ block: "nearest" });
   }
 
-  function loadUnit() {
-    return api("GET", "/api/v1/unit").then(function (r) {
-      if (r.status === 401) return showSignin(errText(r));
-      if (r.status !== 200) return say("unit-msg", errText(r), true);
-      unit = r.data;
-      renderUnit();
-    }, function () { say("unit-msg", t("noanswer"), true); });
-  }
-
-  /* The head enters a member's check-in by hand, with the reason typed for that member. */
-  async function manual(nip, kind) {
-    var m = unit && unit.members.filter(function (x) { return x.nip === nip; })[0];
-    if (ubusy || !m) return;
-    var reason = (reasons[nip] || "").trim();
-    if (!mpend || mpend.nip !== nip || mpend.kind !== kind || mpend.reason !== reason) {
-      mpend = { nip: nip, kind: kind, reason: reason, key: newKey() };
-    }
-    ubusy = true;
-    renderUnit();
-    say("unit-msg", t("sending"));
-    var r = await post("/api/v1/checkins/manual", { nip: nip, kind: kind, reason: reason },
-      mpend.key, "unit-msg");
-    ubusy = false;
-    if (r) mpend = null;
-    if (failed(r, "unit-msg")) return renderUnit();
-    var rec = JSON.parse(r.text);
-    reasons[nip] = "";
-    say("unit-msg", t("m_done", { name: m.name, kind: t("w_" + kind), time: hhmm(rec.ts),
-      seq: rec.seq }));
-    await loadUnit();
+  /* The device list and the head's list are rarely used: their scripts load on first open. */
+  function lazy(id, name) {
+    var d = $(id);
+    if (!d.open) return;
+    if (window[name]) return window[name].open();
+    d.appendChild(el("script")).src = d.getAttribute("data-js");
   }
 
   /* The proof: the exact bytes the node signed and sent, saved as a file. */
@@ -478,22 +419,14 @@
     $("proof-btn").addEventListener("click", saveProof);
     $("signout").addEventListener("click", signOut);
     $("wit-form").addEventListener("submit", witness);
-    $("manual").addEventListener("toggle", function () { if ($("manual").open) loadUnit(); });
-    $("unit-reload").addEventListener("click", loadUnit);
-    $("members").addEventListener("input", function (ev) {
-      var ok = okReason(ev.target.value);
-      reasons[ev.target.getAttribute("data-nip")] = ev.target.value;
-      each("button", function (b) { b.disabled = ubusy || !ok; }, ev.target.parentNode);
-    });
-    $("members").addEventListener("click", function (ev) {
-      var b = ev.target;
-      if (b.tagName === "BUTTON" && !b.disabled) {
-        manual(b.getAttribute("data-nip"), b.getAttribute("data-k"));
-      }
-    });
+    $("manual").addEventListener("toggle", function () { lazy("manual", "presensiHead"); });
+    $("devices").addEventListener("toggle", function () { lazy("devices", "presensiDevices"); });
     loadMe(0);
     if (kiosk) say("msg", t("kiosk"));
   }
+  window.presensi = { api: api, say: say, el: el, errText: errText, showSignin: showSignin,
+    t: t, each: each, wita: wita, post: post, failed: failed, newKey: newKey,
+    lang: function () { return lang; }, me: function () { return me; } };
   // Opened by scanning the office screen's QR code: keep the code in memory, not in the URL.
   var kiosk = (/[?&]kiosk=([A-Z2-7]{8})(&|$)/.exec(location.search) || [])[1] || null;
   if (kiosk && window.history.replaceState) history.replaceState(null, "", location.pathname);

@@ -253,10 +253,14 @@ def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, Pe
         expect(phone.locator("#result")).to_be_visible()
         (record,) = api_today(node.url, person)
         assert (record["body"]["method"], record["body"]["presence"]) == ("kiosk", f"kiosk:{code}")
-        # The code is used once: the next tap is an ordinary check-in.
+        # The code is used once: the next tap is an ordinary check-in (a Pulang this soon
+        # after Datang is asked about first: issue 18 item 7).
+        asked: list[str] = []
+        phone.once("dialog", lambda d: (asked.append(d.message), d.accept()))
         with phone.expect_request(lambda r: r.url.startswith(node.url + "/api/v1/checkins")
                                   and r.method == "POST") as again:
             phone.locator("#main-btn").click()
         assert "presence" not in (again.value.post_data_json or {})
+        assert asked == ["Catat pulang sekarang?"]
     finally:
         context.close()

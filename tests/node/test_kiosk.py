@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime
 
 import pytest
 
@@ -61,10 +62,18 @@ def test_screen_code_makes_a_kiosk_checkin(client, roster, app, node_paths):
     record = json.loads(r.data)
     check_record(record, svc.identity.cert.public_key())
     assert (record["body"]["method"], record["body"]["presence"]) == ("kiosk", f"kiosk:{code}")
-    # Any other presence text stays an ordinary app check-in.
+    # The record names the window the screen showed the code in (how old it was when used).
+    window = record["body"]["presence_window"]
+    shown = datetime.fromisoformat(window["from"].replace("Z", "+00:00")).timestamp()
+    assert datetime.fromisoformat(window["to"].replace("Z", "+00:00")).timestamp() \
+        == shown + WINDOW_S
+    assert shown <= datetime.fromisoformat(record["ts"].replace("Z", "+00:00")).timestamp() \
+        < shown + WINDOW_S * (GRACE_WINDOWS + 1)
+    assert svc.kiosk.code_at(shown) == code
+    # Any other presence text is refused (issue 13 item 8: it used to be stored on an app record).
     r = client.post("/api/v1/checkins", headers=bearer(client, roster[4]),
                     json={"kind": "out", "presence": "wifi:kantor"})
-    assert json.loads(r.data)["body"]["method"] == "app"
+    assert (r.status_code, r.json["error"]) == (400, "presence-invalid")
 
 
 def test_stale_foreign_and_malformed_codes_are_refused_unstored(client, roster, app, node_paths):
