@@ -25,6 +25,13 @@ DEFAULTS: dict[str, Any] = {
     "START_SCHEDULER": False,
     "START_ZEROCONF": False,
     "PUBLIC_PORT": None,
+    # The local admin's page (/admin): issue 18. Set with presensi-node config set.
+    "DISPLAY_NAME": None,           # the office's name in page headers ("Kecamatan Alalak")
+    "PUBLIC_URL": None,             # the node's address as phones reach it (poster, kiosk)
+    "ADMIN_SESSION_HOURS": 8,       # an admin session ends after a working day
+    "ADMIN_MAX_FAILURES": 5,        # wrong admin passwords per client address, then locked
+    "ADMIN_GLOBAL_MAX_FAILURES": 20,  # from all addresses together, within ADMIN_LOCK_MIN
+    "ADMIN_LOCK_MIN": 15,
 }
 
 

@@ -34,6 +34,7 @@ from certs.verify import check_key_matches, fingerprint_sha256, verify_certifica
 from sync.client import CentralClient
 from sync.errors import SyncError
 
+from .cli_messages import likely_cause
 from .datadir import NodePaths
 from .errors import IdentityError, NodeError
 from .identity import init_node, node_name
@@ -70,7 +71,7 @@ def _prepare(paths: NodePaths, name: str, boot_id: str) -> None:
         raise EnrollmentError(f"{paths.csr} is missing; cannot enroll this data directory")
 
 
-def _write_config(path: Path, updates: dict[str, Any]) -> None:
+def write_config(path: Path, updates: dict[str, Any]) -> None:
     config: dict[str, Any] = {}
     if path.exists():
         config = json.loads(path.read_text(encoding="utf-8"))
@@ -108,6 +109,10 @@ def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str) -> s
     try:
         answer = CentralClient.enroll(central_url, token, csr)
     except SyncError as exc:
+        if exc.status is None:  # no HTTP answer at all: say where and the likely cause
+            raise EnrollmentError(
+                f"cannot reach central at {central_url}: {likely_cause(exc)} (the key and CSR "
+                f"are kept in {paths.root}; run the same command again)") from exc
         raise EnrollmentError(
             f"enrollment failed: {exc}. The key and CSR are kept in {paths.root}: run the same "
             f"command again with a valid token, or take {paths.csr} to the district "
@@ -119,7 +124,10 @@ def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str) -> s
     updates: dict[str, Any] = {"CENTRAL_URL": central_url.rstrip("/")}
     if isinstance(answer.get("central_id"), str):
         updates["CENTRAL_ID"] = answer["central_id"]
-    _write_config(paths.config, updates)
+    # The office's name for page headers, when central gives one (an optional field).
+    if isinstance(answer.get("display_name"), str) and answer["display_name"].strip():
+        updates["DISPLAY_NAME"] = answer["display_name"].strip()[:80]
+    write_config(paths.config, updates)
     ca = x509.load_pem_x509_certificate(answer["ca"].encode())
     print(f"event=enrolled node={name} ca_sha256={fingerprint_sha256(ca)}", flush=True)
     return name

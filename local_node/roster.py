@@ -37,6 +37,16 @@ def hash_rows(rows: Iterable[RosterRow]) -> list[Employee]:
     return [Employee(r.nip, r.name, r.unit, r.role, h) for r, h in zip(rows, hashes, strict=True)]
 
 
+# Office-local PIN resets survive a new roster (local_node/admin_ops.py, docs/security.md):
+# an override stays while the employee's roster hash is still the one it replaced.
+PIN_OVERRIDES = (
+    Sql("DELETE FROM pin_overrides WHERE NOT EXISTS (SELECT 1 FROM employees e"
+        " WHERE e.nip = pin_overrides.nip AND e.pin_hash = pin_overrides.base_hash)"),
+    Sql("UPDATE employees SET pin_hash = (SELECT o.pin_hash FROM pin_overrides o"
+        " WHERE o.nip = employees.nip) WHERE nip IN (SELECT nip FROM pin_overrides)"),
+)
+
+
 def install(writer: Appender, employees: list[Employee], body: dict[str, Any]) -> dict[str, Any]:
     """Replace the employees table and append the ``roster`` record, atomically."""
 
@@ -46,6 +56,7 @@ def install(writer: Appender, employees: list[Employee], body: dict[str, Any]) -
             [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees], many=True),
         # Sessions of people no longer on the roster end with it.
         Sql("DELETE FROM sessions WHERE nip NOT IN (SELECT nip FROM employees)"),
+        *PIN_OVERRIDES,
     )
     record, _, _ = writer.append("roster", body, apply=replace, timeout=120)
     return record
