@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,12 +235,18 @@ def backup() -> ResponseReturnValue:
     folder = tempfile.mkdtemp(prefix="presensi-backup-", dir=svc.paths.root)
     target = Path(folder) / "node.db"
     svc.store.backup(target)
-    handle = open(target, "rb")  # noqa: SIM115 - closed by the response
-    os.unlink(target)
+    handle = open(target, "rb")  # noqa: SIM115 - closed by chunks() when the copy is sent
+    os.unlink(target)  # the open handle keeps the data until then; nothing is left behind
     os.rmdir(folder)
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            while block := handle.read(1 << 20):
+                yield block
+
     stamp = datetime.now(WITA).strftime("%Y-%m-%d-%H%M")
     name = f"presensi-{svc.identity.name}-{stamp}.db"
-    return Response(handle, mimetype="application/vnd.sqlite3", headers={
+    return Response(chunks(), mimetype="application/vnd.sqlite3", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 

@@ -287,6 +287,9 @@
     show("loading", false); show("signin", false); show("home", true);
     show("manual", me.role === "head");
     render();
+    if (rekan) {  // opened from a staff card's QR code: the colleague's form, NIP filled in
+      $("wit").open = true; $("wit-nip").value = rekan; rekan = null; $("wit-pin").focus();
+    }
   }
 
   function loadToday() {
@@ -497,5 +500,8 @@
   // Opened by scanning the office screen's QR code: keep the code in memory, not in the URL.
   var kiosk = (/[?&]kiosk=([A-Z2-7]{8})(&|$)/.exec(location.search) || [])[1] || null;
   if (kiosk && window.history.replaceState) history.replaceState(null, "", location.pathname);
+  // Opened by scanning a staff card (/?rekan=NIP): "Absen untuk rekan" with that NIP.
+  var rekan = (/[?&]rekan=([0-9]{18})(&|$)/.exec(location.search) || [])[1] || null;
+  if (rekan && window.history.replaceState) history.replaceState(null, "", location.pathname);
   init();
 })();
