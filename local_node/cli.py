@@ -32,7 +32,7 @@ from .cli_messages import (
     require_node_dir,
 )
 from .datadir import NodePaths
-from .errors import NodeError
+from .errors import NodeError, StorageError
 
 # Commands that work in an existing node data directory (all but init, serve and discover).
 NEEDS_NODE = frozenset({"status", "sync", "verify", "export", "backup", "roster", "kiosk",
@@ -98,8 +98,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
-    require_node_dir(_paths(args))
     check_listen(args.host, args.port)
+    require_node_dir(_paths(args))
 
     return serve(
         _paths(args),
@@ -359,6 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return quiet_broken_pipe()
     except PermissionError as exc:
         print(f"error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"error: {database_message(_paths(args), exc)}", file=sys.stderr)
         return 2
     except (NodeError, CertError, ProtocolError, SyncError, RosterFileError) as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)

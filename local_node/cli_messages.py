@@ -181,8 +181,9 @@ def likely_cause(exc: BaseException) -> str:
 
 def database_message(paths: NodePaths, exc: Exception) -> str:
     """A SQLite error as one line; a database this user cannot write names its owner."""
-    for path in (paths.db, Path(str(paths.db) + "-wal"), paths.root):
-        if path.exists() and not os.access(path, os.W_OK):
+    for path in (paths.root, paths.db, Path(str(paths.db) + "-wal")):
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
             return permission_message(PermissionError(13, "Permission denied", str(path)))
-    return f"the database {paths.db} cannot be used ({exc}); check the disk (df -h) and run " \
-           "presensi-node verify"
+    if isinstance(exc, NodeError):  # already says what happened (disk full, target exists)
+        return " ".join(str(exc).split())
+    return f"the database {paths.db} cannot be used ({exc}); check the disk (df -h)"
