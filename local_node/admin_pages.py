@@ -88,7 +88,8 @@ def _base_url() -> str:
     host = request.host.split(":")[0]
     if host not in ("localhost", "127.0.0.1", "[::1]"):
         return check_url(request.host_url)
-    return public_url(current_app.config, request.host.partition(":")[2] or None)
+    port = request.host.rpartition(":")[2]
+    return public_url(current_app.config, int(port) if port.isdigit() else None)
 
 
 def _zeroconf() -> str:
