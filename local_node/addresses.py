@@ -54,3 +54,11 @@ def office_name(config: dict[str, Any], node: str) -> str:
     """What page headers, posters and cards call the office: DISPLAY_NAME, else the node id."""
     name = config.get("DISPLAY_NAME")
     return str(name) if name else node
+
+
+def phone_base(config: dict[str, Any], host_url: str) -> str:
+    """The base a QR code shown on a screen carries: PUBLIC_URL when set (the demo and
+    ``config set public-url`` set it), else the address the screen was opened at."""
+    if config.get("PUBLIC_URL"):
+        return str(config["PUBLIC_URL"]).rstrip("/")
+    return host_url.rstrip("/")

@@ -40,7 +40,13 @@ def load_config(data_dir: Path, overrides: dict[str, Any] | None = None) -> dict
     config = dict(DEFAULTS)
     path = Path(data_dir) / "config.json"
     if path.exists():
-        config.update(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            config.update(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:  # JSON or UTF-8: a hand edit went wrong
+            from .errors import NodeError
+
+            raise NodeError(f"{path} is not valid JSON ({exc}); fix it, or set values with "
+                            "presensi-node config set") from exc
     config.update({k: v for k, v in (overrides or {}).items() if v is not None})
     config["DATA_DIR"] = str(data_dir)
     return config

@@ -74,7 +74,10 @@ def _prepare(paths: NodePaths, name: str, boot_id: str) -> None:
 def write_config(path: Path, updates: dict[str, Any]) -> None:
     config: dict[str, Any] = {}
     if path.exists():
-        config = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise NodeError(f"{path} is not valid JSON ({exc}); fix it or remove it") from exc
     config.update(updates)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
