@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,7 +147,7 @@ def admin_page() -> ResponseReturnValue:
     session = _session()
     if session is None:
         return _render("admin_login.html")
-    return _dashboard(session)
+    return _dashboard(session, **_take_flash(session))
 
 
 @bp.post("/masuk")
@@ -182,15 +183,36 @@ def sign_out() -> ResponseReturnValue:
 
 
 def _action(run: Any) -> ResponseReturnValue:
-    """Run a form action; its ApiError becomes the dashboard with the message and status."""
+    """Run a form action. Done: 303 to /admin, which shows the outcome once (so a reload
+    never posts the form again, e.g. a second PIN reset). Refused: the page with the message
+    and the 4xx status, nothing changed."""
     try:
         session = _post_session()
     except ApiError as exc:
         return _render("admin_login.html", exc.status, error=_text(exc))
     try:
-        return _dashboard(session, **run(session))
+        outcome = run(session)
     except ApiError as exc:
         return _dashboard(session, exc.status, error=_text(exc))
+    with _FLASH_LOCK:
+        _flash()[session.csrf] = outcome
+    return redirect("/admin", code=303)
+
+
+_FLASH_LOCK = threading.Lock()
+
+
+def _flash() -> dict[str, dict[str, Any]]:
+    """Outcomes waiting to be shown once, per admin session (in memory: the node serves from
+    one process; a one-time PIN lost in a restart is simply reset again)."""
+    flash: dict[str, dict[str, Any]] = current_app.extensions.setdefault(
+        "presensi_admin_flash", {})
+    return flash
+
+
+def _take_flash(session: AdminSession) -> dict[str, Any]:
+    with _FLASH_LOCK:
+        return _flash().pop(session.csrf, {})
 
 
 def _by() -> str:

@@ -141,6 +141,8 @@ def test_pin_reset_shows_a_new_pin_once_ends_sessions_and_is_an_admin_record(
     assert staff.get("/api/v1/checkins/today", headers=auth).status_code == 200
     r = admin.post("/admin/reset-pin", data={"nip": person["nip"], "reason": "lupa PIN",
                                              "csrf": csrf_of(admin)})
+    assert r.status_code == 303  # post, redirect, get: a reload never resets the PIN again
+    r = admin.get("/admin")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     new_pin = re.search(r'id="new-pin">(\d{6})<', html).group(1)  # type: ignore[union-attr]
@@ -165,7 +167,8 @@ def test_device_sign_out_ends_every_session_of_the_employee(
     tokens = [staff.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}
                          ).json["token"] for _ in range(2)]
     r = admin.post("/admin/keluarkan-perangkat",
-                   data={"nip": person["nip"], "reason": "HP hilang", "csrf": csrf_of(admin)})
+                   data={"nip": person["nip"], "reason": "HP hilang", "csrf": csrf_of(admin)},
+                   follow_redirects=True)
     assert r.status_code == 200 and "2 sesi perangkat" in r.get_data(as_text=True)
     for token in tokens:
         assert staff.get("/api/v1/checkins/today",
@@ -239,10 +242,10 @@ def test_backup_download_is_a_consistent_copy(admin: FlaskClient, node_paths: No
 
 def test_kiosk_address_and_rotation_from_the_page(admin: FlaskClient,
                                                   node_paths: NodePaths) -> None:
-    r = admin.post("/admin/kiosk-baru", data={"csrf": csrf_of(admin)})
+    r = admin.post("/admin/kiosk-baru", data={"csrf": csrf_of(admin)}, follow_redirects=True)
     first = re.search(r'id="kiosk-url">([^<]+)<', r.get_data(as_text=True))
     assert first and "/kiosk#t=" in first.group(1)
-    r = admin.post("/admin/kiosk-baru", data={"csrf": csrf_of(admin)})
+    r = admin.post("/admin/kiosk-baru", data={"csrf": csrf_of(admin)}, follow_redirects=True)
     second = re.search(r'id="kiosk-url">([^<]+)<', r.get_data(as_text=True))
     assert second and second.group(1) != first.group(1)
     actions = [rec["body"]["action"] for rec in admin_records(node_paths)]
@@ -261,7 +264,7 @@ def test_pin_reset_survives_a_roster_with_the_same_pin_and_yields_to_a_new_one(
     svc = admin_app.extensions["presensi_node"]
     before = {e.nip: e for e in (roster.find(svc.store, p["nip"]) for p in people) if e}
     r = admin.post("/admin/reset-pin", data={"nip": person["nip"], "reason": "lupa PIN",
-                                             "csrf": csrf_of(admin)})
+                                             "csrf": csrf_of(admin)}, follow_redirects=True)
     new_pin = re.search(r'id="new-pin">(\d{6})<', r.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     # Central's next roster: the same hashes as before the reset (central did not change it).
     roster.install(svc.writer, list(before.values()),
