@@ -25,8 +25,10 @@ apt_install() {
 ensure_system_packages() {
   # openssl: third-party verification tests; chromium: the staff page tests; wrk: benchmarks;
   # iproute2: network namespaces for the LAN tests; libfaketime: the clock faults; jq: the
-  # shell-only verification recipe of docs/protocol.md; e2fsprogs: the read-only disk test.
-  apt_install openssl chromium wrk iproute2 libfaketime jq e2fsprogs
+  # shell-only verification recipe of docs/protocol.md; e2fsprogs: the read-only disk test;
+  # poppler-utils (pdftoppm, pdftotext) and zbar-tools (zbarimg): reading back the poster and
+  # the staff cards and decoding their QR codes.
+  apt_install openssl chromium wrk iproute2 libfaketime jq e2fsprogs poppler-utils zbar-tools
 }
 
 ensure_python_packages() {
