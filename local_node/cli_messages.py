@@ -114,6 +114,9 @@ def os_error_message(exc: OSError) -> str:
         return permission_message(exc)
     if exc.errno == errno.ENOENT and exc.filename:
         return f"{exc.filename} does not exist: check the path"
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and exc.filename:
+        return (f"{exc.filename} is a file where a folder is needed: check the path, or "
+                "choose another --data")
     if exc.errno == errno.ENOSPC:
         return "the disk is full: free some space (df -h) and run the command again"
     text = exc.strerror or str(exc)

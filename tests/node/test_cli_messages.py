@@ -151,6 +151,25 @@ def test_example_roster_imports(node: NodePaths) -> None:
     assert done.stdout.startswith("Imported ")
 
 
+@pytest.mark.parametrize("args, says", [
+    (["roster", "import", "--data", "D", "T/missing.csv"], "T/missing.csv does not exist"),
+    (["backup", "--data", "D", "--out", "T/no-such-folder/b.db"], "does not exist"),
+    (["backup", "--data", "D", "--out", "D/node.db"], "already exists; choose a new path"),
+    (["export", "--data", "D", "--since", "x"], "invalid int value"),
+    (["kiosk", "--data", "D", "--url", "localhost:8080"], "is not an address"),
+    (["init", "--data", "T/file", "--name", "kec-x", "--offline"],
+     "T/file is a file where a folder is needed"),
+    (["init", "--data", "T/n", "--name", "Bad Name!", "--offline"], "node id"),
+])
+def test_bad_arguments_of_node_commands(node: NodePaths, tmp_path: Path, args: list[str],
+                                        says: str) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    args = [a.replace("D", str(node.root), 1) if a.startswith("D") else
+            a.replace("T", str(tmp_path), 1) if a.startswith("T") else a for a in args]
+    says = says.replace("T", str(tmp_path), 1) if says.startswith("T") else says
+    assert_one_error(node_cli(*args), says)
+
+
 def test_root_in_a_directory_of_the_service_user_is_told_to_switch(node: NodePaths) -> None:
     shutil.chown(node.root, "nobody")
     line = assert_one_error(node_cli("status", "--data", str(node.root)),
