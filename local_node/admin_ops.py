@@ -115,13 +115,12 @@ def _db_bytes(svc: NodeService) -> int:
 
 def writer_state(svc: NodeService) -> dict[str, Any]:
     """Which log writer the node runs, and whether its process is alive."""
-    child = getattr(svc.writer, "_child", None)
-    if not hasattr(svc.writer, "_child"):
+    from .writer_process import LogWriterProcess
+
+    if not isinstance(svc.writer, LogWriterProcess):
         return {"kind": "in-process", "alive": True, "pid": os.getpid()}
-    if child is None:  # started on the first append after (re)start
-        return {"kind": "process", "alive": None, "pid": None}
-    proc = child.proc
-    return {"kind": "process", "alive": proc.poll() is None, "pid": proc.pid}
+    pid, alive = svc.writer.child_state()  # (None, None): starts on the next record
+    return {"kind": "process", "alive": alive, "pid": pid}
 
 
 def health(svc: NodeService, *, zeroconf: str) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def test_admin_page_signs_in_and_shows_the_office(
                       "Belum terkirim", "Tanda terima", "Roster", "Zeroconf", "Penulis log"):
             assert label in health
         assert "20 pegawai" in health
+        assert re.search(r"proses terpisah, berjalan \(pid \d+\)", health), health
         assert "/kiosk#t=" in page.locator("#kiosk-url").inner_text()
         assert_fits(page, SIZES[size][0])
         page.screenshot(path=str(SHOTS / f"admin-{size}.png"), full_page=True)
