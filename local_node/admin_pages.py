@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from sync.timefmt import WITA
 
-from . import admin_ops, printables, roster
+from . import admin_ops, office_location, printables, roster
 from .addresses import check_url, office_name, public_url
 from .admin_auth import AdminAuth, AdminSession
 from .errors import ApiError
@@ -41,6 +41,7 @@ MESSAGES = {
     "reason-invalid": "Tulis alasannya (3-200 karakter, satu baris).",
     "csrf": "Formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
     "unit-unknown": "Unit ini tidak ada di roster.",
+    "location-invalid": "Lintang -90..90, bujur -180..180 (angka desimal), radius 10-5000 m.",
 }
 
 
@@ -110,6 +111,7 @@ def _dashboard(session: AdminSession, status: int = 200, **context: Any) -> Resp
     token = svc.kiosk.display_token()
     base = _base_url()
     return _render("admin.html", status, session=session, health=health, units=units,
+                   location=office_location.load(svc.store),
                    day=day, when=lambda ts: when(ts, now), size=_size, base=base,
                    kiosk_url=f"{base}/kiosk#t={token}" if token else None, **context)
 
@@ -236,6 +238,18 @@ def sign_out_devices() -> ResponseReturnValue:
                                                 by=_by())
         return {"notice": f"{ended} sesi perangkat untuk NIP {nip} diakhiri (log seq {seq}). "
                           "Pegawai perlu masuk lagi dengan NIP dan PIN."}
+    return _action(run)
+
+
+@bp.post("/lokasi")
+def set_office_location() -> ResponseReturnValue:
+    def run(_: AdminSession) -> dict[str, Any]:
+        location = office_location.parse(request.form.get("lat"), request.form.get("lon"),
+                                         request.form.get("radius"))
+        office_location.set_location(service().writer, location, by=_by())
+        return {"notice": f"Lokasi kantor disimpan: {location.lat}, {location.lon}, radius "
+                          f"{location.radius_m} m. Presensi dengan lokasi di luar radius tetap "
+                          "dihitung dan ditandai."}
     return _action(run)
 
 

@@ -24,7 +24,8 @@
       reason: "Alasan (wajib)", reason_ph: "Alasan, mis. HP rusak", nothing: "Belum presensi",
       you: "(Anda)", m_manual: "manual", m_witness: "lewat rekan", m_kiosk: "kios",
       m_done: "Tercatat: {name}, {kind} {time} (No. {seq}).",
-      kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor."
+      kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor.",
+      outside: "Lokasi HP {m} m dari kantor (di luar radius): tetap tercatat, ditandai."
     },
     en: {
       loading: "Loading…", signin_title: "Sign in", nip: "NIP (18 digits)", pin: "PIN (6 digits)",
@@ -46,7 +47,8 @@
       nothing: "Not checked in yet", you: "(you)", m_manual: "manual",
       m_witness: "via colleague", m_kiosk: "kiosk",
       m_done: "Recorded: {name}, {kind} {time} (No. {seq}).",
-      kiosk: "Office code scanned: the next check-in is recorded via the office screen."
+      kiosk: "Office code scanned: the next check-in is recorded via the office screen.",
+      outside: "Phone location {m} m from the office (outside the radius): recorded, marked."
     }
   };
   var RETRIES = 3, KEY = "presensi_lang";
@@ -201,6 +203,9 @@
       $("r-kind").textContent = t(kindOf(last.rec));
       $("r-time").textContent = wita(last.rec.ts);
       $("r-seq").textContent = last.rec.seq;
+      // Beyond the office radius (issue 18, item 9): recorded and counted, but marked.
+      $("r-geo").textContent = last.rec.body.geo_outside
+        ? t("outside").replace("{m}", last.rec.body.geo_distance_m) : "";
       $("r-hash").textContent = String(last.rec.hash).slice(0, 12);
     }
     show("result", !!last);
