@@ -25,7 +25,7 @@
       you: "(Anda)", m_manual: "manual", m_witness: "lewat rekan", m_kiosk: "kios",
       m_done: "Tercatat: {name}, {kind} {time} (No. {seq}).",
       kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor.",
-      outside: "Lokasi HP {m} m dari kantor (di luar radius): tetap tercatat, ditandai."
+      outside: "Di luar area kantor: {m} m"
     },
     en: {
       loading: "Loading…", signin_title: "Sign in", nip: "NIP (18 digits)", pin: "PIN (6 digits)",
@@ -48,7 +48,7 @@
       m_witness: "via colleague", m_kiosk: "kiosk",
       m_done: "Recorded: {name}, {kind} {time} (No. {seq}).",
       kiosk: "Office code scanned: the next check-in is recorded via the office screen.",
-      outside: "Phone location {m} m from the office (outside the radius): recorded, marked."
+      outside: "Outside the office area: {m} m"
     }
   };
   var RETRIES = 3, KEY = "presensi_lang";
@@ -203,9 +203,8 @@
       $("r-kind").textContent = t(kindOf(last.rec));
       $("r-time").textContent = wita(last.rec.ts);
       $("r-seq").textContent = last.rec.seq;
-      // Beyond the office radius (issue 18, item 9): recorded and counted, but marked.
-      $("r-geo").textContent = last.rec.body.geo_outside
-        ? t("outside").replace("{m}", last.rec.body.geo_distance_m) : "";
+      var lb = last.rec.body;
+      $("r-geo").textContent = lb.geo_outside ? t("outside").replace("{m}", lb.geo_distance_m) : "";
       $("r-hash").textContent = String(last.rec.hash).slice(0, 12);
     }
     show("result", !!last);
@@ -292,9 +291,7 @@
     show("loading", false); show("signin", false); show("home", true);
     show("manual", me.role === "head");
     render();
-    if (rekan) {  // opened from a staff card's QR code: the colleague's form, NIP filled in
-      $("wit").open = true; $("wit-nip").value = rekan; rekan = null; $("wit-pin").focus();
-    }
+    if (rekan) { $("wit").open = true; $("wit-nip").value = rekan; rekan = null; }
   }
 
   function loadToday() {
@@ -505,8 +502,8 @@
   // Opened by scanning the office screen's QR code: keep the code in memory, not in the URL.
   var kiosk = (/[?&]kiosk=([A-Z2-7]{8})(&|$)/.exec(location.search) || [])[1] || null;
   if (kiosk && window.history.replaceState) history.replaceState(null, "", location.pathname);
-  // Opened by scanning a staff card (/?rekan=NIP): "Absen untuk rekan" with that NIP.
-  var rekan = (/[?&]rekan=([0-9]{18})(&|$)/.exec(location.search) || [])[1] || null;
-  if (rekan && window.history.replaceState) history.replaceState(null, "", location.pathname);
+  // A staff card's QR code (/?rekan=NIP): "Absen untuk rekan" with that NIP.
+  var rekan = (/[?&]rekan=(\d{18})/.exec(location.search) || [])[1];
+  if (rekan) history.replaceState(null, "", location.pathname);
   init();
 })();
