@@ -204,7 +204,7 @@
       $("r-time").textContent = wita(last.rec.ts);
       $("r-seq").textContent = last.rec.seq;
       var lb = last.rec.body;
-      $("r-geo").textContent = lb.geo_outside ? t("outside").replace("{m}", lb.geo_distance_m) : "";
+      $("r-geo").textContent = lb.geo_outside ? t("outside", {m: lb.geo_distance_m}) : "";
       $("r-hash").textContent = String(last.rec.hash).slice(0, 12);
     }
     show("result", !!last);

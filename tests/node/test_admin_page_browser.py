@@ -166,3 +166,37 @@ def test_poster_svg_renders_to_a_readable_qr_code(
     found = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True,
                            text=True, timeout=60)
     assert found.stdout.split() == ["http://192.168.7.20:8080/"]
+
+
+def test_a_checkin_outside_the_office_area_is_marked_on_the_proof(
+        admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    node, people = admin_node
+    person = people[12]
+    admin = open_tab(page_browser, "desktop")
+    try:
+        sign_in_admin(admin, node.url)
+        admin.locator("#loc-lat").fill("-2.9987")
+        admin.locator("#loc-lon").fill("114.7534")
+        admin.locator("#loc-radius").fill("150")
+        admin.get_by_role("button", name="Simpan lokasi").click()
+        assert "Lokasi kantor disimpan" in admin.locator("#notice").inner_text()
+    finally:
+        admin.context.close()
+    # A phone about 500 m north (127.0.0.1 is a secure context, so the page sends geo).
+    context = page_browser.new_context(viewport={"width": 360, "height": 740},
+                                       geolocation={"latitude": -2.9942, "longitude": 114.7534,
+                                                    "accuracy": 10},
+                                       permissions=["geolocation"])
+    page = context.new_page()
+    try:
+        page.goto(node.url + "/")
+        page.locator("#nip").fill(person["nip"])
+        page.locator("#pin").fill(person["pin"])
+        page.locator("#signin-btn").click()
+        page.locator("#main-btn").click()
+        page.locator("#result").wait_for(state="visible")
+        marked = page.locator("#r-geo").inner_text()
+        assert re.fullmatch(r"Di luar area kantor: 5\d\d m", marked), marked
+        page.screenshot(path=str(SHOTS / "staff-outside-area-phone.png"), full_page=True)
+    finally:
+        context.close()
