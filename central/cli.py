@@ -71,6 +71,15 @@ def cmd_node_add(args: argparse.Namespace) -> int:
     store, _ = _open(args)
     hours = float(load_config(_paths(args).root)["ENROLL_TOKEN_HOURS"])
     try:
+        existing = store.node(args.name)
+        if existing is not None and existing.status == "active" and not args.rotate:
+            # A new token lets whoever holds it enroll a new key under this name and start a
+            # new log: never by accident for a node that is working.
+            print(f"error: node {args.name} is active (enrolled, syncing); a new token would "
+                  "let a new key replace it. If that is what you want (a new mini-PC, a lost "
+                  f"key), run: presensi-central node add --data {args.data} --name {args.name} "
+                  "--rotate", file=sys.stderr)
+            return 2
         token = create_enroll_token(store, args.name, now=time.time(), hours=hours)
     finally:
         store.close()
@@ -156,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     n = nsub.add_parser("add", help="register a node; prints a one-time enrollment token")
     data_arg(n)
     n.add_argument("--name", required=True, help="node id, e.g. kec-alalak")
+    n.add_argument("--rotate", action="store_true",
+                   help="issue a new token for a node that is already active (re-enrollment)")
     n.set_defaults(func=cmd_node_add)
     n = nsub.add_parser("revoke", help="revoke a node's certificates")
     data_arg(n)

@@ -80,7 +80,7 @@ def _vouching(rec: StoredRecord) -> dict[str, Any]:
     body = json.loads(rec.record).get("body")
     body = body if isinstance(body, dict) else {}
     out: dict[str, Any] = {"method": body.get("method")}
-    for field in ("witness", "reason"):
+    for field in ("witness", "reason", "geo_distance_m", "geo_outside"):
         if field in body:
             out[field] = body[field]
     return out

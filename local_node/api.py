@@ -11,9 +11,10 @@ from urllib.parse import quote
 
 import segno
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from .addresses import phone_base
 from .checkins import check_idempotency_key
 from .errors import ApiError, Unauthorized
 from .kiosk import WINDOW_S
@@ -132,7 +133,7 @@ def kiosk_code() -> ResponseReturnValue:
                            code="kiosk-token")
     now = time.time()
     code = svc.kiosk.code_at(now)
-    url = f"{request.host_url}?kiosk={code}"
+    url = f"{phone_base(current_app.config, request.host_url)}/?kiosk={code}"
     response = jsonify({
         "code": code, "url": url, "window_s": WINDOW_S,
         "expires_in": round(WINDOW_S - now % WINDOW_S, 1),

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, assets, my_sessions, ops, pages
+from . import admin_pages, api, assets, my_sessions, ops, pages
 from .config import load_config
 from .datadir import NodePaths
 from .identity import load_identity, node_name
@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(my_sessions.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(pages.bp)
+    admin_pages.install(app)
     assets.install(app)
     if settings["START_SCHEDULER"]:
         from .jobs import start_jobs

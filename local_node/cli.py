@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,11 +17,42 @@ from typing import Any
 
 from certs.errors import CertError
 from certs.filemodes import PRIVATE_UMASK, check_private
-from sync.errors import ProtocolError, RecordError, SyncError
+from sync.errors import ProtocolError, RecordError, RosterFileError, SyncError
 from sync.timefmt import boot_id
 
+from .admin_cli import add_admin_commands
+from .cli_messages import (
+    Parser,
+    check_listen,
+    check_owner,
+    database_message,
+    os_error_message,
+    port_number,
+    quiet_broken_pipe,
+    refuse_file_as_dir,
+    require_node_dir,
+)
 from .datadir import NodePaths
-from .errors import NodeError
+from .errors import NodeError, StorageError
+
+# Commands that work in an existing node data directory (all but init, serve and discover).
+NEEDS_NODE = frozenset({"status", "sync", "verify", "export", "backup", "roster", "kiosk",
+                        "admin", "poster", "cards", "config"})
+
+ROSTER_HELP = """The file is CSV in UTF-8 with commas, one employee a line, and this header line:
+
+  nip,name,unit,role,pin
+  198501012010011001,Siti Rahmawati,Kecamatan Alalak,head,482913
+  199003152015032002,Ahmad Fauzi,Kecamatan Alalak,staff,735104
+
+  nip   18 digits          name  the employee's name      unit  the work unit
+  role  staff or head (a head keeps the unit's manual list)
+  pin   6 digits, the employee's first PIN
+
+An example file: docs/roster-example.csv. Nothing is imported unless every line is right;
+the error names each bad line. Excel: save as "CSV UTF-8 (Comma delimited)" (a file with
+semicolons, or Latin-1 from plain "CSV", is refused with a message saying so).
+"""
 
 USAGE_NEXT_STEPS = """\
 Node {name} created in {root}.
@@ -67,6 +99,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
+    check_listen(args.host, args.port)
+    require_node_dir(_paths(args))
+
     return serve(
         _paths(args),
         host=args.host,
@@ -78,12 +113,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
-def _open_service(args: argparse.Namespace) -> Any:
+def open_service(paths: NodePaths) -> Any:
+    """A NodeService over ``paths`` for one command (its own in-process log writer)."""
     from .config import load_config
     from .identity import load_identity, node_name
     from .service import NodeService
 
-    paths = _paths(args)
     config = load_config(paths.root)
     return NodeService(config, paths, load_identity(paths, node_name(paths)))
 
@@ -96,8 +131,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        for key, value in report.items():
-            print(f"{key:>22}: {value}")
+        from .status_text import status_lines
+
+        print("\n".join(status_lines(report)))
     return 0
 
 
@@ -140,7 +176,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_roster_import(args: argparse.Namespace) -> int:
     from . import roster
 
-    svc = _open_service(args)
+    svc = open_service(_paths(args))
     try:
         record = roster.import_csv(svc.writer, Path(args.file).read_bytes(), source=args.file)
     finally:
@@ -153,7 +189,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
 
 
 def cmd_kiosk(args: argparse.Namespace) -> int:
-    svc = _open_service(args)
+    svc = open_service(_paths(args))
     try:
         made = None
         if args.rotate or svc.kiosk.display_token() is None:
@@ -164,10 +200,26 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     if made:
         print(f"Kiosk key {made} made and recorded in the log"
               + (" (the old screen address and codes stop working now)." if args.rotate else "."))
-    base = args.url.rstrip("/")
+    base = _kiosk_base(args)
     print(f"Open this address on the office screen (keep it private; it is the screen's key):\n"
           f"  {base}/kiosk#t={token}")
     return 0
+
+
+def _kiosk_base(args: argparse.Namespace) -> str:
+    """--url, else the configured public URL, else this machine's LAN address and the port
+    the node serves on (PRESENSI_PORT or 8080)."""
+    from .addresses import check_url, public_url
+    from .cli_messages import CliError
+    from .config import load_config
+
+    if args.url:
+        try:
+            return check_url(args.url)
+        except ValueError as exc:
+            raise CliError(f"--url: {exc}") from exc
+    port = int(os.environ.get("PRESENSI_PORT", "0")) or None
+    return public_url(load_config(Path(args.data)), port)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -220,7 +272,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="presensi-node", description="Smart Presensi office node")
+    parser = Parser(prog="presensi-node", description="Smart Presensi office node")
     sub = parser.add_subparsers(dest="command", required=True)
     env_data = os.environ.get("PRESENSI_DATA")
 
@@ -243,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve staff check-ins (one process)")
     data_arg(p)
     p.add_argument("--host", default=os.environ.get("PRESENSI_HOST", "0.0.0.0"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("PRESENSI_PORT", "8080")))
+    p.add_argument("--port", type=port_number, default=os.environ.get("PRESENSI_PORT", "8080"),
+                   help="TCP port, 1-65535 (default 8080; below 1024 needs root)")
     p.add_argument("--threads", type=int, default=64, help="request threads")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with certs/tls.pem")
     p.add_argument("--no-scheduler", action="store_true", help=argparse.SUPPRESS)
@@ -280,15 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("roster", help="roster commands")
     rsub = p.add_subparsers(dest="roster_command", required=True)
-    r = rsub.add_parser("import", help="import a CSV with header nip,name,unit,role,pin")
+    r = rsub.add_parser("import", help="import a CSV with header nip,name,unit,role,pin",
+                        description="Install a roster from a CSV file (a local roster; a node "
+                        "enrolled with central gets its roster from central).",
+                        epilog=ROSTER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     data_arg(r)
     r.add_argument("file")
     r.set_defaults(func=cmd_roster_import)
 
     p = sub.add_parser("kiosk", help="the address of the office screen with the rotating code")
     data_arg(p)
-    p.add_argument("--url", default="http://localhost:8080",
-                   help="the node's address as phones reach it (e.g. http://192.168.1.10:8080)")
+    p.add_argument("--url", help="the node's address as phones reach it (default: public-url "
+                   "from config, else this machine's LAN address and the serving port)")
     p.add_argument("--rotate", action="store_true",
                    help="make a new key: the old screen address and codes stop working")
     p.set_defaults(func=cmd_kiosk)
@@ -302,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="this node's data directory: its certs/ca.pem decides which nodes "
                         "are trusted (or PRESENSI_DATA)")
     p.set_defaults(func=cmd_discover)
+    add_admin_commands(sub, data_arg)
     return parser
 
 
@@ -322,12 +379,41 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     os.umask(PRIVATE_UMASK)  # whatever a command creates is private (certs/filemodes.py)
     try:
-        if getattr(args, "data", None) and args.command != "init":
-            check_private(NodePaths(Path(args.data)).secret_files)
-        return int(args.func(args))
-    except (NodeError, CertError, ProtocolError, SyncError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if args.command in NEEDS_NODE:
+            require_node_dir(_paths(args))
+        if getattr(args, "data", None):
+            refuse_file_as_dir(Path(args.data))
+            check_owner(_paths(args))
+            if args.command != "init":
+                check_private(NodePaths(Path(args.data)).secret_files)
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the try
+        return code
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+    except PermissionError as exc:
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
         return 2
+    except StorageError as exc:
+        print(f"error: {database_message(_paths(args), exc)}", file=sys.stderr)
+        return 2
+    except (NodeError, CertError, ProtocolError, SyncError, RosterFileError) as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:
+        print(f"error: {database_message(_paths(args), exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str) -> str:
+    """A message on one line (roster problems and the like can hold newlines)."""
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

@@ -34,6 +34,13 @@ DEFAULTS: dict[str, Any] = {
     "START_SCHEDULER": False,
     "START_ZEROCONF": False,
     "PUBLIC_PORT": None,
+    # The local admin's page (/admin): issue 18. Set with presensi-node config set.
+    "DISPLAY_NAME": None,           # the office's name in page headers ("Kecamatan Alalak")
+    "PUBLIC_URL": None,             # the node's address as phones reach it (poster, kiosk)
+    "ADMIN_SESSION_HOURS": 8,       # an admin session ends after a working day
+    "ADMIN_MAX_FAILURES": 5,        # wrong admin passwords per client address, then locked
+    "ADMIN_GLOBAL_MAX_FAILURES": 20,  # from all addresses together, within ADMIN_LOCK_MIN
+    "ADMIN_LOCK_MIN": 15,
 }
 
 
@@ -42,7 +49,13 @@ def load_config(data_dir: Path, overrides: dict[str, Any] | None = None) -> dict
     config = dict(DEFAULTS)
     path = Path(data_dir) / "config.json"
     if path.exists():
-        config.update(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            config.update(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:  # JSON or UTF-8: a hand edit went wrong
+            from .errors import NodeError
+
+            raise NodeError(f"{path} is not valid JSON ({exc}); fix it, or set values with "
+                            "presensi-node config set") from exc
     config.update({k: v for k, v in (overrides or {}).items() if v is not None})
     config["DATA_DIR"] = str(data_dir)
     return config

@@ -35,6 +35,7 @@ from certs.verify import check_key_matches, fingerprint_sha256, verify_certifica
 from sync.client import CentralClient
 from sync.errors import SyncError
 
+from .cli_messages import likely_cause
 from .datadir import NodePaths
 from .errors import IdentityError, NodeError
 from .identity import init_node, node_name
@@ -72,10 +73,13 @@ def _prepare(paths: NodePaths, name: str, boot_id: str, clock: Clock | None) -> 
         raise EnrollmentError(f"{paths.csr} is missing; cannot enroll this data directory")
 
 
-def _write_config(path: Path, updates: dict[str, Any]) -> None:
+def write_config(path: Path, updates: dict[str, Any]) -> None:
     config: dict[str, Any] = {}
     if path.exists():
-        config = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise NodeError(f"{path} is not valid JSON ({exc}); fix it or remove it") from exc
     config.update(updates)
     replace_file(path, (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
                  PRIVATE_FILE)
@@ -112,6 +116,10 @@ def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str,
     try:
         answer = CentralClient.enroll(central_url, token, csr)
     except SyncError as exc:
+        if exc.status is None:  # no HTTP answer at all: say where and the likely cause
+            raise EnrollmentError(
+                f"cannot reach central at {central_url}: {likely_cause(exc)} (the key and CSR "
+                f"are kept in {paths.root}; run the same command again)") from exc
         raise EnrollmentError(
             f"enrollment failed: {exc}. The key and CSR are kept in {paths.root}: run the same "
             f"command again with a valid token, or take {paths.csr} to the district "
@@ -123,7 +131,10 @@ def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str,
     updates: dict[str, Any] = {"CENTRAL_URL": central_url.rstrip("/")}
     if isinstance(answer.get("central_id"), str):
         updates["CENTRAL_ID"] = answer["central_id"]
-    _write_config(paths.config, updates)
+    # The office's name for page headers, when central gives one (an optional field).
+    if isinstance(answer.get("display_name"), str) and answer["display_name"].strip():
+        updates["DISPLAY_NAME"] = answer["display_name"].strip()[:80]
+    write_config(paths.config, updates)
     ca = x509.load_pem_x509_certificate(answer["ca"].encode())
     print(f"event=enrolled node={name} ca_sha256={fingerprint_sha256(ca)}", flush=True)
     return name

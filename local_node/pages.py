@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask.typing import ResponseReturnValue
 
 from . import assets, i18n
+from .addresses import office_name
 from .web import service
 
 bp = Blueprint("pages", __name__)
@@ -35,7 +36,8 @@ def _page(template: str) -> ResponseReturnValue:
     # (remembered on the phone), so a phone set to English still opens in Bahasa Indonesia.
     page_lang = i18n.pick_lang(None, request.args.get("lang"))
     response = current_app.make_response(
-        render_template(template, lang=page_lang, node=service().identity.name, asset=asset,
+        render_template(template, lang=page_lang, asset=asset,
+                        node=office_name(current_app.config, service().identity.name),
                         pulang_hold=int(current_app.config["PULANG_CONFIRM_MIN"])))
     _page_headers(response)
     return assets.compress_page(response)

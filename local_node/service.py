@@ -21,7 +21,7 @@ from sync.nip import check_nip
 from sync.pins import verify_pin
 from sync.timefmt import WITA, boot_id, format_ts
 
-from . import roster
+from . import office_location, roster
 from .checkins import (
     MANUAL_ALLOWED,
     WITNESS_ALLOWED,
@@ -291,6 +291,8 @@ class NodeService:
     def _append_checkin(self, body: dict[str, Any], idem_key: str | None,
                         metric: str) -> tuple[dict[str, Any], str, bool]:
         idem = (body["nip"], idem_key) if idem_key else None
+        if "geo" in body:  # how far from the office (issue 18, item 9); still counted
+            body.update(office_location.judge(office_location.load(self.store), body["geo"]))
         result = self.append("checkin", body, nip=body["nip"], idem=idem)
         self.metrics.inc(metric if result[2] else "checkins_replayed")
         return result

@@ -105,10 +105,31 @@ def _m002_auth_sessions_witness(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_admin_page(db: sqlite_utils.Database) -> None:
+    """The local admin's page (local_node/admin_auth.py) and office-local PIN resets
+    (local_node/admin_ops.py)."""
+    db.executescript(
+        """
+        CREATE TABLE admin_sessions (
+            token_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, addr TEXT NOT NULL,
+            created_at REAL NOT NULL, expires_at REAL NOT NULL
+        );
+        CREATE TABLE admin_attempts (
+            key TEXT PRIMARY KEY, tries INTEGER NOT NULL, window_start REAL NOT NULL
+        );
+        CREATE TABLE pin_overrides (
+            nip TEXT PRIMARY KEY, pin_hash TEXT NOT NULL, base_hash TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """
+    )
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_auth_sessions_witness", _m002_auth_sessions_witness),
+    ("002_admin_page", _m002_admin_page),
 ]
 
 

@@ -128,6 +128,14 @@ class LogWriterProcess:
         assert item.result is not None
         return item.result
 
+    def child_state(self) -> tuple[int | None, bool | None]:
+        """(pid, alive) of the writer process; (None, None) before the first append starts
+        one. For the admin page's health panel."""
+        child = self._child
+        if child is None:
+            return None, None
+        return child.proc.pid, child.proc.poll() is None
+
     def stop(self, timeout: float = 10) -> None:
         """Let the child commit what it was sent and exit, then wait for its answers."""
         with self._lock:

@@ -1,7 +1,9 @@
 """The demo behind ``scripts/demo``: a district CA, central, one enrolled node, a roster.
 
 Everything lives in ./demo-data (delete it to start over). Ports: central 8700, node 8080
-(override with --central-port / --node-port).
+(override with --central-port / --node-port). The node listens on every address and the demo
+prints the machine's LAN address for phones (or the one given with --host); the kiosk QR code
+and the poster carry that address. Whatever fails, everything the demo started is stopped.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import csv
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -70,6 +73,62 @@ def enroll(root: Path, central_url: str) -> None:
     run("local_node", "sync", "--data", str(node))
 
 
+def port_free(port: int) -> bool:
+    """Whether nothing listens on ``port`` (on any address) yet."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports(ports: dict[str, int]) -> None:
+    """Exit with a message naming a taken port and the option that moves it."""
+    for option, port in ports.items():
+        if not port_free(port):
+            sys.exit(f"demo: port {port} is taken (another program, or a demo already "
+                     f"running: ss -ltnp 'sport = :{port}' shows which). Stop it, or choose "
+                     f"another port: scripts/demo {option} {port + 1}")
+
+
+class Servers:
+    """The processes the demo started; ``stop`` ends every one of them, whatever happened."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, what: str, *cmd: str) -> subprocess.Popen[bytes]:
+        with open(self.root / f"{what}.log", "ab") as log:
+            proc = subprocess.Popen([PY, "-m", *cmd], cwd=REPO, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        self.procs.clear()
+
+
+def phone_host(chosen: str | None) -> str | None:
+    """The address phones on this network use: --host, else this machine's LAN address."""
+    if chosen:
+        return chosen
+    from local_node.addresses import lan_address
+
+    return lan_address()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", default=str(REPO / "demo-data"))
@@ -77,76 +136,89 @@ def main() -> int:
     parser.add_argument("--node-port", type=int, default=8080)
     parser.add_argument("--no-history", action="store_true",
                         help="skip the past month of check-ins made on a fresh demo-data")
+    parser.add_argument("--host", help="the address phones on this network open (default: "
+                        "this machine's LAN address, when it has one)")
     args = parser.parse_args()
     root = Path(args.dir)
+    check_ports({"--central-port": args.central_port, "--node-port": args.node_port})
     central_url = f"http://127.0.0.1:{args.central_port}"
-    node_url = f"http://127.0.0.1:{args.node_port}"
+    local_url = f"http://localhost:{args.node_port}"
+    host = phone_host(args.host)
+    phone_url = f"http://{host}:{args.node_port}" if host else None
     fresh = not (root / "central").exists()
     root.mkdir(parents=True, exist_ok=True)
-    if fresh:
-        setup(root)
-    if not args.no_history and not (root / "node").exists():
-        demo_history(root, make_roster(ROSTER_SIZE, seed=2026), central_url)
-    procs: list[subprocess.Popen[bytes]] = []
+    servers = Servers(root)
 
-    def start(what: str, *cmd: str) -> subprocess.Popen[bytes]:
-        log = open(root / f"{what}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen([PY, "-m", *cmd], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        procs.append(proc)
-        return proc
+    def on_signal(*_: object) -> None:
+        raise KeyboardInterrupt
 
-    def stop(*_: object) -> None:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if fresh:
+            setup(root)
+        if not args.no_history and not (root / "node").exists():
+            demo_history(root, make_roster(ROSTER_SIZE, seed=2026), central_url)
+        central = servers.start("central", "central", "serve", "--data", str(root / "central"),
+                                "--host", "127.0.0.1", "--port", str(args.central_port))
+        wait_up(central_url + "/healthz", central, "central")
+        if not (root / "node" / "certs" / "node.pem").exists():
+            print("== enrolling node kec-alalak with central")
+            enroll(root, central_url)
+        node_data = str(root / "node")
+        # Posters, the kiosk screen and its QR code carry the address a phone can open.
+        run("local_node", "config", "set", "public-url", phone_url or local_url,
+            "--data", node_data)
+        run("local_node", "config", "set", "display-name", "Kecamatan Alalak", "--data",
+            node_data)
+        node = servers.start("node", "local_node", "serve", "--data", node_data,
+                             "--host", "0.0.0.0", "--port", str(args.node_port))
+        wait_up(local_url + "/healthz", node, "node")
+        announce(root, central_url, local_url, phone_url)
+        while True:
+            for proc in servers.procs:
+                if proc.poll() is not None:
+                    sys.exit(f"demo: a server exited; see the logs in {root}")
+            time.sleep(1)
+    except KeyboardInterrupt:
         print("\ndemo stopped.")
-        sys.exit(0)
+        return 0
+    finally:
+        servers.stop()
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    central = start("central", "central", "serve", "--data", str(root / "central"),
-                    "--host", "127.0.0.1", "--port", str(args.central_port))
-    wait_up(central_url + "/healthz", central, "central")
-    if not (root / "node" / "certs" / "node.pem").exists():
-        print("== enrolling node kec-alalak with central")
-        enroll(root, central_url)
-    node = start("node", "local_node", "serve", "--data", str(root / "node"),
-                 "--host", "0.0.0.0", "--port", str(args.node_port))
-    wait_up(node_url + "/healthz", node, "node")
+
+def announce(root: Path, central_url: str, local_url: str, phone_url: str | None) -> None:
     with open(root / "demo-logins.csv", encoding="utf-8") as f:
         logins = list(csv.DictReader(f))
     # The first nine are unit heads; the tenth is a staff member of the first head's unit.
     head, staff = logins[0], logins[9]
-    kiosk = run("local_node", "kiosk", "--data", str(root / "node"), "--url", node_url)
+    kiosk = run("local_node", "kiosk", "--data", str(root / "node"))
     kiosk_url = kiosk.split()[-1]
     token = (root / "viewer-token").read_text().strip()
     today = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d")
+    if phone_url:
+        phones = f"  On a phone on the same network:  {phone_url}/"
+    else:
+        phones = ("  No LAN address found: phones cannot reach this machine. Connect it to a "
+                  "network,\n  or give the address phones should use: scripts/demo --host "
+                  "192.168.1.10")
     print(f"""
 Smart Presensi demo is running (data in {root}).
 
-  Staff check-in page (open on a phone on this Wi-Fi, or here):  {node_url}/
+  Staff check-in page, on this machine:  {local_url}/
+{phones}
       NIP {staff['nip']}  PIN {staff['pin']}  ({staff['name']}, staff)
       NIP {head['nip']}  PIN {head['pin']}  ({head['name']}, head of {head['unit']}:
           sees the manual list of the unit)
   Office kiosk screen (rotating QR code; scan it, then tap Datang):  {kiosk_url}
+  Local admin page:  {local_url}/admin  (set its password first:
+      .venv/bin/presensi-node admin set-password --data {root / 'node'})
   Central dashboard (Diskominfo):  {central_url}/dashboard?token={token}
   Attendance API:  curl -H 'Authorization: Bearer {token}' \\
                      '{central_url}/api/v1/attendance?date={today}'
 
 More demo logins: {root / 'demo-logins.csv'}. Logs: {root}/*.log. Press Ctrl-C to stop.
 """, flush=True)
-    while True:
-        for proc in procs:
-            if proc.poll() is not None:
-                print("demo: a server exited; see the logs", file=sys.stderr)
-                stop()
-        time.sleep(1)
 
 
 if __name__ == "__main__":

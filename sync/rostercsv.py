@@ -58,19 +58,43 @@ def _clean_text(value: str, what: str, max_len: int) -> str:
     return text
 
 
+def header_problem(header: list[str] | None) -> str:
+    """What is wrong with a header line, named: semicolons, missing or unknown columns."""
+    expected = f"{','.join(HEADER)} (or {','.join(HEADER_WITH_NODE)})"
+    if not header:
+        return f"the file is empty; the first line must be the header {expected}"
+    if len(header) == 1 and ";" in header[0]:
+        return (f"the columns are separated by semicolons (;), as Excel does with Indonesian "
+                f"settings; separate them with commas: {expected} (save as 'CSV UTF-8 "
+                "(Comma delimited)')")
+    names = [h.strip().lower() for h in header]
+    missing = [h for h in HEADER if h not in names]
+    unknown = [h for h in names if h not in HEADER_WITH_NODE]
+    parts = []
+    if missing:
+        parts.append(f"missing column(s) {', '.join(missing)}")
+    if unknown:
+        parts.append(f"unknown column(s) {', '.join(unknown)}")
+    if not parts:
+        parts.append("the columns are in another order")
+    return f"the header must be {expected}: {'; '.join(parts)}"
+
+
 def parse_roster_csv(data: bytes, *, allow_empty_pin: bool = False) -> list[RosterRow]:
     """Parse and validate a roster CSV; raise RosterFileError listing every bad line."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RosterFileError([RowProblem(0, f"file is not UTF-8 ({exc.reason})")]) from exc
+        line = data[:exc.start].count(b"\n") + 1
+        raise RosterFileError([RowProblem(line, (
+            "the file is not UTF-8: it looks like Latin-1 (Windows-1252), as Excel's plain "
+            "'CSV' saves it; save it again as 'CSV UTF-8 (Comma delimited)'"))]) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[RowProblem] = []
     header = next(reader, None)
     columns = [h.strip().lower() for h in header] if header is not None else None
     if columns not in (HEADER, HEADER_WITH_NODE):
-        raise RosterFileError([RowProblem(1, f"header must be exactly {','.join(HEADER)} "
-                                             f"or {','.join(HEADER_WITH_NODE)}")])
+        raise RosterFileError([RowProblem(1, header_problem(header))])
     assert columns is not None
     width = len(columns)
     rows: list[RosterRow] = []

@@ -25,7 +25,7 @@
       h_kiosk: "Lewat kode layar kantor", h_witness: "Di HP rekan (NIP {nip})",
       h_manual: "Dicatat kepala unit (NIP {nip})", early: "Catat pulang sekarang?",
       kiosk: "Kode kantor terbaca: presensi berikut dicatat lewat layar kantor.",
-      dev_open: "Perangkat yang masuk"
+      dev_open: "Perangkat yang masuk", outside: "Di luar area kantor: {m} m"
     },
     en: {
       loading: "Loading…", signin_title: "Sign in", nip: "NIP (18 digits)", pin: "PIN (6 digits)",
@@ -47,7 +47,7 @@
       h_kiosk: "Via the office screen's code", h_witness: "On a colleague's phone (NIP {nip})",
       h_manual: "Entered by the unit head (NIP {nip})", early: "Record departure now?",
       kiosk: "Office code scanned: the next check-in is recorded via the office screen.",
-      dev_open: "Signed-in devices"
+      dev_open: "Signed-in devices", outside: "Outside the office area: {m} m"
     }
   };
   var RETRIES = 3, KEY = "presensi_lang";
@@ -205,6 +205,8 @@
       $("r-kind").textContent = t(kindOf(last.rec));
       $("r-time").textContent = wita(last.rec.ts);
       $("r-seq").textContent = last.rec.seq;
+      var lb = last.rec.body;
+      $("r-geo").textContent = lb.geo_outside ? t("outside", {m: lb.geo_distance_m}) : "";
       $("r-hash").textContent = String(last.rec.hash).slice(0, 12);
       b = last.rec.body;
       $("r-how").textContent = b.method === "app" ? "" : t("h_" + b.method, { nip: b.witness });
@@ -247,6 +249,7 @@
     show("loading", false); show("signin", false); show("home", true);
     show("manual", me.role === "head");
     render();
+    if (rekan) { $("wit").open = true; $("wit-nip").value = rekan; rekan = null; }
   }
 
   function loadToday() {
@@ -430,5 +433,8 @@
   // Opened by scanning the office screen's QR code: keep the code in memory, not in the URL.
   var kiosk = (/[?&]kiosk=([A-Z2-7]{8})(&|$)/.exec(location.search) || [])[1] || null;
   if (kiosk && window.history.replaceState) history.replaceState(null, "", location.pathname);
+  // A staff card's QR code (/?rekan=NIP): "Absen untuk rekan" with that NIP.
+  var rekan = (/[?&]rekan=(\d{18})/.exec(location.search) || [])[1];
+  if (rekan) history.replaceState(null, "", location.pathname);
   init();
 })();

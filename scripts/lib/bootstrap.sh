@@ -27,8 +27,10 @@ ensure_system_packages() {
   # iproute2: network namespaces for the LAN tests; libfaketime: the clock faults; jq: the
   # shell-only verification recipe of docs/protocol.md; e2fsprogs: the read-only disk test;
   # systemd: systemd-analyze verify/security on scripts/systemd; nginx-light: the TLS proxy
-  # in front of central (tests/deploy).
-  apt_install openssl chromium wrk iproute2 libfaketime jq e2fsprogs systemd nginx-light
+  # in front of central (tests/deploy). poppler-utils (pdftoppm, pdftotext) and zbar-tools
+  # (zbarimg): reading back the poster and the staff cards and decoding their QR codes.
+  apt_install openssl chromium wrk iproute2 libfaketime jq e2fsprogs systemd nginx-light \
+    poppler-utils zbar-tools
 }
 
 ensure_python_packages() {
