@@ -20,9 +20,9 @@ import time
 from typing import Any
 
 from zeroconf import (
-    Error as ZeroconfError,
-)
-from zeroconf import (
+    DNSOutgoing,
+    DNSQuestion,
+    DNSQuestionType,
     InterfaceChoice,
     IPVersion,
     NonUniqueNameException,
@@ -31,6 +31,10 @@ from zeroconf import (
     ServiceListener,
     Zeroconf,
 )
+from zeroconf import (
+    Error as ZeroconfError,
+)
+from zeroconf.const import _CLASS_IN, _FLAGS_AA, _FLAGS_QR_QUERY, _TYPE_PTR
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,23 @@ def local_addresses() -> list[str]:
 
 # Names tried after the node's own when the LAN already has it: kec-alalak-2 .. -9.
 MAX_SUFFIX = 9
+
+
+class _Zeroconf(Zeroconf):
+    """Zeroconf whose name probes ask for a multicast answer (QM), not a unicast one (QU).
+
+    A node that owns the name answers a QU probe by unicast to <prober>:5353 only. When two
+    zeroconf stacks share that address (two nodes on one machine, or ``discover`` run beside
+    ``serve``), they share port 5353 through SO_REUSEPORT and the kernel hands a unicast
+    datagram to just one of them: often not the prober, which then takes a name that is
+    already on the LAN. A multicast answer reaches every stack on the machine.
+    """
+
+    def generate_service_query(self, info: ServiceInfo) -> DNSOutgoing:
+        out = DNSOutgoing(_FLAGS_QR_QUERY | _FLAGS_AA)
+        out.add_question(DNSQuestion(info.type, _TYPE_PTR, _CLASS_IN))
+        out.add_authorative_answer(info.dns_pointer())
+        return out
 
 
 class Announcement:
@@ -102,7 +123,7 @@ def announce(name: str, port: int, version: str, fingerprint: str, *,
     NonUniqueNameException only when all are taken.
     """
     addrs = addresses or local_addresses()
-    zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
+    zc = _Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     try:
         for number in range(1, MAX_SUFFIX + 1):
             instance = name if number == 1 else f"{name}-{number}"
@@ -153,14 +174,17 @@ def browse(seconds: float = 3.0, *,
     and address."""
     zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     collector = _Collector()
-    browser = ServiceBrowser(zc, SERVICE_TYPE, collector)
+    # QM questions: answers come by multicast, so a serving node on this machine (which
+    # shares port 5353) cannot swallow them (see _Zeroconf).
+    browser = ServiceBrowser(zc, SERVICE_TYPE, collector, question_type=DNSQuestionType.QM)
     try:
         time.sleep(max(0.0, seconds))
         with collector.lock:
             names = sorted(collector.names)
         found = []
         for name in names:
-            info = zc.get_service_info(SERVICE_TYPE, name, timeout=1500)
+            info = zc.get_service_info(SERVICE_TYPE, name, timeout=1500,
+                                       question_type=DNSQuestionType.QM)
             if info is None:
                 continue
             addresses = info.parsed_addresses()
