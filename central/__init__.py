@@ -8,11 +8,12 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
-from . import api, dashboard
+from . import alerts_api, api, dashboard, official_pages, signin_pages
 from .config import load_config
 from .datadir import CentralPaths
 from .service import CentralService
 from .web import register_errors
+from .web_security import init_security
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -36,6 +37,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errors(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(alerts_api.bp)
+    app.register_blueprint(signin_pages.bp)
+    app.register_blueprint(official_pages.bp)
+    init_security(app, settings.get("TRUSTED_PROXY"))
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:

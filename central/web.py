@@ -9,7 +9,8 @@ from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .auth import bearer_token, require_role
+from .accounts import Principal
+from .auth import bearer_token, require_principal, require_role
 from .errors import ApiError, TooLarge
 from .service import CentralService
 
@@ -54,6 +55,13 @@ def require_api(role: str = "viewer") -> str:
     """Check the bearer token has ``role``; return the role."""
     return require_role(service().store, bearer_token(request.headers.get("Authorization")),
                         role)
+
+
+def api_principal(role: str = "viewer") -> Principal:
+    """The account a bearer token acts for, with ``role`` or above (its units limit what
+    it sees)."""
+    return require_principal(service().store, bearer_token(request.headers.get("Authorization")),
+                             role, service().now())
 
 
 def node_request() -> tuple[str, Any, bytes]:
