@@ -113,7 +113,10 @@ def check_password(password: object, name: str) -> str:
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise AccountError(f"kata sandi harus {PASSWORD_MIN}-{PASSWORD_MAX} karakter",
                            code="bad-password")
-    if not password.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF for c in password):
+    # U+FFFD is what undecodable bytes became: two different byte strings would then be
+    # the same password.
+    if not password.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF or c == "\ufffd"
+                                         for c in password):
         raise AccountError("kata sandi berisi karakter yang tidak dapat dipakai",
                            code="bad-password")
     if name.lower() in password.lower():
