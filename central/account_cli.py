@@ -38,6 +38,14 @@ def _link(args: argparse.Namespace, secret: str) -> str:
     return f"{base}/dashboard/sandi/{secret}"
 
 
+def _link_hours(args: argparse.Namespace) -> float:
+    hours = float(_settings(args)["PASSWORD_LINK_HOURS"]  # type: ignore[arg-type]
+                  if args.hours is None else args.hours)
+    if not 0 < hours <= 24 * 14:
+        raise CentralError("--hours must be more than 0 and at most 336 (14 days)")
+    return hours
+
+
 def _when(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -48,7 +56,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     from .accounts import create_account
 
     store = _open(args)
-    hours = float(args.hours or _settings(args)["PASSWORD_LINK_HOURS"])  # type: ignore[arg-type]
+    hours = _link_hours(args)
     try:
         known = {e.unit for e in store.employees()}
         secret = create_account(store, args.name, args.role, args.unit or [], actor=CLI_ACTOR,
@@ -68,7 +76,7 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
     from .accounts import reset_password
 
     store = _open(args)
-    hours = float(args.hours or _settings(args)["PASSWORD_LINK_HOURS"])  # type: ignore[arg-type]
+    hours = _link_hours(args)
     try:
         secret = reset_password(store, args.name, actor=CLI_ACTOR, reason=args.reason,
                                 now=time.time(), link_hours=hours)
@@ -97,7 +105,8 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     from .auth import create_api_token
 
     store = _open(args)
-    days = float(args.days or _settings(args)["API_TOKEN_DAYS"])  # type: ignore[arg-type]
+    default_days = _settings(args)["API_TOKEN_DAYS"]
+    days = float(default_days if args.days is None else args.days)  # type: ignore[arg-type]
     try:
         try:
             token = create_api_token(store, args.role, now=time.time(), account=args.user,

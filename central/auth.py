@@ -102,9 +102,10 @@ def require_principal(store: CentralStore, token: str | None, role: str,
     return who
 
 
-def require_role(store: CentralStore, token: str | None, role: str) -> str:
+def require_role(store: CentralStore, token: str | None, role: str,
+                 now: float | None = None) -> str:
     """Check a bearer token has ``role`` (admin includes viewer); return its role."""
-    return require_principal(store, token, role).role
+    return require_principal(store, token, role, now).role
 
 
 # --- node requests ----------------------------------------------------------------------

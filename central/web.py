@@ -54,7 +54,7 @@ def json_object() -> dict[str, Any]:
 def require_api(role: str = "viewer") -> str:
     """Check the bearer token has ``role``; return the role."""
     return require_role(service().store, bearer_token(request.headers.get("Authorization")),
-                        role)
+                        role, service().now())
 
 
 def api_principal(role: str = "viewer") -> Principal:
