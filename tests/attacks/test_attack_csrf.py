@@ -66,6 +66,7 @@ def official(central_store, central_clock):
 @pytest.mark.parametrize("headers", [
     {"Origin": "http://evil.example"},
     {"Origin": "null"},
+    {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
     {"Sec-Fetch-Site": "cross-site"},
     {"Sec-Fetch-Site": "same-site", "Origin": "http://other.localhost"},
 ])
@@ -95,6 +96,7 @@ def test_central_dashboard_forms_need_their_csrf_token(central_client, official,
 @pytest.mark.parametrize("headers", [
     {}, {"Origin": "http://localhost"}, {"Sec-Fetch-Site": "same-origin"},
     {"Sec-Fetch-Site": "same-origin", "Origin": "https://localhost"},
+    {"Sec-Fetch-Site": "same-origin", "Origin": "null"},  # Chromium under no-referrer
 ])
 def test_central_dashboard_forms_work_from_the_dashboard(central_client, official, headers):
     assert sign_in(central_client, "budi", **headers).status_code == 303
