@@ -99,7 +99,8 @@ def acknowledge(store: CentralStore, who: Principal, alert_id: int, reason: obje
     if not who.can("admin"):
         raise Forbidden("acknowledging an alert needs an admin", code="forbidden-role")
     entry = audit_entry(who.account, "alert-ack", f"alert {alert_id}", reason, now)
-    outcome = store.acknowledge_alert(alert_id, entry)
+    # Beyond SQLite's integers no alert can exist (and sqlite3 would raise OverflowError).
+    outcome = store.acknowledge_alert(alert_id, entry) if alert_id < 2**63 else "unknown"
     if outcome == "unknown":
         raise NotFound(f"there is no alert {alert_id}", code="unknown-alert")
     if outcome == "already":

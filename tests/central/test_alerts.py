@@ -116,8 +116,9 @@ def test_bad_acknowledgements_are_4xx_and_change_nothing(
     assert store.audit_page(0, 5)[1] == 0
 
 
-def test_unknown_alert_is_404(client: FlaskClient, admin_token: str) -> None:
-    r = client.post("/api/v1/alerts/999/acknowledge", json={"reason": "x"},
+@pytest.mark.parametrize("alert_id", ["999", str(2**63), str(10**30)])
+def test_unknown_alert_is_404(client: FlaskClient, admin_token: str, alert_id: str) -> None:
+    r = client.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={"reason": "x"},
                     headers={"Authorization": f"Bearer {admin_token}"})
     assert r.status_code == 404 and r.get_json()["error"] == "unknown-alert"
 
