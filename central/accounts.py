@@ -24,7 +24,7 @@ from sync.pins import verify_pin
 
 from .audit import audit_entry
 from .errors import ApiError, Unauthorized
-from .store import ACCOUNT_ROLES, MACHINE_ACCOUNT, Account, CentralStore
+from .store import ACCOUNT_ROLES, MACHINE_ACCOUNT, Account, AuditEntry, CentralStore
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}\Z")
 PASSWORD_MIN, PASSWORD_MAX = 10, 200
@@ -143,9 +143,10 @@ def _dummy_hash() -> str:
 
 
 def _new_link(store: CentralStore, name: str, *, now: float, hours: float,
-              reset: bool) -> str:
+              reset: bool, entry: AuditEntry | None = None) -> str:
     link = secrets.token_urlsafe(32)
-    store.add_password_link(name, secret_hash(link), now + hours * 3600, now, reset=reset)
+    store.add_password_link(name, secret_hash(link), now + hours * 3600, now, reset=reset,
+                            entry=entry)
     return link
 
 
@@ -161,16 +162,14 @@ def create_account(store: CentralStore, name: str, role: str, units: list[str], 
     return _new_link(store, name, now=now, hours=link_hours, reset=False)
 
 
-def reset_password(store: CentralStore, name: str, *, actor: str, reason: str, now: float,
+def reset_password(store: CentralStore, name: str, *, actor: str, reason: object, now: float,
                    link_hours: float) -> str:
     """An admin's reset: the old password and every session end now; a new one-time link."""
     account = store.account(name)
     if account is None or account.machine:
         raise AccountError(f"akun {name!r} tidak ada", code="unknown-account", status=404)
     entry = audit_entry(actor, "password-reset", name, reason, now)
-    link = _new_link(store, name, now=now, hours=link_hours, reset=True)
-    store.add_audit(entry)
-    return link
+    return _new_link(store, name, now=now, hours=link_hours, reset=True, entry=entry)
 
 
 def link_account(store: CentralStore, link: str, now: float) -> str | None:

@@ -240,7 +240,8 @@ class CentralStore(Protocol):
     def accounts(self) -> list[Account]: ...
     def add_account(self, account: Account, entry: AuditEntry) -> bool: ...
     def add_password_link(self, account: str, link_hash: str, expires_at: float,
-                          now: float, *, reset: bool) -> None: ...
+                          now: float, *, reset: bool, entry: AuditEntry | None = None
+                          ) -> None: ...
     def password_link_account(self, link_hash: str, now: float) -> str | None: ...
     def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None: ...
     def set_password(self, account: str, password_hash: str, now: float) -> None: ...
@@ -813,9 +814,11 @@ class SqliteStore:
         return True
 
     def add_password_link(self, account: str, link_hash: str, expires_at: float,
-                          now: float, *, reset: bool) -> None:
+                          now: float, *, reset: bool, entry: AuditEntry | None = None
+                          ) -> None:
         """A one-time link to set the password. ``reset`` also clears the current password
-        and ends every session, so the old password stops working at once."""
+        and ends every session, so the old password stops working at once; ``entry`` is
+        audited in the same transaction."""
         with self._write() as conn:
             # Only the newest link works: an older one (maybe forwarded by mail) is spent.
             conn.execute("UPDATE password_links SET used_at = ? WHERE account = ?"
@@ -826,6 +829,8 @@ class SqliteStore:
                 conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = ?",
                              (account,))
                 conn.execute("DELETE FROM account_sessions WHERE account = ?", (account,))
+            if entry is not None:
+                _insert_audit(conn, entry)
 
     def password_link_account(self, link_hash: str, now: float) -> str | None:
         row = self.conn().execute(

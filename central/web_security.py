@@ -32,7 +32,8 @@ class TrustedProxy:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ.get("REMOTE_ADDR") == self.proxy_addr:
             return self.fixed(environ, start_response)
-        return self.app(environ, start_response)
+        answer: Iterable[bytes] = self.app(environ, start_response)
+        return answer
 
 
 def _headers(response: Response) -> Response:
