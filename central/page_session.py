@@ -130,13 +130,19 @@ def form_token() -> str:
     return str(g.form_token)
 
 
-def page(template: str, status: int = 200, **context: Any) -> Response:
-    """Render a page with the signed-in official (if any) and their CSRF token."""
+def page(template: str, status: int = 200, *, presign: bool = False,
+         **context: Any) -> Response:
+    """Render a page with the signed-in official (if any) and the CSRF token its forms
+    send: the session's, or for a ``presign`` form (sign-in, password link) or a browser
+    with no session the form cookie's, whatever session the browser holds."""
     found = signed_in()
+    use_form = presign or not found
     response = Response(render_template(
-        template, who=found[0] if found else None, csrf=found[1] if found else form_token(),
-        **context), status=status, mimetype="text/html")
-    if not found and "form_token" in g and request.cookies.get(FORM_COOKIE) != g.form_token:
+        template, who=found[0] if found else None,
+        csrf=form_token() if use_form else found[1],  # type: ignore[index]
+        session_csrf=found[1] if found else None, **context),
+        status=status, mimetype="text/html")
+    if use_form and "form_token" in g and request.cookies.get(FORM_COOKIE) != g.form_token:
         response.set_cookie(FORM_COOKIE, g.form_token, httponly=True, samesite="Strict",
                             secure=request.is_secure, path=COOKIE_PATH)
     return response
@@ -160,7 +166,8 @@ def install_page_errors(bp: Blueprint) -> None:
     def _page_error(exc: ApiError) -> ResponseReturnValue:
         if isinstance(exc, Unauthorized):
             g.pop("official", None)
-            return page("signin.html", 401, error=None if isinstance(exc, SignInNeeded)
+            return page("signin.html", 401, presign=True,
+                        error=None if isinstance(exc, SignInNeeded)
                         else exc.message, next_url=request.path)
         response = page("error.html", exc.status, code=exc.code,
                         message=PAGE_MESSAGES.get(exc.code, exc.message))

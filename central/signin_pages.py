@@ -42,7 +42,7 @@ def _next_url() -> str:
 def signin_form() -> ResponseReturnValue:
     if signed_in():
         return redirect(url_for("dashboard.page"), code=303)
-    return page("signin.html", next_url=request.args.get("next", ""))
+    return page("signin.html", presign=True, next_url=request.args.get("next", ""))
 
 
 @bp.post("/masuk")
@@ -54,7 +54,8 @@ def signin() -> ResponseReturnValue:
             store, request.form.get("name", ""), request.form.get("password", ""),
             address=client_address(), now=now(), limits=limits())
     except TooManyAttempts as exc:
-        response = page("signin.html", 429, error=exc.message, next_url=_next_url())
+        response = page("signin.html", 429, presign=True, error=exc.message,
+                        next_url=_next_url())
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 60))
         return response
     token, _ = accounts.start_session(store, account.name, now=now(),
@@ -86,7 +87,7 @@ def set_password_form(link: str) -> ResponseReturnValue:
         return page("error.html", 404, code="bad-link",
                     message="Tautan tidak berlaku: sudah dipakai atau kedaluwarsa. Minta "
                             "tautan baru kepada admin.")
-    return page("set_password.html", name=name, link=link, error=None)
+    return page("set_password.html", presign=True, name=name, link=link, error=None)
 
 
 @bp.post("/sandi/<link>")
@@ -100,15 +101,16 @@ def set_password(link: str) -> ResponseReturnValue:
                             "tautan baru kepada admin.")
     password = request.form.get("password", "")
     if password != request.form.get("confirm", ""):
-        return page("set_password.html", 400, name=name, link=link,
+        return page("set_password.html", 400, presign=True, name=name, link=link,
                     error="Kedua kata sandi tidak sama.")
     try:
         accounts.set_password_with_link(store, link, password, now())
     except AccountError as exc:
         if exc.code == "bad-link":
             raise
-        return page("set_password.html", 400, name=name, link=link, error=exc.message)
-    return page("signin.html", next_url="",
+        return page("set_password.html", 400, presign=True, name=name, link=link,
+                    error=exc.message)
+    return page("signin.html", presign=True, next_url="",
                 info=f"Kata sandi akun {name} tersimpan. Silakan masuk.", name=name)
 
 

@@ -24,11 +24,13 @@ def make_official(store: CentralStore, name: str, role: str, now: float,
     return password
 
 
-def csrf_of(client: FlaskClient, path: str) -> str:
+def csrf_of(client: FlaskClient, path: str, *, last: bool = False) -> str:
+    """The CSRF value of the page's first form (the navigation's, when signed in) or, with
+    ``last``, of its main form (a password link page in a signed-in browser)."""
     page = client.get(path)
-    found = CSRF_RE.search(page.get_data(as_text=True))
+    found = CSRF_RE.findall(page.get_data(as_text=True))
     assert found, (path, page.status_code)
-    return found.group(1)
+    return str(found[-1] if last else found[0])
 
 
 def sign_in(client: FlaskClient, name: str, password: str = PASSWORD,

@@ -20,7 +20,7 @@ LINK_RE = re.compile(r"/dashboard/sandi/([A-Za-z0-9_-]+)")
 
 def _set_password(client: FlaskClient, link: str, password: str,
                   confirm: str | None = None) -> tuple[int, str]:
-    csrf = csrf_of(client, f"/dashboard/sandi/{link}")
+    csrf = csrf_of(client, f"/dashboard/sandi/{link}", last=True)
     r = client.post(f"/dashboard/sandi/{link}", data={
         "password": password, "confirm": password if confirm is None else confirm,
         "csrf": csrf})
@@ -261,3 +261,22 @@ def test_address_limit_across_accounts(client: FlaskClient, store: SqliteStore,
     for i in range(30):
         assert sign_in(client, f"tebakan{i}", "salah-salah-salah").status_code == 401
     assert sign_in(client, "budi").status_code == 429
+
+
+def test_a_signed_in_browser_can_use_a_password_link(app, store: SqliteStore,
+                                                     clock: Clock) -> None:
+    """An admin trying a new colleague's link in their own browser: the link form uses its
+    own CSRF value, and the admin's session is untouched."""
+    make_official(store, "admin1", "admin", clock.now)
+    browser = app.test_client()
+    sign_in(browser, "admin1")
+    link = create_account(store, "sari", "viewer", [], actor="admin1", now=clock.now,
+                          link_hours=24)
+    status, body = _set_password(browser, link, "kunci-rahasia-panjang")
+    assert status == 200 and "Silakan masuk" in body
+    assert browser.get("/dashboard").status_code == 200
+    # The navigation's sign-out still carries the session's token on that page.
+    page = browser.get(f"/dashboard/sandi/{link}")
+    assert page.status_code == 404
+    assert post_form(browser, "/dashboard/keluar", {}).status_code == 303
+    assert browser.get("/dashboard").status_code == 401
