@@ -176,3 +176,24 @@ def test_bad_account_commands_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert result.returncode == 2 and result.stderr.startswith("error:"), result.stderr
     assert "Traceback" not in result.stderr
     assert run_cli("central", "token", "list", "--data", data).stdout == before
+
+
+@pytest.mark.parametrize(("role", "needs", "ok"), [
+    ("viewer", "viewer", True), ("viewer", "approver", False), ("viewer", "admin", False),
+    ("approver", "viewer", True), ("approver", "approver", True), ("approver", "admin", False),
+    ("admin", "viewer", True), ("admin", "approver", True), ("admin", "admin", True),
+])
+def test_roles_are_ordered(role: str, needs: str, ok: bool) -> None:
+    from central.accounts import Principal
+
+    assert Principal("budi", role, ()).can(needs) is ok
+
+
+def test_units_limit_and_roster_outsiders() -> None:
+    from central.accounts import Principal
+
+    limited = Principal("budi", "viewer", ("Seksi Pemerintahan",))
+    assert limited.sees_unit("Seksi Pemerintahan")
+    assert not limited.sees_unit("Seksi Ekonomi dan Pembangunan")
+    assert not limited.sees_unit(None)          # someone outside the roster
+    assert Principal("sari", "viewer", ()).sees_unit(None)
