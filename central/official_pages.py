@@ -69,7 +69,8 @@ def acknowledge(alert_id: int) -> ResponseReturnValue:
     who = check_official_form()
     alerts.acknowledge(service().store, who, alert_id, request.form.get("reason"), now())
     back = request.form.get("back") or ""
-    if not back.startswith("?") or "//" in back or len(back) > 300:
+    if not back.startswith("?") or "//" in back or "\\" in back or len(back) > 300 \
+            or not back.isascii() or not back.isprintable():
         back = ""
     return redirect(url_for("official.alerts_page") + back, code=303)
 

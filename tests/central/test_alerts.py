@@ -173,3 +173,16 @@ def test_the_dashboard_says_when_a_list_is_cut(client: FlaskClient, node: FakeNo
     api = client.get(f"/api/v1/attendance?date={day}",
                      headers={"Authorization": f"Bearer {token}"}).get_json()
     assert sum(len(r["records"]) for r in api["employees"]) == 124
+
+
+@pytest.mark.parametrize("back", ["?x\r\nSet-Cookie: a=b", "//evil.example", "https://evil.example",
+                                  "?a=\u00e9", "?" + "a" * 400, "?a\\b"])
+def test_acknowledge_never_redirects_elsewhere(app, node: FakeNode, store: SqliteStore,
+                                               clock: Clock, back: str) -> None:
+    make_official(store, "admin1", "admin", clock.now)
+    admin = app.test_client()
+    sign_in(admin, "admin1")
+    (alert,), _ = store.alert_page(node=None, kind=None, state="open", offset=0, limit=1)
+    r = post_form(admin, f"/dashboard/peringatan/{alert.id}/tindak",
+                  {"reason": "dicek", "back": back})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/peringatan"
