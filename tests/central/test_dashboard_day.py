@@ -33,14 +33,17 @@ def test_a_past_day_shows_its_records(official: FlaskClient, clock: Clock, day: 
     assert f'id="day">{day}<' in page and f"Ringkasan kehadiran {day}" in page
     late = _rows(page, "late")
     assert people[1]["name"] in late and ">15<" in late
-    absent = _rows(page, "absent")
-    # people[2]'s only record is out of bounds (not counted); 4 and 5 never came.
-    assert all(people[i]["name"] in absent for i in (2, 4, 5))
-    assert all(people[i]["name"] not in absent for i in (0, 1, 3))
     vouched = _rows(page, "vouched")
-    # The voucher is named, not only their NIP.
-    assert people[3]["name"] in vouched and people[0]["name"] in vouched
-    assert f"NIP {people[0]['nip']}" in vouched and "HP rusak, hadir apel" in vouched
+    # The fixture's manual entry: one member vouched for by people[0], named, not only NIP.
+    (subject,) = [p for p in people[1:] if p["name"] in vouched]
+    assert people[0]["name"] in vouched and f"NIP {people[0]['nip']}" in vouched
+    assert "HP rusak, hadir apel" in vouched
+    absent = _rows(page, "absent")
+    # people[2]'s only record is out of bounds (not counted); from people[4] on nobody came
+    # except the subject of the manual entry.
+    assert people[2]["name"] in absent
+    assert all(p["name"] in absent for p in people[4:] if p is not subject)
+    assert all(p["name"] not in absent for p in (people[0], people[1], subject))
 
 
 @pytest.mark.parametrize("value", ["2026-02-30", "2026-13-01", "26-10-02", "2026-10-2",
