@@ -4,6 +4,7 @@ drives it with hypothesis over schemathesis' case strategy, valid and invalid da
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,20 @@ HOSTILE_JSON: dict[str, Any] = {
 }
 
 
+PATH_VALUES = {"id": "1", "action": "approve", "month": "2026-10", "node": "kec-alalak"}
+
+
 def hostile_json(operation: Any, call: Callable[[Any], Any]) -> None:
     """Send HOSTILE_JSON to an operation that takes a JSON body: 400 with a message."""
     if "application/json" not in operation.get_request_payload_content_types():
         return
     for name, body in HOSTILE_JSON.items():
-        response = call(operation.Case(body=body, media_type="application/json"))
+        # Real values for path parameters ({id}, {action}, {month}), so the body is what is
+        # judged: a bad id would be refused before the body is read.
+        params = {key: PATH_VALUES.get(key, "1")
+                  for key in re.findall(r"\{(\w+)\}", operation.path)}
+        response = call(operation.Case(body=body, media_type="application/json",
+                                       path_parameters=params))
         where = f"{operation.method.upper()} {operation.path} {name}"
         assert response.status_code == 400, (where, response.status_code)
         # A schemathesis response (json() is a method) or a werkzeug one (a property).

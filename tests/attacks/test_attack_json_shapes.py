@@ -34,6 +34,9 @@ BODIES: dict[str, bytes] = {
     "surrogate-token": b'{"token":"kec-alalak.\\ud800","csr":"x"}',
 }
 SKIP_METHODS = {"HEAD", "OPTIONS"}
+PATH_VALUES = {"<target_id>": "1", "<any(approve, reject):action>": "approve",
+               "<month>": "2026-10", "<int:alert_id>": "1", "<name>": "budi",
+               "<link>": "x" * 43}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -43,6 +46,8 @@ def _routes(app: Flask) -> list[tuple[str, str, str]]:
         if rule.endpoint == "static":
             continue
         path = rule.rule.replace("<node>", "kec-alalak")
+        for param, value in PATH_VALUES.items():
+            path = path.replace(param, value)
         assert "<" not in path, f"give {rule.rule} a parameter value here"
         out.extend((m, path, rule.endpoint) for m in sorted(rule.methods - SKIP_METHODS))
     return out
