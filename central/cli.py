@@ -17,6 +17,7 @@ from certs.errors import CertError
 from certs.filemodes import PRIVATE_UMASK, check_private
 from sync.errors import ProtocolError, RosterFileError
 
+from .account_cli import add_account_commands
 from .datadir import CentralPaths
 from .errors import CentralError
 from .recap_cli import add_recap_commands
@@ -61,7 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
     return serve(_paths(args), host=args.host, port=args.port, workers=args.workers,
-                 threads=args.threads)
+                 threads=args.threads, trusted_proxy=args.trusted_proxy)
 
 
 def cmd_node_add(args: argparse.Namespace) -> int:
@@ -124,18 +125,6 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_token_create(args: argparse.Namespace) -> int:
-    from .auth import create_api_token
-
-    store, _ = _open(args)
-    try:
-        token = create_api_token(store, args.role, now=time.time())
-    finally:
-        store.close()
-    print(token)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="presensi-central",
                                      description="Smart Presensi central server")
@@ -158,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=int(os.environ.get("PRESENSI_WORKERS", "2")),
                    help="worker processes (all safe together)")
     p.add_argument("--threads", type=int, default=16, help="request threads per worker")
+    p.add_argument("--trusted-proxy", default=os.environ.get("PRESENSI_TRUSTED_PROXY"),
+                   metavar="ADDR", help="honour X-Forwarded-For/-Proto only from this "
+                                        "reverse proxy address (TLS in front of central)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("node", help="node commands")
@@ -181,12 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--slips", help="where to write generated PINs (default FILE.slips.csv)")
     r.set_defaults(func=cmd_roster_import)
 
-    p = sub.add_parser("token", help="API token commands")
-    tsub = p.add_subparsers(dest="token_command", required=True)
-    t = tsub.add_parser("create", help="create an API bearer token; prints it")
-    data_arg(t)
-    t.add_argument("--role", required=True, choices=["viewer", "admin"])
-    t.set_defaults(func=cmd_token_create)
+    add_account_commands(sub, data_arg)
     add_trust_commands(sub, data_arg, _open)
     add_rotation_commands(sub, data_arg)
     add_recap_commands(sub)

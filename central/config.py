@@ -19,12 +19,21 @@ DEFAULTS: dict[str, Any] = {
     "ENROLL_TOKEN_HOURS": 72,
     "TIME_TOLERANCE_S": 2,                  # slack on the proven [lower, upper] interval
     "WORK_START": "07:30",                  # WITA; lateness is counted from here
-    "DASHBOARD_COOKIE_DAYS": 30,
     # Check-ins with no anchor before them count (marked unanchored) only while a node's log
     # has had a working link for at most ANCHOR_GRACE_S; REQUIRE_ANCHOR: never (docs/security.md).
     "REQUIRE_ANCHOR": False,
     "ANCHOR_GRACE_S": 3600,
     "FALLBACK_ALERT_PER_DAY": 20,           # witness + manual check-ins per node and day
+    # Officials' accounts (central/accounts.py) and the dashboard.
+    "DASHBOARD_SESSION_HOURS": 12,          # a dashboard sign-in lasts a working day
+    "PASSWORD_LINK_HOURS": 24,              # a one-time password-setting link expires
+    "PUBLIC_URL": "http://127.0.0.1:8443",  # printed in password links (user add, reset)
+    "API_TOKEN_DAYS": 90,                   # default expiry of a new API token
+    "LOGIN_MAX_PER_ACCOUNT": 5,             # sign-in attempts per account per window
+    "LOGIN_MAX_PER_ADDRESS": 30,            # sign-in attempts per client address per window
+    "LOGIN_WINDOW_MIN": 15,
+    "LOGIN_LOCK_MIN": 15,
+    "ALERTS_PAGE_SIZE": 50,
 }
 
 

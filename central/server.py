@@ -21,7 +21,7 @@ from .store import SqliteStore
 
 
 def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
-          threads: int = 16) -> int:
+          threads: int = 16, trusted_proxy: str | None = None) -> int:
     """Check the data directory and migrate here (clear message, exit 2), then serve."""
     if not paths.root.is_dir():
         raise CentralError(f"{paths.root} is not a central data directory; run "
@@ -40,6 +40,8 @@ def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
     finally:
         store.close()
     os.environ["PRESENSI_CENTRAL_DATA"] = str(paths.root.resolve())
+    if trusted_proxy:
+        os.environ["PRESENSI_TRUSTED_PROXY"] = trusted_proxy
     print(f"event=serve central_data={paths.root} url=http://{host}:{port}/ workers={workers}",
           flush=True)
     Granian(

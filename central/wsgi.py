@@ -15,4 +15,5 @@ from . import create_app
 
 
 def serving_app() -> Flask:
-    return create_app({"DATA_DIR": os.environ["PRESENSI_CENTRAL_DATA"]})
+    return create_app({"DATA_DIR": os.environ["PRESENSI_CENTRAL_DATA"],
+                       "TRUSTED_PROXY": os.environ.get("PRESENSI_TRUSTED_PROXY") or None})

@@ -36,7 +36,8 @@ BODIES: dict[str, bytes] = {
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 # A real value for each path parameter, so every route is reached past its URL converter.
 PATH_VALUES = {"<node>": "kec-alalak", "<ext>": "pdf", "<target_id>": "1",
-               "<any(approve, reject):action>": "approve", "<month>": "2026-10"}
+               "<any(approve, reject):action>": "approve", "<month>": "2026-10",
+               "<int:alert_id>": "1", "<name>": "budi", "<link>": "x" * 43}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
