@@ -142,7 +142,7 @@ def check_listen(host: str, port: int) -> None:
                        "default --port 8080 (or put nginx in front, docs/serving.md)") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise CliError(f"port {port} on {host} is already in use by another program: stop "
+            raise CliError(f"port {port} is in use (on {host}, by another program): stop "
                            f"it (ss -ltnp 'sport = :{port}' shows which) or choose another "
                            "port with --port") from None
         if exc.errno in (errno.EADDRNOTAVAIL, socket.EAI_NONAME):

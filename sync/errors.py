@@ -78,6 +78,10 @@ class KeyAnnouncementError(ProtocolError):
     """A key announcement is malformed or not signed by the key it claims to replace."""
 
 
+class JsonInputError(ProtocolError):
+    """A request body is not JSON we accept; the message says why, for the client."""
+
+
 class BatchError(ProtocolError):
     """A batch body (``POST /api/v1/batches``) is malformed: bad gzip, bad JSON, bad fields."""
 
@@ -119,3 +123,8 @@ class GapError(SyncError):
 
 class ForkError(SyncError):
     """Central answered 409 ``fork``: the node is quarantined; pushing again will not help."""
+
+
+class ServeRefused(Error):
+    """A server must not start (port taken, data directory already served); the message says
+    why and what to do (sync/serve_guard.py)."""

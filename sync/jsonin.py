@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from .errors import ProtocolError
+from .errors import JsonInputError
 
 __all__ = ["MAX_DEPTH", "JsonInputError", "loads"]
 
@@ -21,10 +21,6 @@ __all__ = ["MAX_DEPTH", "JsonInputError", "loads"]
 MAX_DEPTH = 32
 # json.loads joins a valid surrogate pair into one code point, so any surrogate left is lone.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class JsonInputError(ProtocolError):
-    """A request body is not JSON we accept; the message says why, for the client."""
 
 
 def loads(data: bytes | str) -> Any:

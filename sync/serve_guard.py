@@ -15,13 +15,11 @@ import os
 import socket
 from pathlib import Path
 
+from .errors import ServeRefused
+
 __all__ = ["LOCK_NAME", "ServeRefused", "check_port_free", "lock_data_dir"]
 
 LOCK_NAME = "serve.lock"
-
-
-class ServeRefused(Exception):
-    """The server must not start; the message says why and what to do."""
 
 
 def lock_data_dir(root: Path) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from testkit.factories import REPO, ServerProcess, enroll_node, make_central, run_cli, sign_in
+from testkit.factories import REPO, ServerProcess, enroll_node, make_central, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -143,4 +143,9 @@ def test_node_central_and_backup_under_their_units(shared: Path) -> None:
         central.kill()
     log = (paths.root / "serve.log").read_text()
     assert "Operation not permitted" not in log and "Traceback" not in log, log
-    run_cli("local_node", "verify", "--data", str(paths.root))
+    # As the service's user, as an admin would run it (root is told to use runuser).
+    done = subprocess.run(sandboxed(UNITS / "presensi-node.service", "-m", "local_node",
+                                    "verify", "--data", str(paths.root)),
+                          env={**os.environ, **_env()}, cwd="/", capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

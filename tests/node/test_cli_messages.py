@@ -91,7 +91,7 @@ def test_port_in_use_names_it_and_how_to_choose_another() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         done = node_cli("serve", "--data", MISSING, "--host", "127.0.0.1", "--port", str(port))
-    assert_one_error(done, f"port {port} on 127.0.0.1 is already in use", "--port")
+    assert_one_error(done, f"port {port} is in use (on 127.0.0.1", "--port")
 
 
 def test_unreachable_central_is_one_line_with_the_url_and_the_likely_cause(
