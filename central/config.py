@@ -16,6 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "TIME_TOLERANCE_S": 2,                  # slack on the proven [lower, upper] interval
     "WORK_START": "07:30",                  # WITA; lateness is counted from here
     "DASHBOARD_COOKIE_DAYS": 30,
+    # PostgreSQL (docs/postgresql.md): None keeps SQLite in central.db. The password, if
+    # any, lives in DATA/database.password, never here.
+    "DATABASE_URL": None,
+    "DATABASE_POOL_SIZE": 16,               # connections per server process (one per thread)
 }
 
 

@@ -1,8 +1,9 @@
 """Running central under its production server.
 
 Granian (WSGI) with several worker processes, each with a pool of request threads. Workers
-share nothing but ``central.db`` (WAL; every consistent write is one ``BEGIN IMMEDIATE``
-transaction, nonces have a primary key), so any number of them is safe.
+share nothing but the database: ``central.db`` (WAL; every consistent write is one
+``BEGIN IMMEDIATE`` transaction, nonces have a primary key) or PostgreSQL (row locks, see
+``central/pgstore.py``), so any number of them, and of servers on one PostgreSQL, is safe.
 """
 
 from __future__ import annotations
@@ -12,21 +13,30 @@ import os
 from granian import Granian
 from granian.constants import Interfaces
 
+from .config import load_config
+from .database import is_created, open_store
 from .datadir import CentralPaths
 from .identity import load_identity
-from .store import SqliteStore
 
 
 def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
-          threads: int = 16) -> int:
-    """Check the data directory and migrate here (clear message, exit 2), then serve."""
-    store = SqliteStore(paths.db)
-    try:
-        if paths.db.exists():
+          threads: int = 16, database: str | None = None) -> int:
+    """Check the data directory and migrate here (clear message, exit 2), then serve.
+
+    ``database``: a PostgreSQL URL overriding the one ``init`` recorded.
+    """
+    config = load_config(paths.root, {"DATABASE_URL": database})
+    if is_created(paths, config):
+        store = open_store(paths, config)
+        try:
             store.migrate()
-        load_identity(paths, store)
-    finally:
-        store.close()
+            load_identity(paths, store)
+        finally:
+            store.close()
+    else:
+        load_identity(paths, None)
+    if database:
+        os.environ["PRESENSI_DATABASE_URL"] = database  # the workers' create_app reads it
     os.environ["PRESENSI_CENTRAL_DATA"] = str(paths.root.resolve())
     print(f"event=serve central_data={paths.root} url=http://{host}:{port}/ workers={workers}",
           flush=True)

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from .auth import NodeAuth
+from .database import open_store
 from .datadir import CentralPaths
 from .identity import CentralIdentity, load_identity
 from .ingest import ReceiptIssuer
 from .reports import ReportSettings
-from .store import SqliteStore
 
 
 class CentralService:
@@ -24,7 +24,7 @@ class CentralService:
         self.config = config
         self.paths = paths
         self.clock: Callable[[], float] = clock or time.time
-        self.store = SqliteStore(paths.db)
+        self.store = open_store(paths, config)
         self.store.migrate()
         self.identity: CentralIdentity = load_identity(paths, self.store)
         self.node_auth = NodeAuth(self.store, self.identity,

@@ -1,0 +1,100 @@
+"""Which database central uses, and opening it: SQLite by default, PostgreSQL when configured.
+
+``presensi-central init --database postgresql://...`` records the URL in the data directory's
+``config.json`` (``DATABASE_URL``) with any password moved to ``database.password`` (mode
+0600) beside it, so every later command needs only ``--data``. ``serve`` and ``migrate`` may
+override the URL with ``--database`` or ``PRESENSI_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from .config import load_config
+from .datadir import CentralPaths
+from .errors import SetupError
+from .store import CentralStore, SqliteStore
+
+PASSWORD_FILE = "database.password"
+SCHEMES = ("postgresql", "postgres")
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """The URL without its password (in the user part or the query), and the password."""
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
+        raise SetupError(f"--database must be a postgresql:// URL, not {url.split(':')[0]!r}")
+    password = unquote(parts.password) if parts.password is not None else None
+    netloc = parts.netloc.rpartition("@")[2]
+    if parts.username is not None:
+        netloc = f"{quote(unquote(parts.username), safe='')}@{netloc}"
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "password":
+            password = value
+        else:
+            query.append((key, value))
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), "")), password
+
+
+def record_database(paths: CentralPaths, url: str) -> str:
+    """Write ``DATABASE_URL`` to ``config.json`` and the password (if any) to a 0600 file.
+
+    Returns the URL as recorded (without the password).
+    """
+    bare, password = split_password(url)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {}
+    if paths.config.exists():
+        config = json.loads(paths.config.read_text(encoding="utf-8"))
+    config["DATABASE_URL"] = bare
+    secret = paths.root / PASSWORD_FILE
+    if password is not None:
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(password)
+        os.chmod(secret, 0o600)
+    elif secret.exists():
+        secret.unlink()
+    tmp = paths.config.with_suffix(".tmp")
+    tmp.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(paths.config)
+    return bare
+
+
+def database_url(config: dict[str, Any]) -> str | None:
+    url = config.get("DATABASE_URL")
+    return str(url) if url else None
+
+
+def describe(paths: CentralPaths, config: dict[str, Any] | None = None) -> str:
+    """Where central's data lives, for messages (never with a password)."""
+    url = database_url(config if config is not None else load_config(paths.root))
+    return split_password(url)[0] if url else str(paths.db)
+
+
+def is_created(paths: CentralPaths, config: dict[str, Any] | None = None) -> bool:
+    """SQLite: ``central.db`` exists. PostgreSQL: a URL is configured (the server checks the
+    rest: connection, schema and central id)."""
+    url = database_url(config if config is not None else load_config(paths.root))
+    return bool(url) or paths.db.exists()
+
+
+def open_store(paths: CentralPaths, config: dict[str, Any] | None = None) -> CentralStore:
+    """The store ``config`` (default: the data directory's configuration) names."""
+    if config is None:
+        config = load_config(paths.root)
+    url = database_url(config)
+    if url is None:
+        return SqliteStore(paths.db)
+    from .pgstore import PostgresStore  # psycopg only where PostgreSQL is used
+
+    bare, password = split_password(url)
+    secret = paths.root / PASSWORD_FILE
+    if password is None and secret.exists():
+        password = secret.read_text(encoding="utf-8")
+    return PostgresStore(bare, password=password,
+                         pool_size=int(config.get("DATABASE_POOL_SIZE") or 16))
