@@ -29,6 +29,13 @@ ensure_system_packages() {
   apt_install openssl chromium wrk iproute2 libfaketime jq e2fsprogs
 }
 
+ensure_postgresql() {
+  # PostgreSQL server binaries for the central tests on the PostgreSQL backend: the tests
+  # start their own throwaway cluster (testkit/pgcluster.py) under /usr/lib/postgresql/*/bin,
+  # so the Debian cluster the package creates is never started here.
+  apt_install postgresql
+}
+
 ensure_python_packages() {
   local stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
