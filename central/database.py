@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from .config import load_config
 from .datadir import CentralPaths
@@ -31,13 +31,13 @@ def split_password(url: str) -> tuple[str, str | None]:
     netloc = parts.netloc.rpartition("@")[2]
     if parts.username is not None:
         netloc = f"{quote(unquote(parts.username), safe='')}@{netloc}"
-    query = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "password":
-            password = value
-        else:
-            query.append((key, value))
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), "")), password
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(key == "password" for key, _ in pairs):
+        password = next(value for key, value in pairs if key == "password")
+        query = urlencode([(key, value) for key, value in pairs if key != "password"])
+    # Written out by hand: urlunsplit drops the "//" of an empty host (a Unix socket URL).
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else ""), password
 
 
 def record_database(paths: CentralPaths, url: str) -> str:

@@ -31,8 +31,16 @@ ensure_system_packages() {
 
 ensure_postgresql() {
   # PostgreSQL server binaries for the central tests on the PostgreSQL backend: the tests
-  # start their own throwaway cluster (testkit/pgcluster.py) under /usr/lib/postgresql/*/bin,
-  # so the Debian cluster the package creates is never started here.
+  # start their own throwaway cluster (testkit/pgcluster.py) from /usr/lib/postgresql/*/bin
+  # as an unprivileged user. No system cluster or service: tell postgresql-common not to
+  # create (and start) its "main" cluster when the package is installed.
+  if ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok installed"; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo mkdir -p /etc/postgresql-common
+    [ -f /etc/postgresql-common/createcluster.conf ] ||
+      echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   apt_install postgresql
 }
 

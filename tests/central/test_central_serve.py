@@ -23,7 +23,7 @@ from testkit.factories import PY, REPO, free_port, run_cli
 from .conftest import Clock, FakeNode
 
 COMMANDS = [["init"], ["serve"], ["node", "add"], ["node", "revoke"], ["roster", "import"],
-            ["token", "create"]]
+            ["token", "create"], ["migrate"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,0 +1,173 @@
+"""Choosing central's database: ``init --database``, the password file, ``migrate``, and
+PostgreSQL's monthly partitions of ``records``."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask.testing import FlaskClient
+
+from central import pgschema
+from central.database import open_store, split_password
+from central.datadir import CentralPaths
+from central.errors import SetupError
+from central.pgstore import PostgresStore
+from testkit.factories import run_cli
+from testkit.pgcluster import PgCluster
+
+from .conftest import Clock, FakeNode
+
+
+@pytest.mark.parametrize(("url", "bare", "password"), [
+    ("postgresql://presensi:s3cret@db.batola:5432/central",
+     "postgresql://presensi@db.batola:5432/central", "s3cret"),
+    ("postgresql://presensi:p%40ss%2Fw@db/central", "postgresql://presensi@db/central", "p@ss/w"),
+    ("postgresql://presensi@db/central?password=x&sslmode=require",
+     "postgresql://presensi@db/central?sslmode=require", "x"),
+    ("postgres://db/central", "postgres://db/central", None),
+    ("postgresql:///central?host=/run/postgresql", "postgresql:///central?host=/run/postgresql",
+     None),
+])
+def test_the_password_is_split_from_the_url(url: str, bare: str, password: str | None) -> None:
+    assert split_password(url) == (bare, password)
+
+
+@pytest.mark.parametrize("url", ["mysql://db/central", "sqlite:///central.db", "central.db",
+                                 "http://db/central"])
+def test_a_database_that_is_not_postgresql_is_refused(url: str, tmp_path: Path) -> None:
+    with pytest.raises(SetupError):
+        split_password(url)
+    result = run_cli("central", "init", "--data", str(tmp_path / "c"), "--database", url,
+                     check=False)
+    assert result.returncode == 2 and "postgresql://" in result.stderr
+    assert not (tmp_path / "c" / "central.db").exists()
+
+
+def test_init_records_the_url_and_later_commands_need_only_data(
+        tmp_path: Path, pg_cluster: PgCluster) -> None:
+    name = pg_cluster.create_database()
+    url = pg_cluster.url(name).replace("postgres@", "postgres:Rahasia-123@")
+    root = tmp_path / "central"
+    out = run_cli("central", "init", "--data", str(root), "--database", url)
+    assert pg_cluster.url(name) in out.stdout and "Rahasia" not in out.stdout
+    config = json.loads((root / "config.json").read_text())
+    assert config["DATABASE_URL"] == pg_cluster.url(name)
+    secret = root / "database.password"
+    assert secret.read_text() == "Rahasia-123"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert not any("Rahasia" in p.read_text(errors="replace")
+                   for p in root.rglob("*") if p.is_file() and p != secret)
+    assert not (root / "central.db").exists()
+
+    token = run_cli("central", "node", "add", "--data", str(root), "--name", "kec-cerbon")
+    assert token.stdout.startswith("kec-cerbon.")
+    run_cli("central", "token", "create", "--data", str(root), "--role", "viewer")
+    with psycopg.connect(pg_cluster.url(name)) as conn:
+        assert conn.execute("SELECT name, status FROM nodes").fetchall() == [
+            ("kec-cerbon", "pending")]
+        assert conn.execute("SELECT count(*) FROM api_tokens").fetchone() == (1,)
+        assert conn.execute("SELECT value FROM meta WHERE key = 'central_id'").fetchone() == (
+            "central-batola",)
+    assert not (root / "central.db").exists()
+    again = run_cli("central", "migrate", "--data", str(root))
+    assert "0 migration(s) applied" in again.stdout
+
+
+def test_init_reads_the_url_from_the_environment(tmp_path: Path,
+                                                 pg_cluster: PgCluster) -> None:
+    url = pg_cluster.url(pg_cluster.create_database())
+    root = tmp_path / "central"
+    run_cli("central", "init", "--data", str(root), env={"PRESENSI_DATABASE_URL": url})
+    assert json.loads((root / "config.json").read_text())["DATABASE_URL"] == url
+    assert not (root / "database.password").exists()
+
+
+def test_migrate_applies_what_is_pending_once(tmp_path: Path, pg_cluster: PgCluster) -> None:
+    url = pg_cluster.url(pg_cluster.create_database())
+    store = PostgresStore(url)
+    try:
+        assert store.pending_migrations() == [name for name, _ in pgschema.MIGRATIONS]
+    finally:
+        store.close()
+    # A database administrator may prepare the schema before init (--database given).
+    root = tmp_path / "central"
+    first = run_cli("central", "migrate", "--data", str(root), "--database", url)
+    assert "applied 001_initial" in first.stdout
+    run_cli("central", "init", "--data", str(root), "--database", url)
+    again = run_cli("central", "migrate", "--data", str(root))
+    assert "applied" not in again.stdout.split(":")[0] and "0 migration(s)" in again.stdout
+    store = PostgresStore(url)
+    try:
+        assert store.pending_migrations() == []
+        assert store.migrate() == []
+    finally:
+        store.close()
+
+
+def test_migrate_on_sqlite(tmp_path: Path) -> None:
+    root = tmp_path / "central"
+    run_cli("central", "init", "--data", str(root))
+    out = run_cli("central", "migrate", "--data", str(root))
+    assert str(root / "central.db") in out.stdout and "0 migration(s)" in out.stdout
+    missing = run_cli("central", "migrate", "--data", str(tmp_path / "none"), check=False)
+    assert missing.returncode == 2 and "presensi-central init" in missing.stderr
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    from testkit.factories import free_port
+
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/central?connect_timeout=1"
+    result = run_cli("central", "init", "--data", str(tmp_path / "c"), "--database", url,
+                     check=False, timeout=60)
+    assert result.returncode == 2 and "cannot connect" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- partitions ----------------------------------------------------------------------------
+
+
+def _partition_of(url: str, node: str, seq: int) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT tableoid::regclass::text FROM records"
+                           " WHERE node = %s AND seq = %s", (node, seq)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _pg_url(central_paths: CentralPaths) -> str:
+    url = json.loads(central_paths.config.read_text())["DATABASE_URL"]
+    return str(url)
+
+
+@pytest.mark.parametrize("central_backend", ["postgresql"], indirect=True)
+def test_records_land_in_their_months_partition(client: FlaskClient, node: FakeNode,
+                                                clock: Clock,
+                                                central_paths: CentralPaths) -> None:
+    far = datetime(2091, 3, 1, tzinfo=UTC).timestamp()
+    node.checkin("198501012010011001")
+    node.checkin("198501012010011001", ts=far)  # a node whose clock is wrong
+    assert node.push(client).status_code == 200
+    url = _pg_url(central_paths)
+    month = datetime.fromtimestamp(clock.now, UTC)
+    assert _partition_of(url, node.name, 1) == pgschema.partition_name(month.year, month.month)
+    assert _partition_of(url, node.name, 2) == "records_default"
+
+    # Later the partitions reach that month: it stays in the default partition, still read.
+    store = open_store(central_paths)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            made = pgschema.ensure_partitions(conn, far)
+        assert "records_2091_03" not in made and "records_2091_02" in made
+        assert [r.seq for r in store.records_of(node.name)] == [0, 1, 2]  # type: ignore[attr-defined]
+    finally:
+        store.close()
+    with psycopg.connect(url) as conn:
+        changed = conn.execute("SELECT count(*) FROM records WHERE seq = 2").fetchone()
+        assert changed == (1,)
+        with pytest.raises(psycopg.errors.RaiseException):
+            conn.execute("UPDATE records SET ts = '2026-01-01T00:00:00.000Z' WHERE seq = 2")
