@@ -124,7 +124,7 @@ def get_attendance() -> ResponseReturnValue:
     if fmt not in ("json", "csv"):
         raise ApiError("format must be json or csv", code="bad-format")
     svc = service()
-    rows = attendance(svc.store, day, unit=unit, settings=svc.report_settings)
+    rows = attendance(svc.read_store, day, unit=unit, settings=svc.report_settings)
     if fmt == "csv":
         return Response(attendance_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition":
@@ -136,7 +136,7 @@ def get_attendance() -> ResponseReturnValue:
 @bp.get("/nodes")
 def get_nodes() -> ResponseReturnValue:
     require_api("viewer")
-    return jsonify({"nodes": nodes_overview(service().store)})
+    return jsonify({"nodes": nodes_overview(service().read_store)})
 
 
 @bp.post("/nodes")

@@ -51,6 +51,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         from .database import record_database
 
         print(f"database {record_database(paths, args.database)}")
+    if args.read_database:
+        from .database import record_database
+
+        print(f"read database {record_database(paths, args.read_database, read=True)}")
     created = init_central(paths, args.name)
     for item in created:
         print(f"created {item}")
@@ -66,7 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
     return serve(_paths(args), host=args.host, port=args.port, workers=args.workers,
-                 threads=args.threads, database=args.database)
+                 threads=args.threads, database=args.database,
+                 read_database=args.read_database)
 
 
 def cmd_node_add(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from .errors import SetupError
 from .store import CentralStore, SqliteStore
 
 PASSWORD_FILE = "database.password"
+READ_PASSWORD_FILE = "read-database.password"
 SCHEMES = ("postgresql", "postgres")
 
 
@@ -40,8 +41,9 @@ def split_password(url: str) -> tuple[str, str | None]:
     return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else ""), password
 
 
-def record_database(paths: CentralPaths, url: str) -> str:
-    """Write ``DATABASE_URL`` to ``config.json`` and the password (if any) to a 0600 file.
+def record_database(paths: CentralPaths, url: str, *, read: bool = False) -> str:
+    """Write ``DATABASE_URL`` (``read``: ``READ_DATABASE_URL``, the replica reports read) to
+    ``config.json`` and the password (if any) to a 0600 file beside it.
 
     Returns the URL as recorded (without the password).
     """
@@ -50,8 +52,8 @@ def record_database(paths: CentralPaths, url: str) -> str:
     config: dict[str, Any] = {}
     if paths.config.exists():
         config = json.loads(paths.config.read_text(encoding="utf-8"))
-    config["DATABASE_URL"] = bare
-    secret = paths.root / PASSWORD_FILE
+    config["READ_DATABASE_URL" if read else "DATABASE_URL"] = bare
+    secret = paths.root / (READ_PASSWORD_FILE if read else PASSWORD_FILE)
     if password is not None:
         fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -90,11 +92,24 @@ def open_store(paths: CentralPaths, config: dict[str, Any] | None = None) -> Cen
     url = database_url(config)
     if url is None:
         return SqliteStore(paths.db)
+    return _postgres(paths, config, url, PASSWORD_FILE, read_only=False)
+
+
+def open_read_store(paths: CentralPaths, config: dict[str, Any]) -> CentralStore | None:
+    """The read replica ``READ_DATABASE_URL`` names (read-only sessions), or None."""
+    url = config.get("READ_DATABASE_URL")
+    if not url:
+        return None
+    return _postgres(paths, config, str(url), READ_PASSWORD_FILE, read_only=True)
+
+
+def _postgres(paths: CentralPaths, config: dict[str, Any], url: str, password_file: str, *,
+              read_only: bool) -> CentralStore:
     from .pgstore import PostgresStore  # psycopg only where PostgreSQL is used
 
     bare, password = split_password(url)
-    secret = paths.root / PASSWORD_FILE
+    secret = paths.root / password_file
     if password is None and secret.exists():
         password = secret.read_text(encoding="utf-8")
-    return PostgresStore(bare, password=password,
+    return PostgresStore(bare, password=password, read_only=read_only,
                          pool_size=int(config.get("DATABASE_POOL_SIZE") or 16))

@@ -10,11 +10,16 @@ from pathlib import Path
 from .errors import CentralError
 
 
-def add_database_option(p: argparse.ArgumentParser) -> None:
+def add_database_option(p: argparse.ArgumentParser, *, read: bool = True) -> None:
     p.add_argument("--database", default=os.environ.get("PRESENSI_DATABASE_URL") or None,
                    help="postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (or PRESENSI_DATABASE_URL);"
                         " init records it, the password in DATA/database.password."
                         " Default: SQLite in DATA/central.db")
+    if read:
+        p.add_argument("--read-database",
+                       default=os.environ.get("PRESENSI_READ_DATABASE_URL") or None,
+                       help="a read replica (postgresql://...) for reports and the dashboard"
+                            " (or PRESENSI_READ_DATABASE_URL); init records it")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -42,5 +47,5 @@ def add_migrate_command(sub: argparse._SubParsersAction,  # type: ignore[type-ar
                         data_arg: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("migrate", help="apply pending schema migrations (serve does too)")
     data_arg(p)
-    add_database_option(p)
+    add_database_option(p, read=False)
     p.set_defaults(func=cmd_migrate)

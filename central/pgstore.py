@@ -156,12 +156,14 @@ class PostgresStore:
     """``CentralStore`` over a PostgreSQL database given by a libpq URL."""
 
     def __init__(self, url: str, *, password: str | None = None, pool_size: int = 16,
-                 clock: Callable[[], float] = time.time) -> None:
+                 read_only: bool = False, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self.clock = clock
         kwargs: dict[str, Any] = {"autocommit": True}
         if password is not None:
             kwargs["password"] = password
+        if read_only:  # a replica for reports: a write here is a bug, refused by PostgreSQL
+            kwargs["options"] = "-c default_transaction_read_only=on"
         self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size),
                                     kwargs=kwargs, open=True, name="presensi-central")
         try:

@@ -20,10 +20,11 @@ from .identity import load_identity
 
 
 def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
-          threads: int = 16, database: str | None = None) -> int:
+          threads: int = 16, database: str | None = None,
+          read_database: str | None = None) -> int:
     """Check the data directory and migrate here (clear message, exit 2), then serve.
 
-    ``database``: a PostgreSQL URL overriding the one ``init`` recorded.
+    ``database``, ``read_database``: PostgreSQL URLs overriding those ``init`` recorded.
     """
     config = load_config(paths.root, {"DATABASE_URL": database})
     if is_created(paths, config):
@@ -37,6 +38,8 @@ def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
         load_identity(paths, None)
     if database:
         os.environ["PRESENSI_DATABASE_URL"] = database  # the workers' create_app reads it
+    if read_database:
+        os.environ["PRESENSI_READ_DATABASE_URL"] = read_database
     os.environ["PRESENSI_CENTRAL_DATA"] = str(paths.root.resolve())
     print(f"event=serve central_data={paths.root} url=http://{host}:{port}/ workers={workers}",
           flush=True)

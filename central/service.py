@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .auth import NodeAuth
-from .database import open_store
+from .database import open_read_store, open_store
 from .datadir import CentralPaths
 from .identity import CentralIdentity, load_identity
 from .ingest import ReceiptIssuer
@@ -26,6 +26,8 @@ class CentralService:
         self.clock: Callable[[], float] = clock or time.time
         self.store = open_store(paths, config)
         self.store.migrate()
+        # Reports and the dashboard: a read replica when configured, else the same store.
+        self.read_store = open_read_store(paths, config) or self.store
         self.identity: CentralIdentity = load_identity(paths, self.store)
         self.node_auth = NodeAuth(self.store, self.identity,
                                   max_age=int(config["SIGNATURE_MAX_AGE_S"]), clock=self.clock)
@@ -38,4 +40,6 @@ class CentralService:
         return self.clock()
 
     def close(self) -> None:
+        if self.read_store is not self.store:
+            self.read_store.close()
         self.store.close()

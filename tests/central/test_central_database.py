@@ -17,6 +17,7 @@ from central.database import open_store, split_password
 from central.datadir import CentralPaths
 from central.errors import SetupError
 from central.pgstore import PostgresStore
+from sync.timefmt import WITA
 from testkit.factories import run_cli
 from testkit.pgcluster import PgCluster
 
@@ -171,3 +172,62 @@ def test_records_land_in_their_months_partition(client: FlaskClient, node: FakeN
         assert changed == (1,)
         with pytest.raises(psycopg.errors.RaiseException):
             conn.execute("UPDATE records SET ts = '2026-01-01T00:00:00.000Z' WHERE seq = 2")
+
+
+# --- a read replica for reports ------------------------------------------------------------
+
+
+def test_reports_read_the_read_database(tmp_path: Path, pg_cluster: PgCluster,
+                                        pg_template: str) -> None:
+    from central import create_app
+    from central.auth import create_api_token
+
+    from .conftest import enroll
+
+    main = pg_cluster.create_database(template=pg_template)
+    root = tmp_path / "central"
+    run_cli("central", "init", "--data", str(root), "--database", pg_cluster.url(main))
+    # The "replica": a copy taken before the node pushes, like a replica lagging behind.
+    replica = pg_cluster.url(pg_cluster.create_database(template=main))
+    clock = Clock()
+    day = datetime.fromtimestamp(clock.now, WITA).strftime("%Y-%m-%d")
+
+    def report(app: object) -> tuple[list[object], list[object]]:
+        client = app.test_client()  # type: ignore[attr-defined]
+        auth = {"Authorization": f"Bearer {token}"}
+        rows = client.get(f"/api/v1/attendance?date={day}", headers=auth).get_json()
+        nodes = client.get("/api/v1/nodes", headers=auth).get_json()
+        return rows["employees"], nodes["nodes"]
+
+    app = create_app({"DATA_DIR": str(root), "CLOCK": clock, "READ_DATABASE_URL": replica})
+    svc = app.extensions["presensi_central"]
+    try:
+        token = create_api_token(svc.store, "viewer", now=clock.now)
+        node = enroll(app.test_client(), svc.store, clock, "kec-alalak")
+        node.checkin("198501012010011001")
+        assert node.push(app.test_client()).status_code == 200
+        assert report(app) == ([], [])  # read from the replica, which has not caught up
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            svc.read_store.add_alert(None, "test", "a write on the replica", clock.now)
+    finally:
+        svc.close()
+    app = create_app({"DATA_DIR": str(root), "CLOCK": clock})
+    try:
+        rows, nodes = report(app)
+        assert len(rows) == 1 and len(nodes) == 1  # the main database has them
+    finally:
+        app.extensions["presensi_central"].close()
+
+
+def test_init_records_the_read_database(tmp_path: Path, pg_cluster: PgCluster,
+                                        pg_template: str) -> None:
+    main = pg_cluster.url(pg_cluster.create_database(template=pg_template))
+    replica = pg_cluster.url(pg_cluster.create_database(template=pg_template))
+    root = tmp_path / "central"
+    run_cli("central", "init", "--data", str(root), "--database", main,
+            "--read-database", replica.replace("postgres@", "postgres:Baca-456@"))
+    config = json.loads((root / "config.json").read_text())
+    assert config["DATABASE_URL"] == main and config["READ_DATABASE_URL"] == replica
+    secret = root / "read-database.password"
+    assert secret.read_text() == "Baca-456" and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert not (root / "database.password").exists()
