@@ -164,8 +164,11 @@ class PostgresStore:
             kwargs["password"] = password
         if read_only:  # a replica for reports: a write here is a bug, refused by PostgreSQL
             kwargs["options"] = "-c default_transaction_read_only=on"
+        # check: a connection the database dropped (a restart, a failover) is replaced when
+        # taken from the pool, instead of failing the request that got it.
         self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size),
-                                    kwargs=kwargs, open=True, name="presensi-central")
+                                    kwargs=kwargs, open=True, name="presensi-central",
+                                    check=ConnectionPool.check_connection)
         try:
             self._pool.wait(timeout=15)
         except PoolTimeout as exc:

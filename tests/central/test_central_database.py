@@ -231,3 +231,19 @@ def test_init_records_the_read_database(tmp_path: Path, pg_cluster: PgCluster,
     secret = root / "read-database.password"
     assert secret.read_text() == "Baca-456" and stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert not (root / "database.password").exists()
+
+
+@pytest.mark.parametrize("central_backend", ["postgresql"], indirect=True)
+def test_connections_the_database_dropped_are_replaced(client: FlaskClient, node: FakeNode,
+                                                       central_paths: CentralPaths,
+                                                       pg_cluster: PgCluster) -> None:
+    assert node.push(client).status_code == 200
+    name = _pg_url(central_paths).rsplit("/", 1)[1]
+    # What a database restart or failover does to every open connection.
+    dropped = pg_cluster.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                              f" WHERE datname = '{name}'")
+    assert int(dropped) >= 1
+    r = node.request(client, "GET", f"/api/v1/nodes/{node.name}/checkpoint")
+    assert r.status_code == 200 and r.get_json()["seq"] == 0
+    node.checkin("198501012010011001")
+    assert node.push(client, 1).status_code == 200
