@@ -45,14 +45,23 @@ def record_database(paths: CentralPaths, url: str, *, read: bool = False) -> str
     """Write ``DATABASE_URL`` (``read``: ``READ_DATABASE_URL``, the replica reports read) to
     ``config.json`` and the password (if any) to a 0600 file beside it.
 
-    Returns the URL as recorded (without the password).
+    Returns the URL as recorded (without the password). Refuses to point a central that
+    already keeps its data somewhere (``central.db`` or another URL) at a new database: its
+    nodes, receipts and records would silently be left behind.
     """
     bare, password = split_password(url)
     paths.root.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {}
     if paths.config.exists():
         config = json.loads(paths.config.read_text(encoding="utf-8"))
-    config["READ_DATABASE_URL" if read else "DATABASE_URL"] = bare
+    key = "READ_DATABASE_URL" if read else "DATABASE_URL"
+    if not read and config.get(key) is None and paths.db.exists():
+        raise SetupError(f"{paths.db} exists: this central keeps its data in SQLite; use "
+                         "another data directory for PostgreSQL")
+    if config.get(key) not in (None, bare):
+        raise SetupError(f"this central already uses {config[key]}; to move it, change "
+                         f"{key} in {paths.config} after moving the data")
+    config[key] = bare
     secret = paths.root / (READ_PASSWORD_FILE if read else PASSWORD_FILE)
     if password is not None:
         fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

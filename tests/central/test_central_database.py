@@ -247,3 +247,24 @@ def test_connections_the_database_dropped_are_replaced(client: FlaskClient, node
     assert r.status_code == 200 and r.get_json()["seq"] == 0
     node.checkin("198501012010011001")
     assert node.push(client, 1).status_code == 200
+
+
+def test_init_never_points_a_central_with_data_at_another_database(
+        tmp_path: Path, pg_cluster: PgCluster, pg_template: str) -> None:
+    first = pg_cluster.url(pg_cluster.create_database(template=pg_template))
+    other = pg_cluster.url(pg_cluster.create_database(template=pg_template))
+    on_sqlite = tmp_path / "sqlite"
+    run_cli("central", "init", "--data", str(on_sqlite))
+    refused = run_cli("central", "init", "--data", str(on_sqlite), "--database", first,
+                      check=False)
+    assert refused.returncode == 2 and "SQLite" in refused.stderr
+    config = on_sqlite / "config.json"
+    assert not config.exists() or "DATABASE_URL" not in config.read_text()
+
+    on_pg = tmp_path / "pg"
+    run_cli("central", "init", "--data", str(on_pg), "--database", first)
+    run_cli("central", "init", "--data", str(on_pg), "--database", first)  # the same: fine
+    refused = run_cli("central", "init", "--data", str(on_pg), "--database", other,
+                      check=False)
+    assert refused.returncode == 2 and "already uses" in refused.stderr
+    assert json.loads((on_pg / "config.json").read_text())["DATABASE_URL"] == first
