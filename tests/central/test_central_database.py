@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from central import pgschema
@@ -17,8 +18,9 @@ from central.database import open_store, split_password
 from central.datadir import CentralPaths
 from central.errors import SetupError
 from central.pgstore import PostgresStore
+from certs.csr import make_csr
 from sync.timefmt import WITA
-from testkit.factories import run_cli
+from testkit.factories import CentralProcess, run_cli
 from testkit.pgcluster import PgCluster
 
 from .conftest import Clock, FakeNode
@@ -268,3 +270,38 @@ def test_init_never_points_a_central_with_data_at_another_database(
                       check=False)
     assert refused.returncode == 2 and "already uses" in refused.stderr
     assert json.loads((on_pg / "config.json").read_text())["DATABASE_URL"] == first
+
+
+class ServedElsewhere(CentralProcess):
+    """``serve --database URL``: a server told to use another database than the recorded one."""
+
+    def __init__(self, data: Path, database: str) -> None:
+        super().__init__(data, workers=2)
+        self.database = database
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--database", self.database]
+
+
+def test_serve_database_overrides_the_recorded_url(tmp_path: Path, pg_cluster: PgCluster,
+                                                   pg_template: str) -> None:
+    recorded = pg_cluster.create_database(template=pg_template)
+    root = tmp_path / "central"
+    run_cli("central", "init", "--data", str(root), "--database", pg_cluster.url(recorded))
+    moved = pg_cluster.create_database(template=recorded)  # e.g. restored on a new server
+    server = ServedElsewhere(root, pg_cluster.url(moved)).start()
+    try:
+        # node add takes only --data: the token goes to the recorded database ...
+        token = run_cli("central", "node", "add", "--data", str(root),
+                        "--name", "kec-alalak").stdout.strip()
+        node = FakeNode("kec-alalak", Clock())
+        r = requests.post(server.url + "/api/v1/enroll", timeout=30, json={
+            "token": token, "csr": make_csr(node.key, "kec-alalak").decode()})
+        # ... and the server reads the one --database names, where it is unknown.
+        assert r.status_code == 401 and r.json()["error"] == "token-invalid"
+    finally:
+        server.stop()
+    with psycopg.connect(pg_cluster.url(moved)) as conn:
+        assert conn.execute("SELECT count(*) FROM enroll_tokens").fetchone() == (0,)
+    with psycopg.connect(pg_cluster.url(recorded)) as conn:
+        assert conn.execute("SELECT count(*) FROM enroll_tokens").fetchone() == (1,)
