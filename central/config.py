@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     # any, lives in DATA/database.password, never here.
     "DATABASE_URL": None,
     "DATABASE_POOL_SIZE": 16,               # connections per server process (one per thread)
+    "DATABASE_TIMEOUT_S": 10,               # wait this long for a connection, then answer 503
     # A read replica for reports and the dashboard (PostgreSQL); None = DATABASE_URL or SQLite.
     "READ_DATABASE_URL": None,
 }

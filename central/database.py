@@ -121,4 +121,5 @@ def _postgres(paths: CentralPaths, config: dict[str, Any], url: str, password_fi
     if password is None and secret.exists():
         password = secret.read_text(encoding="utf-8")
     return PostgresStore(bare, password=password, read_only=read_only,
-                         pool_size=int(config.get("DATABASE_POOL_SIZE") or 16))
+                         pool_size=int(config.get("DATABASE_POOL_SIZE") or 16),
+                         timeout=float(config.get("DATABASE_TIMEOUT_S") or 10))

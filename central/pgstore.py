@@ -156,7 +156,8 @@ class PostgresStore:
     """``CentralStore`` over a PostgreSQL database given by a libpq URL."""
 
     def __init__(self, url: str, *, password: str | None = None, pool_size: int = 16,
-                 read_only: bool = False, clock: Callable[[], float] = time.time) -> None:
+                 read_only: bool = False, timeout: float = 10.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self.clock = clock
         kwargs: dict[str, Any] = {"autocommit": True}
@@ -168,7 +169,7 @@ class PostgresStore:
         # taken from the pool, instead of failing the request that got it.
         self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size),
                                     kwargs=kwargs, open=True, name="presensi-central",
-                                    check=ConnectionPool.check_connection)
+                                    check=ConnectionPool.check_connection, timeout=timeout)
         try:
             self._pool.wait(timeout=15)
         except PoolTimeout as exc:

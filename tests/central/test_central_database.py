@@ -305,3 +305,32 @@ def test_serve_database_overrides_the_recorded_url(tmp_path: Path, pg_cluster: P
         assert conn.execute("SELECT count(*) FROM enroll_tokens").fetchone() == (0,)
     with psycopg.connect(pg_cluster.url(recorded)) as conn:
         assert conn.execute("SELECT count(*) FROM enroll_tokens").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("central_backend", ["postgresql"], indirect=True)
+def test_an_unreachable_database_is_503_and_nothing_is_lost(
+        central_paths: CentralPaths, central_clock: Clock, pg_cluster: PgCluster) -> None:
+    from central import create_app
+
+    from .conftest import enroll
+
+    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True,
+                      "CLOCK": central_clock, "DATABASE_TIMEOUT_S": 1})
+    client = app.test_client()
+    svc = app.extensions["presensi_central"]
+    name = _pg_url(central_paths).rsplit("/", 1)[1]
+    try:
+        node = enroll(client, svc.store, central_clock, "kec-alalak")
+        node.checkin("198501012010011001")
+        pg_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+        pg_cluster.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        f" WHERE datname = '{name}'")
+        r = node.push(client)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+        assert r.get_json()["error"] == "database-unavailable"
+        pg_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+        r = node.push(client)  # the node's retry, once the database is back
+        assert r.status_code == 200 and r.get_json()["accepted"] == 2
+    finally:
+        pg_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+        svc.close()
