@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -329,7 +330,10 @@ def test_an_unreachable_database_is_503_and_nothing_is_lost(
         assert r.status_code == 503 and r.headers["Retry-After"] == "5"
         assert r.get_json()["error"] == "database-unavailable"
         pg_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
-        r = node.push(client)  # the node's retry, once the database is back
+        # The node retries (backing off) until the pool has reconnected.
+        deadline = time.monotonic() + 30
+        while (r := node.push(client)).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
         assert r.status_code == 200 and r.get_json()["accepted"] == 2
     finally:
         pg_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
