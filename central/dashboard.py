@@ -92,8 +92,9 @@ def page() -> ResponseReturnValue:
     if role is None:
         return render_template("login.html", error=False), 401
     day = datetime.fromtimestamp(service().now(), WITA).strftime("%Y-%m-%d")
-    rows = attendance(store, day, settings=service().report_settings)
-    nodes = nodes_overview(store, day=day,
+    reads = service().read_store
+    rows = attendance(reads, day, settings=service().report_settings)
+    nodes = nodes_overview(reads, day=day,
                            fallback_threshold=int(service().config["FALLBACK_ALERT_PER_DAY"]))
     return render_template("dashboard.html", role=role, day=day, nodes=nodes,
                            summary=_summary(rows), status_id=STATUS_ID, vouched_id=VOUCHED,

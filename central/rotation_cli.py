@@ -14,10 +14,10 @@ from .datadir import CentralPaths
 
 def _identity(args: argparse.Namespace) -> Any:
     from .identity import load_identity
-    from .store import SqliteStore
+    from .database import open_store
 
     paths = CentralPaths(Path(args.data))
-    store = SqliteStore(paths.db)
+    store = open_store(paths)
     try:
         return load_identity(paths, store)
     finally:
@@ -29,10 +29,10 @@ def _resign_roster(args: argparse.Namespace) -> int | None:
 
     from .identity import load_identity
     from .rotation import resign_roster
-    from .store import SqliteStore
+    from .database import open_store
 
     paths = CentralPaths(Path(args.data))
-    store = SqliteStore(paths.db)
+    store = open_store(paths)
     try:
         identity = load_identity(paths, store)  # checks the new key and certificate agree
         return resign_roster(store, identity.name, load_private_key(paths.key), time.time())

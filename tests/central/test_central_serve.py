@@ -23,7 +23,7 @@ from testkit.factories import PY, REPO, free_port, run_cli
 from .conftest import Clock, FakeNode
 
 COMMANDS = [["init"], ["serve"], ["node", "add"], ["node", "revoke"], ["roster", "import"],
-            ["token", "create"]]
+            ["token", "create"], ["migrate"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -39,9 +39,10 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def central_dir(tmp_path: Path) -> Path:
+def central_dir(tmp_path: Path, central_database: str | None) -> Path:
     root = tmp_path / "central"
-    run_cli("central", "init", "--data", str(root))
+    database = ["--database", central_database] if central_database else []
+    run_cli("central", "init", "--data", str(root), *database)
     return root
 
 
