@@ -13,8 +13,8 @@ from .datadir import CentralPaths
 
 
 def _identity(args: argparse.Namespace) -> Any:
-    from .identity import load_identity
     from .database import open_store
+    from .identity import load_identity
 
     paths = CentralPaths(Path(args.data))
     store = open_store(paths)
@@ -27,9 +27,9 @@ def _identity(args: argparse.Namespace) -> Any:
 def _resign_roster(args: argparse.Namespace) -> int | None:
     from certs.keys import load_private_key
 
+    from .database import open_store
     from .identity import load_identity
     from .rotation import resign_roster
-    from .database import open_store
 
     paths = CentralPaths(Path(args.data))
     store = open_store(paths)

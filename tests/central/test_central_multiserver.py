@@ -1,13 +1,15 @@
 """Two ``presensi-central serve`` processes on one database, raced (docs/postgresql.md).
 
 Each test runs on PostgreSQL, the case the row locks of ``central/pgstore.py`` are for, and on
-SQLite (two servers on one ``central.db``, kept apart by ``BEGIN IMMEDIATE``). The servers are
+SQLite (two servers on one ``central.db``, kept apart by ``BEGIN IMMEDIATE``). Each server
+has its own data directory, as ``serve`` locks it. The servers are
 real processes; one is killed with SIGKILL in the middle of a stream of batches.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 import time
@@ -70,9 +72,24 @@ def central_dir(tmp_path: Path, central_database: str | None) -> Path:
     return root
 
 
+def second_data_dir(central_dir: Path) -> Path:
+    """The second app server's own data directory (``serve`` locks its directory): a copy of
+    the keys, CA and configuration, as docs/postgresql.md says; on SQLite its ``central.db``
+    is a symbolic link to the first one's, so both servers still share one database."""
+    other = central_dir.with_name("central-2")
+    shutil.copytree(central_dir, other)
+    shared_db = central_dir / "central.db"
+    if shared_db.exists():
+        for suffix in ("", "-wal", "-shm"):
+            (other / f"central.db{suffix}").unlink(missing_ok=True)
+        (other / "central.db").symlink_to(shared_db)
+    return other
+
+
 @pytest.fixture
 def servers(central_dir: Path) -> Iterator[list[CentralProcess]]:
-    pair = [CentralProcess(central_dir, workers=2) for _ in range(2)]
+    pair = [CentralProcess(directory, workers=2)
+            for directory in (central_dir, second_data_dir(central_dir))]
     try:
         for server in pair:
             server.start()
