@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -180,6 +181,27 @@ def stored_bytes(central_paths: CentralPaths, central_database: str | None,
         return cluster.dump(central_database.rsplit("/", 1)[1]).encode()
 
     return read
+
+
+@pytest.fixture
+def central_sql(central_paths: CentralPaths, central_database: str | None,
+                ) -> Callable[[str], None]:
+    """Run one SQL statement on central's database over a new connection, outside the
+    store (a test breaking or probing the schema): SQLite or PostgreSQL alike."""
+    def run(statement: str) -> None:
+        if central_database is None:
+            conn = sqlite3.connect(central_paths.db, isolation_level=None)
+            try:
+                conn.execute(statement)
+            finally:
+                conn.close()
+            return
+        import psycopg
+
+        with psycopg.connect(central_database, autocommit=True) as pg:
+            pg.execute(statement.encode())
+
+    return run
 
 
 @pytest.fixture
