@@ -7,12 +7,23 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, dashboard, keys_api, ops, recap_api, trust_api
+from . import (
+    alerts_api,
+    api,
+    dashboard,
+    keys_api,
+    official_pages,
+    ops,
+    recap_api,
+    signin_pages,
+    trust_api,
+)
 from .config import load_config
 from .datadir import CentralPaths
 from .proxy import TrustedProxy, trusted_addresses
 from .service import CentralService
 from .web import register_errors
+from .web_security import init_security
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -38,6 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(trust_api.bp)
     app.register_blueprint(recap_api.bp)
+    app.register_blueprint(alerts_api.bp)
+    app.register_blueprint(signin_pages.bp)
+    app.register_blueprint(official_pages.bp)
+    init_security(app)
 
     app.register_blueprint(ops.bp)
     app.register_blueprint(keys_api.bp)

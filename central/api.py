@@ -27,7 +27,7 @@ from .errors import ApiError, Forbidden, NotFound, TooLarge, from_sync_error
 from .ingest import ingest_batch
 from .noderoster import announced_version, node_roster
 from .reports import attendance, attendance_csv, attendance_xlsx, nodes_overview
-from .web import json_object, node_request, require_api, service
+from .web import api_principal, json_object, node_request, require_api, service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -122,16 +122,19 @@ def _day_arg() -> str:
 
 @bp.get("/attendance")
 def get_attendance() -> ResponseReturnValue:
-    require_api("viewer")
+    who = api_principal("viewer")
     day = _day_arg()
     unit = request.args.get("unit")
     if unit is not None and not 1 <= len(unit) <= 120:
         raise ApiError("unit must be 1-120 characters", code="bad-unit")
+    if unit is not None and not who.sees_unit(unit):
+        raise Forbidden("this account may not see that unit", code="forbidden-unit")
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv", "xlsx"):
         raise ApiError("format must be json, csv or xlsx", code="bad-format")
     svc = service()
-    rows = attendance(svc.read_store, day, unit=unit, settings=svc.report_settings)
+    rows = [r for r in attendance(svc.read_store, day, unit=unit, settings=svc.report_settings)
+            if who.sees_unit(r["unit"])]
     if fmt == "xlsx":
         return Response(attendance_xlsx(rows, day), mimetype=XLSX_TYPE,
                         headers={"Content-Disposition":

@@ -1,5 +1,5 @@
 """Who is asking: nodes (HTTP Message Signatures over their Ed25519 key) and officials
-(API bearer tokens with the role ``viewer`` or ``admin``). No Flask here.
+(API bearer tokens with the role ``viewer`` or ``admin``, owned by an account). No Flask here.
 
 A node's key comes from its current certificate, checked against the district CA and its
 CRL on every request. A certificate issued on the offline path (``presensi-ca issue`` in
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Mapping
 
 from cryptography import x509
@@ -21,34 +22,64 @@ from certs.errors import CertError, CertificateRevoked
 from sync.errors import SignatureError
 from sync.httpsig import MAX_FUTURE, verify_request
 
+from .accounts import Principal, principal_of
 from .errors import Forbidden, Unauthorized, from_sync_error
 from .identity import CentralIdentity
 from .rotation import TrustList
-from .store import API_ROLES, CentralStore
+from .store import ACCOUNT_ROLES, API_ROLES, MACHINE_ACCOUNT, ApiToken, CentralStore
 
 TOKEN_PREFIX = "pct_"
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3660
 
 
 # --- API bearer tokens ------------------------------------------------------------------
+# A token belongs to an account (the built-in machine account unless made with --user) and
+# acts with that account's units and the lower of its own role and the account's role. Every
+# token expires; a revoked or expired token, or one of a disabled account, is unknown (401).
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_api_token(store: CentralStore, role: str, *, now: float) -> str:
+def create_api_token(store: CentralStore, role: str, *, now: float, account: str | None = None,
+                     days: float = DEFAULT_TOKEN_DAYS) -> str:
     """A new random bearer token for ``role``; only its hash is stored."""
     if role not in API_ROLES:
         raise ValueError(f"role must be one of {', '.join(API_ROLES)}")
+    if not 0 < days <= MAX_TOKEN_DAYS:
+        raise ValueError(f"days must be between 1 and {MAX_TOKEN_DAYS}")
+    owner = store.account(account or MACHINE_ACCOUNT)
+    if owner is None or owner.disabled:
+        raise ValueError(f"there is no account {account!r}; add it with "
+                         "'presensi-central user add' first")
+    if ACCOUNT_ROLES.index(role) > ACCOUNT_ROLES.index(owner.role):
+        raise ValueError(f"account {owner.name!r} is {owner.role}; its tokens cannot be {role}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    store.add_api_token(hash_token(token), role, now)
+    store.add_token(ApiToken(hash_token(token), role, owner.name, now, now + days * 86400,
+                             None))
     return token
+
+
+def token_principal(store: CentralStore, token: str | None,
+                    now: float | None = None) -> Principal | None:
+    """Who a bearer token acts as, or None when it is unknown, revoked or expired."""
+    if not token or len(token) > 200:
+        return None
+    row = store.api_token(hash_token(token))
+    moment = time.time() if now is None else now
+    if row is None or row.revoked_at is not None or row.expires_at <= moment:
+        return None
+    owner = store.account(row.account)
+    if owner is None or owner.disabled:
+        return None
+    return principal_of(owner, cap=row.role)
 
 
 def token_role(store: CentralStore, token: str | None) -> str | None:
     """The role of a bearer token, or None when it is unknown."""
-    if not token or len(token) > 200:
-        return None
-    return store.api_token_role(hash_token(token))
+    who = token_principal(store, token)
+    return who.role if who else None
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -59,14 +90,21 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def require_role(store: CentralStore, token: str | None, role: str) -> str:
-    """Check a bearer token has ``role`` (admin includes viewer); return its role."""
-    have = token_role(store, token)
-    if have is None:
+def require_principal(store: CentralStore, token: str | None, role: str,
+                      now: float | None = None) -> Principal:
+    """Check a bearer token acts with ``role`` or above (admin > approver > viewer)."""
+    who = token_principal(store, token, now)
+    if who is None:
         raise Unauthorized("send a valid API token: Authorization: Bearer TOKEN")
-    if role == "admin" and have != "admin":
-        raise Forbidden("this action needs an admin token", code="forbidden-role")
-    return have
+    if not who.can(role):
+        raise Forbidden(f"this action needs an {role} token", code="forbidden-role")
+    return who
+
+
+def require_role(store: CentralStore, token: str | None, role: str,
+                 now: float | None = None) -> str:
+    """Check a bearer token has ``role`` (admin includes viewer); return its role."""
+    return require_principal(store, token, role, now).role
 
 
 # --- node requests ----------------------------------------------------------------------

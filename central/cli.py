@@ -17,6 +17,7 @@ from certs.errors import CertError
 from certs.filemodes import PRIVATE_UMASK, check_private
 from sync.errors import ProtocolError, RosterFileError
 
+from .account_cli import add_account_commands
 from .datadir import CentralPaths
 from .dbcli import add_database_option, add_migrate_command
 from .errors import CentralError
@@ -75,7 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     return serve(_paths(args), host=args.host, port=args.port, workers=args.workers,
                  threads=args.threads, database=args.database,
-                 read_database=args.read_database)
+                 read_database=args.read_database, trusted_proxy=args.trusted_proxy)
 
 
 def cmd_node_add(args: argparse.Namespace) -> int:
@@ -138,18 +139,6 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_token_create(args: argparse.Namespace) -> int:
-    from .auth import create_api_token
-
-    store, _ = _open(args)
-    try:
-        token = create_api_token(store, args.role, now=time.time())
-    finally:
-        store.close()
-    print(token)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="presensi-central",
                                      description="Smart Presensi central server")
@@ -174,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes (all safe together)")
     p.add_argument("--threads", type=int, default=16, help="request threads per worker")
     add_database_option(p)
+    p.add_argument("--trusted-proxy", default=os.environ.get("PRESENSI_TRUSTED_PROXY"),
+                   metavar="ADDR", help="honour X-Forwarded-For/-Proto only from this "
+                                        "reverse proxy address (TLS in front of central)")
     p.set_defaults(func=cmd_serve)
     add_migrate_command(sub, data_arg)
 
@@ -198,12 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--slips", help="where to write generated PINs (default FILE.slips.csv)")
     r.set_defaults(func=cmd_roster_import)
 
-    p = sub.add_parser("token", help="API token commands")
-    tsub = p.add_subparsers(dest="token_command", required=True)
-    t = tsub.add_parser("create", help="create an API bearer token; prints it")
-    data_arg(t)
-    t.add_argument("--role", required=True, choices=["viewer", "admin"])
-    t.set_defaults(func=cmd_token_create)
+    add_account_commands(sub, data_arg)
     add_trust_commands(sub, data_arg, _open)
     add_rotation_commands(sub, data_arg)
     add_recap_commands(sub)

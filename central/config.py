@@ -19,7 +19,6 @@ DEFAULTS: dict[str, Any] = {
     "ENROLL_TOKEN_HOURS": 72,
     "TIME_TOLERANCE_S": 2,                  # slack on the proven [lower, upper] interval
     "WORK_START": "07:30",                  # WITA; lateness is counted from here
-    "DASHBOARD_COOKIE_DAYS": 30,
     # Check-ins with no anchor before them count (marked unanchored) only while a node's log
     # has had a working link for at most ANCHOR_GRACE_S; REQUIRE_ANCHOR: never (docs/security.md).
     "REQUIRE_ANCHOR": False,
@@ -32,6 +31,16 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_TIMEOUT_S": 10,               # wait this long for a connection, then answer 503
     # A read replica for reports and the dashboard (PostgreSQL); None = DATABASE_URL or SQLite.
     "READ_DATABASE_URL": None,
+    # Officials' accounts (central/accounts.py) and the dashboard.
+    "DASHBOARD_SESSION_HOURS": 12,          # a dashboard sign-in lasts a working day
+    "PASSWORD_LINK_HOURS": 24,              # a one-time password-setting link expires
+    "PUBLIC_URL": "http://127.0.0.1:8443",  # printed in password links (user add, reset)
+    "API_TOKEN_DAYS": 90,                   # default expiry of a new API token
+    "LOGIN_MAX_PER_ACCOUNT": 5,             # sign-in attempts per account per window
+    "LOGIN_MAX_PER_ADDRESS": 30,            # sign-in attempts per client address per window
+    "LOGIN_WINDOW_MIN": 15,
+    "LOGIN_LOCK_MIN": 15,
+    "ALERTS_PAGE_SIZE": 50,
 }
 
 

@@ -1,62 +1,52 @@
-"""The officials' dashboard: one server-rendered page in Bahasa Indonesia, no external assets.
+"""The officials' day view: any day's unit summary, who is late, who has not checked in,
+check-ins vouched for by someone else (with the voucher's name), open alerts per kind and
+the nodes. Server-rendered, Bahasa Indonesia, no external assets, readable at 360 px.
 
-Sign-in is pasting an API token once (viewer or admin); it is kept in an HttpOnly,
-SameSite=Strict cookie. ``/dashboard?token=T`` also works and redirects to drop the token
-from the address bar (and from browser history).
+An official signs in with a personal account (``central/signin_pages.py``); an account
+limited to units sees only those units' employees. Every list that is cut says how many
+rows it shows out of how many.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
-from werkzeug.wrappers import Response
 
 from sync.timefmt import WITA
 
-from .auth import token_role
-from .errors import Forbidden
+from .accounts import Principal
+from .alerts import kind_label
+from .errors import ApiError
+from .official_pages import wita
+from .page_session import install_page_errors, page, require_official
 from .reports import attendance, nodes_overview
 from .web import service
 
 bp = Blueprint("dashboard", __name__)
+install_page_errors(bp)
 
-COOKIE = "presensi_central_token"
 STATUS_ID = {"pending": "menunggu pendaftaran", "active": "aktif", "revoked": "dicabut",
              "quarantined": "dikarantina"}
-
-
-def _login(token: str, target: str) -> Response:
-    response = redirect(target, code=303)
-    days = int(service().config["DASHBOARD_COOKIE_DAYS"])
-    response.set_cookie(COOKIE, token, max_age=days * 86400, httponly=True, samesite="Strict",
-                        secure=request.is_secure, path="/dashboard")
-    return response
-
-
-def _refuse_cross_site() -> None:
-    """Login and logout CSRF: refuse a form POST another site made the browser send.
-
-    Browsers send ``Sec-Fetch-Site`` and ``Origin`` on POSTs; a request with neither (curl, a
-    test client) is no cross-site browser request. Only the host is compared, so a proxy that
-    terminates TLS in front of central does not break sign-in.
-    """
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise Forbidden("cross-site form submissions are refused", code="csrf")
-    origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.host:
-        raise Forbidden("cross-site form submissions are refused", code="csrf")
-
-
 VOUCHED = {"witness": "lewat HP rekan", "manual": "daftar manual kepala unit"}
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+LIST_MAX = 100        # rows per list on the page; the API has everything
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def visible_rows(rows: list[dict[str, Any]], who: Principal) -> list[dict[str, Any]]:
+    """Only the units the official may see (a limited account never sees others)."""
+    return [r for r in rows if who.sees_unit(r["unit"])]
+
+
+def _cut(items: list[Any]) -> dict[str, Any]:
+    return {"rows": items[:LIST_MAX], "total": len(items), "cut": len(items) > LIST_MAX}
+
+
+def summarise(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
     units: dict[str, Counter[str]] = {}
     for row in rows:
         counts = units.setdefault(row["unit"] or "(di luar roster)", Counter())
@@ -72,47 +62,47 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for counts in units.values():
         total.update(counts)
     late = sorted((r for r in rows if r["late_minutes"]), key=lambda r: -r["late_minutes"])
+    absent = [r for r in rows if not r["first_in"] and r["unit"] is not None]
     # Check-ins someone else vouched for (a colleague's phone, the head's manual list): listed
-    # for officials to audit, since they count like any other signed record.
-    vouched = sorted(((row, ref) for row in rows for ref in row["records"]
-                      if ref.get("method") in VOUCHED), key=lambda pair: pair[1]["ts"])
-    return {"units": sorted(units.items()), "total": total, "late": late[:50],
-            "vouched": vouched[:100]}
+    # with the voucher's name for officials to audit, since they count like any other record.
+    vouched = sorted(({"row": row, "ref": ref, "voucher": names.get(ref.get("witness") or "")}
+                      for row in rows for ref in row["records"]
+                      if ref.get("method") in VOUCHED), key=lambda item: item["ref"]["ts"])
+    return {"units": sorted(units.items()), "total": total, "late": _cut(late),
+            "absent": _cut(absent), "vouched": _cut(vouched)}
 
 
-@bp.get("/dashboard")
-def page() -> ResponseReturnValue:
-    store = service().store
-    given = request.args.get("token")
-    if given:
-        if token_role(store, given) is None:
-            return render_template("login.html", error=True), 401
-        return _login(given, url_for("dashboard.page"))
-    role = token_role(store, request.cookies.get(COOKIE))
-    if role is None:
-        return render_template("login.html", error=False), 401
-    day = datetime.fromtimestamp(service().now(), WITA).strftime("%Y-%m-%d")
-    reads = service().read_store
-    rows = attendance(reads, day, settings=service().report_settings)
-    nodes = nodes_overview(reads, day=day,
-                           fallback_threshold=int(service().config["FALLBACK_ALERT_PER_DAY"]))
-    return render_template("dashboard.html", role=role, day=day, nodes=nodes,
-                           summary=_summary(rows), status_id=STATUS_ID, vouched_id=VOUCHED,
-                           work_start=service().report_settings.work_start)
+def _day() -> str:
+    """``?date=YYYY-MM-DD`` (a calendar date), else today in WITA."""
+    text = request.args.get("date")
+    if text is None or text == "":
+        return datetime.fromtimestamp(service().now(), WITA).strftime("%Y-%m-%d")
+    if not DATE_RE.match(text):
+        raise ApiError("tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-10-01", code="bad-date")
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        raise ApiError("tanggal itu tidak ada di kalender", code="bad-date") from exc
+    return text
 
 
-@bp.post("/dashboard/login")
-def login() -> ResponseReturnValue:
-    _refuse_cross_site()
-    token = (request.form.get("token") or "").strip()
-    if token_role(service().store, token) is None:
-        return render_template("login.html", error=True), 401
-    return _login(token, url_for("dashboard.page"))
-
-
-@bp.post("/dashboard/logout")
-def logout() -> ResponseReturnValue:
-    _refuse_cross_site()
-    response = redirect(url_for("dashboard.page"), code=303)
-    response.delete_cookie(COOKIE, path="/dashboard")
-    return response
+@bp.get("/dashboard", endpoint="page")
+def page_view() -> ResponseReturnValue:
+    who = require_official()
+    svc = service()
+    store = svc.read_store  # a replica when configured (docs/postgresql.md)
+    day = _day()
+    rows = visible_rows(attendance(store, day, settings=svc.report_settings), who)
+    names = {e.nip: e.name for e in store.employees()}
+    open_alerts = store.open_alert_counts()
+    return page("dashboard.html", day=day, today=datetime.fromtimestamp(
+                    svc.now(), WITA).strftime("%Y-%m-%d"),
+                nodes=[n | {"last_sync_label": wita(n["last_sync_ts"]) if n["last_sync_ts"]
+                              else "belum pernah"}
+                       for n in nodes_overview(
+                           store, day=day,
+                           fallback_threshold=int(svc.config["FALLBACK_ALERT_PER_DAY"]))],
+                summary=summarise(rows, names),
+                status_id=STATUS_ID, vouched_id=VOUCHED, list_max=LIST_MAX,
+                open_alerts=open_alerts, kind_label=kind_label, wita=wita,
+                work_start=svc.report_settings.work_start)

@@ -93,7 +93,7 @@ def metrics_text(store: CentralStore, *, now: float, behind_minutes: float) -> s
             lines.append(f'presensi_central_node_last_sync_age_seconds{{node="{_escape(row.name)}"}}'
                          f" {max(0.0, now - row.last_sync):.3f}")
     lines += [
-        "# HELP presensi_central_alerts_open Alerts by kind (none is closed yet: all open).",
+        "# HELP presensi_central_alerts_open Open (unacknowledged) alerts by kind.",
         "# TYPE presensi_central_alerts_open gauge",
     ]
     for kind, count in sorted(store.alert_counts().items()):

@@ -85,14 +85,13 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 
 
 def cmd_exception_add(args: argparse.Namespace) -> int:
-    from .exceptions import add_exception
-    from .recap import load_book
+    from .recap_audit import propose_exception
 
     store = _store(args)
     try:
-        new_id = add_exception(store, load_book(store), nip=args.nip, kind=args.kind,
-                               first=args.date_from, last=args.date_to, part=args.part,
-                               reason=args.reason, by=args.by, now=time.time())
+        new_id = propose_exception(store, nip=args.nip, kind=args.kind, first=args.date_from,
+                                   last=args.date_to, part=args.part, reason=args.reason,
+                                   by=args.by, now=time.time())
     finally:
         store.close()
     print(f"Exception proposed by {args.by}; it counts once a second official approves it:\n"
@@ -104,12 +103,12 @@ def cmd_exception_add(args: argparse.Namespace) -> int:
 
 def _decide(target: str, action: str) -> Any:
     def run(args: argparse.Namespace) -> int:
-        from .exceptions import decide
+        from .recap_audit import decide_audited
 
         store = _store(args)
         try:
-            state = decide(store, target, args.id, action, args.by, time.time(),
-                           reason=getattr(args, "reason", None))
+            state = decide_audited(store, target, args.id, action, args.by, time.time(),
+                                   reason=getattr(args, "reason", None))
         finally:
             store.close()
         print(f"{target} {args.id} {state} by {args.by}.")
@@ -118,12 +117,13 @@ def _decide(target: str, action: str) -> Any:
 
 
 def cmd_incident_add(args: argparse.Namespace) -> int:
-    from .exceptions import add_incident
+    from .recap_audit import propose_incident
 
     store = _store(args)
     try:
-        new_id = add_incident(store, ts_from=args.ts_from, ts_to=args.ts_to, unit=args.unit,
-                              node=args.node, reason=args.reason, by=args.by, now=time.time())
+        new_id = propose_incident(store, ts_from=args.ts_from, ts_to=args.ts_to,
+                                  unit=args.unit, node=args.node, reason=args.reason,
+                                  by=args.by, now=time.time())
     finally:
         store.close()
     print(f"Incident proposed by {args.by}; a second official approves it with\n"
@@ -180,11 +180,11 @@ def cmd_discipline(args: argparse.Namespace) -> int:
 
 
 def cmd_month_close(args: argparse.Namespace) -> int:
-    from .recap_close import close_month
+    from .recap_audit import close_month_audited
 
     store = _store(args)
     try:
-        sealed = close_month(store, args.month, args.by, time.time())
+        sealed = close_month_audited(store, args.month, args.by, time.time())
     finally:
         store.close()
     print(f"{args.month} closed by {args.by}; inputs sha256 {sealed['inputs_sha256']}.")
@@ -192,11 +192,11 @@ def cmd_month_close(args: argparse.Namespace) -> int:
 
 
 def cmd_month_reopen(args: argparse.Namespace) -> int:
-    from .recap_close import reopen_month
+    from .recap_audit import reopen_month_audited
 
     store = _store(args)
     try:
-        reopen_month(store, args.month, args.by, args.reason, time.time())
+        reopen_month_audited(store, args.month, args.by, args.reason, time.time())
     finally:
         store.close()
     print(f"{args.month} reopened by {args.by}: {args.reason}")

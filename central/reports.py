@@ -209,9 +209,13 @@ def nodes_overview(store: CentralStore, *, alerts_per_node: int = 10, day: str |
         out.append({
             "node": node.name, "status": node.status, "epoch": node.epoch,
             "head_seq": node.head_seq, "head": node.head_hash, "records": node.records_count,
-            "last_sync": _iso(node.last_sync), "clock_offset_ms": node.clock_offset_ms,
+            "last_sync": _iso(node.last_sync), "last_sync_ts": node.last_sync,
+            "clock_offset_ms": node.clock_offset_ms,
             "enrolled_at": _iso(node.enrolled_at), "fallbacks": fallbacks,
             "alerts": [{"kind": a.kind, "message": a.message, "ts": _iso(a.ts)}
                        for a in store.alerts(node.name, alerts_per_node)],
+            # The list above is cut at alerts_per_node; this says how many are still open.
+            "open_alerts": store.alert_page(node=node.name, kind=None, state="open",
+                                            offset=0, limit=0)[1],
         })
     return out

@@ -24,7 +24,7 @@ from .identity import load_identity
 
 def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
           threads: int = 16, database: str | None = None,
-          read_database: str | None = None) -> int:
+          read_database: str | None = None, trusted_proxy: str | None = None) -> int:
     """Check the data directory and migrate here (clear message, exit 2), then serve.
 
     ``database``, ``read_database``: PostgreSQL URLs overriding those ``init`` recorded.
@@ -53,6 +53,8 @@ def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
     if read_database:
         os.environ["PRESENSI_READ_DATABASE_URL"] = read_database
     os.environ["PRESENSI_CENTRAL_DATA"] = str(paths.root.resolve())
+    if trusted_proxy:
+        os.environ["PRESENSI_TRUSTED_PROXY"] = trusted_proxy
     print(f"event=serve central_data={paths.root} url=http://{host}:{port}/ workers={workers}",
           flush=True)
     Granian(

@@ -107,6 +107,56 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class AlertRow:
+    """An alert with its id and acknowledgement (open while ``acknowledged_at`` is None)."""
+
+    id: int
+    node: str | None
+    kind: str
+    message: str
+    ts: float
+    repeats: int
+    acknowledged_at: float | None
+    acknowledged_by: str | None
+    ack_reason: str | None
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+    units: tuple[str, ...]          # empty: every unit
+    password_hash: str | None
+    machine: bool
+    disabled: bool
+    created_at: float
+    password_set_at: float | None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    token_hash: str
+    role: str
+    account: str
+    created_at: float
+    expires_at: float
+    revoked_at: float | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One official's change: who, when, what (action and target), why."""
+
+    ts: float
+    actor: str
+    action: str
+    target: str
+    reason: str
+    detail: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
 class Employee:
     nip: str
     name: str
@@ -268,6 +318,34 @@ class CentralStore(Protocol):
                       max_id: int | None = None) -> list[tuple[int, str]]: ...
     def cutoffs(self) -> dict[str, int]: ...
     def node_heads(self) -> dict[str, str]: ...
+    # accounts, sessions, API tokens, alerts and the audit log (002_accounts_)
+    def account(self, name: str) -> Account | None: ...
+    def accounts(self) -> list[Account]: ...
+    def add_account(self, account: Account, entry: AuditEntry) -> bool: ...
+    def add_password_link(self, account: str, link_hash: str, expires_at: float,
+                          now: float, *, reset: bool, entry: AuditEntry | None = None
+                          ) -> None: ...
+    def password_link_account(self, link_hash: str, now: float) -> str | None: ...
+    def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None: ...
+    def set_password(self, account: str, password_hash: str, now: float) -> None: ...
+    def add_session(self, session_hash: str, account: str, csrf: str, now: float,
+                    expires_at: float) -> None: ...
+    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None: ...
+    def end_session(self, session_hash: str) -> None: ...
+    def end_sessions(self, account: str) -> int: ...
+    def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
+                              lock_s: float) -> float | None: ...
+    def clear_login_attempts(self, key: str) -> None: ...
+    def add_token(self, token: ApiToken) -> None: ...
+    def api_token(self, token_hash: str) -> ApiToken | None: ...
+    def api_tokens(self) -> list[ApiToken]: ...
+    def revoke_tokens(self, prefix: str, now: float) -> list[str]: ...
+    def alert_page(self, *, node: str | None, kind: str | None, state: str, offset: int,
+                   limit: int) -> tuple[list[AlertRow], int]: ...
+    def open_alert_counts(self) -> dict[str, int]: ...
+    def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str: ...
+    def add_audit(self, entry: AuditEntry) -> None: ...
+    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]: ...
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -479,6 +557,64 @@ def _m002_recap_rules(db: sqlite_utils.Database) -> None:
             f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
             f" CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}"
             f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;")
+# The built-in account that API tokens made without ``--user`` belong to (an admin: the
+# token's own role is the cap). ``user add`` refuses this name.
+MACHINE_ACCOUNT = "mesin-api"
+ACCOUNT_ROLES = ("viewer", "approver", "admin")
+# Tokens made before accounts existed had no expiry: they get this many days from the upgrade.
+LEGACY_TOKEN_DAYS = 90
+
+
+def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
+    """Personal accounts, their sessions and sign-in attempts, tokens owned by accounts with
+    an expiry, acknowledged alerts and the append-only audit log.
+
+    Statement by statement (not executescript, which would commit half-way) so the whole
+    migration stays in migrate()'s one transaction.
+    """
+    now = time.time()
+    for sql in (
+        """CREATE TABLE accounts (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('viewer', 'approver', 'admin')),
+            units TEXT NOT NULL DEFAULT '[]',
+            password_hash TEXT,
+            machine INTEGER NOT NULL DEFAULT 0,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            password_set_at REAL)""",
+        """CREATE TABLE password_links (
+            link_hash TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts (name),
+            created_at REAL NOT NULL, expires_at REAL NOT NULL, used_at REAL)""",
+        """CREATE TABLE account_sessions (
+            session_hash TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts (name),
+            csrf TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL)""",
+        "CREATE INDEX account_sessions_account ON account_sessions (account)",
+        """CREATE TABLE login_attempts (
+            key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start REAL NOT NULL,
+            locked_until REAL NOT NULL DEFAULT 0)""",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY, ts REAL NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, target TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT)""",
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        "ALTER TABLE api_tokens ADD COLUMN account TEXT REFERENCES accounts (name)",
+        "ALTER TABLE api_tokens ADD COLUMN expires_at REAL",
+        "ALTER TABLE api_tokens ADD COLUMN revoked_at REAL",
+        "ALTER TABLE alerts ADD COLUMN acknowledged_at REAL",
+        "ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT",
+        "ALTER TABLE alerts ADD COLUMN ack_reason TEXT",
+        "CREATE INDEX alerts_kind ON alerts (kind, id)",
+    ):
+        db.execute(sql)
+    db.execute("INSERT INTO accounts (name, role, machine, created_at) VALUES (?, 'admin', 1, ?)",
+               [MACHINE_ACCOUNT, now])
+    db.execute("UPDATE api_tokens SET account = ?, expires_at = ?",
+               [MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400])
 
 
 # Append only; a migration that has run is never edited (a migration is history).
@@ -487,6 +623,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_trust_nodes", _m002_trust_nodes),
     ("002_ops2_batch_latency", _m002_ops2_batch_latency),
     ("002_recap_rules", _m002_recap_rules),
+    ("002_accounts_and_audit", _m002_accounts_and_audit),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
@@ -670,9 +807,10 @@ def _add_alert(conn: sqlite3.Connection, node: str | None, kind: str, message: s
                now: float) -> None:
     """Add an alert; the same alert repeated (a node retrying) bumps a counter instead."""
     last = conn.execute(
-        "SELECT id, kind, message FROM alerts WHERE node IS ? ORDER BY id DESC LIMIT 1",
-        (node,)).fetchone()
-    if last and last[1] == kind and last[2] == message:
+        "SELECT id, kind, message, acknowledged_at FROM alerts WHERE node IS ?"
+        " ORDER BY id DESC LIMIT 1", (node,)).fetchone()
+    # A repeat of an acknowledged alert is a new open alert, not a silent counter bump.
+    if last and last[1] == kind and last[2] == message and last[3] is None:
         conn.execute("UPDATE alerts SET repeats = repeats + 1, ts = ? WHERE id = ?",
                      (now, last[0]))
     else:
@@ -842,15 +980,16 @@ class SqliteStore:
     # --- API tokens and nonces ---------------------------------------------------------
 
     def add_api_token(self, token_hash: str, role: str, now: float) -> None:
-        if role not in API_ROLES:
-            raise ValueError(f"unknown role {role!r}")
-        with self._write() as conn:
-            conn.execute("INSERT INTO api_tokens VALUES (?, ?, ?)", (token_hash, role, now))
+        """A token of the machine account, expiring after ``LEGACY_TOKEN_DAYS``."""
+        self.add_token(ApiToken(token_hash, role, MACHINE_ACCOUNT, now,
+                                now + LEGACY_TOKEN_DAYS * 86400, None))
 
     def api_token_role(self, token_hash: str) -> str | None:
-        row = self.conn().execute("SELECT role FROM api_tokens WHERE token_hash = ?",
-                                  (token_hash,)).fetchone()
-        return row[0] if row else None
+        """The stored role of a live token (not revoked, not expired by the wall clock)."""
+        token = self.api_token(token_hash)
+        if token is None or token.revoked_at is not None or token.expires_at <= time.time():
+            return None
+        return token.role
 
     def remember_nonce(self, node: str, nonce: str, created: float, now: float,
                        keep_s: float) -> bool:
@@ -1122,9 +1261,8 @@ class SqliteStore:
         return int(row[0])
 
     def alert_counts(self) -> dict[str, int]:
-        """Alerts by kind. Alerts are never closed yet, so every stored one is open."""
-        rows = self.conn().execute("SELECT kind, count(*) FROM alerts GROUP BY kind")
-        return {kind: int(n) for kind, n in rows}
+        """Open (unacknowledged) alerts by kind, for /metrics."""
+        return self.open_alert_counts()
 
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
@@ -1290,3 +1428,243 @@ class SqliteStore:
             "SELECT n.name, r.ts FROM nodes n JOIN records r ON r.node = n.name"
             " AND r.epoch = n.epoch AND r.seq = n.head_seq")
         return {name: ts for name, ts in rows}
+    # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
+
+    def account(self, name: str) -> Account | None:
+        row = self.conn().execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = ?", (name,)).fetchone()
+        return _account(row) if row else None
+
+    def accounts(self) -> list[Account]:
+        rows = self.conn().execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY name")
+        return [_account(r) for r in rows]
+
+    def add_account(self, account: Account, entry: AuditEntry) -> bool:
+        """Create ``account`` and audit it, atomically; False when the name is taken."""
+        with self._write() as conn:
+            try:
+                conn.execute(
+                    "INSERT INTO accounts (name, role, units, machine, created_at)"
+                    " VALUES (?, ?, ?, 0, ?)",
+                    (account.name, account.role, json.dumps(list(account.units)),
+                     account.created_at))
+            except sqlite3.IntegrityError:
+                return False
+            _insert_audit(conn, entry)
+        return True
+
+    def add_password_link(self, account: str, link_hash: str, expires_at: float,
+                          now: float, *, reset: bool, entry: AuditEntry | None = None
+                          ) -> None:
+        """A one-time link to set the password. ``reset`` also clears the current password
+        and ends every session, so the old password stops working at once; ``entry`` is
+        audited in the same transaction."""
+        with self._write() as conn:
+            # Only the newest link works: an older one (maybe forwarded by mail) is spent.
+            conn.execute("UPDATE password_links SET used_at = ? WHERE account = ?"
+                         " AND used_at IS NULL", (now, account))
+            conn.execute("INSERT INTO password_links VALUES (?, ?, ?, ?, NULL)",
+                         (link_hash, account, now, expires_at))
+            if reset:
+                conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = ?",
+                             (account,))
+                conn.execute("DELETE FROM account_sessions WHERE account = ?", (account,))
+            if entry is not None:
+                _insert_audit(conn, entry)
+
+    def password_link_account(self, link_hash: str, now: float) -> str | None:
+        row = self.conn().execute(
+            "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
+            " WHERE l.link_hash = ? AND l.used_at IS NULL AND l.expires_at > ?"
+            " AND a.disabled = 0", (link_hash, now)).fetchone()
+        return row[0] if row else None
+
+    def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None:
+        """Spend the link and set the password, atomically; the account, or None when the
+        link is unknown, used or expired (two tabs racing: only one wins)."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
+                " WHERE l.link_hash = ? AND l.used_at IS NULL AND l.expires_at > ?"
+                " AND a.disabled = 0", (link_hash, now)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE password_links SET used_at = ? WHERE link_hash = ?",
+                         (now, link_hash))
+            _set_password(conn, row[0], password_hash, now)
+            return str(row[0])
+
+    def set_password(self, account: str, password_hash: str, now: float) -> None:
+        """A new password; every session of the account ends."""
+        with self._write() as conn:
+            _set_password(conn, account, password_hash, now)
+
+    def add_session(self, session_hash: str, account: str, csrf: str, now: float,
+                    expires_at: float) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM account_sessions WHERE expires_at <= ?", (now,))
+            conn.execute("INSERT INTO account_sessions VALUES (?, ?, ?, ?, ?)",
+                         (session_hash, account, csrf, now, expires_at))
+
+    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
+        """(account, csrf) of a live session of an enabled account."""
+        row = self.conn().execute(
+            "SELECT s.account, s.csrf FROM account_sessions s JOIN accounts a"
+            " ON a.name = s.account WHERE s.session_hash = ? AND s.expires_at > ?"
+            " AND a.disabled = 0", (session_hash, now)).fetchone()
+        if row is None:
+            return None
+        account = self.account(row[0])
+        return (account, row[1]) if account else None
+
+    def end_session(self, session_hash: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM account_sessions WHERE session_hash = ?",
+                         (session_hash,))
+
+    def end_sessions(self, account: str) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM account_sessions WHERE account = ?",
+                                (account,)).rowcount
+
+    def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
+                              lock_s: float) -> float | None:
+        """Reserve one sign-in attempt on every key of ``limits`` (key -> attempts allowed
+        per window) before the slow hash runs, in one ``BEGIN IMMEDIATE`` transaction.
+
+        Returns None when reserved, else the seconds until the first locked key opens.
+        Reserving first means concurrent guesses cannot all slip past the check; a lock is
+        only ever set here, so no later failure can clear it.
+        """
+        with self._write() as conn:
+            conn.execute("DELETE FROM login_attempts WHERE window_start < ?"
+                         " AND locked_until < ?", (now - window_s, now))
+            rows = {}
+            for key in limits:
+                row = conn.execute("SELECT count, window_start, locked_until FROM"
+                                   " login_attempts WHERE key = ?", (key,)).fetchone()
+                if row and row[2] > now:
+                    return float(row[2] - now)
+                rows[key] = row
+            for key, limit in limits.items():
+                row = rows[key]
+                count, start = (row[0], row[1]) if row and now - row[1] < window_s else (0, now)
+                count += 1
+                locked = now + lock_s if count >= limit else 0.0
+                conn.execute("INSERT OR REPLACE INTO login_attempts VALUES (?, ?, ?, ?)",
+                             (key, count, start, locked))
+        return None
+
+    def clear_login_attempts(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
+
+    def add_token(self, token: ApiToken) -> None:
+        if token.role not in API_ROLES:
+            raise ValueError(f"unknown role {token.role!r}")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO api_tokens (token_hash, role, created_at, account, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)", (token.token_hash, token.role, token.created_at,
+                                            token.account, token.expires_at))
+
+    def api_token(self, token_hash: str) -> ApiToken | None:
+        row = self.conn().execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?",
+            (token_hash,)).fetchone()
+        return ApiToken(*row) if row else None
+
+    def api_tokens(self) -> list[ApiToken]:
+        rows = self.conn().execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, token_hash")
+        return [ApiToken(*r) for r in rows]
+
+    def revoke_tokens(self, prefix: str, now: float) -> list[str]:
+        """Revoke the live tokens whose hash starts with ``prefix``; their hashes."""
+        with self._write() as conn:
+            hashes = [r[0] for r in conn.execute(
+                "SELECT token_hash FROM api_tokens WHERE substr(token_hash, 1, ?) = ?"
+                " AND revoked_at IS NULL", (len(prefix), prefix))]
+            conn.executemany("UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ?",
+                             [(now, h) for h in hashes])
+        return hashes
+
+    def alert_page(self, *, node: str | None, kind: str | None, state: str, offset: int,
+                   limit: int) -> tuple[list[AlertRow], int]:
+        """Alerts newest first, filtered; ``state`` is ``open``, ``acknowledged`` or ``all``.
+        Returns the page and the total matching, so a cut list can say so."""
+        where, args = ["1 = 1"], []
+        if node is not None:
+            where.append("node = ?")
+            args.append(node)
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        if state == "open":
+            where.append("acknowledged_at IS NULL")
+        elif state == "acknowledged":
+            where.append("acknowledged_at IS NOT NULL")
+        clause = " AND ".join(where)
+        conn = self.conn()
+        total = conn.execute(f"SELECT count(*) FROM alerts WHERE {clause}", args).fetchone()[0]
+        rows = conn.execute(
+            "SELECT id, node, kind, message, ts, repeats, acknowledged_at, acknowledged_by,"
+            f" ack_reason FROM alerts WHERE {clause} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*args, limit, offset])
+        return [AlertRow(*r) for r in rows], int(total)
+
+    def open_alert_counts(self) -> dict[str, int]:
+        rows = self.conn().execute("SELECT kind, count(*) FROM alerts WHERE acknowledged_at"
+                                   " IS NULL GROUP BY kind ORDER BY kind")
+        return {k: int(n) for k, n in rows}
+
+    def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str:
+        """Acknowledge an open alert and audit it in one transaction: ``ok``, ``unknown``
+        or ``already`` (acknowledged before; nothing written)."""
+        with self._write() as conn:
+            row = conn.execute("SELECT acknowledged_at FROM alerts WHERE id = ?",
+                               (alert_id,)).fetchone()
+            if row is None:
+                return "unknown"
+            if row[0] is not None:
+                return "already"
+            conn.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?,"
+                         " ack_reason = ? WHERE id = ?",
+                         (entry.ts, entry.actor, entry.reason, alert_id))
+            _insert_audit(conn, entry)
+        return "ok"
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            _insert_audit(conn, entry)
+
+    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
+        conn = self.conn()
+        total = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
+                            " audit_log ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset))
+        return [AuditEntry(*r) for r in rows], int(total)
+
+
+_ACCOUNT_COLUMNS = ("name, role, units, password_hash, machine, disabled, created_at,"
+                    " password_set_at")
+_TOKEN_COLUMNS = "token_hash, role, account, created_at, expires_at, revoked_at"
+
+
+def _account(r: tuple[Any, ...]) -> Account:
+    return Account(r[0], r[1], tuple(json.loads(r[2])), r[3], bool(r[4]), bool(r[5]), r[6],
+                   r[7])
+
+
+def _set_password(conn: sqlite3.Connection, account: str, password_hash: str,
+                  now: float) -> None:
+    conn.execute("UPDATE accounts SET password_hash = ?, password_set_at = ? WHERE name = ?",
+                 (password_hash, now, account))
+    conn.execute("DELETE FROM account_sessions WHERE account = ?", (account,))
+
+
+def _insert_audit(conn: sqlite3.Connection, entry: AuditEntry) -> None:
+    conn.execute("INSERT INTO audit_log (ts, actor, action, target, reason, detail)"
+                 " VALUES (?, ?, ?, ?, ?, ?)",
+                 (entry.ts, entry.actor, entry.action, entry.target, entry.reason,
+                  entry.detail))

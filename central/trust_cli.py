@@ -42,6 +42,7 @@ def cmd_event_list(args: argparse.Namespace, open_store: Callable[..., Any]) -> 
 
 def cmd_record_accept(args: argparse.Namespace, open_store: Callable[..., Any]) -> int:
     from .acceptance import accept_record
+    from .audit import record_action
     from .config import load_config
     from .reports import ReportSettings
 
@@ -50,8 +51,11 @@ def cmd_record_accept(args: argparse.Namespace, open_store: Callable[..., Any]) 
     settings = ReportSettings(require_anchor=bool(config["REQUIRE_ANCHOR"]),
                               anchor_grace_s=float(config["ANCHOR_GRACE_S"]))
     try:
+        now = time.time()
         accepted = accept_record(store, settings, ref=args.ref, by=args.by, reason=args.reason,
-                                 via="cli", now=time.time())
+                                 via="cli", now=now)
+        record_action(store, accepted.accepted_by, "record-accept", args.ref, accepted.reason,
+                      now, {"status": accepted.status, "via": "cli"})
     except ApiError as exc:
         raise CentralError(exc.message) from exc
     finally:

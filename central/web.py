@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sync import jsonin
 
-from .auth import bearer_token, require_role
+from .accounts import Principal
+from .auth import bearer_token, require_principal, require_role
 from .errors import ApiError, TooLarge
 from .service import CentralService
 
@@ -57,7 +58,14 @@ def json_object() -> dict[str, Any]:
 def require_api(role: str = "viewer") -> str:
     """Check the bearer token has ``role``; return the role."""
     return require_role(service().store, bearer_token(request.headers.get("Authorization")),
-                        role)
+                        role, service().now())
+
+
+def api_principal(role: str = "viewer") -> Principal:
+    """The account a bearer token acts for, with ``role`` or above (its units limit what
+    it sees)."""
+    return require_principal(service().store, bearer_token(request.headers.get("Authorization")),
+                             role, service().now())
 
 
 def node_request() -> tuple[str, Any, bytes]:

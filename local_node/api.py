@@ -138,6 +138,9 @@ def kiosk_code() -> ResponseReturnValue:
         "code": code, "url": url, "window_s": WINDOW_S,
         "expires_in": round(WINDOW_S - now % WINDOW_S, 1),
         "qr_svg": segno.make(url, error="m").svg_data_uri(scale=8, border=2),
+        # The node's clock (Unix seconds): the screen shows the date and time from it, since
+        # a cheap office monitor's own clock is often wrong and staff read the time there.
+        "now": round(now, 3),
     })
     response.headers["Cache-Control"] = "no-store"
     return response

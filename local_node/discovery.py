@@ -20,8 +20,6 @@ import time
 from typing import Any
 
 from zeroconf import (
-    DNSOutgoing,
-    DNSQuestion,
     DNSQuestionType,
     InterfaceChoice,
     IPVersion,
@@ -34,6 +32,11 @@ from zeroconf import (
 from zeroconf import (
     Error as ZeroconfError,
 )
+
+# DNSOutgoing and DNSQuestion are re-exported by zeroconf but not declared public; the
+# override of generate_service_query below needs them (check on a zeroconf upgrade).
+from zeroconf._dns import DNSQuestion
+from zeroconf._protocol.outgoing import DNSOutgoing
 from zeroconf.const import _CLASS_IN, _FLAGS_AA, _FLAGS_QR_QUERY, _TYPE_PTR
 
 log = logging.getLogger(__name__)

@@ -29,6 +29,7 @@ from scripts.demolib.history import demo_history  # noqa: E402
 from sync.demo_roster import make_roster, roster_csv  # noqa: E402
 
 ROSTER_SIZE = 300
+DEMO_ADMIN = "admin.demo"
 
 
 def run(*args: str) -> str:
@@ -63,6 +64,19 @@ def setup(root: Path) -> None:
     run("central", "roster", "import", "--data", str(central), str(roster))
     token = run("central", "token", "create", "--data", str(central), "--role", "viewer")
     (root / "viewer-token").write_text(token.split()[-1])
+    run("central", "user", "add", "--data", str(central), "--name", DEMO_ADMIN, "--role",
+        "admin")
+
+
+def official_sign_in(root: Path, central_url: str) -> str:
+    """How the demo admin signs in: a fresh one-time link while no password is set."""
+    central = str(root / "central")
+    accounts = run("central", "user", "list", "--data", central)
+    if f"{DEMO_ADMIN}\tadmin\t*\tno-password" not in accounts:
+        return f"{central_url}/dashboard/masuk  (account {DEMO_ADMIN}, your password)"
+    link = run("central", "user", "reset", "--data", central, "--name", DEMO_ADMIN,
+               "--reason", "demo start: new password link", "--url", central_url).strip()
+    return f"{link}\n      (one-time link: choose a password, then sign in as {DEMO_ADMIN})"
 
 
 def enroll(root: Path, central_url: str) -> None:
@@ -213,7 +227,7 @@ Smart Presensi demo is running (data in {root}).
   Office kiosk screen (rotating QR code; scan it, then tap Datang):  {kiosk_url}
   Local admin page:  {local_url}/admin  (set its password first:
       .venv/bin/presensi-node admin set-password --data {root / 'node'})
-  Central dashboard (Diskominfo):  {central_url}/dashboard?token={token}
+  Central dashboard (Diskominfo):  {official_sign_in(root, central_url)}
   Attendance API:  curl -H 'Authorization: Bearer {token}' \\
                      '{central_url}/api/v1/attendance?date={today}'
 

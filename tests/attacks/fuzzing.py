@@ -82,12 +82,21 @@ HOSTILE_JSON: dict[str, Any] = {
 }
 
 
+# A real value for each path parameter, so the hostile body reaches the route behind it.
+PATH_VALUES = {"node": "kec-alalak", "id": "1", "action": "approve", "month": "2026-10",
+               "ext": "pdf"}
+
+
 def hostile_json(operation: Any, call: Callable[[Any], Any]) -> None:
     """Send HOSTILE_JSON to an operation that takes a JSON body: 400 with a message."""
     if "application/json" not in operation.get_request_payload_content_types():
         return
+    names = [p.name for p in operation.path_parameters]
+    assert all(n in PATH_VALUES for n in names), f"give {operation.path} a value in PATH_VALUES"
+    path_parameters = {n: PATH_VALUES[n] for n in names}
     for name, body in HOSTILE_JSON.items():
-        response = call(operation.Case(body=body, media_type="application/json"))
+        response = call(operation.Case(body=body, media_type="application/json",
+                                       path_parameters=path_parameters or None))
         where = f"{operation.method.upper()} {operation.path} {name}"
         assert response.status_code == 400, (where, response.status_code)
         # A schemathesis response (json() is a method) or a werkzeug one (a property).

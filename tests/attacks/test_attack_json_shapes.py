@@ -34,6 +34,10 @@ BODIES: dict[str, bytes] = {
     "surrogate-token": b'{"token":"kec-alalak.\\ud800","csr":"x"}',
 }
 SKIP_METHODS = {"HEAD", "OPTIONS"}
+# A real value for each path parameter, so every route is reached past its URL converter.
+PATH_VALUES = {"<node>": "kec-alalak", "<ext>": "pdf", "<target_id>": "1",
+               "<any(approve, reject):action>": "approve", "<month>": "2026-10",
+               "<int:alert_id>": "1", "<name>": "budi", "<link>": "x" * 43}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -42,7 +46,9 @@ def _routes(app: Flask) -> list[tuple[str, str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<node>", "kec-alalak")
+        path = rule.rule
+        for param, value in PATH_VALUES.items():
+            path = path.replace(param, value)
         assert "<" not in path, f"give {rule.rule} a parameter value here"
         out.extend((m, path, rule.endpoint) for m in sorted(rule.methods - SKIP_METHODS))
     return out

@@ -165,3 +165,20 @@ def test_metrics_agree_across_worker_processes(tmp_path: Path) -> None:
         assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
     finally:
         server.kill()
+
+
+def test_an_acknowledged_alert_is_no_longer_open(client: FlaskClient, node: FakeNode,
+                                                 admin_token: str) -> None:
+    node.checkin("198501012010011001")
+    node.records[1]["sig"] = node.records[0]["sig"]
+    assert node.push(client).status_code == 422
+    assert node.push(client).status_code == 422       # the same alert again: repeats
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    (alert,) = client.get("/api/v1/alerts?kind=invalid-signature",
+                          headers=auth).get_json()["alerts"]
+    r = client.post(f"/api/v1/alerts/{alert['id']}/acknowledge", headers=auth,
+                    json={"reason": "kunci node diganti, sudah dicek"})
+    assert r.status_code == 200, r.get_json()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'presensi_central_alerts_open{kind="invalid-signature"}' not in text
+    assert metric(text, "presensi_central_alerts_open", 'kind="enrolled"') == 1

@@ -17,6 +17,7 @@ from sync.demo_roster import make_roster, roster_csv
 from sync.timefmt import WITA
 
 from .conftest import Clock, FakeNode
+from .officials import make_official, post_form, sign_in
 
 
 def _at(hour: int, minute: int, second: int = 0) -> float:
@@ -120,22 +121,28 @@ def test_viewer_cannot_add_nodes_but_admin_can(client: FlaskClient, viewer_token
     assert r.status_code == 201 and r.get_json()["token"].startswith("kec-cerbon.")
 
 
-def test_dashboard_login_and_page(client: FlaskClient, viewer_token: str, day: str) -> None:
+def test_dashboard_sign_in_and_page(client: FlaskClient, store: SqliteStore, clock: Clock,
+                                    day: str) -> None:
     r = client.get("/dashboard")
-    assert r.status_code == 401 and "Token API" in r.get_data(as_text=True)
-    r = client.get(f"/dashboard?token={viewer_token}")
+    assert r.status_code == 401 and "Nama akun" in r.get_data(as_text=True)
+    make_official(store, "budi", "viewer", clock.now)
+    r = sign_in(client, "budi")
     assert r.status_code == 303 and r.headers["Location"].endswith("/dashboard")
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get(f"/dashboard?date={day}").get_data(as_text=True)
     assert "kec-alalak" in page and "Ringkasan kehadiran" in page and "aktif" in page
     assert "http://" not in page and "https://" not in page  # no external assets
     # The manual entry of the day is listed for audit: who vouched and why.
     assert "daftar manual kepala unit" in page and "HP rusak, hadir apel" in page
-    client.post("/dashboard/logout")
+    post_form(client, "/dashboard/keluar", {})
     assert client.get("/dashboard").status_code == 401
 
 
-def test_dashboard_form_login_rejects_unknown_token(client: FlaskClient) -> None:
-    r = client.post("/dashboard/login", data={"token": "nope"})
-    assert r.status_code == 401 and "Token tidak dikenal" in r.get_data(as_text=True)
+def test_dashboard_refuses_an_api_token(client: FlaskClient, viewer_token: str) -> None:
+    """The API token is no dashboard sign-in any more (neither in the URL nor the form)."""
+    r = client.get(f"/dashboard?token={viewer_token}")
+    assert r.status_code == 401
+    assert "presensi_central_session" not in r.headers.get("Set-Cookie", "")
+    r = sign_in(client, "viewer", viewer_token)
+    assert r.status_code == 401 and "kata sandi salah" in r.get_data(as_text=True)

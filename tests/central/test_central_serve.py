@@ -21,9 +21,11 @@ from sync.timefmt import WITA
 from testkit.factories import PY, REPO, free_port, run_cli
 
 from .conftest import Clock, FakeNode
+from .officials import browser_session
 
 COMMANDS = [["init"], ["serve"], ["node", "add"], ["node", "revoke"], ["roster", "import"],
-            ["token", "create"], ["migrate"]]
+            ["token", "create"], ["token", "list"], ["token", "revoke"], ["user", "add"],
+            ["user", "list"], ["user", "reset"], ["migrate"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -139,5 +141,8 @@ def test_real_server_enroll_push_report(central_dir: Path, server: str) -> None:
     run_cli("central", "node", "revoke", "--data", str(central_dir), "--name", "kec-alalak")
     r = node.call("GET", "/api/v1/nodes/kec-alalak/checkpoint")
     assert r.status_code == 403 and r.json()["error"] == "revoked"
-    page = requests.get(server + f"/dashboard?token={api}", timeout=10)
+    link = run_cli("central", "user", "add", "--data", str(central_dir), "--name", "budi",
+                   "--role", "viewer", "--url", server).stdout.strip()
+    official = browser_session(server, link, "budi")
+    page = official.get(server + "/dashboard", timeout=10)
     assert page.status_code == 200 and "dicabut" in page.text

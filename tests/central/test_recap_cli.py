@@ -11,6 +11,7 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
+from central.store import SqliteStore
 from testkit.factories import CentralProcess, make_central, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml"
@@ -52,6 +53,16 @@ def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # ty
                check=False)
     assert same.returncode == 2 and same.stderr.startswith("error: Operator proposed")
     cli(central, "exception", "approve", "--id", new_id, "--by", "Kabid")
+    # Both steps are in the audit log under the officials named by --by (the refused
+    # self-approval is not).
+    store = SqliteStore(central.data / "central.db")
+    try:
+        entries = [(e.actor, e.action, e.target) for e in store.audit_page(0, 50)[0]
+                   if e.target == f"exception {new_id}"]
+    finally:
+        store.close()
+    assert entries == [("Kabid", "exception-approve", f"exception {new_id}"),
+                       ("Operator", "exception-add", f"exception {new_id}")]
     out = cli(central, "recap", "--month", "2026-10", "--nip", nip).stdout
     result = json.loads(out)
     (emp,) = result["employees"]

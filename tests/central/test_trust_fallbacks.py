@@ -15,6 +15,7 @@ from central.auth import create_api_token
 from central.datadir import CentralPaths
 
 from .conftest import Clock, FakeNode, enroll
+from .officials import make_official, sign_in
 from .trustkit import at, install, nip, person
 
 DAY = "2026-10-08"
@@ -70,8 +71,10 @@ def test_daily_witness_and_manual_counts_and_the_alert(central: Flask, clock: Cl
     assert len([a for a in store.alerts("kec-alalak", 50) if a.kind == "fallback-volume"]) == 1
     assert _nodes(client, token)["kec-alalak"]["fallbacks"]["witness"] == 3
 
-    page = client.get(f"/dashboard?token={token}", follow_redirects=True).get_data(as_text=True)
-    assert "Lewat rekan / manual hari ini" in page
+    make_official(store, "budi.bkpsdm", "viewer", clock.now)
+    assert sign_in(client, "budi.bkpsdm").status_code == 303
+    page = client.get(f"/dashboard?date={DAY}").get_data(as_text=True)
+    assert "Lewat rekan / manual tanggal ini" in page
     assert "3 / 3" in page and "di atas batas 4" in page
 
 

@@ -12,11 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from central.auth import create_api_token
 from central.datadir import CentralPaths
 from central.store import SqliteStore
 from testkit.factories import run_cli
 
 from .conftest import Clock, FakeNode, enroll
+from .officials import make_official
 from .trustkit import at, install, nip, person
 
 DAY = "2026-10-06"
@@ -75,9 +77,13 @@ def test_an_admin_accepts_it_through_the_api(client: FlaskClient, node: FakeNode
                     headers={"Authorization": f"Bearer {admin_token}"})
     assert r.status_code == 201, r.get_data(as_text=True)
     got = r.get_json()
+    # Who accepted is the token's account, whatever the body's "by" says; audited too.
     assert (got["ref"], got["status"], got["accepted_by"], got["reason"]) == \
-        (ref, "foreign-node", "Drs. Rahman (BKPSDM)", "SPT 090/123 dinas luar")
+        (ref, "foreign-node", "mesin-api", "SPT 090/123 dinas luar")
     assert got["via"].startswith("api:admin:")
+    (entry,) = [e for e in store.audit_page(0, 50)[0] if e.action == "record-accept"]
+    assert (entry.actor, entry.target, entry.reason) == \
+        ("mesin-api", ref, "SPT 090/123 dinas luar")
     row = _rows(client, viewer_token)[AWAY]
     assert row["records"][0]["status"] == "accepted" and row["records"][0]["counted"]
     assert row["first_in"] == "2026-10-06T07:06:00.000+08:00"
@@ -96,12 +102,23 @@ def test_an_admin_accepts_it_through_the_api(client: FlaskClient, node: FakeNode
         central_sql("UPDATE record_acceptances SET accepted_by = 'x'")
 
 
+def test_a_unit_limited_admin_accepts_only_its_units_check_ins(
+        client: FlaskClient, node: FakeNode, store: SqliteStore, pushed: dict,
+        clock: Clock) -> None:
+    away_unit = store.employee_units()[AWAY]
+    make_official(store, "kasi", "admin", clock.now, units=[away_unit + " lain"])
+    token = create_api_token(store, "admin", now=clock.now, account="kasi")
+    body = {"ref": _ref(node, pushed["away"]), "reason": "SPT 090/123 dinas luar"}
+    r = client.post("/api/v1/records/accept", json=body,
+                    headers={"Authorization": f"Bearer {token}"})
+    assert (r.status_code, r.get_json()["error"]) == (403, "forbidden-unit")
+    assert store.acceptances() == []
+
+
 @pytest.mark.parametrize(("change", "status", "code"), [
     ({"ref": "kec-alalak/zz/1"}, 400, "bad-ref"),
     ({"ref": 5}, 400, "bad-ref"),
     ({"ref": "kec-alalak/" + "0" * 32 + "/2"}, 404, "record-unknown"),
-    ({"by": ""}, 400, "bad-by"),
-    ({"by": ["x"]}, 400, "bad-by"),
     ({"reason": "ok"}, 400, "bad-reason"),
     ({"reason": "a\nb c d"}, 400, "bad-reason"),
     ({"reason": None}, 400, "bad-reason"),
@@ -130,6 +147,9 @@ def test_an_official_accepts_it_on_the_command_line(app: Flask, client: FlaskCli
     assert f"Accepted {ref} (foreign-node)" in out.stdout
     (accepted,) = store.acceptances()
     assert (accepted.via, accepted.accepted_by) == ("cli", "196501011990031002")
+    (entry,) = [e for e in store.audit_page(0, 50)[0] if e.action == "record-accept"]
+    assert (entry.actor, entry.target, entry.reason) == \
+        ("196501011990031002", ref, "tugas ke kecamatan")
     assert _rows(client, viewer_token)[nip(21)]["records"][0]["counted"]
     refused = run_cli("central", "record", "accept", "--data", str(central_paths.root),
                       "--ref", _ref(node, pushed["home"]), "--by", "x", "--reason", "abc",
