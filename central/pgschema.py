@@ -238,12 +238,70 @@ CREATE INDEX recap_month_closes_month ON recap_month_closes (month, id);
     for table in ("recap_rules", "recap_exceptions", "recap_incidents", "recap_overlay_events",
                   "recap_day_closes", "recap_month_closes"))
 
+_M002_ACCOUNTS_AND_AUDIT = """
+CREATE TABLE accounts (
+    name text PRIMARY KEY,
+    role text NOT NULL CHECK (role IN ('viewer', 'approver', 'admin')),
+    units text NOT NULL DEFAULT '[]',
+    password_hash text,
+    machine boolean NOT NULL DEFAULT false,
+    disabled boolean NOT NULL DEFAULT false,
+    created_at double precision NOT NULL,
+    password_set_at double precision
+);
+CREATE TABLE password_links (
+    link_hash text PRIMARY KEY,
+    account text NOT NULL REFERENCES accounts (name),
+    created_at double precision NOT NULL, expires_at double precision NOT NULL,
+    used_at double precision
+);
+CREATE TABLE account_sessions (
+    session_hash text PRIMARY KEY,
+    account text NOT NULL REFERENCES accounts (name),
+    csrf text NOT NULL, created_at double precision NOT NULL,
+    expires_at double precision NOT NULL
+);
+CREATE INDEX account_sessions_account ON account_sessions (account);
+CREATE TABLE login_attempts (
+    key text PRIMARY KEY, count bigint NOT NULL, window_start double precision NOT NULL,
+    locked_until double precision NOT NULL DEFAULT 0
+);
+CREATE TABLE audit_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts double precision NOT NULL,
+    actor text NOT NULL, action text NOT NULL, target text NOT NULL, reason text NOT NULL,
+    detail text
+);
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION append_only();
+ALTER TABLE api_tokens ADD COLUMN account text REFERENCES accounts (name);
+ALTER TABLE api_tokens ADD COLUMN expires_at double precision;
+ALTER TABLE api_tokens ADD COLUMN revoked_at double precision;
+ALTER TABLE alerts ADD COLUMN acknowledged_at double precision;
+ALTER TABLE alerts ADD COLUMN acknowledged_by text;
+ALTER TABLE alerts ADD COLUMN ack_reason text;
+CREATE INDEX alerts_kind ON alerts (kind, id);
+"""
+
+
+def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
+    """As SQLite's: the machine account, and tokens made before accounts belong to it."""
+    from .store import LEGACY_TOKEN_DAYS, MACHINE_ACCOUNT
+
+    now = time.time()
+    conn.execute(_M002_ACCOUNTS_AND_AUDIT.encode())
+    conn.execute("INSERT INTO accounts (name, role, machine, created_at)"
+                 " VALUES (%s, 'admin', true, %s)", (MACHINE_ACCOUNT, now))
+    conn.execute("UPDATE api_tokens SET account = %s, expires_at = %s",
+                 (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400))
+
+
 # Append only, in the order of central/store.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
     ("002_trust_nodes", _sql_step(_M002_TRUST_NODES)),
     ("002_ops2_batch_latency", _sql_step(_M002_OPS2_BATCH_LATENCY)),
     ("002_recap_rules", _sql_step(_M002_RECAP_RULES)),
+    ("002_accounts_and_audit", _m002_accounts_and_audit),
 ]
 
 

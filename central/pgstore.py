@@ -29,20 +29,29 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from . import pgschema
 from .errors import SetupError
 from .store import (
+    _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
     _EVENT_COLUMNS,
     _NODE_COLUMNS,
+    _TOKEN_COLUMNS,
     API_ROLES,
+    LEGACY_TOKEN_DAYS,
+    MACHINE_ACCOUNT,
     NODE_STATUSES,
     RECORD_COLUMNS,
     Acceptance,
+    Account,
     Alert,
+    AlertRow,
+    ApiToken,
+    AuditEntry,
     Employee,
     EventRow,
     NodeRow,
     RosterVersion,
     RuleVersionRow,
     StoredRecord,
+    _account,
     _event,
     _node,
     _stored,
@@ -55,6 +64,7 @@ _RECORD_COLUMNS = RECORD_COLUMNS
 # with BEGIN IMMEDIATE and that have no single row to lock here.
 _ROSTER_VERSION_LOCK = 0x72737472  # the version count node and regency rosters share
 _MONTH_CLOSE_LOCK = 0x6D6F6E74     # month close/reopen: the history check, then the insert
+_LOGIN_LOCK = 0x6C6F6769           # sign-in attempts: reserve on every key, then the hash
 
 # Old nonces are deleted at most this often per process (every request did it on SQLite; here
 # several servers deleting the same rows at once would only wait on each other).
@@ -77,9 +87,10 @@ def _add_alert(conn: psycopg.Connection, node: str | None, kind: str, message: s
                now: float) -> None:
     """Add an alert; the same alert repeated (a node retrying) bumps a counter instead."""
     last = conn.execute(
-        "SELECT id, kind, message FROM alerts WHERE node IS NOT DISTINCT FROM %s"
-        " ORDER BY id DESC LIMIT 1", (node,)).fetchone()
-    if last and last[1] == kind and last[2] == message:
+        "SELECT id, kind, message, acknowledged_at FROM alerts"
+        " WHERE node IS NOT DISTINCT FROM %s ORDER BY id DESC LIMIT 1", (node,)).fetchone()
+    # A repeat of an acknowledged alert is a new open alert, not a silent counter bump.
+    if last and last[1] == kind and last[2] == message and last[3] is None:
         conn.execute("UPDATE alerts SET repeats = repeats + 1, ts = %s WHERE id = %s",
                      (now, last[0]))
     else:
@@ -358,16 +369,16 @@ class PostgresStore:
     # --- API tokens and nonces ---------------------------------------------------------
 
     def add_api_token(self, token_hash: str, role: str, now: float) -> None:
-        if role not in API_ROLES:
-            raise ValueError(f"unknown role {role!r}")
-        with self._write() as conn:
-            conn.execute("INSERT INTO api_tokens VALUES (%s, %s, %s)", (token_hash, role, now))
+        """A token of the machine account, expiring after ``LEGACY_TOKEN_DAYS``."""
+        self.add_token(ApiToken(token_hash, role, MACHINE_ACCOUNT, now,
+                                now + LEGACY_TOKEN_DAYS * 86400, None))
 
     def api_token_role(self, token_hash: str) -> str | None:
-        with self._read() as conn:
-            row = conn.execute("SELECT role FROM api_tokens WHERE token_hash = %s",
-                               (token_hash,)).fetchone()
-        return row[0] if row else None
+        """The stored role of a live token (not revoked, not expired by the wall clock)."""
+        token = self.api_token(token_hash)
+        if token is None or token.revoked_at is not None or token.expires_at <= time.time():
+            return None
+        return token.role
 
     def remember_nonce(self, node: str, nonce: str, created: float, now: float,
                        keep_s: float) -> bool:
@@ -530,9 +541,8 @@ class PostgresStore:
         return int(row[0]) if row else 0
 
     def alert_counts(self) -> dict[str, int]:
-        with self._read() as conn:
-            rows = conn.execute("SELECT kind, count(*) FROM alerts GROUP BY kind").fetchall()
-        return {kind: int(n) for kind, n in rows}
+        """Open (unacknowledged) alerts by kind, for /metrics."""
+        return self.open_alert_counts()
 
     # --- trust: node rosters, events, acceptances (central/trust.py, noderoster.py) -------
 
@@ -848,6 +858,242 @@ class PostgresStore:
                 "SELECT n.name, r.ts FROM nodes n JOIN records r ON r.node = n.name"
                 " AND r.epoch = n.epoch AND r.seq = n.head_seq").fetchall()
         return {name: ts for name, ts in rows}
+
+    # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
+
+    def account(self, name: str) -> Account | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = %s",
+                               (name,)).fetchone()
+        return _account(row) if row else None
+
+    def accounts(self) -> list[Account]:
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts"
+                                ' ORDER BY name COLLATE "C"').fetchall()
+        return [_account(r) for r in rows]
+
+    def add_account(self, account: Account, entry: AuditEntry) -> bool:
+        """Create ``account`` and audit it, atomically; False when the name is taken."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO accounts (name, role, units, machine, created_at)"
+                " VALUES (%s, %s, %s, false, %s) ON CONFLICT (name) DO NOTHING",
+                (account.name, account.role, json.dumps(list(account.units)),
+                 account.created_at))
+            if cur.rowcount != 1:
+                return False
+            _insert_audit(conn, entry)
+        return True
+
+    def add_password_link(self, account: str, link_hash: str, expires_at: float,
+                          now: float, *, reset: bool, entry: AuditEntry | None = None
+                          ) -> None:
+        """A one-time link to set the password (see ``SqliteStore.add_password_link``)."""
+        with self._write() as conn:
+            conn.execute("UPDATE password_links SET used_at = %s WHERE account = %s"
+                         " AND used_at IS NULL", (now, account))
+            conn.execute("INSERT INTO password_links VALUES (%s, %s, %s, %s, NULL)",
+                         (link_hash, account, now, expires_at))
+            if reset:
+                conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = %s",
+                             (account,))
+                conn.execute("DELETE FROM account_sessions WHERE account = %s", (account,))
+            if entry is not None:
+                _insert_audit(conn, entry)
+
+    def password_link_account(self, link_hash: str, now: float) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
+                " WHERE l.link_hash = %s AND l.used_at IS NULL AND l.expires_at > %s"
+                " AND NOT a.disabled", (link_hash, now)).fetchone()
+        return row[0] if row else None
+
+    def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None:
+        """Spend the link and set the password, atomically. The link's row is locked: of two
+        tabs racing, the second waits and then finds it used."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
+                " WHERE l.link_hash = %s AND l.used_at IS NULL AND l.expires_at > %s"
+                " AND NOT a.disabled FOR UPDATE OF l", (link_hash, now)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE password_links SET used_at = %s WHERE link_hash = %s",
+                         (now, link_hash))
+            _set_password(conn, row[0], password_hash, now)
+            return str(row[0])
+
+    def set_password(self, account: str, password_hash: str, now: float) -> None:
+        """A new password; every session of the account ends."""
+        with self._write() as conn:
+            _set_password(conn, account, password_hash, now)
+
+    def add_session(self, session_hash: str, account: str, csrf: str, now: float,
+                    expires_at: float) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM account_sessions WHERE expires_at <= %s", (now,))
+            conn.execute("INSERT INTO account_sessions VALUES (%s, %s, %s, %s, %s)",
+                         (session_hash, account, csrf, now, expires_at))
+
+    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
+        """(account, csrf) of a live session of an enabled account."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT s.account, s.csrf FROM account_sessions s JOIN accounts a"
+                " ON a.name = s.account WHERE s.session_hash = %s AND s.expires_at > %s"
+                " AND NOT a.disabled", (session_hash, now)).fetchone()
+        if row is None:
+            return None
+        account = self.account(row[0])
+        return (account, row[1]) if account else None
+
+    def end_session(self, session_hash: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM account_sessions WHERE session_hash = %s",
+                         (session_hash,))
+
+    def end_sessions(self, account: str) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM account_sessions WHERE account = %s",
+                                (account,)).rowcount
+
+    def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
+                              lock_s: float) -> float | None:
+        """Reserve one sign-in attempt on every key of ``limits`` before the slow hash runs
+        (see ``SqliteStore.reserve_login_attempt``). One advisory lock orders the reservations
+        of every server, as BEGIN IMMEDIATE does on SQLite: concurrent guesses cannot all
+        slip past the check."""
+        with self._write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOGIN_LOCK,))
+            conn.execute("DELETE FROM login_attempts WHERE window_start < %s"
+                         " AND locked_until < %s", (now - window_s, now))
+            rows = {}
+            for key in limits:
+                row = conn.execute("SELECT count, window_start, locked_until FROM"
+                                   " login_attempts WHERE key = %s", (key,)).fetchone()
+                if row and row[2] > now:
+                    return float(row[2] - now)
+                rows[key] = row
+            for key, limit in limits.items():
+                row = rows[key]
+                count, start = (row[0], row[1]) if row and now - row[1] < window_s else (0, now)
+                count += 1
+                locked = now + lock_s if count >= limit else 0.0
+                conn.execute(
+                    "INSERT INTO login_attempts VALUES (%s, %s, %s, %s) ON CONFLICT (key)"
+                    " DO UPDATE SET count = excluded.count,"
+                    " window_start = excluded.window_start,"
+                    " locked_until = excluded.locked_until", (key, count, start, locked))
+        return None
+
+    def clear_login_attempts(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM login_attempts WHERE key = %s", (key,))
+
+    def add_token(self, token: ApiToken) -> None:
+        if token.role not in API_ROLES:
+            raise ValueError(f"unknown role {token.role!r}")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO api_tokens (token_hash, role, created_at, account, expires_at)"
+                " VALUES (%s, %s, %s, %s, %s)", (token.token_hash, token.role,
+                                                 token.created_at, token.account,
+                                                 token.expires_at))
+
+    def api_token(self, token_hash: str) -> ApiToken | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
+                               " WHERE token_hash = %s", (token_hash,)).fetchone()
+        return ApiToken(*row) if row else None
+
+    def api_tokens(self) -> list[ApiToken]:
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
+                                ' ORDER BY created_at, token_hash COLLATE "C"').fetchall()
+        return [ApiToken(*r) for r in rows]
+
+    def revoke_tokens(self, prefix: str, now: float) -> list[str]:
+        """Revoke the live tokens whose hash starts with ``prefix``; their hashes."""
+        with self._write() as conn:
+            rows = conn.execute(
+                "UPDATE api_tokens SET revoked_at = %s WHERE left(token_hash, %s) = %s"
+                " AND revoked_at IS NULL RETURNING token_hash",
+                (now, len(prefix), prefix)).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def alert_page(self, *, node: str | None, kind: str | None, state: str, offset: int,
+                   limit: int) -> tuple[list[AlertRow], int]:
+        """Alerts newest first, filtered; ``state`` is ``open``, ``acknowledged`` or ``all``.
+        Returns the page and the total matching."""
+        where, args = ["true"], []
+        if node is not None:
+            where.append("node = %s")
+            args.append(node)
+        if kind is not None:
+            where.append("kind = %s")
+            args.append(kind)
+        if state == "open":
+            where.append("acknowledged_at IS NULL")
+        elif state == "acknowledged":
+            where.append("acknowledged_at IS NOT NULL")
+        clause = " AND ".join(where)
+        with self._read() as conn:
+            row = conn.execute(f"SELECT count(*) FROM alerts WHERE {clause}", args).fetchone()
+            rows = conn.execute(
+                "SELECT id, node, kind, message, ts, repeats, acknowledged_at,"
+                f" acknowledged_by, ack_reason FROM alerts WHERE {clause}"
+                " ORDER BY id DESC LIMIT %s OFFSET %s", [*args, limit, offset]).fetchall()
+        return [AlertRow(*r) for r in rows], int(row[0]) if row else 0
+
+    def open_alert_counts(self) -> dict[str, int]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT kind, count(*) FROM alerts WHERE acknowledged_at"
+                                ' IS NULL GROUP BY kind ORDER BY kind COLLATE "C"').fetchall()
+        return {k: int(n) for k, n in rows}
+
+    def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str:
+        """Acknowledge an open alert and audit it in one transaction: ``ok``, ``unknown``
+        or ``already``. The alert's row is locked, so two officials acknowledge it once."""
+        with self._write() as conn:
+            row = conn.execute("SELECT acknowledged_at FROM alerts WHERE id = %s FOR UPDATE",
+                               (alert_id,)).fetchone()
+            if row is None:
+                return "unknown"
+            if row[0] is not None:
+                return "already"
+            conn.execute("UPDATE alerts SET acknowledged_at = %s, acknowledged_by = %s,"
+                         " ack_reason = %s WHERE id = %s",
+                         (entry.ts, entry.actor, entry.reason, alert_id))
+            _insert_audit(conn, entry)
+        return "ok"
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            _insert_audit(conn, entry)
+
+    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
+        with self._read() as conn:
+            row = conn.execute("SELECT count(*) FROM audit_log").fetchone()
+            rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
+                                " audit_log ORDER BY id DESC LIMIT %s OFFSET %s",
+                                (limit, offset)).fetchall()
+        return [AuditEntry(*r) for r in rows], int(row[0]) if row else 0
+
+
+def _set_password(conn: psycopg.Connection, account: str, password_hash: str,
+                  now: float) -> None:
+    conn.execute("UPDATE accounts SET password_hash = %s, password_set_at = %s WHERE name = %s",
+                 (password_hash, now, account))
+    conn.execute("DELETE FROM account_sessions WHERE account = %s", (account,))
+
+
+def _insert_audit(conn: psycopg.Connection, entry: AuditEntry) -> None:
+    conn.execute("INSERT INTO audit_log (ts, actor, action, target, reason, detail)"
+                 " VALUES (%s, %s, %s, %s, %s, %s)",
+                 (entry.ts, entry.actor, entry.action, entry.target, entry.reason,
+                  entry.detail))
 
 
 def _max_roster_version(conn: psycopg.Connection) -> int:
