@@ -173,10 +173,12 @@ def central_database(central_backend: str, request: pytest.FixtureRequest) -> It
 @pytest.fixture
 def stored_bytes(central_paths: CentralPaths, central_database: str | None,
                  request: pytest.FixtureRequest) -> Callable[[], bytes]:
-    """Everything central's database holds, as bytes: the SQLite file or a ``pg_dump``."""
+    """Everything central's database holds, as bytes: the SQLite file and its WAL, or a
+    ``pg_dump``."""
     def read() -> bytes:
-        if central_database is None:
-            return central_paths.db.read_bytes()
+        if central_database is None:  # the WAL too: recent writes are still there
+            wal = central_paths.db.with_name(central_paths.db.name + "-wal")
+            return central_paths.db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
         cluster: PgCluster = request.getfixturevalue("pg_cluster")
         return cluster.dump(central_database.rsplit("/", 1)[1]).encode()
 
