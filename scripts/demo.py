@@ -30,6 +30,9 @@ from sync.demo_roster import make_roster, roster_csv  # noqa: E402
 
 ROSTER_SIZE = 300
 DEMO_ADMIN = "admin.demo"
+# The officials' accounts the demo makes: (name, role, unit it is limited to or None).
+DEMO_OFFICIALS = [(DEMO_ADMIN, "admin", None), ("penyetuju.demo", "approver", None),
+                  ("pemantau.demo", "viewer", "Seksi Pemerintahan")]
 
 
 def run(*args: str) -> str:
@@ -64,19 +67,31 @@ def setup(root: Path) -> None:
     run("central", "roster", "import", "--data", str(central), str(roster))
     token = run("central", "token", "create", "--data", str(central), "--role", "viewer")
     (root / "viewer-token").write_text(token.split()[-1])
-    run("central", "user", "add", "--data", str(central), "--name", DEMO_ADMIN, "--role",
-        "admin")
+    for name, role, unit in DEMO_OFFICIALS:
+        run("central", "user", "add", "--data", str(central), "--name", name, "--role", role,
+            *(("--unit", unit) if unit else ()))
+    # The monthly recap needs a rule set: the example one, to be replaced by the regency's own.
+    run("central", "rules", "import", "--data", str(central),
+        str(REPO / "docs" / "rules-example.toml"))
 
 
 def official_sign_in(root: Path, central_url: str) -> str:
-    """How the demo admin signs in: a fresh one-time link while no password is set."""
+    """How each demo official signs in: a fresh one-time link while no password is set."""
     central = str(root / "central")
     accounts = run("central", "user", "list", "--data", central)
-    if f"{DEMO_ADMIN}\tadmin\t*\tno-password" not in accounts:
-        return f"{central_url}/dashboard/masuk  (account {DEMO_ADMIN}, your password)"
-    link = run("central", "user", "reset", "--data", central, "--name", DEMO_ADMIN,
-               "--reason", "demo start: new password link", "--url", central_url).strip()
-    return f"{link}\n      (one-time link: choose a password, then sign in as {DEMO_ADMIN})"
+    lines = []
+    for name, role, unit in DEMO_OFFICIALS:
+        scope = f"{role}, {unit} only" if unit else role
+        if not any(line.startswith(f"{name}\t") and line.endswith("no-password")
+                   for line in accounts.splitlines()):
+            lines.append(f"{central_url}/dashboard/masuk  (account {name} [{scope}], "
+                         "your password)")
+            continue
+        link = run("central", "user", "reset", "--data", central, "--name", name, "--reason",
+                   "demo start: new password link", "--url", central_url).strip()
+        lines.append(f"{link}\n      (one-time link: choose a password, then sign in as {name}"
+                     f" [{scope}])")
+    return "\n    ".join(lines)
 
 
 def enroll(root: Path, central_url: str) -> None:
@@ -209,7 +224,9 @@ def announce(root: Path, central_url: str, local_url: str, phone_url: str | None
     kiosk = run("local_node", "kiosk", "--data", str(root / "node"))
     kiosk_url = kiosk.split()[-1]
     token = (root / "viewer-token").read_text().strip()
-    today = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d")
+    now_wita = datetime.now(timezone(timedelta(hours=8)))
+    today = now_wita.strftime("%Y-%m-%d")
+    last_month = (now_wita.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     if phone_url:
         phones = f"  On a phone on the same network:  {phone_url}/"
     else:
@@ -230,6 +247,8 @@ Smart Presensi demo is running (data in {root}).
   Central dashboard (Diskominfo):  {official_sign_in(root, central_url)}
   Attendance API:  curl -H 'Authorization: Bearer {token}' \\
                      '{central_url}/api/v1/attendance?date={today}'
+  Last month's TPP recap (Excel):  curl -H 'Authorization: Bearer {token}' -o rekap.xlsx \\
+                     '{central_url}/api/v1/recap?month={last_month}&format=xlsx'
 
 More demo logins: {root / 'demo-logins.csv'}. Logs: {root}/*.log. Press Ctrl-C to stop.
 """, flush=True)
