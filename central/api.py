@@ -133,7 +133,7 @@ def get_attendance() -> ResponseReturnValue:
     if fmt not in ("json", "csv", "xlsx"):
         raise ApiError("format must be json, csv or xlsx", code="bad-format")
     svc = service()
-    rows = [r for r in attendance(svc.store, day, unit=unit, settings=svc.report_settings)
+    rows = [r for r in attendance(svc.read_store, day, unit=unit, settings=svc.report_settings)
             if who.sees_unit(r["unit"])]
     if fmt == "xlsx":
         return Response(attendance_xlsx(rows, day), mimetype=XLSX_TYPE,
@@ -153,7 +153,7 @@ def get_nodes() -> ResponseReturnValue:
     svc = service()
     day = datetime.fromtimestamp(svc.now(), WITA).strftime("%Y-%m-%d")
     return jsonify({"nodes": nodes_overview(
-        svc.store, day=day, fallback_threshold=int(svc.config["FALLBACK_ALERT_PER_DAY"]))})
+        svc.read_store, day=day, fallback_threshold=int(svc.config["FALLBACK_ALERT_PER_DAY"]))})
 
 
 @bp.post("/nodes")

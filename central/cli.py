@@ -19,6 +19,7 @@ from sync.errors import ProtocolError, RosterFileError
 
 from .account_cli import add_account_commands
 from .datadir import CentralPaths
+from .dbcli import add_database_option, add_migrate_command
 from .errors import CentralError
 from .recap_cli import add_recap_commands
 from .rotation_cli import add_rotation_commands
@@ -31,22 +32,34 @@ def _paths(args: argparse.Namespace) -> CentralPaths:
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The store and identity of an initialised data directory."""
+    from .database import describe, is_created, open_store
     from .identity import load_identity
-    from .store import SqliteStore
 
     paths = _paths(args)
-    if not paths.db.exists():
-        raise CentralError(f"{paths.db} does not exist; run "
+    if not is_created(paths):
+        raise CentralError(f"{describe(paths)} does not exist; run "
                            f"'presensi-central init --data {paths.root}' first")
-    store = SqliteStore(paths.db)
-    store.migrate()
-    return store, load_identity(paths, store)
+    store = open_store(paths)
+    try:
+        store.migrate()
+        return store, load_identity(paths, store)
+    except BaseException:
+        store.close()
+        raise
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from .identity import init_central
 
     paths = _paths(args)
+    if args.database:
+        from .database import record_database
+
+        print(f"database {record_database(paths, args.database)}")
+    if args.read_database:
+        from .database import record_database
+
+        print(f"read database {record_database(paths, args.read_database, read=True)}")
     created = init_central(paths, args.name)
     for item in created:
         print(f"created {item}")
@@ -62,7 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
     return serve(_paths(args), host=args.host, port=args.port, workers=args.workers,
-                 threads=args.threads, trusted_proxy=args.trusted_proxy)
+                 threads=args.threads, database=args.database,
+                 read_database=args.read_database, trusted_proxy=args.trusted_proxy)
 
 
 def cmd_node_add(args: argparse.Namespace) -> int:
@@ -138,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create the database, CA (unless present), key and cert")
     data_arg(p)
     p.add_argument("--name", default="central-batola", help="central id (default central-batola)")
+    add_database_option(p)
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("serve", help="serve the API and dashboard")
@@ -147,10 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=int(os.environ.get("PRESENSI_WORKERS", "2")),
                    help="worker processes (all safe together)")
     p.add_argument("--threads", type=int, default=16, help="request threads per worker")
+    add_database_option(p)
     p.add_argument("--trusted-proxy", default=os.environ.get("PRESENSI_TRUSTED_PROXY"),
                    metavar="ADDR", help="honour X-Forwarded-For/-Proto only from this "
                                         "reverse proxy address (TLS in front of central)")
     p.set_defaults(func=cmd_serve)
+    add_migrate_command(sub, data_arg)
 
     p = sub.add_parser("node", help="node commands")
     nsub = p.add_subparsers(dest="node_command", required=True)

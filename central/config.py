@@ -24,6 +24,13 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_ANCHOR": False,
     "ANCHOR_GRACE_S": 3600,
     "FALLBACK_ALERT_PER_DAY": 20,           # witness + manual check-ins per node and day
+    # PostgreSQL (docs/postgresql.md): None keeps SQLite in central.db. The password, if
+    # any, lives in DATA/database.password, never here.
+    "DATABASE_URL": None,
+    "DATABASE_POOL_SIZE": 16,               # connections per server process (one per thread)
+    "DATABASE_TIMEOUT_S": 10,               # wait this long for a connection, then answer 503
+    # A read replica for reports and the dashboard (PostgreSQL); None = DATABASE_URL or SQLite.
+    "READ_DATABASE_URL": None,
     # Officials' accounts (central/accounts.py) and the dashboard.
     "DASHBOARD_SESSION_HOURS": 12,          # a dashboard sign-in lasts a working day
     "PASSWORD_LINK_HOURS": 24,              # a one-time password-setting link expires

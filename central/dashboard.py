@@ -90,7 +90,7 @@ def _day() -> str:
 def page_view() -> ResponseReturnValue:
     who = require_official()
     svc = service()
-    store = svc.store
+    store = svc.read_store  # a replica when configured (docs/postgresql.md)
     day = _day()
     rows = visible_rows(attendance(store, day, settings=svc.report_settings), who)
     names = {e.nip: e.name for e in store.employees()}

@@ -28,9 +28,10 @@ from certs.filemodes import make_private_dir
 from certs.keys import generate_key, load_private_key, save_private_key, write_pem
 from certs.verify import check_key_matches, verify_certificate
 
+from .database import describe, open_store
 from .datadir import CentralPaths
 from .errors import SetupError
-from .store import SqliteStore
+from .store import CentralStore
 
 DEFAULT_NAME = "central-batola"
 
@@ -80,13 +81,13 @@ def init_central(paths: CentralPaths, name: str = DEFAULT_NAME) -> list[str]:
         raise SetupError(str(exc)) from exc
     created: list[str] = []
     make_private_dir(paths.root)
-    store = SqliteStore(paths.db)
+    store = open_store(paths)
     try:
         if store.migrate():
-            created.append(str(paths.db))
+            created.append(describe(paths))
         existing = store.meta("central_id")
         if existing and existing != name:
-            raise SetupError(f"{paths.db} already belongs to central {existing!r}; "
+            raise SetupError(f"{describe(paths)} already belongs to central {existing!r}; "
                              f"use that name or another data directory")
         if (paths.ca_dir / "ca.pem").exists() or (paths.ca_dir / "ca.key").exists():
             ca = load_ca(paths.ca_dir)
@@ -116,14 +117,17 @@ def init_central(paths: CentralPaths, name: str = DEFAULT_NAME) -> list[str]:
     return created
 
 
-def load_identity(paths: CentralPaths, store: SqliteStore) -> CentralIdentity:
-    """Load central's key, certificate and the CA certificate; SetupError says what to fix."""
+def load_identity(paths: CentralPaths, store: CentralStore | None) -> CentralIdentity:
+    """Load central's key, certificate and the CA certificate; SetupError says what to fix.
+
+    ``store`` None: the data directory names no database yet.
+    """
     hint = f"run 'presensi-central init --data {paths.root}' first"
-    if not paths.db.exists():
-        raise SetupError(f"{paths.db} does not exist; {hint}")
+    if store is None:
+        raise SetupError(f"{describe(paths)} does not exist; {hint}")
     name = store.meta("central_id")
     if not name:
-        raise SetupError(f"{paths.db} has no central id; {hint}")
+        raise SetupError(f"{describe(paths)} has no central id; {hint}")
     try:
         key = load_private_key(paths.key)
         cert = load_cert(paths.cert)

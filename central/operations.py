@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CentralError
-from .store import LATENCY_BUCKETS_S, MIGRATIONS, CentralStore
+from .store import LATENCY_BUCKETS_S, CentralStore
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def health(store: CentralStore, central: str) -> Health:
     except CentralError as exc:
         return Health(False, {"ok": False, "error": "database-unreachable",
                               "message": str(exc)})
-    known = [name for name, _ in MIGRATIONS]
+    known = store.known_migrations()
     pending = [name for name in known if name not in applied]
     unknown = [name for name in applied if name not in known]
     if unknown:

@@ -21,14 +21,14 @@ from .errors import CentralError
 
 
 def _store(args: argparse.Namespace) -> Any:
+    from .database import is_created, open_store
     from .datadir import CentralPaths
-    from .store import SqliteStore
 
     paths = CentralPaths(Path(args.data))
-    if not paths.db.exists():
+    if not is_created(paths):
         raise CentralError(f"{paths.db} does not exist; run "
                            f"'presensi-central init --data {paths.root}' first")
-    store = SqliteStore(paths.db)
+    store = open_store(paths)
     store.migrate()
     return store
 

@@ -13,26 +13,31 @@ from .datadir import CentralPaths
 
 
 def _identity(args: argparse.Namespace) -> Any:
+    from .database import is_created, open_store
     from .identity import load_identity
-    from .store import SqliteStore
 
     paths = CentralPaths(Path(args.data))
-    store = SqliteStore(paths.db)
+    store = open_store(paths) if is_created(paths) else None
     try:
         return load_identity(paths, store)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
 
 def _resign_roster(args: argparse.Namespace) -> int | None:
     from certs.keys import load_private_key
 
+    from .database import is_created, open_store
+    from .errors import CentralError
     from .identity import load_identity
     from .rotation import resign_roster
-    from .store import SqliteStore
 
     paths = CentralPaths(Path(args.data))
-    store = SqliteStore(paths.db)
+    if not is_created(paths):
+        load_identity(paths, None)  # raises: says to run init
+        raise CentralError(f"{paths.root} is not a central data directory")
+    store = open_store(paths)
     try:
         identity = load_identity(paths, store)  # checks the new key and certificate agree
         return resign_roster(store, identity.name, load_private_key(paths.key), time.time())

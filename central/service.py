@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .auth import NodeAuth
+from .database import open_read_store, open_store
 from .datadir import CentralPaths
 from .identity import CentralIdentity, load_identity
 from .ingest import ReceiptIssuer
 from .reports import ReportSettings
 from .rotation import earlier_receipt_keys
-from .store import SqliteStore
 
 
 class CentralService:
@@ -25,8 +25,10 @@ class CentralService:
         self.config = config
         self.paths = paths
         self.clock: Callable[[], float] = clock or time.time
-        self.store = SqliteStore(paths.db)
+        self.store = open_store(paths, config)
         self.store.migrate()
+        # Reports and the dashboard: a read replica when configured, else the same store.
+        self.read_store = open_read_store(paths, config) or self.store
         self.identity: CentralIdentity = load_identity(paths, self.store)
         self.node_auth = NodeAuth(self.store, self.identity,
                                   max_age=int(config["SIGNATURE_MAX_AGE_S"]), clock=self.clock)
@@ -43,4 +45,6 @@ class CentralService:
         return self.clock()
 
     def close(self) -> None:
+        if self.read_store is not self.store:
+            self.read_store.close()
         self.store.close()

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from psycopg import OperationalError as PgOperationalError
+from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sync import jsonin
@@ -91,6 +93,19 @@ def register_errors(app: Flask) -> None:
             log.info("event=refused path=%s status=%d code=%s", request.path, exc.status,
                      exc.code)
         return error_response(exc)
+
+    @app.errorhandler(PgOperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_down(exc: Exception) -> ResponseReturnValue:
+        # PostgreSQL unreachable (restart, failover, network): the client retries later; a
+        # node's push keeps its backlog and backs off. Nothing was committed.
+        log.warning("event=database-unavailable path=%s error=%s", request.path,
+                    type(exc).__name__)
+        response = jsonify({"error": "database-unavailable",
+                            "message": "the database is not reachable; try again later"})
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:

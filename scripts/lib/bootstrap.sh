@@ -33,6 +33,21 @@ ensure_system_packages() {
     poppler-utils zbar-tools
 }
 
+ensure_postgresql() {
+  # PostgreSQL server binaries for the central tests on the PostgreSQL backend: the tests
+  # start their own throwaway cluster (testkit/pgcluster.py) from /usr/lib/postgresql/*/bin
+  # as an unprivileged user. No system cluster or service: tell postgresql-common not to
+  # create (and start) its "main" cluster when the package is installed.
+  if ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok installed"; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo mkdir -p /etc/postgresql-common
+    [ -f /etc/postgresql-common/createcluster.conf ] ||
+      echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
+  apt_install postgresql
+}
+
 ensure_python_packages() {
   local stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then

@@ -25,6 +25,18 @@ from tests.central.conftest import (  # noqa: F401 - fixtures, found by pytest b
 
 
 @pytest.fixture
+def central_backend() -> str:
+    """The attacks run on SQLite only (central_counts reads sqlite_master); tests/central
+    runs every central test on both backends."""
+    return "sqlite"
+
+
+@pytest.fixture
+def central_database() -> None:
+    return None
+
+
+@pytest.fixture
 def auth(client: FlaskClient, roster: list[dict[str, str]]) -> dict[str, str]:
     """A signed-in staff member's bearer header on the node."""
     r = client.post("/api/v1/session", json={"nip": roster[0]["nip"], "pin": roster[0]["pin"]})

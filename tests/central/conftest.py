@@ -1,12 +1,16 @@
 """Fixtures for central: a fresh data directory per test, the app on a controllable clock,
-and ``FakeNode``, a node that builds and signs its own log with the real ``sync`` code."""
+and ``FakeNode``, a node that builds and signs its own log with the real ``sync`` code.
+
+Every test that uses central's data directory runs twice: on SQLite and on PostgreSQL (a
+throwaway cluster started once per session, a fresh database per test)."""
 
 from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from central import create_app
 from central.auth import create_api_token
+from central.database import record_database
 from central.datadir import CentralPaths
 from central.enrollment import create_enroll_token
 from central.identity import init_central
@@ -29,6 +34,7 @@ from sync import records
 from sync.batches import compress, encode_batch
 from sync.httpsig import sign_request
 from sync.timefmt import format_ts
+from testkit.pgcluster import PgCluster, start_cluster
 
 BASE = "http://localhost"
 
@@ -118,9 +124,93 @@ def central_clock() -> Clock:
     return Clock()
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One PostgreSQL cluster for the session, started on first use, removed at the end."""
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: PgCluster) -> str:
+    """A database with central's schema, copied for each test."""
+    from central.pgstore import PostgresStore
+
+    name = pg_cluster.create_database()
+    store = PostgresStore(pg_cluster.url(name))
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    return name
+
+
+@pytest.fixture(params=BACKENDS)
+def central_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def central_paths(tmp_path: Path) -> CentralPaths:
+def central_database(central_backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite; for PostgreSQL the URL of a fresh database, dropped afterwards."""
+    if central_backend == "sqlite":
+        yield None
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database(template=request.getfixturevalue("pg_template"))
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def stored_bytes(central_paths: CentralPaths, central_database: str | None,
+                 request: pytest.FixtureRequest) -> Callable[[], bytes]:
+    """Everything central's database holds, as bytes: the SQLite file and its WAL, or a
+    ``pg_dump``."""
+    def read() -> bytes:
+        if central_database is None:  # the WAL too: recent writes are still there
+            wal = central_paths.db.with_name(central_paths.db.name + "-wal")
+            return central_paths.db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        cluster: PgCluster = request.getfixturevalue("pg_cluster")
+        return cluster.dump(central_database.rsplit("/", 1)[1]).encode()
+
+    return read
+
+
+@pytest.fixture
+def central_sql(central_paths: CentralPaths, central_database: str | None,
+                ) -> Callable[[str], None]:
+    """Run one SQL statement on central's database over a new connection, outside the
+    store (a test breaking or probing the schema): SQLite or PostgreSQL alike."""
+    def run(statement: str) -> None:
+        if central_database is None:
+            conn = sqlite3.connect(central_paths.db, isolation_level=None)
+            try:
+                conn.execute(statement)
+            finally:
+                conn.close()
+            return
+        import psycopg
+
+        with psycopg.connect(central_database, autocommit=True) as pg:
+            pg.execute(statement.encode())
+
+    return run
+
+
+@pytest.fixture
+def central_paths(tmp_path: Path, central_database: str | None) -> CentralPaths:
     paths = CentralPaths(tmp_path / "central")
+    if central_database is not None:
+        record_database(paths, central_database)
     init_central(paths)
     return paths
 

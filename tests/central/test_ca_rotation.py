@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from central import create_app
+from central.database import open_store
 from central.datadir import CentralPaths
 from central.identity import load_identity
 from central.rotation import list_cas, retire_ca, rotate_ca
-from central.store import SqliteStore
 from certs.authority import init_ca, load_ca, load_cert
 from certs.keys import load_private_key
 from certs.verify import fingerprint_sha256, verify_certificate
@@ -25,7 +25,7 @@ from tests.central.conftest import Clock, FakeNode, enroll
 
 
 def _rotate(paths: CentralPaths) -> tuple[str, str]:
-    store = SqliteStore(paths.db)
+    store = open_store(paths)
     try:
         old, new, _ = rotate_ca(paths, load_identity(paths, store))
     finally:

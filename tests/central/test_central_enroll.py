@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -10,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from flask.testing import FlaskClient
 
+from central.database import record_database
 from central.datadir import CentralPaths
 from central.enrollment import create_enroll_token
 from central.identity import init_central
@@ -26,7 +28,8 @@ def _csr(name: str) -> str:
 
 
 def test_good_enrollment_returns_certificates(client: FlaskClient, store: SqliteStore,
-                                              clock: Clock, central_paths: CentralPaths) -> None:
+                                              clock: Clock, central_paths: CentralPaths,
+                                              stored_bytes: Callable[[], bytes]) -> None:
     token = create_enroll_token(store, "kec-alalak", now=clock.now)
     assert token.startswith("kec-alalak.")
     r = client.post("/api/v1/enroll", json={"token": token, "csr": _csr("kec-alalak")})
@@ -42,7 +45,7 @@ def test_good_enrollment_returns_certificates(client: FlaskClient, store: Sqlite
     assert row is not None and row.status == "active" and row.cert_pem == data["cert"]
     # Only a hash of the secret is stored.
     secret = token.split(".", 1)[1]
-    assert secret not in central_paths.db.read_bytes().decode("latin-1")
+    assert secret not in stored_bytes().decode("latin-1")
 
 
 def test_reused_token_is_refused(client: FlaskClient, store: SqliteStore, clock: Clock) -> None:
@@ -88,8 +91,11 @@ def test_unknown_token_is_refused(client: FlaskClient, store: SqliteStore, clock
     assert r.status_code == 401 and r.get_json()["error"] == "token-invalid"
 
 
-def test_init_never_overwrites_an_existing_ca(tmp_path: Path) -> None:
+def test_init_never_overwrites_an_existing_ca(tmp_path: Path,
+                                             central_database: str | None) -> None:
     paths = CentralPaths(tmp_path / "c")
+    if central_database is not None:
+        record_database(paths, central_database)
     created = init_central(paths)
     assert str(paths.ca_cert) in created and str(paths.cert) in created
     ca_before = paths.ca_cert.read_bytes()
@@ -100,10 +106,13 @@ def test_init_never_overwrites_an_existing_ca(tmp_path: Path) -> None:
     assert paths.key.stat().st_mode & 0o077 == 0
 
 
-def test_init_uses_a_ca_that_is_already_there(tmp_path: Path) -> None:
+def test_init_uses_a_ca_that_is_already_there(tmp_path: Path,
+                                              central_database: str | None) -> None:
     from certs.authority import init_ca, load_cert
 
     paths = CentralPaths(tmp_path / "c")
+    if central_database is not None:
+        record_database(paths, central_database)
     ca = init_ca(paths.ca_dir)
     init_central(paths, "central-test")
     verify_certificate(load_cert(paths.cert), ca.cert, name="central-test")

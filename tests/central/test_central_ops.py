@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,21 +89,26 @@ def test_healthz_ok(client: FlaskClient) -> None:
      "schema-newer-than-code"),
     ("DROP TABLE _migrations", "database-unreachable"),
 ])
-def test_healthz_refuses(client: FlaskClient, central_paths: CentralPaths, change: str,
+def test_healthz_refuses(client: FlaskClient, central_sql: Callable[[str], None], change: str,
                          code: str) -> None:
-    conn = sqlite3.connect(central_paths.db, isolation_level=None)
-    conn.execute(change)
-    conn.close()
+    central_sql(change)
     r = client.get("/healthz")
     assert r.status_code == 503
     assert body_json(r)["error"] == code and body_json(r)["message"]
 
 
-def test_healthz_when_the_database_is_gone(client: FlaskClient,
-                                           central_paths: CentralPaths) -> None:
-    """Open connections would keep reading a moved file; healthz opens a new one."""
+def test_healthz_when_the_database_is_gone(client: FlaskClient, central_paths: CentralPaths,
+                                           central_database: str | None,
+                                           request: pytest.FixtureRequest) -> None:
+    """Open connections would keep reading a moved file (or a database closed to new
+    connections); healthz opens a new one."""
     client.get("/metrics")
-    shutil.move(central_paths.db, central_paths.root / "moved.db")
+    if central_database is None:
+        shutil.move(central_paths.db, central_paths.root / "moved.db")
+    else:
+        name = central_database.rsplit("/", 1)[1]
+        cluster = request.getfixturevalue("pg_cluster")
+        cluster.psql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
     r = client.get("/healthz")
     assert r.status_code == 503 and body_json(r)["error"] == "database-unreachable"
 

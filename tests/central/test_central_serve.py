@@ -25,7 +25,7 @@ from .officials import browser_session
 
 COMMANDS = [["init"], ["serve"], ["node", "add"], ["node", "revoke"], ["roster", "import"],
             ["token", "create"], ["token", "list"], ["token", "revoke"], ["user", "add"],
-            ["user", "list"], ["user", "reset"]]
+            ["user", "list"], ["user", "reset"], ["migrate"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -41,9 +41,10 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def central_dir(tmp_path: Path) -> Path:
+def central_dir(tmp_path: Path, central_database: str | None) -> Path:
     root = tmp_path / "central"
-    run_cli("central", "init", "--data", str(root))
+    database = ["--database", central_database] if central_database else []
+    run_cli("central", "init", "--data", str(root), *database)
     return root
 
 

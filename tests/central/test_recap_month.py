@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from central.database import open_store
 from central.errors import ApiError, Conflict, Forbidden
 from central.exceptions import add_exception, add_incident, decide
 from central.identity import load_identity
@@ -356,7 +357,7 @@ def test_concurrent_decisions_only_one_wins(store: SqliteStore, people: list[dic
                         by="Operator", now=clock.now)
 
     def attempt(i: int) -> str:
-        own = SqliteStore(central_paths.db)   # its own connection, like another worker
+        own = open_store(central_paths)   # its own connection, like another worker
         try:
             return decide(own, "exception", new, ("approve", "reject")[i % 2],
                           f"Pejabat {i}", clock.now)

@@ -5,7 +5,9 @@ which is recorded with who, when, how and why in a table of its own."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -64,7 +66,8 @@ def test_foreign_check_in_is_kept_flagged_and_alerted(client: FlaskClient, node:
 
 def test_an_admin_accepts_it_through_the_api(client: FlaskClient, node: FakeNode,
                                              store: SqliteStore, pushed: dict, clock: Clock,
-                                             viewer_token: str, admin_token: str) -> None:
+                                             viewer_token: str, admin_token: str,
+                                             central_sql: Callable[[str], None]) -> None:
     ref = _ref(node, pushed["away"])
     body = {"ref": ref, "by": "Drs. Rahman (BKPSDM)", "reason": "SPT 090/123 dinas luar"}
     r = client.post("/api/v1/records/accept", json=body,
@@ -93,10 +96,10 @@ def test_an_admin_accepts_it_through_the_api(client: FlaskClient, node: FakeNode
                         headers={"Authorization": f"Bearer {admin_token}"})
     assert again.status_code == 409 and again.get_json()["error"] == "already-accepted"
     # The acceptance is history: it cannot be edited or removed.
-    with pytest.raises(sqlite3.IntegrityError):
-        store.conn().execute("DELETE FROM record_acceptances")
-    with pytest.raises(sqlite3.IntegrityError):
-        store.conn().execute("UPDATE record_acceptances SET accepted_by = 'x'")
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.RaiseException)):
+        central_sql("DELETE FROM record_acceptances")
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.RaiseException)):
+        central_sql("UPDATE record_acceptances SET accepted_by = 'x'")
 
 
 def test_a_unit_limited_admin_accepts_only_its_units_check_ins(

@@ -1,0 +1,1103 @@
+"""``CentralStore`` on PostgreSQL, for several app servers on one database.
+
+Same interface and same answers as ``SqliteStore``; the differences are how writers are kept
+apart. SQLite serialises every writer with ``BEGIN IMMEDIATE``. Here transactions run at READ
+COMMITTED and take row locks where a decision depends on what they read:
+
+- ingest locks the node's row (``SELECT ... FOR UPDATE``) before it reads the head, so two
+  batches of one node, arriving at two servers at once, are taken one after the other and the
+  second sees what the first stored; batches of different nodes never wait for each other;
+- an enrollment token is locked before it is checked and spent, so it is used once;
+- a nonce is inserted with ``ON CONFLICT DO NOTHING``: the primary key decides who saw it first.
+
+Each process keeps a ``psycopg_pool.ConnectionPool``; a connection serves one thread at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from . import pgschema
+from .errors import SetupError
+from .store import (
+    _ACCOUNT_COLUMNS,
+    _EMPLOYEE_COLUMNS,
+    _EVENT_COLUMNS,
+    _NODE_COLUMNS,
+    _TOKEN_COLUMNS,
+    API_ROLES,
+    LEGACY_TOKEN_DAYS,
+    MACHINE_ACCOUNT,
+    NODE_STATUSES,
+    RECORD_COLUMNS,
+    Acceptance,
+    Account,
+    Alert,
+    AlertRow,
+    ApiToken,
+    AuditEntry,
+    Employee,
+    EventRow,
+    NodeRow,
+    RosterVersion,
+    RuleVersionRow,
+    StoredRecord,
+    _account,
+    _event,
+    _node,
+    _stored,
+    latency_bucket,
+)
+
+_RECORD_COLUMNS = RECORD_COLUMNS
+
+# Advisory lock keys (transaction-scoped) for read-then-write steps that SQLite serialises
+# with BEGIN IMMEDIATE and that have no single row to lock here.
+_ROSTER_VERSION_LOCK = 0x72737472  # the version count node and regency rosters share
+_MONTH_CLOSE_LOCK = 0x6D6F6E74     # month close/reopen: the history check, then the insert
+_LOGIN_LOCK = 0x6C6F6769           # sign-in attempts: reserve on every key, then the hash
+
+# Old nonces are deleted at most this often per process (every request did it on SQLite; here
+# several servers deleting the same rows at once would only wait on each other).
+_NONCE_SWEEP_S = 60.0
+
+
+def _token_state(conn: psycopg.Connection, node: str, token_hash: str, now: float,
+                 *, lock: bool = False) -> str:
+    row = conn.execute(
+        "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = %s AND node = %s"
+        + (" FOR UPDATE" if lock else ""), (token_hash, node)).fetchone()
+    if row is None:
+        return "unknown"
+    if row[1] is not None:
+        return "used"
+    return "expired" if row[0] <= now else "ok"
+
+
+def _add_alert(conn: psycopg.Connection, node: str | None, kind: str, message: str,
+               now: float) -> None:
+    """Add an alert; the same alert repeated (a node retrying) bumps a counter instead."""
+    last = conn.execute(
+        "SELECT id, kind, message, acknowledged_at FROM alerts"
+        " WHERE node IS NOT DISTINCT FROM %s ORDER BY id DESC LIMIT 1", (node,)).fetchone()
+    # A repeat of an acknowledged alert is a new open alert, not a silent counter bump.
+    if last and last[1] == kind and last[2] == message and last[3] is None:
+        conn.execute("UPDATE alerts SET repeats = repeats + 1, ts = %s WHERE id = %s",
+                     (now, last[0]))
+    else:
+        conn.execute("INSERT INTO alerts (node, kind, message, ts) VALUES (%s, %s, %s, %s)",
+                     (node, kind, message, now))
+
+
+def _day_range(day: str) -> tuple[str, str]:
+    """The UTC ``ts`` interval of one WITA day: lets PostgreSQL skip the other partitions."""
+    start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC) - timedelta(hours=8)
+    fmt = "%Y-%m-%dT%H:%M:%S.000Z"
+    return start.strftime(fmt), (start + timedelta(days=1)).strftime(fmt)
+
+
+class PgIngestTx:
+    """``IngestTx`` on one connection inside one transaction holding the node's row lock."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def node(self, name: str) -> NodeRow | None:
+        # The lock that makes ingest exactly-once across servers: held until commit.
+        return _node(self.conn.execute(
+            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = %s FOR UPDATE", (name,)).fetchone())
+
+    def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None:
+        row = self.conn.execute(
+            "SELECT hash, record FROM records WHERE node = %s AND epoch = %s AND seq = %s",
+            (node, epoch, seq)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def latest_receipt(self, node: str, epoch: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT receipt FROM receipts WHERE node = %s AND epoch = %s"
+            " ORDER BY id DESC LIMIT 1", (node, epoch)).fetchone()
+        return row[0] if row else None
+
+    def insert_records(self, rows: list[StoredRecord]) -> None:
+        # COPY: one round trip for the whole batch, the fastest way in.
+        with self.conn.cursor().copy(f"COPY records ({_RECORD_COLUMNS}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row((r.node, r.epoch, r.seq, r.type, r.ts, r.hash, r.nip, r.day,
+                                r.kind, r.record, r.lower_ts, r.upper_ts, r.out_of_bounds,
+                                r.problem, r.foreign, r.method))
+
+    def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
+                       receipt: str) -> None:
+        self.conn.execute(
+            "INSERT INTO receipts (node, epoch, seq, head, server_ts, receipt)"
+            " VALUES (%s, %s, %s, %s, %s, %s)", (node, epoch, seq, head, server_ts, receipt))
+
+    def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
+                 added: int, last_sync: float) -> None:
+        self.conn.execute(
+            "UPDATE nodes SET epoch = %s, head_seq = %s, head_hash = %s, anchor_ts = %s,"
+            " records_count = records_count + %s, last_sync = %s, new_epoch_allowed = false"
+            " WHERE name = %s", (epoch, seq, head, anchor_ts, added, last_sync, node))
+
+    def set_status(self, node: str, status: str) -> None:
+        self.conn.execute("UPDATE nodes SET status = %s WHERE name = %s", (status, node))
+
+    def add_evidence(self, node: str, epoch: str, seq: int, kind: str, stored: str | None,
+                     other: str, now: float) -> None:
+        self.conn.execute(
+            "INSERT INTO evidence (node, epoch, seq, kind, stored_record, other_record,"
+            " detected_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (node, epoch, seq, kind, stored, other, now))
+
+    def has_evidence(self, node: str, epoch: str, kind: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM evidence WHERE node = %s AND epoch = %s AND kind = %s LIMIT 1",
+            (node, epoch, kind)).fetchone() is not None
+
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
+        _add_alert(self.conn, node, kind, message, now)
+
+    def add_clock_sample(self, node: str, server_ts: float, wall_ts: str | None,
+                         mono_us: int | None, offset_ms: int | None) -> None:
+        self.conn.execute(
+            "INSERT INTO clock_samples (node, server_ts, wall_ts, mono_us, offset_ms)"
+            " VALUES (%s, %s, %s, %s, %s)", (node, server_ts, wall_ts, mono_us, offset_ms))
+        if offset_ms is not None:
+            self.conn.execute("UPDATE nodes SET clock_offset_ms = %s WHERE name = %s",
+                              (offset_ms, node))
+
+    # --- trust (central/trust.py) ------------------------------------------------------
+
+    def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]:
+        rows = self.conn.execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees"
+                                 " WHERE nip = ANY(%s)", (sorted(set(nips)),)).fetchall()
+        return {r[0]: Employee(*r) for r in rows}
+
+    def has_roster(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM employees LIMIT 1").fetchone() is not None
+
+    def first_receipt_ts(self, node: str, epoch: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT min(server_ts) FROM receipts WHERE node = %s AND epoch = %s",
+            (node, epoch)).fetchone()
+        return row[0] if row else None
+
+    def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]:
+        rows = self.conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE node = %s AND end_ts >= %s"
+            " AND start_ts <= %s ORDER BY id", (node, ts_from, ts_to)).fetchall()
+        return [_event(r) for r in rows]
+
+    def fallback_count(self, node: str, day: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM records WHERE day = %s AND node = %s"
+            " AND method IN ('witness', 'manual')", (day, node)).fetchone()
+        return int(row[0]) if row else 0
+
+    def alert_exists(self, node: str, kind: str, message: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM alerts WHERE node IS NOT DISTINCT FROM %s AND kind = %s"
+            " AND message = %s LIMIT 1", (node, kind, message)).fetchone() is not None
+
+    def observe_batch(self, seconds: float) -> None:
+        """Count an accepted batch and its latency in the histogram (``/metrics``)."""
+        self.conn.execute(
+            "INSERT INTO batch_latency (le, batches, seconds) VALUES (%s, 1, %s)"
+            " ON CONFLICT (le) DO UPDATE SET batches = batch_latency.batches + 1,"
+            " seconds = batch_latency.seconds + excluded.seconds",
+            (latency_bucket(seconds), seconds))
+
+
+class PostgresStore:
+    """``CentralStore`` over a PostgreSQL database given by a libpq URL."""
+
+    def __init__(self, url: str, *, password: str | None = None, pool_size: int = 16,
+                 read_only: bool = False, timeout: float = 10.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.url = url
+        self.clock = clock
+        self._password = password
+        # The connection of the write transaction this thread is in: reads made inside it
+        # (a month close's seal) see and hold what the transaction does, as on SQLite.
+        self._local = threading.local()
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if password is not None:
+            kwargs["password"] = password
+        if read_only:  # a replica for reports: a write here is a bug, refused by PostgreSQL
+            kwargs["options"] = "-c default_transaction_read_only=on"
+        # check: a connection the database dropped (a restart, a failover) is replaced when
+        # taken from the pool, instead of failing the request that got it.
+        self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size),
+                                    kwargs=kwargs, open=True, name="presensi-central",
+                                    check=ConnectionPool.check_connection, timeout=timeout)
+        try:
+            self._pool.wait(timeout=15)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise SetupError(f"cannot connect to the PostgreSQL database {url}") from exc
+        self._lock = threading.Lock()
+        self._partitions_month = ""
+        self._nonce_swept = 0.0
+
+    # --- connections -------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection]:
+        current: psycopg.Connection | None = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Connection]:
+        current: psycopg.Connection | None = getattr(self._local, "conn", None)
+        if current is not None:  # nested: a savepoint in the same transaction
+            with current.transaction():
+                yield current
+            return
+        with self._pool.connection() as conn, conn.transaction():
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations and make the partitions around now; safe from many servers."""
+        with self._read() as conn:
+            applied = pgschema.migrate(conn)
+            pgschema.ensure_partitions(conn, self.clock())
+        self._partitions_month = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m")
+        return applied
+
+    def pending_migrations(self) -> list[str]:
+        with self._read() as conn:
+            return pgschema.pending(conn)
+
+    # --- meta --------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO meta VALUES (%s, %s)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # --- nodes and enrollment ----------------------------------------------------------
+
+    def node(self, name: str) -> NodeRow | None:
+        with self._read() as conn:
+            return _node(conn.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = %s", (name,)).fetchone())
+
+    def nodes(self) -> list[NodeRow]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name COLLATE \"C\"").fetchall()
+        return [n for n in map(_node, rows) if n is not None]
+
+    def add_enroll_token(self, node: str, token_hash: str, expires_at: float,
+                         now: float) -> None:
+        """Create the node (pending) if new, and store a one-time token for it."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO nodes (name, created_at) VALUES (%s, %s)"
+                         " ON CONFLICT (name) DO NOTHING", (node, now))
+            conn.execute("INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
+                         " VALUES (%s, %s, %s, %s)", (token_hash, node, now, expires_at))
+
+    def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
+        """``ok``, ``unknown``, ``used`` or ``expired``."""
+        with self._read() as conn:
+            return _token_state(conn, node, token_hash, now)
+
+    def complete_enrollment(self, node: str, token_hash: str, now: float,
+                            issue: Callable[[], str]) -> str:
+        """Use the token and install the certificate ``issue()`` returns, atomically.
+
+        The token's row is locked first: a second server racing with the same token waits,
+        then reads it as used.
+        """
+        with self._write() as conn:
+            state = _token_state(conn, node, token_hash, now, lock=True)
+            if state != "ok":
+                return state
+            cert_pem = issue()
+            conn.execute("UPDATE enroll_tokens SET used_at = %s WHERE token_hash = %s",
+                         (now, token_hash))
+            conn.execute(
+                "UPDATE nodes SET status = 'active', cert_pem = %s, enrolled_at = %s,"
+                " new_epoch_allowed = true WHERE name = %s", (cert_pem, now, node))
+            _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
+        return "ok"
+
+    def install_cert(self, node: str, cert_pem: str, now: float) -> None:
+        """Record a certificate issued on the offline path (``presensi-ca issue``)."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO nodes (name, created_at) VALUES (%s, %s)"
+                         " ON CONFLICT (name) DO NOTHING", (node, now))
+            conn.execute(
+                "UPDATE nodes SET cert_pem = %s, enrolled_at = %s, new_epoch_allowed = true,"
+                " status = CASE status WHEN 'pending' THEN 'active' ELSE status END"
+                " WHERE name = %s", (cert_pem, now, node))
+            _add_alert(conn, node, "enrolled", "certificate issued offline by the CA installed",
+                       now)
+
+    def set_status(self, node: str, status: str) -> None:
+        if status not in NODE_STATUSES:
+            raise ValueError(f"unknown node status {status!r}")
+        with self._write() as conn:
+            conn.execute("UPDATE nodes SET status = %s WHERE name = %s", (status, node))
+
+    # --- API tokens and nonces ---------------------------------------------------------
+
+    def add_api_token(self, token_hash: str, role: str, now: float) -> None:
+        """A token of the machine account, expiring after ``LEGACY_TOKEN_DAYS``."""
+        self.add_token(ApiToken(token_hash, role, MACHINE_ACCOUNT, now,
+                                now + LEGACY_TOKEN_DAYS * 86400, None))
+
+    def api_token_role(self, token_hash: str) -> str | None:
+        """The stored role of a live token (not revoked, not expired by the wall clock)."""
+        token = self.api_token(token_hash)
+        if token is None or token.revoked_at is not None or token.expires_at <= time.time():
+            return None
+        return token.role
+
+    def remember_nonce(self, node: str, nonce: str, created: float, now: float,
+                       keep_s: float) -> bool:
+        """Record a request nonce; False when it was seen before (a replay)."""
+        with self._read() as conn:
+            if now - self._nonce_swept > _NONCE_SWEEP_S:
+                self._nonce_swept = now
+                conn.execute("DELETE FROM nonces WHERE created < %s", (now - keep_s,))
+            cur = conn.execute("INSERT INTO nonces VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                               (node, nonce, created))
+            return cur.rowcount == 1
+
+    # --- ingest ------------------------------------------------------------------------
+
+    @contextmanager
+    def ingest_transaction(self) -> Iterator[PgIngestTx]:
+        """One transaction; ``tx.node()`` locks the node's row. Commits when the block ends."""
+        self._ensure_partitions()
+        with self._write() as conn:
+            yield PgIngestTx(conn)
+
+    def _ensure_partitions(self) -> None:
+        """Once a month per process, outside any ingest (see ``pgschema.ensure_partitions``)."""
+        month = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m")
+        if month == self._partitions_month:
+            return
+        with self._lock, self._read() as conn:
+            if month != self._partitions_month:
+                pgschema.ensure_partitions(conn, self.clock())
+                self._partitions_month = month
+
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
+        with self._write() as conn:
+            _add_alert(conn, node, kind, message, now)
+
+    def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]:
+        with self._read() as conn:
+            if node is None:
+                rows = conn.execute("SELECT node, kind, message, ts FROM alerts"
+                                    " ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
+            else:
+                rows = conn.execute("SELECT node, kind, message, ts FROM alerts WHERE node = %s"
+                                    " ORDER BY id DESC LIMIT %s", (node, limit)).fetchall()
+        return [Alert(*r) for r in rows]
+
+    def head_of(self, node: str, epoch: str) -> tuple[int, str] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT seq, hash FROM records WHERE node = %s AND epoch = %s"
+                " ORDER BY seq DESC LIMIT 1", (node, epoch)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # --- roster ------------------------------------------------------------------------
+
+    def latest_roster(self) -> RosterVersion | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT version, issued_ts, count, doc FROM roster_versions"
+                " ORDER BY version DESC LIMIT 1").fetchone()
+        return RosterVersion(*row) if row else None
+
+    def latest_roster_version(self) -> int:
+        with self._read() as conn:
+            row = conn.execute("SELECT max(version) FROM roster_versions").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def employees(self) -> list[Employee]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_EMPLOYEE_COLUMNS} FROM employees"
+                ' ORDER BY unit COLLATE "C", name COLLATE "C", nip COLLATE "C"').fetchall()
+        return [Employee(*r) for r in rows]
+
+    def install_roster(self, version: int, issued_ts: str, doc: str,
+                       employees: list[Employee], now: float) -> None:
+        """Replace the employees and store the signed document, in one transaction."""
+        with self._write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROSTER_VERSION_LOCK,))
+            conn.execute("DELETE FROM employees")
+            with conn.cursor().copy(
+                    f"COPY employees ({_EMPLOYEE_COLUMNS}) FROM STDIN") as copy:
+                for e in employees:
+                    copy.write_row((e.nip, e.name, e.unit, e.role, e.pin_hash, e.node))
+            conn.execute("INSERT INTO roster_versions VALUES (%s, %s, %s, %s, %s)",
+                         (version, issued_ts, len(employees), doc, now))
+
+    # --- reports -----------------------------------------------------------------------
+
+    def checkins_on(self, day: str) -> list[StoredRecord]:
+        start, stop = _day_range(day)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records WHERE day = %s AND type = 'checkin'"
+                " AND ts >= %s AND ts < %s ORDER BY ts, node COLLATE \"C\", seq",
+                (day, start, stop)).fetchall()
+        return [_stored(r) for r in rows]
+
+    def fork_points(self) -> dict[tuple[str, str], int]:
+        """(node, epoch) -> the lowest seq where the node signed two different histories."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT node, epoch, min(seq) FROM evidence"
+                " WHERE kind IN ('fork', 'broken-chain') GROUP BY node, epoch").fetchall()
+        return {(n, e): s for n, e, s in rows}
+
+    def evidence(self, node: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT epoch, seq, kind, stored_record, other_record, detected_at FROM evidence"
+                " WHERE node = %s ORDER BY id", (node,)).fetchall()
+        keys = ("epoch", "seq", "kind", "stored_record", "other_record", "detected_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
+        """Every stored record of a node (tests and audits; not for hot paths)."""
+        sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE node = %s"
+        args: list[str] = [node]
+        if epoch is not None:
+            sql += " AND epoch = %s"
+            args.append(epoch)
+        with self._read() as conn:
+            rows = conn.execute(sql + ' ORDER BY epoch COLLATE "C", seq', args).fetchall()
+        return [_stored(r) for r in rows]
+
+    def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT server_ts, offset_ms FROM clock_samples WHERE node = %s"
+                " ORDER BY id DESC LIMIT %s", (node, limit)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    # --- operations (healthz, metrics) -------------------------------------------------
+
+    def known_migrations(self) -> list[str]:
+        return [name for name, _ in pgschema.MIGRATIONS]
+
+    def applied_migrations(self) -> list[str]:
+        """The migrations the database has, read over a new connection (so a database that
+        went away is noticed, not hidden by the pool). SetupError when unreachable."""
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 5}
+        if self._password is not None:
+            kwargs["password"] = self._password
+        try:
+            with psycopg.connect(self.url, **kwargs) as conn:
+                rows = conn.execute(
+                    'SELECT name FROM _migrations ORDER BY name COLLATE "C"').fetchall()
+        except psycopg.Error as exc:
+            raise SetupError(f"cannot read the PostgreSQL database {self.url}: {exc}") from exc
+        return [r[0] for r in rows]
+
+    def batch_latency(self) -> dict[str, tuple[int, float]]:
+        """``le`` -> (batches in that bucket alone, their seconds summed)."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT le, batches, seconds FROM batch_latency").fetchall()
+        return {le: (int(n), float(total)) for le, n, total in rows}
+
+    def records_ingested(self) -> int:
+        with self._read() as conn:
+            row = conn.execute("SELECT coalesce(sum(records_count), 0) FROM nodes").fetchone()
+        return int(row[0]) if row else 0
+
+    def alert_counts(self) -> dict[str, int]:
+        """Open (unacknowledged) alerts by kind, for /metrics."""
+        return self.open_alert_counts()
+
+    # --- trust: node rosters, events, acceptances (central/trust.py, noderoster.py) -------
+
+    def roster_assigns_nodes(self) -> bool:
+        with self._read() as conn:
+            return conn.execute("SELECT 1 FROM employees WHERE node IS NOT NULL LIMIT 1"
+                                ).fetchone() is not None
+
+    def employees_for_node(self, node: str, units: list[str]) -> list[Employee]:
+        """The employees ``node`` serves, plus every employee of ``units`` (events)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE node = %s"
+                ' OR unit = ANY(%s) ORDER BY nip COLLATE "C"', (node, list(units))).fetchall()
+        return [Employee(*r) for r in rows]
+
+    def units(self) -> set[str]:
+        with self._read() as conn:
+            return {r[0] for r in conn.execute("SELECT DISTINCT unit FROM employees")}
+
+    def employee_units(self) -> dict[str, str]:
+        with self._read() as conn:
+            return {r[0]: r[1] for r in conn.execute("SELECT nip, unit FROM employees")}
+
+    def last_node_roster(self, node: str) -> tuple[int, str] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT version, key FROM node_rosters WHERE node = %s ORDER BY version DESC"
+                " LIMIT 1", (node,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def node_roster_doc(self, version: int) -> RosterVersion | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT version, issued_ts, count, doc FROM node_rosters WHERE version = %s",
+                (version,)).fetchone()
+        return RosterVersion(*row) if row else None
+
+    def max_roster_version(self) -> int:
+        with self._read() as conn:
+            return _max_roster_version(conn)
+
+    def issue_node_roster(self, node: str, key: str,
+                          build: Callable[[int], tuple[str, str, int]],
+                          now: float) -> RosterVersion:
+        """The node's roster document for ``key``: the one issued already, or a new one with
+        the next shared version. The roster-version advisory lock makes the read-then-write
+        one step across servers (SQLite: BEGIN IMMEDIATE)."""
+        with self._write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROSTER_VERSION_LOCK,))
+            row = conn.execute(
+                "SELECT version, issued_ts, count, doc, key FROM node_rosters WHERE node = %s"
+                " ORDER BY version DESC LIMIT 1", (node,)).fetchone()
+            if row is not None and row[4] == key:
+                return RosterVersion(row[0], row[1], row[2], row[3])
+            version = _max_roster_version(conn) + 1
+            issued_ts, doc, count = build(version)
+            conn.execute("INSERT INTO node_rosters VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                         (version, node, key, issued_ts, count, doc, now))
+            return RosterVersion(version, issued_ts, count, doc)
+
+    def add_event(self, event: EventRow) -> int:
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO events (node, day, roster_from, start_ts, end_ts, units, reason,"
+                " created_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING id",
+                (event.node, event.day, event.roster_from, event.start_ts, event.end_ts,
+                 json.dumps(list(event.units), ensure_ascii=False), event.reason,
+                 event.created_by, event.created_at)).fetchone()
+        return int(row[0]) if row else 0
+
+    def events(self, node: str | None = None) -> list[EventRow]:
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events"
+        args: list[str] = []
+        if node is not None:
+            sql += " WHERE node = %s"
+            args.append(node)
+        with self._read() as conn:
+            rows = conn.execute(sql + " ORDER BY start_ts, id", args).fetchall()
+        return [_event(r) for r in rows]
+
+    def events_covering(self, ts_from: str, ts_to: str) -> list[EventRow]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE end_ts >= %s AND roster_from <= %s"
+                " ORDER BY id", (ts_from, ts_to)).fetchall()
+        return [_event(r) for r in rows]
+
+    def link_starts(self) -> dict[tuple[str, str], str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT node, epoch, min(server_ts) FROM receipts GROUP BY node, epoch"
+            ).fetchall()
+        return {(n, e): t for n, e, t in rows}
+
+    def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {RECORD_COLUMNS} FROM records WHERE node = %s AND epoch = %s"
+                " AND seq = %s", (node, epoch, seq)).fetchone()
+        return _stored(row) if row else None
+
+    def add_acceptance(self, acceptance: Acceptance) -> bool:
+        """Store an official's acceptance; False when the record was accepted before."""
+        a = acceptance
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO record_acceptances (node, epoch, seq, status, accepted_by, via,"
+                " reason, accepted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (a.node, a.epoch, a.seq, a.status, a.accepted_by, a.via, a.reason,
+                 a.accepted_at))
+            if cur.rowcount != 1:
+                return False
+            _add_alert(conn, a.node, "accepted",
+                       f"{a.node}/{a.epoch}/{a.seq} ({a.status}) accepted by {a.accepted_by}",
+                       a.accepted_at)
+        return True
+
+    def acceptances(self, limit: int = 100) -> list[Acceptance]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT node, epoch, seq, status, accepted_by, via, reason, accepted_at"
+                " FROM record_acceptances ORDER BY accepted_at DESC, n DESC LIMIT %s",
+                (limit,)).fetchall()
+        return [Acceptance(*r) for r in rows]
+
+    def accepted_refs(self) -> set[tuple[str, str, int]]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT node, epoch, seq FROM record_acceptances").fetchall()
+        return {(n, e, s) for n, e, s in rows}
+
+    def fallback_counts(self, day: str) -> dict[str, dict[str, int]]:
+        """node -> {"witness": n, "manual": m}: the check-ins someone vouched for on ``day``."""
+        out: dict[str, dict[str, int]] = {}
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT node, method, count(*) FROM records WHERE day = %s"
+                " AND method IN ('witness', 'manual') GROUP BY node, method", (day,)).fetchall()
+        for node, method, count in rows:
+            out.setdefault(node, {"witness": 0, "manual": 0})[method] = int(count)
+        return out
+
+    # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
+
+    def add_rule_version(self, rule_id: str, effective_from: str, source: str, sha256: str,
+                         by: str, now: float) -> int | None:
+        """Store a new rule version; None when a version with this id exists."""
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO recap_rules (id, effective_from, source, sha256, imported_by,"
+                " imported_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+                " RETURNING version", (rule_id, effective_from, source, sha256, by, now)
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT version, id, effective_from, source, sha256, imported_by, imported_at"
+                " FROM recap_rules WHERE version <= %s ORDER BY version",
+                (max_version if max_version is not None else 2**62,)).fetchall()
+        return [RuleVersionRow(*r) for r in rows]
+
+    def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
+                      reason: str, by: str, now: float) -> int:
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
+                " created_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING id", (nip, kind, day_from, day_to, part, reason, by, now)
+            ).fetchone()
+            new_id = int(row[0]) if row else 0
+            conn.execute('INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
+                         " VALUES ('exception', %s, 'add', %s, %s)", (new_id, by, now))
+        return new_id
+
+    def add_incident(self, ts_from: str, ts_to: str, unit: str | None, node: str | None,
+                     reason: str, by: str, now: float) -> int:
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO recap_incidents (ts_from, ts_to, unit, node, reason, created_by,"
+                " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (ts_from, ts_to, unit, node, reason, by, now)).fetchone()
+            new_id = int(row[0]) if row else 0
+            conn.execute('INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
+                         " VALUES ('incident', %s, 'add', %s, %s)", (new_id, by, now))
+        return new_id
+
+    def decide_overlay(self, target: str, target_id: int, action: str, by: str,
+                       reason: str | None, now: float,
+                       check: Callable[[str | None, list[str]], None]) -> None:
+        """Append an approve/reject event after ``check(proposer, actions so far)`` passes.
+        The overlay's row is locked first: a second official deciding at once waits, then
+        sees the first decision."""
+        table = {"exception": "recap_exceptions", "incident": "recap_incidents"}[target]
+        with self._write() as conn:
+            row = conn.execute(f"SELECT created_by FROM {table} WHERE id = %s FOR UPDATE",
+                               (target_id,)).fetchone()
+            actions = [r[0] for r in conn.execute(
+                "SELECT action FROM recap_overlay_events WHERE target = %s AND target_id = %s"
+                " ORDER BY id", (target, target_id))]
+            check(row[0] if row else None, actions)
+            conn.execute(
+                'INSERT INTO recap_overlay_events (target, target_id, action, "by", reason, at)'
+                " VALUES (%s, %s, %s, %s, %s, %s)", (target, target_id, action, by, reason, now))
+
+    def _dicts(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            cur = conn.execute(sql, args)
+            keys = [c.name for c in cur.description or []]
+            return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
+
+    def exceptions_between(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT id, nip, kind, day_from, day_to, part, reason, created_by, created_at"
+            " FROM recap_exceptions WHERE day_to >= %s AND day_from <= %s ORDER BY id",
+            (first_day, last_day))
+
+    def incidents_between(self, ts_from: str, ts_to: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT id, ts_from, ts_to, unit, node, reason, created_by, created_at"
+            " FROM recap_incidents WHERE ts_to >= %s AND ts_from <= %s ORDER BY id",
+            (ts_from, ts_to))
+
+    def overlay_events(self, target: str, ids: list[int] | None = None,
+                       ) -> list[dict[str, Any]]:
+        rows = self._dicts(
+            'SELECT id, target, target_id, action, "by", reason, at FROM recap_overlay_events'
+            " WHERE target = %s ORDER BY id", (target,))
+        wanted = None if ids is None else set(ids)
+        return [r for r in rows if wanted is None or r["target_id"] in wanted]
+
+    def add_day_close(self, day: str, unit: str | None, reason: str, by: str,
+                      now: float) -> int:
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO recap_day_closes (day, unit, reason, closed_by, closed_at)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id", (day, unit, reason, by, now)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def day_closes(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT id, day, unit, reason, closed_by, closed_at FROM recap_day_closes"
+            " WHERE day BETWEEN %s AND %s ORDER BY id", (first_day, last_day))
+
+    def month_actions(self, month: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            'SELECT id, month, action, "by", reason, at, record_cutoff, event_cutoff,'
+            " rule_cutoff, day_close_cutoff, inputs_sha256 FROM recap_month_closes"
+            " WHERE month = %s ORDER BY id", (month,))
+
+    def add_month_action(self, month: str, action: str, by: str, reason: str | None,
+                         now: float, check: Callable[[list[dict[str, Any]]], None],
+                         seal: Callable[[], dict[str, Any]] | None = None) -> None:
+        """Close or reopen a month after ``check(history)``; a close stores what ``seal()``
+        returns, computed inside this transaction. The month-close advisory lock orders two
+        officials; SHARE locks on the recap's inputs wait for writers in flight and keep new
+        ones out until commit, so no row can slip in between the hash and the cutoff (ids
+        come from sequences, which are not in commit order)."""
+        with self._write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MONTH_CLOSE_LOCK,))
+            if seal is not None:
+                conn.execute("LOCK TABLE records, recap_overlay_events, recap_rules,"
+                             " recap_day_closes IN SHARE MODE")
+            check(self.month_actions(month))
+            sealed = seal() if seal else {}
+            conn.execute(
+                'INSERT INTO recap_month_closes (month, action, "by", reason, at, record_cutoff,'
+                " event_cutoff, rule_cutoff, day_close_cutoff, inputs_sha256)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (month, action, by, reason, now, sealed.get("record_cutoff"),
+                 sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
+                 sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
+
+    def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]:
+        """(record id, StoredRecord without its body) of every check-in of these WITA days."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
+                " upper_ts, out_of_bounds, problem, foreign_node, method FROM records"
+                " WHERE day BETWEEN %s AND %s AND type = 'checkin'",
+                (first_day, last_day)).fetchall()
+        return [(r[0], _stored(r[1:])) for r in rows]
+
+    def record_hashes(self, first_day: str, last_day: str,
+                      max_id: int | None = None) -> list[tuple[int, str]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, hash FROM records WHERE day BETWEEN %s AND %s"
+                " AND type = 'checkin' AND id <= %s ORDER BY id",
+                (first_day, last_day, max_id if max_id is not None else 2**62)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def cutoffs(self) -> dict[str, int]:
+        """The newest id of each input of the recap: what a month close freezes."""
+        with self._read() as conn:
+            def one(sql: str) -> int:
+                row = conn.execute(sql).fetchone()
+                return int(row[0] or 0) if row else 0
+
+            return {"record_cutoff": one("SELECT max(id) FROM records"),
+                    "event_cutoff": one("SELECT max(id) FROM recap_overlay_events"),
+                    "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
+                    "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes")}
+
+    def node_heads(self) -> dict[str, str]:
+        """node -> ``ts`` of the newest record central holds from it (its current epoch)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT n.name, r.ts FROM nodes n JOIN records r ON r.node = n.name"
+                " AND r.epoch = n.epoch AND r.seq = n.head_seq").fetchall()
+        return {name: ts for name, ts in rows}
+
+    # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
+
+    def account(self, name: str) -> Account | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = %s",
+                               (name,)).fetchone()
+        return _account(row) if row else None
+
+    def accounts(self) -> list[Account]:
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts"
+                                ' ORDER BY name COLLATE "C"').fetchall()
+        return [_account(r) for r in rows]
+
+    def add_account(self, account: Account, entry: AuditEntry) -> bool:
+        """Create ``account`` and audit it, atomically; False when the name is taken."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO accounts (name, role, units, machine, created_at)"
+                " VALUES (%s, %s, %s, false, %s) ON CONFLICT (name) DO NOTHING",
+                (account.name, account.role, json.dumps(list(account.units)),
+                 account.created_at))
+            if cur.rowcount != 1:
+                return False
+            _insert_audit(conn, entry)
+        return True
+
+    def add_password_link(self, account: str, link_hash: str, expires_at: float,
+                          now: float, *, reset: bool, entry: AuditEntry | None = None
+                          ) -> None:
+        """A one-time link to set the password (see ``SqliteStore.add_password_link``)."""
+        with self._write() as conn:
+            conn.execute("UPDATE password_links SET used_at = %s WHERE account = %s"
+                         " AND used_at IS NULL", (now, account))
+            conn.execute("INSERT INTO password_links VALUES (%s, %s, %s, %s, NULL)",
+                         (link_hash, account, now, expires_at))
+            if reset:
+                conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = %s",
+                             (account,))
+                conn.execute("DELETE FROM account_sessions WHERE account = %s", (account,))
+            if entry is not None:
+                _insert_audit(conn, entry)
+
+    def password_link_account(self, link_hash: str, now: float) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
+                " WHERE l.link_hash = %s AND l.used_at IS NULL AND l.expires_at > %s"
+                " AND NOT a.disabled", (link_hash, now)).fetchone()
+        return row[0] if row else None
+
+    def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None:
+        """Spend the link and set the password, atomically. The link's row is locked: of two
+        tabs racing, the second waits and then finds it used."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
+                " WHERE l.link_hash = %s AND l.used_at IS NULL AND l.expires_at > %s"
+                " AND NOT a.disabled FOR UPDATE OF l", (link_hash, now)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE password_links SET used_at = %s WHERE link_hash = %s",
+                         (now, link_hash))
+            _set_password(conn, row[0], password_hash, now)
+            return str(row[0])
+
+    def set_password(self, account: str, password_hash: str, now: float) -> None:
+        """A new password; every session of the account ends."""
+        with self._write() as conn:
+            _set_password(conn, account, password_hash, now)
+
+    def add_session(self, session_hash: str, account: str, csrf: str, now: float,
+                    expires_at: float) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM account_sessions WHERE expires_at <= %s", (now,))
+            conn.execute("INSERT INTO account_sessions VALUES (%s, %s, %s, %s, %s)",
+                         (session_hash, account, csrf, now, expires_at))
+
+    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
+        """(account, csrf) of a live session of an enabled account."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT s.account, s.csrf FROM account_sessions s JOIN accounts a"
+                " ON a.name = s.account WHERE s.session_hash = %s AND s.expires_at > %s"
+                " AND NOT a.disabled", (session_hash, now)).fetchone()
+        if row is None:
+            return None
+        account = self.account(row[0])
+        return (account, row[1]) if account else None
+
+    def end_session(self, session_hash: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM account_sessions WHERE session_hash = %s",
+                         (session_hash,))
+
+    def end_sessions(self, account: str) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM account_sessions WHERE account = %s",
+                                (account,)).rowcount
+
+    def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
+                              lock_s: float) -> float | None:
+        """Reserve one sign-in attempt on every key of ``limits`` before the slow hash runs
+        (see ``SqliteStore.reserve_login_attempt``). One advisory lock orders the reservations
+        of every server, as BEGIN IMMEDIATE does on SQLite: concurrent guesses cannot all
+        slip past the check."""
+        with self._write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOGIN_LOCK,))
+            conn.execute("DELETE FROM login_attempts WHERE window_start < %s"
+                         " AND locked_until < %s", (now - window_s, now))
+            rows = {}
+            for key in limits:
+                row = conn.execute("SELECT count, window_start, locked_until FROM"
+                                   " login_attempts WHERE key = %s", (key,)).fetchone()
+                if row and row[2] > now:
+                    return float(row[2] - now)
+                rows[key] = row
+            for key, limit in limits.items():
+                row = rows[key]
+                count, start = (row[0], row[1]) if row and now - row[1] < window_s else (0, now)
+                count += 1
+                locked = now + lock_s if count >= limit else 0.0
+                conn.execute(
+                    "INSERT INTO login_attempts VALUES (%s, %s, %s, %s) ON CONFLICT (key)"
+                    " DO UPDATE SET count = excluded.count,"
+                    " window_start = excluded.window_start,"
+                    " locked_until = excluded.locked_until", (key, count, start, locked))
+        return None
+
+    def clear_login_attempts(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM login_attempts WHERE key = %s", (key,))
+
+    def add_token(self, token: ApiToken) -> None:
+        if token.role not in API_ROLES:
+            raise ValueError(f"unknown role {token.role!r}")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO api_tokens (token_hash, role, created_at, account, expires_at)"
+                " VALUES (%s, %s, %s, %s, %s)", (token.token_hash, token.role,
+                                                 token.created_at, token.account,
+                                                 token.expires_at))
+
+    def api_token(self, token_hash: str) -> ApiToken | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
+                               " WHERE token_hash = %s", (token_hash,)).fetchone()
+        return ApiToken(*row) if row else None
+
+    def api_tokens(self) -> list[ApiToken]:
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
+                                ' ORDER BY created_at, token_hash COLLATE "C"').fetchall()
+        return [ApiToken(*r) for r in rows]
+
+    def revoke_tokens(self, prefix: str, now: float) -> list[str]:
+        """Revoke the live tokens whose hash starts with ``prefix``; their hashes."""
+        with self._write() as conn:
+            rows = conn.execute(
+                "UPDATE api_tokens SET revoked_at = %s WHERE left(token_hash, %s) = %s"
+                " AND revoked_at IS NULL RETURNING token_hash",
+                (now, len(prefix), prefix)).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def alert_page(self, *, node: str | None, kind: str | None, state: str, offset: int,
+                   limit: int) -> tuple[list[AlertRow], int]:
+        """Alerts newest first, filtered; ``state`` is ``open``, ``acknowledged`` or ``all``.
+        Returns the page and the total matching."""
+        where, args = ["true"], []
+        if node is not None:
+            where.append("node = %s")
+            args.append(node)
+        if kind is not None:
+            where.append("kind = %s")
+            args.append(kind)
+        if state == "open":
+            where.append("acknowledged_at IS NULL")
+        elif state == "acknowledged":
+            where.append("acknowledged_at IS NOT NULL")
+        clause = " AND ".join(where)
+        with self._read() as conn:
+            row = conn.execute(f"SELECT count(*) FROM alerts WHERE {clause}", args).fetchone()
+            rows = conn.execute(
+                "SELECT id, node, kind, message, ts, repeats, acknowledged_at,"
+                f" acknowledged_by, ack_reason FROM alerts WHERE {clause}"
+                " ORDER BY id DESC LIMIT %s OFFSET %s", [*args, limit, offset]).fetchall()
+        return [AlertRow(*r) for r in rows], int(row[0]) if row else 0
+
+    def open_alert_counts(self) -> dict[str, int]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT kind, count(*) FROM alerts WHERE acknowledged_at"
+                                ' IS NULL GROUP BY kind ORDER BY kind COLLATE "C"').fetchall()
+        return {k: int(n) for k, n in rows}
+
+    def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str:
+        """Acknowledge an open alert and audit it in one transaction: ``ok``, ``unknown``
+        or ``already``. The alert's row is locked, so two officials acknowledge it once."""
+        with self._write() as conn:
+            row = conn.execute("SELECT acknowledged_at FROM alerts WHERE id = %s FOR UPDATE",
+                               (alert_id,)).fetchone()
+            if row is None:
+                return "unknown"
+            if row[0] is not None:
+                return "already"
+            conn.execute("UPDATE alerts SET acknowledged_at = %s, acknowledged_by = %s,"
+                         " ack_reason = %s WHERE id = %s",
+                         (entry.ts, entry.actor, entry.reason, alert_id))
+            _insert_audit(conn, entry)
+        return "ok"
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            _insert_audit(conn, entry)
+
+    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
+        with self._read() as conn:
+            row = conn.execute("SELECT count(*) FROM audit_log").fetchone()
+            rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
+                                " audit_log ORDER BY id DESC LIMIT %s OFFSET %s",
+                                (limit, offset)).fetchall()
+        return [AuditEntry(*r) for r in rows], int(row[0]) if row else 0
+
+
+def _set_password(conn: psycopg.Connection, account: str, password_hash: str,
+                  now: float) -> None:
+    conn.execute("UPDATE accounts SET password_hash = %s, password_set_at = %s WHERE name = %s",
+                 (password_hash, now, account))
+    conn.execute("DELETE FROM account_sessions WHERE account = %s", (account,))
+
+
+def _insert_audit(conn: psycopg.Connection, entry: AuditEntry) -> None:
+    conn.execute("INSERT INTO audit_log (ts, actor, action, target, reason, detail)"
+                 " VALUES (%s, %s, %s, %s, %s, %s)",
+                 (entry.ts, entry.actor, entry.action, entry.target, entry.reason,
+                  entry.detail))
+
+
+def _max_roster_version(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "SELECT max(v) FROM (SELECT max(version) AS v FROM roster_versions"
+        " UNION ALL SELECT max(version) FROM node_rosters) AS both_rosters").fetchone()
+    return int(row[0] or 0) if row else 0
