@@ -156,10 +156,12 @@ def judge_day(rules: RuleSet, day: date, hours: Hours | None,
         if kind == "in" and (arrival is None or secs < arrival):
             arrival, in_node = secs, node
     for secs, kind, node in punches:
-        # A departure before the first arrival is not the day's departure (listed, not used).
-        if kind == "out" and (arrival is None or secs >= arrival) and (
-                departure is None or secs > departure):
+        if kind == "out" and (departure is None or secs > departure):
             departure, out_node = secs, node
+    if arrival is not None and departure is not None and departure < arrival:
+        # Every `out` came before the first `in`: that `in` is no arrival of this day (listed,
+        # not used), so a day is never judged better for an `in` tapped after leaving.
+        arrival = in_node = None
     result = DayResult(day, "hadir", rules, hours, arrival, departure, in_node, out_node)
     if hours is None:
         result.status = "libur"
