@@ -7,8 +7,8 @@
 
 PIN resets are office-local overrides (docs/security.md, "PIN reset on the node"): the new
 hash is kept in ``pin_overrides`` with the roster hash it replaced (``base_hash``).
-Installing a roster re-applies (``roster.PIN_OVERRIDES``) every override whose employee still
-has that same roster hash, so the next roster pull from central does not undo the reset; once
+Installing a roster re-applies (``Store.ROSTER_PIN_OVERRIDES``) every override whose employee
+still has that same roster hash, so the next roster pull from central does not undo the reset; once
 central (or a local CSV import) issues a different PIN for the employee, that newer PIN wins
 and the override is dropped.
 
@@ -30,6 +30,7 @@ from . import roster
 from .checkins import parse_reason
 from .errors import ApiError, NotFound
 from .log_commit import Sql
+from .store import Store
 
 if TYPE_CHECKING:
     from .service import NodeService
@@ -90,8 +91,8 @@ def reset_pin(svc: NodeService, nip: Any, reason: Any, *, by: str) -> PinReset:
 def _end_sessions(nip: str) -> tuple[Sql, ...]:
     """Statements that end ``nip``'s sessions in the admin record's own transaction, and bump
     the session generation so caches in every process drop them (local_node/sessions.py)."""
-    return (Sql("DELETE FROM sessions WHERE nip = ?", (nip,)),
-            Sql("UPDATE session_generation SET gen = gen + 1 WHERE id = 0"))
+    delete, bump = Store.END_SESSIONS_OF_NIP
+    return Sql(delete, (nip,)), Sql(bump)
 
 
 def _sessions_ended(svc: NodeService) -> None:

@@ -20,7 +20,7 @@ from typing import NoReturn
 from .datadir import NodePaths
 from .errors import NodeError
 
-# The user the systemd unit runs the node as (scripts/presensi-node.service).
+# The user the systemd unit runs the node as (scripts/systemd/presensi-node.service).
 SERVICE_USER = "presensi"
 
 

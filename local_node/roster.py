@@ -48,16 +48,6 @@ def hash_rows(rows: Iterable[RosterRow], known: dict[str, str] | None = None) ->
     return [Employee(r.nip, r.name, r.unit, r.role, h) for r, h in zip(rows, hashes, strict=True)]
 
 
-# Office-local PIN resets survive a new roster (local_node/admin_ops.py, docs/security.md):
-# an override stays while the employee's roster hash is still the one it replaced.
-PIN_OVERRIDES = (
-    Sql("DELETE FROM pin_overrides WHERE NOT EXISTS (SELECT 1 FROM employees e"
-        " WHERE e.nip = pin_overrides.nip AND e.pin_hash = pin_overrides.base_hash)"),
-    Sql("UPDATE employees SET pin_hash = (SELECT o.pin_hash FROM pin_overrides o"
-        " WHERE o.nip = employees.nip) WHERE nip IN (SELECT nip FROM pin_overrides)"),
-)
-
-
 def install(writer: Appender, employees: list[Employee], body: dict[str, Any]) -> dict[str, Any]:
     """Replace the employees table and append the ``roster`` record, atomically; sessions of
     NIPs that left or whose PIN hash changed end in the same transaction."""
@@ -69,7 +59,7 @@ def install(writer: Appender, employees: list[Employee], body: dict[str, Any]) -
             [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees], many=True),
         # An office-local PIN reset (the admin page) outlives a roster with the same central
         # hash; applied before the session check, so it does not end its owner's sessions.
-        *PIN_OVERRIDES,
+        *(Sql(sql) for sql in Store.ROSTER_PIN_OVERRIDES),
         # Sessions of people no longer on the roster, or whose PIN changed, end with it.
         *(Sql(sql) for sql in Store.ROSTER_SESSIONS_AFTER),
     )

@@ -380,7 +380,7 @@ class Store:
         def work(conn: sqlite3.Connection) -> int:
             ended = conn.execute(f"DELETE FROM sessions WHERE {where}", params).rowcount
             if ended:
-                conn.execute("UPDATE session_generation SET gen = gen + 1 WHERE id = 0")
+                conn.execute(self.BUMP_SESSION_GENERATION)
             return ended
 
         ended = self._write(work)
@@ -396,12 +396,27 @@ class Store:
         "DELETE FROM temp.roster_old_pins",
         "INSERT INTO temp.roster_old_pins SELECT nip, pin_hash FROM main.employees",
     )
+    # Every statement that ends sessions other than by expiry runs this in its transaction.
+    BUMP_SESSION_GENERATION = "UPDATE session_generation SET gen = gen + 1 WHERE id = 0"
     ROSTER_SESSIONS_AFTER = (
         "DELETE FROM sessions WHERE nip NOT IN (SELECT nip FROM employees) OR nip IN"
         " (SELECT o.nip FROM temp.roster_old_pins o JOIN employees e ON e.nip = o.nip"
         "  WHERE o.pin_hash != e.pin_hash)",
-        "UPDATE session_generation SET gen = gen + 1 WHERE id = 0",
+        BUMP_SESSION_GENERATION,
         "DELETE FROM temp.roster_old_pins",
+    )
+    # An admin record that ends one employee's sessions (PIN reset, device sign-out): these
+    # run in the record's own transaction, with the NIP as parameter.
+    END_SESSIONS_OF_NIP = ("DELETE FROM sessions WHERE nip = ?", BUMP_SESSION_GENERATION)
+    # Office-local PIN resets survive a new roster (local_node/admin_ops.py, docs/security.md):
+    # an override stays while the employee's roster hash is still the one it replaced. Run
+    # after the employees table is replaced and before ROSTER_SESSIONS_AFTER, so a kept
+    # override does not end its owner's sessions.
+    ROSTER_PIN_OVERRIDES = (
+        "DELETE FROM pin_overrides WHERE NOT EXISTS (SELECT 1 FROM employees e"
+        " WHERE e.nip = pin_overrides.nip AND e.pin_hash = pin_overrides.base_hash)",
+        "UPDATE employees SET pin_hash = (SELECT o.pin_hash FROM pin_overrides o"
+        " WHERE o.nip = employees.nip) WHERE nip IN (SELECT nip FROM pin_overrides)",
     )
 
     # The bell: an 8-byte counter in ``sessions.gen`` beside node.db, mapped into memory, so
