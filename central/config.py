@@ -41,6 +41,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_MIN": 15,
     "LOGIN_LOCK_MIN": 15,
     "ALERTS_PAGE_SIZE": 50,
+    # Employees' own pages (/saya, docs/employees.md): a sign-in with NIP and PIN lasts this
+    # long; the per-NIP limit is LOGIN_MAX_PER_ACCOUNT. A whole office may sign in from one
+    # address (NAT), so the per-address limit for employees is higher than the officials'.
+    "EMPLOYEE_SESSION_HOURS": 2,
+    "EMPLOYEE_LOGIN_MAX_PER_ADDRESS": 200,
 }
 
 
