@@ -12,6 +12,7 @@ from typing import Any
 
 from sync.timefmt import WITA, parse_ts
 
+from .errors import ApiError
 from .objection_sql import Objection
 from .recap import month_bounds
 from .recap_close import recap
@@ -70,9 +71,21 @@ def employee_month(store: CentralStore, settings: ReportSettings, *, nip: str, m
                    today: date) -> dict[str, Any]:
     """The page's data: the recap's summary and days (only ``nip``), records, objections."""
     first, last = month_bounds(month)
-    result = recap(store, month, today=today, settings=settings, nip=nip)
+    try:
+        result = recap(store, month, today=today, settings=settings, nip=nip)
+    except ApiError as exc:
+        if exc.code != "no-rules":
+            raise
+        result = {"employees": [], "final": False}   # records still shown, nothing judged
     mine = next((e for e in result["employees"] if e["nip"] == nip), None)
     days: dict[str, EmployeeDay] = {}
+    # Every day up to today is listed, so an objection can be filed for any of them (a day
+    # without a record is what an employee most often contests).
+    cursor = first
+    while cursor <= min(last, today):
+        text = cursor.isoformat()
+        days[text] = EmployeeDay(text, day_label(text), {})
+        cursor += timedelta(days=1)
     if mine is not None:
         for d in mine["days"]:
             if d.get("status") == "belum":
@@ -87,23 +100,23 @@ def employee_month(store: CentralStore, settings: ReportSettings, *, nip: str, m
         status, counted = record_status(rec, facts, settings)
         body = json.loads(rec.record).get("body", {}) if rec.record else {}
         witness = body.get("witness") if isinstance(body.get("witness"), str) else None
-        day = days.setdefault(rec.day, EmployeeDay(rec.day, day_label(rec.day), {}))
-        day.records.append(DayRecord(_wita_time(rec.ts), rec.kind or "", rec.node,
+        entry = days.setdefault(rec.day, EmployeeDay(rec.day, day_label(rec.day), {}))
+        entry.records.append(DayRecord(_wita_time(rec.ts), rec.kind or "", rec.node,
                                      rec.method or str(body.get("method", "")),
                                      names.get(witness, witness) if witness else None,
                                      counted, status, rec.seq))
     for objection in store.objections(nip=nip, first_day=first.isoformat(),
                                       last_day=last.isoformat()):
-        day = days.setdefault(objection.day, EmployeeDay(objection.day,
-                                                         day_label(objection.day), {}))
-        day.objections.append(objection)
+        entry = days.setdefault(objection.day, EmployeeDay(objection.day,
+                                                           day_label(objection.day), {}))
+        entry.objections.append(objection)
         if objection.decision == "accept" and objection.ts and objection.verdict == "absent":
-            day.records.append(DayRecord(_wita_time(objection.ts), objection.kind or "",
+            entry.records.append(DayRecord(_wita_time(objection.ts), objection.kind or "",
                                          objection.node or "", "objection", None, True,
                                          "objection", objection.seq or 0))
-    for day in days.values():
-        day.records.sort(key=lambda r: r.time)
-        day.objections.sort(key=lambda o: o.id)
+    for entry in days.values():
+        entry.records.sort(key=lambda r: r.time)
+        entry.objections.sort(key=lambda o: o.id)
     return {"month": month, "label": month_label(month), "summary": mine,
             "final": result.get("final"), "closed": "closed" in result,
             "days": [days[k] for k in sorted(days)]}

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "WITNESS_MAX_PER_DEVICE": 5,
     # Minutes after Datang during which the staff page asks "Catat pulang sekarang?" first.
     "PULANG_CONFIRM_MIN": 30,
+    # The staff page links to the employee's month at central (CENTRAL_URL + /saya) while
+    # the last push reached central at most this many minutes ago (central_page_link.py).
+    "CENTRAL_LINK_FRESH_MIN": 30,
     "MAX_BODY_BYTES": 16 * 1024,
     "MIN_FREE_BYTES": 50 * 1024 * 1024,
     "PUSH_INTERVAL_S": 5,
