@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from sync.timefmt import parse_ts
+
 from . import objections
 from .errors import ApiError
 from .official_pages import wita
@@ -25,7 +27,7 @@ def _queue(status: int = 200, error: str | None = None) -> ResponseReturnValue:
     rows = objections.listing(service().store, who, state=state)
     names = {e.nip: e.name for e in service().store.employees()}
     return page("objections.html", status, rows=rows, state=state, names=names, wita=wita,
-                error=error)
+                record_time=lambda ts: wita(parse_ts(ts).timestamp()), error=error)
 
 
 @bp.get("/keberatan")
