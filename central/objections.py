@@ -33,6 +33,7 @@ from .rotation import TrustList
 from .store import CentralStore
 
 REASON_MIN, REASON_MAX = 5, 500
+PER_DAY = 3      # objections one employee may file for one day (approvers read each one)
 ACTIONS = ("accept", "reject")
 STATES = ("open", "decided", "all")
 
@@ -75,6 +76,9 @@ def file_objection(store: CentralStore, trust: TrustList, *, nip: str, unit: str
     """Store an objection for ``nip``; its id. ApiError (4xx) when it cannot be filed."""
     when = parse_day(day, now)
     why = check_reason(reason)
+    if len(store.objections(nip=nip, first_day=when, last_day=when)) >= PER_DAY:
+        raise ObjectionError(f"sudah {PER_DAY} keberatan untuk {when}; tunggu keputusannya",
+                             code="too-many-objections", status=429)
     verdict: ProofVerdict | None = None
     if proof is not None:
         verdict = verify_proof(store, trust, read_proof(proof, nip=nip, day=when))

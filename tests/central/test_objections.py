@@ -123,6 +123,24 @@ def test_employee_signs_in_with_roster_pin_and_sees_only_their_own_month(
 def test_month_page_signed_out_asks_for_nip_and_pin(app: Flask, people: Any) -> None:
     r = app.test_client().get("/saya")
     assert r.status_code == 401 and 'name="pin"' in r.get_data(as_text=True)
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"},
+                                     {"Origin": "https://evil.example"}])
+def test_cross_site_posts_are_refused(app: Flask, store: SqliteStore, people: Any,
+                                      office: Office, headers: dict[str, str]) -> None:
+    me = people[1]
+    c = app.test_client()
+    csrf = CSRF_RE.search(c.get("/saya/masuk").get_data(as_text=True)).group(1)  # type: ignore
+    r = c.post("/saya/masuk", data={"nip": me["nip"], "pin": me["pin"], "csrf": csrf},
+               headers=headers)
+    assert r.status_code == 403 and c.get_cookie("presensi_employee", path="/saya") is None
+    c = employee_client(app, me)
+    r = c.post("/saya/keberatan", data={"date": DAY, "reason": "alasan cukup panjang",
+                                        "csrf": csrf_of(c, "/saya")}, headers=headers)
+    assert r.status_code == 403 and store.objections() == []
 
 
 # --- verification outcomes --------------------------------------------------------------------
@@ -278,6 +296,14 @@ def test_bad_objection_form_is_refused(app: Flask, store: SqliteStore, people: A
     assert c.post("/saya/keberatan", data={"date": DAY, "reason": "alasan cukup"}
                   ).status_code == 403                  # no CSRF token
     assert store.objections() == []
+
+
+def test_at_most_three_objections_per_day(app: Flask, store: SqliteStore, people: Any,
+                                         office: Office) -> None:
+    c = employee_client(app, people[1])
+    assert [file_objection(c, None).status_code for _ in range(4)] == [303, 303, 303, 429]
+    assert len(store.objections()) == 3
+    assert file_objection(c, None, day="2026-10-07").status_code == 303
 
 
 # --- who may see and decide -----------------------------------------------------------------
