@@ -11,7 +11,10 @@ from . import (
     alerts_api,
     api,
     dashboard,
+    employee_pages,
     keys_api,
+    objection_pages,
+    objections_api,
     official_pages,
     ops,
     recap_api,
@@ -55,6 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts_api.bp)
     app.register_blueprint(signin_pages.bp)
     app.register_blueprint(official_pages.bp)
+    app.register_blueprint(employee_pages.bp)
+    app.register_blueprint(objection_pages.bp)
+    app.register_blueprint(objections_api.bp)
     init_security(app)
 
     app.register_blueprint(ops.bp)

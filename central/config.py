@@ -52,6 +52,11 @@ class CentralSettings:
     LOGIN_WINDOW_MIN: float = 15
     LOGIN_LOCK_MIN: float = 15
     ALERTS_PAGE_SIZE: int = 50
+    # Employees' own pages (/saya, docs/employees.md): a sign-in with NIP and PIN lasts this
+    # long; the per-NIP limit is LOGIN_MAX_PER_ACCOUNT. A whole office may sign in from one
+    # address (NAT), so the per-address limit for employees is higher than the officials'.
+    EMPLOYEE_SESSION_HOURS: float = 2
+    EMPLOYEE_LOGIN_MAX_PER_ADDRESS: int = 200
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

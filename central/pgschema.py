@@ -295,6 +295,13 @@ def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
                  (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400))
 
 
+def _m003_objections(conn: psycopg.Connection) -> None:
+    """As SQLite's: employees' sessions and append-only objections with their decisions."""
+    from .objection_sql import POSTGRES_SCRIPT
+
+    conn.execute(POSTGRES_SCRIPT.encode())
+
+
 # Append only, in the order of central/store.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
@@ -302,6 +309,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("002_ops2_batch_latency", _sql_step(_M002_OPS2_BATCH_LATENCY)),
     ("002_recap_rules", _sql_step(_M002_RECAP_RULES)),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_objections", _m003_objections),
 ]
 
 

@@ -26,8 +26,9 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import pgschema
+from . import objection_sql, pgschema
 from .errors import SetupError
+from .objection_sql import NewObjection, Objection
 from .store import (
     _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
@@ -1080,6 +1081,62 @@ class PostgresStore:
                                 " audit_log ORDER BY id DESC LIMIT %s OFFSET %s",
                                 (limit, offset)).fetchall()
         return [AuditEntry(*r) for r in rows], int(row[0]) if row else 0
+
+    # --- employees' sessions and objections (003_objections) ------------------------------
+
+    def employee(self, nip: str) -> Employee | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip = %s",
+                               (nip,)).fetchone()
+        return Employee(*row) if row else None
+
+    def add_employee_session(self, session_hash: str, nip: str, csrf: str, now: float,
+                             expires_at: float) -> None:
+        with self._write() as conn:
+            objection_sql.add_employee_session(conn, "%s", session_hash, nip, csrf, now,
+                                               expires_at)
+
+    def employee_session(self, session_hash: str, now: float) -> tuple[str, str] | None:
+        with self._read() as conn:
+            return objection_sql.employee_session(conn, "%s", session_hash, now)
+
+    def end_employee_session(self, session_hash: str) -> None:
+        with self._write() as conn:
+            objection_sql.end_employee_session(conn, "%s", session_hash)
+
+    def add_objection(self, new: NewObjection) -> int:
+        with self._write() as conn:
+            return objection_sql.add_objection(conn, "%s", new)
+
+    def objection(self, objection_id: int) -> Objection | None:
+        with self._read() as conn:
+            return objection_sql.objection(conn, "%s", objection_id)
+
+    def objections(self, *, nip: str | None = None, first_day: str | None = None,
+                   last_day: str | None = None, state: str = "all") -> list[Objection]:
+        with self._read() as conn:
+            return objection_sql.objections(conn, "%s", nip=nip, first_day=first_day,
+                                            last_day=last_day, state=state)
+
+    def accepted_evidence(self, first_day: str, last_day: str) -> list[Objection]:
+        with self._read() as conn:
+            return objection_sql.accepted_evidence(conn, "%s", first_day, last_day)
+
+    def employee_checkins(self, nip: str, first_day: str,
+                          last_day: str) -> list[StoredRecord]:
+        with self._read() as conn:
+            rows = objection_sql.employee_checkins(conn, "%s", _RECORD_COLUMNS, nip,
+                                                   first_day, last_day)
+        return [_stored(r) for r in rows]
+
+    def decide_objection(self, objection_id: int, action: str, entry: AuditEntry) -> str:
+        """As SQLite's; the unique index on the decision decides between two servers."""
+        with self._write() as conn:
+            result = objection_sql.decide(conn, "%s", objection_id, action, entry.actor,
+                                          entry.reason, entry.ts)
+            if result == "ok":
+                _insert_audit(conn, entry)
+        return result
 
 
 def _set_password(conn: psycopg.Connection, account: str, password_hash: str,

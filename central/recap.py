@@ -278,10 +278,18 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     record_cutoff = cutoffs.record_cutoff if cutoffs else None
     punches = inputs.punches
     seen_nodes: set[tuple[str, str]] = set()
+    # Accepted objections' genuine records (central/objections.py): counted below unless
+    # central holds the same record and counts it already.
+    evidence = store.accepted_evidence(first.isoformat(), last.isoformat())
+    evidence_refs = {(e.node, e.epoch, e.seq, e.hash) for e in evidence}
+    counted_evidence: set[tuple[Any, ...]] = set()
     for rec_id, rec, counted in counted_checkins(store, first, last, settings):
         who = rec.nip
         if who not in unit_of or rec.day is None:
             continue
+        if evidence_refs and counted and (rec.node, rec.epoch, rec.seq, rec.hash) in \
+                evidence_refs and (record_cutoff is None or rec_id <= record_cutoff):
+            counted_evidence.add((rec.node, rec.epoch, rec.seq, rec.hash))
         seen_nodes.add((who, rec.node))
         if record_cutoff is not None and rec_id > record_cutoff:
             key = (who, rec.day)
@@ -299,6 +307,11 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
         if day_punches is None:
             day_punches = punches[key] = []
         day_punches.append((wita_seconds(rec.ts), rec.kind or "", rec.node))
+    for ev in evidence:
+        if ev.nip in unit_of and ev.ts and (ev.node, ev.epoch, ev.seq, ev.hash) \
+                not in counted_evidence:
+            punches.setdefault((ev.nip, ev.day), []).append(
+                (wita_seconds(ev.ts), ev.kind or "", ev.node or ""))
     for who, node in seen_nodes:
         inputs.unit_nodes.setdefault(unit_of[who], set()).add(node)
         inputs.nip_nodes.setdefault(who, set()).add(node)

@@ -27,7 +27,9 @@ import sqlite_utils
 
 from certs.filemodes import touch_private
 
+from . import objection_sql
 from .errors import SetupError
+from .objection_sql import NewObjection, Objection
 
 NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
 API_ROLES = ("viewer", "admin")
@@ -346,6 +348,20 @@ class CentralStore(Protocol):
     def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str: ...
     def add_audit(self, entry: AuditEntry) -> None: ...
     def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]: ...
+    # employees' sessions and objections (003_objections, central/objection_sql.py)
+    def employee(self, nip: str) -> Employee | None: ...
+    def add_employee_session(self, session_hash: str, nip: str, csrf: str, now: float,
+                             expires_at: float) -> None: ...
+    def employee_session(self, session_hash: str, now: float) -> tuple[str, str] | None: ...
+    def end_employee_session(self, session_hash: str) -> None: ...
+    def add_objection(self, new: NewObjection) -> int: ...
+    def objection(self, objection_id: int) -> Objection | None: ...
+    def objections(self, *, nip: str | None = None, first_day: str | None = None,
+                   last_day: str | None = None, state: str = "all") -> list[Objection]: ...
+    def accepted_evidence(self, first_day: str, last_day: str) -> list[Objection]: ...
+    def decide_objection(self, objection_id: int, action: str, entry: AuditEntry) -> str: ...
+    def employee_checkins(self, nip: str, first_day: str,
+                          last_day: str) -> list[StoredRecord]: ...
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -617,6 +633,13 @@ def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
                [MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400])
 
 
+def _m003_objections(db: sqlite_utils.Database) -> None:
+    """Employees' own sessions at central and their objections (keberatan) with decisions,
+    append-only (central/objection_sql.py holds the statements of both backends)."""
+    for sql in objection_sql.SQLITE_STATEMENTS:
+        db.execute(sql)
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -624,6 +647,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_ops2_batch_latency", _m002_ops2_batch_latency),
     ("002_recap_rules", _m002_recap_rules),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_objections", _m003_objections),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
@@ -1644,6 +1668,57 @@ class SqliteStore:
         rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
                             " audit_log ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset))
         return [AuditEntry(*r) for r in rows], int(total)
+
+
+    # --- employees' sessions and objections (003_objections) ------------------------------
+
+    def employee(self, nip: str) -> Employee | None:
+        row = self.conn().execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip = ?",
+                                  (nip,)).fetchone()
+        return Employee(*row) if row else None
+
+    def add_employee_session(self, session_hash: str, nip: str, csrf: str, now: float,
+                             expires_at: float) -> None:
+        with self._write() as conn:
+            objection_sql.add_employee_session(conn, "?", session_hash, nip, csrf, now,
+                                               expires_at)
+
+    def employee_session(self, session_hash: str, now: float) -> tuple[str, str] | None:
+        return objection_sql.employee_session(self.conn(), "?", session_hash, now)
+
+    def end_employee_session(self, session_hash: str) -> None:
+        with self._write() as conn:
+            objection_sql.end_employee_session(conn, "?", session_hash)
+
+    def add_objection(self, new: NewObjection) -> int:
+        with self._write() as conn:
+            return objection_sql.add_objection(conn, "?", new)
+
+    def objection(self, objection_id: int) -> Objection | None:
+        return objection_sql.objection(self.conn(), "?", objection_id)
+
+    def objections(self, *, nip: str | None = None, first_day: str | None = None,
+                   last_day: str | None = None, state: str = "all") -> list[Objection]:
+        return objection_sql.objections(self.conn(), "?", nip=nip, first_day=first_day,
+                                        last_day=last_day, state=state)
+
+    def accepted_evidence(self, first_day: str, last_day: str) -> list[Objection]:
+        return objection_sql.accepted_evidence(self.conn(), "?", first_day, last_day)
+
+    def employee_checkins(self, nip: str, first_day: str,
+                          last_day: str) -> list[StoredRecord]:
+        return [_stored(r) for r in objection_sql.employee_checkins(
+            self.conn(), "?", RECORD_COLUMNS, nip, first_day, last_day)]
+
+    def decide_objection(self, objection_id: int, action: str, entry: AuditEntry) -> str:
+        """Decide an open objection and audit it in one transaction: ``ok``, ``unknown``
+        or ``already`` (decided before; nothing written)."""
+        with self._write() as conn:
+            result = objection_sql.decide(conn, "?", objection_id, action, entry.actor,
+                                          entry.reason, entry.ts)
+            if result == "ok":
+                _insert_audit(conn, entry)
+        return result
 
 
 _ACCOUNT_COLUMNS = ("name, role, units, password_hash, machine, disabled, created_at,"

@@ -56,6 +56,9 @@ class NodeSettings:
     ADMIN_LOCK_MIN: float = 15
     # Scrypt PIN checks run in this many threads, off the request threads (issue 13).
     PIN_CHECK_THREADS: int = 2
+    # The staff page links to the employee's month at central (CENTRAL_URL + /saya) while
+    # the last push reached central at most this many minutes ago (central_page_link.py).
+    CENTRAL_LINK_FRESH_MIN: float = 30
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
