@@ -20,6 +20,7 @@ from . import (
 )
 from .config import load_config
 from .datadir import CentralPaths
+from .i18n import init_i18n
 from .proxy import TrustedProxy, trusted_addresses
 from .service import CentralService
 from .web import register_errors
@@ -43,9 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    # Page text is written as {{ _("Bahasa Indonesia") }}; the English catalog plugs in here.
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Page text is written as {{ _("Bahasa Indonesia") }}; ?lang=en gives English.
+    init_i18n(app)
     app.extensions["presensi_central"] = svc
     register_errors(app)
     app.register_blueprint(api.bp)

@@ -27,7 +27,9 @@ import sqlite_utils
 
 from certs.filemodes import touch_private
 
+from . import node_history
 from .errors import SetupError
+from .node_history import NodeHour
 
 NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
 API_ROLES = ("viewer", "admin")
@@ -227,6 +229,9 @@ class IngestTx(Protocol):
     def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]: ...
     def fallback_count(self, node: str, day: str) -> int: ...
     def alert_exists(self, node: str, kind: str, message: str) -> bool: ...
+    # node history (003_node_history, central/node_history.py)
+    def note_node_hour(self, node: str, now: float, backlog: int | None,
+                       offset_ms: int | None) -> None: ...
 
 
 class CentralStore(Protocol):
@@ -346,6 +351,8 @@ class CentralStore(Protocol):
     def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str: ...
     def add_audit(self, entry: AuditEntry) -> None: ...
     def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]: ...
+    # node history (003_node_history, central/node_history.py)
+    def node_history(self, since: float) -> list[NodeHour]: ...
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -617,6 +624,11 @@ def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
                [MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400])
 
 
+def _m003_node_history(db: sqlite_utils.Database) -> None:
+    # The nodes page's pictures: per node per hour the latest backlog and clock offset.
+    db.executescript(node_history.SQLITE_TABLE)
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -624,6 +636,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_ops2_batch_latency", _m002_ops2_batch_latency),
     ("002_recap_rules", _m002_recap_rules),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_node_history", _m003_node_history),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
@@ -711,6 +724,12 @@ class SqliteIngestTx:
         if offset_ms is not None:
             self.conn.execute("UPDATE nodes SET clock_offset_ms = ? WHERE name = ?",
                               (offset_ms, node))
+
+    # --- node history (003_node_history) ---------------------------------------------------
+
+    def note_node_hour(self, node: str, now: float, backlog: int | None,
+                       offset_ms: int | None) -> None:
+        node_history.note_hour(self.conn, "?", node, now, backlog, offset_ms)
 
     # --- trust (central/trust.py) ------------------------------------------------------
 
@@ -1090,6 +1109,10 @@ class SqliteStore:
             args.append(epoch)
         rows = self.conn().execute(sql + " ORDER BY epoch, seq", args)
         return [_stored(r) for r in rows]
+
+    def node_history(self, since: float) -> list[NodeHour]:
+        """Every node's hours from ``since`` (003_node_history), by node and hour."""
+        return node_history.read_history(self.conn(), "?", since)
 
     def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
         rows = self.conn().execute(
