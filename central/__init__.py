@@ -14,6 +14,7 @@ from . import (
     keys_api,
     official_pages,
     ops,
+    overview_pages,
     recap_api,
     signin_pages,
     trust_api,
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts_api.bp)
     app.register_blueprint(signin_pages.bp)
     app.register_blueprint(official_pages.bp)
+    app.register_blueprint(overview_pages.bp)
     init_security(app)
 
     app.register_blueprint(ops.bp)

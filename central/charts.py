@@ -96,7 +96,8 @@ def bar_chart(bars: Sequence[Bar], *, ident: str, title: str, desc: str,
         x = left + i * slot
         h = plot_h * bar.value / peak
         out.append(f'<rect class="bar" x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" '
-                   f'width="{max(slot - 2, 1):.1f}" height="{h:.1f}" data-value="{_fmt(bar.value)}">'
+                   f'width="{max(slot - 2, 1):.1f}" height="{h:.1f}" '
+                   f'data-value="{_fmt(bar.value)}">'
                    f'<title>{escape(bar.name)}: {_fmt(bar.value)}</title></rect>')
         if bar.label:
             out.append(f'<text class="tick" x="{x:.1f}" y="{height - 10}" '

@@ -12,6 +12,11 @@ from sync.timefmt import WITA
 MONTHS = {"id": "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split(),
           "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()}
 
+# The phrases below go through the page's ``tr`` (tests/central/test_i18n.py checks them).
+AGO = ((86400, "%(n)s hari lalu"), (3600, "%(n)s jam lalu"), (60, "%(n)s menit lalu"))
+OFFSET = {"behind": "jam node tertinggal %(s)s detik",
+          "ahead": "jam node mendahului %(s)s detik"}
+
 Translate = Callable[[str], str]
 
 
@@ -41,8 +46,7 @@ def ago(seconds: float | None, now: float, tr: Translate = _same) -> str:
     gone = now - seconds
     if gone < 60:
         return tr("baru saja")
-    for size, text in ((86400, "%(n)s hari lalu"), (3600, "%(n)s jam lalu"),
-                       (60, "%(n)s menit lalu")):
+    for size, text in AGO:
         if gone >= size:
             return tr(text) % {"n": int(gone // size)}
     raise AssertionError("unreachable")
@@ -58,5 +62,4 @@ def offset(ms: int | None, tr: Translate = _same, lang: str = "id") -> str:
     amount = f"{abs(ms) / 1000:.1f}"
     if lang == "id":
         amount = amount.replace(".", ",")
-    text = "jam node tertinggal %(s)s detik" if ms > 0 else "jam node mendahului %(s)s detik"
-    return tr(text) % {"s": amount}
+    return tr(OFFSET["behind" if ms > 0 else "ahead"]) % {"s": amount}
