@@ -150,7 +150,8 @@ def series_chart(points: Sequence[tuple[float, float | None]], *, start: float, 
     A zero line is drawn when values go below and above it."""
     left, right, top, bottom = 52, 8, 12, 24
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
-    known = [(t, v) for t, v in points if v is not None and start <= t <= end]
+    # A point of the current hour may sit after ``end`` (drawn at mid-hour): clamp it.
+    known = [(min(t, end), v) for t, v in points if v is not None and start <= t]
     lo = min([0.0, *(v for _, v in known)])
     hi = max([0.0, *(v for _, v in known)])
     if hi == lo:

@@ -70,8 +70,8 @@ def node_views(store: CentralStore, now: float, *, tr: Translate = pagetime._sam
     out = []
     for index, node in enumerate(store.nodes()):
         hours = by_node.get(node.name, [])
-        reported = [h for h in hours if h.backlog is not None]
-        backlog = reported[-1].backlog if reported else None
+        # The latest hour's backlog: None when the node's last batches did not say.
+        backlog = hours[-1].backlog if hours else None
         alerts, open_total = store.alert_page(node=node.name, kind=None, state="open",
                                               offset=0, limit=ALERTS_LISTED)
         kinds = Counter(a.kind for a in alerts)
@@ -87,8 +87,6 @@ def node_views(store: CentralStore, now: float, *, tr: Translate = pagetime._sam
             "head_seq": node.head_seq,
             "records": node.records_count,
             "backlog": backlog,
-            "backlog_hour": (pagetime.when(reported[-1].hour, now, tr, lang)
-                             if reported else None),
             "offset": pagetime.offset(node.clock_offset_ms, tr, lang),
             "offset_ms": node.clock_offset_ms,
             "open_alerts": open_total,
