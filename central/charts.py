@@ -82,7 +82,7 @@ def _open(ident: str, title: str, desc: str, height: int, extra_class: str) -> l
 def bar_chart(bars: Sequence[Bar], *, ident: str, title: str, desc: str,
               mark: str | None = None, mark_text: str = "", height: int = 220) -> Markup:
     """Vertical bars, tallest to full height; a dashed line before the bar labelled ``mark``."""
-    left, right, top, bottom = 34, 8, 18, 30
+    left, right, top, bottom = 40, 8, 26, 34
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     peak = max((b.value for b in bars), default=0) or 1
     slot = plot_w / max(len(bars), 1)
@@ -100,7 +100,7 @@ def bar_chart(bars: Sequence[Bar], *, ident: str, title: str, desc: str,
                    f'data-value="{_fmt(bar.value)}">'
                    f'<title>{escape(bar.name)}: {_fmt(bar.value)}</title></rect>')
         if bar.label:
-            out.append(f'<text class="tick" x="{x:.1f}" y="{height - 10}" '
+            out.append(f'<text class="tick" x="{x:.1f}" y="{height - 8}" '
                        f'text-anchor="middle">{escape(bar.label)}</text>')
         if mark is not None and bar.name.startswith(mark):
             out.append(f'<line class="mark" x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" '
@@ -124,19 +124,19 @@ def arrival_chart(bins: ArrivalBins, *, ident: str, title: str, desc: str,
 def rate_chart(rows: Sequence[tuple[str, float]], *, ident: str, title: str,
                desc: str) -> Markup:
     """Horizontal bars on a 0-100 scale, one per named row (a unit and its percent)."""
-    row_h, left, right, top = 34, 8, 60, 8
+    row_h, left, right, top = 46, 8, 80, 8
     height = top + row_h * max(len(rows), 1) + 8
     plot_w = WIDTH - left - right
     out = _open(ident, title, desc, height, "rates")
     for i, (name, value) in enumerate(rows):
         y = top + i * row_h
         w = plot_w * max(0.0, min(value, 100.0)) / 100
-        out.append(f'<text class="row-name" x="{left}" y="{y + 11}">{escape(name)}</text>')
-        out.append(f'<rect class="track" x="{left}" y="{y + 15}" width="{plot_w}" height="12"/>')
-        out.append(f'<rect class="bar" x="{left}" y="{y + 15}" width="{w:.1f}" height="12" '
+        out.append(f'<text class="row-name" x="{left}" y="{y + 17}">{escape(name)}</text>')
+        out.append(f'<rect class="track" x="{left}" y="{y + 23}" width="{plot_w}" height="14"/>')
+        out.append(f'<rect class="bar" x="{left}" y="{y + 23}" width="{w:.1f}" height="14" '
                    f'data-value="{_fmt(value)}"><title>{escape(name)}: {_fmt(value)}%</title>'
                    f'</rect>')
-        out.append(f'<text class="tick" x="{WIDTH - right + 6}" y="{y + 26}">'
+        out.append(f'<text class="tick" x="{WIDTH - right + 6}" y="{y + 37}">'
                    f'{_fmt(value)}%</text>')
     out.append("</svg>")
     return Markup("\n".join(out))
@@ -144,11 +144,11 @@ def rate_chart(rows: Sequence[tuple[str, float]], *, ident: str, title: str,
 
 def series_chart(points: Sequence[tuple[float, float | None]], *, start: float, end: float,
                  ident: str, title: str, desc: str, unit: str, gap_s: float = 3 * 3600,
-                 height: int = 150) -> Markup:
+                 height: int = 180) -> Markup:
     """A line over time (epoch seconds) from ``start`` to ``end``; the line breaks where no
     value was reported for longer than ``gap_s`` (a node offline is a gap, not a slope).
     A zero line is drawn when values go below and above it."""
-    left, right, top, bottom = 52, 8, 12, 24
+    left, right, top, bottom = 84, 8, 18, 30
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     # A point of the current hour may sit after ``end`` (drawn at mid-hour): clamp it.
     known = [(min(t, end), v) for t, v in points if v is not None and start <= t]
@@ -183,8 +183,8 @@ def series_chart(points: Sequence[tuple[float, float | None]], *, start: float, 
         last_t = t
     for run in runs:
         if len(run) == 1:
-            x, y = xy(*run[0]).split(",")
-            out.append(f'<circle class="dot" cx="{x}" cy="{y}" r="2.5"/>')
+            cx, cy = xy(*run[0]).split(",")
+            out.append(f'<circle class="dot" cx="{cx}" cy="{cy}" r="4"/>')
         else:
             out.append('<polyline class="line" points="'
                        + " ".join(xy(t, v) for t, v in run) + '"/>')

@@ -78,6 +78,9 @@ def node_views(store: CentralStore, now: float, *, tr: Translate = pagetime._sam
         backlog_pts, offset_pts = history_points(hours)
         ident = f"node-{index}"
         period = tr("%(n)s hari terakhir") % {"n": days}
+        titles = {"backlog": tr("Antrean catatan %(node)s, %(period)s"),
+                  "offset": tr("Selisih jam %(node)s, %(period)s")}
+        titles = {k: v % {"node": node.name, "period": period} for k, v in titles.items()}
         out.append({
             "node": node.name,
             "status": node.status,
@@ -93,19 +96,18 @@ def node_views(store: CentralStore, now: float, *, tr: Translate = pagetime._sam
             "alert_kinds": [(kind, tr(kind_label(kind)), n) for kind, n in sorted(kinds.items())],
             "backlog_chart": charts.series_chart(
                 backlog_pts, start=start, end=now, ident=ident + "-backlog",
-                title=tr("Antrean catatan %(node)s, %(period)s") % {"node": node.name,
-                                                                    "period": period},
+                title=titles["backlog"],
                 desc=tr("Jumlah catatan yang belum terkirim ke pusat menurut laporan node, "
                         "per jam; garis terputus bila node tidak mengirim.")
                 + " " + tr("Angkanya ada di tabel sesudah gambar."),
                 unit=""),
             "offset_chart": charts.series_chart(
                 offset_pts, start=start, end=now, ident=ident + "-offset",
-                title=tr("Selisih jam %(node)s, %(period)s") % {"node": node.name,
-                                                                "period": period},
+                title=titles["offset"],
                 desc=tr("Selisih jam pusat dikurangi jam node dalam detik, per jam; positif: "
                         "jam node tertinggal.") + " " + tr("Angkanya ada di tabel sesudah gambar."),
                 unit=tr("dtk")),
+            "titles": titles,
             "hours": [{"label": _hour_label(h.hour, now, tr, lang),
                        "backlog": "-" if h.backlog is None else h.backlog,
                        "offset_s": "-" if h.offset_ms is None else _seconds(h.offset_ms, lang)}

@@ -47,11 +47,12 @@ def svgs(page: str) -> list[ET.Element]:
 def bars(svg: ET.Element) -> list[tuple[str, float, float]]:
     """(title, height or width, data-value) of each bar, in drawing order."""
     out = []
+    horizontal = "rates" in (svg.get("class") or "")
     for rect in svg.iter(SVG + "rect"):
         if rect.get("class") != "bar":
             continue
         title = rect.find(SVG + "title")
-        size = float(rect.get("height") if rect.get("height") != "12" else rect.get("width"))
+        size = float(rect.get("width") if horizontal else rect.get("height"))
         out.append((title.text if title is not None else "", size,
                     float(rect.get("data-value", "nan"))))
     return out
