@@ -72,7 +72,9 @@ def _fmt(value: float) -> str:
 
 
 def _open(ident: str, title: str, desc: str, height: int, extra_class: str) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {extra_class}" role="img" '
+    # Inline in HTML: the parser puts <svg> in the SVG namespace, no xmlns (and no address
+    # in the page, tests/central/test_dashboard_security.py).
+    return [f'<svg class="chart {extra_class}" role="img" '
             f'viewBox="0 0 {WIDTH} {height}" id="{ident}" '
             f'aria-labelledby="{ident}-title {ident}-desc">',
             f'<title id="{ident}-title">{escape(title)}</title>',

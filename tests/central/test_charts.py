@@ -33,7 +33,7 @@ from .conftest import Clock, FakeNode, ts_at
 from .officials import make_official, sign_in
 from .recap_support import EXAMPLE, at
 
-SVG = "{http://www.w3.org/2000/svg}"
+SVG = ""  # inline SVG in HTML: no namespace declared
 
 
 def _at(hour: int, minute: int, second: int = 0) -> float:
