@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import sql
 
+from . import node_history
+
 # One advisory lock key for schema changes: several app servers starting at once migrate
 # one after the other, and each checks inside the lock whether a step already ran.
 MIGRATION_LOCK = 0x70726573  # "pres"
@@ -310,6 +312,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("002_recap_rules", _sql_step(_M002_RECAP_RULES)),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
     ("003_objections", _m003_objections),
+    ("003_node_history", _sql_step(node_history.PG_TABLE)),
 ]
 
 

@@ -26,8 +26,9 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import objection_sql, pgschema
+from . import node_history, objection_sql, pgschema
 from .errors import SetupError
+from .node_history import NodeHour
 from .objection_sql import NewObjection, Objection
 from .store import (
     _ACCOUNT_COLUMNS,
@@ -176,6 +177,12 @@ class PgIngestTx:
         if offset_ms is not None:
             self.conn.execute("UPDATE nodes SET clock_offset_ms = %s WHERE name = %s",
                               (offset_ms, node))
+
+    # --- node history (003_node_history) ---------------------------------------------------
+
+    def note_node_hour(self, node: str, now: float, backlog: int | None,
+                       offset_ms: int | None) -> None:
+        node_history.note_hour(self.conn, "%s", node, now, backlog, offset_ms)
 
     # --- trust (central/trust.py) ------------------------------------------------------
 
@@ -503,6 +510,11 @@ class PostgresStore:
         with self._read() as conn:
             rows = conn.execute(sql + ' ORDER BY epoch COLLATE "C", seq', args).fetchall()
         return [_stored(r) for r in rows]
+
+    def node_history(self, since: float) -> list[NodeHour]:
+        """Every node's hours from ``since`` (003_node_history), by node and hour."""
+        with self._read() as conn:
+            return node_history.read_history(conn, "%s", since)
 
     def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
         with self._read() as conn:

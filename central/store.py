@@ -27,8 +27,9 @@ import sqlite_utils
 
 from certs.filemodes import touch_private
 
-from . import objection_sql
+from . import node_history, objection_sql
 from .errors import SetupError
+from .node_history import NodeHour
 from .objection_sql import NewObjection, Objection
 
 NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
@@ -229,6 +230,9 @@ class IngestTx(Protocol):
     def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]: ...
     def fallback_count(self, node: str, day: str) -> int: ...
     def alert_exists(self, node: str, kind: str, message: str) -> bool: ...
+    # node history (003_node_history, central/node_history.py)
+    def note_node_hour(self, node: str, now: float, backlog: int | None,
+                       offset_ms: int | None) -> None: ...
 
 
 class CentralStore(Protocol):
@@ -362,6 +366,8 @@ class CentralStore(Protocol):
     def decide_objection(self, objection_id: int, action: str, entry: AuditEntry) -> str: ...
     def employee_checkins(self, nip: str, first_day: str,
                           last_day: str) -> list[StoredRecord]: ...
+    # node history (003_node_history, central/node_history.py)
+    def node_history(self, since: float) -> list[NodeHour]: ...
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -640,6 +646,11 @@ def _m003_objections(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _m003_node_history(db: sqlite_utils.Database) -> None:
+    # The nodes page's pictures: per node per hour the latest backlog and clock offset.
+    db.executescript(node_history.SQLITE_TABLE)
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -648,6 +659,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_recap_rules", _m002_recap_rules),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
     ("003_objections", _m003_objections),
+    ("003_node_history", _m003_node_history),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
@@ -735,6 +747,12 @@ class SqliteIngestTx:
         if offset_ms is not None:
             self.conn.execute("UPDATE nodes SET clock_offset_ms = ? WHERE name = ?",
                               (offset_ms, node))
+
+    # --- node history (003_node_history) ---------------------------------------------------
+
+    def note_node_hour(self, node: str, now: float, backlog: int | None,
+                       offset_ms: int | None) -> None:
+        node_history.note_hour(self.conn, "?", node, now, backlog, offset_ms)
 
     # --- trust (central/trust.py) ------------------------------------------------------
 
@@ -1114,6 +1132,10 @@ class SqliteStore:
             args.append(epoch)
         rows = self.conn().execute(sql + " ORDER BY epoch, seq", args)
         return [_stored(r) for r in rows]
+
+    def node_history(self, since: float) -> list[NodeHour]:
+        """Every node's hours from ``since`` (003_node_history), by node and hour."""
+        return node_history.read_history(self.conn(), "?", since)
 
     def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
         rows = self.conn().execute(
