@@ -282,3 +282,13 @@ def test_csv_and_xlsx_hold_the_json_numbers(client: FlaskClient, month: list[dic
     assert sheet.cell(3, 2).data_type == "s"
     summary = [r for r in book["Ringkasan"].iter_rows(min_row=3, values_only=True)]
     assert sum(r[1] for r in summary) == 12
+
+
+@pytest.mark.parametrize("month", ["2026-13", "x" * 300, "2026-1"])
+def test_reopen_of_a_bad_month_is_a_400_not_a_500(client: FlaskClient, admin_token: str,
+                                                  month: str) -> None:
+    # Found by the schemathesis fuzz: a 300-character month reached the audit entry's
+    # length check (a ValueError, 500) before the month was validated.
+    r = client.post(f"/api/v1/months/{month}/reopen", json={"reason": "salah tutup"},
+                    headers=auth(admin_token))
+    assert r.status_code == 400, r.get_data(as_text=True)
