@@ -24,6 +24,7 @@ from tests.central.conftest import (  # noqa: F401 - fixtures, found by pytest b
     fake_node,
     pg_cluster,
     pg_template,
+    stored_bytes,
     viewer_token,
 )
 
