@@ -1,5 +1,6 @@
 """The recap's commands as real processes over a real central data directory, and the same
-recap from a real ``presensi-central serve``."""
+recap from a real ``presensi-central serve``; on SQLite and on PostgreSQL (one central per
+backend for the module)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,28 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from central.store import SqliteStore
+from central.database import open_store
+from central.datadir import CentralPaths
 from testkit.factories import CentralProcess, make_central, run_cli
+
+from .conftest import BACKENDS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml"
 
 
-@pytest.fixture(scope="module")
-def central(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=BACKENDS)
+def central(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("recap-cli")
-    setup = make_central(root, people=10)
+    cluster, name = None, None
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        name = cluster.create_database()
+    setup = make_central(root, people=10, database=cluster.url(name) if cluster else None)
     run_cli("central", "rules", "import", "--data", str(setup.data), str(EXAMPLE),
             "--by", "Kabid Disiplin")
-    return setup
+    yield setup
+    if cluster is not None:
+        cluster.drop_database(name)
 
 
 def cli(central, *args: str, check: bool = True):  # type: ignore[no-untyped-def]
@@ -55,7 +65,7 @@ def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # ty
     cli(central, "exception", "approve", "--id", new_id, "--by", "Kabid")
     # Both steps are in the audit log under the officials named by --by (the refused
     # self-approval is not).
-    store = SqliteStore(central.data / "central.db")
+    store = open_store(CentralPaths(central.data))
     try:
         entries = [(e.actor, e.action, e.target) for e in store.audit_page(0, 50)[0]
                    if e.target == f"exception {new_id}"]
