@@ -3,14 +3,10 @@ judged here; docs/performance.md holds a full run)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from benchlib import recap_scenario  # noqa: E402
-from benchlib.context import Context, Options  # noqa: E402
+from scripts.benchlib import recap_scenario
+from scripts.benchlib.context import Context, Options
 
 
 def test_recap_scenario_small(tmp_path: Path) -> None:
