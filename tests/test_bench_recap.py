@@ -16,7 +16,8 @@ def test_recap_scenario_small(tmp_path: Path) -> None:
     rows = {row.metric: row.value for row in result.rows}
     for metric in ("floor: read the month's rows", "month as JSON", "month JSON / floor",
                    "month as XLSX", "year: discipline count"):
-        assert isinstance(rows[metric], int | float) and rows[metric] > 0, metric
+        value = rows[metric]
+        assert isinstance(value, int | float) and value > 0, metric
     data = result.data
     assert data["rows"] == data["build"]["records"] > 60 * 20
     assert data["month_employees"] == data["year_employees"] == 60

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,13 @@ import requests
 from openpyxl import load_workbook
 
 from central.store import SqliteStore
-from testkit.factories import CentralProcess, make_central, run_cli
+from testkit.factories import CentralProcess, CentralSetup, make_central, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml"
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def central(tmp_path_factory: pytest.TempPathFactory) -> CentralSetup:
     root = tmp_path_factory.mktemp("recap-cli")
     setup = make_central(root, people=10)
     run_cli("central", "rules", "import", "--data", str(setup.data), str(EXAMPLE),
@@ -26,11 +27,12 @@ def central(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     return setup
 
 
-def cli(central, *args: str, check: bool = True):  # type: ignore[no-untyped-def]
+def cli(central: CentralSetup, *args: str,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
     return run_cli("central", *args, "--data", str(central.data), check=check)
 
 
-def test_rules_list_and_duplicate_import(central) -> None:  # type: ignore[no-untyped-def]
+def test_rules_list_and_duplicate_import(central: CentralSetup) -> None:
     out = cli(central, "rules", "list", "--json").stdout
     (row,) = json.loads(out)
     assert (row["id"], row["effective_from"], row["imported_by"]) == \
@@ -42,7 +44,7 @@ def test_rules_list_and_duplicate_import(central) -> None:  # type: ignore[no-un
     assert len(again.stderr.strip().splitlines()) == 1
 
 
-def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_exception_add_approve_and_recap(central: CentralSetup, tmp_path: Path) -> None:
     nip = central.people[0]["nip"]
     added = cli(central, "exception", "add", "--nip", nip, "--kind", "dinas_luar",
                 "--from", "2026-10-05", "--to", "2026-10-09", "--reason", "bimtek Banjarmasin",
@@ -95,14 +97,15 @@ def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # ty
     (("day", "close", "--date", "2026-10-32", "--reason", "node hilang", "--by", "A"),
      "error: date is not a calendar date"),
 ])
-def test_known_errors_are_one_line_exit_2(central, args: tuple[str, ...],  # type: ignore[no-untyped-def]
+def test_known_errors_are_one_line_exit_2(central: CentralSetup, args: tuple[str, ...],
                                           message: str) -> None:
     result = cli(central, *args, check=False)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_month_close_reopen_and_the_served_recap(central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_month_close_reopen_and_the_served_recap(central: CentralSetup,
+                                                 tmp_path: Path) -> None:
     cli(central, "month", "close", "--month", "2026-09", "--by", "Kepala BKPSDM")
     again = cli(central, "month", "close", "--month", "2026-09", "--by", "X", check=False)
     assert again.returncode == 2 and "already closed" in again.stderr

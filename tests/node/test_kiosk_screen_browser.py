@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Page, expect
 
 from testkit.factories import REPO, NodeProcess, make_ca, make_node, run_cli
 
@@ -56,7 +56,7 @@ def indonesian_date(moment: datetime) -> str:
     return f"{DAYS[moment.weekday()]}, {moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
-def fully_in_view(page: Page, selector: str, width: int, height: int) -> dict[str, float]:
+def fully_in_view(page: Page, selector: str, width: int, height: int) -> FloatRect:
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not shown"
     assert box["width"] > 0 and box["height"] > 0, (selector, box)

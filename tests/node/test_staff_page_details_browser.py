@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
 from testkit.factories import NodeProcess, run_cli, served_roster_node
 
@@ -42,7 +42,7 @@ def _sign_in(page: Page, url: str, person: dict[str, str], path: str = "/") -> N
     page.locator("#home").wait_for(state="visible")
 
 
-def _kinds(url: str, person: dict[str, str]) -> list[str]:
+def _kinds(url: str, person: dict[str, str]) -> list[tuple[str, str]]:
     token = requests.post(url + "/api/v1/session", timeout=30,
                           json={"nip": person["nip"], "pin": person["pin"]}).json()["token"]
     r = requests.get(url + "/api/v1/checkins/today", timeout=10,
@@ -58,12 +58,21 @@ def test_pulang_soon_after_datang_asks_first(page_node, context: BrowserContext)
     page.locator("#main-btn").click()
     expect(page.locator("#main-btn")).to_have_text("Pulang")
     asked: list[str] = []
-    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    def accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", dismiss)
     page.locator("#main-btn").click()
     page.wait_for_timeout(500)
     assert asked == ["Catat pulang sekarang?"]
     assert _kinds(node.url, person) == [("in", "app")]  # nothing recorded
-    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.once("dialog", accept)
     page.locator("#main-btn").click()
     expect(page.locator("#today li")).to_have_count(2)
     assert _kinds(node.url, person) == [("in", "app"), ("out", "app")]
