@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from sync.pins import verify_pin
 from testkit.factories import NodeProcess, group_stats, make_ca, make_node, roster_file
 
@@ -148,7 +150,7 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
 # --- backup --------------------------------------------------------------------------------
 
 
-def _backup_ok(path: Path, public_key: object) -> str | None:
+def _backup_ok(path: Path, public_key: Ed25519PublicKey) -> str | None:
     """None when ``path`` is a complete database whose log verifies, else what is wrong."""
     from local_node.audit import verify_database
     from sync.errors import RecordError
@@ -161,7 +163,7 @@ def _backup_ok(path: Path, public_key: object) -> str | None:
             conn.close()
         if check != "ok":
             return f"integrity_check: {check}"
-        verify_database(path, public_key)  # type: ignore[arg-type]
+        verify_database(path, public_key)
     except (sqlite3.Error, RecordError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None

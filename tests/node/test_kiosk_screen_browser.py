@@ -87,7 +87,9 @@ def test_kiosk_screen_fits_and_shows_the_nodes_time(
 
         shown, expected = page.locator("#time").inner_text(), wita_now()
         assert page.locator("#date").inner_text() == indonesian_date(expected)
-        hh, mm, ss = (int(x) for x in TIME_RE.fullmatch(shown).groups())  # type: ignore[union-attr]
+        found = TIME_RE.fullmatch(shown)
+        assert found is not None, shown
+        hh, mm, ss = (int(x) for x in found.groups())
         at = expected.replace(hour=hh, minute=mm, second=ss, microsecond=0)
         assert abs((at - expected).total_seconds()) <= 3, (shown, expected)
         left = int(re.findall(r"\d+", page.locator("#left").inner_text())[0])

@@ -83,7 +83,9 @@ def test_kiosk_and_witness_show_in_the_proof_card_and_today(page_node,
     node, people = page_node
     out = run_cli("local_node", "kiosk", "--data", str(node.paths.root), "--url",
                   node.url).stdout
-    token = re.search(r"/kiosk#t=(\S+)", out).group(1)  # type: ignore[union-attr]
+    found = re.search(r"/kiosk#t=(\S+)", out)
+    assert found is not None, out
+    token = found.group(1)
     code = requests.get(node.url + "/api/v1/kiosk/code", timeout=10,
                         headers={"Authorization": f"Bearer {token}"}).json()["code"]
     person, owner = people[4], people[5]
@@ -101,7 +103,9 @@ def test_kiosk_and_witness_show_in_the_proof_card_and_today(page_node,
     page.locator("#wit-send").click()
     expect(page.locator("#w-name")).to_have_text(owner["name"])
 
-    mine = context.browser.new_context(viewport={"width": 360, "height": 640})  # type: ignore[union-attr]
+    browser = context.browser
+    assert browser is not None
+    mine = browser.new_context(viewport={"width": 360, "height": 640})
     try:
         theirs = mine.new_page()
         _sign_in(theirs, node.url, owner)
