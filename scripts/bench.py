@@ -26,10 +26,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "scripts")]
+sys.path.insert(0, str(REPO))
 
-from benchlib import central_scenarios, node_scenarios, recap_scenario, scale  # noqa: E402
-from benchlib.context import Context, Options, ScenarioResult  # noqa: E402
+from scripts.benchlib import central_scenarios, node_scenarios, recap_scenario, scale  # noqa: E402
+from scripts.benchlib.context import Context, Options, ScenarioResult  # noqa: E402
 
 
 def machine() -> dict[str, object]:

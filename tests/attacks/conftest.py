@@ -33,7 +33,7 @@ from tests.central.conftest import (  # noqa: F401 - fixtures, found by pytest b
 def auth(client: FlaskClient, roster: list[dict[str, str]]) -> dict[str, str]:
     """A signed-in staff member's bearer header on the node."""
     r = client.post("/api/v1/session", json={"nip": roster[0]["nip"], "pin": roster[0]["pin"]})
-    assert r.status_code == 201, r.data
+    assert r.status_code == 201 and r.json is not None, r.data
     return {"Authorization": f"Bearer {r.json['token']}"}
 
 

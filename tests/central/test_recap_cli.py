@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from openpyxl import load_workbook
 
 from central.database import open_store
 from central.datadir import CentralPaths
-from testkit.factories import CentralProcess, make_central, run_cli
+from testkit.factories import CentralProcess, CentralSetup, make_central, run_cli
 
 from .conftest import BACKENDS
 
@@ -22,7 +24,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def central(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def central(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralSetup]:
     root = tmp_path_factory.mktemp("recap-cli")
     cluster, name = None, None
     if request.param == "postgresql":
@@ -36,11 +39,12 @@ def central(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         cluster.drop_database(name)
 
 
-def cli(central, *args: str, check: bool = True):  # type: ignore[no-untyped-def]
+def cli(central: CentralSetup, *args: str,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
     return run_cli("central", *args, "--data", str(central.data), check=check)
 
 
-def test_rules_list_and_duplicate_import(central) -> None:  # type: ignore[no-untyped-def]
+def test_rules_list_and_duplicate_import(central: CentralSetup) -> None:
     out = cli(central, "rules", "list", "--json").stdout
     (row,) = json.loads(out)
     assert (row["id"], row["effective_from"], row["imported_by"]) == \
@@ -52,7 +56,7 @@ def test_rules_list_and_duplicate_import(central) -> None:  # type: ignore[no-un
     assert len(again.stderr.strip().splitlines()) == 1
 
 
-def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_exception_add_approve_and_recap(central: CentralSetup, tmp_path: Path) -> None:
     nip = central.people[0]["nip"]
     added = cli(central, "exception", "add", "--nip", nip, "--kind", "dinas_luar",
                 "--from", "2026-10-05", "--to", "2026-10-09", "--reason", "bimtek Banjarmasin",
@@ -105,14 +109,15 @@ def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # ty
     (("day", "close", "--date", "2026-10-32", "--reason", "node hilang", "--by", "A"),
      "error: date is not a calendar date"),
 ])
-def test_known_errors_are_one_line_exit_2(central, args: tuple[str, ...],  # type: ignore[no-untyped-def]
+def test_known_errors_are_one_line_exit_2(central: CentralSetup, args: tuple[str, ...],
                                           message: str) -> None:
     result = cli(central, *args, check=False)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_month_close_reopen_and_the_served_recap(central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_month_close_reopen_and_the_served_recap(central: CentralSetup,
+                                                 tmp_path: Path) -> None:
     cli(central, "month", "close", "--month", "2026-09", "--by", "Kepala BKPSDM")
     again = cli(central, "month", "close", "--month", "2026-09", "--by", "X", check=False)
     assert again.returncode == 2 and "already closed" in again.stderr

@@ -22,6 +22,13 @@ from testkit.factories import CentralProcess, run_cli
 from .officials import PASSWORD, browser_session
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _csrf(session: requests.Session, url: str) -> str:
+    """The CSRF value of the sign-in form ``session`` fetches."""
+    found = CSRF_RE.search(session.get(url + "/dashboard/masuk", timeout=30).text)
+    assert found is not None
+    return found.group(1)
 GUESSERS = 64
 
 
@@ -52,8 +59,7 @@ def _guess_all(url: str, names: list[str], forwarded: str) -> Counter[int]:
     sessions, tokens = [], []
     for _ in names:
         s = requests.Session()
-        page = s.get(url + "/dashboard/masuk", timeout=30)
-        tokens.append(CSRF_RE.search(page.text).group(1))  # type: ignore[union-attr]
+        tokens.append(_csrf(s, url))
         sessions.append(s)
     barrier = threading.Barrier(len(names))
     results: Counter[int] = Counter()
@@ -103,7 +109,7 @@ def test_64_parallel_guessers_get_five_checks_on_one_account(
     assert count == 5 and locked_until > time.time() + 14 * 60
     # Locked: even the right password is refused now, from a fresh address.
     s = requests.Session()
-    csrf = CSRF_RE.search(s.get(server.url + "/dashboard/masuk", timeout=10).text).group(1)
+    csrf = _csrf(s, server.url)
     r = s.post(server.url + "/dashboard/masuk", data={"name": "budi", "password": PASSWORD,
                                                       "csrf": csrf},
                headers={"X-Forwarded-For": "203.0.113.99"}, allow_redirects=False, timeout=30)
@@ -123,7 +129,7 @@ def test_forwarded_proto_from_the_trusted_proxy_makes_the_cookie_secure(
         central: tuple[ProxiedCentral, Path]) -> None:
     server, _ = central
     s = requests.Session()
-    csrf = CSRF_RE.search(s.get(server.url + "/dashboard/masuk", timeout=10).text).group(1)
+    csrf = _csrf(s, server.url)
     r = s.post(server.url + "/dashboard/masuk", data={"name": "budi", "password": PASSWORD,
                                                       "csrf": csrf},
                headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.30"},

@@ -22,6 +22,7 @@ def busy_node(node_paths, roster):
     c = app.test_client()
     for person in roster[:5]:
         token = c.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}).json
+        assert token is not None
         for kind in ("in", "out"):
             r = c.post(
                 "/api/v1/checkins",
