@@ -12,8 +12,10 @@ from . import (
     api,
     dashboard,
     keys_api,
+    month_pages,
     official_pages,
     ops,
+    overlay_pages,
     recap_api,
     signin_pages,
     trust_api,
@@ -55,6 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts_api.bp)
     app.register_blueprint(signin_pages.bp)
     app.register_blueprint(official_pages.bp)
+    app.register_blueprint(month_pages.bp)
+    app.register_blueprint(overlay_pages.bp)
     init_security(app)
 
     app.register_blueprint(ops.bp)

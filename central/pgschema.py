@@ -295,6 +295,10 @@ def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
                  (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400))
 
 
+# An exception's optional document number; not read by the recap (see central/store.py).
+_M003_EXCEPTION_DOCNO = "ALTER TABLE recap_exceptions ADD COLUMN doc_no text;"
+
+
 # Append only, in the order of central/store.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
@@ -302,6 +306,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("002_ops2_batch_latency", _sql_step(_M002_OPS2_BATCH_LATENCY)),
     ("002_recap_rules", _sql_step(_M002_RECAP_RULES)),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_exception_docno", _sql_step(_M003_EXCEPTION_DOCNO)),
 ]
 
 
