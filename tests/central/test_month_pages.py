@@ -8,37 +8,43 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
+from central import create_app
 from central.auth import create_api_token
-from central.identity import load_identity
+from central.database import record_database
+from central.datadir import CentralPaths
+from central.identity import init_central, load_identity
 from central.roster import import_roster
 from central.rules import import_rules
-from central.store import SqliteStore
+from central.store import CentralStore, SqliteStore
 from sync.demo_roster import make_roster, roster_csv
 
-from .conftest import Clock, FakeNode
+from .conftest import BACKENDS, Clock, FakeNode, enroll
 from .officials import csrf_of, make_official, sign_in
 from .recap_support import EXAMPLE, at
 
 MONTH = "2026-10"
 
 
-@pytest.fixture
-def people(client: FlaskClient, store: SqliteStore, central_paths: Any, tmp_path: Path,
-           clock: Clock, node: FakeNode) -> list[dict[str, str]]:
+def fill_october(client: FlaskClient, store: CentralStore, paths: CentralPaths, root: Path,
+                 clock: Clock, node: FakeNode) -> list[dict[str, str]]:
     """October at kec-alalak. people[9] (unit of people[0]) has the interesting days:
     1 Oct late 15 min and out 40 min early; 2 Oct on time; 5 Oct in on the unit head's
     manual list (people[0] vouches) one minute late. Everyone else comes on 1 Oct only."""
     people = make_roster(12)
-    import_roster(store, load_identity(central_paths, store), roster_csv(people),
-                  slips=tmp_path / "slips.csv", now=clock.now)
+    import_roster(store, load_identity(paths, store), roster_csv(people),
+                  slips=root / "slips.csv", now=clock.now)
     import_rules(store, EXAMPLE, by="Kabid", now=clock.now)
     subject, head = people[9], people[0]
     node.checkin(subject["nip"], "in", ts=at(1, "07:45:10"))
@@ -54,6 +60,58 @@ def people(client: FlaskClient, store: SqliteStore, central_paths: Any, tmp_path
     clock.now = at(31, "23:00")
     assert node.push(client).status_code == 200
     return people
+
+
+@pytest.fixture
+def people(client: FlaskClient, store: SqliteStore, central_paths: CentralPaths,
+           tmp_path: Path, clock: Clock, node: FakeNode) -> list[dict[str, str]]:
+    """A fresh October for a test that changes it (proposals and decisions)."""
+    return fill_october(client, store, central_paths, tmp_path, clock, node)
+
+
+@dataclass
+class October:
+    """One October per module and backend for the tests that only read it (or check that
+    nothing was stored); accounts: budi (viewer), operator (approver), kasi (viewer of
+    people[0]'s unit only), and a viewer API token."""
+
+    app: Flask
+    store: CentralStore
+    people: list[dict[str, str]]
+    token: str
+
+    def signed_in(self, name: str) -> FlaskClient:
+        client = self.app.test_client()
+        sign_in(client, name)
+        return client
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def october(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[October]:
+    cluster = name = None
+    root = tmp_path_factory.mktemp("october")
+    paths = CentralPaths(root / "central")
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        name = cluster.create_database(template=request.getfixturevalue("pg_template"))
+        record_database(paths, cluster.url(name))
+    init_central(paths)
+    clock = Clock()
+    app = create_app({"DATA_DIR": str(paths.root), "TESTING": True, "CLOCK": clock})
+    store = app.extensions["presensi_central"].store
+    client = app.test_client()
+    people = fill_october(client, store, paths, root, clock,
+                          enroll(client, store, clock, "kec-alalak"))
+    make_official(store, "budi", "viewer", clock.now)
+    make_official(store, "operator", "approver", clock.now)
+    make_official(store, "kasi", "viewer", clock.now, units=[people[0]["unit"]])
+    try:
+        yield October(app, store, people, create_api_token(store, "viewer", now=clock.now))
+    finally:
+        app.extensions["presensi_central"].close()
+        if cluster is not None and name is not None:
+            cluster.drop_database(name)
 
 
 def _official(client: FlaskClient, store: SqliteStore, clock: Clock, name: str, role: str,
@@ -85,9 +143,9 @@ def _cell(row: str, cls: str) -> str:
 
 
 def test_the_month_page_shows_the_engines_figures_per_unit_and_searches(
-        client: FlaskClient, store: SqliteStore, clock: Clock, viewer_token: str,
-        people: list[dict[str, str]]) -> None:
-    _official(client, store, clock, "budi", "viewer")
+        october: October) -> None:
+    people, viewer_token = october.people, october.token
+    client = october.signed_in("budi")
     r = client.get(f"/dashboard/bulan?month={MONTH}")
     assert r.status_code == 200, r.get_data(as_text=True)
     page = r.get_data(as_text=True)
@@ -117,11 +175,10 @@ def test_the_month_page_shows_the_engines_figures_per_unit_and_searches(
     assert 'href="/dashboard/bulan"' in page and 'href="/dashboard/pengecualian"' in page
 
 
-def test_one_employees_month_day_by_day_with_records_and_reasons(
-        client: FlaskClient, store: SqliteStore, clock: Clock, viewer_token: str,
-        people: list[dict[str, str]]) -> None:
+def test_one_employees_month_day_by_day_with_records_and_reasons(october: October) -> None:
+    people, viewer_token = october.people, october.token
     subject, head = people[9], people[0]
-    _official(client, store, clock, "budi", "viewer")
+    client = october.signed_in("budi")
     r = client.get(f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}")
     assert r.status_code == 200, r.get_data(as_text=True)
     page = r.get_data(as_text=True)
@@ -147,10 +204,10 @@ def test_one_employees_month_day_by_day_with_records_and_reasons(
 
 
 def test_a_unit_limited_viewer_sees_only_its_unit_on_pages_downloads_and_api(
-        client: FlaskClient, store: SqliteStore, clock: Clock,
-        people: list[dict[str, str]]) -> None:
+        october: October) -> None:
+    people, store = october.people, october.store
     mine, other = people[0]["unit"], people[1]["unit"]
-    _official(client, store, clock, "kasi", "viewer", units=[mine])
+    client = october.signed_in("kasi")
     page = client.get(f"/dashboard/bulan?month={MONTH}").get_data(as_text=True)
     ours = [p for p in people if p["unit"] == mine]
     assert page.count("data-nip=") == len(ours) == 2
@@ -171,7 +228,7 @@ def test_a_unit_limited_viewer_sees_only_its_unit_on_pages_downloads_and_api(
         "/dashboard/hari/unduh?date=2026-10-01&format=csv").get_data(as_text=True))))
     assert sorted(r["nip"].lstrip("'") for r in day) == sorted(p["nip"] for p in ours)
     # The same account's API token: the same limit.
-    token = create_api_token(store, "viewer", now=clock.now, account="kasi")
+    token = create_api_token(store, "viewer", now=time.time(), account="kasi")
     recap = _api_recap(client, token)
     assert {e["unit"] for e in recap["employees"]} == {mine}
     r = client.get("/api/v1/recap", query_string={"month": MONTH, "unit": other},
@@ -299,17 +356,18 @@ GOOD = {"nip": "", "kind": "cuti", "from": "2026-10-06", "to": "2026-10-07", "pa
     ("/dashboard/pengecualian/999/setujui", {}, 404, "usulan itu tidak ada"),
 ])
 def test_bad_input_is_a_clear_4xx_in_indonesian_and_nothing_is_stored(
-        client: FlaskClient, store: SqliteStore, clock: Clock, people: list[dict[str, str]],
-        path: str, form: dict[str, str] | None, status: int, text: str) -> None:
-    official = _official(client, store, clock, "operator", "approver")
-    existing = None
+        october: October, path: str, form: dict[str, str] | None, status: int,
+        text: str) -> None:
+    people, store = october.people, october.store
+    official = october.signed_in("operator")
     if path == "self-approval":
         r = official.post("/dashboard/pengecualian", data={
             **GOOD, "nip": people[0]["nip"], "csrf": csrf_of(official, "/dashboard/bulan")})
         assert r.status_code == 303
-        existing = store.exceptions_between("0000-01-01", "9999-12-31")[0]["id"]
+        existing = store.exceptions_between("0000-01-01", "9999-12-31")[-1]["id"]
         path, form = f"/dashboard/pengecualian/{existing}/setujui", {}
     exceptions = store.exceptions_between("0000-01-01", "9999-12-31")
+    incidents = store.incidents_between("0", "9")
     events = store.overlay_events("exception") + store.overlay_events("incident")
     audit = store.audit_page(0, 1000)[1]
     if form is None:
@@ -325,18 +383,17 @@ def test_bad_input_is_a_clear_4xx_in_indonesian_and_nothing_is_stored(
     assert r.mimetype == "text/html"
     assert text in r.get_data(as_text=True)
     assert store.exceptions_between("0000-01-01", "9999-12-31") == exceptions
-    assert store.incidents_between("0", "9") == []
+    assert store.incidents_between("0", "9") == incidents
     assert store.overlay_events("exception") + store.overlay_events("incident") == events
     assert store.audit_page(0, 1000)[1] == audit
 
 
-def test_the_download_buttons_hold_the_json_numbers(
-        client: FlaskClient, store: SqliteStore, clock: Clock, viewer_token: str,
-        people: list[dict[str, str]]) -> None:
-    anonymous = _fresh(client)
+def test_the_download_buttons_hold_the_json_numbers(october: October) -> None:
+    viewer_token = october.token
+    anonymous = october.app.test_client()
     r = anonymous.get(f"/dashboard/bulan/unduh?month={MONTH}&format=xlsx")
     assert r.status_code == 401 and "masuk" in r.get_data(as_text=True)
-    _official(client, store, clock, "budi", "viewer")
+    client = october.signed_in("budi")
     page = client.get(f"/dashboard/bulan?month={MONTH}").get_data(as_text=True)
     href = re.search(r'id="xlsx" href="([^"]+)"', page)
     assert href
