@@ -14,8 +14,9 @@ from datetime import date, datetime
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from sync.timefmt import WITA
+from sync.timefmt import WITA, parse_ts
 
+from . import overlay_view
 from .dashboard import _day, visible_rows
 from .day_explain import STATUS_ID, kind_label, percent
 from .errors import ApiError
@@ -28,7 +29,9 @@ from .month_view import (
     totals,
     unit_groups,
 )
+from .official_pages import wita
 from .page_session import install_page_errors, page, require_official
+from .recap import month_bounds
 from .recap_export import recap_csv, recap_xlsx
 from .reports import attendance, attendance_csv, attendance_xlsx
 from .web import service
@@ -105,9 +108,21 @@ def employee_page(nip: str) -> ResponseReturnValue:
     svc = service()
     view = employee_month(svc.store, who, nip, month, today=_today(),
                           settings=svc.report_settings)
+    first, last = month_bounds(month)
+    # Every exception of this employee and every incident that may concern them in the
+    # month, whatever its state: what applies is in the days above, what is pending or
+    # rejected is here.
+    exceptions = [o for o in overlay_view.exceptions_for(svc.store, who)
+                  if o.fields["nip"] == nip and o.fields["from"] <= last.isoformat()
+                  and o.fields["to"] >= first.isoformat()]
+    incidents = [o for o in overlay_view.incidents_for(svc.store, who)
+                 if o.fields["unit"] in (None, view.summary["unit"])
+                 and o.fields["from"] <= f"{last.isoformat()}T23:59:59.999Z"
+                 and o.fields["to"] >= f"{first.isoformat()}T00:00:00.000Z"]
     return page("employee_month.html", month=month, month_label=month_label(month),
                 view=view, emp=view.summary, status_id=STATUS_ID, kind_label=kind_label,
-                percent=percent)
+                percent=percent, exceptions=exceptions, incidents=incidents, wita=wita,
+                wita_ts=lambda ts: wita(parse_ts(ts).timestamp()))
 
 
 @bp.get("/hari/unduh")

@@ -246,6 +246,9 @@ def test_an_exception_proposed_on_the_page_needs_a_second_official(
     day = second.get(f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}").get_data(
         as_text=True).split('id="day-2026-10-06"')[1].split("</tr>")[0]
     assert "Pengecualian sakit sehari penuh" in day and "SKD/12/X/2026" in day
+    listed = second.get(f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}").get_data(
+        as_text=True).split('id="exceptions"')[1].split("</table>")[0]
+    assert "disetujui" in listed and "SKD/12/X/2026" in listed and "kabid" in listed
     entries, _ = store.audit_page(0, 50)
     assert [(e.actor, e.action, e.reason) for e in reversed(entries)
             if e.action.startswith("exception")] == [
@@ -287,6 +290,10 @@ def test_incidents_on_the_page_and_a_viewer_only_reads(
     page = viewer.get("/dashboard/gangguan").get_data(as_text=True)
     assert "ditolak" in page and "listrik menyala, genset ada" in page
     assert "6 Okt 2026 07.00 WITA" in page
+    # The employee's month lists the incident of their unit with its outcome.
+    listed = viewer.get(f"/dashboard/bulan/pegawai/{people[9]['nip']}?month={MONTH}").get_data(
+        as_text=True).split('id="incidents"')[1].split("</table>")[0]
+    assert "listrik padam" in listed and "ditolak" in listed
 
 
 GOOD = {"nip": "", "kind": "cuti", "from": "2026-10-06", "to": "2026-10-07", "part": "day",
