@@ -402,3 +402,18 @@ def test_the_download_buttons_hold_the_json_numbers(october: October) -> None:
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.data)).worksheets[0]
     assert sheet.max_row == 1 + 12
+
+
+def test_the_api_takes_an_optional_document_number(
+        client: FlaskClient, store: SqliteStore, admin_token: str,
+        people: list[dict[str, str]]) -> None:
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    body = {"nip": people[0]["nip"], "kind": "dinas_luar", "from": "2026-10-08",
+            "to": "2026-10-08", "reason": "rapat di Banjarmasin"}
+    r = client.post("/api/v1/exceptions", json={**body, "doc_no": "x" * 81}, headers=auth)
+    assert r.status_code == 400 and r.get_json()["error"] == "bad-doc-no"
+    assert store.exceptions_between("0000-01-01", "9999-12-31") == []
+    with_doc = client.post("/api/v1/exceptions", json={**body, "doc_no": " ST/090/X/2026 "},
+                           headers=auth).get_json()["id"]
+    without = client.post("/api/v1/exceptions", json=body, headers=auth).get_json()["id"]
+    assert store.exception_doc_numbers([with_doc, without]) == {with_doc: "ST/090/X/2026"}
