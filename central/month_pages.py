@@ -39,6 +39,7 @@ from .web import service
 bp = Blueprint("month", __name__, url_prefix="/dashboard")
 install_page_errors(bp)
 
+ROWS_MAX = 500        # employee rows on one month page; the downloads have everyone
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTHS_ID = ("Januari Februari Maret April Mei Juni Juli Agustus September Oktober November "
              "Desember").split()
@@ -81,10 +82,13 @@ def month_page() -> ResponseReturnValue:
     result = month_for(svc.store, who, month, today=_today(), settings=svc.report_settings,
                        unit=unit, query=query)
     units = sorted(u for u in svc.store.units() if who.sees_unit(u))
-    groups = unit_groups(result["employees"])
+    everyone = result["employees"]
+    # The summary covers everyone; the employee tables stop at ROWS_MAX (a regency of some
+    # thousands would make a page a phone cannot hold): pick a unit, search, or download.
     return page("month.html", month=month, month_label=month_label(month), unit=unit,
-                query=query, units=units, result=result, groups=groups,
-                overall=totals(result["employees"]), kind_label=kind_label,
+                query=query, units=units, result=result, summary=unit_groups(everyone),
+                groups=unit_groups(everyone[:ROWS_MAX]), shown=min(len(everyone), ROWS_MAX),
+                overall=totals(everyone), kind_label=kind_label,
                 this_month=_today().strftime("%Y-%m"))
 
 

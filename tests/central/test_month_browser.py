@@ -7,6 +7,7 @@ sideways. Screenshots go to ``$PRESENSI_TEST_OUTPUT/screenshots`` (default
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pypdf import PdfReader
 
 from central import create_app
 from central.auth import create_api_token
@@ -152,6 +154,17 @@ def test_propose_approve_and_the_month_changes(browser: Browser, central: Centra
     assert _deduction(operator, subject["nip"]) == before - Decimal("6.00")
     operator.goto(url + f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}")
     expect(operator.locator("#day-2026-10-06")).to_contain_text("SKD/440/X/2026")
+    # Printed on A4: no menu, forms or buttons; the wide day table is not cut to a box.
+    operator.emulate_media(media="print")
+    expect(operator.locator("nav")).to_be_hidden()
+    expect(operator.locator("#xlsx")).to_be_hidden()
+    pdf = operator.pdf(format="A4")
+    operator.emulate_media(media="screen")
+    (SHOTS / f"central-employee-month-{size}.pdf").write_bytes(pdf)
+    first = PdfReader(io.BytesIO(pdf)).pages[0]
+    size_pt = (float(first.mediabox.width), float(first.mediabox.height))
+    assert abs(size_pt[0] - 595.3) < 2 and abs(size_pt[1] - 841.9) < 2, size_pt   # A4
+    assert subject["name"] in first.extract_text()
 
     operator.goto(url + "/dashboard/gangguan")
     _fits(operator, width)

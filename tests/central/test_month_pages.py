@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from central import create_app
+from central import create_app, month_pages
 from central.auth import create_api_token
 from central.database import record_database
 from central.datadir import CentralPaths
@@ -113,7 +113,7 @@ def _cell(row: str, cls: str) -> str:
 
 
 def test_the_month_page_shows_the_engines_figures_per_unit_and_searches(
-        october: October) -> None:
+        october: October, monkeypatch: pytest.MonkeyPatch) -> None:
     people, viewer_token = october.people, october.token
     client = october.signed_in("budi")
     r = client.get(f"/dashboard/bulan?month={MONTH}")
@@ -140,6 +140,13 @@ def test_the_month_page_shows_the_engines_figures_per_unit_and_searches(
     by_nip = client.get("/dashboard/bulan", query_string={
         "month": MONTH, "q": subject["nip"][-6:]}).get_data(as_text=True)
     assert by_nip.count("data-nip=") == 1 and subject["nip"] in by_nip
+    # A page of the whole regency stops listing employees at ROWS_MAX and says so; the
+    # summary still counts everyone.
+    monkeypatch.setattr(month_pages, "ROWS_MAX", 5)
+    cut = client.get(f"/dashboard/bulan?month={MONTH}").get_data(as_text=True)
+    assert cut.count("data-nip=") == 5 and "Menampilkan 5 dari 12 pegawai" in cut
+    assert re.search(r"Seluruh kabupaten</th>\s*<th class=\"num\">12<", cut)
+    monkeypatch.undo()
     # The month defaults to the current month (WITA) and the navigation links to the pages.
     assert "Oktober 2026" in client.get("/dashboard/bulan").get_data(as_text=True)
     assert 'href="/dashboard/bulan"' in page and 'href="/dashboard/pengecualian"' in page
