@@ -42,8 +42,8 @@ def people(client: FlaskClient, store: SqliteStore, central_paths: CentralPaths,
 @dataclass
 class October:
     """One October per module and backend for the tests that only read it (or check that
-    nothing was stored); accounts: budi (viewer), operator (approver), kasi (viewer of
-    people[0]'s unit only), and a viewer API token."""
+    nothing was stored, or only propose); accounts: budi (viewer), operator (approver), kasi
+    and kasi-approver (limited to people[0]'s unit), and a viewer API token."""
 
     app: Flask
     store: CentralStore
@@ -76,6 +76,7 @@ def october(request: pytest.FixtureRequest,
     make_official(store, "budi", "viewer", clock.now)
     make_official(store, "operator", "approver", clock.now)
     make_official(store, "kasi", "viewer", clock.now, units=[people[0]["unit"]])
+    make_official(store, "kasi-approver", "approver", clock.now, units=[people[0]["unit"]])
     try:
         yield October(app, store, people, create_api_token(store, "viewer", now=clock.now))
     finally:
@@ -303,6 +304,30 @@ def test_incidents_on_the_page_and_a_viewer_only_reads(
     assert "listrik padam" in listed and "ditolak" in listed
 
 
+def test_a_unit_limited_approver_decides_and_proposes_only_for_its_unit(
+        october: October) -> None:
+    people, store = october.people, october.store
+    outsider = next(p for p in people if p["unit"] != people[0]["unit"])
+    operator = october.signed_in("operator")
+    r = operator.post("/dashboard/pengecualian", data={
+        **GOOD, "nip": outsider["nip"], "csrf": csrf_of(operator, "/dashboard/bulan")})
+    assert r.status_code == 303
+    new = store.exceptions_between("0000-01-01", "9999-12-31")[-1]["id"]
+    limited = october.signed_in("kasi-approver")
+    page = limited.get("/dashboard/pengecualian").get_data(as_text=True)
+    assert f'id="exception-{new}"' not in page and outsider["name"] not in page
+    events = store.overlay_events("exception")
+    r = limited.post(f"/dashboard/pengecualian/{new}/setujui",
+                     data={"csrf": csrf_of(limited, "/dashboard/bulan")})
+    assert r.status_code == 403 and "di luar unit kerja" in r.get_data(as_text=True)
+    r = limited.post("/dashboard/pengecualian", data={
+        **GOOD, "nip": outsider["nip"], "csrf": csrf_of(limited, "/dashboard/bulan")})
+    assert r.status_code == 403 and "di luar unit kerja" in r.get_data(as_text=True)
+    r = limited.post("/dashboard/pengecualian", data={**GOOD, "nip": outsider["nip"]})
+    assert r.status_code == 403                               # no CSRF token: refused
+    assert store.overlay_events("exception") == events
+
+
 GOOD = {"nip": "", "kind": "cuti", "from": "2026-10-06", "to": "2026-10-07", "part": "day",
         "reason": "cuti tahunan", "doc_no": ""}
 
@@ -382,7 +407,7 @@ def test_the_download_buttons_hold_the_json_numbers(october: October) -> None:
     href = re.search(r'id="xlsx" href="([^"]+)"', page)
     assert href
     r = client.get(href.group(1).replace("&amp;", "&"))
-    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+    assert r.status_code == 200 and str(r.mimetype).endswith("spreadsheetml.sheet")
     book = load_workbook(io.BytesIO(r.data))
     recap = _api_recap(client, viewer_token)
     seen: dict[str, list[Any]] = {}
@@ -398,9 +423,9 @@ def test_the_download_buttons_hold_the_json_numbers(october: October) -> None:
                     for e in recap["employees"]}
     csv_href = re.search(r'id="csv" href="([^"]+)"', page)
     assert csv_href
-    rows = list(csv.DictReader(io.StringIO(client.get(
+    lines = list(csv.DictReader(io.StringIO(client.get(
         csv_href.group(1).replace("&amp;", "&")).get_data(as_text=True))))
-    assert {r["nip"].lstrip("'"): r["deduction"] for r in rows} == {
+    assert {r["nip"].lstrip("'"): r["deduction"] for r in lines} == {
         e["nip"]: e["deduction"] for e in recap["employees"]}
     # The day view's buttons: the day's attendance, through the session.
     day = client.get("/dashboard?date=2026-10-01").get_data(as_text=True)
