@@ -10,7 +10,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,16 @@ class October:
     store: CentralStore
     people: list[dict[str, str]]
     token: str
+    clients: dict[str, FlaskClient] = field(default_factory=dict)
 
     def signed_in(self, name: str) -> FlaskClient:
-        client = self.app.test_client()
-        sign_in(client, name)
-        return client
+        """A browser signed in as ``name``, once per module: thirty sign-ins from one
+        address within 15 minutes would lock the address (the lockout is tested elsewhere)."""
+        if name not in self.clients:
+            client = self.app.test_client()
+            assert sign_in(client, name).status_code == 303
+            self.clients[name] = client
+        return self.clients[name]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
