@@ -123,7 +123,7 @@ def employee_page(nip: str) -> ResponseReturnValue:
                  if o.fields["unit"] in (None, view.summary["unit"])
                  and o.fields["from"] <= f"{last.isoformat()}T23:59:59.999Z"
                  and o.fields["to"] >= f"{first.isoformat()}T00:00:00.000Z"]
-    return page("employee_month.html", month=month, month_label=month_label(month),
+    return page("official_employee_month.html", month=month, month_label=month_label(month),
                 view=view, emp=view.summary, status_id=STATUS_ID, kind_label=kind_label,
                 percent=percent, exceptions=exceptions, incidents=incidents, wita=wita,
                 wita_ts=lambda ts: wita(parse_ts(ts).timestamp()))
