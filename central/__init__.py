@@ -13,10 +13,12 @@ from . import (
     dashboard,
     employee_pages,
     keys_api,
+    month_pages,
     objection_pages,
     objections_api,
     official_pages,
     ops,
+    overlay_pages,
     overview_pages,
     recap_api,
     signin_pages,
@@ -63,6 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(objection_pages.bp)
     app.register_blueprint(objections_api.bp)
     app.register_blueprint(overview_pages.bp)
+    app.register_blueprint(month_pages.bp)
+    app.register_blueprint(overlay_pages.bp)
     init_security(app)
 
     app.register_blueprint(ops.bp)

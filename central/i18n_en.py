@@ -312,3 +312,8 @@ EN: dict[str, str] = {
     "belum ada aturan presensi: impor dulu dengan presensi-central rules import":
         "no attendance rules yet: import them first with presensi-central rules import",
 }
+
+# The month, exception and incident pages keep their strings in their own module.
+from .i18n_en_month import EN_MONTH  # noqa: E402
+
+EN.update(EN_MONTH)

@@ -304,6 +304,10 @@ def _m003_objections(conn: psycopg.Connection) -> None:
     conn.execute(POSTGRES_SCRIPT.encode())
 
 
+# An exception's optional document number; not read by the recap (see central/store.py).
+_M003_EXCEPTION_DOCNO = "ALTER TABLE recap_exceptions ADD COLUMN doc_no text;"
+
+
 # Append only, in the order of central/store.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
@@ -313,6 +317,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("002_accounts_and_audit", _m002_accounts_and_audit),
     ("003_objections", _m003_objections),
     ("003_node_history", _sql_step(node_history.PG_TABLE)),
+    ("003_exception_docno", _sql_step(_M003_EXCEPTION_DOCNO)),
 ]
 
 

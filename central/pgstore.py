@@ -722,12 +722,12 @@ class PostgresStore:
         return [RuleVersionRow(*r) for r in rows]
 
     def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
-                      reason: str, by: str, now: float) -> int:
+                      reason: str, by: str, now: float, doc_no: str | None = None) -> int:
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
-                " created_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING id", (nip, kind, day_from, day_to, part, reason, by, now)
+                " created_by, created_at, doc_no) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING id", (nip, kind, day_from, day_to, part, reason, by, now, doc_no)
             ).fetchone()
             new_id = int(row[0]) if row else 0
             conn.execute('INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
@@ -1149,6 +1149,28 @@ class PostgresStore:
             if result == "ok":
                 _insert_audit(conn, entry)
         return result
+    # --- month pages: document numbers, one employee's check-ins (003_exception_docno) -
+
+    def exception_doc_numbers(self, ids: list[int]) -> dict[int, str]:
+        """The document number of each of these exceptions that has one."""
+        if not ids:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, doc_no FROM recap_exceptions WHERE id = ANY(%s)"
+                " AND doc_no IS NOT NULL", ([int(i) for i in ids],)).fetchall()
+        return {int(r[0]): r[1] for r in rows}
+
+    def employee_checkins_by_id(self, nip: str, first_day: str,
+                                last_day: str) -> list[tuple[int, StoredRecord]]:
+        """(record id, record with its body) of one employee's check-ins on these WITA
+        days, in time order: the month page lists each with its method and voucher."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT id, {_RECORD_COLUMNS} FROM records WHERE day BETWEEN %s AND %s"
+                " AND nip = %s AND type = 'checkin' ORDER BY ts, node COLLATE \"C\", seq",
+                (first_day, last_day, nip)).fetchall()
+        return [(int(r[0]), _stored(r[1:])) for r in rows]
 
 
 def _set_password(conn: psycopg.Connection, account: str, password_hash: str,

@@ -302,7 +302,7 @@ class CentralStore(Protocol):
                          by: str, now: float) -> int | None: ...
     def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]: ...
     def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
-                      reason: str, by: str, now: float) -> int: ...
+                      reason: str, by: str, now: float, doc_no: str | None = None) -> int: ...
     def add_incident(self, ts_from: str, ts_to: str, unit: str | None, node: str | None,
                      reason: str, by: str, now: float) -> int: ...
     def decide_overlay(self, target: str, target_id: int, action: str, by: str,
@@ -324,6 +324,10 @@ class CentralStore(Protocol):
                       max_id: int | None = None) -> list[tuple[int, str]]: ...
     def cutoffs(self) -> dict[str, int]: ...
     def node_heads(self) -> dict[str, str]: ...
+    # month pages: document numbers, one employee's check-ins (003_exception_docno)
+    def exception_doc_numbers(self, ids: list[int]) -> dict[int, str]: ...
+    def employee_checkins_by_id(self, nip: str, first_day: str,
+                                last_day: str) -> list[tuple[int, StoredRecord]]: ...
     # accounts, sessions, API tokens, alerts and the audit log (002_accounts_)
     def account(self, name: str) -> Account | None: ...
     def accounts(self) -> list[Account]: ...
@@ -651,6 +655,13 @@ def _m003_node_history(db: sqlite_utils.Database) -> None:
     db.executescript(node_history.SQLITE_TABLE)
 
 
+def _m003_exception_docno(db: sqlite_utils.Database) -> None:
+    """An exception's optional document number (the leave letter, the travel order), shown
+    to the approver. A new column, not part of ``exceptions_between``: it changes no recap
+    and no closed month's inputs hash."""
+    db.execute("ALTER TABLE recap_exceptions ADD COLUMN doc_no TEXT")
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -660,6 +671,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_accounts_and_audit", _m002_accounts_and_audit),
     ("003_objections", _m003_objections),
     ("003_node_history", _m003_node_history),
+    ("003_exception_docno", _m003_exception_docno),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
@@ -1333,12 +1345,12 @@ class SqliteStore:
         return [RuleVersionRow(*r) for r in rows]
 
     def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
-                      reason: str, by: str, now: float) -> int:
+                      reason: str, by: str, now: float, doc_no: str | None = None) -> int:
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
-                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (nip, kind, day_from, day_to, part, reason, by, now))
+                " created_by, created_at, doc_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (nip, kind, day_from, day_to, part, reason, by, now, doc_no))
             new_id = int(cur.lastrowid or 0)
             conn.execute("INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
                          " VALUES ('exception', ?, 'add', ?, ?)", (new_id, by, now))
@@ -1690,6 +1702,28 @@ class SqliteStore:
         rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
                             " audit_log ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset))
         return [AuditEntry(*r) for r in rows], int(total)
+
+    # --- month pages: document numbers, one employee's check-ins (003_exception_docno) -
+
+    def exception_doc_numbers(self, ids: list[int]) -> dict[int, str]:
+        """The document number of each of these exceptions that has one."""
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self.conn().execute(
+            f"SELECT id, doc_no FROM recap_exceptions WHERE id IN ({marks})"
+            " AND doc_no IS NOT NULL", [int(i) for i in ids])
+        return {int(r[0]): r[1] for r in rows}
+
+    def employee_checkins_by_id(self, nip: str, first_day: str,
+                                last_day: str) -> list[tuple[int, StoredRecord]]:
+        """(record id, record with its body) of one employee's check-ins on these WITA
+        days, in time order: the month page lists each with its method and voucher."""
+        rows = self.conn().execute(
+            f"SELECT id, {RECORD_COLUMNS} FROM records WHERE day BETWEEN ? AND ?"
+            " AND nip = ? AND type = 'checkin' ORDER BY ts, node, seq",
+            (first_day, last_day, nip))
+        return [(r[0], _stored(r[1:])) for r in rows]
 
 
     # --- employees' sessions and objections (003_objections) ------------------------------
