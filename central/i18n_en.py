@@ -314,6 +314,8 @@ EN: dict[str, str] = {
 }
 
 # The month, exception and incident pages keep their strings in their own module.
+from .i18n_en_employee import EN_EMPLOYEE  # noqa: E402
 from .i18n_en_month import EN_MONTH  # noqa: E402
 
 EN.update(EN_MONTH)
+EN.update(EN_EMPLOYEE)
