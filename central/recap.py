@@ -28,7 +28,7 @@ from .errors import ApiError
 from .exceptions import ExceptionOverlay, Incident, approved_exceptions, approved_incidents
 from .reports import ReportSettings, record_status
 from .rules import Band, Hours, RuleBook, RuleSet, parse_rules
-from .store import CentralStore, StoredRecord
+from .store import CentralStore, PlainRows, StoredRecord
 from .trust import TrustFacts
 
 CENT = Decimal("0.01")
@@ -231,10 +231,25 @@ def load_book(store: CentralStore, rule_cutoff: int | None = None) -> RuleBook:
                      for row in store.rule_versions(rule_cutoff)])
 
 
+def plain_rows(facts: TrustFacts, settings: ReportSettings,
+               record_cutoff: int | None) -> PlainRows:
+    """Which rows ``record_status`` counts from the row alone (``PlainRows``): the recap
+    lets the database aggregate those, and judges every other row one by one. Logs with a
+    fork are never plain (a row at or after the fork is ``disputed``); a row without an
+    anchor is plain only when anchorless rows count (``require_anchor`` off) and its log
+    never had a receipt (with one, it may be ``anchor-missing``). Acceptances only ever
+    turn an uncounted row into a counted one, and a plain row counts already."""
+    return PlainRows(max_id=record_cutoff if record_cutoff is not None else 2**62,
+                     forked_logs=tuple(sorted(facts.forks)),
+                     linked_logs=tuple(sorted(facts.link_starts)),
+                     anchorless_count=not settings.require_anchor)
+
+
 def counted_checkins(store: CentralStore, first: date, last: date,
                      settings: ReportSettings) -> Iterator[tuple[int, StoredRecord, bool]]:
-    """(record id, record, counted) of every check-in of these WITA days. The one call of
-    ``record_status`` for the recap, so what counts is decided in one place."""
+    """(record id, record, counted) of every check-in of these WITA days, each judged by
+    ``record_status``: the straightforward path (the recap itself aggregates the plain
+    rows in the database, ``load_inputs``)."""
     # Events whose window meets these days (UTC bounds widened by a day each side: WITA is
     # UTC+8, and a wider range only loads an event or two more).
     facts = TrustFacts.load(store, f"{first - timedelta(days=1)}T00:00:00.000Z",
@@ -278,10 +293,31 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     record_cutoff = cutoffs.record_cutoff if cutoffs else None
     punches = inputs.punches
     seen_nodes: set[tuple[str, str]] = set()
-    for rec_id, rec, counted in counted_checkins(store, first, last, settings):
+    facts = TrustFacts.load(store, f"{first - timedelta(days=1)}T00:00:00.000Z",
+                            f"{last + timedelta(days=1)}T23:59:59.999Z")
+    plain = plain_rows(facts, settings, record_cutoff)
+    first_text, last_text = first.isoformat(), last.isoformat()
+    # The plain rows, aggregated by the database: first in and last out per employee, day
+    # and node (judge_day takes the earliest in and the latest out over the nodes).
+    for who, day, node, first_in, last_out in store.recap_first_last(first_text, last_text,
+                                                                     plain):
+        if who not in unit_of:
+            continue
+        seen_nodes.add((who, node))
+        key = (who, day)
+        day_punches = punches.get(key)
+        if day_punches is None:
+            day_punches = punches[key] = []
+        if first_in is not None:
+            day_punches.append((wita_seconds(first_in), "in", node))
+        if last_out is not None:
+            day_punches.append((wita_seconds(last_out), "out", node))
+    # Every other row (after a close, or not plainly counted), one by one.
+    for rec_id, rec in store.recap_other_checkins(first_text, last_text, plain):
         who = rec.nip
         if who not in unit_of or rec.day is None:
             continue
+        counted = record_status(rec, facts, settings)[1]
         seen_nodes.add((who, rec.node))
         if record_cutoff is not None and rec_id > record_cutoff:
             key = (who, rec.day)
