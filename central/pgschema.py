@@ -295,6 +295,12 @@ def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
                  (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400))
 
 
+# As SQLite's 003_recap_index: the recap's aggregate reads the index, not the rows.
+_M003_RECAP_INDEX = """
+CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch)
+    INCLUDE (problem, out_of_bounds, foreign_node, lower_ts, id) WHERE type = 'checkin';
+"""
+
 # Append only, in the order of central/store.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
@@ -302,6 +308,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("002_ops2_batch_latency", _sql_step(_M002_OPS2_BATCH_LATENCY)),
     ("002_recap_rules", _sql_step(_M002_RECAP_RULES)),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_recap_index", _sql_step(_M003_RECAP_INDEX)),
 ]
 
 

@@ -71,8 +71,16 @@ def wita_seconds(ts: str) -> int:
             + WITA_OFFSET_S) % 86400
 
 
+_CLOCK: dict[int, str] = {}
+
+
 def clock_text(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    """``HH:MM:SS`` of seconds after WITA midnight (memoised: at most 86,400 of them)."""
+    text = _CLOCK.get(seconds)
+    if text is None:
+        text = _CLOCK[seconds] = \
+            f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return text
 
 
 def utc_ts(day: date, seconds: int) -> str:
@@ -113,8 +121,11 @@ class DayResult:
     holiday: str | None = None
     counted_late: int = 0       # minutes that fell in a band (what the month sums)
     counted_early: int = 0
+    shared_json: dict[str, Any] | None = None   # a result many employees share: made once
 
     def as_json(self) -> dict[str, Any]:
+        if self.shared_json is not None:
+            return self.shared_json.copy()
         start, end = self.hours.text if self.hours else (None, None)
         out: dict[str, Any] = {
             "date": self.day.isoformat(), "rule": self.rules.id if self.rules else None,
@@ -363,6 +374,7 @@ class PlanDay:
     start_incidents: list[Incident]   # approved incidents covering the start, by scope
     end_incidents: list[Incident]
     shared: DayResult | None = None   # the day without records or overlays (lean mode)
+    shared_final: DayResult | None = None   # the same with ``final`` (the month)
 
 
 def _incident_for(inputs: RecapInputs, nip: str, candidates: list[Incident],
@@ -419,48 +431,70 @@ def unit_plan(inputs: RecapInputs, unit: str) -> list[PlanDay]:
 
 def employee_days(inputs: RecapInputs, nip: str, unit: str, *,
                   lean: bool = False) -> Iterator[DayResult]:
-    """Every calendar day of the range for one employee, judged. ``lean`` (the yearly
-    count): days with no record and no overlay share one read-only result per unit."""
+    """Every calendar day of the range for one employee, judged. Days with no record, no
+    overlay and nothing excluded are the same for everyone of the unit: one read-only
+    result per unit and day is shared (``lean``, the yearly count, leaves ``final`` and the
+    excluded and after-close counts out of it)."""
     all_punches = inputs.punches
+    excluded, after_close = inputs.excluded, inputs.after_close
     overlays = inputs.exceptions.get(nip, [])
-    node_incidents = bool(inputs.incidents)
+    today = inputs.today
     for plan in unit_plan(inputs, unit):
         day, text, rules = plan.day, plan.text, plan.rules
         if rules is None:
             result = DayResult(day, "tanpa-aturan")
-        elif day > inputs.today:
+        elif day > today:
             result = DayResult(day, "belum", rules, plan.hours)
         else:
-            punches = all_punches.get((nip, text))
-            if lean and punches is None and not overlays:
-                if plan.shared is None:
-                    plan.shared = judge_day(rules, day, plan.hours, [])
-                yield plan.shared
-                continue
-            whole = arrival_x = departure_x = None
-            for overlay in overlays:
-                if overlay.first <= day <= overlay.last:
-                    if overlay.part == "day":
-                        whole = overlay
-                    elif overlay.part == "arrival":
-                        arrival_x = overlay
-                    else:
-                        departure_x = overlay
-            arrival_e: ExceptionOverlay | dict[str, Any] | None = arrival_x
-            departure_e: ExceptionOverlay | dict[str, Any] | None = departure_x
-            if node_incidents and (plan.start_incidents or plan.end_incidents):
-                arrival_e = arrival_e or _incident_for(inputs, nip, plan.start_incidents)
-                departure_e = departure_e or _incident_for(inputs, nip, plan.end_incidents)
-                if isinstance(arrival_e, dict) and isinstance(departure_e, dict) and \
-                        arrival_e["id"] == departure_e["id"]:
-                    departure_e = arrival_e
-            result = judge_day(rules, day, plan.hours, punches or [], whole=whole,
-                               arrival_exempt=arrival_e, departure_exempt=departure_e)
+            key = (nip, text)
+            punches = all_punches.get(key)
+            if punches is None and not overlays:
+                if lean:
+                    if plan.shared is None:
+                        plan.shared = judge_day(rules, day, plan.hours, [])
+                    yield plan.shared
+                    continue
+                if key not in excluded and key not in after_close:
+                    if plan.shared_final is None:
+                        plan.shared_final = judge_day(rules, day, plan.hours, [])
+                        plan.shared_final.final = plan.final
+                        plan.shared_final.shared_json = plan.shared_final.as_json()
+                    yield plan.shared_final
+                    continue
+            result = judge_plan_day(inputs, nip, plan, punches or [], overlays)
         if not lean:
-            result.excluded = inputs.excluded.get((nip, text), 0)
-            result.after_close = inputs.after_close.get((nip, text), 0)
+            result.excluded = excluded.get((nip, text), 0)
+            result.after_close = after_close.get((nip, text), 0)
         result.final = plan.final
         yield result
+
+
+def judge_plan_day(inputs: RecapInputs, nip: str, plan: PlanDay,
+                   punches: list[tuple[int, str, str]],
+                   overlays: list[ExceptionOverlay]) -> DayResult:
+    """One employee's working (or non-working) day of a unit's plan, with the employee's
+    approved exceptions and the incidents that cover the day's start or end."""
+    assert plan.rules is not None
+    day = plan.day
+    whole = arrival_x = departure_x = None
+    for overlay in overlays:
+        if overlay.first <= day <= overlay.last:
+            if overlay.part == "day":
+                whole = overlay
+            elif overlay.part == "arrival":
+                arrival_x = overlay
+            else:
+                departure_x = overlay
+    arrival_e: ExceptionOverlay | dict[str, Any] | None = arrival_x
+    departure_e: ExceptionOverlay | dict[str, Any] | None = departure_x
+    if plan.start_incidents or plan.end_incidents:
+        arrival_e = arrival_e or _incident_for(inputs, nip, plan.start_incidents)
+        departure_e = departure_e or _incident_for(inputs, nip, plan.end_incidents)
+        if isinstance(arrival_e, dict) and isinstance(departure_e, dict) and \
+                arrival_e["id"] == departure_e["id"]:
+            departure_e = arrival_e
+    return judge_day(plan.rules, day, plan.hours, punches, whole=whole,
+                     arrival_exempt=arrival_e, departure_exempt=departure_e)
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -666,6 +666,14 @@ def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
                [MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400])
 
 
+def _m003_recap_index(db: sqlite_utils.Database) -> None:
+    """The recap's first in / last out per employee and day (``recap_first_last``) read
+    from this index alone, already in group order, and its test of which rows are plain
+    made without visiting the table (docs/performance.md, the recap)."""
+    db.execute("CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch,"
+               " problem, out_of_bounds, foreign_node, lower_ts) WHERE type = 'checkin'")
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -673,6 +681,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_ops2_batch_latency", _m002_ops2_batch_latency),
     ("002_recap_rules", _m002_recap_rules),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_recap_index", _m003_recap_index),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
