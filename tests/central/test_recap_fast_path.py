@@ -133,17 +133,21 @@ def _ts(day: date, seconds: int) -> str:
 
 def _random_rows(rng: random.Random, nips: list[str], foreign_nip: str,
                  ) -> tuple[list[StoredRecord], dict[str, str]]:
-    """Check-ins of September-November 2026 (the month and its edges): several a day,
+    """Check-ins of 2026 up to November (mostly the month and its edges): several a day,
     in and out in any order, from three nodes, with every flag that stops a row
     counting; returns the rows and each node's epoch."""
     epochs = {node: secrets.token_hex(16) for node in NODES}
     seqs = dict.fromkeys(NODES, 0)
     rows = []
-    day = date(2026, 9, 28)
+    day = date(2026, 1, 2)
     while day <= date(2026, 11, 3):
         for nip in [*nips, foreign_nip]:
-            if rng.random() < 0.15:
+            # Before the month a record every week or two (runs of absences for the year),
+            # then most days.
+            if rng.random() < (0.15 if day >= date(2026, 9, 28) else 0.7):
                 continue   # absent
+            if nip in nips[:3] and day > date(2026, 10, 10):
+                continue   # gone from mid-October: the year's longest run is its last
             for _ in range(rng.choice((1, 2, 2, 2, 3, 4))):
                 node = rng.choice(NODES)
                 seqs[node] += 1
@@ -233,3 +237,5 @@ def test_fast_path_equals_the_reference_on_a_random_month(
         assert fast_year["employees"] == [reference_year(ref, n, name, u)
                                           for n, name, u in ref.employees]
         assert any(e["absent_days"] and e["late_minutes"] for e in fast_year["employees"])
+        runs = {e["longest_absent_run"] for e in fast_year["employees"]}
+        assert len(runs) > 3, runs   # runs of many lengths, some of them at the end
