@@ -8,8 +8,9 @@ turns it into 1.98509E+17 and loses digits. A program reading the CSV drops one 
 XLSX (xlsxwriter in constant-memory mode: about three times faster than openpyxl's write-only
 mode for a regency's month, small in memory; the tests read it back with openpyxl): a summary
 sheet with one row per unit, then one sheet per unit with one row per employee; a title row
-naming the month, the unit and the rule versions; the header row frozen; every text cell typed as text (never a
-formula), the NIP as text, figures as numbers with two decimals; column widths that fit.
+naming the month, the unit and the rule versions; the header row frozen; every text cell typed
+as text (never a formula), the NIP as text, figures as numbers with two decimals; column
+widths that fit.
 """
 
 from __future__ import annotations
