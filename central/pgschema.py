@@ -307,6 +307,11 @@ def _m003_objections(conn: psycopg.Connection) -> None:
 # An exception's optional document number; not read by the recap (see central/store.py).
 _M003_EXCEPTION_DOCNO = "ALTER TABLE recap_exceptions ADD COLUMN doc_no text;"
 
+# As SQLite's 003_recap_index: the recap's aggregate reads the index, not the rows.
+_M003_RECAP_INDEX = """
+CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch)
+    INCLUDE (problem, out_of_bounds, foreign_node, lower_ts, id) WHERE type = 'checkin';
+"""
 
 # Append only, in the order of central/store.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
@@ -318,6 +323,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("003_objections", _m003_objections),
     ("003_node_history", _sql_step(node_history.PG_TABLE)),
     ("003_exception_docno", _sql_step(_M003_EXCEPTION_DOCNO)),
+    ("003_recap_index", _sql_step(_M003_RECAP_INDEX)),
 ]
 
 

@@ -40,6 +40,8 @@ from .store import (
     LEGACY_TOKEN_DAYS,
     MACHINE_ACCOUNT,
     NODE_STATUSES,
+    RECAP_FIRST_LAST_SQL,
+    RECAP_OTHER_SQL,
     RECORD_COLUMNS,
     Acceptance,
     Account,
@@ -50,6 +52,7 @@ from .store import (
     Employee,
     EventRow,
     NodeRow,
+    PlainRows,
     RosterVersion,
     RuleVersionRow,
     StoredRecord,
@@ -58,6 +61,7 @@ from .store import (
     _node,
     _stored,
     latency_bucket,
+    recap_plain_sql,
 )
 
 _RECORD_COLUMNS = RECORD_COLUMNS
@@ -841,6 +845,23 @@ class PostgresStore:
                 " upper_ts, out_of_bounds, problem, foreign_node, method FROM records"
                 " WHERE day BETWEEN %s AND %s AND type = 'checkin'",
                 (first_day, last_day)).fetchall()
+        return [(r[0], _stored(r[1:])) for r in rows]
+
+    def recap_first_last(self, first_day: str, last_day: str, plain: PlainRows
+                         ) -> list[tuple[Any, ...]]:
+        """As ``SqliteStore.recap_first_last``."""
+        where, params = recap_plain_sql(plain)
+        sql = RECAP_FIRST_LAST_SQL.format(plain=where).replace("?", "%s")
+        with self._read() as conn:
+            return conn.execute(sql, [first_day, last_day, *params]).fetchall()
+
+    def recap_other_checkins(self, first_day: str, last_day: str, plain: PlainRows
+                             ) -> list[tuple[int, StoredRecord]]:
+        """As ``SqliteStore.recap_other_checkins``."""
+        where, params = recap_plain_sql(plain)
+        sql = RECAP_OTHER_SQL.format(plain=where).replace("?", "%s")
+        with self._read() as conn:
+            rows = conn.execute(sql, [first_day, last_day, *params]).fetchall()
         return [(r[0], _stored(r[1:])) for r in rows]
 
     def record_hashes(self, first_day: str, last_day: str,

@@ -204,6 +204,51 @@ def _node(row: tuple[Any, ...] | None) -> NodeRow | None:
                    row[9], row[10], bool(row[11]))
 
 
+@dataclass(frozen=True)
+class PlainRows:
+    """Which check-in rows the recap may aggregate in SQL: those ``reports.record_status``
+    counts without looking past the row (``central.recap.plain_rows`` builds this from the
+    trust facts). A row is plain when it has no body problem, is in bounds, comes from a
+    node serving the employee, has ``id <= max_id``, is not from a log with a fork, and
+    either has an anchor before it (``lower_ts``) or ``anchorless_count`` holds and its log
+    never had a receipt (so it cannot be ``anchor-missing``). Every other row is read whole
+    and judged by ``record_status`` (``recap_other_checkins``)."""
+
+    max_id: int
+    forked_logs: tuple[tuple[str, str], ...] = ()
+    linked_logs: tuple[tuple[str, str], ...] = ()
+    anchorless_count: bool = True
+
+
+def recap_plain_sql(plain: PlainRows) -> tuple[str, list[Any]]:
+    """The SQL condition (``?`` placeholders, valid in SQLite and PostgreSQL once the
+    placeholders are changed) of a plain row, and its parameters. ``node || ' ' || epoch``
+    names a log: node ids never hold a space."""
+    def logs(pairs: tuple[tuple[str, str], ...]) -> tuple[str, list[Any]]:
+        keys = [f"{node} {epoch}" for node, epoch in pairs] or [""]
+        return ", ".join("?" * len(keys)), list(keys)
+
+    forked, forked_keys = logs(plain.forked_logs)
+    linked, linked_keys = logs(plain.linked_logs)
+    sql = ("problem IS NULL AND NOT out_of_bounds AND NOT foreign_node AND id <= ?"
+           f" AND node || ' ' || epoch NOT IN ({forked})"
+           f" AND (lower_ts IS NOT NULL OR (? AND node || ' ' || epoch NOT IN ({linked})))")
+    return sql, [plain.max_id, *forked_keys, plain.anchorless_count, *linked_keys]
+
+
+# The recap's two reads (``recap_first_last``, ``recap_other_checkins``), shared by both
+# backends: first ``in`` and last ``out`` per employee, WITA day and node of the plain rows,
+# aggregated in the database; the other rows whole, without their signed JSON.
+RECAP_FIRST_LAST_SQL = (
+    "SELECT nip, day, node, min(CASE WHEN kind = 'in' THEN ts END),"
+    " max(CASE WHEN kind = 'out' THEN ts END) FROM records"
+    " WHERE type = 'checkin' AND day BETWEEN ? AND ? AND {plain} GROUP BY day, nip, node")
+RECAP_OTHER_SQL = (
+    "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts, upper_ts,"
+    " out_of_bounds, problem, foreign_node, method FROM records"
+    " WHERE type = 'checkin' AND day BETWEEN ? AND ? AND NOT ({plain})")
+
+
 class IngestTx(Protocol):
     """What ingest may read and write inside its one transaction for one node."""
 
@@ -320,6 +365,10 @@ class CentralStore(Protocol):
                          now: float, check: Callable[[list[dict[str, Any]]], None],
                          seal: Callable[[], dict[str, Any]] | None = None) -> None: ...
     def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]: ...
+    def recap_first_last(self, first_day: str, last_day: str, plain: PlainRows
+                         ) -> list[tuple[Any, ...]]: ...
+    def recap_other_checkins(self, first_day: str, last_day: str, plain: PlainRows
+                             ) -> list[tuple[int, StoredRecord]]: ...
     def record_hashes(self, first_day: str, last_day: str,
                       max_id: int | None = None) -> list[tuple[int, str]]: ...
     def cutoffs(self) -> dict[str, int]: ...
@@ -662,6 +711,14 @@ def _m003_exception_docno(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE recap_exceptions ADD COLUMN doc_no TEXT")
 
 
+def _m003_recap_index(db: sqlite_utils.Database) -> None:
+    """The recap's first in / last out per employee and day (``recap_first_last``) read
+    from this index alone, already in group order, and its test of which rows are plain
+    made without visiting the table (docs/performance.md, the recap)."""
+    db.execute("CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch,"
+               " problem, out_of_bounds, foreign_node, lower_ts) WHERE type = 'checkin'")
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -672,6 +729,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("003_objections", _m003_objections),
     ("003_node_history", _m003_node_history),
     ("003_exception_docno", _m003_exception_docno),
+    ("003_recap_index", _m003_recap_index),
 ]
 
 # Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
@@ -1458,6 +1516,23 @@ class SqliteStore:
             "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
             " upper_ts, out_of_bounds, problem, foreign_node, method FROM records"
             " WHERE day BETWEEN ? AND ? AND type = 'checkin'", (first_day, last_day))
+        return [(r[0], _stored(r[1:])) for r in rows]
+
+    def recap_first_last(self, first_day: str, last_day: str, plain: PlainRows
+                         ) -> list[tuple[Any, ...]]:
+        """(nip, WITA day, node, first ``in`` ts or None, last ``out`` ts or None) over the
+        plain check-in rows of these days (``PlainRows``), aggregated by the database."""
+        where, params = recap_plain_sql(plain)
+        return self.conn().execute(RECAP_FIRST_LAST_SQL.format(plain=where),
+                                   [first_day, last_day, *params]).fetchall()
+
+    def recap_other_checkins(self, first_day: str, last_day: str, plain: PlainRows
+                             ) -> list[tuple[int, StoredRecord]]:
+        """(record id, StoredRecord without its body) of the check-ins of these days that
+        are not plain: ``record_status`` judges each."""
+        where, params = recap_plain_sql(plain)
+        rows = self.conn().execute(RECAP_OTHER_SQL.format(plain=where),
+                                   [first_day, last_day, *params])
         return [(r[0], _stored(r[1:])) for r in rows]
 
     def record_hashes(self, first_day: str, last_day: str,
