@@ -11,7 +11,7 @@ Setup (not timed):
   store session by ``central.enrollment.create_enroll_token`` (what ``node add`` runs), then
   each CSR sent to ``POST /api/v1/enroll`` by ``CentralClient.enroll``, 8 at a time
   (``testkit.simnode.enroll_all``);
-- load generator processes (``benchlib.scale_load``) build every node's hash-chained, signed
+- load generator processes (``scripts.benchlib.scale_load``) build every node's hash-chained, signed
   log once and keep it for the three centrals.
 
 Timed, per central and round (the order of the three rotates each round): every node pushes

@@ -102,9 +102,10 @@ def _node_states(url: str) -> dict[str, tuple[str, int]]:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        status = dict(conn.execute("SELECT name, status FROM nodes").fetchall())
-        evidence = dict(conn.execute("SELECT node, count(*) FROM evidence GROUP BY node")
-                        .fetchall())
+        status: dict[str, str] = dict(
+            conn.execute("SELECT name, status FROM nodes").fetchall())
+        evidence: dict[str, int] = dict(
+            conn.execute("SELECT node, count(*) FROM evidence GROUP BY node").fetchall())
     return {name: (str(s), int(evidence.get(name, 0))) for name, s in status.items()}
 
 

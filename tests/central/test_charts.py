@@ -40,20 +40,33 @@ def _at(hour: int, minute: int, second: int = 0) -> float:
     return datetime(2026, 10, 2, hour, minute, second, tzinfo=WITA).timestamp()
 
 
+def attr(el: ET.Element, name: str) -> str:
+    """The attribute ``name`` of ``el``, which must be there."""
+    value = el.get(name)
+    assert value is not None, (el.tag, name)
+    return value
+
+
+def text(el: ET.Element | None) -> str:
+    """The text of ``el``, which must be there and hold some."""
+    assert el is not None and el.text is not None, el
+    return el.text
+
+
 def svgs(page: str) -> list[ET.Element]:
     return [ET.fromstring(m) for m in re.findall(r"<svg .*?</svg>", page, re.S)]
 
 
 def bars(svg: ET.Element) -> list[tuple[str, float, float]]:
     """(title, height or width, data-value) of each bar, in drawing order."""
-    out = []
+    out: list[tuple[str, float, float]] = []
     horizontal = "rates" in (svg.get("class") or "")
     for rect in svg.iter(SVG + "rect"):
         if rect.get("class") != "bar":
             continue
         title = rect.find(SVG + "title")
-        size = float(rect.get("width") if horizontal else rect.get("height"))
-        out.append((title.text if title is not None else "", size,
+        size = float(attr(rect, "width" if horizontal else "height"))
+        out.append((text(title) if title is not None else "", size,
                     float(rect.get("data-value", "nan"))))
     return out
 
@@ -80,7 +93,7 @@ def test_arrival_bins_and_the_tallest_bar() -> None:
     svg = ET.fromstring(charts.arrival_chart(binned, ident="a", title="T <&>", desc="D",
                                              work_start="07:30", mark_text="jam masuk 07:30"))
     assert svg.get("role") == "img" and svg.get("aria-labelledby") == "a-title a-desc"
-    assert svg.find(SVG + "title").text == "T <&>"
+    assert text(svg.find(SVG + "title")) == "T <&>"
     drawn = bars(svg)
     assert len(drawn) == 30
     tallest = max(drawn, key=lambda b: b[1])
@@ -90,8 +103,8 @@ def test_arrival_bins_and_the_tallest_bar() -> None:
     assert heights["08:00"] == 0
     (mark,) = [line for line in svg.iter(SVG + "line") if line.get("class") == "mark"]
     (bar_0730,) = [r for r in svg.iter(SVG + "rect") if r.get("class") == "bar"
-                   and r.find(SVG + "title").text.startswith("07:30-")]
-    assert float(mark.get("x1")) == pytest.approx(float(bar_0730.get("x")) - 1, abs=0.2)
+                   and text(r.find(SVG + "title")).startswith("07:30-")]
+    assert float(attr(mark, "x1")) == pytest.approx(float(attr(bar_0730, "x")) - 1, abs=0.2)
 
 
 @pytest.fixture
@@ -128,7 +141,7 @@ def test_the_day_page_draws_the_arrivals_and_lists_them(
                       ).get_data(as_text=True)
     (svg,) = [s for s in svgs(page) if s.get("id") == "arrivals-chart"]
     assert [b[0] for b in bars(svg) if b[2]] == ["07:25-07:30: 1"]
-    assert unit in svg.find(SVG + "title").text
+    assert unit in text(svg.find(SVG + "title"))
 
 
 @pytest.mark.parametrize("unit", ["Tidak Ada", "x" * 500, "<script>"])
@@ -228,13 +241,13 @@ def test_ingest_keeps_the_hourly_backlog_and_offset_and_the_page_draws_them(
     clock.advance(180)
     page = client.get("/dashboard/node").get_data(as_text=True)
     backlog_svg, offset_svg = svgs(page)
-    assert "kec-alalak" in backlog_svg.find(SVG + "title").text
+    assert "kec-alalak" in text(backlog_svg.find(SVG + "title"))
     # Two hours two apart (within the 3 h gap): one line of two points for the offset;
     # the backlog has one known point, a dot.
     (line,) = offset_svg.iter(SVG + "polyline")
-    assert len(line.get("points").split()) == 2
+    assert len(attr(line, "points").split()) == 2
     (dot,) = backlog_svg.iter(SVG + "circle")
-    ys = [float(p.split(",")[1]) for p in line.get("points").split()]
+    ys = [float(p.split(",")[1]) for p in attr(line, "points").split()]
     assert ys[0] < ys[1]            # +1.2 s is drawn above -3.0 s
     hours_table = page.split('class="node-hours"', 1)[1].split("</table>", 1)[0]
     assert ">2<" in hours_table and "1,2" in hours_table and "-3,0" in hours_table
@@ -267,7 +280,8 @@ def test_a_bad_head_seq_is_refused_and_stores_nothing(client: FlaskClient, store
     r = _push(client, node, 0, raw_head=head)
     assert r.status_code == 400 and json.loads(r.get_data())["error"] == "bad-batch"
     assert store.node_history(clock.now - 86400) == []
-    assert store.node("kec-alalak").head_seq is None
+    row = store.node("kec-alalak")
+    assert row is not None and row.head_seq is None
 
 
 def test_a_head_seq_below_the_batch_is_ignored(client: FlaskClient, store: SqliteStore,

@@ -105,7 +105,7 @@ def _api_recap(client: FlaskClient, token: str, **args: str) -> dict[str, Any]:
     r = client.get("/api/v1/recap", query_string={"month": MONTH, **args},
                    headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.get_data(as_text=True)
-    return r.get_json()  # type: ignore[no-any-return]
+    return r.get_json()
 
 
 def _row(page: str, nip: str) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from sync.timefmt import WITA
 from testkit.factories import (
@@ -32,7 +32,8 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("PRESENSI_TEST_OUTPUT", REPO / "test-output")) / "screenshots"
-VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+VIEWPORTS = {"phone": ViewportSize(width=360, height=740),
+             "desktop": ViewportSize(width=1280, height=800)}
 RULES = REPO / "docs" / "rules-example.toml"
 
 

@@ -106,6 +106,7 @@ def test_64_parallel_guessers_get_five_checks_on_one_account(
     (count, locked_until), = _rows(
         data, central_database,
         "SELECT count, locked_until FROM login_attempts WHERE key = 'account:budi'")
+    assert isinstance(locked_until, int | float)   # REAL / double precision
     assert count == 5 and locked_until > time.time() + 14 * 60
     # Locked: even the right password is refused now, from a fresh address.
     s = requests.Session()
