@@ -51,7 +51,7 @@ def reference_inputs(store: Any, first: date, last: date, *, today: date,
     seen: set[tuple[str, str]] = set()
     for rec_id, rec, counted in counted_checkins(store, first, last, settings):
         who = rec.nip
-        if who not in unit_of or rec.day is None:
+        if who is None or who not in unit_of or rec.day is None:
             continue
         seen.add((who, rec.node))
         key = (who, rec.day)
