@@ -27,6 +27,7 @@ from .errors import ApiError, Forbidden, NotFound, TooLarge, from_sync_error
 from .ingest import ingest_batch
 from .noderoster import announced_version, node_roster
 from .reports import attendance, attendance_csv, attendance_xlsx, nodes_overview
+from .trust import day_in_range
 from .web import api_principal, json_object, node_request, require_api, service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -114,9 +115,11 @@ def _day_arg() -> str:
     if not DATE_RE.match(text):
         raise ApiError("date must be YYYY-MM-DD", code="bad-date")
     try:
-        date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ApiError("date is not a calendar date", code="bad-date") from exc
+    if not day_in_range(day):   # 9999-12-31 has no next day to bound it (found by the fuzz)
+        raise ApiError("date must be between 2000-01-01 and 2999-12-31", code="bad-date")
     return text
 
 

@@ -27,6 +27,7 @@ from .i18n import gettext
 from .official_pages import wita
 from .page_session import install_page_errors, page, require_official
 from .reports import attendance, nodes_overview
+from .trust import day_in_range
 from .web import service
 
 bp = Blueprint("dashboard", __name__)
@@ -82,9 +83,11 @@ def _day() -> str:
     if not DATE_RE.match(text):
         raise ApiError("tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-10-01", code="bad-date")
     try:
-        date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ApiError("tanggal itu tidak ada di kalender", code="bad-date") from exc
+    if not day_in_range(day):
+        raise ApiError("tanggal harus antara 2000-01-01 dan 2999-12-31", code="bad-date")
     return text
 
 

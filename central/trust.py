@@ -137,6 +137,12 @@ class TrustFacts:
                                           rec.ts)
 
 
+def day_in_range(day: date) -> bool:
+    """Days central answers for: a WITA day at the edge of ``date``'s range has no UTC
+    bounds (day_bounds would overflow), and no attendance record is that old or that new."""
+    return date(2000, 1, 1) <= day <= date(2999, 12, 31)
+
+
 def day_bounds(day: str) -> tuple[str, str]:
     """The record timestamps (UTC) of the first and last millisecond of a WITA day."""
     start = datetime.combine(date.fromisoformat(day), time(0, 0), tzinfo=WITA)

@@ -76,6 +76,8 @@ def test_batch_out_of_order_after_new_records(client: FlaskClient, node: FakeNod
 
 @pytest.mark.parametrize(("query", "code"), [
     ("", "bad-date"), ("date=2026-13-01", "bad-date"), ("date=02-10-2026", "bad-date"),
+    # The edges of the calendar have no UTC bounds (an OverflowError, 500, found by the fuzz).
+    ("date=9999-12-31", "bad-date"), ("date=0001-01-01", "bad-date"),
     ("date=2026-10-02&format=xml", "bad-format"), ("date=2026-10-02&unit=" + "u" * 121,
                                                    "bad-unit"),
 ])

@@ -50,7 +50,8 @@ def test_a_past_day_shows_its_records(official: FlaskClient, clock: Clock, day: 
 
 @pytest.mark.parametrize("value", ["2026-02-30", "2026-13-01", "26-10-02", "2026-10-2",
                                    "kemarin", "2026-10-02T00:00", "2026-10-02%00",
-                                   "２０２６-10-02", "2026-10-02'--"])
+                                   "２０２６-10-02", "2026-10-02'--", "9999-12-31",
+                                   "0001-01-01"])
 def test_bad_dates_are_a_400_page(official: FlaskClient, value: str) -> None:
     r = official.get("/dashboard", query_string={"date": value})
     assert r.status_code == 400 and r.mimetype == "text/html"
