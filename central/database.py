@@ -114,7 +114,7 @@ def open_read_store(paths: CentralPaths, config: dict[str, Any]) -> CentralStore
 
 def _postgres(paths: CentralPaths, config: dict[str, Any], url: str, password_file: str, *,
               read_only: bool) -> CentralStore:
-    from .pgstore import PostgresStore  # psycopg only where PostgreSQL is used
+    from .store.postgresql import PostgresStore  # psycopg only where PostgreSQL is used
 
     bare, password = split_password(url)
     secret = paths.root / password_file

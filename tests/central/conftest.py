@@ -140,7 +140,7 @@ def pg_cluster() -> Iterator[PgCluster]:
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster: PgCluster) -> str:
     """A database with central's schema, copied for each test."""
-    from central.pgstore import PostgresStore
+    from central.store.postgresql import PostgresStore
 
     name = pg_cluster.create_database()
     store = PostgresStore(pg_cluster.url(name))

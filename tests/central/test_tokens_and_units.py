@@ -113,11 +113,11 @@ def test_tokens_of_a_reset_account_keep_working_but_sessions_end(
 def test_tokens_made_before_accounts_get_the_machine_account_and_an_expiry(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = SqliteStore(tmp_path / "central.db")
-    monkeypatch.setattr("central.store.MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr("central.store.sqlite.MIGRATIONS", MIGRATIONS[:1])
     store.migrate()
     store.conn().execute("INSERT INTO api_tokens VALUES (?, 'admin', ?)",
                          (hash_token("pct_old"), time.time() - 400 * 86400))
-    monkeypatch.setattr("central.store.MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr("central.store.sqlite.MIGRATIONS", MIGRATIONS)
     assert store.migrate()[-1] == "002_accounts_and_audit"   # appended after main's 002_*
     row = store.api_token(hash_token("pct_old"))
     assert row is not None and row.account == "mesin-api" and row.revoked_at is None

@@ -27,7 +27,7 @@ import sqlite_utils
 
 from certs.filemodes import touch_private
 
-from .errors import SetupError
+from ..errors import SetupError
 
 NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
 API_ROLES = ("viewer", "admin")

@@ -26,9 +26,9 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import pgschema
-from .errors import SetupError
-from .store import (
+from ..errors import SetupError
+from . import pg_schema as pgschema
+from .sqlite import (
     _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
     _EVENT_COLUMNS,
