@@ -4,14 +4,12 @@ The names the rest of central imports are re-exported here; ``postgresql`` (psyc
 so SQLite-only installs never import it (``central/database.py`` opens it when configured).
 """
 
-from .sqlite import (
+from .rows import (
     ACCOUNT_ROLES,
     API_ROLES,
-    CONNECTION_PRAGMAS,
     LATENCY_BUCKETS_S,
     LEGACY_TOKEN_DAYS,
     MACHINE_ACCOUNT,
-    MIGRATIONS,
     NODE_STATUSES,
     Acceptance,
     Account,
@@ -19,15 +17,19 @@ from .sqlite import (
     AlertRow,
     ApiToken,
     AuditEntry,
-    CentralStore,
     Employee,
     EventRow,
-    IngestTx,
     NodeRow,
     RosterVersion,
     RuleVersionRow,
-    SqliteStore,
     StoredRecord,
+)
+from .sqlite import (
+    CONNECTION_PRAGMAS,
+    MIGRATIONS,
+    CentralStore,
+    IngestTx,
+    SqliteStore,
 )
 
 __all__ = [

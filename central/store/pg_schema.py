@@ -285,7 +285,7 @@ CREATE INDEX alerts_kind ON alerts (kind, id);
 
 def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
     """As SQLite's: the machine account, and tokens made before accounts belong to it."""
-    from .sqlite import LEGACY_TOKEN_DAYS, MACHINE_ACCOUNT
+    from .rows import LEGACY_TOKEN_DAYS, MACHINE_ACCOUNT
 
     now = time.time()
     conn.execute(_M002_ACCOUNTS_AND_AUDIT.encode())

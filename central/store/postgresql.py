@@ -28,7 +28,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import SetupError
 from . import pg_schema as pgschema
-from .sqlite import (
+from .rows import (
     _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
     _EVENT_COLUMNS,

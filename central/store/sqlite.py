@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,17 +27,38 @@ import sqlite_utils
 from certs.filemodes import touch_private
 
 from ..errors import SetupError
-
-NODE_STATUSES = ("pending", "active", "revoked", "quarantined")
-API_ROLES = ("viewer", "admin")
-
+from .rows import (
+    _ACCOUNT_COLUMNS,
+    _EMPLOYEE_COLUMNS,
+    _EVENT_COLUMNS,
+    _NODE_COLUMNS,
+    _TOKEN_COLUMNS,
+    API_ROLES,
+    LEGACY_TOKEN_DAYS,
+    MACHINE_ACCOUNT,
+    NODE_STATUSES,
+    RECORD_COLUMNS,
+    Acceptance,
+    Account,
+    Alert,
+    AlertRow,
+    ApiToken,
+    AuditEntry,
+    Employee,
+    EventRow,
+    NodeRow,
+    RosterVersion,
+    RuleVersionRow,
+    StoredRecord,
+    _account,
+    _event,
+    _node,
+    _stored,
+    latency_bucket,
+)
 
 # Rows per INSERT into ``records``: 16 columns each, well under SQLite's 32,766 parameters.
 _ROWS_PER_INSERT = 250
-
-# Every read of ``records`` into a ``StoredRecord`` selects these, in this order (``_stored``).
-RECORD_COLUMNS = ("node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
-                  " upper_ts, out_of_bounds, problem, foreign_node, method")
 
 
 @lru_cache(maxsize=8)
@@ -56,149 +76,6 @@ def _token_state(conn: sqlite3.Connection, node: str, token_hash: str, now: floa
     if row[1] is not None:
         return "used"
     return "expired" if row[0] <= now else "ok"
-
-
-@dataclass(frozen=True)
-class NodeRow:
-    name: str
-    status: str
-    cert_pem: str | None
-    enrolled_at: float | None
-    epoch: str | None
-    head_seq: int | None
-    head_hash: str | None
-    anchor_ts: str | None
-    records_count: int
-    last_sync: float | None
-    clock_offset_ms: int | None
-    new_epoch_allowed: bool
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """One verified record as central keeps it, with the time interval it can prove."""
-
-    node: str
-    epoch: str
-    seq: int
-    type: str
-    ts: str
-    hash: str
-    nip: str | None
-    day: str | None
-    kind: str | None
-    record: str
-    lower_ts: str | None
-    upper_ts: str
-    out_of_bounds: bool
-    # Judged at ingest (central/trust.py): why a check-in body is not valid (None: valid),
-    # whether the employee was on the pushing node's roster, and the body's method.
-    problem: str | None = None
-    foreign: bool = False
-    method: str | None = None
-
-
-@dataclass(frozen=True)
-class Alert:
-    node: str | None
-    kind: str
-    message: str
-    ts: float
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    """An alert with its id and acknowledgement (open while ``acknowledged_at`` is None)."""
-
-    id: int
-    node: str | None
-    kind: str
-    message: str
-    ts: float
-    repeats: int
-    acknowledged_at: float | None
-    acknowledged_by: str | None
-    ack_reason: str | None
-
-
-@dataclass(frozen=True)
-class Account:
-    name: str
-    role: str
-    units: tuple[str, ...]          # empty: every unit
-    password_hash: str | None
-    machine: bool
-    disabled: bool
-    created_at: float
-    password_set_at: float | None
-
-
-@dataclass(frozen=True)
-class ApiToken:
-    token_hash: str
-    role: str
-    account: str
-    created_at: float
-    expires_at: float
-    revoked_at: float | None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One official's change: who, when, what (action and target), why."""
-
-    ts: float
-    actor: str
-    action: str
-    target: str
-    reason: str
-    detail: str | None = None
-    id: int | None = None
-
-
-@dataclass(frozen=True)
-class Employee:
-    nip: str
-    name: str
-    unit: str
-    role: str
-    pin_hash: str
-    node: str | None = None  # the node serving them; None: every node (five-column roster)
-
-
-@dataclass(frozen=True)
-class RuleVersionRow:
-    version: int
-    id: str
-    effective_from: str
-    source: str
-    sha256: str
-    imported_by: str
-    imported_at: float
-
-
-@dataclass(frozen=True)
-class RosterVersion:
-    version: int
-    issued_ts: str
-    count: int
-    doc: str
-
-
-_NODE_COLUMNS = ("name, status, cert_pem, enrolled_at, epoch, head_seq, head_hash, anchor_ts, "
-                 "records_count, last_sync, clock_offset_ms, new_epoch_allowed")
-
-
-def _stored(r: tuple[Any, ...]) -> StoredRecord:
-    return StoredRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                        r[11], bool(r[12]), r[13], bool(r[14]), r[15])
-
-
-def _node(row: tuple[Any, ...] | None) -> NodeRow | None:
-    if row is None:
-        return None
-    return NodeRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                   row[9], row[10], bool(row[11]))
 
 
 class IngestTx(Protocol):
@@ -557,12 +434,6 @@ def _m002_recap_rules(db: sqlite_utils.Database) -> None:
             f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
             f" CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}"
             f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;")
-# The built-in account that API tokens made without ``--user`` belong to (an admin: the
-# token's own role is the cap). ``user add`` refuses this name.
-MACHINE_ACCOUNT = "mesin-api"
-ACCOUNT_ROLES = ("viewer", "approver", "admin")
-# Tokens made before accounts existed had no expiry: they get this many days from the upgrade.
-LEGACY_TOKEN_DAYS = 90
 
 
 def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
@@ -625,17 +496,6 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_recap_rules", _m002_recap_rules),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
 ]
-
-# Upper bounds (seconds) of the batch latency histogram's buckets; "+Inf" is added after.
-LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-def latency_bucket(seconds: float) -> str:
-    """The ``le`` label of the first bucket that holds ``seconds``."""
-    for bound in LATENCY_BUCKETS_S:
-        if seconds <= bound:
-            return f"{bound:g}"
-    return "+Inf"
 
 
 class SqliteIngestTx:
@@ -749,47 +609,6 @@ class SqliteIngestTx:
             "INSERT INTO batch_latency (le, batches, seconds) VALUES (?, 1, ?)"
             " ON CONFLICT (le) DO UPDATE SET batches = batches + 1,"
             " seconds = seconds + excluded.seconds", (latency_bucket(seconds), seconds))
-
-
-_EMPLOYEE_COLUMNS = "nip, name, unit, role, pin_hash, node"
-_EVENT_COLUMNS = ("id, node, day, roster_from, start_ts, end_ts, units, reason, created_by,"
-                  " created_at")
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """An official gathering (central/events.py): for its window ``node`` also serves
-    ``units``; timestamps are record timestamps (UTC), ``day`` the WITA date."""
-
-    id: int
-    node: str
-    day: str
-    roster_from: str
-    start_ts: str
-    end_ts: str
-    units: tuple[str, ...]
-    reason: str
-    created_by: str
-    created_at: float
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    """An official's decision to count a check-in central had set aside (foreign-node...)."""
-
-    node: str
-    epoch: str
-    seq: int
-    status: str
-    accepted_by: str
-    via: str
-    reason: str
-    accepted_at: float
-
-
-def _event(r: tuple[Any, ...]) -> EventRow:
-    return EventRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8],
-                    r[9])
 
 
 def _employees_by_nip(conn: sqlite3.Connection, nips: list[str]) -> dict[str, Employee]:
@@ -1644,16 +1463,6 @@ class SqliteStore:
         rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
                             " audit_log ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset))
         return [AuditEntry(*r) for r in rows], int(total)
-
-
-_ACCOUNT_COLUMNS = ("name, role, units, password_hash, machine, disabled, created_at,"
-                    " password_set_at")
-_TOKEN_COLUMNS = "token_hash, role, account, created_at, expires_at, revoked_at"
-
-
-def _account(r: tuple[Any, ...]) -> Account:
-    return Account(r[0], r[1], tuple(json.loads(r[2])), r[3], bool(r[4]), bool(r[5]), r[6],
-                   r[7])
 
 
 def _set_password(conn: sqlite3.Connection, account: str, password_hash: str,
