@@ -4,6 +4,7 @@ The names the rest of central imports are re-exported here; ``postgresql`` (psyc
 so SQLite-only installs never import it (``central/database.py`` opens it when configured).
 """
 
+from .protocol import CentralStore, IngestTx
 from .rows import (
     ACCOUNT_ROLES,
     API_ROLES,
@@ -24,13 +25,7 @@ from .rows import (
     RuleVersionRow,
     StoredRecord,
 )
-from .sqlite import (
-    CONNECTION_PRAGMAS,
-    MIGRATIONS,
-    CentralStore,
-    IngestTx,
-    SqliteStore,
-)
+from .sqlite import CONNECTION_PRAGMAS, MIGRATIONS, SqliteStore
 
 __all__ = [
     "ACCOUNT_ROLES",
