@@ -25,7 +25,8 @@ from .rows import (
     RuleVersionRow,
     StoredRecord,
 )
-from .sqlite import CONNECTION_PRAGMAS, MIGRATIONS, SqliteStore
+from .sqlite import CONNECTION_PRAGMAS, SqliteStore
+from .sqlite_schema import MIGRATIONS
 
 __all__ = [
     "ACCOUNT_ROLES",

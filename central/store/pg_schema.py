@@ -1,6 +1,6 @@
 """Central's PostgreSQL schema: versioned migrations and the monthly partitions of ``records``.
 
-The tables and their names match ``central/store.py``'s SQLite migrations, so both backends
+The tables and their names match ``sqlite_schema.py``'s SQLite migrations, so both backends
 carry the same history (``001_initial`` here is ``001_initial`` there). A migration that has
 run is never edited; a new one is appended to ``MIGRATIONS``.
 
@@ -295,7 +295,7 @@ def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
                  (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400))
 
 
-# Append only, in the order of central/store.py's MIGRATIONS (same names).
+# Append only, in the order of sqlite_schema.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
     ("002_trust_nodes", _sql_step(_M002_TRUST_NODES)),

@@ -8,7 +8,7 @@ import pytest
 
 from central.auth import hash_token
 from central.store import pg_schema as pgschema
-from central.store import sqlite as store
+from central.store import sqlite_schema as store
 from central.store.postgresql import PostgresStore
 from testkit.pgcluster import PgCluster
 
