@@ -23,16 +23,13 @@ import sqlite_utils
 from certs.filemodes import touch_private
 
 from ..errors import SetupError
+from .portable import PortableIngestTx, PortableStore, _add_alert, _insert_audit, _set_password
 from .rows import (
     _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
     _EVENT_COLUMNS,
     _NODE_COLUMNS,
     _TOKEN_COLUMNS,
-    API_ROLES,
-    LEGACY_TOKEN_DAYS,
-    MACHINE_ACCOUNT,
-    NODE_STATUSES,
     RECORD_COLUMNS,
     Acceptance,
     Account,
@@ -44,7 +41,6 @@ from .rows import (
     EventRow,
     NodeRow,
     RosterVersion,
-    RuleVersionRow,
     StoredRecord,
     _account,
     _event,
@@ -75,7 +71,7 @@ def _token_state(conn: sqlite3.Connection, node: str, token_hash: str, now: floa
     return "expired" if row[0] <= now else "ok"
 
 
-class SqliteIngestTx:
+class SqliteIngestTx(PortableIngestTx):
     """``IngestTx`` over one connection inside ``BEGIN IMMEDIATE``."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -84,12 +80,6 @@ class SqliteIngestTx:
     def node(self, name: str) -> NodeRow | None:
         return _node(self.conn.execute(
             f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
-
-    def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None:
-        row = self.conn.execute(
-            "SELECT hash, record FROM records WHERE node = ? AND epoch = ? AND seq = ?",
-            (node, epoch, seq)).fetchone()
-        return (row[0], row[1]) if row else None
 
     def latest_receipt(self, node: str, epoch: str) -> str | None:
         row = self.conn.execute(
@@ -109,12 +99,6 @@ class SqliteIngestTx:
                     r.record, r.lower_ts, r.upper_ts, int(r.out_of_bounds), r.problem,
                     int(r.foreign), r.method)])
 
-    def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
-                       receipt: str) -> None:
-        self.conn.execute(
-            "INSERT INTO receipts (node, epoch, seq, head, server_ts, receipt)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (node, epoch, seq, head, server_ts, receipt))
-
     def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
                  added: int, last_sync: float) -> None:
         self.conn.execute(
@@ -122,52 +106,10 @@ class SqliteIngestTx:
             " records_count = records_count + ?, last_sync = ?, new_epoch_allowed = 0"
             " WHERE name = ?", (epoch, seq, head, anchor_ts, added, last_sync, node))
 
-    def set_status(self, node: str, status: str) -> None:
-        self.conn.execute("UPDATE nodes SET status = ? WHERE name = ?", (status, node))
-
-    def add_evidence(self, node: str, epoch: str, seq: int, kind: str, stored: str | None,
-                     other: str, now: float) -> None:
-        self.conn.execute(
-            "INSERT INTO evidence (node, epoch, seq, kind, stored_record, other_record,"
-            " detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (node, epoch, seq, kind, stored, other, now))
-
-    def has_evidence(self, node: str, epoch: str, kind: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM evidence WHERE node = ? AND epoch = ? AND kind = ? LIMIT 1",
-            (node, epoch, kind)).fetchone() is not None
-
-    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
-        _add_alert(self.conn, node, kind, message, now)
-
-    def add_clock_sample(self, node: str, server_ts: float, wall_ts: str | None,
-                         mono_us: int | None, offset_ms: int | None) -> None:
-        self.conn.execute(
-            "INSERT INTO clock_samples (node, server_ts, wall_ts, mono_us, offset_ms)"
-            " VALUES (?, ?, ?, ?, ?)", (node, server_ts, wall_ts, mono_us, offset_ms))
-        if offset_ms is not None:
-            self.conn.execute("UPDATE nodes SET clock_offset_ms = ? WHERE name = ?",
-                              (offset_ms, node))
-
     # --- trust (central/trust.py) ------------------------------------------------------
 
     def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]:
         return _employees_by_nip(self.conn, nips)
-
-    def has_roster(self) -> bool:
-        return self.conn.execute("SELECT 1 FROM employees LIMIT 1").fetchone() is not None
-
-    def first_receipt_ts(self, node: str, epoch: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT min(server_ts) FROM receipts WHERE node = ? AND epoch = ?",
-            (node, epoch)).fetchone()
-        return row[0] if row else None
-
-    def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]:
-        rows = self.conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE node = ? AND end_ts >= ?"
-            " AND start_ts <= ? ORDER BY id", (node, ts_from, ts_to))
-        return [_event(r) for r in rows]
 
     def fallback_count(self, node: str, day: str) -> int:
         row = self.conn.execute(
@@ -199,21 +141,6 @@ def _employees_by_nip(conn: sqlite3.Connection, nips: list[str]) -> dict[str, Em
     return found
 
 
-def _add_alert(conn: sqlite3.Connection, node: str | None, kind: str, message: str,
-               now: float) -> None:
-    """Add an alert; the same alert repeated (a node retrying) bumps a counter instead."""
-    last = conn.execute(
-        "SELECT id, kind, message, acknowledged_at FROM alerts WHERE node IS ?"
-        " ORDER BY id DESC LIMIT 1", (node,)).fetchone()
-    # A repeat of an acknowledged alert is a new open alert, not a silent counter bump.
-    if last and last[1] == kind and last[2] == message and last[3] is None:
-        conn.execute("UPDATE alerts SET repeats = repeats + 1, ts = ? WHERE id = ?",
-                     (now, last[0]))
-    else:
-        conn.execute("INSERT INTO alerts (node, kind, message, ts) VALUES (?, ?, ?, ?)",
-                     (node, kind, message, now))
-
-
 # Every connection of central and node gets exactly these (local_node/store.py holds the same
 # list; a test compares them). foreign_keys=ON makes the schema's REFERENCES hold.
 CONNECTION_PRAGMAS = (
@@ -225,7 +152,7 @@ CONNECTION_PRAGMAS = (
 )
 
 
-class SqliteStore:
+class SqliteStore(PortableStore):
     """``CentralStore`` over one ``central.db``: one connection per thread."""
 
     def __init__(self, path: Path) -> None:
@@ -259,6 +186,10 @@ class SqliteStore:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        yield self.conn()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -304,19 +235,11 @@ class SqliteStore:
 
     # --- meta --------------------------------------------------------------------------
 
-    def meta(self, key: str) -> str | None:
-        row = self.conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # --- nodes and enrollment ----------------------------------------------------------
-
-    def node(self, name: str) -> NodeRow | None:
-        return _node(self.conn().execute(
-            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
 
     def nodes(self) -> list[NodeRow]:
         rows = self.conn().execute(f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name")
@@ -367,25 +290,7 @@ class SqliteStore:
             _add_alert(conn, node, "enrolled", "certificate issued offline by the CA installed",
                        now)
 
-    def set_status(self, node: str, status: str) -> None:
-        if status not in NODE_STATUSES:
-            raise ValueError(f"unknown node status {status!r}")
-        with self._write() as conn:
-            conn.execute("UPDATE nodes SET status = ? WHERE name = ?", (status, node))
-
     # --- API tokens and nonces ---------------------------------------------------------
-
-    def add_api_token(self, token_hash: str, role: str, now: float) -> None:
-        """A token of the machine account, expiring after ``LEGACY_TOKEN_DAYS``."""
-        self.add_token(ApiToken(token_hash, role, MACHINE_ACCOUNT, now,
-                                now + LEGACY_TOKEN_DAYS * 86400, None))
-
-    def api_token_role(self, token_hash: str) -> str | None:
-        """The stored role of a live token (not revoked, not expired by the wall clock)."""
-        token = self.api_token(token_hash)
-        if token is None or token.revoked_at is not None or token.expires_at <= time.time():
-            return None
-        return token.role
 
     def remember_nonce(self, node: str, nonce: str, created: float, now: float,
                        keep_s: float) -> bool:
@@ -406,10 +311,6 @@ class SqliteStore:
         with self._write() as conn:
             yield SqliteIngestTx(conn)
 
-    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
-        with self._write() as conn:
-            _add_alert(conn, node, kind, message, now)
-
     def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]:
         if node is None:
             rows = self.conn().execute(
@@ -420,19 +321,7 @@ class SqliteStore:
                 " ORDER BY id DESC LIMIT ?", (node, limit))
         return [Alert(*r) for r in rows]
 
-    def head_of(self, node: str, epoch: str) -> tuple[int, str] | None:
-        row = self.conn().execute(
-            "SELECT seq, hash FROM records WHERE node = ? AND epoch = ?"
-            " ORDER BY seq DESC LIMIT 1", (node, epoch)).fetchone()
-        return (row[0], row[1]) if row else None
-
     # --- roster ------------------------------------------------------------------------
-
-    def latest_roster(self) -> RosterVersion | None:
-        row = self.conn().execute(
-            "SELECT version, issued_ts, count, doc FROM roster_versions"
-            " ORDER BY version DESC LIMIT 1").fetchone()
-        return RosterVersion(*row) if row else None
 
     def latest_roster_version(self) -> int:
         """The newest roster version (0 for none), cheap enough for every batch answer."""
@@ -470,13 +359,6 @@ class SqliteStore:
             " GROUP BY node, epoch")
         return {(n, e): s for n, e, s in rows}
 
-    def evidence(self, node: str) -> list[dict[str, Any]]:
-        rows = self.conn().execute(
-            "SELECT epoch, seq, kind, stored_record, other_record, detected_at FROM evidence"
-            " WHERE node = ? ORDER BY id", (node,))
-        keys = ("epoch", "seq", "kind", "stored_record", "other_record", "detected_at")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
-
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
         """Every stored record of a node (tests and audits; not for hot paths)."""
         sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE node = ?"
@@ -487,18 +369,7 @@ class SqliteStore:
         rows = self.conn().execute(sql + " ORDER BY epoch, seq", args)
         return [_stored(r) for r in rows]
 
-    def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
-        rows = self.conn().execute(
-            "SELECT server_ts, offset_ms FROM clock_samples WHERE node = ?"
-            " ORDER BY id DESC LIMIT ?", (node, limit))
-        return [(r[0], r[1]) for r in rows]
-
     # --- trust: node rosters, events, acceptances (central/trust.py, noderoster.py) -------
-
-    def roster_assigns_nodes(self) -> bool:
-        """True when the roster names a node per employee (the six-column CSV)."""
-        return self.conn().execute(
-            "SELECT 1 FROM employees WHERE node IS NOT NULL LIMIT 1").fetchone() is not None
 
     def employees_for_node(self, node: str, units: list[str]) -> list[Employee]:
         """The employees ``node`` serves, plus every employee of ``units`` (events)."""
@@ -508,24 +379,8 @@ class SqliteStore:
         return [Employee(*r) for r in self.conn().execute(sql + " ORDER BY nip",
                                                           [node, *units])]
 
-    def units(self) -> set[str]:
-        return {r[0] for r in self.conn().execute("SELECT DISTINCT unit FROM employees")}
-
     def employee_units(self) -> dict[str, str]:
         return dict(self.conn().execute("SELECT nip, unit FROM employees").fetchall())
-
-    def last_node_roster(self, node: str) -> tuple[int, str] | None:
-        """(version, key) of the newest roster document issued to ``node``."""
-        row = self.conn().execute(
-            "SELECT version, key FROM node_rosters WHERE node = ? ORDER BY version DESC"
-            " LIMIT 1", (node,)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def node_roster_doc(self, version: int) -> RosterVersion | None:
-        row = self.conn().execute(
-            "SELECT version, issued_ts, count, doc FROM node_rosters WHERE version = ?",
-            (version,)).fetchone()
-        return RosterVersion(*row) if row else None
 
     def max_roster_version(self) -> int:
         """The highest version issued, regency-wide or to one node (they share one count)."""
@@ -573,19 +428,6 @@ class SqliteStore:
             args.append(node)
         return [_event(r) for r in self.conn().execute(sql + " ORDER BY start_ts, id", args)]
 
-    def events_covering(self, ts_from: str, ts_to: str) -> list[EventRow]:
-        """Events whose roster period (``roster_from`` .. ``end_ts``) meets [from, to]."""
-        rows = self.conn().execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE end_ts >= ? AND roster_from <= ?"
-            " ORDER BY id", (ts_from, ts_to))
-        return [_event(r) for r in rows]
-
-    def link_starts(self) -> dict[tuple[str, str], str]:
-        """(node, epoch) -> server_ts of the first receipt central issued for that log."""
-        rows = self.conn().execute(
-            "SELECT node, epoch, min(server_ts) FROM receipts GROUP BY node, epoch")
-        return {(n, e): t for n, e, t in rows}
-
     def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None:
         row = self.conn().execute(
             f"SELECT {RECORD_COLUMNS} FROM records WHERE node = ? AND epoch = ? AND seq = ?",
@@ -612,10 +454,6 @@ class SqliteStore:
             "SELECT node, epoch, seq, status, accepted_by, via, reason, accepted_at"
             " FROM record_acceptances ORDER BY accepted_at DESC, rowid DESC LIMIT ?", (limit,))
         return [Acceptance(*r) for r in rows]
-
-    def accepted_refs(self) -> set[tuple[str, str, int]]:
-        rows = self.conn().execute("SELECT node, epoch, seq FROM record_acceptances")
-        return {(n, e, s) for n, e, s in rows}
 
     def fallback_counts(self, day: str) -> dict[str, dict[str, int]]:
         """node -> {"witness": n, "manual": m}: the check-ins someone vouched for on ``day``."""
@@ -646,19 +484,10 @@ class SqliteStore:
         finally:
             conn.close()
 
-    def batch_latency(self) -> dict[str, tuple[int, float]]:
-        """``le`` -> (batches in that bucket alone, their seconds summed)."""
-        rows = self.conn().execute("SELECT le, batches, seconds FROM batch_latency")
-        return {le: (int(n), float(total)) for le, n, total in rows}
-
     def records_ingested(self) -> int:
         """Records stored from every node (kept per node by each batch's transaction)."""
         row = self.conn().execute("SELECT coalesce(sum(records_count), 0) FROM nodes").fetchone()
         return int(row[0])
-
-    def alert_counts(self) -> dict[str, int]:
-        """Open (unacknowledged) alerts by kind, for /metrics."""
-        return self.open_alert_counts()
 
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
@@ -674,13 +503,6 @@ class SqliteStore:
             except sqlite3.IntegrityError:
                 return None
             return int(cur.lastrowid or 0)
-
-    def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]:
-        rows = self.conn().execute(
-            "SELECT version, id, effective_from, source, sha256, imported_by, imported_at"
-            " FROM recap_rules WHERE version <= ? ORDER BY version",
-            (max_version if max_version is not None else 2**62,))
-        return [RuleVersionRow(*r) for r in rows]
 
     def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
                       reason: str, by: str, now: float) -> int:
@@ -789,15 +611,6 @@ class SqliteStore:
                  sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
                  sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
 
-    def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]:
-        """(record id, StoredRecord without its body) of every check-in of these WITA days:
-        the recap needs what ``record_status`` judges, never the signed JSON."""
-        rows = self.conn().execute(
-            "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
-            " upper_ts, out_of_bounds, problem, foreign_node, method FROM records"
-            " WHERE day BETWEEN ? AND ? AND type = 'checkin'", (first_day, last_day))
-        return [(r[0], _stored(r[1:])) for r in rows]
-
     def record_hashes(self, first_day: str, last_day: str,
                       max_id: int | None = None) -> list[tuple[int, str]]:
         rows = self.conn().execute(
@@ -818,18 +631,7 @@ class SqliteStore:
                 "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
                 "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes")}
 
-    def node_heads(self) -> dict[str, str]:
-        """node -> ``ts`` of the newest record central holds from it (its current epoch)."""
-        rows = self.conn().execute(
-            "SELECT n.name, r.ts FROM nodes n JOIN records r ON r.node = n.name"
-            " AND r.epoch = n.epoch AND r.seq = n.head_seq")
-        return {name: ts for name, ts in rows}
     # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
-
-    def account(self, name: str) -> Account | None:
-        row = self.conn().execute(
-            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = ?", (name,)).fetchone()
-        return _account(row) if row else None
 
     def accounts(self) -> list[Account]:
         rows = self.conn().execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY name")
@@ -890,18 +692,6 @@ class SqliteStore:
             _set_password(conn, row[0], password_hash, now)
             return str(row[0])
 
-    def set_password(self, account: str, password_hash: str, now: float) -> None:
-        """A new password; every session of the account ends."""
-        with self._write() as conn:
-            _set_password(conn, account, password_hash, now)
-
-    def add_session(self, session_hash: str, account: str, csrf: str, now: float,
-                    expires_at: float) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM account_sessions WHERE expires_at <= ?", (now,))
-            conn.execute("INSERT INTO account_sessions VALUES (?, ?, ?, ?, ?)",
-                         (session_hash, account, csrf, now, expires_at))
-
     def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
         """(account, csrf) of a live session of an enabled account."""
         row = self.conn().execute(
@@ -912,16 +702,6 @@ class SqliteStore:
             return None
         account = self.account(row[0])
         return (account, row[1]) if account else None
-
-    def end_session(self, session_hash: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM account_sessions WHERE session_hash = ?",
-                         (session_hash,))
-
-    def end_sessions(self, account: str) -> int:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM account_sessions WHERE account = ?",
-                                (account,)).rowcount
 
     def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
                               lock_s: float) -> float | None:
@@ -950,19 +730,6 @@ class SqliteStore:
                 conn.execute("INSERT OR REPLACE INTO login_attempts VALUES (?, ?, ?, ?)",
                              (key, count, start, locked))
         return None
-
-    def clear_login_attempts(self, key: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
-
-    def add_token(self, token: ApiToken) -> None:
-        if token.role not in API_ROLES:
-            raise ValueError(f"unknown role {token.role!r}")
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO api_tokens (token_hash, role, created_at, account, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)", (token.token_hash, token.role, token.created_at,
-                                            token.account, token.expires_at))
 
     def api_token(self, token_hash: str) -> ApiToken | None:
         row = self.conn().execute(
@@ -1030,10 +797,6 @@ class SqliteStore:
             _insert_audit(conn, entry)
         return "ok"
 
-    def add_audit(self, entry: AuditEntry) -> None:
-        with self._write() as conn:
-            _insert_audit(conn, entry)
-
     def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
         conn = self.conn()
         total = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
@@ -1042,15 +805,3 @@ class SqliteStore:
         return [AuditEntry(*r) for r in rows], int(total)
 
 
-def _set_password(conn: sqlite3.Connection, account: str, password_hash: str,
-                  now: float) -> None:
-    conn.execute("UPDATE accounts SET password_hash = ?, password_set_at = ? WHERE name = ?",
-                 (password_hash, now, account))
-    conn.execute("DELETE FROM account_sessions WHERE account = ?", (account,))
-
-
-def _insert_audit(conn: sqlite3.Connection, entry: AuditEntry) -> None:
-    conn.execute("INSERT INTO audit_log (ts, actor, action, target, reason, detail)"
-                 " VALUES (?, ?, ?, ?, ?, ?)",
-                 (entry.ts, entry.actor, entry.action, entry.target, entry.reason,
-                  entry.detail))

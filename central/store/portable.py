@@ -1,0 +1,376 @@
+"""The SQL both backends run the same way, written once.
+
+``SqliteStore`` and ``PostgresStore`` (and their ingest transactions) inherit these methods;
+each backend keeps only what differs: how connections and transactions are held, locks
+(``BEGIN IMMEDIATE`` against row and advisory locks), upserts, bulk inserts, collations.
+
+Statements here are written with SQLite's ``?`` placeholders and run through ``execute``,
+which turns them into psycopg's ``%s`` on a PostgreSQL connection. One statement text with
+a one-character translation is the smallest thing that lets both backends share a method;
+the rule it needs is that a shared statement holds no ``%`` and no literal ``?``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from functools import lru_cache
+from typing import Any, Protocol
+
+from .rows import (
+    _ACCOUNT_COLUMNS,
+    _EVENT_COLUMNS,
+    _NODE_COLUMNS,
+    API_ROLES,
+    LEGACY_TOKEN_DAYS,
+    MACHINE_ACCOUNT,
+    NODE_STATUSES,
+    Account,
+    ApiToken,
+    AuditEntry,
+    EventRow,
+    NodeRow,
+    RosterVersion,
+    RuleVersionRow,
+    _account,
+    _event,
+    _node,
+    _stored,
+)
+
+
+class Connection(Protocol):
+    """What the shared code needs of a ``sqlite3.Connection`` or ``psycopg.Connection``."""
+
+    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
+
+
+@lru_cache(maxsize=256)
+def _pyformat(sql: str) -> str:
+    if "%" in sql:
+        raise ValueError(f"a shared statement may not hold '%': {sql!r}")
+    return sql.replace("?", "%s")
+
+
+def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """Run ``sql`` (written with ``?``) on either backend's connection; the cursor."""
+    if isinstance(conn, sqlite3.Connection):
+        return conn.execute(sql, params)
+    return conn.execute(_pyformat(sql), params)
+
+
+def _add_alert(conn: Connection, node: str | None, kind: str, message: str,
+               now: float) -> None:
+    """Add an alert; the same alert repeated (a node retrying) bumps a counter instead."""
+    last = execute(conn,
+        "SELECT id, kind, message, acknowledged_at FROM alerts"
+        " WHERE node IS NOT DISTINCT FROM ? ORDER BY id DESC LIMIT 1", (node,)).fetchone()
+    # A repeat of an acknowledged alert is a new open alert, not a silent counter bump.
+    if last and last[1] == kind and last[2] == message and last[3] is None:
+        execute(conn, "UPDATE alerts SET repeats = repeats + 1, ts = ? WHERE id = ?",
+                (now, last[0]))
+    else:
+        execute(conn, "INSERT INTO alerts (node, kind, message, ts) VALUES (?, ?, ?, ?)",
+                (node, kind, message, now))
+
+
+def _set_password(conn: Connection, account: str, password_hash: str,
+                  now: float) -> None:
+    execute(conn, "UPDATE accounts SET password_hash = ?, password_set_at = ? WHERE name = ?",
+            (password_hash, now, account))
+    execute(conn, "DELETE FROM account_sessions WHERE account = ?", (account,))
+
+
+def _insert_audit(conn: Connection, entry: AuditEntry) -> None:
+    execute(conn, "INSERT INTO audit_log (ts, actor, action, target, reason, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (entry.ts, entry.actor, entry.action, entry.target, entry.reason,
+             entry.detail))
+
+
+class PortableIngestTx:
+    """The ``IngestTx`` methods both backends share, over the transaction's connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None:
+        row = execute(self.conn,
+            "SELECT hash, record FROM records WHERE node = ? AND epoch = ? AND seq = ?",
+            (node, epoch, seq)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
+                       receipt: str) -> None:
+        execute(self.conn,
+            "INSERT INTO receipts (node, epoch, seq, head, server_ts, receipt)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (node, epoch, seq, head, server_ts, receipt))
+
+    def set_status(self, node: str, status: str) -> None:
+        execute(self.conn, "UPDATE nodes SET status = ? WHERE name = ?", (status, node))
+
+    def add_evidence(self, node: str, epoch: str, seq: int, kind: str, stored: str | None,
+                     other: str, now: float) -> None:
+        execute(self.conn,
+            "INSERT INTO evidence (node, epoch, seq, kind, stored_record, other_record,"
+            " detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (node, epoch, seq, kind, stored, other, now))
+
+    def has_evidence(self, node: str, epoch: str, kind: str) -> bool:
+        return execute(self.conn,
+            "SELECT 1 FROM evidence WHERE node = ? AND epoch = ? AND kind = ? LIMIT 1",
+            (node, epoch, kind)).fetchone() is not None
+
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
+        _add_alert(self.conn, node, kind, message, now)
+
+    def add_clock_sample(self, node: str, server_ts: float, wall_ts: str | None,
+                         mono_us: int | None, offset_ms: int | None) -> None:
+        execute(self.conn,
+            "INSERT INTO clock_samples (node, server_ts, wall_ts, mono_us, offset_ms)"
+            " VALUES (?, ?, ?, ?, ?)", (node, server_ts, wall_ts, mono_us, offset_ms))
+        if offset_ms is not None:
+            execute(self.conn, "UPDATE nodes SET clock_offset_ms = ? WHERE name = ?",
+                    (offset_ms, node))
+
+    # --- trust (central/trust.py) ------------------------------------------------------
+
+    def has_roster(self) -> bool:
+        return execute(self.conn, "SELECT 1 FROM employees LIMIT 1").fetchone() is not None
+
+    def first_receipt_ts(self, node: str, epoch: str) -> str | None:
+        row = execute(self.conn,
+            "SELECT min(server_ts) FROM receipts WHERE node = ? AND epoch = ?",
+            (node, epoch)).fetchone()
+        return row[0] if row else None
+
+    def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]:
+        rows = execute(self.conn,
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE node = ? AND end_ts >= ?"
+            " AND start_ts <= ? ORDER BY id", (node, ts_from, ts_to)).fetchall()
+        return [_event(r) for r in rows]
+
+
+class PortableStore:
+    """The ``CentralStore`` methods both backends share. A backend gives ``_read`` (a
+    connection for reads; inside a write transaction, that transaction's) and ``_write``
+    (one transaction: commits when the block ends, rolls back on an exception)."""
+
+    def _read(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _write(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def api_token(self, token_hash: str) -> ApiToken | None:
+        raise NotImplementedError
+
+    def open_alert_counts(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    # --- meta --------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self._read() as conn:
+            row = execute(conn, "SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # --- nodes and enrollment ----------------------------------------------------------
+
+    def node(self, name: str) -> NodeRow | None:
+        with self._read() as conn:
+            return _node(execute(conn,
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
+
+    def set_status(self, node: str, status: str) -> None:
+        if status not in NODE_STATUSES:
+            raise ValueError(f"unknown node status {status!r}")
+        with self._write() as conn:
+            execute(conn, "UPDATE nodes SET status = ? WHERE name = ?", (status, node))
+
+    # --- API tokens and nonces ---------------------------------------------------------
+
+    def add_api_token(self, token_hash: str, role: str, now: float) -> None:
+        """A token of the machine account, expiring after ``LEGACY_TOKEN_DAYS``."""
+        self.add_token(ApiToken(token_hash, role, MACHINE_ACCOUNT, now,
+                                now + LEGACY_TOKEN_DAYS * 86400, None))
+
+    def api_token_role(self, token_hash: str) -> str | None:
+        """The stored role of a live token (not revoked, not expired by the wall clock)."""
+        token = self.api_token(token_hash)
+        if token is None or token.revoked_at is not None or token.expires_at <= time.time():
+            return None
+        return token.role
+
+    # --- ingest ------------------------------------------------------------------------
+
+    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
+        with self._write() as conn:
+            _add_alert(conn, node, kind, message, now)
+
+    def head_of(self, node: str, epoch: str) -> tuple[int, str] | None:
+        with self._read() as conn:
+            row = execute(conn,
+                "SELECT seq, hash FROM records WHERE node = ? AND epoch = ?"
+                " ORDER BY seq DESC LIMIT 1", (node, epoch)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # --- roster ------------------------------------------------------------------------
+
+    def latest_roster(self) -> RosterVersion | None:
+        with self._read() as conn:
+            row = execute(conn,
+                "SELECT version, issued_ts, count, doc FROM roster_versions"
+                " ORDER BY version DESC LIMIT 1").fetchone()
+        return RosterVersion(*row) if row else None
+
+    # --- reports (evidence and clock samples: tests and audits) ------------------------
+
+    def evidence(self, node: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT epoch, seq, kind, stored_record, other_record, detected_at FROM evidence"
+                " WHERE node = ? ORDER BY id", (node,)).fetchall()
+        keys = ("epoch", "seq", "kind", "stored_record", "other_record", "detected_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT server_ts, offset_ms FROM clock_samples WHERE node = ?"
+                " ORDER BY id DESC LIMIT ?", (node, limit)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    # --- trust: node rosters, events, acceptances (central/trust.py, noderoster.py) -------
+
+    def roster_assigns_nodes(self) -> bool:
+        with self._read() as conn:
+            return execute(conn, "SELECT 1 FROM employees WHERE node IS NOT NULL LIMIT 1"
+                           ).fetchone() is not None
+
+    def units(self) -> set[str]:
+        with self._read() as conn:
+            return {r[0] for r in execute(conn, "SELECT DISTINCT unit FROM employees")}
+
+    def last_node_roster(self, node: str) -> tuple[int, str] | None:
+        with self._read() as conn:
+            row = execute(conn,
+                "SELECT version, key FROM node_rosters WHERE node = ? ORDER BY version DESC"
+                " LIMIT 1", (node,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def node_roster_doc(self, version: int) -> RosterVersion | None:
+        with self._read() as conn:
+            row = execute(conn,
+                "SELECT version, issued_ts, count, doc FROM node_rosters WHERE version = ?",
+                (version,)).fetchone()
+        return RosterVersion(*row) if row else None
+
+    def events_covering(self, ts_from: str, ts_to: str) -> list[EventRow]:
+        with self._read() as conn:
+            rows = execute(conn,
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE end_ts >= ? AND roster_from <= ?"
+                " ORDER BY id", (ts_from, ts_to)).fetchall()
+        return [_event(r) for r in rows]
+
+    def link_starts(self) -> dict[tuple[str, str], str]:
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT node, epoch, min(server_ts) FROM receipts GROUP BY node, epoch"
+            ).fetchall()
+        return {(n, e): t for n, e, t in rows}
+
+    def accepted_refs(self) -> set[tuple[str, str, int]]:
+        with self._read() as conn:
+            rows = execute(conn, "SELECT node, epoch, seq FROM record_acceptances").fetchall()
+        return {(n, e, s) for n, e, s in rows}
+
+    # --- operations (healthz, metrics) -------------------------------------------------
+
+    def batch_latency(self) -> dict[str, tuple[int, float]]:
+        """``le`` -> (batches in that bucket alone, their seconds summed)."""
+        with self._read() as conn:
+            rows = execute(conn, "SELECT le, batches, seconds FROM batch_latency").fetchall()
+        return {le: (int(n), float(total)) for le, n, total in rows}
+
+    def alert_counts(self) -> dict[str, int]:
+        """Open (unacknowledged) alerts by kind, for /metrics."""
+        return self.open_alert_counts()
+
+    # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
+
+    def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]:
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT version, id, effective_from, source, sha256, imported_by, imported_at"
+                " FROM recap_rules WHERE version <= ? ORDER BY version",
+                (max_version if max_version is not None else 2**62,)).fetchall()
+        return [RuleVersionRow(*r) for r in rows]
+
+    def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]:
+        """(record id, StoredRecord without its body) of every check-in of these WITA days."""
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
+                " upper_ts, out_of_bounds, problem, foreign_node, method FROM records"
+                " WHERE day BETWEEN ? AND ? AND type = 'checkin'",
+                (first_day, last_day)).fetchall()
+        return [(r[0], _stored(r[1:])) for r in rows]
+
+    def node_heads(self) -> dict[str, str]:
+        """node -> ``ts`` of the newest record central holds from it (its current epoch)."""
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT n.name, r.ts FROM nodes n JOIN records r ON r.node = n.name"
+                " AND r.epoch = n.epoch AND r.seq = n.head_seq").fetchall()
+        return {name: ts for name, ts in rows}
+
+    # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
+
+    def account(self, name: str) -> Account | None:
+        with self._read() as conn:
+            row = execute(conn, f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = ?",
+                          (name,)).fetchone()
+        return _account(row) if row else None
+
+    def set_password(self, account: str, password_hash: str, now: float) -> None:
+        """A new password; every session of the account ends."""
+        with self._write() as conn:
+            _set_password(conn, account, password_hash, now)
+
+    def add_session(self, session_hash: str, account: str, csrf: str, now: float,
+                    expires_at: float) -> None:
+        with self._write() as conn:
+            execute(conn, "DELETE FROM account_sessions WHERE expires_at <= ?", (now,))
+            execute(conn, "INSERT INTO account_sessions VALUES (?, ?, ?, ?, ?)",
+                    (session_hash, account, csrf, now, expires_at))
+
+    def end_session(self, session_hash: str) -> None:
+        with self._write() as conn:
+            execute(conn, "DELETE FROM account_sessions WHERE session_hash = ?",
+                    (session_hash,))
+
+    def end_sessions(self, account: str) -> int:
+        with self._write() as conn:
+            return int(execute(conn, "DELETE FROM account_sessions WHERE account = ?",
+                               (account,)).rowcount)
+
+    def clear_login_attempts(self, key: str) -> None:
+        with self._write() as conn:
+            execute(conn, "DELETE FROM login_attempts WHERE key = ?", (key,))
+
+    def add_token(self, token: ApiToken) -> None:
+        if token.role not in API_ROLES:
+            raise ValueError(f"unknown role {token.role!r}")
+        with self._write() as conn:
+            execute(conn,
+                "INSERT INTO api_tokens (token_hash, role, created_at, account, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)", (token.token_hash, token.role,
+                                                 token.created_at, token.account,
+                                                 token.expires_at))
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            _insert_audit(conn, entry)
