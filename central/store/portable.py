@@ -23,21 +23,26 @@ from .rows import (
     _ACCOUNT_COLUMNS,
     _EVENT_COLUMNS,
     _NODE_COLUMNS,
+    _TOKEN_COLUMNS,
     API_ROLES,
     LEGACY_TOKEN_DAYS,
     MACHINE_ACCOUNT,
     NODE_STATUSES,
+    RECORD_COLUMNS,
     Account,
+    Alert,
     ApiToken,
     AuditEntry,
     EventRow,
     NodeRow,
     RosterVersion,
     RuleVersionRow,
+    StoredRecord,
     _account,
     _event,
     _node,
     _stored,
+    latency_bucket,
 )
 
 
@@ -102,11 +107,24 @@ class PortableIngestTx:
             (node, epoch, seq)).fetchone()
         return (row[0], row[1]) if row else None
 
+    def latest_receipt(self, node: str, epoch: str) -> str | None:
+        row = execute(self.conn,
+            "SELECT receipt FROM receipts WHERE node = ? AND epoch = ?"
+            " ORDER BY id DESC LIMIT 1", (node, epoch)).fetchone()
+        return row[0] if row else None
+
     def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
                        receipt: str) -> None:
         execute(self.conn,
             "INSERT INTO receipts (node, epoch, seq, head, server_ts, receipt)"
             " VALUES (?, ?, ?, ?, ?, ?)", (node, epoch, seq, head, server_ts, receipt))
+
+    def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
+                 added: int, last_sync: float) -> None:
+        execute(self.conn,
+            "UPDATE nodes SET epoch = ?, head_seq = ?, head_hash = ?, anchor_ts = ?,"
+            " records_count = records_count + ?, last_sync = ?, new_epoch_allowed = false"
+            " WHERE name = ?", (epoch, seq, head, anchor_ts, added, last_sync, node))
 
     def set_status(self, node: str, status: str) -> None:
         execute(self.conn, "UPDATE nodes SET status = ? WHERE name = ?", (status, node))
@@ -152,6 +170,25 @@ class PortableIngestTx:
             " AND start_ts <= ? ORDER BY id", (node, ts_from, ts_to)).fetchall()
         return [_event(r) for r in rows]
 
+    def fallback_count(self, node: str, day: str) -> int:
+        row = execute(self.conn,
+            "SELECT count(*) FROM records WHERE day = ? AND node = ?"
+            " AND method IN ('witness', 'manual')", (day, node)).fetchone()
+        return int(row[0]) if row else 0
+
+    def alert_exists(self, node: str, kind: str, message: str) -> bool:
+        return execute(self.conn,
+            "SELECT 1 FROM alerts WHERE node IS NOT DISTINCT FROM ? AND kind = ?"
+            " AND message = ? LIMIT 1", (node, kind, message)).fetchone() is not None
+
+    def observe_batch(self, seconds: float) -> None:
+        """Count an accepted batch and its latency in the histogram (``/metrics``)."""
+        execute(self.conn,
+            "INSERT INTO batch_latency (le, batches, seconds) VALUES (?, 1, ?)"
+            " ON CONFLICT (le) DO UPDATE SET batches = batch_latency.batches + 1,"
+            " seconds = batch_latency.seconds + excluded.seconds",
+            (latency_bucket(seconds), seconds))
+
 
 class PortableStore:
     """The ``CentralStore`` methods both backends share. A backend gives ``_read`` (a
@@ -164,9 +201,6 @@ class PortableStore:
     def _write(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
-    def api_token(self, token_hash: str) -> ApiToken | None:
-        raise NotImplementedError
-
     def open_alert_counts(self) -> dict[str, int]:
         raise NotImplementedError
 
@@ -177,12 +211,38 @@ class PortableStore:
             row = execute(conn, "SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            execute(conn, "INSERT INTO meta VALUES (?, ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
     # --- nodes and enrollment ----------------------------------------------------------
 
     def node(self, name: str) -> NodeRow | None:
         with self._read() as conn:
             return _node(execute(conn,
                 f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
+
+    def add_enroll_token(self, node: str, token_hash: str, expires_at: float,
+                         now: float) -> None:
+        """Create the node (pending) if new, and store a one-time token for it."""
+        with self._write() as conn:
+            execute(conn, "INSERT INTO nodes (name, created_at) VALUES (?, ?)"
+                         " ON CONFLICT (name) DO NOTHING", (node, now))
+            execute(conn, "INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
+                         " VALUES (?, ?, ?, ?)", (token_hash, node, now, expires_at))
+
+    def install_cert(self, node: str, cert_pem: str, now: float) -> None:
+        """Record a certificate issued on the offline path (``presensi-ca issue``)."""
+        with self._write() as conn:
+            execute(conn, "INSERT INTO nodes (name, created_at) VALUES (?, ?)"
+                         " ON CONFLICT (name) DO NOTHING", (node, now))
+            execute(conn,
+                "UPDATE nodes SET cert_pem = ?, enrolled_at = ?, new_epoch_allowed = true,"
+                " status = CASE status WHEN 'pending' THEN 'active' ELSE status END"
+                " WHERE name = ?", (cert_pem, now, node))
+            _add_alert(conn, node, "enrolled", "certificate issued offline by the CA installed",
+                       now)
 
     def set_status(self, node: str, status: str) -> None:
         if status not in NODE_STATUSES:
@@ -210,6 +270,16 @@ class PortableStore:
         with self._write() as conn:
             _add_alert(conn, node, kind, message, now)
 
+    def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]:
+        with self._read() as conn:
+            if node is None:
+                rows = execute(conn, "SELECT node, kind, message, ts FROM alerts"
+                                    " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            else:
+                rows = execute(conn, "SELECT node, kind, message, ts FROM alerts WHERE node = ?"
+                                    " ORDER BY id DESC LIMIT ?", (node, limit)).fetchall()
+        return [Alert(*r) for r in rows]
+
     def head_of(self, node: str, epoch: str) -> tuple[int, str] | None:
         with self._read() as conn:
             row = execute(conn,
@@ -226,6 +296,11 @@ class PortableStore:
                 " ORDER BY version DESC LIMIT 1").fetchone()
         return RosterVersion(*row) if row else None
 
+    def latest_roster_version(self) -> int:
+        with self._read() as conn:
+            row = execute(conn, "SELECT max(version) FROM roster_versions").fetchone()
+        return int(row[0] or 0) if row else 0
+
     # --- reports (evidence and clock samples: tests and audits) ------------------------
 
     def evidence(self, node: str) -> list[dict[str, Any]]:
@@ -235,6 +310,14 @@ class PortableStore:
                 " WHERE node = ? ORDER BY id", (node,)).fetchall()
         keys = ("epoch", "seq", "kind", "stored_record", "other_record", "detected_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def fork_points(self) -> dict[tuple[str, str], int]:
+        """(node, epoch) -> the lowest seq where the node signed two different histories."""
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT node, epoch, min(seq) FROM evidence"
+                " WHERE kind IN ('fork', 'broken-chain') GROUP BY node, epoch").fetchall()
+        return {(n, e): s for n, e, s in rows}
 
     def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
         with self._read() as conn:
@@ -287,6 +370,38 @@ class PortableStore:
             rows = execute(conn, "SELECT node, epoch, seq FROM record_acceptances").fetchall()
         return {(n, e, s) for n, e, s in rows}
 
+    def employee_units(self) -> dict[str, str]:
+        with self._read() as conn:
+            return {r[0]: r[1] for r in execute(conn, "SELECT nip, unit FROM employees")}
+
+    def events(self, node: str | None = None) -> list[EventRow]:
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events"
+        args: list[str] = []
+        if node is not None:
+            sql += " WHERE node = ?"
+            args.append(node)
+        with self._read() as conn:
+            rows = execute(conn, sql + " ORDER BY start_ts, id", args).fetchall()
+        return [_event(r) for r in rows]
+
+    def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None:
+        with self._read() as conn:
+            row = execute(conn,
+                f"SELECT {RECORD_COLUMNS} FROM records WHERE node = ? AND epoch = ?"
+                " AND seq = ?", (node, epoch, seq)).fetchone()
+        return _stored(row) if row else None
+
+    def fallback_counts(self, day: str) -> dict[str, dict[str, int]]:
+        """node -> {"witness": n, "manual": m}: the check-ins someone vouched for on ``day``."""
+        out: dict[str, dict[str, int]] = {}
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT node, method, count(*) FROM records WHERE day = ?"
+                " AND method IN ('witness', 'manual') GROUP BY node, method", (day,)).fetchall()
+        for node, method, count in rows:
+            out.setdefault(node, {"witness": 0, "manual": 0})[method] = int(count)
+        return out
+
     # --- operations (healthz, metrics) -------------------------------------------------
 
     def batch_latency(self) -> dict[str, tuple[int, float]]:
@@ -299,6 +414,11 @@ class PortableStore:
         """Open (unacknowledged) alerts by kind, for /metrics."""
         return self.open_alert_counts()
 
+    def records_ingested(self) -> int:
+        with self._read() as conn:
+            row = execute(conn, "SELECT coalesce(sum(records_count), 0) FROM nodes").fetchone()
+        return int(row[0]) if row else 0
+
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
     def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]:
@@ -309,6 +429,30 @@ class PortableStore:
                 (max_version if max_version is not None else 2**62,)).fetchall()
         return [RuleVersionRow(*r) for r in rows]
 
+    def _dicts(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """The rows of ``sql`` (a shared statement: ``?`` placeholders) as dicts."""
+        with self._read() as conn:
+            cur = execute(conn, sql, args)
+            keys = [c[0] for c in cur.description or []]
+            return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
+
+    def exceptions_between(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT id, nip, kind, day_from, day_to, part, reason, created_by, created_at"
+            " FROM recap_exceptions WHERE day_to >= ? AND day_from <= ? ORDER BY id",
+            (first_day, last_day))
+
+    def incidents_between(self, ts_from: str, ts_to: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT id, ts_from, ts_to, unit, node, reason, created_by, created_at"
+            " FROM recap_incidents WHERE ts_to >= ? AND ts_from <= ? ORDER BY id",
+            (ts_from, ts_to))
+
+    def day_closes(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT id, day, unit, reason, closed_by, closed_at FROM recap_day_closes"
+            " WHERE day BETWEEN ? AND ? ORDER BY id", (first_day, last_day))
+
     def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]:
         """(record id, StoredRecord without its body) of every check-in of these WITA days."""
         with self._read() as conn:
@@ -318,6 +462,15 @@ class PortableStore:
                 " WHERE day BETWEEN ? AND ? AND type = 'checkin'",
                 (first_day, last_day)).fetchall()
         return [(r[0], _stored(r[1:])) for r in rows]
+
+    def record_hashes(self, first_day: str, last_day: str,
+                      max_id: int | None = None) -> list[tuple[int, str]]:
+        with self._read() as conn:
+            rows = execute(conn,
+                "SELECT id, hash FROM records WHERE day BETWEEN ? AND ?"
+                " AND type = 'checkin' AND id <= ? ORDER BY id",
+                (first_day, last_day, max_id if max_id is not None else 2**62)).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     def node_heads(self) -> dict[str, str]:
         """node -> ``ts`` of the newest record central holds from it (its current epoch)."""
@@ -335,6 +488,14 @@ class PortableStore:
                           (name,)).fetchone()
         return _account(row) if row else None
 
+    def password_link_account(self, link_hash: str, now: float) -> str | None:
+        with self._read() as conn:
+            row = execute(conn,
+                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
+                " WHERE l.link_hash = ? AND l.used_at IS NULL AND l.expires_at > ?"
+                " AND NOT a.disabled", (link_hash, now)).fetchone()
+        return row[0] if row else None
+
     def set_password(self, account: str, password_hash: str, now: float) -> None:
         """A new password; every session of the account ends."""
         with self._write() as conn:
@@ -346,6 +507,18 @@ class PortableStore:
             execute(conn, "DELETE FROM account_sessions WHERE expires_at <= ?", (now,))
             execute(conn, "INSERT INTO account_sessions VALUES (?, ?, ?, ?, ?)",
                     (session_hash, account, csrf, now, expires_at))
+
+    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
+        """(account, csrf) of a live session of an enabled account."""
+        with self._read() as conn:
+            row = execute(conn,
+                "SELECT s.account, s.csrf FROM account_sessions s JOIN accounts a"
+                " ON a.name = s.account WHERE s.session_hash = ? AND s.expires_at > ?"
+                " AND NOT a.disabled", (session_hash, now)).fetchone()
+        if row is None:
+            return None
+        account = self.account(row[0])
+        return (account, row[1]) if account else None
 
     def end_session(self, session_hash: str) -> None:
         with self._write() as conn:
@@ -371,6 +544,20 @@ class PortableStore:
                                                  token.created_at, token.account,
                                                  token.expires_at))
 
+    def api_token(self, token_hash: str) -> ApiToken | None:
+        with self._read() as conn:
+            row = execute(conn, f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
+                               " WHERE token_hash = ?", (token_hash,)).fetchone()
+        return ApiToken(*row) if row else None
+
     def add_audit(self, entry: AuditEntry) -> None:
         with self._write() as conn:
             _insert_audit(conn, entry)
+
+    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
+        with self._read() as conn:
+            row = execute(conn, "SELECT count(*) FROM audit_log").fetchone()
+            rows = execute(conn, "SELECT ts, actor, action, target, reason, detail, id FROM"
+                                " audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
+                                (limit, offset)).fetchall()
+        return [AuditEntry(*r) for r in rows], int(row[0]) if row else 0

@@ -32,13 +32,11 @@ from .portable import PortableIngestTx, PortableStore, _add_alert, _insert_audit
 from .rows import (
     _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
-    _EVENT_COLUMNS,
     _NODE_COLUMNS,
     _TOKEN_COLUMNS,
     RECORD_COLUMNS,
     Acceptance,
     Account,
-    Alert,
     AlertRow,
     ApiToken,
     AuditEntry,
@@ -48,10 +46,8 @@ from .rows import (
     RosterVersion,
     StoredRecord,
     _account,
-    _event,
     _node,
     _stored,
-    latency_bucket,
 )
 
 _RECORD_COLUMNS = RECORD_COLUMNS
@@ -97,12 +93,6 @@ class PgIngestTx(PortableIngestTx):
         return _node(self.conn.execute(
             f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = %s FOR UPDATE", (name,)).fetchone())
 
-    def latest_receipt(self, node: str, epoch: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT receipt FROM receipts WHERE node = %s AND epoch = %s"
-            " ORDER BY id DESC LIMIT 1", (node, epoch)).fetchone()
-        return row[0] if row else None
-
     def insert_records(self, rows: list[StoredRecord]) -> None:
         # COPY: one round trip for the whole batch, the fastest way in.
         with self.conn.cursor().copy(f"COPY records ({_RECORD_COLUMNS}) FROM STDIN") as copy:
@@ -111,38 +101,12 @@ class PgIngestTx(PortableIngestTx):
                                 r.kind, r.record, r.lower_ts, r.upper_ts, r.out_of_bounds,
                                 r.problem, r.foreign, r.method))
 
-    def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
-                 added: int, last_sync: float) -> None:
-        self.conn.execute(
-            "UPDATE nodes SET epoch = %s, head_seq = %s, head_hash = %s, anchor_ts = %s,"
-            " records_count = records_count + %s, last_sync = %s, new_epoch_allowed = false"
-            " WHERE name = %s", (epoch, seq, head, anchor_ts, added, last_sync, node))
-
     # --- trust (central/trust.py) ------------------------------------------------------
 
     def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]:
         rows = self.conn.execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees"
                                  " WHERE nip = ANY(%s)", (sorted(set(nips)),)).fetchall()
         return {r[0]: Employee(*r) for r in rows}
-
-    def fallback_count(self, node: str, day: str) -> int:
-        row = self.conn.execute(
-            "SELECT count(*) FROM records WHERE day = %s AND node = %s"
-            " AND method IN ('witness', 'manual')", (day, node)).fetchone()
-        return int(row[0]) if row else 0
-
-    def alert_exists(self, node: str, kind: str, message: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM alerts WHERE node IS NOT DISTINCT FROM %s AND kind = %s"
-            " AND message = %s LIMIT 1", (node, kind, message)).fetchone() is not None
-
-    def observe_batch(self, seconds: float) -> None:
-        """Count an accepted batch and its latency in the histogram (``/metrics``)."""
-        self.conn.execute(
-            "INSERT INTO batch_latency (le, batches, seconds) VALUES (%s, 1, %s)"
-            " ON CONFLICT (le) DO UPDATE SET batches = batch_latency.batches + 1,"
-            " seconds = batch_latency.seconds + excluded.seconds",
-            (latency_bucket(seconds), seconds))
 
 
 class PostgresStore(PortableStore):
@@ -218,11 +182,6 @@ class PostgresStore(PortableStore):
 
     # --- meta --------------------------------------------------------------------------
 
-    def set_meta(self, key: str, value: str) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT INTO meta VALUES (%s, %s)"
-                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-
     # --- nodes and enrollment ----------------------------------------------------------
 
     def nodes(self) -> list[NodeRow]:
@@ -230,15 +189,6 @@ class PostgresStore(PortableStore):
             rows = conn.execute(
                 f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name COLLATE \"C\"").fetchall()
         return [n for n in map(_node, rows) if n is not None]
-
-    def add_enroll_token(self, node: str, token_hash: str, expires_at: float,
-                         now: float) -> None:
-        """Create the node (pending) if new, and store a one-time token for it."""
-        with self._write() as conn:
-            conn.execute("INSERT INTO nodes (name, created_at) VALUES (%s, %s)"
-                         " ON CONFLICT (name) DO NOTHING", (node, now))
-            conn.execute("INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
-                         " VALUES (%s, %s, %s, %s)", (token_hash, node, now, expires_at))
 
     def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
         """``ok``, ``unknown``, ``used`` or ``expired``."""
@@ -264,18 +214,6 @@ class PostgresStore(PortableStore):
                 " new_epoch_allowed = true WHERE name = %s", (cert_pem, now, node))
             _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
         return "ok"
-
-    def install_cert(self, node: str, cert_pem: str, now: float) -> None:
-        """Record a certificate issued on the offline path (``presensi-ca issue``)."""
-        with self._write() as conn:
-            conn.execute("INSERT INTO nodes (name, created_at) VALUES (%s, %s)"
-                         " ON CONFLICT (name) DO NOTHING", (node, now))
-            conn.execute(
-                "UPDATE nodes SET cert_pem = %s, enrolled_at = %s, new_epoch_allowed = true,"
-                " status = CASE status WHEN 'pending' THEN 'active' ELSE status END"
-                " WHERE name = %s", (cert_pem, now, node))
-            _add_alert(conn, node, "enrolled", "certificate issued offline by the CA installed",
-                       now)
 
     # --- API tokens and nonces ---------------------------------------------------------
 
@@ -309,22 +247,7 @@ class PostgresStore(PortableStore):
                 pgschema.ensure_partitions(conn, self.clock())
                 self._partitions_month = month
 
-    def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]:
-        with self._read() as conn:
-            if node is None:
-                rows = conn.execute("SELECT node, kind, message, ts FROM alerts"
-                                    " ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
-            else:
-                rows = conn.execute("SELECT node, kind, message, ts FROM alerts WHERE node = %s"
-                                    " ORDER BY id DESC LIMIT %s", (node, limit)).fetchall()
-        return [Alert(*r) for r in rows]
-
     # --- roster ------------------------------------------------------------------------
-
-    def latest_roster_version(self) -> int:
-        with self._read() as conn:
-            row = conn.execute("SELECT max(version) FROM roster_versions").fetchone()
-        return int(row[0] or 0) if row else 0
 
     def employees(self) -> list[Employee]:
         with self._read() as conn:
@@ -357,14 +280,6 @@ class PostgresStore(PortableStore):
                 (day, start, stop)).fetchall()
         return [_stored(r) for r in rows]
 
-    def fork_points(self) -> dict[tuple[str, str], int]:
-        """(node, epoch) -> the lowest seq where the node signed two different histories."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT node, epoch, min(seq) FROM evidence"
-                " WHERE kind IN ('fork', 'broken-chain') GROUP BY node, epoch").fetchall()
-        return {(n, e): s for n, e, s in rows}
-
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
         """Every stored record of a node (tests and audits; not for hot paths)."""
         sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE node = %s"
@@ -395,11 +310,6 @@ class PostgresStore(PortableStore):
             raise SetupError(f"cannot read the PostgreSQL database {self.url}: {exc}") from exc
         return [r[0] for r in rows]
 
-    def records_ingested(self) -> int:
-        with self._read() as conn:
-            row = conn.execute("SELECT coalesce(sum(records_count), 0) FROM nodes").fetchone()
-        return int(row[0]) if row else 0
-
     # --- trust: node rosters, events, acceptances (central/trust.py, noderoster.py) -------
 
     def employees_for_node(self, node: str, units: list[str]) -> list[Employee]:
@@ -409,10 +319,6 @@ class PostgresStore(PortableStore):
                 f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE node = %s"
                 ' OR unit = ANY(%s) ORDER BY nip COLLATE "C"', (node, list(units))).fetchall()
         return [Employee(*r) for r in rows]
-
-    def employee_units(self) -> dict[str, str]:
-        with self._read() as conn:
-            return {r[0]: r[1] for r in conn.execute("SELECT nip, unit FROM employees")}
 
     def max_roster_version(self) -> int:
         with self._read() as conn:
@@ -448,23 +354,6 @@ class PostgresStore(PortableStore):
                  event.created_by, event.created_at)).fetchone()
         return int(row[0]) if row else 0
 
-    def events(self, node: str | None = None) -> list[EventRow]:
-        sql = f"SELECT {_EVENT_COLUMNS} FROM events"
-        args: list[str] = []
-        if node is not None:
-            sql += " WHERE node = %s"
-            args.append(node)
-        with self._read() as conn:
-            rows = conn.execute(sql + " ORDER BY start_ts, id", args).fetchall()
-        return [_event(r) for r in rows]
-
-    def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None:
-        with self._read() as conn:
-            row = conn.execute(
-                f"SELECT {RECORD_COLUMNS} FROM records WHERE node = %s AND epoch = %s"
-                " AND seq = %s", (node, epoch, seq)).fetchone()
-        return _stored(row) if row else None
-
     def add_acceptance(self, acceptance: Acceptance) -> bool:
         """Store an official's acceptance; False when the record was accepted before."""
         a = acceptance
@@ -489,17 +378,6 @@ class PostgresStore(PortableStore):
                 " FROM record_acceptances ORDER BY accepted_at DESC, n DESC LIMIT %s",
                 (limit,)).fetchall()
         return [Acceptance(*r) for r in rows]
-
-    def fallback_counts(self, day: str) -> dict[str, dict[str, int]]:
-        """node -> {"witness": n, "manual": m}: the check-ins someone vouched for on ``day``."""
-        out: dict[str, dict[str, int]] = {}
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT node, method, count(*) FROM records WHERE day = %s"
-                " AND method IN ('witness', 'manual') GROUP BY node, method", (day,)).fetchall()
-        for node, method, count in rows:
-            out.setdefault(node, {"witness": 0, "manual": 0})[method] = int(count)
-        return out
 
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
@@ -557,29 +435,11 @@ class PostgresStore(PortableStore):
                 'INSERT INTO recap_overlay_events (target, target_id, action, "by", reason, at)'
                 " VALUES (%s, %s, %s, %s, %s, %s)", (target, target_id, action, by, reason, now))
 
-    def _dicts(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
-        with self._read() as conn:
-            cur = conn.execute(sql, args)
-            keys = [c.name for c in cur.description or []]
-            return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
-
-    def exceptions_between(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
-        return self._dicts(
-            "SELECT id, nip, kind, day_from, day_to, part, reason, created_by, created_at"
-            " FROM recap_exceptions WHERE day_to >= %s AND day_from <= %s ORDER BY id",
-            (first_day, last_day))
-
-    def incidents_between(self, ts_from: str, ts_to: str) -> list[dict[str, Any]]:
-        return self._dicts(
-            "SELECT id, ts_from, ts_to, unit, node, reason, created_by, created_at"
-            " FROM recap_incidents WHERE ts_to >= %s AND ts_from <= %s ORDER BY id",
-            (ts_from, ts_to))
-
     def overlay_events(self, target: str, ids: list[int] | None = None,
                        ) -> list[dict[str, Any]]:
         rows = self._dicts(
             'SELECT id, target, target_id, action, "by", reason, at FROM recap_overlay_events'
-            " WHERE target = %s ORDER BY id", (target,))
+            " WHERE target = ? ORDER BY id", (target,))
         wanted = None if ids is None else set(ids)
         return [r for r in rows if wanted is None or r["target_id"] in wanted]
 
@@ -592,16 +452,11 @@ class PostgresStore(PortableStore):
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def day_closes(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
-        return self._dicts(
-            "SELECT id, day, unit, reason, closed_by, closed_at FROM recap_day_closes"
-            " WHERE day BETWEEN %s AND %s ORDER BY id", (first_day, last_day))
-
     def month_actions(self, month: str) -> list[dict[str, Any]]:
         return self._dicts(
             'SELECT id, month, action, "by", reason, at, record_cutoff, event_cutoff,'
             " rule_cutoff, day_close_cutoff, inputs_sha256 FROM recap_month_closes"
-            " WHERE month = %s ORDER BY id", (month,))
+            " WHERE month = ? ORDER BY id", (month,))
 
     def add_month_action(self, month: str, action: str, by: str, reason: str | None,
                          now: float, check: Callable[[list[dict[str, Any]]], None],
@@ -625,15 +480,6 @@ class PostgresStore(PortableStore):
                 (month, action, by, reason, now, sealed.get("record_cutoff"),
                  sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
                  sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
-
-    def record_hashes(self, first_day: str, last_day: str,
-                      max_id: int | None = None) -> list[tuple[int, str]]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT id, hash FROM records WHERE day BETWEEN %s AND %s"
-                " AND type = 'checkin' AND id <= %s ORDER BY id",
-                (first_day, last_day, max_id if max_id is not None else 2**62)).fetchall()
-        return [(r[0], r[1]) for r in rows]
 
     def cutoffs(self) -> dict[str, int]:
         """The newest id of each input of the recap: what a month close freezes."""
@@ -684,14 +530,6 @@ class PostgresStore(PortableStore):
             if entry is not None:
                 _insert_audit(conn, entry)
 
-    def password_link_account(self, link_hash: str, now: float) -> str | None:
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
-                " WHERE l.link_hash = %s AND l.used_at IS NULL AND l.expires_at > %s"
-                " AND NOT a.disabled", (link_hash, now)).fetchone()
-        return row[0] if row else None
-
     def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None:
         """Spend the link and set the password, atomically. The link's row is locked: of two
         tabs racing, the second waits and then finds it used."""
@@ -706,18 +544,6 @@ class PostgresStore(PortableStore):
                          (now, link_hash))
             _set_password(conn, row[0], password_hash, now)
             return str(row[0])
-
-    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
-        """(account, csrf) of a live session of an enabled account."""
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT s.account, s.csrf FROM account_sessions s JOIN accounts a"
-                " ON a.name = s.account WHERE s.session_hash = %s AND s.expires_at > %s"
-                " AND NOT a.disabled", (session_hash, now)).fetchone()
-        if row is None:
-            return None
-        account = self.account(row[0])
-        return (account, row[1]) if account else None
 
     def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
                               lock_s: float) -> float | None:
@@ -747,12 +573,6 @@ class PostgresStore(PortableStore):
                     " window_start = excluded.window_start,"
                     " locked_until = excluded.locked_until", (key, count, start, locked))
         return None
-
-    def api_token(self, token_hash: str) -> ApiToken | None:
-        with self._read() as conn:
-            row = conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
-                               " WHERE token_hash = %s", (token_hash,)).fetchone()
-        return ApiToken(*row) if row else None
 
     def api_tokens(self) -> list[ApiToken]:
         with self._read() as conn:
@@ -814,14 +634,6 @@ class PostgresStore(PortableStore):
                          (entry.ts, entry.actor, entry.reason, alert_id))
             _insert_audit(conn, entry)
         return "ok"
-
-    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
-        with self._read() as conn:
-            row = conn.execute("SELECT count(*) FROM audit_log").fetchone()
-            rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
-                                " audit_log ORDER BY id DESC LIMIT %s OFFSET %s",
-                                (limit, offset)).fetchall()
-        return [AuditEntry(*r) for r in rows], int(row[0]) if row else 0
 
 
 def _max_roster_version(conn: psycopg.Connection) -> int:

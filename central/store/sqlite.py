@@ -27,13 +27,11 @@ from .portable import PortableIngestTx, PortableStore, _add_alert, _insert_audit
 from .rows import (
     _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
-    _EVENT_COLUMNS,
     _NODE_COLUMNS,
     _TOKEN_COLUMNS,
     RECORD_COLUMNS,
     Acceptance,
     Account,
-    Alert,
     AlertRow,
     ApiToken,
     AuditEntry,
@@ -43,10 +41,8 @@ from .rows import (
     RosterVersion,
     StoredRecord,
     _account,
-    _event,
     _node,
     _stored,
-    latency_bucket,
 )
 from .sqlite_schema import MIGRATIONS
 
@@ -81,12 +77,6 @@ class SqliteIngestTx(PortableIngestTx):
         return _node(self.conn.execute(
             f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
 
-    def latest_receipt(self, node: str, epoch: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT receipt FROM receipts WHERE node = ? AND epoch = ? ORDER BY id DESC LIMIT 1",
-            (node, epoch)).fetchone()
-        return row[0] if row else None
-
     def insert_records(self, rows: list[StoredRecord]) -> None:
         # Multi-row INSERTs, not executemany: sqlite3 drops and retakes the GIL around every
         # statement step, and each retake waits behind the worker's other request threads
@@ -99,35 +89,10 @@ class SqliteIngestTx(PortableIngestTx):
                     r.record, r.lower_ts, r.upper_ts, int(r.out_of_bounds), r.problem,
                     int(r.foreign), r.method)])
 
-    def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
-                 added: int, last_sync: float) -> None:
-        self.conn.execute(
-            "UPDATE nodes SET epoch = ?, head_seq = ?, head_hash = ?, anchor_ts = ?,"
-            " records_count = records_count + ?, last_sync = ?, new_epoch_allowed = 0"
-            " WHERE name = ?", (epoch, seq, head, anchor_ts, added, last_sync, node))
-
     # --- trust (central/trust.py) ------------------------------------------------------
 
     def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]:
         return _employees_by_nip(self.conn, nips)
-
-    def fallback_count(self, node: str, day: str) -> int:
-        row = self.conn.execute(
-            "SELECT count(*) FROM records WHERE day = ? AND node = ?"
-            " AND method IN ('witness', 'manual')", (day, node)).fetchone()
-        return int(row[0])
-
-    def alert_exists(self, node: str, kind: str, message: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM alerts WHERE node IS ? AND kind = ? AND message = ? LIMIT 1",
-            (node, kind, message)).fetchone() is not None
-
-    def observe_batch(self, seconds: float) -> None:
-        """Count an accepted batch and its latency in the histogram (``/metrics``)."""
-        self.conn.execute(
-            "INSERT INTO batch_latency (le, batches, seconds) VALUES (?, 1, ?)"
-            " ON CONFLICT (le) DO UPDATE SET batches = batches + 1,"
-            " seconds = seconds + excluded.seconds", (latency_bucket(seconds), seconds))
 
 
 def _employees_by_nip(conn: sqlite3.Connection, nips: list[str]) -> dict[str, Employee]:
@@ -235,24 +200,11 @@ class SqliteStore(PortableStore):
 
     # --- meta --------------------------------------------------------------------------
 
-    def set_meta(self, key: str, value: str) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
     # --- nodes and enrollment ----------------------------------------------------------
 
     def nodes(self) -> list[NodeRow]:
         rows = self.conn().execute(f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name")
         return [n for n in map(_node, rows) if n is not None]
-
-    def add_enroll_token(self, node: str, token_hash: str, expires_at: float,
-                         now: float) -> None:
-        """Create the node (pending) if new, and store a one-time token for it."""
-        with self._write() as conn:
-            conn.execute("INSERT OR IGNORE INTO nodes (name, created_at) VALUES (?, ?)",
-                         (node, now))
-            conn.execute("INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
-                         " VALUES (?, ?, ?, ?)", (token_hash, node, now, expires_at))
 
     def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
         """``ok``, ``unknown``, ``used`` or ``expired``."""
@@ -278,18 +230,6 @@ class SqliteStore(PortableStore):
             _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
         return "ok"
 
-    def install_cert(self, node: str, cert_pem: str, now: float) -> None:
-        """Record a certificate issued on the offline path (``presensi-ca issue``)."""
-        with self._write() as conn:
-            conn.execute("INSERT OR IGNORE INTO nodes (name, created_at) VALUES (?, ?)",
-                         (node, now))
-            conn.execute(
-                "UPDATE nodes SET cert_pem = ?, enrolled_at = ?, new_epoch_allowed = 1,"
-                " status = CASE status WHEN 'pending' THEN 'active' ELSE status END"
-                " WHERE name = ?", (cert_pem, now, node))
-            _add_alert(conn, node, "enrolled", "certificate issued offline by the CA installed",
-                       now)
-
     # --- API tokens and nonces ---------------------------------------------------------
 
     def remember_nonce(self, node: str, nonce: str, created: float, now: float,
@@ -311,22 +251,7 @@ class SqliteStore(PortableStore):
         with self._write() as conn:
             yield SqliteIngestTx(conn)
 
-    def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]:
-        if node is None:
-            rows = self.conn().execute(
-                "SELECT node, kind, message, ts FROM alerts ORDER BY id DESC LIMIT ?", (limit,))
-        else:
-            rows = self.conn().execute(
-                "SELECT node, kind, message, ts FROM alerts WHERE node = ?"
-                " ORDER BY id DESC LIMIT ?", (node, limit))
-        return [Alert(*r) for r in rows]
-
     # --- roster ------------------------------------------------------------------------
-
-    def latest_roster_version(self) -> int:
-        """The newest roster version (0 for none), cheap enough for every batch answer."""
-        row = self.conn().execute("SELECT max(version) FROM roster_versions").fetchone()
-        return int(row[0] or 0)
 
     def employees(self) -> list[Employee]:
         rows = self.conn().execute(
@@ -352,13 +277,6 @@ class SqliteStore(PortableStore):
             " ORDER BY ts, node, seq", (day,))
         return [_stored(r) for r in rows]
 
-    def fork_points(self) -> dict[tuple[str, str], int]:
-        """(node, epoch) -> the lowest seq where the node signed two different histories."""
-        rows = self.conn().execute(
-            "SELECT node, epoch, min(seq) FROM evidence WHERE kind IN ('fork', 'broken-chain')"
-            " GROUP BY node, epoch")
-        return {(n, e): s for n, e, s in rows}
-
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
         """Every stored record of a node (tests and audits; not for hot paths)."""
         sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE node = ?"
@@ -378,9 +296,6 @@ class SqliteStore(PortableStore):
             sql += f" OR unit IN ({','.join('?' * len(units))})"
         return [Employee(*r) for r in self.conn().execute(sql + " ORDER BY nip",
                                                           [node, *units])]
-
-    def employee_units(self) -> dict[str, str]:
-        return dict(self.conn().execute("SELECT nip, unit FROM employees").fetchall())
 
     def max_roster_version(self) -> int:
         """The highest version issued, regency-wide or to one node (they share one count)."""
@@ -420,20 +335,6 @@ class SqliteStore(PortableStore):
                  event.created_by, event.created_at))
             return int(cur.lastrowid or 0)
 
-    def events(self, node: str | None = None) -> list[EventRow]:
-        sql = f"SELECT {_EVENT_COLUMNS} FROM events"
-        args: list[str] = []
-        if node is not None:
-            sql += " WHERE node = ?"
-            args.append(node)
-        return [_event(r) for r in self.conn().execute(sql + " ORDER BY start_ts, id", args)]
-
-    def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None:
-        row = self.conn().execute(
-            f"SELECT {RECORD_COLUMNS} FROM records WHERE node = ? AND epoch = ? AND seq = ?",
-            (node, epoch, seq)).fetchone()
-        return _stored(row) if row else None
-
     def add_acceptance(self, acceptance: Acceptance) -> bool:
         """Store an official's acceptance; False when the record was accepted before."""
         a = acceptance
@@ -455,15 +356,6 @@ class SqliteStore(PortableStore):
             " FROM record_acceptances ORDER BY accepted_at DESC, rowid DESC LIMIT ?", (limit,))
         return [Acceptance(*r) for r in rows]
 
-    def fallback_counts(self, day: str) -> dict[str, dict[str, int]]:
-        """node -> {"witness": n, "manual": m}: the check-ins someone vouched for on ``day``."""
-        out: dict[str, dict[str, int]] = {}
-        rows = self.conn().execute(
-            "SELECT node, method, count(*) FROM records WHERE day = ?"
-            " AND method IN ('witness', 'manual') GROUP BY node, method", (day,))
-        for node, method, count in rows:
-            out.setdefault(node, {"witness": 0, "manual": 0})[method] = count
-        return out
     # --- operations (healthz, metrics) -------------------------------------------------
 
     def known_migrations(self) -> list[str]:
@@ -483,11 +375,6 @@ class SqliteStore(PortableStore):
             raise SetupError(f"cannot read {self.path}: {exc}") from exc
         finally:
             conn.close()
-
-    def records_ingested(self) -> int:
-        """Records stored from every node (kept per node by each batch's transaction)."""
-        row = self.conn().execute("SELECT coalesce(sum(records_count), 0) FROM nodes").fetchone()
-        return int(row[0])
 
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
@@ -545,22 +432,6 @@ class SqliteStore(PortableStore):
                 "INSERT INTO recap_overlay_events (target, target_id, action, by, reason, at)"
                 " VALUES (?, ?, ?, ?, ?, ?)", (target, target_id, action, by, reason, now))
 
-    def exceptions_between(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
-        cur = self.conn().execute(
-            "SELECT id, nip, kind, day_from, day_to, part, reason, created_by, created_at"
-            " FROM recap_exceptions WHERE day_to >= ? AND day_from <= ? ORDER BY id",
-            (first_day, last_day))
-        keys = [c[0] for c in cur.description]
-        return [dict(zip(keys, r, strict=True)) for r in cur]
-
-    def incidents_between(self, ts_from: str, ts_to: str) -> list[dict[str, Any]]:
-        cur = self.conn().execute(
-            "SELECT id, ts_from, ts_to, unit, node, reason, created_by, created_at"
-            " FROM recap_incidents WHERE ts_to >= ? AND ts_from <= ? ORDER BY id",
-            (ts_from, ts_to))
-        keys = [c[0] for c in cur.description]
-        return [dict(zip(keys, r, strict=True)) for r in cur]
-
     def overlay_events(self, target: str, ids: list[int] | None = None,
                        ) -> list[dict[str, Any]]:
         cur = self.conn().execute(
@@ -578,13 +449,6 @@ class SqliteStore(PortableStore):
                 "INSERT INTO recap_day_closes (day, unit, reason, closed_by, closed_at)"
                 " VALUES (?, ?, ?, ?, ?)", (day, unit, reason, by, now))
             return int(cur.lastrowid or 0)
-
-    def day_closes(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
-        cur = self.conn().execute(
-            "SELECT id, day, unit, reason, closed_by, closed_at FROM recap_day_closes"
-            " WHERE day BETWEEN ? AND ? ORDER BY id", (first_day, last_day))
-        keys = [c[0] for c in cur.description]
-        return [dict(zip(keys, r, strict=True)) for r in cur]
 
     def month_actions(self, month: str) -> list[dict[str, Any]]:
         cur = self.conn().execute(
@@ -610,14 +474,6 @@ class SqliteStore(PortableStore):
                 (month, action, by, reason, now, sealed.get("record_cutoff"),
                  sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
                  sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
-
-    def record_hashes(self, first_day: str, last_day: str,
-                      max_id: int | None = None) -> list[tuple[int, str]]:
-        rows = self.conn().execute(
-            "SELECT id, hash FROM records WHERE day BETWEEN ? AND ? AND type = 'checkin'"
-            " AND id <= ? ORDER BY id",
-            (first_day, last_day, max_id if max_id is not None else 2**62))
-        return [(r[0], r[1]) for r in rows]
 
     def cutoffs(self) -> dict[str, int]:
         """The newest id of each input of the recap: what a month close freezes."""
@@ -670,13 +526,6 @@ class SqliteStore(PortableStore):
             if entry is not None:
                 _insert_audit(conn, entry)
 
-    def password_link_account(self, link_hash: str, now: float) -> str | None:
-        row = self.conn().execute(
-            "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
-            " WHERE l.link_hash = ? AND l.used_at IS NULL AND l.expires_at > ?"
-            " AND a.disabled = 0", (link_hash, now)).fetchone()
-        return row[0] if row else None
-
     def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None:
         """Spend the link and set the password, atomically; the account, or None when the
         link is unknown, used or expired (two tabs racing: only one wins)."""
@@ -691,17 +540,6 @@ class SqliteStore(PortableStore):
                          (now, link_hash))
             _set_password(conn, row[0], password_hash, now)
             return str(row[0])
-
-    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
-        """(account, csrf) of a live session of an enabled account."""
-        row = self.conn().execute(
-            "SELECT s.account, s.csrf FROM account_sessions s JOIN accounts a"
-            " ON a.name = s.account WHERE s.session_hash = ? AND s.expires_at > ?"
-            " AND a.disabled = 0", (session_hash, now)).fetchone()
-        if row is None:
-            return None
-        account = self.account(row[0])
-        return (account, row[1]) if account else None
 
     def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
                               lock_s: float) -> float | None:
@@ -730,12 +568,6 @@ class SqliteStore(PortableStore):
                 conn.execute("INSERT OR REPLACE INTO login_attempts VALUES (?, ?, ?, ?)",
                              (key, count, start, locked))
         return None
-
-    def api_token(self, token_hash: str) -> ApiToken | None:
-        row = self.conn().execute(
-            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?",
-            (token_hash,)).fetchone()
-        return ApiToken(*row) if row else None
 
     def api_tokens(self) -> list[ApiToken]:
         rows = self.conn().execute(
@@ -796,12 +628,5 @@ class SqliteStore(PortableStore):
                          (entry.ts, entry.actor, entry.reason, alert_id))
             _insert_audit(conn, entry)
         return "ok"
-
-    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
-        conn = self.conn()
-        total = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-        rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
-                            " audit_log ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset))
-        return [AuditEntry(*r) for r in rows], int(total)
 
 
