@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from .config import load_config
 from .datadir import CentralPaths
 from .errors import SetupError
-from .store import CentralStore, SqliteStore
+from .store.protocol import CentralStore
+from .store.sqlite import SqliteStore
 
 PASSWORD_FILE = "database.password"
 READ_PASSWORD_FILE = "read-database.password"

@@ -20,7 +20,7 @@ from .errors import ApiError
 from .recap import bulk_objects, employee_days, load_inputs, money
 from .reports import ReportSettings
 from .rules import Discipline
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 
 def parse_year(text: object) -> int:

@@ -36,7 +36,8 @@ from sync.receipts import make_receipt, verify_receipt
 from sync.records import ZERO_HASH, Record, check_record, serialize, signed_text
 from sync.timefmt import format_ts, parse_ts, wall_ts, wita_day
 
-from .store import CentralStore, IngestTx, StoredRecord
+from .store.protocol import CentralStore, IngestTx
+from .store.rows import StoredRecord
 from .trust import Verdict, anchor_missing, judge
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from central.accounts import AccountError, create_account, secret_hash
 from central.page_session import SESSION_COOKIE
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock
 from .officials import PASSWORD, csrf_of, make_official, post_form, sign_in

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock
 from .officials import make_official, sign_in

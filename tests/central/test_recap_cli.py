@@ -11,7 +11,7 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from testkit.factories import CentralProcess, make_central, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml"

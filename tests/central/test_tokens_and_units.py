@@ -13,7 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from central.auth import create_api_token, hash_token
-from central.store import MIGRATIONS, SqliteStore
+from central.store.sqlite import SqliteStore
+from central.store.sqlite_schema import MIGRATIONS
 from testkit.factories import run_cli
 
 from .conftest import Clock
