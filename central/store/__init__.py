@@ -1,7 +1,10 @@
 """Central's storage: the ``CentralStore`` interface, its SQLite and PostgreSQL backends.
 
-The names the rest of central imports are re-exported here; ``postgresql`` (psycopg) is not,
-so SQLite-only installs never import it (``central/database.py`` opens it when configured).
+``rows`` (row types), ``protocol`` (``CentralStore``, ``IngestTx``), ``portable`` (the SQL both
+backends share), ``sqlite`` and ``sqlite_schema``, ``postgresql`` and ``pg_schema``. Import a
+name from the module that owns it; the re-exports here serve code written against the old
+single module. ``postgresql`` (psycopg) is not imported here, so SQLite-only installs never
+load it (``central/database.py`` opens it when configured).
 """
 
 from .protocol import CentralStore, IngestTx
