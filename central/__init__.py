@@ -11,15 +11,22 @@ from . import (
     alerts_api,
     api,
     dashboard,
+    employee_pages,
     keys_api,
+    month_pages,
+    objection_pages,
+    objections_api,
     official_pages,
     ops,
+    overlay_pages,
+    overview_pages,
     recap_api,
     signin_pages,
     trust_api,
 )
 from .config import load_config
 from .datadir import CentralPaths
+from .i18n import init_i18n
 from .proxy import TrustedProxy, trusted_addresses
 from .service import CentralService
 from .web import register_errors
@@ -43,9 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    # Page text is written as {{ _("Bahasa Indonesia") }}; the English catalog plugs in here.
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Page text is written as {{ _("Bahasa Indonesia") }}; ?lang=en gives English.
+    init_i18n(app)
     app.extensions["presensi_central"] = svc
     register_errors(app)
     app.register_blueprint(api.bp)
@@ -55,6 +61,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts_api.bp)
     app.register_blueprint(signin_pages.bp)
     app.register_blueprint(official_pages.bp)
+    app.register_blueprint(employee_pages.bp)
+    app.register_blueprint(objection_pages.bp)
+    app.register_blueprint(objections_api.bp)
+    app.register_blueprint(overview_pages.bp)
+    app.register_blueprint(month_pages.bp)
+    app.register_blueprint(overlay_pages.bp)
     init_security(app)
 
     app.register_blueprint(ops.bp)

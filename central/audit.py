@@ -36,6 +36,8 @@ ACTION_ID = {
     "incident-reject": "gangguan ditolak",
     "month-close": "bulan ditutup",
     "month-reopen": "bulan dibuka kembali",
+    "objection-accept": "keberatan pegawai diterima",
+    "objection-reject": "keberatan pegawai ditolak",
 }
 
 

@@ -19,9 +19,11 @@ from flask.typing import ResponseReturnValue
 
 from sync.timefmt import WITA
 
+from . import charts
 from .accounts import Principal
 from .alerts import kind_label
 from .errors import ApiError
+from .i18n import gettext
 from .official_pages import wita
 from .page_session import install_page_errors, page, require_official
 from .reports import attendance, nodes_overview
@@ -86,6 +88,34 @@ def _day() -> str:
     return text
 
 
+def arrivals_view(rows: list[dict[str, Any]], day: str, unit: str | None,
+                  work_start: str) -> dict[str, Any]:
+    """The day's first counted arrivals of ``unit`` (all visible units when None) in 5-minute
+    bins from 06:30 to 09:00, as a picture and its rows (``templates/_arrivals.html``)."""
+    times = [r["first_in"][11:19] for r in rows
+             if r["first_in"] and (unit is None or r["unit"] == unit)]
+    bins = charts.arrival_bins(times)
+    who = unit or gettext("semua unit")
+    title = gettext("Jam datang %(unit)s, %(day)s") % {"unit": who, "day": day}
+    desc = (gettext("Jumlah pegawai yang datang per 5 menit dari 06.30 sampai 09.00 WITA; "
+                    "%(n)s orang datang hari itu.") % {"n": len(times)}
+            + " " + gettext("Angkanya ada di tabel sesudah gambar."))
+    return {"chart": charts.arrival_chart(bins, ident="arrivals-chart", title=title,
+                                          desc=desc, work_start=work_start,
+                                          mark_text=gettext("jam masuk") + " " + work_start),
+            "title": title, "rows": bins.bins, "before": bins.before, "after": bins.after,
+            "first": "06:30", "last": "09:00", "work_start": work_start}
+
+
+def _chart_unit(who: Principal, units: list[str]) -> str | None:
+    """``?unit=`` for the arrivals picture: a unit the official may see, or all."""
+    unit = request.args.get("unit") or None
+    if unit is not None and (unit not in units or not who.sees_unit(unit)):
+        raise ApiError(gettext("unit kerja itu tidak ada atau tidak boleh Anda lihat"),
+                       code="bad-unit")
+    return unit
+
+
 @bp.get("/dashboard", endpoint="page")
 def page_view() -> ResponseReturnValue:
     who = require_official()
@@ -95,14 +125,18 @@ def page_view() -> ResponseReturnValue:
     rows = visible_rows(attendance(store, day, settings=svc.report_settings), who)
     names = {e.nip: e.name for e in store.employees()}
     open_alerts = store.open_alert_counts()
+    units = sorted({r["unit"] for r in rows if r["unit"]})
+    chart_unit = _chart_unit(who, units)
+    work_start = svc.report_settings.work_start
     return page("dashboard.html", day=day, today=datetime.fromtimestamp(
                     svc.now(), WITA).strftime("%Y-%m-%d"),
                 nodes=[n | {"last_sync_label": wita(n["last_sync_ts"]) if n["last_sync_ts"]
-                              else "belum pernah"}
+                              else gettext("belum pernah")}
                        for n in nodes_overview(
                            store, day=day,
                            fallback_threshold=int(svc.config["FALLBACK_ALERT_PER_DAY"]))],
                 summary=summarise(rows, names),
                 status_id=STATUS_ID, vouched_id=VOUCHED, list_max=LIST_MAX,
                 open_alerts=open_alerts, kind_label=kind_label, wita=wita,
-                work_start=svc.report_settings.work_start)
+                work_start=work_start, chart_units=units, chart_unit=chart_unit,
+                arrivals=arrivals_view(rows, day, chart_unit, work_start))

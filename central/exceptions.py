@@ -69,6 +69,15 @@ def _reason(reason: object) -> str:
     return reason.strip()
 
 
+def _doc_no(doc_no: object) -> str | None:
+    """An optional document number: blank is none; else 1-80 printable characters."""
+    if doc_no is None or (isinstance(doc_no, str) and not doc_no.strip()):
+        return None
+    if not isinstance(doc_no, str) or len(doc_no.strip()) > 80 or not doc_no.isprintable():
+        raise ApiError("doc_no must be at most 80 printable characters", code="bad-doc-no")
+    return doc_no.strip()
+
+
 def parse_day(text: object, field: str) -> date:
     if not isinstance(text, str) or not DATE_RE.match(text):
         raise ApiError(f"{field} must be a date YYYY-MM-DD", code="bad-date")
@@ -99,8 +108,9 @@ def parse_ts(text: object, field: str) -> str:
 
 def add_exception(store: CentralStore, book: RuleBook, *, nip: object, kind: object,
                   first: object, last: object, part: object, reason: object, by: object,
-                  now: float) -> int:
-    """Propose an exception; its id. Kinds are those of the imported rule sets."""
+                  now: float, doc_no: object = None) -> int:
+    """Propose an exception; its id. Kinds are those of the imported rule sets; ``doc_no``
+    is the optional number of the letter behind it (cuti, surat tugas)."""
     if not isinstance(nip, str) or not NIP_RE.match(nip):
         raise ApiError("nip must be 18 digits", code="bad-nip")
     kinds = book.kinds()
@@ -117,7 +127,8 @@ def add_exception(store: CentralStore, book: RuleBook, *, nip: object, kind: obj
     if part not in PARTS:
         raise ApiError(f"part must be one of {', '.join(PARTS)}", code="bad-part")
     return store.add_exception(nip, kind, day_from.isoformat(), day_to.isoformat(), str(part),
-                               _reason(reason), official(by), now)
+                               _reason(reason), official(by), now,
+                               doc_no=_doc_no(doc_no))
 
 
 def add_incident(store: CentralStore, *, ts_from: object, ts_to: object, unit: object,

@@ -36,6 +36,7 @@ from sync.receipts import make_receipt, verify_receipt
 from sync.records import ZERO_HASH, Record, check_record, serialize, signed_text
 from sync.timefmt import format_ts, parse_ts, wall_ts, wita_day
 
+from .node_history import batch_backlog
 from .store.protocol import CentralStore, IngestTx
 from .store.rows import StoredRecord
 from .trust import Verdict, anchor_missing, judge
@@ -321,6 +322,7 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
     offset = _clock_offset_ms(batch, now)
     clock = batch.get("clock") or {}
     tx.add_clock_sample(node, now, clock.get("wall_ts"), clock.get("mono_us"), offset)
+    tx.note_node_hour(node, now, batch_backlog(batch), offset)  # the nodes page's pictures
     _alert_lan_status(tx, node, batch.get("status"), now)
     if not fresh:
         receipt = _current_receipt(tx, issuer, node, epoch, head_seq, head_hash, now)

@@ -3,18 +3,16 @@ with a reason), the audit log, and accounts (an admin adds accounts and resets p
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from sync.timefmt import WITA
-
-from . import accounts, alerts
+from . import accounts, alerts, pagetime
 from .audit import ACTION_ID
 from .errors import ApiError
+from .i18n import current_lang, gettext
 from .page_session import (
     check_official_form,
     install_page_errors,
@@ -32,12 +30,9 @@ AUDIT_PAGE = 50
 
 
 def wita(seconds: float | None) -> str:
-    """``3 Des 2026 15.13`` style time for the pages (never a raw ISO timestamp)."""
-    if seconds is None:
-        return "-"
-    moment = datetime.fromtimestamp(seconds, WITA)
-    months = "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split()
-    return f"{moment.day} {months[moment.month - 1]} {moment.year} {moment:%H.%M} WITA"
+    """``hari ini 15.13 WITA``, ``kemarin ...`` or ``3 Des 2026 15.13 WITA`` in the page's
+    language (never a raw ISO timestamp): ``central/pagetime.py``."""
+    return pagetime.when(seconds, now(), gettext, current_lang())
 
 
 def _page_links(total: int, page_no: int, per_page: int, args: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from .exceptions import ExceptionOverlay, Incident, approved_exceptions, approve
 from .reports import ReportSettings, record_status
 from .rules import Band, Hours, RuleBook, RuleSet, parse_rules
 from .store.protocol import CentralStore
-from .store.rows import StoredRecord
+from .store.rows import PlainRows, StoredRecord
 from .trust import TrustFacts
 
 CENT = Decimal("0.01")
@@ -72,8 +72,16 @@ def wita_seconds(ts: str) -> int:
             + WITA_OFFSET_S) % 86400
 
 
+_CLOCK: dict[int, str] = {}
+
+
 def clock_text(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    """``HH:MM:SS`` of seconds after WITA midnight (memoised: at most 86,400 of them)."""
+    text = _CLOCK.get(seconds)
+    if text is None:
+        text = _CLOCK[seconds] = \
+            f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return text
 
 
 def utc_ts(day: date, seconds: int) -> str:
@@ -114,8 +122,11 @@ class DayResult:
     holiday: str | None = None
     counted_late: int = 0       # minutes that fell in a band (what the month sums)
     counted_early: int = 0
+    shared_json: dict[str, Any] | None = None   # a result many employees share: made once
 
     def as_json(self) -> dict[str, Any]:
+        if self.shared_json is not None:
+            return self.shared_json.copy()
         start, end = self.hours.text if self.hours else (None, None)
         out: dict[str, Any] = {
             "date": self.day.isoformat(), "rule": self.rules.id if self.rules else None,
@@ -232,10 +243,25 @@ def load_book(store: CentralStore, rule_cutoff: int | None = None) -> RuleBook:
                      for row in store.rule_versions(rule_cutoff)])
 
 
+def plain_rows(facts: TrustFacts, settings: ReportSettings,
+               record_cutoff: int | None) -> PlainRows:
+    """Which rows ``record_status`` counts from the row alone (``PlainRows``): the recap
+    lets the database aggregate those, and judges every other row one by one. Logs with a
+    fork are never plain (a row at or after the fork is ``disputed``); a row without an
+    anchor is plain only when anchorless rows count (``require_anchor`` off) and its log
+    never had a receipt (with one, it may be ``anchor-missing``). Acceptances only ever
+    turn an uncounted row into a counted one, and a plain row counts already."""
+    return PlainRows(max_id=record_cutoff if record_cutoff is not None else 2**62,
+                     forked_logs=tuple(sorted(facts.forks)),
+                     linked_logs=tuple(sorted(facts.link_starts)),
+                     anchorless_count=not settings.require_anchor)
+
+
 def counted_checkins(store: CentralStore, first: date, last: date,
                      settings: ReportSettings) -> Iterator[tuple[int, StoredRecord, bool]]:
-    """(record id, record, counted) of every check-in of these WITA days. The one call of
-    ``record_status`` for the recap, so what counts is decided in one place."""
+    """(record id, record, counted) of every check-in of these WITA days, each judged by
+    ``record_status``: the straightforward path (the recap itself aggregates the plain
+    rows in the database, ``load_inputs``)."""
     # Events whose window meets these days (UTC bounds widened by a day each side: WITA is
     # UTC+8, and a wider range only loads an event or two more).
     facts = TrustFacts.load(store, f"{first - timedelta(days=1)}T00:00:00.000Z",
@@ -279,10 +305,35 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     record_cutoff = cutoffs.record_cutoff if cutoffs else None
     punches = inputs.punches
     seen_nodes: set[tuple[str, str]] = set()
-    for rec_id, rec, counted in counted_checkins(store, first, last, settings):
+    # Accepted objections' genuine records (central/objections.py), added to their day below.
+    # A record central also holds and counts becomes a second identical punch, which changes
+    # nothing: a day takes its earliest `in` and latest `out`.
+    evidence = store.accepted_evidence(first.isoformat(), last.isoformat())
+    facts = TrustFacts.load(store, f"{first - timedelta(days=1)}T00:00:00.000Z",
+                            f"{last + timedelta(days=1)}T23:59:59.999Z")
+    plain = plain_rows(facts, settings, record_cutoff)
+    first_text, last_text = first.isoformat(), last.isoformat()
+    # The plain rows, aggregated by the database: first in and last out per employee, day
+    # and node (judge_day takes the earliest in and the latest out over the nodes).
+    for who, day, node, first_in, last_out in store.recap_first_last(first_text, last_text,
+                                                                     plain):
+        if who not in unit_of:
+            continue
+        seen_nodes.add((who, node))
+        key = (who, day)
+        day_punches = punches.get(key)
+        if day_punches is None:
+            day_punches = punches[key] = []
+        if first_in is not None:
+            day_punches.append((wita_seconds(first_in), "in", node))
+        if last_out is not None:
+            day_punches.append((wita_seconds(last_out), "out", node))
+    # Every other row (after a close, or not plainly counted), one by one.
+    for rec_id, rec in store.recap_other_checkins(first_text, last_text, plain):
         who = rec.nip
         if who not in unit_of or rec.day is None:
             continue
+        counted = record_status(rec, facts, settings)[1]
         seen_nodes.add((who, rec.node))
         if record_cutoff is not None and rec_id > record_cutoff:
             key = (who, rec.day)
@@ -300,6 +351,10 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
         if day_punches is None:
             day_punches = punches[key] = []
         day_punches.append((wita_seconds(rec.ts), rec.kind or "", rec.node))
+    for ev in evidence:
+        if ev.nip in unit_of and ev.ts:
+            punches.setdefault((ev.nip, ev.day), []).append(
+                (wita_seconds(ev.ts), ev.kind or "", ev.node or ""))
     for who, node in seen_nodes:
         inputs.unit_nodes.setdefault(unit_of[who], set()).add(node)
         inputs.nip_nodes.setdefault(who, set()).add(node)
@@ -328,6 +383,7 @@ class PlanDay:
     start_incidents: list[Incident]   # approved incidents covering the start, by scope
     end_incidents: list[Incident]
     shared: DayResult | None = None   # the day without records or overlays (lean mode)
+    shared_final: DayResult | None = None   # the same with ``final`` (the month)
 
 
 def _incident_for(inputs: RecapInputs, nip: str, candidates: list[Incident],
@@ -384,48 +440,70 @@ def unit_plan(inputs: RecapInputs, unit: str) -> list[PlanDay]:
 
 def employee_days(inputs: RecapInputs, nip: str, unit: str, *,
                   lean: bool = False) -> Iterator[DayResult]:
-    """Every calendar day of the range for one employee, judged. ``lean`` (the yearly
-    count): days with no record and no overlay share one read-only result per unit."""
+    """Every calendar day of the range for one employee, judged. Days with no record, no
+    overlay and nothing excluded are the same for everyone of the unit: one read-only
+    result per unit and day is shared (``lean``, the yearly count, leaves ``final`` and the
+    excluded and after-close counts out of it)."""
     all_punches = inputs.punches
+    excluded, after_close = inputs.excluded, inputs.after_close
     overlays = inputs.exceptions.get(nip, [])
-    node_incidents = bool(inputs.incidents)
+    today = inputs.today
     for plan in unit_plan(inputs, unit):
         day, text, rules = plan.day, plan.text, plan.rules
         if rules is None:
             result = DayResult(day, "tanpa-aturan")
-        elif day > inputs.today:
+        elif day > today:
             result = DayResult(day, "belum", rules, plan.hours)
         else:
-            punches = all_punches.get((nip, text))
-            if lean and punches is None and not overlays:
-                if plan.shared is None:
-                    plan.shared = judge_day(rules, day, plan.hours, [])
-                yield plan.shared
-                continue
-            whole = arrival_x = departure_x = None
-            for overlay in overlays:
-                if overlay.first <= day <= overlay.last:
-                    if overlay.part == "day":
-                        whole = overlay
-                    elif overlay.part == "arrival":
-                        arrival_x = overlay
-                    else:
-                        departure_x = overlay
-            arrival_e: ExceptionOverlay | dict[str, Any] | None = arrival_x
-            departure_e: ExceptionOverlay | dict[str, Any] | None = departure_x
-            if node_incidents and (plan.start_incidents or plan.end_incidents):
-                arrival_e = arrival_e or _incident_for(inputs, nip, plan.start_incidents)
-                departure_e = departure_e or _incident_for(inputs, nip, plan.end_incidents)
-                if isinstance(arrival_e, dict) and isinstance(departure_e, dict) and \
-                        arrival_e["id"] == departure_e["id"]:
-                    departure_e = arrival_e
-            result = judge_day(rules, day, plan.hours, punches or [], whole=whole,
-                               arrival_exempt=arrival_e, departure_exempt=departure_e)
+            key = (nip, text)
+            punches = all_punches.get(key)
+            if punches is None and not overlays:
+                if lean:
+                    if plan.shared is None:
+                        plan.shared = judge_day(rules, day, plan.hours, [])
+                    yield plan.shared
+                    continue
+                if key not in excluded and key not in after_close:
+                    if plan.shared_final is None:
+                        plan.shared_final = judge_day(rules, day, plan.hours, [])
+                        plan.shared_final.final = plan.final
+                        plan.shared_final.shared_json = plan.shared_final.as_json()
+                    yield plan.shared_final
+                    continue
+            result = judge_plan_day(inputs, nip, plan, punches or [], overlays)
         if not lean:
-            result.excluded = inputs.excluded.get((nip, text), 0)
-            result.after_close = inputs.after_close.get((nip, text), 0)
+            result.excluded = excluded.get((nip, text), 0)
+            result.after_close = after_close.get((nip, text), 0)
         result.final = plan.final
         yield result
+
+
+def judge_plan_day(inputs: RecapInputs, nip: str, plan: PlanDay,
+                   punches: list[tuple[int, str, str]],
+                   overlays: list[ExceptionOverlay]) -> DayResult:
+    """One employee's working (or non-working) day of a unit's plan, with the employee's
+    approved exceptions and the incidents that cover the day's start or end."""
+    assert plan.rules is not None
+    day = plan.day
+    whole = arrival_x = departure_x = None
+    for overlay in overlays:
+        if overlay.first <= day <= overlay.last:
+            if overlay.part == "day":
+                whole = overlay
+            elif overlay.part == "arrival":
+                arrival_x = overlay
+            else:
+                departure_x = overlay
+    arrival_e: ExceptionOverlay | dict[str, Any] | None = arrival_x
+    departure_e: ExceptionOverlay | dict[str, Any] | None = departure_x
+    if plan.start_incidents or plan.end_incidents:
+        arrival_e = arrival_e or _incident_for(inputs, nip, plan.start_incidents)
+        departure_e = departure_e or _incident_for(inputs, nip, plan.end_incidents)
+        if isinstance(arrival_e, dict) and isinstance(departure_e, dict) and \
+                arrival_e["id"] == departure_e["id"]:
+            departure_e = arrival_e
+    return judge_day(plan.rules, day, plan.hours, punches, whole=whole,
+                     arrival_exempt=arrival_e, departure_exempt=departure_e)
 
 
 def month_bounds(month: str) -> tuple[date, date]:

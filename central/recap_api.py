@@ -106,7 +106,7 @@ def post_exception() -> ResponseReturnValue:
     new_id = propose_exception(svc.store, nip=body.get("nip"), kind=body.get("kind"),
                                first=body.get("from"), last=body.get("to"),
                                part=body.get("part"), reason=body.get("reason"),
-                               by=who.account, now=svc.now())
+                               doc_no=body.get("doc_no"), by=who.account, now=svc.now())
     return jsonify({"id": new_id, "state": "proposed",
                     "history": history(svc.store, "exception", new_id)}), 201
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .audit import audit_entry
 from .exceptions import add_exception, add_incident, decide, official
-from .recap import load_book
+from .recap import load_book, month_bounds
 from .recap_close import close_month, reopen_month
 from .store.protocol import CentralStore
 
@@ -67,6 +67,7 @@ def close_month_audited(store: CentralStore, month: str, by: object,
 def reopen_month_audited(store: CentralStore, month: str, by: object, reason: object,
                          now: float) -> None:
     """``reopen_month`` and its ``month-reopen`` entry."""
+    month_bounds(month)   # a bad month is a 400 before it can reach the audit entry's checks
     entry = audit_entry(official(by), "month-reopen", f"month {month}", reason, now) \
         if isinstance(reason, str) and reason.strip() else None
     reopen_month(store, month, by, reason, now)   # refuses a missing reason (400)

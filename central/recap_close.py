@@ -58,6 +58,9 @@ def inputs_sha256(store: CentralStore, month: str, cut: dict[str, int]) -> str:
     for close in store.day_closes(first.isoformat(), last.isoformat()):
         if close["id"] <= cut["day_close_cutoff"]:
             line("day-close", *close.values())
+    # Accepted objections' records (none before 003_objections: older hashes stay the same).
+    for ev in store.accepted_evidence(first.isoformat(), last.isoformat()):
+        line("objection", ev.id, ev.node, ev.epoch, ev.seq, ev.hash, ev.decided_at)
     return digest.hexdigest()
 
 

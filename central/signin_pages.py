@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from . import accounts
 from .accounts import AccountError, TooManyAttempts
+from .i18n import gettext
 from .page_session import (
     SESSION_COOKIE,
     check_form,
@@ -111,7 +112,8 @@ def set_password(link: str) -> ResponseReturnValue:
         return page("set_password.html", 400, presign=True, name=name, link=link,
                     error=exc.message)
     return page("signin.html", presign=True, next_url="",
-                info=f"Kata sandi akun {name} tersimpan. Silakan masuk.", name=name)
+                info=gettext("Kata sandi akun %(name)s tersimpan. Silakan masuk.")
+                % {"name": name}, name=name)
 
 
 @bp.get("/akun/sandi")

@@ -18,7 +18,7 @@ PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-ac
 
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.path.startswith("/dashboard"):
+    if request.path.startswith(("/dashboard", "/saya")):
         response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"

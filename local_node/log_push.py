@@ -209,7 +209,8 @@ class LogPusher:
             clock = {"wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
                      "mono_us": self.writer.clock.mono_us()}
             status = lan_status.unreported(self.store)
-            body = encode_batch(self.node, self.epoch, texts, clock, version=2, status=status)
+            body = encode_batch(self.node, self.epoch, texts, clock, version=2, status=status,
+                                head_seq=target)
             sent_at = time.time()
             try:
                 answer = self.client.push(body)

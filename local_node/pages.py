@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from . import assets, i18n
 from .addresses import office_name
+from .central_page_link import central_page_url
 from .web import service
 
 bp = Blueprint("pages", __name__)
@@ -22,7 +25,8 @@ def asset(filename: str) -> str:
 
 @bp.get("/")
 def staff_page() -> ResponseReturnValue:
-    return _page("staff.html")
+    return _page("staff.html", central_page=central_page_url(
+        current_app.config, service().store, datetime.now(UTC)))
 
 
 @bp.get("/kiosk")
@@ -31,14 +35,14 @@ def kiosk_page() -> ResponseReturnValue:
     return _page("kiosk.html")
 
 
-def _page(template: str) -> ResponseReturnValue:
+def _page(template: str, **extra: object) -> ResponseReturnValue:
     # Indonesian unless the URL asks for English: the page itself offers the ID/EN toggle
     # (remembered on the phone), so a phone set to English still opens in Bahasa Indonesia.
     page_lang = i18n.pick_lang(None, request.args.get("lang"))
     response = current_app.make_response(
         render_template(template, lang=page_lang, asset=asset,
                         node=office_name(current_app.config, service().identity.name),
-                        pulang_hold=int(current_app.config["PULANG_CONFIRM_MIN"])))
+                        pulang_hold=int(current_app.config["PULANG_CONFIRM_MIN"]), **extra))
     _page_headers(response)
     return assets.compress_page(response)
 

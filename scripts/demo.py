@@ -245,6 +245,9 @@ Smart Presensi demo is running (data in {root}).
   Local admin page:  {local_url}/admin  (set its password first:
       .venv/bin/presensi-node admin set-password --data {root / 'node'})
   Central dashboard (Diskominfo):  {official_sign_in(root, central_url)}
+      The month per unit: {central_url}/dashboard/bulan?month={last_month}
+  An employee's own month and objections:  {central_url}/saya/masuk
+      (the same NIP and PIN as at the office, e.g. NIP {staff['nip']}  PIN {staff['pin']})
   Attendance API:  curl -H 'Authorization: Bearer {token}' \\
                      '{central_url}/api/v1/attendance?date={today}'
   Last month's TPP recap (Excel):  curl -H 'Authorization: Bearer {token}' -o rekap.xlsx \\

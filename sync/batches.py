@@ -55,7 +55,8 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=T
 
 
 def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any], *,
-                 version: int = 1, status: dict[str, Any] | None = None) -> bytes:
+                 version: int = 1, status: dict[str, Any] | None = None,
+                 head_seq: int | None = None) -> bytes:
     """The JSON body of a batch; ``records`` are serialised records (``sync.records.serialize``)
     in seq order.
 
@@ -73,6 +74,8 @@ def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any
     if version == 2:
         records = _compact(records)
     text = head[:-1] + ',"records":[' + ",".join(records) + '],"clock":' + tail
+    if head_seq is not None:  # optional: the node's head when sent (central's backlog chart)
+        text += f',"head_seq":{int(head_seq)}'
     if status:  # optional: what the node wants central to know (local_node/lan_status.py)
         text += ',"status":' + json.dumps(status, ensure_ascii=False, separators=(",", ":"),
                                           sort_keys=True)
@@ -217,6 +220,10 @@ def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[st
         raise _fail("clock.mono_us must be a non-negative integer")
     if "status" in batch and not isinstance(batch["status"], dict):
         raise _fail("status must be an object")
+    head = batch.get("head_seq")
+    if "head_seq" in batch and (not isinstance(head, int) or isinstance(head, bool)
+                                or not 0 <= head < 2**53):
+        raise _fail("head_seq must be a whole number from 0 to 2^53-1")
     if batch["v"] == 2:
         batch[UNSIGNED] = expand_records(records)
     result: dict[str, Any] = batch

@@ -203,10 +203,11 @@ class CentralSetup:
         return out.stdout.strip().splitlines()[0]
 
 
-def make_central(root: Path, people: int = 40) -> CentralSetup:
-    """``presensi-central init``, ``roster import`` of ``people`` employees, a viewer token."""
+def make_central(root: Path, people: int = 40, *, database: str | None = None) -> CentralSetup:
+    """``presensi-central init`` (on PostgreSQL with ``database``), ``roster import`` of
+    ``people`` employees, a viewer token."""
     data = root / "central"
-    run_cli("central", "init", "--data", str(data))
+    run_cli("central", "init", "--data", str(data), *(["--database", database] if database else []))
     roster, staff = roster_file(root, people)
     run_cli("central", "roster", "import", "--data", str(data), str(roster))
     token = run_cli("central", "token", "create", "--data", str(data), "--role",

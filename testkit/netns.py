@@ -49,7 +49,8 @@ class Namespace:
         kwargs.setdefault("env", dict(os.environ))
         return subprocess.run(self.command(args), **kwargs)
 
-    def popen(self, args: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    def popen(self, args: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
+        # Popen[bytes] or Popen[str], as ``text`` in ``kwargs`` asks.
         kwargs.setdefault("env", dict(os.environ))
         kwargs.setdefault("start_new_session", True)
         return subprocess.Popen(self.command(args), **kwargs)

@@ -56,6 +56,9 @@ class PgCluster:
     port: int
     bindir: Path
     user: pwd.struct_passwd | None
+    # Tests trade durability for speed; the scale benchmark (scripts/benchlib/scale.py) runs
+    # with PostgreSQL's production defaults, as SQLite runs with synchronous=FULL there.
+    durable: bool = False
     _counter: int = field(default=0)
 
     @property
@@ -79,9 +82,12 @@ class PgCluster:
         self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres",
                   "--auth=trust", "--no-sync", "--locale=C.UTF-8", "--encoding=UTF8")
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port}"
-                   f" -c unix_socket_directories={self.root} -c max_connections=300"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                   " -c shared_buffers=64MB")
+                   f" -c unix_socket_directories={self.root} -c max_connections=300")
+        if self.durable:
+            options += " -c fsync=on -c synchronous_commit=on -c shared_buffers=128MB"
+        else:
+            options += (" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                        " -c shared_buffers=64MB")
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l",
                   str(self.root / "postgres.log"), "-o", options, "-w", "-t", "60", "start")
         return self
@@ -116,11 +122,12 @@ class PgCluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster() -> PgCluster:
-    """Start a fresh cluster in a new temporary directory."""
+def start_cluster(*, durable: bool = False) -> PgCluster:
+    """Start a fresh cluster in a new temporary directory (``durable``: fsync and
+    synchronous commit on, as in production)."""
     root = Path(tempfile.mkdtemp(prefix="presensi-pg-"))
     cluster = PgCluster(root=root, port=free_port(), bindir=pg_bindir(),
-                        user=_unprivileged_user())
+                        user=_unprivileged_user(), durable=durable)
     try:
         return cluster.start()
     except BaseException:

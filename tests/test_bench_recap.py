@@ -3,14 +3,10 @@ judged here; docs/performance.md holds a full run)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from benchlib import recap_scenario  # noqa: E402
-from benchlib.context import Context, Options  # noqa: E402
+from scripts.benchlib import recap_scenario
+from scripts.benchlib.context import Context, Options
 
 
 def test_recap_scenario_small(tmp_path: Path) -> None:
@@ -20,7 +16,8 @@ def test_recap_scenario_small(tmp_path: Path) -> None:
     rows = {row.metric: row.value for row in result.rows}
     for metric in ("floor: read the month's rows", "month as JSON", "month JSON / floor",
                    "month as XLSX", "year: discipline count"):
-        assert isinstance(rows[metric], int | float) and rows[metric] > 0, metric
+        value = rows[metric]
+        assert isinstance(value, int | float) and value > 0, metric
     data = result.data
     assert data["rows"] == data["build"]["records"] > 60 * 20
     assert data["month_employees"] == data["year_employees"] == 60

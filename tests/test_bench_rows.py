@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from scripts.benchlib.context import ScenarioResult
@@ -18,7 +20,7 @@ from scripts.benchlib.context import ScenarioResult
     (113.6, {"at_most": 160, "digits": 0}, 114, "<= 160", True),
     (7, {}, 7, "", None),
 ])
-def test_targets_are_judged_before_rounding(value: float, kwargs: dict[str, float],
+def test_targets_are_judged_before_rounding(value: float, kwargs: dict[str, Any],
                                             shown: float, target: str, met: bool | None
                                             ) -> None:
     result = ScenarioResult("k", "title")

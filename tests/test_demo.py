@@ -118,3 +118,19 @@ def test_a_failed_demo_stops_what_it_started(running: tuple[Path, int, int, str]
     assert "config.json is not valid JSON" in err
     assert "Traceback" not in err
     assert not listening(cport)
+
+
+def test_the_employee_sign_in_printed_works(running: tuple[Path, int, int, str]) -> None:
+    # The printed NIP and PIN sign in at central's /saya (central holds the roster's PIN
+    # hashes): an employee of the demo sees their own month.
+    _, _, _, out = running
+    found = re.search(r"objections:\s+(http://\S+/saya/masuk)\s+\(the same NIP and PIN as at "
+                      r"the office, e.g\. NIP (\d{18})\s+PIN (\d+)\)", out)
+    assert found, out
+    s = requests.Session()
+    form = s.get(found.group(1), timeout=10)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert form.status_code == 200 and csrf
+    r = s.post(found.group(1), data={"nip": found.group(2), "pin": found.group(3),
+                                    "csrf": csrf.group(1)}, timeout=30)
+    assert r.status_code == 200 and found.group(2) in r.text, r.text[:500]

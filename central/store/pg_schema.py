@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import sql
 
+from .. import node_history
+
 # One advisory lock key for schema changes: several app servers starting at once migrate
 # one after the other, and each checks inside the lock whether a step already ran.
 MIGRATION_LOCK = 0x70726573  # "pres"
@@ -295,6 +297,22 @@ def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
                  (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400))
 
 
+def _m003_objections(conn: psycopg.Connection) -> None:
+    """As SQLite's: employees' sessions and append-only objections with their decisions."""
+    from ..objection_sql import POSTGRES_SCRIPT
+
+    conn.execute(POSTGRES_SCRIPT.encode())
+
+
+# An exception's optional document number; not read by the recap (see sqlite_schema.py).
+_M003_EXCEPTION_DOCNO = "ALTER TABLE recap_exceptions ADD COLUMN doc_no text;"
+
+# As SQLite's 003_recap_index: the recap's aggregate reads the index, not the rows.
+_M003_RECAP_INDEX = """
+CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch)
+    INCLUDE (problem, out_of_bounds, foreign_node, lower_ts, id) WHERE type = 'checkin';
+"""
+
 # Append only, in the order of sqlite_schema.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
@@ -302,6 +320,10 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("002_ops2_batch_latency", _sql_step(_M002_OPS2_BATCH_LATENCY)),
     ("002_recap_rules", _sql_step(_M002_RECAP_RULES)),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_objections", _m003_objections),
+    ("003_node_history", _sql_step(node_history.PG_TABLE)),
+    ("003_exception_docno", _sql_step(_M003_EXCEPTION_DOCNO)),
+    ("003_recap_index", _sql_step(_M003_RECAP_INDEX)),
 ]
 
 

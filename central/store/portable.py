@@ -19,8 +19,12 @@ from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any, Protocol
 
+from .. import node_history, objection_sql
+from ..node_history import NodeHour
+from ..objection_sql import NewObjection, Objection
 from .rows import (
     _ACCOUNT_COLUMNS,
+    _EMPLOYEE_COLUMNS,
     _EVENT_COLUMNS,
     _NODE_COLUMNS,
     _TOKEN_COLUMNS,
@@ -33,8 +37,10 @@ from .rows import (
     Alert,
     ApiToken,
     AuditEntry,
+    Employee,
     EventRow,
     NodeRow,
+    PlainRows,
     RosterVersion,
     RuleVersionRow,
     StoredRecord,
@@ -64,6 +70,40 @@ def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
     if isinstance(conn, sqlite3.Connection):
         return conn.execute(sql, params)
     return conn.execute(_pyformat(sql), params)
+
+
+def _style(conn: Connection) -> str:
+    """The placeholder of this connection, for modules that build their statements with it
+    (``central/objection_sql.py``, ``central/node_history.py``)."""
+    return "?" if isinstance(conn, sqlite3.Connection) else "%s"
+
+
+def recap_plain_sql(plain: PlainRows) -> tuple[str, list[Any]]:
+    """The SQL condition (a shared statement: ``?`` placeholders) of a plain row, and its
+    parameters. ``node || ' ' || epoch`` names a log: node ids never hold a space."""
+    def logs(pairs: tuple[tuple[str, str], ...]) -> tuple[str, list[Any]]:
+        keys = [f"{node} {epoch}" for node, epoch in pairs] or [""]
+        return ", ".join("?" * len(keys)), list(keys)
+
+    forked, forked_keys = logs(plain.forked_logs)
+    linked, linked_keys = logs(plain.linked_logs)
+    sql = ("problem IS NULL AND NOT out_of_bounds AND NOT foreign_node AND id <= ?"
+           f" AND node || ' ' || epoch NOT IN ({forked})"
+           f" AND (lower_ts IS NOT NULL OR (? AND node || ' ' || epoch NOT IN ({linked})))")
+    return sql, [plain.max_id, *forked_keys, plain.anchorless_count, *linked_keys]
+
+
+# The recap's two reads (``recap_first_last``, ``recap_other_checkins``): first ``in`` and
+# last ``out`` per employee, WITA day and node of the plain rows, aggregated in the
+# database; the other rows whole, without their signed JSON.
+RECAP_FIRST_LAST_SQL = (
+    "SELECT nip, day, node, min(CASE WHEN kind = 'in' THEN ts END),"
+    " max(CASE WHEN kind = 'out' THEN ts END) FROM records"
+    " WHERE type = 'checkin' AND day BETWEEN ? AND ? AND {plain} GROUP BY day, nip, node")
+RECAP_OTHER_SQL = (
+    "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts, upper_ts,"
+    " out_of_bounds, problem, foreign_node, method FROM records"
+    " WHERE type = 'checkin' AND day BETWEEN ? AND ? AND NOT ({plain})")
 
 
 def _add_alert(conn: Connection, node: str | None, kind: str, message: str,
@@ -180,6 +220,12 @@ class PortableIngestTx:
         return execute(self.conn,
             "SELECT 1 FROM alerts WHERE node IS NOT DISTINCT FROM ? AND kind = ?"
             " AND message = ? LIMIT 1", (node, kind, message)).fetchone() is not None
+
+    # --- node history (003_node_history) -----------------------------------------------
+
+    def note_node_hour(self, node: str, now: float, backlog: int | None,
+                       offset_ms: int | None) -> None:
+        node_history.note_hour(self.conn, _style(self.conn), node, now, backlog, offset_ms)
 
     def observe_batch(self, seconds: float) -> None:
         """Count an accepted batch and its latency in the histogram (``/metrics``)."""
@@ -472,6 +518,26 @@ class PortableStore:
                 (first_day, last_day, max_id if max_id is not None else 2**62)).fetchall()
         return [(r[0], r[1]) for r in rows]
 
+    def recap_first_last(self, first_day: str, last_day: str, plain: PlainRows
+                         ) -> list[tuple[Any, ...]]:
+        """(nip, WITA day, node, first ``in`` ts or None, last ``out`` ts or None) over the
+        plain check-in rows of these days (``PlainRows``), aggregated by the database."""
+        where, params = recap_plain_sql(plain)
+        with self._read() as conn:
+            rows = execute(conn, RECAP_FIRST_LAST_SQL.format(plain=where),
+                           [first_day, last_day, *params]).fetchall()
+        return list(rows)
+
+    def recap_other_checkins(self, first_day: str, last_day: str, plain: PlainRows
+                             ) -> list[tuple[int, StoredRecord]]:
+        """(record id, StoredRecord without its body) of the check-ins of these days that
+        are not plain: ``record_status`` judges each."""
+        where, params = recap_plain_sql(plain)
+        with self._read() as conn:
+            rows = execute(conn, RECAP_OTHER_SQL.format(plain=where),
+                           [first_day, last_day, *params]).fetchall()
+        return [(r[0], _stored(r[1:])) for r in rows]
+
     def node_heads(self) -> dict[str, str]:
         """node -> ``ts`` of the newest record central holds from it (its current epoch)."""
         with self._read() as conn:
@@ -561,3 +627,81 @@ class PortableStore:
                                 " audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
                                 (limit, offset)).fetchall()
         return [AuditEntry(*r) for r in rows], int(row[0]) if row else 0
+
+    # --- month pages: document numbers (003_exception_docno) ---------------------------
+
+    def exception_doc_numbers(self, ids: list[int]) -> dict[int, str]:
+        """The document number of each of these exceptions that has one."""
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        with self._read() as conn:
+            rows = execute(conn,
+                f"SELECT id, doc_no FROM recap_exceptions WHERE id IN ({marks})"
+                " AND doc_no IS NOT NULL", [int(i) for i in ids]).fetchall()
+        return {int(r[0]): r[1] for r in rows}
+
+    # --- employees' sessions and objections (003_objections, central/objection_sql.py) --
+
+    def employee(self, nip: str) -> Employee | None:
+        with self._read() as conn:
+            row = execute(conn, f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip = ?",
+                          (nip,)).fetchone()
+        return Employee(*row) if row else None
+
+    def add_employee_session(self, session_hash: str, nip: str, csrf: str, now: float,
+                             expires_at: float) -> None:
+        with self._write() as conn:
+            objection_sql.add_employee_session(conn, _style(conn), session_hash, nip, csrf,
+                                               now, expires_at)
+
+    def employee_session(self, session_hash: str, now: float) -> tuple[str, str] | None:
+        with self._read() as conn:
+            return objection_sql.employee_session(conn, _style(conn), session_hash, now)
+
+    def end_employee_session(self, session_hash: str) -> None:
+        with self._write() as conn:
+            objection_sql.end_employee_session(conn, _style(conn), session_hash)
+
+    def add_objection(self, new: NewObjection) -> int:
+        with self._write() as conn:
+            return objection_sql.add_objection(conn, _style(conn), new)
+
+    def objection(self, objection_id: int) -> Objection | None:
+        with self._read() as conn:
+            return objection_sql.objection(conn, _style(conn), objection_id)
+
+    def objections(self, *, nip: str | None = None, first_day: str | None = None,
+                   last_day: str | None = None, state: str = "all") -> list[Objection]:
+        with self._read() as conn:
+            return objection_sql.objections(conn, _style(conn), nip=nip, first_day=first_day,
+                                            last_day=last_day, state=state)
+
+    def accepted_evidence(self, first_day: str, last_day: str) -> list[Objection]:
+        with self._read() as conn:
+            return objection_sql.accepted_evidence(conn, _style(conn), first_day, last_day)
+
+    def employee_checkins(self, nip: str, first_day: str,
+                          last_day: str) -> list[StoredRecord]:
+        with self._read() as conn:
+            rows = objection_sql.employee_checkins(conn, _style(conn), RECORD_COLUMNS, nip,
+                                                   first_day, last_day)
+        return [_stored(r) for r in rows]
+
+    def decide_objection(self, objection_id: int, action: str, entry: AuditEntry) -> str:
+        """Decide an open objection and audit it in one transaction: ``ok``, ``unknown``
+        or ``already`` (decided before; nothing written). On PostgreSQL the unique index on
+        the decision decides between two servers."""
+        with self._write() as conn:
+            result = objection_sql.decide(conn, _style(conn), objection_id, action,
+                                          entry.actor, entry.reason, entry.ts)
+            if result == "ok":
+                _insert_audit(conn, entry)
+        return result
+
+    # --- node history (003_node_history, central/node_history.py) -----------------------
+
+    def node_history(self, since: float) -> list[NodeHour]:
+        """Every node's hours from ``since`` (003_node_history), by node and hour."""
+        with self._read() as conn:
+            return node_history.read_history(conn, _style(conn), since)

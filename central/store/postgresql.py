@@ -393,12 +393,12 @@ class PostgresStore(PortableStore):
         return int(row[0]) if row else None
 
     def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
-                      reason: str, by: str, now: float) -> int:
+                      reason: str, by: str, now: float, doc_no: str | None = None) -> int:
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
-                " created_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING id", (nip, kind, day_from, day_to, part, reason, by, now)
+                " created_by, created_at, doc_no) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING id", (nip, kind, day_from, day_to, part, reason, by, now, doc_no)
             ).fetchone()
             new_id = int(row[0]) if row else 0
             conn.execute('INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
@@ -634,6 +634,18 @@ class PostgresStore(PortableStore):
                          (entry.ts, entry.actor, entry.reason, alert_id))
             _insert_audit(conn, entry)
         return "ok"
+
+    # --- month pages: one employee's check-ins (003_exception_docno) -------------------
+
+    def employee_checkins_by_id(self, nip: str, first_day: str,
+                                last_day: str) -> list[tuple[int, StoredRecord]]:
+        """As SQLite's; text sorts by ``COLLATE "C"`` so the order matches SQLite's."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT id, {_RECORD_COLUMNS} FROM records WHERE day BETWEEN %s AND %s"
+                " AND nip = %s AND type = 'checkin' ORDER BY ts, node COLLATE \"C\", seq",
+                (first_day, last_day, nip)).fetchall()
+        return [(int(r[0]), _stored(r[1:])) for r in rows]
 
 
 def _max_roster_version(conn: psycopg.Connection) -> int:

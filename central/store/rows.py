@@ -229,3 +229,19 @@ _TOKEN_COLUMNS = "token_hash, role, account, created_at, expires_at, revoked_at"
 def _account(r: tuple[Any, ...]) -> Account:
     return Account(r[0], r[1], tuple(json.loads(r[2])), r[3], bool(r[4]), bool(r[5]), r[6],
                    r[7])
+
+
+@dataclass(frozen=True)
+class PlainRows:
+    """Which check-in rows the recap may aggregate in SQL: those ``reports.record_status``
+    counts without looking past the row (``central.recap.plain_rows`` builds this from the
+    trust facts). A row is plain when it has no body problem, is in bounds, comes from a
+    node serving the employee, has ``id <= max_id``, is not from a log with a fork, and
+    either has an anchor before it (``lower_ts``) or ``anchorless_count`` holds and its log
+    never had a receipt (so it cannot be ``anchor-missing``). Every other row is read whole
+    and judged by ``record_status`` (``recap_other_checkins``)."""
+
+    max_id: int
+    forked_logs: tuple[tuple[str, str], ...] = ()
+    linked_logs: tuple[tuple[str, str], ...] = ()
+    anchorless_count: bool = True

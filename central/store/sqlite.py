@@ -392,12 +392,12 @@ class SqliteStore(PortableStore):
             return int(cur.lastrowid or 0)
 
     def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
-                      reason: str, by: str, now: float) -> int:
+                      reason: str, by: str, now: float, doc_no: str | None = None) -> int:
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
-                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (nip, kind, day_from, day_to, part, reason, by, now))
+                " created_by, created_at, doc_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (nip, kind, day_from, day_to, part, reason, by, now, doc_no))
             new_id = int(cur.lastrowid or 0)
             conn.execute("INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
                          " VALUES ('exception', ?, 'add', ?, ?)", (new_id, by, now))
@@ -629,4 +629,14 @@ class SqliteStore(PortableStore):
             _insert_audit(conn, entry)
         return "ok"
 
+    # --- month pages: one employee's check-ins (003_exception_docno) -------------------
 
+    def employee_checkins_by_id(self, nip: str, first_day: str,
+                                last_day: str) -> list[tuple[int, StoredRecord]]:
+        """(record id, record with its body) of one employee's check-ins on these WITA
+        days, in time order: the month page lists each with its method and voucher."""
+        rows = self.conn().execute(
+            f"SELECT id, {RECORD_COLUMNS} FROM records WHERE day BETWEEN ? AND ?"
+            " AND nip = ? AND type = 'checkin' ORDER BY ts, node, seq",
+            (first_day, last_day, nip))
+        return [(r[0], _stored(r[1:])) for r in rows]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from .. import node_history, objection_sql
 from .rows import LEGACY_TOKEN_DAYS, MACHINE_ACCOUNT
 
 
@@ -278,6 +279,33 @@ def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
                [MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400])
 
 
+def _m003_objections(db: sqlite_utils.Database) -> None:
+    """Employees' own sessions at central and their objections (keberatan) with decisions,
+    append-only (central/objection_sql.py holds the statements of both backends)."""
+    for sql in objection_sql.SQLITE_STATEMENTS:
+        db.execute(sql)
+
+
+def _m003_node_history(db: sqlite_utils.Database) -> None:
+    # The nodes page's pictures: per node per hour the latest backlog and clock offset.
+    db.executescript(node_history.SQLITE_TABLE)
+
+
+def _m003_exception_docno(db: sqlite_utils.Database) -> None:
+    """An exception's optional document number (the leave letter, the travel order), shown
+    to the approver. A new column, not part of ``exceptions_between``: it changes no recap
+    and no closed month's inputs hash."""
+    db.execute("ALTER TABLE recap_exceptions ADD COLUMN doc_no TEXT")
+
+
+def _m003_recap_index(db: sqlite_utils.Database) -> None:
+    """The recap's first in / last out per employee and day (``recap_first_last``) read
+    from this index alone, already in group order, and its test of which rows are plain
+    made without visiting the table (docs/performance.md, the recap)."""
+    db.execute("CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch,"
+               " problem, out_of_bounds, foreign_node, lower_ts) WHERE type = 'checkin'")
+
+
 # Append only; a migration that has run is never edited (a migration is history).
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -285,4 +313,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_ops2_batch_latency", _m002_ops2_batch_latency),
     ("002_recap_rules", _m002_recap_rules),
     ("002_accounts_and_audit", _m002_accounts_and_audit),
+    ("003_objections", _m003_objections),
+    ("003_node_history", _m003_node_history),
+    ("003_exception_docno", _m003_exception_docno),
+    ("003_recap_index", _m003_recap_index),
 ]

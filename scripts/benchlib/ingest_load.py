@@ -1,7 +1,7 @@
 """Scenario 3's load: signed node logs built in parallel processes, and the pushers.
 
 Both functions run in child processes started with the ``spawn`` method (``bench.py`` puts the
-repository and ``scripts/`` on ``sys.path``, which spawn passes on), so they take and return
+repository on ``sys.path``, which spawn passes on), so they take and return
 plain data and exchange bulk data through files.
 
 - ``generate_node`` builds one node's whole log with ``sync.records.build``/``seal`` (seq 0 is

@@ -9,8 +9,9 @@ rows only, and the floor reads the same rows); 3 rule versions (the regency's fr
 a new one from 15 October, the school's); 400 approved exceptions and an approved incident.
 
 Timed, in one process over the real SQLite file, each the median of 3 runs:
-- the floor: reading the month's check-in rows from the database alone (the recap's query,
-  ``fetchall``); the year's floor is the same query over the whole year;
+- the floor: reading the month's check-in rows from the database alone (every check-in row
+  of the month, the columns the recap judges by, ``fetchall``; the recap itself now lets the
+  database aggregate most of them); the year's floor is the same query over the whole year;
 - the month's recap as JSON (``recap_close.recap`` + ``json.dumps``) and as XLSX
   (``recap_export.recap_xlsx``), each also as a ratio to the floor;
 - the yearly discipline count (``discipline.yearly``) for every employee: every day of 2026

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import clock, crashes, network, tamper
+from . import clock, crashes, multiserver, network, tamper
 from .report import FaultRow, table, write_json
 
 Scenario = Callable[..., Any]
@@ -32,6 +32,7 @@ SCENARIOS: list[tuple[str, Scenario, int, int, dict[str, Any]]] = [
     ("central crash", crashes.central_kill_during_ingest, 20, 3, {}),
     ("roster crash", crashes.roster_install_kill, 20, 3, {}),
     ("backup crash", crashes.backup_kill, 20, 3, {}),
+    ("multiserver crash", multiserver.central_server_kill_on_postgres, 20, 3, {}),
     ("network", network.network_faults, 3, 1, {}),
     ("clock", clock.clock_faults, 3, 1, {}),
     ("tampering", tamper.tampering, 2, 1, {}),

@@ -16,14 +16,19 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import random
 import signal
 import sqlite3
+import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.pins import verify_pin
 from testkit.factories import NodeProcess, group_stats, make_ca, make_node, roster_file
@@ -70,6 +75,23 @@ def _wal_written(wal: Path, baseline: tuple[int, int] | None) -> bool:
     return state is not None and state[0] > 0 and state != baseline
 
 
+def _written_or_exited(wal: Path, baseline: tuple[int, int] | None,
+                       proc: subprocess.Popen[bytes]) -> bool:
+    return _wal_written(wal, baseline) or proc.poll() is not None
+
+
+def _created_or_exited(folder: Path, pattern: str, proc: subprocess.Popen[bytes]) -> bool:
+    return any(folder.glob(pattern)) or proc.poll() is not None
+
+
+@dataclass(frozen=True)
+class _Roster:
+    path: Path
+    people: list[dict[str, str]]
+    sha: str
+    rows: list[tuple[str, str, str, str]]
+
+
 def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
                         employees: int = 150) -> FaultRow:
     """Kill ``roster import`` of an ``employees``-row CSV, alternately the moment its
@@ -79,25 +101,23 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
     rosters = []
     for seed in (11, 12):
         path, people = roster_file(workdir, employees, seed=seed)
-        rosters.append({"path": path, "people": people,
-                        "sha": hashlib.sha256(path.read_bytes()).hexdigest(),
-                        "rows": sorted((p["nip"], p["name"], p["unit"], p["role"])
-                                       for p in people)})
+        rosters.append(_Roster(path, people, hashlib.sha256(path.read_bytes()).hexdigest(),
+                               sorted((p["nip"], p["name"], p["unit"], p["role"])
+                                      for p in people)))
     started = time.monotonic()
-    import_roster(paths, rosters[0]["path"])
+    import_roster(paths, rosters[0].path)
     full = time.monotonic() - started
     wal = paths.db.with_name(paths.db.name + "-wal")
     outcomes = {"old-kept": 0, "new-installed": 0, "torn": 0}
     for i in range(rounds):
         before = _employees(paths.db)
-        current = 0 if _last_roster_sha(paths.db) == rosters[0]["sha"] else 1
+        current = 0 if _last_roster_sha(paths.db) == rosters[0].sha else 1
         new = rosters[1 - current]
         baseline = file_state(wal)
         proc = spawn("local_node", "roster", "import", "--data", str(paths.root),
-                     str(new["path"]))
+                     str(new.path))
         if i % 2 == 0:
-            wait_until(lambda p=proc, b=baseline: _wal_written(wal, b) or p.poll() is not None,
-                       timeout=full * 3)
+            wait_until(functools.partial(_written_or_exited, wal, baseline, proc), timeout=full * 3)
             time.sleep(rng.uniform(0, 0.003))
         else:
             time.sleep(rng.uniform(0.2, 1.1) * full)
@@ -108,13 +128,13 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
             row.problems.append(f"round {i}: log does not verify: {output}")
         after = _employees(paths.db)
         sha = _last_roster_sha(paths.db)
-        if after == before and sha == rosters[current]["sha"]:
+        if after == before and sha == rosters[current].sha:
             outcomes["old-kept"] += 1
             if completed:
                 row.lost += 1
-        elif [r[:4] for r in after] == new["rows"] and sha == new["sha"]:
+        elif [r[:4] for r in after] == new.rows and sha == new.sha:
             outcomes["new-installed"] += 1
-            pins = {p["nip"]: p["pin"] for p in new["people"]}
+            pins = {p["nip"]: p["pin"] for p in new.people}
             for nip, *_, pin_hash in rng.sample(after, 2):
                 if not verify_pin(pins[nip], pin_hash):
                     row.problems.append(f"round {i}: PIN of {nip} does not verify")
@@ -130,7 +150,7 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
 # --- backup --------------------------------------------------------------------------------
 
 
-def _backup_ok(path: Path, public_key: object) -> str | None:
+def _backup_ok(path: Path, public_key: Ed25519PublicKey) -> str | None:
     """None when ``path`` is a complete database whose log verifies, else what is wrong."""
     from local_node.audit import verify_database
     from sync.errors import RecordError
@@ -143,7 +163,7 @@ def _backup_ok(path: Path, public_key: object) -> str | None:
             conn.close()
         if check != "ok":
             return f"integrity_check: {check}"
-        verify_database(path, public_key)  # type: ignore[arg-type]
+        verify_database(path, public_key)
     except (sqlite3.Error, RecordError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -176,8 +196,8 @@ def backup_kill(workdir: Path, rounds: int, rng: random.Random, *,
             partial = f".{target.name}.*.partial"
             proc = spawn("local_node", "backup", "--data", str(paths.root), "--out", str(target))
             if i % 2 == 0:
-                wait_until(lambda f=partial, p=proc: any(workdir.glob(f))
-                           or p.poll() is not None, timeout=full * 3)
+                wait_until(functools.partial(_created_or_exited, workdir, partial, proc),
+                           timeout=full * 3)
                 time.sleep(rng.uniform(0, 0.05))
             else:
                 time.sleep(rng.uniform(0.3, 1.1) * full)
@@ -324,7 +344,7 @@ def central_kill_during_ingest(workdir: Path, rounds: int, rng: random.Random, *
         for _ in range(rounds):
             staff = StaffLoad(stage.node.url, stage.people[:4], pause=0.02).start()
             before = _central_head(stage)
-            wait_until(lambda b=before: _central_head(stage) > b, timeout=60, step=0.02)
+            wait_until(functools.partial(_head_above, stage, before), timeout=60, step=0.02)
             time.sleep(rng.uniform(0.0, 0.6))
             stage.central.kill()
             heads.append(_central_head(stage))
@@ -340,6 +360,10 @@ def central_kill_during_ingest(workdir: Path, rounds: int, rng: random.Random, *
     finally:
         stage.close()
     return row
+
+
+def _head_above(stage: Stage, seq: int) -> bool:
+    return _central_head(stage) > seq
 
 
 def _central_head(stage: Stage) -> int:

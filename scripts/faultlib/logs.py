@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .staff import Ack
 
@@ -45,7 +46,7 @@ def central_rows(db: Path, node: str, epoch: str | None = None) -> list[tuple[in
         conn.close()
 
 
-def central_query(db: Path, sql: str, args: Iterable[object] = ()) -> list[tuple[object, ...]]:
+def central_query(db: Path, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:
     conn = _ro(db)
     try:
         return list(conn.execute(sql, tuple(args)).fetchall())

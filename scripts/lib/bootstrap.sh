@@ -31,6 +31,19 @@ ensure_system_packages() {
   # (zbarimg): reading back the poster and the staff cards and decoding their QR codes.
   apt_install openssl chromium wrk iproute2 libfaketime jq e2fsprogs systemd nginx-light \
     poppler-utils zbar-tools
+  # nodejs, npm: fetch axe-core for the pages' accessibility check (ensure_axe_core).
+  command -v npm >/dev/null || apt_install nodejs npm
+}
+
+AXE_CORE_VERSION=4.10.3
+
+ensure_axe_core() {
+  # axe-core from the npm registry, pinned, into ./node_modules (git-ignored): the browser
+  # tests inject node_modules/axe-core/axe.min.js into each page (testkit/axe.py).
+  if ! head -c 40 node_modules/axe-core/axe.min.js 2>/dev/null | grep -q "axe v$AXE_CORE_VERSION\b"; then
+    echo "== installing axe-core $AXE_CORE_VERSION"
+    npm install --no-save --no-package-lock --no-audit --no-fund --silent "axe-core@$AXE_CORE_VERSION"
+  fi
 }
 
 ensure_postgresql() {

@@ -1,13 +1,13 @@
 """A no-op JSON POST Flask app, for comparing WSGI servers (docs/serving.md)."""
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 
 def make_app() -> Flask:
     app = Flask(__name__)
 
     @app.post("/noop")
-    def noop():  # type: ignore[no-untyped-def]
+    def noop() -> tuple[Response, int]:
         data = request.get_json()
         return jsonify({"ok": True, "kind": data.get("kind")}), 201
 

@@ -42,7 +42,7 @@ PATH_VALUES = {"<node>": "kec-alalak", "<ext>": "pdf", "<target_id>": "1",
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
     """(method, path, endpoint) of every rule, path parameters filled with a real value."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
@@ -50,7 +50,7 @@ def _routes(app: Flask) -> list[tuple[str, str, str]]:
         for param, value in PATH_VALUES.items():
             path = path.replace(param, value)
         assert "<" not in path, f"give {rule.rule} a parameter value here"
-        out.extend((m, path, rule.endpoint) for m in sorted(rule.methods - SKIP_METHODS))
+        out.extend((m, path, rule.endpoint) for m in sorted((rule.methods or set()) - SKIP_METHODS))
     return out
 
 
@@ -80,7 +80,7 @@ def test_every_node_route(app: Flask, client: FlaskClient, roster: list[dict[str
     for method, path, endpoint in routes:
         # A fresh session each time: DELETE /api/v1/session ends the one it is given.
         r = client.post("/api/v1/session", json={"nip": head["nip"], "pin": head["pin"]})
-        assert r.status_code == 201, r.data
+        assert r.status_code == 201 and r.json is not None, r.data
         headers = {"Authorization": f"Bearer {r.json['token']}", "Idempotency-Key": name}
         response = client.open(path, method=method, data=BODIES[name], headers=headers,
                                content_type="application/json")

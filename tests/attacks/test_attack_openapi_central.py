@@ -56,7 +56,7 @@ def test_central_api_fuzz(central_app: Flask, central_store: SqliteStore, fake_n
                                             fake_node.name, created=int(central_clock.now)))
             except SignatureError:
                 pass  # a URL the signer cannot sign: send it unsigned, central must say 401
-            send = {"data": body}
+            send: dict[str, Any] = {"data": body}
         else:
             # Bad tokens have their own tests: here the data behind the token check is fuzzed.
             headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}

@@ -231,7 +231,7 @@ def central_client(central_app: Flask) -> FlaskClient:
 @pytest.fixture
 def central_store(central_app: Flask) -> SqliteStore:
     svc = central_app.extensions["presensi_central"]
-    return svc.store  # type: ignore[no-any-return]
+    return svc.store
 
 
 def enroll(client: FlaskClient, store: SqliteStore, clock: Clock, name: str,

@@ -11,12 +11,25 @@ from flask.testing import FlaskClient
 
 from central.accounts import AccountError, create_account, secret_hash
 from central.page_session import SESSION_COOKIE
+from central.store.rows import Account
 from central.store.sqlite import SqliteStore
 
 from .conftest import Clock
 from .officials import PASSWORD, csrf_of, make_official, post_form, sign_in
 
 LINK_RE = re.compile(r"/dashboard/sandi/([A-Za-z0-9_-]+)")
+
+
+def _account(store: SqliteStore, name: str) -> Account:
+    account = store.account(name)
+    assert account is not None, name
+    return account
+
+
+def _session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie(SESSION_COOKIE, path="/dashboard")
+    assert cookie is not None
+    return cookie.value
 
 
 def _set_password(client: FlaskClient, link: str, password: str,
@@ -39,7 +52,7 @@ def test_link_sets_the_password_once_then_sign_in(client: FlaskClient, store: Sq
     assert status == 400 and "10-200 karakter" in body
     status, body = _set_password(client, link, "budi-punya-sandi")
     assert status == 400 and "nama akun" in body
-    assert store.account("budi").password_hash is None  # nothing stored on a refusal
+    assert _account(store, "budi").password_hash is None  # nothing stored on a refusal
     status, body = _set_password(client, link, PASSWORD)
     assert status == 200 and "Silakan masuk" in body
     # The link is spent: a second use (a forwarded mail) is refused and changes nothing.
@@ -66,7 +79,7 @@ def test_link_expires(client: FlaskClient, store: SqliteStore, clock: Clock) -> 
     clock.advance(2 * 3600 + 1)
     assert client.get(f"/dashboard/sandi/{link}").status_code == 404
     assert _set_password_raw(client, link, PASSWORD) == 404
-    assert store.account("budi").password_hash is None
+    assert _account(store, "budi").password_hash is None
 
 
 def test_session_is_server_side_and_not_the_token(client: FlaskClient, store: SqliteStore,
@@ -74,7 +87,7 @@ def test_session_is_server_side_and_not_the_token(client: FlaskClient, store: Sq
                                                   stored_bytes: Callable[[], bytes]) -> None:
     make_official(store, "budi", "viewer", clock.now)
     sign_in(client, "budi")
-    value = client.get_cookie(SESSION_COOKIE, path="/dashboard").value
+    value = _session_cookie(client)
     assert store.session(secret_hash(value), clock.now) is not None
     # Only the hash is stored; the cookie value itself is nowhere in the database.
     assert secret_hash(value).encode() in stored_bytes()
@@ -88,7 +101,7 @@ def test_a_cookie_the_browser_brings_is_never_adopted(client: FlaskClient, store
     make_official(store, "budi", "viewer", clock.now)
     client.set_cookie(SESSION_COOKIE, "planted-by-attacker", path="/dashboard")
     sign_in(client, "budi")
-    assert client.get_cookie(SESSION_COOKIE, path="/dashboard").value != "planted-by-attacker"
+    assert _session_cookie(client) != "planted-by-attacker"
     assert store.session(secret_hash("planted-by-attacker"), clock.now) is None
 
 
@@ -138,7 +151,9 @@ def test_admin_resets_a_password_with_a_reason(app, store: SqliteStore, clock: C
     r = post_form(admin, "/dashboard/akun/budi/reset", {"reason": "laptop hilang"},
                   page="/dashboard/akun")
     assert r.status_code == 200
-    link = LINK_RE.search(r.get_data(as_text=True)).group(1)
+    found = LINK_RE.search(r.get_data(as_text=True))
+    assert found is not None
+    link = found.group(1)
     assert budi.get("/dashboard").status_code == 401           # sessions ended at once
     assert sign_in(budi, "budi").status_code == 401             # the old password is gone
     assert _set_password(budi, link, "sandi-setelah-reset")[0] == 200
@@ -157,10 +172,10 @@ def test_admin_adds_an_account_on_the_page(app, store: SqliteStore, clock: Clock
     r = post_form(admin, "/dashboard/akun", {"name": "sari", "role": "approver"},
                   page="/dashboard/akun")
     assert r.status_code == 201 and LINK_RE.search(r.get_data(as_text=True))
-    assert store.account("sari").role == "approver"
+    assert _account(store, "sari").role == "approver"
     r = post_form(admin, "/dashboard/akun", {"name": "sari", "role": "viewer"},
                   page="/dashboard/akun")
-    assert r.status_code == 409 and store.account("sari").role == "approver"
+    assert r.status_code == 409 and _account(store, "sari").role == "approver"
 
 
 @pytest.mark.parametrize(("role", "path", "status"), [
@@ -186,7 +201,7 @@ def test_viewer_cannot_add_or_reset_accounts(client: FlaskClient, store: SqliteS
     r = post_form(client, "/dashboard/akun", {"name": "baru", "role": "admin"})
     assert r.status_code == 403 and store.account("baru") is None
     r = post_form(client, "/dashboard/akun/sari/reset", {"reason": "iseng"})
-    assert r.status_code == 403 and store.account("sari").password_hash is not None
+    assert r.status_code == 403 and _account(store, "sari").password_hash is not None
 
 
 @pytest.mark.parametrize(("name", "role", "units"), [
@@ -215,7 +230,7 @@ def test_bad_new_passwords_are_refused(client: FlaskClient, store: SqliteStore, 
                           link_hours=24)
     status, body = _set_password(client, link, password)
     assert status == 400 and 'id="error"' in body
-    assert store.account("budi").password_hash is None
+    assert _account(store, "budi").password_hash is None
     assert client.get(f"/dashboard/sandi/{link}").status_code == 200  # link still usable
 
 

@@ -4,6 +4,8 @@ that are cut say so (issue 13 item 6)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -159,7 +161,7 @@ def test_alerts_page_counts_filters_and_acknowledges(
 
 def test_the_dashboard_says_when_a_list_is_cut(client: FlaskClient, node: FakeNode,
                                                store: SqliteStore, clock: Clock,
-                                               tmp_path) -> None:  # type: ignore[no-untyped-def]
+                                               tmp_path: Path) -> None:
     from central.identity import load_identity
     from central.roster import import_roster
     from sync.demo_roster import make_roster, roster_csv

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from central.datadir import CentralPaths
 from central.enrollment import create_enroll_token
@@ -252,7 +253,8 @@ def _v2_body(node: FakeNode, start: int = 0, stop: int | None = None,
                         version=2)
 
 
-def _push_v2(client: FlaskClient, node: FakeNode, body: bytes, *, gz: bool = True):  # type: ignore[no-untyped-def]
+def _push_v2(client: FlaskClient, node: FakeNode, body: bytes, *,
+             gz: bool = True) -> TestResponse:
     headers = {"Content-Type": "application/json"}
     if gz:
         body = gzip.compress(body, mtime=0)

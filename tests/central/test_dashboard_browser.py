@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from testkit.factories import CHROMIUM, CHROMIUM_ARGS, CentralProcess, run_cli
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+VIEWPORTS: dict[str, ViewportSize] = {"phone": {"width": 360, "height": 740},
+                                      "desktop": {"width": 1280, "height": 800}}
 PASSWORD = "kata-sandi-pejabat-01"
 
 

@@ -3,6 +3,8 @@ who is late, who has not checked in, and fallbacks with the voucher's name."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -57,7 +59,7 @@ def test_bad_dates_are_a_400_page(official: FlaskClient, value: str) -> None:
 
 
 def test_the_absent_list_says_when_it_is_cut(client: FlaskClient, store: SqliteStore,
-                                             clock: Clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+                                             clock: Clock, tmp_path: Path) -> None:
     from central.identity import load_identity
     from central.roster import import_roster
     from sync.demo_roster import make_roster, roster_csv

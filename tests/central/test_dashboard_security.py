@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from central import create_app
 from central.datadir import CentralPaths
@@ -29,7 +30,7 @@ def proxied(central_paths: CentralPaths, clock: Clock) -> Iterator[Flask]:
     app.extensions["presensi_central"].close()
 
 
-def _check_page_headers(response) -> None:  # type: ignore[no-untyped-def]
+def _check_page_headers(response: TestResponse) -> None:
     csp = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
     assert "unsafe-inline" not in csp and "script-src" not in csp  # no script at all
@@ -61,7 +62,9 @@ def _cookie_flags(client: FlaskClient, base_url: str = "http://localhost",
                   **environ: str) -> str:
     page = client.get("/dashboard/masuk", environ_base=environ, base_url=base_url,
                       headers={"X-Forwarded-Proto": "https"})
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    found = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
+    assert found is not None
+    csrf = found.group(1)
     r = client.post("/dashboard/masuk", data={"name": "budi", "password":
                                               "sandi-rahasia-panjang", "csrf": csrf},
                     environ_base=environ, base_url=base_url,
@@ -93,7 +96,9 @@ def test_tls_cookie_is_secure(client: FlaskClient, store: SqliteStore, clock: Cl
 def _guess(client: FlaskClient, name: str, peer: str, forwarded: str) -> int:
     env = {"REMOTE_ADDR": peer}
     page = client.get("/dashboard/masuk", environ_base=env)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    found = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
+    assert found is not None
+    csrf = found.group(1)
     return client.post("/dashboard/masuk", data={"name": name, "password": "salah-salah-1",
                                                  "csrf": csrf}, environ_base=env,
                        headers={"X-Forwarded-For": forwarded}).status_code

@@ -1,36 +1,50 @@
 """The recap's commands as real processes over a real central data directory, and the same
-recap from a real ``presensi-central serve``."""
+recap from a real ``presensi-central serve``; on SQLite and on PostgreSQL (one central per
+backend for the module)."""
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from openpyxl import load_workbook
 
-from central.store.sqlite import SqliteStore
-from testkit.factories import CentralProcess, make_central, run_cli
+from central.database import open_store
+from central.datadir import CentralPaths
+from testkit.factories import CentralProcess, CentralSetup, make_central, run_cli
+
+from .conftest import BACKENDS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml"
 
 
-@pytest.fixture(scope="module")
-def central(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=BACKENDS)
+def central(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralSetup]:
     root = tmp_path_factory.mktemp("recap-cli")
-    setup = make_central(root, people=10)
+    cluster, name = None, None
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        name = cluster.create_database()
+    setup = make_central(root, people=10, database=cluster.url(name) if cluster else None)
     run_cli("central", "rules", "import", "--data", str(setup.data), str(EXAMPLE),
             "--by", "Kabid Disiplin")
-    return setup
+    yield setup
+    if cluster is not None:
+        cluster.drop_database(name)
 
 
-def cli(central, *args: str, check: bool = True):  # type: ignore[no-untyped-def]
+def cli(central: CentralSetup, *args: str,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
     return run_cli("central", *args, "--data", str(central.data), check=check)
 
 
-def test_rules_list_and_duplicate_import(central) -> None:  # type: ignore[no-untyped-def]
+def test_rules_list_and_duplicate_import(central: CentralSetup) -> None:
     out = cli(central, "rules", "list", "--json").stdout
     (row,) = json.loads(out)
     assert (row["id"], row["effective_from"], row["imported_by"]) == \
@@ -42,7 +56,7 @@ def test_rules_list_and_duplicate_import(central) -> None:  # type: ignore[no-un
     assert len(again.stderr.strip().splitlines()) == 1
 
 
-def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_exception_add_approve_and_recap(central: CentralSetup, tmp_path: Path) -> None:
     nip = central.people[0]["nip"]
     added = cli(central, "exception", "add", "--nip", nip, "--kind", "dinas_luar",
                 "--from", "2026-10-05", "--to", "2026-10-09", "--reason", "bimtek Banjarmasin",
@@ -55,7 +69,7 @@ def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # ty
     cli(central, "exception", "approve", "--id", new_id, "--by", "Kabid")
     # Both steps are in the audit log under the officials named by --by (the refused
     # self-approval is not).
-    store = SqliteStore(central.data / "central.db")
+    store = open_store(CentralPaths(central.data))
     try:
         entries = [(e.actor, e.action, e.target) for e in store.audit_page(0, 50)[0]
                    if e.target == f"exception {new_id}"]
@@ -95,14 +109,15 @@ def test_exception_add_approve_and_recap(central, tmp_path: Path) -> None:  # ty
     (("day", "close", "--date", "2026-10-32", "--reason", "node hilang", "--by", "A"),
      "error: date is not a calendar date"),
 ])
-def test_known_errors_are_one_line_exit_2(central, args: tuple[str, ...],  # type: ignore[no-untyped-def]
+def test_known_errors_are_one_line_exit_2(central: CentralSetup, args: tuple[str, ...],
                                           message: str) -> None:
     result = cli(central, *args, check=False)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_month_close_reopen_and_the_served_recap(central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_month_close_reopen_and_the_served_recap(central: CentralSetup,
+                                                 tmp_path: Path) -> None:
     cli(central, "month", "close", "--month", "2026-09", "--by", "Kepala BKPSDM")
     again = cli(central, "month", "close", "--month", "2026-09", "--by", "X", check=False)
     assert again.returncode == 2 and "already closed" in again.stderr

@@ -278,8 +278,8 @@ def test_the_hand_worked_month(store: SqliteStore, people: list[dict[str, str]],
             a.checkin(nip, "out", day, departure)
     a.push()
     book = load_book(store)
-    for kind, day, part in (("cuti", "2026-10-06", "day"), ("izin", "2026-10-09", "arrival")):
-        new = add_exception(store, book, nip=nip, kind=kind, first=day, last=day, part=part,
+    for kind, on, part in (("cuti", "2026-10-06", "day"), ("izin", "2026-10-09", "arrival")):
+        new = add_exception(store, book, nip=nip, kind=kind, first=on, last=on, part=part,
                             reason="disetujui kepala unit", by="Operator", now=clock.now)
         decide(store, "exception", new, "approve", "Kabid", clock.now)
 

@@ -66,18 +66,24 @@ def test_bad_rule_files_name_the_field(text: str, field: str) -> None:
     assert field in str(caught.value)
 
 
+def _rules_id(book: RuleBook, unit: str, day: date) -> str:
+    rules = book.for_day(unit, day)
+    assert rules is not None, (unit, day)
+    return rules.id
+
+
 def test_version_choice_by_unit_and_date() -> None:
     base = parse_rules(EXAMPLE)
     newer = replace(base, id="perbup-okt", effective_from=date(2026, 10, 15), version=2)
     school = replace(base, id="sekolah", units=frozenset({"SDN 1 Alalak"}),
                      effective_from=date(2026, 7, 1), version=3)
     book = RuleBook([replace(base, version=1), newer, school])
-    assert book.for_day("Sekretariat", date(2026, 10, 14)).id == base.id  # type: ignore[union-attr]
-    assert book.for_day("Sekretariat", date(2026, 10, 15)).id == "perbup-okt"  # type: ignore[union-attr]
-    assert book.for_day("SDN 1 Alalak", date(2026, 10, 20)).id == "sekolah"  # type: ignore[union-attr]
-    assert book.for_day("SDN 1 Alalak", date(2026, 6, 30)).id == base.id  # type: ignore[union-attr]
+    assert _rules_id(book, "Sekretariat", date(2026, 10, 14)) == base.id
+    assert _rules_id(book, "Sekretariat", date(2026, 10, 15)) == "perbup-okt"
+    assert _rules_id(book, "SDN 1 Alalak", date(2026, 10, 20)) == "sekolah"
+    assert _rules_id(book, "SDN 1 Alalak", date(2026, 6, 30)) == base.id
     assert book.for_day("Sekretariat", date(2025, 12, 31)) is None
     # A later import with the same effective date wins the tie.
     fix = replace(base, id="perbup-okt-ralat", effective_from=date(2026, 10, 15), version=4)
     book = RuleBook([replace(base, version=1), newer, fix])
-    assert book.for_day("Sekretariat", date(2026, 10, 20)).id == "perbup-okt-ralat"  # type: ignore[union-attr]
+    assert _rules_id(book, "Sekretariat", date(2026, 10, 20)) == "perbup-okt-ralat"

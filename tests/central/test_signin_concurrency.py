@@ -1,7 +1,8 @@
 """The sign-in lockout holds under concurrent guesses against a real central (two worker
 processes): each attempt is reserved before the slow hash, so 64 parallel guessers get at
 most 5 password checks per account and 30 per address (issue 16 item 1, like issue 13
-item 1 on the node)."""
+item 1 on the node). On SQLite and on PostgreSQL (``central_database``), whose reservations
+are kept apart by different locks."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ from testkit.factories import CentralProcess, run_cli
 from .officials import PASSWORD, browser_session
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _csrf(session: requests.Session, url: str) -> str:
+    """The CSRF value of the sign-in form ``session`` fetches."""
+    found = CSRF_RE.search(session.get(url + "/dashboard/masuk", timeout=30).text)
+    assert found is not None
+    return found.group(1)
 GUESSERS = 64
 
 
@@ -32,9 +40,11 @@ class ProxiedCentral(CentralProcess):
 
 
 @pytest.fixture
-def central(tmp_path: Path) -> Iterator[tuple[ProxiedCentral, Path]]:
+def central(tmp_path: Path, central_database: str | None,
+            ) -> Iterator[tuple[ProxiedCentral, Path]]:
     data = tmp_path / "central"
-    run_cli("central", "init", "--data", str(data))
+    run_cli("central", "init", "--data", str(data),
+            *(["--database", central_database] if central_database else []))
     server = ProxiedCentral(data, workers=2)
     server.start()
     link = run_cli("central", "user", "add", "--data", str(data), "--name", "budi", "--role",
@@ -49,8 +59,7 @@ def _guess_all(url: str, names: list[str], forwarded: str) -> Counter[int]:
     sessions, tokens = [], []
     for _ in names:
         s = requests.Session()
-        page = s.get(url + "/dashboard/masuk", timeout=30)
-        tokens.append(CSRF_RE.search(page.text).group(1))  # type: ignore[union-attr]
+        tokens.append(_csrf(s, url))
         sessions.append(s)
     barrier = threading.Barrier(len(names))
     results: Counter[int] = Counter()
@@ -72,22 +81,36 @@ def _guess_all(url: str, names: list[str], forwarded: str) -> Counter[int]:
     return results
 
 
+def _rows(data: Path, database: str | None, sql: str) -> list[tuple[object, ...]]:
+    """The rows of ``sql`` from the central's database, SQLite or PostgreSQL."""
+    if database is None:
+        db = sqlite3.connect(data / "central.db")
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
+    import psycopg
+
+    with psycopg.connect(database) as pg:
+        return pg.execute(sql.encode()).fetchall()
+
+
 def test_64_parallel_guessers_get_five_checks_on_one_account(
-        central: tuple[ProxiedCentral, Path]) -> None:
+        central: tuple[ProxiedCentral, Path], central_database: str | None) -> None:
     server, data = central
     started = time.monotonic()
     results = _guess_all(server.url, ["budi"] * GUESSERS, "203.0.113.10")
     elapsed = time.monotonic() - started
     print(f"one account: {dict(results)} in {elapsed:.1f} s")
     assert results[401] <= 5 and results[401] + results[429] == GUESSERS, results
-    db = sqlite3.connect(data / "central.db")
-    (count, locked_until), = db.execute(
+    (count, locked_until), = _rows(
+        data, central_database,
         "SELECT count, locked_until FROM login_attempts WHERE key = 'account:budi'")
-    db.close()
+    assert isinstance(locked_until, int | float)   # REAL / double precision
     assert count == 5 and locked_until > time.time() + 14 * 60
     # Locked: even the right password is refused now, from a fresh address.
     s = requests.Session()
-    csrf = CSRF_RE.search(s.get(server.url + "/dashboard/masuk", timeout=10).text).group(1)
+    csrf = _csrf(s, server.url)
     r = s.post(server.url + "/dashboard/masuk", data={"name": "budi", "password": PASSWORD,
                                                       "csrf": csrf},
                headers={"X-Forwarded-For": "203.0.113.99"}, allow_redirects=False, timeout=30)
@@ -107,7 +130,7 @@ def test_forwarded_proto_from_the_trusted_proxy_makes_the_cookie_secure(
         central: tuple[ProxiedCentral, Path]) -> None:
     server, _ = central
     s = requests.Session()
-    csrf = CSRF_RE.search(s.get(server.url + "/dashboard/masuk", timeout=10).text).group(1)
+    csrf = _csrf(s, server.url)
     r = s.post(server.url + "/dashboard/masuk", data={"name": "budi", "password": PASSWORD,
                                                       "csrf": csrf},
                headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.30"},

@@ -79,7 +79,8 @@ def test_a_signed_lie_is_kept_not_counted_and_alerted(
 
     stored = store.record("kec-alalak", node.epoch, lie["seq"])
     assert stored is not None and stored.problem is not None and reason in stored.problem
-    assert store.record("kec-alalak", node.epoch, honest["seq"]).problem is None
+    kept = store.record("kec-alalak", node.epoch, honest["seq"])
+    assert kept is not None and kept.problem is None
     alerts = [a for a in store.alerts("kec-alalak") if a.kind == "invalid-body"]
     assert len(alerts) == 1 and f"seq {lie['seq']}" in alerts[0].message
 

@@ -15,7 +15,8 @@ from central.datadir import CentralPaths
 from central.identity import central_public_key
 from central.store.sqlite import SqliteStore
 from sync.demo_roster import make_roster
-from sync.rostercsv import RosterFileError, parse_roster_csv
+from sync.errors import RosterFileError
+from sync.rostercsv import parse_roster_csv
 from sync.rosterdoc import verify_roster_doc
 from testkit.factories import run_cli
 

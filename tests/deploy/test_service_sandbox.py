@@ -110,13 +110,15 @@ def test_node_central_and_backup_under_their_units(shared: Path) -> None:
                          "127.0.0.1", "--port", "PORT", "--workers", "2"]).start()
     node = None
     try:
-        _restricted(central.proc.pid)  # type: ignore[union-attr]
+        assert central.proc is not None
+        _restricted(central.proc.pid)
         paths = enroll_node(setup, central.url, shared, "kec-alalak")
         _give(paths.root)
         node = Sandboxed(paths.root, UNITS / "presensi-node.service",
                          ["-m", "local_node", "serve", "--data", str(paths.root), "--host",
                           "127.0.0.1", "--port", "PORT"]).start()  # scheduler and zeroconf on
-        _restricted(node.proc.pid)  # type: ignore[union-attr]
+        assert node.proc is not None
+        _restricted(node.proc.pid)
         person = setup.people[0]
         token = sign_in(node.url, person["nip"], person["pin"])
         r = requests.post(node.url + "/api/v1/checkins", json={"kind": "in"}, timeout=10,

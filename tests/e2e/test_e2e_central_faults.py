@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from certs.keys import load_private_key
 from local_node.datadir import NodePaths
@@ -115,7 +116,9 @@ def test_lost_answers_and_central_killed_after_commit_make_no_duplicate(
     assert view.held() == held and view.count() == len(held)
 
 
-def _central_key(paths: NodePaths):  # type: ignore[no-untyped-def]
+def _central_key(paths: NodePaths) -> Ed25519PublicKey:
     from cryptography import x509
 
-    return x509.load_pem_x509_certificate(paths.central.read_bytes()).public_key()
+    key = x509.load_pem_x509_certificate(paths.central.read_bytes()).public_key()
+    assert isinstance(key, Ed25519PublicKey)
+    return key

@@ -24,6 +24,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the node's requests.Session
     timeout = 5
+    server: _Server
 
     def log_message(self, *args: object) -> None:
         pass
@@ -39,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.posts += 1  # type: ignore[attr-defined]
+        self.server.posts += 1
         self._answer(b"got " + body)
 
 

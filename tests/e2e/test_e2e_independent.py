@@ -208,8 +208,9 @@ def _request_signature(tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy)
     base = (f'"@method": {method}\n"@target-uri": http://{headers["host"]}{target}\n'
             f'"content-digest": {headers["content-digest"]}\n"@signature-params": {params}')
     assert headers["host"] == f"127.0.0.1:{proxy.port}"
-    sig = base64.b64decode(re.fullmatch(r"presensi=:([A-Za-z0-9+/=]+):",
-                                        headers["signature"]).group(1))  # type: ignore[union-attr]
+    found = re.fullmatch(r"presensi=:([A-Za-z0-9+/=]+):", headers["signature"])
+    assert found is not None, headers["signature"]
+    sig = base64.b64decode(found.group(1))
     pub = _pubkey(node_paths.cert, tmp_path / "node.pub")
     assert _openssl_verify(pub, base.encode("latin-1"), sig, tmp_path)
     assert not _openssl_verify(pub, base.replace("POST", "GET", 1).encode(), sig, tmp_path)

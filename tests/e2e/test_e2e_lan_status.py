@@ -19,7 +19,7 @@ from tests.e2e.conftest import NODE, CentralView
 pytestmark = pytest.mark.slow
 
 
-def _checkin_and_sync(paths: NodePaths, state: dict[str, str] | None = None) -> None:
+def _checkin_and_sync(paths: NodePaths, state: dict[str, str | None] | None = None) -> None:
     svc = NodeService(load_config(paths.root), paths, load_identity(paths, NODE))
     try:
         if state is not None:

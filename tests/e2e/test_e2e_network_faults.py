@@ -41,6 +41,7 @@ class _Broken(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 5
+    server: _Broken
 
     def log_message(self, *args: object) -> None:
         pass
@@ -49,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        self.server.hits += 1  # type: ignore[attr-defined]
+        self.server.hits += 1
         body = json.dumps({"error": "internal", "message": "boom"}).encode()
         self.send_response(500)
         self.send_header("Content-Type", "application/json")

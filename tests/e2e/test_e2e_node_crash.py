@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from local_node.datadir import NodePaths
 from sync import records
@@ -55,6 +56,7 @@ def test_node_killed_mid_push_loses_and_duplicates_nothing(
     log = node_log(node_paths)
     assert sum(r["type"] == "checkin" for r in log[:len(held)]) == 3000
     public = x509.load_pem_x509_certificate(node_paths.cert.read_bytes()).public_key()
-    verify_log([records.parse(text) for _, _, text in held], public)  # type: ignore[arg-type]
+    assert isinstance(public, Ed25519PublicKey)
+    verify_log([records.parse(text) for _, _, text in held], public)
     out = run_cli("local_node", "verify", "--data", str(node_paths.root))
     assert out.stdout.startswith(f"OK: {len(log)} records")

@@ -31,6 +31,13 @@ def set_password(paths: NodePaths, text: str) -> subprocess.CompletedProcess[str
                           text=True, cwd=REPO, timeout=60)
 
 
+def _new_pin(html: str) -> str:
+    """The PIN a reset page shows once."""
+    found = re.search(r'id="new-pin">(\d{6})<', html)
+    assert found is not None
+    return found.group(1)
+
+
 def admin_records(paths: NodePaths) -> list[dict[str, Any]]:
     out = run_cli("local_node", "export", "--data", str(paths.root)).stdout
     return [r for r in map(json.loads, out.splitlines()) if r["type"] == "admin"]
@@ -145,7 +152,7 @@ def test_pin_reset_shows_a_new_pin_once_ends_sessions_and_is_an_admin_record(
     r = admin.get("/admin")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
-    new_pin = re.search(r'id="new-pin">(\d{6})<', html).group(1)  # type: ignore[union-attr]
+    new_pin = _new_pin(html)
     # The session is gone, the old PIN no longer works, the new one does.
     assert staff.get("/api/v1/checkins/today", headers=auth).status_code == 401
     assert staff.post("/api/v1/session", json={"nip": person["nip"],
@@ -265,7 +272,7 @@ def test_pin_reset_survives_a_roster_with_the_same_pin_and_yields_to_a_new_one(
     before = {e.nip: e for e in (roster.find(svc.store, p["nip"]) for p in people) if e}
     r = admin.post("/admin/reset-pin", data={"nip": person["nip"], "reason": "lupa PIN",
                                              "csrf": csrf_of(admin)}, follow_redirects=True)
-    new_pin = re.search(r'id="new-pin">(\d{6})<', r.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    new_pin = _new_pin(r.get_data(as_text=True))
     # Central's next roster: the same hashes as before the reset (central did not change it).
     roster.install(svc.writer, list(before.values()),
                    {"version": 7, "source": "central", "sha256": "0" * 64, "count": 20})

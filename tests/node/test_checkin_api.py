@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask.testing import FlaskClient
 
 from sync.records import check_record
 
 
-def _sign_in(client: FlaskClient, person: dict[str, str]) -> dict:
+def _sign_in(client: FlaskClient, person: dict[str, str]) -> dict[str, Any]:
     r = client.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]})
-    assert r.status_code == 201, r.json
+    assert r.status_code == 201 and isinstance(r.json, dict), r.json
     return r.json
 
 

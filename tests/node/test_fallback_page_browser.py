@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Dialog, Page, Request, expect
 
 from testkit.factories import NodeProcess, run_cli, served_roster_node
 from tests.node.test_staff_page_browser import TIME_RE, sign_in, today
@@ -256,7 +256,12 @@ def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, Pe
         # The code is used once: the next tap is an ordinary check-in (a Pulang this soon
         # after Datang is asked about first: issue 18 item 7).
         asked: list[str] = []
-        phone.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+
+        def accept(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        phone.once("dialog", accept)
         with phone.expect_request(lambda r: r.url.startswith(node.url + "/api/v1/checkins")
                                   and r.method == "POST") as again:
             phone.locator("#main-btn").click()

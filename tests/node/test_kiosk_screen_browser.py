@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Page, expect
 
 from testkit.factories import REPO, NodeProcess, make_ca, make_node, run_cli
 
@@ -56,7 +56,7 @@ def indonesian_date(moment: datetime) -> str:
     return f"{DAYS[moment.weekday()]}, {moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
-def fully_in_view(page: Page, selector: str, width: int, height: int) -> dict[str, float]:
+def fully_in_view(page: Page, selector: str, width: int, height: int) -> FloatRect:
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not shown"
     assert box["width"] > 0 and box["height"] > 0, (selector, box)
@@ -87,7 +87,9 @@ def test_kiosk_screen_fits_and_shows_the_nodes_time(
 
         shown, expected = page.locator("#time").inner_text(), wita_now()
         assert page.locator("#date").inner_text() == indonesian_date(expected)
-        hh, mm, ss = (int(x) for x in TIME_RE.fullmatch(shown).groups())  # type: ignore[union-attr]
+        found = TIME_RE.fullmatch(shown)
+        assert found is not None, shown
+        hh, mm, ss = (int(x) for x in found.groups())
         at = expected.replace(hour=hh, minute=mm, second=ss, microsecond=0)
         assert abs((at - expected).total_seconds()) <= 3, (shown, expected)
         left = int(re.findall(r"\d+", page.locator("#left").inner_text())[0])

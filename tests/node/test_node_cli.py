@@ -3,6 +3,7 @@ identity, and the roster import's all-or-nothing report."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 
 import pytest
@@ -15,11 +16,13 @@ from testkit.factories import PY, REPO, free_port, roster_file, run_cli
 
 def _commands() -> list[list[str]]:
     parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
+    sub = next(a for a in parser._actions
+               if isinstance(a, argparse._SubParsersAction) and a.dest == "command")
     out = []
     for name, p in sub.choices.items():
         nested = [
-            a for a in p._actions if getattr(a, "choices", None) and a.dest.endswith("command")
+            a for a in p._actions if isinstance(a, argparse._SubParsersAction)
+            and a.choices and a.dest.endswith("command")
         ]
         if nested:
             out += [[name, child] for child in nested[0].choices]

@@ -64,7 +64,7 @@ def test_checkin_geo_gets_its_distance_and_is_still_recorded(
     r = client.post("/api/v1/checkins", headers=bearer(client, roster[0]),
                     json={"kind": "in", "geo": {"lat": where[0], "lon": where[1],
                                                 "acc_m": "12"}})
-    assert r.status_code == 201
+    assert r.status_code == 201 and r.json is not None
     body = r.json["body"]
     assert body["geo_outside"] is outside
     assert body["geo_distance_m"] == distance_m(*OFFICE, *where)
@@ -78,6 +78,7 @@ def test_without_geo_or_location_nothing_is_added(located: tuple[Flask, FlaskCli
     app, _, _ = located
     client = app.test_client()
     r = client.post("/api/v1/checkins", headers=bearer(client, roster[1]), json={"kind": "in"})
+    assert r.json is not None
     body = r.json["body"]
     assert "geo_distance_m" not in body and "geo_outside" not in body
 

@@ -12,6 +12,9 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+from local_node.datadir import NodePaths
 from local_node.sessions import Sessions
 from local_node.store import Store
 from testkit.factories import REPO
@@ -40,7 +43,7 @@ def test_a_session_ended_by_another_process_is_refused_at_once(node_paths) -> No
     assert sessions.lookup(other) is not None
 
 
-def test_a_copy_read_before_the_end_is_not_cached_after_it(node_paths) -> None:
+def test_a_copy_read_before_the_end_is_not_cached_after_it(node_paths: NodePaths) -> None:
     """A lookup that read the row before the end and stores it after must not revive it."""
     store = Store(node_paths.db)
     sessions = Sessions(store, 1)
@@ -49,14 +52,15 @@ def test_a_copy_read_before_the_end_is_not_cached_after_it(node_paths) -> None:
     sessions._loaded = True  # force the one-row path
     real_row = store.session_row
 
-    def row_then_end(key: str):  # the row is read, then another process ends the session
+    # The row is read, then another process ends the session.
+    def row_then_end(key: str) -> tuple[tuple[str, str, str, float] | None, int]:
         got = real_row(key)
         Sessions(Store(node_paths.db), 1).end_all(NIP)
         return got
 
-    store.session_row = row_then_end  # type: ignore[method-assign]
-    assert sessions.lookup(token) is not None  # served the copy it read (before the end) ...
-    store.session_row = real_row  # type: ignore[method-assign]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "session_row", row_then_end)
+        assert sessions.lookup(token) is not None  # served the copy read before the end ...
     assert sessions.lookup(token) is None  # ... but never cached it
 
 

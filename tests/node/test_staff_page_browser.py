@@ -132,7 +132,9 @@ def test_wrong_pin_shows_api_message_and_english_toggle(
     # The choice is remembered on the phone; ?lang=en works on a fresh phone.
     page_tab.reload()
     assert page_tab.locator("#signin-btn").inner_text() == "Sign in"
-    other = page_tab.context.browser.new_page()  # type: ignore[union-attr]
+    browser = page_tab.context.browser
+    assert browser is not None
+    other = browser.new_page()
     try:
         other.goto(node.url + "/?lang=en")
         assert other.locator("h1").inner_text() == "Sign in"

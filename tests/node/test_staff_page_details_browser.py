@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
 from testkit.factories import NodeProcess, run_cli, served_roster_node
 
@@ -42,7 +42,7 @@ def _sign_in(page: Page, url: str, person: dict[str, str], path: str = "/") -> N
     page.locator("#home").wait_for(state="visible")
 
 
-def _kinds(url: str, person: dict[str, str]) -> list[str]:
+def _kinds(url: str, person: dict[str, str]) -> list[tuple[str, str]]:
     token = requests.post(url + "/api/v1/session", timeout=30,
                           json={"nip": person["nip"], "pin": person["pin"]}).json()["token"]
     r = requests.get(url + "/api/v1/checkins/today", timeout=10,
@@ -58,12 +58,21 @@ def test_pulang_soon_after_datang_asks_first(page_node, context: BrowserContext)
     page.locator("#main-btn").click()
     expect(page.locator("#main-btn")).to_have_text("Pulang")
     asked: list[str] = []
-    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    def accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", dismiss)
     page.locator("#main-btn").click()
     page.wait_for_timeout(500)
     assert asked == ["Catat pulang sekarang?"]
     assert _kinds(node.url, person) == [("in", "app")]  # nothing recorded
-    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.once("dialog", accept)
     page.locator("#main-btn").click()
     expect(page.locator("#today li")).to_have_count(2)
     assert _kinds(node.url, person) == [("in", "app"), ("out", "app")]
@@ -74,7 +83,9 @@ def test_kiosk_and_witness_show_in_the_proof_card_and_today(page_node,
     node, people = page_node
     out = run_cli("local_node", "kiosk", "--data", str(node.paths.root), "--url",
                   node.url).stdout
-    token = re.search(r"/kiosk#t=(\S+)", out).group(1)  # type: ignore[union-attr]
+    found = re.search(r"/kiosk#t=(\S+)", out)
+    assert found is not None, out
+    token = found.group(1)
     code = requests.get(node.url + "/api/v1/kiosk/code", timeout=10,
                         headers={"Authorization": f"Bearer {token}"}).json()["code"]
     person, owner = people[4], people[5]
@@ -92,7 +103,9 @@ def test_kiosk_and_witness_show_in_the_proof_card_and_today(page_node,
     page.locator("#wit-send").click()
     expect(page.locator("#w-name")).to_have_text(owner["name"])
 
-    mine = context.browser.new_context(viewport={"width": 360, "height": 640})  # type: ignore[union-attr]
+    browser = context.browser
+    assert browser is not None
+    mine = browser.new_context(viewport={"width": 360, "height": 640})
     try:
         theirs = mine.new_page()
         _sign_in(theirs, node.url, owner)

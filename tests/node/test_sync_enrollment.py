@@ -91,7 +91,12 @@ def test_certificate_for_wrong_key_is_refused(tmp_path: Path, central: FakeCentr
                                           "kec-alalak")).decode()
     good = central.enroll_handler
     assert good is not None
-    central.enroll_handler = lambda doc: (lambda s, d: (s, {**d, "cert": stranger}))(*good(doc))
+
+    def with_stranger_cert(doc: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status, answer = good(doc)
+        return status, {**answer, "cert": stranger}
+
+    central.enroll_handler = with_stranger_cert
     paths = NodePaths(tmp_path / "node")
     with pytest.raises(EnrollmentError, match="do not check out"):
         enroll(paths, central.url, "kec-alalak.s3cret", boot_id="b")

@@ -20,7 +20,7 @@ from sync.batches import (
     encode_batch,
 )
 from sync.chain import ChainVerifier
-from sync.errors import ProtocolError
+from sync.errors import ProtocolError, RecordError
 
 KEY = Ed25519PrivateKey.generate()
 EPOCH = "0f" * 16
@@ -152,7 +152,7 @@ def test_v2_edited_record_fails_its_signature_not_silently() -> None:
     batch = decode_batch(js(body))
     records.check_record(batch["records"][1], KEY.public_key())
     for rec in batch["records"][2:]:  # the edited one, and the next whose prev is now wrong
-        with pytest.raises(records.RecordError, match="signature"):
+        with pytest.raises(RecordError, match="signature"):
             records.check_record(rec, KEY.public_key())
 
 
@@ -195,7 +195,7 @@ def test_unknown_encode_version_is_refused() -> None:
 def _chain_error(batch: dict[str, Any]) -> Any:
     """What ``ChainVerifier`` raises on the decoded batch's records."""
     verifier = ChainVerifier(KEY.public_key())
-    with pytest.raises(records.RecordError) as caught:
+    with pytest.raises(RecordError) as caught:
         for rec in batch["records"]:
             verifier.feed(rec)
     return caught
@@ -218,7 +218,7 @@ def test_v2_prev_sent_on_a_later_record_is_kept_and_judged_by_the_chain() -> Non
     body["records"][2]["prev"] = "ab" * 32
     batch = decode_batch(js(body))
     assert batch["records"][2]["prev"] == "ab" * 32
-    with pytest.raises(records.RecordError, match="signature"):
+    with pytest.raises(RecordError, match="signature"):
         records.check_record(batch["records"][2], KEY.public_key())
 
 

@@ -12,9 +12,9 @@ from sync.errors import CanonicalError
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
-    | st.text(alphabet=st.characters(exclude_categories=("Cs",))),
+    | st.text(alphabet=st.characters(exclude_categories=["Cs"])),
     lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=8),
+    | st.dictionaries(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8),
                       children, max_size=5),
     max_leaves=30,
 )

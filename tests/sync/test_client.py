@@ -98,7 +98,8 @@ class FakeCentral:
             status, doc = self.enroll_handler(json.loads(body))
             return self.ok(doc, status)
         try:
-            signer = verify_request(request.method, request.url, request.headers, body,
+            headers = dict(request.headers.items())
+            signer = verify_request(request.method, request.url, headers, body,
                                     lambda name: self.nodes[name])
         except SignatureError as exc:
             return self.error(401, exc.reason, str(exc))
