@@ -13,7 +13,8 @@ import re
 
 from .errors import ApiError, Conflict, NotFound
 from .reports import ReportSettings, record_status
-from .store import Acceptance, CentralStore
+from .store.protocol import CentralStore
+from .store.rows import Acceptance
 from .trust import ACCEPTABLE, TrustFacts
 
 REF_RE = re.compile(r"^([a-z0-9-]{3,40})/([0-9a-f]{32})/([0-9]{1,15})\Z")

@@ -24,7 +24,8 @@ from sync.pins import verify_pin
 
 from .audit import audit_entry
 from .errors import ApiError, Unauthorized
-from .store import ACCOUNT_ROLES, MACHINE_ACCOUNT, Account, AuditEntry, CentralStore
+from .store.protocol import CentralStore
+from .store.rows import ACCOUNT_ROLES, MACHINE_ACCOUNT, Account, AuditEntry
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}\Z")
 PASSWORD_MIN, PASSWORD_MAX = 10, 200

@@ -17,7 +17,8 @@ from sync.timefmt import WITA
 from .accounts import Principal
 from .audit import audit_entry
 from .errors import ApiError, Forbidden, NotFound
-from .store import AlertRow, CentralStore
+from .store.protocol import CentralStore
+from .store.rows import AlertRow
 
 STATES = ("open", "acknowledged", "all")
 KIND_RE = re.compile(r"^[a-z0-9-]{1,60}\Z")

@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 from .errors import ApiError
-from .store import AuditEntry, CentralStore
+from .store.protocol import CentralStore
+from .store.rows import AuditEntry
 
 REASON_MAX = 500
 FIELD_MAX = 200

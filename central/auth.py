@@ -26,7 +26,8 @@ from .accounts import Principal, principal_of
 from .errors import Forbidden, Unauthorized, from_sync_error
 from .identity import CentralIdentity
 from .rotation import TrustList
-from .store import ACCOUNT_ROLES, API_ROLES, MACHINE_ACCOUNT, ApiToken, CentralStore
+from .store.protocol import CentralStore
+from .store.rows import ACCOUNT_ROLES, API_ROLES, MACHINE_ACCOUNT, ApiToken
 
 TOKEN_PREFIX = "pct_"
 DEFAULT_TOKEN_DAYS = 90

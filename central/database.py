@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from .config import load_config
 from .datadir import CentralPaths
 from .errors import SetupError
-from .store import CentralStore, SqliteStore
+from .store.protocol import CentralStore
+from .store.sqlite import SqliteStore
 
 PASSWORD_FILE = "database.password"
 READ_PASSWORD_FILE = "read-database.password"
@@ -114,7 +115,7 @@ def open_read_store(paths: CentralPaths, config: dict[str, Any]) -> CentralStore
 
 def _postgres(paths: CentralPaths, config: dict[str, Any], url: str, password_file: str, *,
               read_only: bool) -> CentralStore:
-    from .pgstore import PostgresStore  # psycopg only where PostgreSQL is used
+    from .store.postgresql import PostgresStore  # psycopg only where PostgreSQL is used
 
     bare, password = split_password(url)
     secret = paths.root / password_file

@@ -30,7 +30,7 @@ from .recap import (
 )
 from .reports import ReportSettings
 from .rules import Discipline
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 
 def parse_year(text: object) -> int:

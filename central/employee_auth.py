@@ -25,7 +25,7 @@ from functools import cache
 from sync.pins import hash_pin, verify_pin
 
 from .accounts import LoginLimits, SignInRefused, TooManyAttempts, secret_hash
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 NIP_RE = re.compile(r"^[0-9]{18}\Z")
 PIN_MAX = 64

@@ -17,7 +17,7 @@ from .objection_sql import Objection
 from .recap import month_bounds
 from .recap_close import recap
 from .reports import ReportSettings, record_status
-from .store import CentralStore
+from .store.protocol import CentralStore
 from .trust import TrustFacts
 
 WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")

@@ -21,7 +21,7 @@ from certs.names import check_node_id
 
 from .errors import ApiError, Conflict, Forbidden, Unauthorized
 from .identity import CentralIdentity
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 TOKEN_HOURS = 72
 MAX_CSR_BYTES = 16 * 1024

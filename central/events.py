@@ -19,7 +19,8 @@ from sync.records import NODE_RE
 from sync.timefmt import WITA, format_ts
 
 from .errors import CentralError
-from .store import CentralStore, EventRow
+from .store.protocol import CentralStore
+from .store.rows import EventRow
 
 HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z")
 REASON_MAX = 200

@@ -19,7 +19,7 @@ from sync.timefmt import TS_RE
 
 from .errors import ApiError, Conflict, Forbidden, NotFound
 from .rules import RuleBook
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 PARTS = ("day", "arrival", "departure")
 NIP_RE = re.compile(r"^\d{18}$")

@@ -31,7 +31,7 @@ from certs.verify import check_key_matches, verify_certificate
 from .database import describe, open_store
 from .datadir import CentralPaths
 from .errors import SetupError
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 DEFAULT_NAME = "central-batola"
 

@@ -37,7 +37,8 @@ from sync.records import ZERO_HASH, Record, check_record, serialize, signed_text
 from sync.timefmt import format_ts, parse_ts, wall_ts, wita_day
 
 from .node_history import batch_backlog
-from .store import CentralStore, IngestTx, StoredRecord
+from .store.protocol import CentralStore, IngestTx
+from .store.rows import StoredRecord
 from .trust import Verdict, anchor_missing, judge
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from . import charts
 from .accounts import Principal
 from .recap_close import recap
 from .reports import ReportSettings
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 Translate = Callable[[str], str]
 

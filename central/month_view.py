@@ -22,7 +22,7 @@ from .errors import ApiError, Forbidden, NotFound
 from .recap import clock_text, load_book, month_bounds, wita_seconds
 from .recap_close import recap
 from .reports import ReportSettings, record_status
-from .store import CentralStore
+from .store.protocol import CentralStore
 from .trust import TrustFacts
 
 MONTH_RE = re.compile(r"^\d{4}-\d{2}\Z")

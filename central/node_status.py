@@ -17,7 +17,7 @@ from typing import Any
 from . import charts, pagetime
 from .alerts import kind_label
 from .node_history import NodeHour
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 HISTORY_DAYS = 7
 ALERTS_LISTED = 200     # open alerts counted per node for the per-kind list

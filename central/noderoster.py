@@ -15,7 +15,8 @@ from sync.rosterdoc import make_roster_doc
 from sync.timefmt import wall_ts
 
 from .identity import CentralIdentity
-from .store import CentralStore, EventRow, RosterVersion
+from .store.protocol import CentralStore
+from .store.rows import EventRow, RosterVersion
 
 
 def _roster_events(store: CentralStore, node: str, now: float) -> list[EventRow]:

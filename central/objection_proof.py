@@ -38,7 +38,7 @@ from sync.timefmt import wita_day
 
 from .errors import ApiError
 from .rotation import TrustList
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 PROOF_MAX_BYTES = 16 * 1024   # a check-in record is under 2 KiB; a proof is never large
 

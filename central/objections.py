@@ -30,7 +30,7 @@ from .errors import ApiError, Conflict, NotFound
 from .objection_proof import ProofVerdict, read_proof, verify_proof
 from .objection_sql import NewObjection, Objection
 from .rotation import TrustList
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 REASON_MIN, REASON_MAX = 5, 500
 PER_DAY = 3      # objections one employee may file for one day (approvers read each one)

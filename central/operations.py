@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CentralError
-from .store import LATENCY_BUCKETS_S, CentralStore
+from .store.protocol import CentralStore
+from .store.rows import LATENCY_BUCKETS_S
 
 
 @dataclass(frozen=True)

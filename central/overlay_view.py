@@ -22,7 +22,7 @@ from .errors import ApiError, Forbidden
 from .exceptions import state_of
 from .recap import load_book
 from .recap_audit import decide_audited, propose_exception, propose_incident
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 STATE_ID = {"proposed": "menunggu keputusan", "approved": "disetujui", "rejected": "ditolak"}
 ACTION_ID = {"add": "diusulkan", "approve": "disetujui", "reject": "ditolak"}

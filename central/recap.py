@@ -28,7 +28,8 @@ from .errors import ApiError
 from .exceptions import ExceptionOverlay, Incident, approved_exceptions, approved_incidents
 from .reports import ReportSettings, record_status
 from .rules import Band, Hours, RuleBook, RuleSet, parse_rules
-from .store import CentralStore, PlainRows, StoredRecord
+from .store.protocol import CentralStore
+from .store.rows import PlainRows, StoredRecord
 from .trust import TrustFacts
 
 CENT = Decimal("0.01")

@@ -15,7 +15,7 @@ from .audit import audit_entry
 from .exceptions import add_exception, add_incident, decide, official
 from .recap import load_book, month_bounds
 from .recap_close import close_month, reopen_month
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 # Approving needs no reason in the recap; the audit log always shows one.
 NO_REASON = "(tanpa alasan tertulis)"

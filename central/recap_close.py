@@ -20,7 +20,7 @@ from .errors import ApiError, Conflict
 from .exceptions import official, parse_day
 from .recap import Cutoffs, month_bounds, month_recap
 from .reports import ReportSettings
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 
 def _closing(history: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -29,7 +29,8 @@ from typing import Any
 from sync.timefmt import WITA, parse_ts
 
 from .spreadsheet import csv_cell, nip_cell, xlsx_bytes
-from .store import CentralStore, StoredRecord
+from .store.protocol import CentralStore
+from .store.rows import StoredRecord
 from .trust import TrustFacts, anchor_missing, day_bounds
 
 CSV_FIELDS = ["nip", "name", "unit", "first_in", "first_in_node", "last_out", "last_out_node",

@@ -25,7 +25,8 @@ from sync.timefmt import wall_ts
 
 from .errors import CentralError
 from .identity import CentralIdentity
-from .store import CentralStore, Employee
+from .store.protocol import CentralStore
+from .store.rows import Employee
 
 
 @dataclass(frozen=True)

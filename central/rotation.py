@@ -53,7 +53,7 @@ from sync.timefmt import format_ts, wall_ts
 from .datadir import CentralPaths
 from .errors import SetupError
 from .identity import CentralIdentity
-from .store import CentralStore
+from .store.protocol import CentralStore
 
 _CA_FILES = ("ca.pem", "ca.key", "crl.pem", "revoked.json", "issued")
 

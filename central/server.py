@@ -3,7 +3,8 @@
 Granian (WSGI) with several worker processes, each with a pool of request threads. Workers
 share nothing but the database: ``central.db`` (WAL; every consistent write is one
 ``BEGIN IMMEDIATE`` transaction, nonces have a primary key) or PostgreSQL (row locks, see
-``central/pgstore.py``), so any number of them, and of servers on one PostgreSQL, is safe.
+``central/store/postgresql.py``), so any number of them, and of servers on one PostgreSQL, is
+safe.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from sync.checkinbody import body_problem
 from sync.records import Record
 from sync.timefmt import WITA, format_ts, parse_ts
 
-from .store import CentralStore, Employee, EventRow, IngestTx, StoredRecord
+from .store.protocol import CentralStore, IngestTx
+from .store.rows import Employee, EventRow, StoredRecord
 
 # Statuses an official may accept (count after all); the others are hard evidence problems.
 ACCEPTABLE = ("foreign-node", "anchor-missing")

@@ -19,7 +19,7 @@ from .acceptance import accept_record, parse_ref
 from .audit import record_action
 from .auth import bearer_token, hash_token
 from .errors import Forbidden
-from .store import Acceptance
+from .store.rows import Acceptance
 from .web import api_principal, json_object, require_api, service
 
 bp = Blueprint("trust_api", __name__, url_prefix="/api/v1")

@@ -133,7 +133,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
 ]
 
 
-# Every connection of node and central gets exactly these (central/store.py holds the same
+# Every connection of node and central gets exactly these (central/store/sqlite.py holds the same
 # list, written once per app because the apps never import each other; a test compares them).
 # WAL with synchronous=FULL: an acknowledged record survives power loss. temp_store=MEMORY:
 # statement journals (a multi-row INSERT under the append-only triggers) in memory, not a

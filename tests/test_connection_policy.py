@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from central.store import CONNECTION_PRAGMAS as CENTRAL_PRAGMAS
-from central.store import SqliteStore
+from central.store.sqlite import CONNECTION_PRAGMAS as CENTRAL_PRAGMAS
+from central.store.sqlite import SqliteStore
 from local_node.store import CONNECTION_PRAGMAS as NODE_PRAGMAS
 from local_node.store import Store
 

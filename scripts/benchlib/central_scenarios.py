@@ -120,7 +120,7 @@ def check_record_rate(records: list[dict[str, Any]], public: Any) -> float:
 def _enroll_nodes(ctx: Context, data: Path, count: int) -> list[dict[str, Any]]:
     """Start central, enroll ``count`` nodes through POST /api/v1/enroll, stop central."""
     from central.enrollment import create_enroll_token
-    from central.store import SqliteStore
+    from central.store.sqlite import SqliteStore
     from certs.csr import make_csr
     from certs.keys import generate_key
     from sync.client import CentralClient

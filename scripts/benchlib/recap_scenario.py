@@ -57,7 +57,7 @@ def build(data: Path, staff: int, seed: int = 15) -> dict[str, Any]:
     from central.identity import init_central
     from central.recap import load_book
     from central.rules import import_rules
-    from central.store import SqliteStore
+    from central.store.sqlite import SqliteStore
 
     rng = random.Random(seed)
     paths = CentralPaths(data)
@@ -168,7 +168,7 @@ def measure(data: Path, rounds: int = 3) -> dict[str, Any]:
     from central.discipline import yearly
     from central.recap_close import recap
     from central.recap_export import recap_xlsx
-    from central.store import SqliteStore
+    from central.store.sqlite import SqliteStore
 
     store = SqliteStore(CentralPaths(data).db)
 

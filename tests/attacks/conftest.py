@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from central.store import CentralStore, SqliteStore
+from central.store.protocol import CentralStore
+from central.store.sqlite import SqliteStore
 from tests.central.conftest import (  # noqa: F401 - fixtures, found by pytest by name
     Clock,
     FakeNode,

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from testkit.factories import log_head
 from tests.central.conftest import FakeNode
 

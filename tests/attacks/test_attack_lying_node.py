@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from central.datadir import CentralPaths
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.demo_roster import make_roster
 from sync.timefmt import wita_day
 from testkit.factories import run_cli

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.errors import SignatureError
 from sync.httpsig import sign_request
 from tests.central.conftest import Clock, FakeNode

@@ -27,7 +27,7 @@ from central.database import record_database
 from central.datadir import CentralPaths
 from central.enrollment import create_enroll_token
 from central.identity import init_central
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from certs.csr import make_csr
 from certs.keys import generate_key
 from sync import records
@@ -140,7 +140,7 @@ def pg_cluster() -> Iterator[PgCluster]:
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster: PgCluster) -> str:
     """A database with central's schema, copied for each test."""
-    from central.pgstore import PostgresStore
+    from central.store.postgresql import PostgresStore
 
     name = pg_cluster.create_database()
     store = PostgresStore(pg_cluster.url(name))

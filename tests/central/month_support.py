@@ -11,7 +11,7 @@ from central.datadir import CentralPaths
 from central.identity import load_identity
 from central.roster import import_roster
 from central.rules import import_rules
-from central.store import CentralStore
+from central.store.protocol import CentralStore
 from sync.demo_roster import make_roster, roster_csv
 
 from .conftest import Clock, FakeNode

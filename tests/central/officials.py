@@ -9,7 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from central.accounts import create_account, set_password_with_link
-from central.store import CentralStore
+from central.store.protocol import CentralStore
 
 PASSWORD = "sandi-rahasia-panjang"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')

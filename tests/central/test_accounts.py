@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 
 from central.accounts import AccountError, create_account, secret_hash
 from central.page_session import SESSION_COOKIE
-from central.store import Account, SqliteStore
+from central.store.rows import Account
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock
 from .officials import PASSWORD, csrf_of, make_official, post_form, sign_in

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from central.auth import create_api_token
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock, FakeNode
 from .officials import make_official, post_form, sign_in

@@ -14,11 +14,11 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from central import pgschema
 from central.database import open_store, split_password
 from central.datadir import CentralPaths
 from central.errors import SetupError
-from central.pgstore import PostgresStore
+from central.store import pg_schema as pgschema
+from central.store.postgresql import PostgresStore
 from certs.csr import make_csr
 from sync.timefmt import WITA
 from testkit.factories import CentralProcess, run_cli

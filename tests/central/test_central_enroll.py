@@ -15,7 +15,7 @@ from central.database import record_database
 from central.datadir import CentralPaths
 from central.enrollment import create_enroll_token
 from central.identity import init_central
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from certs.csr import make_csr
 from certs.keys import generate_key
 from certs.verify import verify_certificate

@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 from central.datadir import CentralPaths
 from central.enrollment import create_enroll_token
 from central.identity import central_public_key
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from certs.authority import load_ca
 from certs.csr import make_csr
 from sync import records

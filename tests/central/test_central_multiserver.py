@@ -1,8 +1,8 @@
 """Two ``presensi-central serve`` processes on one database, raced (docs/postgresql.md).
 
-Each test runs on PostgreSQL, the case the row locks of ``central/pgstore.py`` are for, and on
-SQLite (two servers on one ``central.db``, kept apart by ``BEGIN IMMEDIATE``). Each server
-has its own data directory, as ``serve`` locks it. The servers are
+Each test runs on PostgreSQL, the case the row locks of ``central/store/postgresql.py`` are
+for, and on SQLite (two servers on one ``central.db``, kept apart by ``BEGIN IMMEDIATE``).
+Each server has its own data directory, as ``serve`` locks it. The servers are
 real processes; one is killed with SIGKILL in the middle of a stream of batches.
 """
 

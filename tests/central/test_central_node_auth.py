@@ -7,7 +7,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from central.datadir import CentralPaths
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from certs.authority import load_ca, revoke
 from certs.keys import generate_key
 from testkit.factories import make_node

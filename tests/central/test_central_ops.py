@@ -16,7 +16,7 @@ import requests
 from flask.testing import FlaskClient
 
 from central.datadir import CentralPaths
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.httpsig import sign_request
 from testkit.factories import CentralProcess, run_cli
 from tests.central.conftest import Clock, FakeNode, body_json, enroll

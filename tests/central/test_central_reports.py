@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from central.datadir import CentralPaths
 from central.roster import import_roster
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.demo_roster import make_roster, roster_csv
 from sync.timefmt import WITA
 

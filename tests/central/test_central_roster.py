@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from central.datadir import CentralPaths
 from central.identity import central_public_key
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.demo_roster import make_roster, roster_csv
 from sync.pins import verify_pin
 from sync.rosterdoc import verify_roster_doc

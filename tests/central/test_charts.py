@@ -23,7 +23,7 @@ from central.node_history import KEEP_DAYS
 from central.recap_close import recap
 from central.roster import import_roster
 from central.rules import import_rules
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync import records
 from sync.batches import encode_batch
 from sync.demo_roster import make_roster, roster_csv

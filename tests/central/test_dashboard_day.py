@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock
 from .officials import make_official, sign_in

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from central import create_app
 from central.datadir import CentralPaths
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock
 from .officials import make_official, sign_in

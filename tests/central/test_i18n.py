@@ -31,7 +31,7 @@ from central import (
 )
 from central.i18n import LANG_COOKIE, translate
 from central.i18n_en import EN
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock
 from .officials import make_official, sign_in

@@ -25,7 +25,8 @@ from central.auth import create_api_token
 from central.database import record_database
 from central.datadir import CentralPaths
 from central.identity import init_central
-from central.store import CentralStore, SqliteStore
+from central.store.protocol import CentralStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import BACKENDS, Clock, FakeNode, enroll
 from .month_support import MONTH, fill_october

@@ -22,7 +22,7 @@ from central.identity import load_identity
 from central.recap_close import close_month, recap
 from central.roster import import_roster
 from central.rules import import_rules
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from certs.keys import generate_key
 from sync.demo_roster import make_roster, roster_csv
 from sync.records import serialize

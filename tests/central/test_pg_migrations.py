@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from central import pgschema, store
 from central.auth import hash_token
-from central.pgstore import PostgresStore
+from central.store import pg_schema as pgschema
+from central.store import sqlite_schema as store
+from central.store.postgresql import PostgresStore
 from testkit.pgcluster import PgCluster
 
 

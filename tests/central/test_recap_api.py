@@ -18,7 +18,7 @@ from central.identity import load_identity
 from central.recap_export import HEADER
 from central.roster import import_roster
 from central.rules import import_rules
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.demo_roster import make_roster, roster_csv
 
 from .conftest import Clock, FakeNode

@@ -32,7 +32,7 @@ from central.recap import (
 from central.reports import ReportSettings
 from central.roster import import_roster
 from central.rules import Discipline, import_rules
-from central.store import Acceptance, StoredRecord
+from central.store.rows import Acceptance, StoredRecord
 from sync.demo_roster import make_roster, roster_csv
 
 from .conftest import Clock

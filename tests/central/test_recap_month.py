@@ -18,7 +18,7 @@ from central.recap import load_book
 from central.recap_close import close_day, close_month, recap, reopen_month
 from central.roster import import_roster
 from central.rules import import_rules
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.demo_roster import make_roster, roster_csv
 
 from .conftest import Clock, FakeNode, enroll

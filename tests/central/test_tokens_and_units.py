@@ -13,7 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from central.auth import create_api_token, hash_token
-from central.store import MIGRATIONS, SqliteStore
+from central.store.sqlite import SqliteStore
+from central.store.sqlite_schema import MIGRATIONS
 from testkit.factories import run_cli
 
 from .conftest import Clock
@@ -113,11 +114,11 @@ def test_tokens_of_a_reset_account_keep_working_but_sessions_end(
 def test_tokens_made_before_accounts_get_the_machine_account_and_an_expiry(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = SqliteStore(tmp_path / "central.db")
-    monkeypatch.setattr("central.store.MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr("central.store.sqlite.MIGRATIONS", MIGRATIONS[:1])
     store.migrate()
     store.conn().execute("INSERT INTO api_tokens VALUES (?, 'admin', ?)",
                          (hash_token("pct_old"), time.time() - 400 * 86400))
-    monkeypatch.setattr("central.store.MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr("central.store.sqlite.MIGRATIONS", MIGRATIONS)
     applied = store.migrate()
     assert applied.index("002_accounts_and_audit") > applied.index("002_recap_rules")
     row = store.api_token(hash_token("pct_old"))

@@ -14,7 +14,7 @@ from central import create_app
 from central.auth import create_api_token
 from central.datadir import CentralPaths
 from central.reports import ReportSettings, record_status
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from central.trust import TrustFacts
 
 from .conftest import Clock, FakeNode, enroll

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 
 from .conftest import Clock, FakeNode
 from .trustkit import at, install, nip, person

@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 
 from central.datadir import CentralPaths
 from central.events import EventError, add_event
-from central.store import Employee, SqliteStore
+from central.store.rows import Employee
+from central.store.sqlite import SqliteStore
 from testkit.factories import run_cli
 
 from .conftest import Clock, FakeNode, enroll

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from central.auth import create_api_token
 from central.datadir import CentralPaths
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from testkit.factories import run_cli
 
 from .conftest import Clock, FakeNode, enroll

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from central.datadir import CentralPaths
 from central.identity import central_public_key
-from central.store import SqliteStore
+from central.store.sqlite import SqliteStore
 from sync.demo_roster import make_roster
 from sync.errors import RosterFileError
 from sync.rostercsv import parse_roster_csv

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Flask
 
 from central.identity import CentralIdentity, load_identity
-from central.store import Employee, SqliteStore
+from central.store.rows import Employee
+from central.store.sqlite import SqliteStore
 from sync.canonical import canonical_bytes
 from sync.pins import hash_pin
 from sync.rosterdoc import make_roster_doc

@@ -26,42 +26,28 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import node_history, objection_sql, pgschema
-from .errors import SetupError
-from .node_history import NodeHour
-from .objection_sql import NewObjection, Objection
-from .store import (
+from ..errors import SetupError
+from . import pg_schema as pgschema
+from .portable import PortableIngestTx, PortableStore, _add_alert, _insert_audit, _set_password
+from .rows import (
     _ACCOUNT_COLUMNS,
     _EMPLOYEE_COLUMNS,
-    _EVENT_COLUMNS,
     _NODE_COLUMNS,
     _TOKEN_COLUMNS,
-    API_ROLES,
-    LEGACY_TOKEN_DAYS,
-    MACHINE_ACCOUNT,
-    NODE_STATUSES,
-    RECAP_FIRST_LAST_SQL,
-    RECAP_OTHER_SQL,
     RECORD_COLUMNS,
     Acceptance,
     Account,
-    Alert,
     AlertRow,
     ApiToken,
     AuditEntry,
     Employee,
     EventRow,
     NodeRow,
-    PlainRows,
     RosterVersion,
-    RuleVersionRow,
     StoredRecord,
     _account,
-    _event,
     _node,
     _stored,
-    latency_bucket,
-    recap_plain_sql,
 )
 
 _RECORD_COLUMNS = RECORD_COLUMNS
@@ -89,21 +75,6 @@ def _token_state(conn: psycopg.Connection, node: str, token_hash: str, now: floa
     return "expired" if row[0] <= now else "ok"
 
 
-def _add_alert(conn: psycopg.Connection, node: str | None, kind: str, message: str,
-               now: float) -> None:
-    """Add an alert; the same alert repeated (a node retrying) bumps a counter instead."""
-    last = conn.execute(
-        "SELECT id, kind, message, acknowledged_at FROM alerts"
-        " WHERE node IS NOT DISTINCT FROM %s ORDER BY id DESC LIMIT 1", (node,)).fetchone()
-    # A repeat of an acknowledged alert is a new open alert, not a silent counter bump.
-    if last and last[1] == kind and last[2] == message and last[3] is None:
-        conn.execute("UPDATE alerts SET repeats = repeats + 1, ts = %s WHERE id = %s",
-                     (now, last[0]))
-    else:
-        conn.execute("INSERT INTO alerts (node, kind, message, ts) VALUES (%s, %s, %s, %s)",
-                     (node, kind, message, now))
-
-
 def _day_range(day: str) -> tuple[str, str]:
     """The UTC ``ts`` interval of one WITA day: lets PostgreSQL skip the other partitions."""
     start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC) - timedelta(hours=8)
@@ -111,7 +82,7 @@ def _day_range(day: str) -> tuple[str, str]:
     return start.strftime(fmt), (start + timedelta(days=1)).strftime(fmt)
 
 
-class PgIngestTx:
+class PgIngestTx(PortableIngestTx):
     """``IngestTx`` on one connection inside one transaction holding the node's row lock."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
@@ -122,18 +93,6 @@ class PgIngestTx:
         return _node(self.conn.execute(
             f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = %s FOR UPDATE", (name,)).fetchone())
 
-    def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None:
-        row = self.conn.execute(
-            "SELECT hash, record FROM records WHERE node = %s AND epoch = %s AND seq = %s",
-            (node, epoch, seq)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def latest_receipt(self, node: str, epoch: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT receipt FROM receipts WHERE node = %s AND epoch = %s"
-            " ORDER BY id DESC LIMIT 1", (node, epoch)).fetchone()
-        return row[0] if row else None
-
     def insert_records(self, rows: list[StoredRecord]) -> None:
         # COPY: one round trip for the whole batch, the fastest way in.
         with self.conn.cursor().copy(f"COPY records ({_RECORD_COLUMNS}) FROM STDIN") as copy:
@@ -142,52 +101,6 @@ class PgIngestTx:
                                 r.kind, r.record, r.lower_ts, r.upper_ts, r.out_of_bounds,
                                 r.problem, r.foreign, r.method))
 
-    def insert_receipt(self, node: str, epoch: str, seq: int, head: str, server_ts: str,
-                       receipt: str) -> None:
-        self.conn.execute(
-            "INSERT INTO receipts (node, epoch, seq, head, server_ts, receipt)"
-            " VALUES (%s, %s, %s, %s, %s, %s)", (node, epoch, seq, head, server_ts, receipt))
-
-    def set_head(self, node: str, *, epoch: str, seq: int, head: str, anchor_ts: str | None,
-                 added: int, last_sync: float) -> None:
-        self.conn.execute(
-            "UPDATE nodes SET epoch = %s, head_seq = %s, head_hash = %s, anchor_ts = %s,"
-            " records_count = records_count + %s, last_sync = %s, new_epoch_allowed = false"
-            " WHERE name = %s", (epoch, seq, head, anchor_ts, added, last_sync, node))
-
-    def set_status(self, node: str, status: str) -> None:
-        self.conn.execute("UPDATE nodes SET status = %s WHERE name = %s", (status, node))
-
-    def add_evidence(self, node: str, epoch: str, seq: int, kind: str, stored: str | None,
-                     other: str, now: float) -> None:
-        self.conn.execute(
-            "INSERT INTO evidence (node, epoch, seq, kind, stored_record, other_record,"
-            " detected_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (node, epoch, seq, kind, stored, other, now))
-
-    def has_evidence(self, node: str, epoch: str, kind: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM evidence WHERE node = %s AND epoch = %s AND kind = %s LIMIT 1",
-            (node, epoch, kind)).fetchone() is not None
-
-    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
-        _add_alert(self.conn, node, kind, message, now)
-
-    def add_clock_sample(self, node: str, server_ts: float, wall_ts: str | None,
-                         mono_us: int | None, offset_ms: int | None) -> None:
-        self.conn.execute(
-            "INSERT INTO clock_samples (node, server_ts, wall_ts, mono_us, offset_ms)"
-            " VALUES (%s, %s, %s, %s, %s)", (node, server_ts, wall_ts, mono_us, offset_ms))
-        if offset_ms is not None:
-            self.conn.execute("UPDATE nodes SET clock_offset_ms = %s WHERE name = %s",
-                              (offset_ms, node))
-
-    # --- node history (003_node_history) ---------------------------------------------------
-
-    def note_node_hour(self, node: str, now: float, backlog: int | None,
-                       offset_ms: int | None) -> None:
-        node_history.note_hour(self.conn, "%s", node, now, backlog, offset_ms)
-
     # --- trust (central/trust.py) ------------------------------------------------------
 
     def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]:
@@ -195,42 +108,8 @@ class PgIngestTx:
                                  " WHERE nip = ANY(%s)", (sorted(set(nips)),)).fetchall()
         return {r[0]: Employee(*r) for r in rows}
 
-    def has_roster(self) -> bool:
-        return self.conn.execute("SELECT 1 FROM employees LIMIT 1").fetchone() is not None
 
-    def first_receipt_ts(self, node: str, epoch: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT min(server_ts) FROM receipts WHERE node = %s AND epoch = %s",
-            (node, epoch)).fetchone()
-        return row[0] if row else None
-
-    def events_at(self, node: str, ts_from: str, ts_to: str) -> list[EventRow]:
-        rows = self.conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE node = %s AND end_ts >= %s"
-            " AND start_ts <= %s ORDER BY id", (node, ts_from, ts_to)).fetchall()
-        return [_event(r) for r in rows]
-
-    def fallback_count(self, node: str, day: str) -> int:
-        row = self.conn.execute(
-            "SELECT count(*) FROM records WHERE day = %s AND node = %s"
-            " AND method IN ('witness', 'manual')", (day, node)).fetchone()
-        return int(row[0]) if row else 0
-
-    def alert_exists(self, node: str, kind: str, message: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM alerts WHERE node IS NOT DISTINCT FROM %s AND kind = %s"
-            " AND message = %s LIMIT 1", (node, kind, message)).fetchone() is not None
-
-    def observe_batch(self, seconds: float) -> None:
-        """Count an accepted batch and its latency in the histogram (``/metrics``)."""
-        self.conn.execute(
-            "INSERT INTO batch_latency (le, batches, seconds) VALUES (%s, 1, %s)"
-            " ON CONFLICT (le) DO UPDATE SET batches = batch_latency.batches + 1,"
-            " seconds = batch_latency.seconds + excluded.seconds",
-            (latency_bucket(seconds), seconds))
-
-
-class PostgresStore:
+class PostgresStore(PortableStore):
     """``CentralStore`` over a PostgreSQL database given by a libpq URL."""
 
     def __init__(self, url: str, *, password: str | None = None, pool_size: int = 16,
@@ -303,37 +182,13 @@ class PostgresStore:
 
     # --- meta --------------------------------------------------------------------------
 
-    def meta(self, key: str) -> str | None:
-        with self._read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT INTO meta VALUES (%s, %s)"
-                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-
     # --- nodes and enrollment ----------------------------------------------------------
-
-    def node(self, name: str) -> NodeRow | None:
-        with self._read() as conn:
-            return _node(conn.execute(
-                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = %s", (name,)).fetchone())
 
     def nodes(self) -> list[NodeRow]:
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name COLLATE \"C\"").fetchall()
         return [n for n in map(_node, rows) if n is not None]
-
-    def add_enroll_token(self, node: str, token_hash: str, expires_at: float,
-                         now: float) -> None:
-        """Create the node (pending) if new, and store a one-time token for it."""
-        with self._write() as conn:
-            conn.execute("INSERT INTO nodes (name, created_at) VALUES (%s, %s)"
-                         " ON CONFLICT (name) DO NOTHING", (node, now))
-            conn.execute("INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
-                         " VALUES (%s, %s, %s, %s)", (token_hash, node, now, expires_at))
 
     def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
         """``ok``, ``unknown``, ``used`` or ``expired``."""
@@ -360,37 +215,7 @@ class PostgresStore:
             _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
         return "ok"
 
-    def install_cert(self, node: str, cert_pem: str, now: float) -> None:
-        """Record a certificate issued on the offline path (``presensi-ca issue``)."""
-        with self._write() as conn:
-            conn.execute("INSERT INTO nodes (name, created_at) VALUES (%s, %s)"
-                         " ON CONFLICT (name) DO NOTHING", (node, now))
-            conn.execute(
-                "UPDATE nodes SET cert_pem = %s, enrolled_at = %s, new_epoch_allowed = true,"
-                " status = CASE status WHEN 'pending' THEN 'active' ELSE status END"
-                " WHERE name = %s", (cert_pem, now, node))
-            _add_alert(conn, node, "enrolled", "certificate issued offline by the CA installed",
-                       now)
-
-    def set_status(self, node: str, status: str) -> None:
-        if status not in NODE_STATUSES:
-            raise ValueError(f"unknown node status {status!r}")
-        with self._write() as conn:
-            conn.execute("UPDATE nodes SET status = %s WHERE name = %s", (status, node))
-
     # --- API tokens and nonces ---------------------------------------------------------
-
-    def add_api_token(self, token_hash: str, role: str, now: float) -> None:
-        """A token of the machine account, expiring after ``LEGACY_TOKEN_DAYS``."""
-        self.add_token(ApiToken(token_hash, role, MACHINE_ACCOUNT, now,
-                                now + LEGACY_TOKEN_DAYS * 86400, None))
-
-    def api_token_role(self, token_hash: str) -> str | None:
-        """The stored role of a live token (not revoked, not expired by the wall clock)."""
-        token = self.api_token(token_hash)
-        if token is None or token.revoked_at is not None or token.expires_at <= time.time():
-            return None
-        return token.role
 
     def remember_nonce(self, node: str, nonce: str, created: float, now: float,
                        keep_s: float) -> bool:
@@ -422,40 +247,7 @@ class PostgresStore:
                 pgschema.ensure_partitions(conn, self.clock())
                 self._partitions_month = month
 
-    def add_alert(self, node: str | None, kind: str, message: str, now: float) -> None:
-        with self._write() as conn:
-            _add_alert(conn, node, kind, message, now)
-
-    def alerts(self, node: str | None = None, limit: int = 20) -> list[Alert]:
-        with self._read() as conn:
-            if node is None:
-                rows = conn.execute("SELECT node, kind, message, ts FROM alerts"
-                                    " ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
-            else:
-                rows = conn.execute("SELECT node, kind, message, ts FROM alerts WHERE node = %s"
-                                    " ORDER BY id DESC LIMIT %s", (node, limit)).fetchall()
-        return [Alert(*r) for r in rows]
-
-    def head_of(self, node: str, epoch: str) -> tuple[int, str] | None:
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT seq, hash FROM records WHERE node = %s AND epoch = %s"
-                " ORDER BY seq DESC LIMIT 1", (node, epoch)).fetchone()
-        return (row[0], row[1]) if row else None
-
     # --- roster ------------------------------------------------------------------------
-
-    def latest_roster(self) -> RosterVersion | None:
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT version, issued_ts, count, doc FROM roster_versions"
-                " ORDER BY version DESC LIMIT 1").fetchone()
-        return RosterVersion(*row) if row else None
-
-    def latest_roster_version(self) -> int:
-        with self._read() as conn:
-            row = conn.execute("SELECT max(version) FROM roster_versions").fetchone()
-        return int(row[0] or 0) if row else 0
 
     def employees(self) -> list[Employee]:
         with self._read() as conn:
@@ -488,22 +280,6 @@ class PostgresStore:
                 (day, start, stop)).fetchall()
         return [_stored(r) for r in rows]
 
-    def fork_points(self) -> dict[tuple[str, str], int]:
-        """(node, epoch) -> the lowest seq where the node signed two different histories."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT node, epoch, min(seq) FROM evidence"
-                " WHERE kind IN ('fork', 'broken-chain') GROUP BY node, epoch").fetchall()
-        return {(n, e): s for n, e, s in rows}
-
-    def evidence(self, node: str) -> list[dict[str, Any]]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT epoch, seq, kind, stored_record, other_record, detected_at FROM evidence"
-                " WHERE node = %s ORDER BY id", (node,)).fetchall()
-        keys = ("epoch", "seq", "kind", "stored_record", "other_record", "detected_at")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
-
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
         """Every stored record of a node (tests and audits; not for hot paths)."""
         sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE node = %s"
@@ -514,18 +290,6 @@ class PostgresStore:
         with self._read() as conn:
             rows = conn.execute(sql + ' ORDER BY epoch COLLATE "C", seq', args).fetchall()
         return [_stored(r) for r in rows]
-
-    def node_history(self, since: float) -> list[NodeHour]:
-        """Every node's hours from ``since`` (003_node_history), by node and hour."""
-        with self._read() as conn:
-            return node_history.read_history(conn, "%s", since)
-
-    def last_clock_samples(self, node: str, limit: int = 10) -> list[tuple[float, int | None]]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT server_ts, offset_ms FROM clock_samples WHERE node = %s"
-                " ORDER BY id DESC LIMIT %s", (node, limit)).fetchall()
-        return [(r[0], r[1]) for r in rows]
 
     # --- operations (healthz, metrics) -------------------------------------------------
 
@@ -546,27 +310,7 @@ class PostgresStore:
             raise SetupError(f"cannot read the PostgreSQL database {self.url}: {exc}") from exc
         return [r[0] for r in rows]
 
-    def batch_latency(self) -> dict[str, tuple[int, float]]:
-        """``le`` -> (batches in that bucket alone, their seconds summed)."""
-        with self._read() as conn:
-            rows = conn.execute("SELECT le, batches, seconds FROM batch_latency").fetchall()
-        return {le: (int(n), float(total)) for le, n, total in rows}
-
-    def records_ingested(self) -> int:
-        with self._read() as conn:
-            row = conn.execute("SELECT coalesce(sum(records_count), 0) FROM nodes").fetchone()
-        return int(row[0]) if row else 0
-
-    def alert_counts(self) -> dict[str, int]:
-        """Open (unacknowledged) alerts by kind, for /metrics."""
-        return self.open_alert_counts()
-
     # --- trust: node rosters, events, acceptances (central/trust.py, noderoster.py) -------
-
-    def roster_assigns_nodes(self) -> bool:
-        with self._read() as conn:
-            return conn.execute("SELECT 1 FROM employees WHERE node IS NOT NULL LIMIT 1"
-                                ).fetchone() is not None
 
     def employees_for_node(self, node: str, units: list[str]) -> list[Employee]:
         """The employees ``node`` serves, plus every employee of ``units`` (events)."""
@@ -575,28 +319,6 @@ class PostgresStore:
                 f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE node = %s"
                 ' OR unit = ANY(%s) ORDER BY nip COLLATE "C"', (node, list(units))).fetchall()
         return [Employee(*r) for r in rows]
-
-    def units(self) -> set[str]:
-        with self._read() as conn:
-            return {r[0] for r in conn.execute("SELECT DISTINCT unit FROM employees")}
-
-    def employee_units(self) -> dict[str, str]:
-        with self._read() as conn:
-            return {r[0]: r[1] for r in conn.execute("SELECT nip, unit FROM employees")}
-
-    def last_node_roster(self, node: str) -> tuple[int, str] | None:
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT version, key FROM node_rosters WHERE node = %s ORDER BY version DESC"
-                " LIMIT 1", (node,)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def node_roster_doc(self, version: int) -> RosterVersion | None:
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT version, issued_ts, count, doc FROM node_rosters WHERE version = %s",
-                (version,)).fetchone()
-        return RosterVersion(*row) if row else None
 
     def max_roster_version(self) -> int:
         with self._read() as conn:
@@ -632,37 +354,6 @@ class PostgresStore:
                  event.created_by, event.created_at)).fetchone()
         return int(row[0]) if row else 0
 
-    def events(self, node: str | None = None) -> list[EventRow]:
-        sql = f"SELECT {_EVENT_COLUMNS} FROM events"
-        args: list[str] = []
-        if node is not None:
-            sql += " WHERE node = %s"
-            args.append(node)
-        with self._read() as conn:
-            rows = conn.execute(sql + " ORDER BY start_ts, id", args).fetchall()
-        return [_event(r) for r in rows]
-
-    def events_covering(self, ts_from: str, ts_to: str) -> list[EventRow]:
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE end_ts >= %s AND roster_from <= %s"
-                " ORDER BY id", (ts_from, ts_to)).fetchall()
-        return [_event(r) for r in rows]
-
-    def link_starts(self) -> dict[tuple[str, str], str]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT node, epoch, min(server_ts) FROM receipts GROUP BY node, epoch"
-            ).fetchall()
-        return {(n, e): t for n, e, t in rows}
-
-    def record(self, node: str, epoch: str, seq: int) -> StoredRecord | None:
-        with self._read() as conn:
-            row = conn.execute(
-                f"SELECT {RECORD_COLUMNS} FROM records WHERE node = %s AND epoch = %s"
-                " AND seq = %s", (node, epoch, seq)).fetchone()
-        return _stored(row) if row else None
-
     def add_acceptance(self, acceptance: Acceptance) -> bool:
         """Store an official's acceptance; False when the record was accepted before."""
         a = acceptance
@@ -688,22 +379,6 @@ class PostgresStore:
                 (limit,)).fetchall()
         return [Acceptance(*r) for r in rows]
 
-    def accepted_refs(self) -> set[tuple[str, str, int]]:
-        with self._read() as conn:
-            rows = conn.execute("SELECT node, epoch, seq FROM record_acceptances").fetchall()
-        return {(n, e, s) for n, e, s in rows}
-
-    def fallback_counts(self, day: str) -> dict[str, dict[str, int]]:
-        """node -> {"witness": n, "manual": m}: the check-ins someone vouched for on ``day``."""
-        out: dict[str, dict[str, int]] = {}
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT node, method, count(*) FROM records WHERE day = %s"
-                " AND method IN ('witness', 'manual') GROUP BY node, method", (day,)).fetchall()
-        for node, method, count in rows:
-            out.setdefault(node, {"witness": 0, "manual": 0})[method] = int(count)
-        return out
-
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
     def add_rule_version(self, rule_id: str, effective_from: str, source: str, sha256: str,
@@ -716,14 +391,6 @@ class PostgresStore:
                 " RETURNING version", (rule_id, effective_from, source, sha256, by, now)
             ).fetchone()
         return int(row[0]) if row else None
-
-    def rule_versions(self, max_version: int | None = None) -> list[RuleVersionRow]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT version, id, effective_from, source, sha256, imported_by, imported_at"
-                " FROM recap_rules WHERE version <= %s ORDER BY version",
-                (max_version if max_version is not None else 2**62,)).fetchall()
-        return [RuleVersionRow(*r) for r in rows]
 
     def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
                       reason: str, by: str, now: float, doc_no: str | None = None) -> int:
@@ -768,29 +435,11 @@ class PostgresStore:
                 'INSERT INTO recap_overlay_events (target, target_id, action, "by", reason, at)'
                 " VALUES (%s, %s, %s, %s, %s, %s)", (target, target_id, action, by, reason, now))
 
-    def _dicts(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
-        with self._read() as conn:
-            cur = conn.execute(sql, args)
-            keys = [c.name for c in cur.description or []]
-            return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
-
-    def exceptions_between(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
-        return self._dicts(
-            "SELECT id, nip, kind, day_from, day_to, part, reason, created_by, created_at"
-            " FROM recap_exceptions WHERE day_to >= %s AND day_from <= %s ORDER BY id",
-            (first_day, last_day))
-
-    def incidents_between(self, ts_from: str, ts_to: str) -> list[dict[str, Any]]:
-        return self._dicts(
-            "SELECT id, ts_from, ts_to, unit, node, reason, created_by, created_at"
-            " FROM recap_incidents WHERE ts_to >= %s AND ts_from <= %s ORDER BY id",
-            (ts_from, ts_to))
-
     def overlay_events(self, target: str, ids: list[int] | None = None,
                        ) -> list[dict[str, Any]]:
         rows = self._dicts(
             'SELECT id, target, target_id, action, "by", reason, at FROM recap_overlay_events'
-            " WHERE target = %s ORDER BY id", (target,))
+            " WHERE target = ? ORDER BY id", (target,))
         wanted = None if ids is None else set(ids)
         return [r for r in rows if wanted is None or r["target_id"] in wanted]
 
@@ -803,16 +452,11 @@ class PostgresStore:
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def day_closes(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
-        return self._dicts(
-            "SELECT id, day, unit, reason, closed_by, closed_at FROM recap_day_closes"
-            " WHERE day BETWEEN %s AND %s ORDER BY id", (first_day, last_day))
-
     def month_actions(self, month: str) -> list[dict[str, Any]]:
         return self._dicts(
             'SELECT id, month, action, "by", reason, at, record_cutoff, event_cutoff,'
             " rule_cutoff, day_close_cutoff, inputs_sha256 FROM recap_month_closes"
-            " WHERE month = %s ORDER BY id", (month,))
+            " WHERE month = ? ORDER BY id", (month,))
 
     def add_month_action(self, month: str, action: str, by: str, reason: str | None,
                          now: float, check: Callable[[list[dict[str, Any]]], None],
@@ -837,42 +481,6 @@ class PostgresStore:
                  sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
                  sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
 
-    def recap_checkins(self, first_day: str, last_day: str) -> list[tuple[Any, ...]]:
-        """(record id, StoredRecord without its body) of every check-in of these WITA days."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
-                " upper_ts, out_of_bounds, problem, foreign_node, method FROM records"
-                " WHERE day BETWEEN %s AND %s AND type = 'checkin'",
-                (first_day, last_day)).fetchall()
-        return [(r[0], _stored(r[1:])) for r in rows]
-
-    def recap_first_last(self, first_day: str, last_day: str, plain: PlainRows
-                         ) -> list[tuple[Any, ...]]:
-        """As ``SqliteStore.recap_first_last``."""
-        where, params = recap_plain_sql(plain)
-        sql = RECAP_FIRST_LAST_SQL.format(plain=where).replace("?", "%s")
-        with self._read() as conn:
-            return conn.execute(sql, [first_day, last_day, *params]).fetchall()
-
-    def recap_other_checkins(self, first_day: str, last_day: str, plain: PlainRows
-                             ) -> list[tuple[int, StoredRecord]]:
-        """As ``SqliteStore.recap_other_checkins``."""
-        where, params = recap_plain_sql(plain)
-        sql = RECAP_OTHER_SQL.format(plain=where).replace("?", "%s")
-        with self._read() as conn:
-            rows = conn.execute(sql, [first_day, last_day, *params]).fetchall()
-        return [(r[0], _stored(r[1:])) for r in rows]
-
-    def record_hashes(self, first_day: str, last_day: str,
-                      max_id: int | None = None) -> list[tuple[int, str]]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT id, hash FROM records WHERE day BETWEEN %s AND %s"
-                " AND type = 'checkin' AND id <= %s ORDER BY id",
-                (first_day, last_day, max_id if max_id is not None else 2**62)).fetchall()
-        return [(r[0], r[1]) for r in rows]
-
     def cutoffs(self) -> dict[str, int]:
         """The newest id of each input of the recap: what a month close freezes."""
         with self._read() as conn:
@@ -885,21 +493,7 @@ class PostgresStore:
                     "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
                     "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes")}
 
-    def node_heads(self) -> dict[str, str]:
-        """node -> ``ts`` of the newest record central holds from it (its current epoch)."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT n.name, r.ts FROM nodes n JOIN records r ON r.node = n.name"
-                " AND r.epoch = n.epoch AND r.seq = n.head_seq").fetchall()
-        return {name: ts for name, ts in rows}
-
     # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
-
-    def account(self, name: str) -> Account | None:
-        with self._read() as conn:
-            row = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = %s",
-                               (name,)).fetchone()
-        return _account(row) if row else None
 
     def accounts(self) -> list[Account]:
         with self._read() as conn:
@@ -936,14 +530,6 @@ class PostgresStore:
             if entry is not None:
                 _insert_audit(conn, entry)
 
-    def password_link_account(self, link_hash: str, now: float) -> str | None:
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
-                " WHERE l.link_hash = %s AND l.used_at IS NULL AND l.expires_at > %s"
-                " AND NOT a.disabled", (link_hash, now)).fetchone()
-        return row[0] if row else None
-
     def use_password_link(self, link_hash: str, password_hash: str, now: float) -> str | None:
         """Spend the link and set the password, atomically. The link's row is locked: of two
         tabs racing, the second waits and then finds it used."""
@@ -958,40 +544,6 @@ class PostgresStore:
                          (now, link_hash))
             _set_password(conn, row[0], password_hash, now)
             return str(row[0])
-
-    def set_password(self, account: str, password_hash: str, now: float) -> None:
-        """A new password; every session of the account ends."""
-        with self._write() as conn:
-            _set_password(conn, account, password_hash, now)
-
-    def add_session(self, session_hash: str, account: str, csrf: str, now: float,
-                    expires_at: float) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM account_sessions WHERE expires_at <= %s", (now,))
-            conn.execute("INSERT INTO account_sessions VALUES (%s, %s, %s, %s, %s)",
-                         (session_hash, account, csrf, now, expires_at))
-
-    def session(self, session_hash: str, now: float) -> tuple[Account, str] | None:
-        """(account, csrf) of a live session of an enabled account."""
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT s.account, s.csrf FROM account_sessions s JOIN accounts a"
-                " ON a.name = s.account WHERE s.session_hash = %s AND s.expires_at > %s"
-                " AND NOT a.disabled", (session_hash, now)).fetchone()
-        if row is None:
-            return None
-        account = self.account(row[0])
-        return (account, row[1]) if account else None
-
-    def end_session(self, session_hash: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM account_sessions WHERE session_hash = %s",
-                         (session_hash,))
-
-    def end_sessions(self, account: str) -> int:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM account_sessions WHERE account = %s",
-                                (account,)).rowcount
 
     def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
                               lock_s: float) -> float | None:
@@ -1021,26 +573,6 @@ class PostgresStore:
                     " window_start = excluded.window_start,"
                     " locked_until = excluded.locked_until", (key, count, start, locked))
         return None
-
-    def clear_login_attempts(self, key: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM login_attempts WHERE key = %s", (key,))
-
-    def add_token(self, token: ApiToken) -> None:
-        if token.role not in API_ROLES:
-            raise ValueError(f"unknown role {token.role!r}")
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO api_tokens (token_hash, role, created_at, account, expires_at)"
-                " VALUES (%s, %s, %s, %s, %s)", (token.token_hash, token.role,
-                                                 token.created_at, token.account,
-                                                 token.expires_at))
-
-    def api_token(self, token_hash: str) -> ApiToken | None:
-        with self._read() as conn:
-            row = conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
-                               " WHERE token_hash = %s", (token_hash,)).fetchone()
-        return ApiToken(*row) if row else None
 
     def api_tokens(self) -> list[ApiToken]:
         with self._read() as conn:
@@ -1103,109 +635,17 @@ class PostgresStore:
             _insert_audit(conn, entry)
         return "ok"
 
-    def add_audit(self, entry: AuditEntry) -> None:
-        with self._write() as conn:
-            _insert_audit(conn, entry)
-
-    def audit_page(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
-        with self._read() as conn:
-            row = conn.execute("SELECT count(*) FROM audit_log").fetchone()
-            rows = conn.execute("SELECT ts, actor, action, target, reason, detail, id FROM"
-                                " audit_log ORDER BY id DESC LIMIT %s OFFSET %s",
-                                (limit, offset)).fetchall()
-        return [AuditEntry(*r) for r in rows], int(row[0]) if row else 0
-
-    # --- employees' sessions and objections (003_objections) ------------------------------
-
-    def employee(self, nip: str) -> Employee | None:
-        with self._read() as conn:
-            row = conn.execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip = %s",
-                               (nip,)).fetchone()
-        return Employee(*row) if row else None
-
-    def add_employee_session(self, session_hash: str, nip: str, csrf: str, now: float,
-                             expires_at: float) -> None:
-        with self._write() as conn:
-            objection_sql.add_employee_session(conn, "%s", session_hash, nip, csrf, now,
-                                               expires_at)
-
-    def employee_session(self, session_hash: str, now: float) -> tuple[str, str] | None:
-        with self._read() as conn:
-            return objection_sql.employee_session(conn, "%s", session_hash, now)
-
-    def end_employee_session(self, session_hash: str) -> None:
-        with self._write() as conn:
-            objection_sql.end_employee_session(conn, "%s", session_hash)
-
-    def add_objection(self, new: NewObjection) -> int:
-        with self._write() as conn:
-            return objection_sql.add_objection(conn, "%s", new)
-
-    def objection(self, objection_id: int) -> Objection | None:
-        with self._read() as conn:
-            return objection_sql.objection(conn, "%s", objection_id)
-
-    def objections(self, *, nip: str | None = None, first_day: str | None = None,
-                   last_day: str | None = None, state: str = "all") -> list[Objection]:
-        with self._read() as conn:
-            return objection_sql.objections(conn, "%s", nip=nip, first_day=first_day,
-                                            last_day=last_day, state=state)
-
-    def accepted_evidence(self, first_day: str, last_day: str) -> list[Objection]:
-        with self._read() as conn:
-            return objection_sql.accepted_evidence(conn, "%s", first_day, last_day)
-
-    def employee_checkins(self, nip: str, first_day: str,
-                          last_day: str) -> list[StoredRecord]:
-        with self._read() as conn:
-            rows = objection_sql.employee_checkins(conn, "%s", _RECORD_COLUMNS, nip,
-                                                   first_day, last_day)
-        return [_stored(r) for r in rows]
-
-    def decide_objection(self, objection_id: int, action: str, entry: AuditEntry) -> str:
-        """As SQLite's; the unique index on the decision decides between two servers."""
-        with self._write() as conn:
-            result = objection_sql.decide(conn, "%s", objection_id, action, entry.actor,
-                                          entry.reason, entry.ts)
-            if result == "ok":
-                _insert_audit(conn, entry)
-        return result
-    # --- month pages: document numbers, one employee's check-ins (003_exception_docno) -
-
-    def exception_doc_numbers(self, ids: list[int]) -> dict[int, str]:
-        """The document number of each of these exceptions that has one."""
-        if not ids:
-            return {}
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT id, doc_no FROM recap_exceptions WHERE id = ANY(%s)"
-                " AND doc_no IS NOT NULL", ([int(i) for i in ids],)).fetchall()
-        return {int(r[0]): r[1] for r in rows}
+    # --- month pages: one employee's check-ins (003_exception_docno) -------------------
 
     def employee_checkins_by_id(self, nip: str, first_day: str,
                                 last_day: str) -> list[tuple[int, StoredRecord]]:
-        """(record id, record with its body) of one employee's check-ins on these WITA
-        days, in time order: the month page lists each with its method and voucher."""
+        """As SQLite's; text sorts by ``COLLATE "C"`` so the order matches SQLite's."""
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT id, {_RECORD_COLUMNS} FROM records WHERE day BETWEEN %s AND %s"
                 " AND nip = %s AND type = 'checkin' ORDER BY ts, node COLLATE \"C\", seq",
                 (first_day, last_day, nip)).fetchall()
         return [(int(r[0]), _stored(r[1:])) for r in rows]
-
-
-def _set_password(conn: psycopg.Connection, account: str, password_hash: str,
-                  now: float) -> None:
-    conn.execute("UPDATE accounts SET password_hash = %s, password_set_at = %s WHERE name = %s",
-                 (password_hash, now, account))
-    conn.execute("DELETE FROM account_sessions WHERE account = %s", (account,))
-
-
-def _insert_audit(conn: psycopg.Connection, entry: AuditEntry) -> None:
-    conn.execute("INSERT INTO audit_log (ts, actor, action, target, reason, detail)"
-                 " VALUES (%s, %s, %s, %s, %s, %s)",
-                 (entry.ts, entry.actor, entry.action, entry.target, entry.reason,
-                  entry.detail))
 
 
 def _max_roster_version(conn: psycopg.Connection) -> int:

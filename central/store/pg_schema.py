@@ -1,6 +1,6 @@
 """Central's PostgreSQL schema: versioned migrations and the monthly partitions of ``records``.
 
-The tables and their names match ``central/store.py``'s SQLite migrations, so both backends
+The tables and their names match ``sqlite_schema.py``'s SQLite migrations, so both backends
 carry the same history (``001_initial`` here is ``001_initial`` there). A migration that has
 run is never edited; a new one is appended to ``MIGRATIONS``.
 
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import sql
 
-from . import node_history
+from .. import node_history
 
 # One advisory lock key for schema changes: several app servers starting at once migrate
 # one after the other, and each checks inside the lock whether a step already ran.
@@ -287,7 +287,7 @@ CREATE INDEX alerts_kind ON alerts (kind, id);
 
 def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
     """As SQLite's: the machine account, and tokens made before accounts belong to it."""
-    from .store import LEGACY_TOKEN_DAYS, MACHINE_ACCOUNT
+    from .rows import LEGACY_TOKEN_DAYS, MACHINE_ACCOUNT
 
     now = time.time()
     conn.execute(_M002_ACCOUNTS_AND_AUDIT.encode())
@@ -299,12 +299,12 @@ def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
 
 def _m003_objections(conn: psycopg.Connection) -> None:
     """As SQLite's: employees' sessions and append-only objections with their decisions."""
-    from .objection_sql import POSTGRES_SCRIPT
+    from ..objection_sql import POSTGRES_SCRIPT
 
     conn.execute(POSTGRES_SCRIPT.encode())
 
 
-# An exception's optional document number; not read by the recap (see central/store.py).
+# An exception's optional document number; not read by the recap (see sqlite_schema.py).
 _M003_EXCEPTION_DOCNO = "ALTER TABLE recap_exceptions ADD COLUMN doc_no text;"
 
 # As SQLite's 003_recap_index: the recap's aggregate reads the index, not the rows.
@@ -313,7 +313,7 @@ CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch)
     INCLUDE (problem, out_of_bounds, foreign_node, lower_ts, id) WHERE type = 'checkin';
 """
 
-# Append only, in the order of central/store.py's MIGRATIONS (same names).
+# Append only, in the order of sqlite_schema.py's MIGRATIONS (same names).
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("001_initial", _sql_step(_M001)),
     ("002_trust_nodes", _sql_step(_M002_TRUST_NODES)),
