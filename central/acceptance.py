@@ -32,13 +32,20 @@ def parse_ref(ref: object) -> tuple[str, str, int]:
 def _one_line(value: object, what: str, low: int, high: int) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not low <= len(text) <= high or any(ord(c) < 32 or c == "\x7f" for c in text):
-        raise ApiError(f"{what} must be {low}-{high} characters on one line",
-                       code=f"bad-{what}")
+        raise ApiError(f"{what} must be {low}-{high} characters on one line", code=f"bad-{what}")
     return text
 
 
-def accept_record(store: CentralStore, settings: ReportSettings, *, ref: object, by: object,
-                  reason: object, via: str, now: float) -> Acceptance:
+def accept_record(
+    store: CentralStore,
+    settings: ReportSettings,
+    *,
+    ref: object,
+    by: object,
+    reason: object,
+    via: str,
+    now: float,
+) -> Acceptance:
     """Accept the check-in ``ref``; ApiError (404, 409, 400) when it cannot be accepted."""
     node, epoch, seq = parse_ref(ref)
     who = _one_line(by, "by", 1, 120)
@@ -50,9 +57,11 @@ def accept_record(store: CentralStore, settings: ReportSettings, *, ref: object,
     if status == "accepted":
         raise Conflict(f"{ref} was accepted already", code="already-accepted")
     if status not in ACCEPTABLE and not (status == "unanchored" and not counted):
-        raise Conflict(f"{ref} has status {status}; only {', '.join(ACCEPTABLE)} (and "
-                       "unanchored under REQUIRE_ANCHOR) can be accepted",
-                       code="not-acceptable")
+        raise Conflict(
+            f"{ref} has status {status}; only {', '.join(ACCEPTABLE)} (and "
+            "unanchored under REQUIRE_ANCHOR) can be accepted",
+            code="not-acceptable",
+        )
     acceptance = Acceptance(node, epoch, seq, status, who, via, why, now)
     if not store.add_acceptance(acceptance):
         raise Conflict(f"{ref} was accepted already", code="already-accepted")

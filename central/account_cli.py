@@ -39,8 +39,11 @@ def _link(args: argparse.Namespace, secret: str) -> str:
 
 
 def _link_hours(args: argparse.Namespace) -> float:
-    hours = float(_settings(args)["PASSWORD_LINK_HOURS"]  # type: ignore[arg-type]
-                  if args.hours is None else args.hours)
+    hours = float(
+        _settings(args)["PASSWORD_LINK_HOURS"]  # type: ignore[arg-type]
+        if args.hours is None
+        else args.hours
+    )
     if not 0 < hours <= 24 * 14:
         raise CentralError("--hours must be more than 0 and at most 336 (14 days)")
     return hours
@@ -59,16 +62,26 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     hours = _link_hours(args)
     try:
         known = {e.unit for e in store.employees()}
-        secret = create_account(store, args.name, args.role, args.unit or [], actor=CLI_ACTOR,
-                                now=time.time(), link_hours=hours)
+        secret = create_account(
+            store,
+            args.name,
+            args.role,
+            args.unit or [],
+            actor=CLI_ACTOR,
+            now=time.time(),
+            link_hours=hours,
+        )
     finally:
         store.close()
     for unit in args.unit or []:
         if unit.strip() not in known:
             print(f"warning: unit {unit!r} is not in the current roster", file=sys.stderr)
     print(_link(args, secret))
-    print(f"Account {args.name} ({args.role}) created. Give this one-time link to its owner; "
-          f"it sets the password and expires in {hours:g} hours.", file=sys.stderr)
+    print(
+        f"Account {args.name} ({args.role}) created. Give this one-time link to its owner; "
+        f"it sets the password and expires in {hours:g} hours.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -78,13 +91,17 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
     store = _open(args)
     hours = _link_hours(args)
     try:
-        secret = reset_password(store, args.name, actor=CLI_ACTOR, reason=args.reason,
-                                now=time.time(), link_hours=hours)
+        secret = reset_password(
+            store, args.name, actor=CLI_ACTOR, reason=args.reason, now=time.time(), link_hours=hours
+        )
     finally:
         store.close()
     print(_link(args, secret))
-    print(f"The password of {args.name} no longer works and its sessions ended. The link "
-          f"sets a new one and expires in {hours:g} hours.", file=sys.stderr)
+    print(
+        f"The password of {args.name} no longer works and its sessions ended. The link "
+        f"sets a new one and expires in {hours:g} hours.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -93,8 +110,9 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     try:
         for a in store.accounts():
             units = ",".join(a.units) or "*"
-            state = "machine" if a.machine else ("password-set" if a.password_hash
-                                                 else "no-password")
+            state = (
+                "machine" if a.machine else ("password-set" if a.password_hash else "no-password")
+            )
             print(f"{a.name}\t{a.role}\t{units}\t{state}")
     finally:
         store.close()
@@ -109,16 +127,23 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     days = float(default_days if args.days is None else args.days)  # type: ignore[arg-type]
     try:
         try:
-            token = create_api_token(store, args.role, now=time.time(), account=args.user,
-                                     days=days)
+            token = create_api_token(
+                store, args.role, now=time.time(), account=args.user, days=days
+            )
         except ValueError as exc:
             raise CentralError(str(exc)) from exc
         from .audit import record_action
         from .auth import hash_token
 
-        record_action(store, CLI_ACTOR, "token-create", f"token {hash_token(token)[:12]}",
-                      args.reason or "dibuat dari baris perintah", time.time(),
-                      {"account": args.user or "mesin-api", "role": args.role, "days": days})
+        record_action(
+            store,
+            CLI_ACTOR,
+            "token-create",
+            f"token {hash_token(token)[:12]}",
+            args.reason or "dibuat dari baris perintah",
+            time.time(),
+            {"account": args.user or "mesin-api", "role": args.role, "days": days},
+        )
     finally:
         store.close()
     print(token)
@@ -131,10 +156,17 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     try:
         print("id\taccount\trole\tcreated\texpires\tstate")
         for t in store.api_tokens():
-            state = ("revoked" if t.revoked_at is not None
-                     else "expired" if t.expires_at <= now else "active")
-            print(f"{t.token_hash[:12]}\t{t.account}\t{t.role}\t{_when(t.created_at)}\t"
-                  f"{_when(t.expires_at)}\t{state}")
+            state = (
+                "revoked"
+                if t.revoked_at is not None
+                else "expired"
+                if t.expires_at <= now
+                else "active"
+            )
+            print(
+                f"{t.token_hash[:12]}\t{t.account}\t{t.role}\t{_when(t.created_at)}\t"
+                f"{_when(t.expires_at)}\t{state}"
+            )
     finally:
         store.close()
     return 0
@@ -155,16 +187,24 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         revoked = store.revoke_tokens(prefix, time.time())
         if not revoked:
             raise CentralError(f"no live token has the id {prefix}")
-        record_action(store, CLI_ACTOR, "token-revoke", f"token {revoked[0][:12]}",
-                      args.reason or "dicabut dari baris perintah", time.time())
+        record_action(
+            store,
+            CLI_ACTOR,
+            "token-revoke",
+            f"token {revoked[0][:12]}",
+            args.reason or "dicabut dari baris perintah",
+            time.time(),
+        )
     finally:
         store.close()
     print(f"Revoked token {revoked[0][:12]}; it gets 401 from now on.")
     return 0
 
 
-def add_account_commands(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-                         data_arg: DataArg) -> None:
+def add_account_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    data_arg: DataArg,
+) -> None:
     """The ``user`` and ``token`` command groups."""
     p = sub.add_parser("user", help="officials' accounts (dashboard sign-in)")
     usub = p.add_subparsers(dest="user_command", required=True)
@@ -172,13 +212,17 @@ def add_account_commands(sub: argparse._SubParsersAction,  # type: ignore[type-a
     data_arg(u)
     u.add_argument("--name", required=True, help="account name, e.g. budi.bkpsdm")
     u.add_argument("--role", required=True, choices=["viewer", "approver", "admin"])
-    u.add_argument("--unit", action="append",
-                   help="limit the account to this unit (repeat for more; default all)")
+    u.add_argument(
+        "--unit",
+        action="append",
+        help="limit the account to this unit (repeat for more; default all)",
+    )
     u.add_argument("--url", help="central's address for the link (default PUBLIC_URL)")
     u.add_argument("--hours", type=float, help="link validity (default PASSWORD_LINK_HOURS)")
     u.set_defaults(func=cmd_user_add)
-    u = usub.add_parser("reset", help="end an account's password and sessions; prints a "
-                                      "new one-time link")
+    u = usub.add_parser(
+        "reset", help="end an account's password and sessions; prints a new one-time link"
+    )
     data_arg(u)
     u.add_argument("--name", required=True)
     u.add_argument("--reason", required=True, help="why (kept in the audit log)")
@@ -194,8 +238,11 @@ def add_account_commands(sub: argparse._SubParsersAction,  # type: ignore[type-a
     t = tsub.add_parser("create", help="create an API bearer token; prints it")
     data_arg(t)
     t.add_argument("--role", required=True, choices=["viewer", "admin"])
-    t.add_argument("--user", help="the account the token belongs to (default: the built-in "
-                                  "machine account); it acts with that account's units")
+    t.add_argument(
+        "--user",
+        help="the account the token belongs to (default: the built-in "
+        "machine account); it acts with that account's units",
+    )
     t.add_argument("--days", type=float, help="expiry in days (default API_TOKEN_DAYS, 90)")
     t.add_argument("--reason", help="why (kept in the audit log)")
     t.set_defaults(func=cmd_token_create)

@@ -54,7 +54,7 @@ class Principal:
 
     account: str
     role: str
-    units: tuple[str, ...]       # empty: every unit
+    units: tuple[str, ...]  # empty: every unit
 
     def can(self, role: str) -> bool:
         """True when this principal's role is ``role`` or above it."""
@@ -88,8 +88,11 @@ def secret_hash(secret: str) -> str:
 
 def check_name(name: object) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise AccountError("nama akun: 2-40 huruf kecil, angka, titik, garis bawah atau "
-                           "tanda hubung, diawali huruf atau angka", code="bad-account-name")
+        raise AccountError(
+            "nama akun: 2-40 huruf kecil, angka, titik, garis bawah atau "
+            "tanda hubung, diawali huruf atau angka",
+            code="bad-account-name",
+        )
     if name == MACHINE_ACCOUNT:
         raise AccountError(f"nama {MACHINE_ACCOUNT!r} dipakai sistem", code="bad-account-name")
     return name
@@ -103,8 +106,8 @@ def check_role(role: object) -> str:
 
 def check_units(units: object) -> tuple[str, ...]:
     if not isinstance(units, list | tuple) or not all(
-            isinstance(u, str) and 1 <= len(u.strip()) <= UNIT_MAX and u.isprintable()
-            for u in units):
+        isinstance(u, str) and 1 <= len(u.strip()) <= UNIT_MAX and u.isprintable() for u in units
+    ):
         raise AccountError(f"unit kerja: 1-{UNIT_MAX} karakter", code="bad-unit")
     return tuple(sorted({u.strip() for u in units}))
 
@@ -112,14 +115,17 @@ def check_units(units: object) -> tuple[str, ...]:
 def check_password(password: object, name: str) -> str:
     """A new password: 10-200 printable characters, not the account's name."""
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise AccountError(f"kata sandi harus {PASSWORD_MIN}-{PASSWORD_MAX} karakter",
-                           code="bad-password")
+        raise AccountError(
+            f"kata sandi harus {PASSWORD_MIN}-{PASSWORD_MAX} karakter", code="bad-password"
+        )
     # U+FFFD is what undecodable bytes became: two different byte strings would then be
     # the same password.
-    if not password.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF or c == "\ufffd"
-                                         for c in password):
-        raise AccountError("kata sandi berisi karakter yang tidak dapat dipakai",
-                           code="bad-password")
+    if not password.isprintable() or any(
+        0xD800 <= ord(c) <= 0xDFFF or c == "\ufffd" for c in password
+    ):
+        raise AccountError(
+            "kata sandi berisi karakter yang tidak dapat dipakai", code="bad-password"
+        )
     if name.lower() in password.lower():
         raise AccountError("kata sandi tidak boleh memuat nama akun", code="bad-password")
     return password
@@ -129,11 +135,17 @@ def hash_password(password: str) -> str:
     """scrypt (N=2^15, r=8: 32 MiB per hash) in the ``sync.pins`` string format, which
     ``sync.pins.verify_pin`` checks."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R,
-                            p=_SCRYPT_P, dklen=32, maxmem=64 * 1024 * 1024)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=_SCRYPT_N,
+        r=_SCRYPT_R,
+        p=_SCRYPT_P,
+        dklen=32,
+        maxmem=64 * 1024 * 1024,
+    )
     b64 = base64.b64encode
-    return (f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}$"
-            f"{b64(digest).decode()}")
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
 @cache
@@ -143,19 +155,36 @@ def _dummy_hash() -> str:
     return hash_password("not-a-password")
 
 
-def _new_link(store: CentralStore, name: str, *, now: float, hours: float,
-              reset: bool, entry: AuditEntry | None = None) -> str:
+def _new_link(
+    store: CentralStore,
+    name: str,
+    *,
+    now: float,
+    hours: float,
+    reset: bool,
+    entry: AuditEntry | None = None,
+) -> str:
     link = secrets.token_urlsafe(32)
-    store.add_password_link(name, secret_hash(link), now + hours * 3600, now, reset=reset,
-                            entry=entry)
+    store.add_password_link(
+        name, secret_hash(link), now + hours * 3600, now, reset=reset, entry=entry
+    )
     return link
 
 
-def create_account(store: CentralStore, name: str, role: str, units: list[str], *,
-                   actor: str, now: float, link_hours: float) -> str:
+def create_account(
+    store: CentralStore,
+    name: str,
+    role: str,
+    units: list[str],
+    *,
+    actor: str,
+    now: float,
+    link_hours: float,
+) -> str:
     """Create an account without a password; return the secret of its one-time link."""
-    account = Account(check_name(name), check_role(role), check_units(units), None, False,
-                      False, now, None)
+    account = Account(
+        check_name(name), check_role(role), check_units(units), None, False, False, now, None
+    )
     scope = ", ".join(account.units) or "semua unit"
     entry = audit_entry(actor, "account-add", name, f"peran {role}; {scope}", now)
     if not store.add_account(account, entry):
@@ -163,8 +192,9 @@ def create_account(store: CentralStore, name: str, role: str, units: list[str], 
     return _new_link(store, name, now=now, hours=link_hours, reset=False)
 
 
-def reset_password(store: CentralStore, name: str, *, actor: str, reason: object, now: float,
-                   link_hours: float) -> str:
+def reset_password(
+    store: CentralStore, name: str, *, actor: str, reason: object, now: float, link_hours: float
+) -> str:
     """An admin's reset: the old password and every session end now; a new one-time link."""
     account = store.account(name)
     if account is None or account.machine:
@@ -183,17 +213,20 @@ def link_account(store: CentralStore, link: str, now: float) -> str | None:
 def set_password_with_link(store: CentralStore, link: str, password: str, now: float) -> str:
     name = link_account(store, link, now)
     if name is None:
-        raise AccountError("tautan tidak berlaku (sudah dipakai atau kedaluwarsa)",
-                           code="bad-link", status=404)
+        raise AccountError(
+            "tautan tidak berlaku (sudah dipakai atau kedaluwarsa)", code="bad-link", status=404
+        )
     hashed = hash_password(check_password(password, name))
     if store.use_password_link(secret_hash(link), hashed, now) is None:
-        raise AccountError("tautan tidak berlaku (sudah dipakai atau kedaluwarsa)",
-                           code="bad-link", status=404)
+        raise AccountError(
+            "tautan tidak berlaku (sudah dipakai atau kedaluwarsa)", code="bad-link", status=404
+        )
     return name
 
 
-def check_credentials(store: CentralStore, name: str, password: str, *, address: str,
-                      now: float, limits: LoginLimits) -> Account:
+def check_credentials(
+    store: CentralStore, name: str, password: str, *, address: str, now: float, limits: LoginLimits
+) -> Account:
     """The account when ``password`` is right; TooManyAttempts when the account or the
     address is locked, SignInRefused otherwise (one message for every failure)."""
     if not isinstance(name, str) or not isinstance(password, str):
@@ -201,33 +234,44 @@ def check_credentials(store: CentralStore, name: str, password: str, *, address:
     name = name.strip().lower()[:64]
     account_key = f"account:{name}"
     wait = store.reserve_login_attempt(
-        {account_key: limits.per_account, f"addr:{address}": limits.per_address}, now,
-        limits.window_s, limits.lock_s)
+        {account_key: limits.per_account, f"addr:{address}": limits.per_address},
+        now,
+        limits.window_s,
+        limits.lock_s,
+    )
     if wait is not None:
         minutes = max(1, int(wait // 60) + (wait % 60 > 0))
-        raise TooManyAttempts(f"terlalu banyak percobaan masuk; coba lagi {minutes} menit lagi",
-                              retry_after=int(wait) + 1)
+        raise TooManyAttempts(
+            f"terlalu banyak percobaan masuk; coba lagi {minutes} menit lagi",
+            retry_after=int(wait) + 1,
+        )
     account = store.account(name) if NAME_RE.match(name) else None
-    usable = account is not None and not account.machine and not account.disabled \
+    usable = (
+        account is not None
+        and not account.machine
+        and not account.disabled
         and account.password_hash is not None
-    ok = verify_pin(password[:PASSWORD_MAX], account.password_hash if usable and account
-                    and account.password_hash else _dummy_hash())
+    )
+    ok = verify_pin(
+        password[:PASSWORD_MAX],
+        account.password_hash if usable and account and account.password_hash else _dummy_hash(),
+    )
     if not (ok and usable and account):
         raise SignInRefused("nama akun atau kata sandi salah")
     store.clear_login_attempts(account_key)
     return account
 
 
-def start_session(store: CentralStore, account: str, *, now: float,
-                  hours: float) -> tuple[str, str]:
+def start_session(
+    store: CentralStore, account: str, *, now: float, hours: float
+) -> tuple[str, str]:
     """A new session (never one the browser brought: no fixation); (token, csrf)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     store.add_session(secret_hash(token), account, csrf, now, now + hours * 3600)
     return token, csrf
 
 
-def session_of(store: CentralStore, token: str | None,
-               now: float) -> tuple[Principal, str] | None:
+def session_of(store: CentralStore, token: str | None, now: float) -> tuple[Principal, str] | None:
     """(principal, csrf) of a live session token."""
     if not token or len(token) > 100:
         return None
@@ -238,8 +282,16 @@ def session_of(store: CentralStore, token: str | None,
     return principal_of(account), csrf
 
 
-def change_password(store: CentralStore, name: str, current: str, new: str, *,
-                    address: str, now: float, limits: LoginLimits) -> None:
+def change_password(
+    store: CentralStore,
+    name: str,
+    current: str,
+    new: str,
+    *,
+    address: str,
+    now: float,
+    limits: LoginLimits,
+) -> None:
     """Change one's own password; the current one is checked under the same lockout, and
     every session of the account ends (the caller starts a new one for this browser)."""
     check_credentials(store, name, current, address=address, now=now, limits=limits)

@@ -59,11 +59,18 @@ def _wita(seconds: float | None) -> str | None:
 
 
 def alert_json(alert: AlertRow) -> dict[str, Any]:
-    return {"id": alert.id, "node": alert.node, "kind": alert.kind, "message": alert.message,
-            "ts": _wita(alert.ts), "repeats": alert.repeats,
-            "open": alert.acknowledged_at is None,
-            "acknowledged_at": _wita(alert.acknowledged_at),
-            "acknowledged_by": alert.acknowledged_by, "reason": alert.ack_reason}
+    return {
+        "id": alert.id,
+        "node": alert.node,
+        "kind": alert.kind,
+        "message": alert.message,
+        "ts": _wita(alert.ts),
+        "repeats": alert.repeats,
+        "open": alert.acknowledged_at is None,
+        "acknowledged_at": _wita(alert.acknowledged_at),
+        "acknowledged_by": alert.acknowledged_by,
+        "reason": alert.ack_reason,
+    }
 
 
 def parse_filters(args: Any, default_per_page: int) -> dict[str, Any]:
@@ -91,19 +98,27 @@ def _positive(text: str | None, default: int, name: str, top: int) -> int:
     return int(text)
 
 
-def list_alerts(store: CentralStore, *, node: str | None, kind: str | None, state: str,
-                page: int, per_page: int) -> dict[str, Any]:
+def list_alerts(
+    store: CentralStore, *, node: str | None, kind: str | None, state: str, page: int, per_page: int
+) -> dict[str, Any]:
     """One page of alerts, newest first, with the total and the open count per kind."""
-    rows, total = store.alert_page(node=node, kind=kind, state=state,
-                                   offset=(page - 1) * per_page, limit=per_page)
-    return {"alerts": [alert_json(a) for a in rows], "page": page, "per_page": per_page,
-            "total": total, "has_more": page * per_page < total,
-            "filters": {"node": node, "kind": kind, "state": state},
-            "open_by_kind": store.open_alert_counts()}
+    rows, total = store.alert_page(
+        node=node, kind=kind, state=state, offset=(page - 1) * per_page, limit=per_page
+    )
+    return {
+        "alerts": [alert_json(a) for a in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "has_more": page * per_page < total,
+        "filters": {"node": node, "kind": kind, "state": state},
+        "open_by_kind": store.open_alert_counts(),
+    }
 
 
-def acknowledge(store: CentralStore, who: Principal, alert_id: int, reason: object,
-                now: float) -> None:
+def acknowledge(
+    store: CentralStore, who: Principal, alert_id: int, reason: object, now: float
+) -> None:
     """An admin acknowledges an open alert, with a reason; audited in the same write."""
     if not who.can("admin"):
         raise Forbidden("acknowledging an alert needs an admin", code="forbidden-role")
@@ -113,5 +128,6 @@ def acknowledge(store: CentralStore, who: Principal, alert_id: int, reason: obje
     if outcome == "unknown":
         raise NotFound(f"there is no alert {alert_id}", code="unknown-alert")
     if outcome == "already":
-        raise ApiError(f"alert {alert_id} was already acknowledged", code="already-acknowledged",
-                       status=409)
+        raise ApiError(
+            f"alert {alert_id} was already acknowledged", code="already-acknowledged", status=409
+        )

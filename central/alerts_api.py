@@ -27,5 +27,4 @@ def post_acknowledge(alert_id: int) -> ResponseReturnValue:
     payload = json_object()
     svc = service()
     alerts.acknowledge(svc.store, who, alert_id, payload.get("reason"), svc.now())
-    return jsonify({"id": alert_id, "acknowledged": True,
-                    "acknowledged_by": who.account})
+    return jsonify({"id": alert_id, "acknowledged": True, "acknowledged_by": who.account})

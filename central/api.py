@@ -40,8 +40,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def post_enroll() -> ResponseReturnValue:
     payload = json_object()
     svc = service()
-    result = enroll(svc.store, svc.identity, payload.get("token"), payload.get("csr"),
-                    now=svc.now())
+    result = enroll(
+        svc.store, svc.identity, payload.get("token"), payload.get("csr"), now=svc.now()
+    )
     return jsonify(result.as_json()), 201
 
 
@@ -60,9 +61,16 @@ def get_checkpoint(node: str) -> ResponseReturnValue:
         seq, head = held if held else (None, None)
     else:
         seq, head = None, None
-    return jsonify({"node": node, "epoch": epoch, "seq": -1 if seq is None else seq,
-                    "head": head or ZERO_HASH, "quarantined": row.status == "quarantined",
-                    "new_epoch_allowed": row.new_epoch_allowed})
+    return jsonify(
+        {
+            "node": node,
+            "epoch": epoch,
+            "seq": -1 if seq is None else seq,
+            "head": head or ZERO_HASH,
+            "quarantined": row.status == "quarantined",
+            "new_epoch_allowed": row.new_epoch_allowed,
+        }
+    )
 
 
 @bp.post("/batches")
@@ -76,17 +84,28 @@ def post_batch() -> ResponseReturnValue:
     if len(batch["records"]) > int(current_app.config["MAX_BATCH_RECORDS"]):
         raise TooLarge("too many records in one batch")
     svc = service()
-    result = ingest_batch(svc.store, svc.issuer, node=node, public_key=public, batch=batch,
-                          now=svc.now(), started=started)
+    result = ingest_batch(
+        svc.store,
+        svc.issuer,
+        node=node,
+        public_key=public,
+        batch=batch,
+        now=svc.now(),
+        started=started,
+    )
     if result.outcome != "ok":
-        raise ApiError(result.message, code=result.outcome, status=result.status,
-                       **result.extra)
+        raise ApiError(result.message, code=result.outcome, status=result.status, **result.extra)
     # roster_version lets a node fetch a new roster (a PIN change) right after its next push
     # instead of polling for it.
-    return jsonify({"receipt": result.receipt, "accepted": result.accepted,
-                    "duplicates": result.duplicates, "checkpoint": result.checkpoint,
-                    "roster_version": announced_version(svc.store, svc.identity, node,
-                                                        svc.now())})
+    return jsonify(
+        {
+            "receipt": result.receipt,
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "checkpoint": result.checkpoint,
+            "roster_version": announced_version(svc.store, svc.identity, node, svc.now()),
+        }
+    )
 
 
 @bp.get("/roster")
@@ -118,7 +137,7 @@ def _day_arg() -> str:
         day = date.fromisoformat(text)
     except ValueError as exc:
         raise ApiError("date is not a calendar date", code="bad-date") from exc
-    if not day_in_range(day):   # 9999-12-31 has no next day to bound it (found by the fuzz)
+    if not day_in_range(day):  # 9999-12-31 has no next day to bound it (found by the fuzz)
         raise ApiError("date must be between 2000-01-01 and 2999-12-31", code="bad-date")
     return text
 
@@ -136,18 +155,32 @@ def get_attendance() -> ResponseReturnValue:
     if fmt not in ("json", "csv", "xlsx"):
         raise ApiError("format must be json, csv or xlsx", code="bad-format")
     svc = service()
-    rows = [r for r in attendance(svc.read_store, day, unit=unit, settings=svc.report_settings)
-            if who.sees_unit(r["unit"])]
+    rows = [
+        r
+        for r in attendance(svc.read_store, day, unit=unit, settings=svc.report_settings)
+        if who.sees_unit(r["unit"])
+    ]
     if fmt == "xlsx":
-        return Response(attendance_xlsx(rows, day), mimetype=XLSX_TYPE,
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="presensi-{day}.xlsx"'})
+        return Response(
+            attendance_xlsx(rows, day),
+            mimetype=XLSX_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="presensi-{day}.xlsx"'},
+        )
     if fmt == "csv":
-        return Response(attendance_csv(rows), mimetype="text/csv",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="presensi-{day}.csv"'})
-    return jsonify({"date": day, "unit": unit, "work_start": svc.report_settings.work_start,
-                    "timezone": "Asia/Makassar", "employees": rows})
+        return Response(
+            attendance_csv(rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="presensi-{day}.csv"'},
+        )
+    return jsonify(
+        {
+            "date": day,
+            "unit": unit,
+            "work_start": svc.report_settings.work_start,
+            "timezone": "Asia/Makassar",
+            "employees": rows,
+        }
+    )
 
 
 @bp.get("/nodes")
@@ -155,8 +188,15 @@ def get_nodes() -> ResponseReturnValue:
     require_api("viewer")
     svc = service()
     day = datetime.fromtimestamp(svc.now(), WITA).strftime("%Y-%m-%d")
-    return jsonify({"nodes": nodes_overview(
-        svc.read_store, day=day, fallback_threshold=int(svc.config["FALLBACK_ALERT_PER_DAY"]))})
+    return jsonify(
+        {
+            "nodes": nodes_overview(
+                svc.read_store,
+                day=day,
+                fallback_threshold=int(svc.config["FALLBACK_ALERT_PER_DAY"]),
+            )
+        }
+    )
 
 
 @bp.post("/nodes")

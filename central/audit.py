@@ -45,25 +45,47 @@ class AuditError(ApiError):
     code = "bad-reason"
 
 
-def audit_entry(actor: str, action: str, target: str, reason: object, now: float,
-                detail: dict[str, Any] | None = None) -> AuditEntry:
+def audit_entry(
+    actor: str,
+    action: str,
+    target: str,
+    reason: object,
+    now: float,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
     """A validated entry; a change without a reason is refused (400), since "why" is what
     an auditor asks first."""
     if not isinstance(reason, str) or not reason.strip():
         raise AuditError("alasan wajib diisi")
     reason = reason.strip()
-    if len(reason) > REASON_MAX or not all(c.isprintable() or c in "\n\t" for c in reason) \
-            or any(0xD800 <= ord(c) <= 0xDFFF for c in reason):
+    if (
+        len(reason) > REASON_MAX
+        or not all(c.isprintable() or c in "\n\t" for c in reason)
+        or any(0xD800 <= ord(c) <= 0xDFFF for c in reason)
+    ):
         raise AuditError(f"alasan: paling banyak {REASON_MAX} karakter yang dapat dicetak")
     for value in (actor, action, target):
         if not value or len(value) > FIELD_MAX:
             raise ValueError("actor, action and target are 1-200 characters")
-    return AuditEntry(now, actor, action, target, reason,
-                      json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None)
+    return AuditEntry(
+        now,
+        actor,
+        action,
+        target,
+        reason,
+        json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
+    )
 
 
-def record_action(store: CentralStore, actor: str, action: str, target: str, reason: object,
-                  now: float, detail: dict[str, Any] | None = None) -> AuditEntry:
+def record_action(
+    store: CentralStore,
+    actor: str,
+    action: str,
+    target: str,
+    reason: object,
+    now: float,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
     """Record one official's change (``actor`` is the account name, or ``cli`` for a
     command run on the central server)."""
     entry = audit_entry(actor, action, target, reason, now, detail)

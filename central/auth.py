@@ -39,12 +39,19 @@ MAX_TOKEN_DAYS = 3660
 # acts with that account's units and the lower of its own role and the account's role. Every
 # token expires; a revoked or expired token, or one of a disabled account, is unknown (401).
 
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_api_token(store: CentralStore, role: str, *, now: float, account: str | None = None,
-                     days: float = DEFAULT_TOKEN_DAYS) -> str:
+def create_api_token(
+    store: CentralStore,
+    role: str,
+    *,
+    now: float,
+    account: str | None = None,
+    days: float = DEFAULT_TOKEN_DAYS,
+) -> str:
     """A new random bearer token for ``role``; only its hash is stored."""
     if role not in API_ROLES:
         raise ValueError(f"role must be one of {', '.join(API_ROLES)}")
@@ -52,18 +59,19 @@ def create_api_token(store: CentralStore, role: str, *, now: float, account: str
         raise ValueError(f"days must be between 1 and {MAX_TOKEN_DAYS}")
     owner = store.account(account or MACHINE_ACCOUNT)
     if owner is None or owner.disabled:
-        raise ValueError(f"there is no account {account!r}; add it with "
-                         "'presensi-central user add' first")
+        raise ValueError(
+            f"there is no account {account!r}; add it with 'presensi-central user add' first"
+        )
     if ACCOUNT_ROLES.index(role) > ACCOUNT_ROLES.index(owner.role):
         raise ValueError(f"account {owner.name!r} is {owner.role}; its tokens cannot be {role}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    store.add_token(ApiToken(hash_token(token), role, owner.name, now, now + days * 86400,
-                             None))
+    store.add_token(ApiToken(hash_token(token), role, owner.name, now, now + days * 86400, None))
     return token
 
 
-def token_principal(store: CentralStore, token: str | None,
-                    now: float | None = None) -> Principal | None:
+def token_principal(
+    store: CentralStore, token: str | None, now: float | None = None
+) -> Principal | None:
     """Who a bearer token acts as, or None when it is unknown, revoked or expired."""
     if not token or len(token) > 200:
         return None
@@ -91,8 +99,9 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def require_principal(store: CentralStore, token: str | None, role: str,
-                      now: float | None = None) -> Principal:
+def require_principal(
+    store: CentralStore, token: str | None, role: str, now: float | None = None
+) -> Principal:
     """Check a bearer token acts with ``role`` or above (admin > approver > viewer)."""
     who = token_principal(store, token, now)
     if who is None:
@@ -102,19 +111,27 @@ def require_principal(store: CentralStore, token: str | None, role: str,
     return who
 
 
-def require_role(store: CentralStore, token: str | None, role: str,
-                 now: float | None = None) -> str:
+def require_role(
+    store: CentralStore, token: str | None, role: str, now: float | None = None
+) -> str:
     """Check a bearer token has ``role`` (admin includes viewer); return its role."""
     return require_principal(store, token, role, now).role
 
 
 # --- node requests ----------------------------------------------------------------------
 
+
 class NodeAuth:
     """Verifies node-signed requests: signature, certificate, revocation and replay."""
 
-    def __init__(self, store: CentralStore, identity: CentralIdentity, *, max_age: int,
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: CentralStore,
+        identity: CentralIdentity,
+        *,
+        max_age: int,
+        clock: Callable[[], float],
+    ) -> None:
         self.store = store
         self.identity = identity
         self.max_age = max_age
@@ -150,9 +167,13 @@ class NodeAuth:
             raise Forbidden(f"node {node!r} was revoked", code="revoked")
         cert = load_cert(row.cert_pem.encode("ascii")) if row and row.cert_pem else None
         offline = self._issued_cert(node)
-        if offline is not None and (cert is None or (
+        if offline is not None and (
+            cert is None
+            or (
                 offline.serial_number != cert.serial_number
-                and offline.not_valid_before_utc > cert.not_valid_before_utc)):
+                and offline.not_valid_before_utc > cert.not_valid_before_utc
+            )
+        ):
             try:
                 self.trust.verify(offline, node)
             except CertError:
@@ -171,12 +192,12 @@ class NodeAuth:
             raise Forbidden(str(exc), code="certificate-invalid") from exc
         public = cert.public_key()
         if not isinstance(public, Ed25519PublicKey):
-            raise Forbidden("the node certificate's key is not Ed25519",
-                            code="certificate-invalid")
+            raise Forbidden("the node certificate's key is not Ed25519", code="certificate-invalid")
         return public
 
-    def verify(self, method: str, url: str, headers: Mapping[str, str],
-               body: bytes) -> tuple[str, Ed25519PublicKey]:
+    def verify(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[str, Ed25519PublicKey]:
         """Verify a node request; return (node id, its public key).
 
         401 for a missing, malformed, expired or non-verifying signature, an unknown node or
@@ -190,15 +211,20 @@ class NodeAuth:
 
         now = self.clock()
         try:
-            verified = verify_request(method, url, headers, body, resolve, now=int(now),
-                                      max_age=self.max_age)
+            verified = verify_request(
+                method, url, headers, body, resolve, now=int(now), max_age=self.max_age
+            )
         except SignatureError as exc:
             raise from_sync_error(exc) from exc
         keep = self.max_age + MAX_FUTURE + 60
-        if not self.store.remember_nonce(verified.key_id, verified.nonce, verified.created,
-                                         now, keep):
-            raise Unauthorized("this request was already received (nonce replayed)",
-                               code="replayed", reason="replayed")
+        if not self.store.remember_nonce(
+            verified.key_id, verified.nonce, verified.created, now, keep
+        ):
+            raise Unauthorized(
+                "this request was already received (nonce replayed)",
+                code="replayed",
+                reason="replayed",
+            )
         return verified.key_id, keys[verified.key_id]
 
 

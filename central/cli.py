@@ -37,8 +37,10 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     paths = _paths(args)
     if not is_created(paths):
-        raise CentralError(f"{describe(paths)} does not exist; run "
-                           f"'presensi-central init --data {paths.root}' first")
+        raise CentralError(
+            f"{describe(paths)} does not exist; run "
+            f"'presensi-central init --data {paths.root}' first"
+        )
     store = open_store(paths)
     try:
         store.migrate()
@@ -65,18 +67,27 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"created {item}")
     if not created:
         print(f"{paths.root} was already initialised; nothing changed.")
-    print(f"Central {args.name} ready in {paths.root}.\n"
-          f"Next: presensi-central node add --data {paths.root} --name kec-alalak\n"
-          f"      presensi-central serve --data {paths.root}")
+    print(
+        f"Central {args.name} ready in {paths.root}.\n"
+        f"Next: presensi-central node add --data {paths.root} --name kec-alalak\n"
+        f"      presensi-central serve --data {paths.root}"
+    )
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
-    return serve(_paths(args), host=args.host, port=args.port, workers=args.workers,
-                 threads=args.threads, database=args.database,
-                 read_database=args.read_database, trusted_proxy=args.trusted_proxy)
+    return serve(
+        _paths(args),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        database=args.database,
+        read_database=args.read_database,
+        trusted_proxy=args.trusted_proxy,
+    )
 
 
 def cmd_node_add(args: argparse.Namespace) -> int:
@@ -90,17 +101,23 @@ def cmd_node_add(args: argparse.Namespace) -> int:
         if existing is not None and existing.status == "active" and not args.rotate:
             # A new token lets whoever holds it enroll a new key under this name and start a
             # new log: never by accident for a node that is working.
-            print(f"error: node {args.name} is active (enrolled, syncing); a new token would "
-                  "let a new key replace it. If that is what you want (a new mini-PC, a lost "
-                  f"key), run: presensi-central node add --data {args.data} --name {args.name} "
-                  "--rotate", file=sys.stderr)
+            print(
+                f"error: node {args.name} is active (enrolled, syncing); a new token would "
+                "let a new key replace it. If that is what you want (a new mini-PC, a lost "
+                f"key), run: presensi-central node add --data {args.data} --name {args.name} "
+                "--rotate",
+                file=sys.stderr,
+            )
             return 2
         token = create_enroll_token(store, args.name, now=time.time(), hours=hours)
     finally:
         store.close()
     print(token)
-    print(f"One-time enrollment token for {args.name}, valid for {hours:g} hours. On the node:\n"
-          f"  presensi-node init --data DIR --central URL --token {token}", file=sys.stderr)
+    print(
+        f"One-time enrollment token for {args.name}, valid for {hours:g} hours. On the node:\n"
+        f"  presensi-node init --data DIR --central URL --token {token}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -112,12 +129,15 @@ def cmd_node_revoke(args: argparse.Namespace) -> int:
         revoke_everywhere(identity.paths, args.name)
         if store.node(args.name) is not None:
             store.set_status(args.name, "revoked")
-        store.add_alert(args.name, "revoked", "node certificate revoked by an official",
-                        time.time())
+        store.add_alert(
+            args.name, "revoked", "node certificate revoked by an official", time.time()
+        )
     finally:
         store.close()
-    print(f"Revoked every certificate of {args.name}; {identity.paths.crl} updated. Central "
-          "refuses its requests from now on.")
+    print(
+        f"Revoked every certificate of {args.name}; {identity.paths.crl} updated. Central "
+        "refuses its requests from now on."
+    )
     return 0
 
 
@@ -132,22 +152,29 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
         result = import_roster(store, identity, data, slips=slips, now=time.time())
     finally:
         store.close()
-    print(f"Roster version {result.version}: {result.count} employees "
-          f"({result.generated} new PINs generated, {result.kept} kept their PIN).")
+    print(
+        f"Roster version {result.version}: {result.count} employees "
+        f"({result.generated} new PINs generated, {result.kept} kept their PIN)."
+    )
     if result.slips:
         print(f"PIN slips for the units: {result.slips} (mode 0600; hand out, then delete).")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="presensi-central",
-                                     description="Smart Presensi central server")
+    parser = argparse.ArgumentParser(
+        prog="presensi-central", description="Smart Presensi central server"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     env_data = os.environ.get("PRESENSI_DATA")
 
     def data_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", required=env_data is None, default=env_data,
-                       help="central data directory (or PRESENSI_DATA)")
+        p.add_argument(
+            "--data",
+            required=env_data is None,
+            default=env_data,
+            help="central data directory (or PRESENSI_DATA)",
+        )
 
     p = sub.add_parser("init", help="create the database, CA (unless present), key and cert")
     data_arg(p)
@@ -159,13 +186,21 @@ def build_parser() -> argparse.ArgumentParser:
     data_arg(p)
     p.add_argument("--host", default=os.environ.get("PRESENSI_HOST", "0.0.0.0"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PRESENSI_PORT", "8443")))
-    p.add_argument("--workers", type=int, default=int(os.environ.get("PRESENSI_WORKERS", "2")),
-                   help="worker processes (all safe together)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("PRESENSI_WORKERS", "2")),
+        help="worker processes (all safe together)",
+    )
     p.add_argument("--threads", type=int, default=16, help="request threads per worker")
     add_database_option(p)
-    p.add_argument("--trusted-proxy", default=os.environ.get("PRESENSI_TRUSTED_PROXY"),
-                   metavar="ADDR", help="honour X-Forwarded-For/-Proto only from this "
-                                        "reverse proxy address (TLS in front of central)")
+    p.add_argument(
+        "--trusted-proxy",
+        default=os.environ.get("PRESENSI_TRUSTED_PROXY"),
+        metavar="ADDR",
+        help="honour X-Forwarded-For/-Proto only from this "
+        "reverse proxy address (TLS in front of central)",
+    )
     p.set_defaults(func=cmd_serve)
     add_migrate_command(sub, data_arg)
 
@@ -174,8 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     n = nsub.add_parser("add", help="register a node; prints a one-time enrollment token")
     data_arg(n)
     n.add_argument("--name", required=True, help="node id, e.g. kec-alalak")
-    n.add_argument("--rotate", action="store_true",
-                   help="issue a new token for a node that is already active (re-enrollment)")
+    n.add_argument(
+        "--rotate",
+        action="store_true",
+        help="issue a new token for a node that is already active (re-enrollment)",
+    )
     n.set_defaults(func=cmd_node_add)
     n = nsub.add_parser("revoke", help="revoke a node's certificates")
     data_arg(n)
@@ -205,8 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_private(CentralPaths(Path(args.data)).secret_files)
         return int(args.func(args))
     except RosterFileError as exc:
-        print(f"error: roster file refused, {len(exc.problems)} problem(s), nothing imported:",
-              file=sys.stderr)
+        print(
+            f"error: roster file refused, {len(exc.problems)} problem(s), nothing imported:",
+            file=sys.stderr,
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2

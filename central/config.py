@@ -71,14 +71,22 @@ class ConfigError(SetupError):
 
 def _check(key: str, value: Any, hints: dict[str, Any], where: str) -> None:
     if key not in hints:
-        raise ConfigError(f"{where}: unknown setting {key!r}; the settings are listed in "
-                          "docs/configuration.md")
-    allowed = typing.get_args(hints[key]) if isinstance(hints[key], types.UnionType) \
-        else (hints[key],)
-    ok = any(value is None if t is type(None)
-             else isinstance(value, (int, float)) and not isinstance(value, bool) if t is float
-             else isinstance(value, int) and not isinstance(value, bool) if t is int
-             else isinstance(value, t) for t in allowed)
+        raise ConfigError(
+            f"{where}: unknown setting {key!r}; the settings are listed in docs/configuration.md"
+        )
+    allowed = (
+        typing.get_args(hints[key]) if isinstance(hints[key], types.UnionType) else (hints[key],)
+    )
+    ok = any(
+        value is None
+        if t is type(None)
+        else isinstance(value, (int, float)) and not isinstance(value, bool)
+        if t is float
+        else isinstance(value, int) and not isinstance(value, bool)
+        if t is int
+        else isinstance(value, t)
+        for t in allowed
+    )
     if not ok:
         raise ConfigError(f"{where}: {key} must be {hints[key]!s}, not {value!r}")
 
@@ -110,7 +118,6 @@ def load_config(data_dir: Path, overrides: dict[str, Any] | None = None) -> dict
     and any non-setting override a test passes (``CLOCK``, ``TESTING``)."""
     config = load_settings(data_dir, overrides).as_dict()
     names = {f.name for f in fields(CentralSettings)}
-    config.update({k: v for k, v in (overrides or {}).items()
-                   if v is not None and k not in names})
+    config.update({k: v for k, v in (overrides or {}).items() if v is not None and k not in names})
     config["DATA_DIR"] = str(data_dir)
     return config

@@ -57,11 +57,15 @@ def record_database(paths: CentralPaths, url: str, *, read: bool = False) -> str
         config = json.loads(paths.config.read_text(encoding="utf-8"))
     key = "READ_DATABASE_URL" if read else "DATABASE_URL"
     if not read and config.get(key) is None and paths.db.exists():
-        raise SetupError(f"{paths.db} exists: this central keeps its data in SQLite; use "
-                         "another data directory for PostgreSQL")
+        raise SetupError(
+            f"{paths.db} exists: this central keeps its data in SQLite; use "
+            "another data directory for PostgreSQL"
+        )
     if config.get(key) not in (None, bare):
-        raise SetupError(f"this central already uses {config[key]}; to move it, change "
-                         f"{key} in {paths.config} after moving the data")
+        raise SetupError(
+            f"this central already uses {config[key]}; to move it, change "
+            f"{key} in {paths.config} after moving the data"
+        )
     config[key] = bare
     secret = paths.root / (READ_PASSWORD_FILE if read else PASSWORD_FILE)
     if password is not None:
@@ -113,14 +117,19 @@ def open_read_store(paths: CentralPaths, config: dict[str, Any]) -> CentralStore
     return _postgres(paths, config, str(url), READ_PASSWORD_FILE, read_only=True)
 
 
-def _postgres(paths: CentralPaths, config: dict[str, Any], url: str, password_file: str, *,
-              read_only: bool) -> CentralStore:
+def _postgres(
+    paths: CentralPaths, config: dict[str, Any], url: str, password_file: str, *, read_only: bool
+) -> CentralStore:
     from .store.postgresql import PostgresStore  # psycopg only where PostgreSQL is used
 
     bare, password = split_password(url)
     secret = paths.root / password_file
     if password is None and secret.exists():
         password = secret.read_text(encoding="utf-8")
-    return PostgresStore(bare, password=password, read_only=read_only,
-                         pool_size=int(config.get("DATABASE_POOL_SIZE") or 16),
-                         timeout=float(config.get("DATABASE_TIMEOUT_S") or 10))
+    return PostgresStore(
+        bare,
+        password=password,
+        read_only=read_only,
+        pool_size=int(config.get("DATABASE_POOL_SIZE") or 16),
+        timeout=float(config.get("DATABASE_TIMEOUT_S") or 10),
+    )

@@ -43,5 +43,4 @@ class CentralPaths:
         """What every command refuses to touch while other users can read it (the keys sign
         receipts, rosters and certificates; the database holds every PIN hash and token)."""
         db = str(self.db)
-        return [self.key, self.ca_dir / "ca.key", self.db, Path(db + "-wal"),
-                Path(db + "-shm")]
+        return [self.key, self.ca_dir / "ca.key", self.db, Path(db + "-wal"), Path(db + "-shm")]

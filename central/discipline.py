@@ -52,20 +52,43 @@ def level_of(count: int, run: int, discipline: Discipline) -> str | None:
     return reached
 
 
-def yearly(store: CentralStore, year: int, *, today: date,
-           settings: ReportSettings | None = None, unit: str | None = None,
-           nip: str | None = None) -> dict[str, Any]:
+def yearly(
+    store: CentralStore,
+    year: int,
+    *,
+    today: date,
+    settings: ReportSettings | None = None,
+    unit: str | None = None,
+    nip: str | None = None,
+) -> dict[str, Any]:
     with bulk_objects():
         return _yearly(store, year, today=today, settings=settings, unit=unit, nip=nip)
 
 
-def _yearly(store: CentralStore, year: int, *, today: date, settings: ReportSettings | None,
-            unit: str | None, nip: str | None) -> dict[str, Any]:
-    inputs = load_inputs(store, date(year, 1, 1), date(year, 12, 31), today=today,
-                         settings=settings or ReportSettings(), unit=unit, nip=nip)
+def _yearly(
+    store: CentralStore,
+    year: int,
+    *,
+    today: date,
+    settings: ReportSettings | None,
+    unit: str | None,
+    nip: str | None,
+) -> dict[str, Any]:
+    inputs = load_inputs(
+        store,
+        date(year, 1, 1),
+        date(year, 12, 31),
+        today=today,
+        settings=settings or ReportSettings(),
+        unit=unit,
+        nip=nip,
+    )
     if not inputs.book.versions:
-        raise ApiError("no rule set imported yet: run 'presensi-central rules import'",
-                       code="no-rules", status=409)
+        raise ApiError(
+            "no rule set imported yet: run 'presensi-central rules import'",
+            code="no-rules",
+            status=409,
+        )
     units: dict[str, _UnitYear] = {}
     days_of: dict[str, list[str]] = {}
     for who, text in inputs.punches:
@@ -73,23 +96,31 @@ def _yearly(store: CentralStore, year: int, *, today: date, settings: ReportSett
     out = []
     for emp_nip, name, emp_unit in inputs.employees:
         if emp_nip in inputs.exceptions:
-            absent, late, early, longest, discipline = _count_every_day(inputs, emp_nip,
-                                                                        emp_unit)
+            absent, late, early, longest, discipline = _count_every_day(inputs, emp_nip, emp_unit)
         else:
             absent, late, early, longest, discipline = _count_punched_days(
-                inputs, emp_nip, _unit_year(inputs, emp_unit, units),
-                days_of.get(emp_nip, []))
+                inputs, emp_nip, _unit_year(inputs, emp_unit, units), days_of.get(emp_nip, [])
+            )
         equivalent = Decimal(late + early) / Decimal(discipline.minutes_per_day)
         count = absent + int(equivalent.to_integral_value(rounding=ROUND_DOWN))
-        out.append({"nip": emp_nip, "name": name, "unit": emp_unit, "absent_days": absent,
-                    "late_minutes": late, "early_minutes": early,
-                    "minutes_as_days": money(equivalent), "count_days": count,
-                    "longest_absent_run": longest,
-                    "level": level_of(count, longest, discipline)})
+        out.append(
+            {
+                "nip": emp_nip,
+                "name": name,
+                "unit": emp_unit,
+                "absent_days": absent,
+                "late_minutes": late,
+                "early_minutes": early,
+                "minutes_as_days": money(equivalent),
+                "count_days": count,
+                "longest_absent_run": longest,
+                "level": level_of(count, longest, discipline),
+            }
+        )
     return {"year": year, "timezone": "Asia/Makassar", "employees": out}
 
 
-Counts = tuple[int, int, int, int, Discipline]   # absent, late, early, longest run, rules
+Counts = tuple[int, int, int, int, Discipline]  # absent, late, early, longest run, rules
 
 
 def _count_every_day(inputs: RecapInputs, nip: str, unit: str) -> Counts:
@@ -116,8 +147,8 @@ def _count_every_day(inputs: RecapInputs, nip: str, unit: str) -> Counts:
 class _UnitYear:
     """A unit's judged working days of the year (those up to today), in order."""
 
-    position: dict[str, int]          # day text -> index among the working days
-    plans: dict[str, PlanDay]         # day text -> the unit's plan of that day
+    position: dict[str, int]  # day text -> index among the working days
+    plans: dict[str, PlanDay]  # day text -> the unit's plan of that day
     working: int
     discipline: Discipline
 
@@ -137,8 +168,9 @@ def _unit_year(inputs: RecapInputs, unit: str, cache: dict[str, _UnitYear]) -> _
     return found
 
 
-def _count_punched_days(inputs: RecapInputs, nip: str, year: _UnitYear,
-                        punched: list[str]) -> Counts:
+def _count_punched_days(
+    inputs: RecapInputs, nip: str, year: _UnitYear, punched: list[str]
+) -> Counts:
     """The same counts as ``_count_every_day`` for an employee without exceptions, from
     the days with counted records alone: every other working day up to today is TK (no
     record, no overlay), so the absences are the working days less the days judged
@@ -148,7 +180,7 @@ def _count_punched_days(inputs: RecapInputs, nip: str, year: _UnitYear,
     for text in punched:
         where = year.position.get(text)
         if where is None:
-            continue   # not a working day (or after today): never counted
+            continue  # not a working day (or after today): never counted
         d = judge_plan_day(inputs, nip, year.plans[text], inputs.punches[(nip, text)], [])
         late += d.counted_late
         early += d.counted_early

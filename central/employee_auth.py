@@ -47,8 +47,9 @@ def _dummy_hash() -> str:
     return hash_pin("000000")
 
 
-def check_employee(store: CentralStore, nip: object, pin: object, *, address: str,
-                   now: float, limits: LoginLimits) -> EmployeePrincipal:
+def check_employee(
+    store: CentralStore, nip: object, pin: object, *, address: str, now: float, limits: LoginLimits
+) -> EmployeePrincipal:
     """The employee when ``pin`` is theirs; TooManyAttempts when the NIP or the address is
     locked, SignInRefused otherwise (one message for every failure)."""
     if not isinstance(nip, str) or not isinstance(pin, str):
@@ -59,12 +60,17 @@ def check_employee(store: CentralStore, nip: object, pin: object, *, address: st
         raise SignInRefused("NIP terdiri dari 18 angka")
     nip_key = f"nip:{nip}"
     wait = store.reserve_login_attempt(
-        {nip_key: limits.per_account, f"emp-addr:{address}": limits.per_address}, now,
-        limits.window_s, limits.lock_s)
+        {nip_key: limits.per_account, f"emp-addr:{address}": limits.per_address},
+        now,
+        limits.window_s,
+        limits.lock_s,
+    )
     if wait is not None:
         minutes = max(1, int(wait // 60) + (wait % 60 > 0))
-        raise TooManyAttempts(f"terlalu banyak percobaan masuk; coba lagi {minutes} menit lagi",
-                              retry_after=int(wait) + 1)
+        raise TooManyAttempts(
+            f"terlalu banyak percobaan masuk; coba lagi {minutes} menit lagi",
+            retry_after=int(wait) + 1,
+        )
     employee = store.employee(nip)
     stored = employee.pin_hash if employee is not None and employee.pin_hash else None
     ok = verify_pin(pin[:PIN_MAX], stored or _dummy_hash())
@@ -74,16 +80,18 @@ def check_employee(store: CentralStore, nip: object, pin: object, *, address: st
     return EmployeePrincipal(employee.nip, employee.name, employee.unit)
 
 
-def start_employee_session(store: CentralStore, nip: str, *, now: float,
-                           hours: float) -> tuple[str, str]:
+def start_employee_session(
+    store: CentralStore, nip: str, *, now: float, hours: float
+) -> tuple[str, str]:
     """A new session (never one the browser brought); (token, csrf)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     store.add_employee_session(secret_hash(token), nip, csrf, now, now + hours * 3600)
     return token, csrf
 
 
-def employee_of(store: CentralStore, token: str | None,
-                now: float) -> tuple[EmployeePrincipal, str] | None:
+def employee_of(
+    store: CentralStore, token: str | None, now: float
+) -> tuple[EmployeePrincipal, str] | None:
     """(employee, csrf) of a live session token of an employee still on the roster."""
     if not token or len(token) > 100:
         return None

@@ -42,16 +42,19 @@ class EmployeeSignInNeeded(ApiError):
 
 
 def _limits() -> LoginLimits:
-    return LoginLimits(per_account=int(setting("LOGIN_MAX_PER_ACCOUNT")),
-                       per_address=int(setting("EMPLOYEE_LOGIN_MAX_PER_ADDRESS")),
-                       window_s=float(setting("LOGIN_WINDOW_MIN")) * 60,
-                       lock_s=float(setting("LOGIN_LOCK_MIN")) * 60)
+    return LoginLimits(
+        per_account=int(setting("LOGIN_MAX_PER_ACCOUNT")),
+        per_address=int(setting("EMPLOYEE_LOGIN_MAX_PER_ADDRESS")),
+        window_s=float(setting("LOGIN_WINDOW_MIN")) * 60,
+        lock_s=float(setting("LOGIN_LOCK_MIN")) * 60,
+    )
 
 
 def _signed_in() -> tuple[EmployeePrincipal, str] | None:
     if "employee" not in g:
-        g.employee = employee_auth.employee_of(service().store,
-                                               request.cookies.get(SESSION_COOKIE), now())
+        g.employee = employee_auth.employee_of(
+            service().store, request.cookies.get(SESSION_COOKIE), now()
+        )
     found: tuple[EmployeePrincipal, str] | None = g.employee
     return found
 
@@ -82,12 +85,22 @@ def _form_token() -> str:
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     found = _signed_in()
     csrf = found[1] if found else _form_token()
-    response = Response(render_template(template, who=None, employee=found[0] if found else None,
-                                        csrf=csrf, **context),
-                        status=status, mimetype="text/html")
+    response = Response(
+        render_template(
+            template, who=None, employee=found[0] if found else None, csrf=csrf, **context
+        ),
+        status=status,
+        mimetype="text/html",
+    )
     if found is None and request.cookies.get(FORM_COOKIE) != g.get("employee_form"):
-        response.set_cookie(FORM_COOKIE, _form_token(), httponly=True, samesite="Strict",
-                            secure=request.is_secure, path=COOKIE_PATH)
+        response.set_cookie(
+            FORM_COOKIE,
+            _form_token(),
+            httponly=True,
+            samesite="Strict",
+            secure=request.is_secure,
+            path=COOKIE_PATH,
+        )
     return response
 
 
@@ -116,25 +129,37 @@ def signin() -> ResponseReturnValue:
         raise Forbidden("token formulir tidak cocok; muat ulang halaman", code="csrf")
     store = service().store
     try:
-        who = employee_auth.check_employee(store, request.form.get("nip", ""),
-                                           request.form.get("pin", ""),
-                                           address=client_address(), now=now(),
-                                           limits=_limits())
+        who = employee_auth.check_employee(
+            store,
+            request.form.get("nip", ""),
+            request.form.get("pin", ""),
+            address=client_address(),
+            now=now(),
+            limits=_limits(),
+        )
     except TooManyAttempts as exc:
-        response = _page("employee_signin.html", 429, error=exc.message,
-                         nip=request.form.get("nip", "")[:18])
+        response = _page(
+            "employee_signin.html", 429, error=exc.message, nip=request.form.get("nip", "")[:18]
+        )
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 60))
         return response
     except SignInRefused as exc:
-        return _page("employee_signin.html", 401, error=exc.message,
-                     nip=request.form.get("nip", "")[:18])
+        return _page(
+            "employee_signin.html", 401, error=exc.message, nip=request.form.get("nip", "")[:18]
+        )
     token, _ = employee_auth.start_employee_session(
-        store, who.nip, now=now(), hours=float(setting("EMPLOYEE_SESSION_HOURS")))
+        store, who.nip, now=now(), hours=float(setting("EMPLOYEE_SESSION_HOURS"))
+    )
     response = redirect(url_for("employee.month_page"), code=303)
-    response.set_cookie(SESSION_COOKIE, token,
-                        max_age=int(float(setting("EMPLOYEE_SESSION_HOURS")) * 3600),
-                        httponly=True, samesite="Strict", secure=request.is_secure,
-                        path=COOKIE_PATH)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(float(setting("EMPLOYEE_SESSION_HOURS")) * 3600),
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+        path=COOKIE_PATH,
+    )
     return response
 
 
@@ -143,8 +168,9 @@ def signout() -> ResponseReturnValue:
     _check_employee_form()
     employee_auth.end_employee_session(service().store, request.cookies.get(SESSION_COOKIE))
     response = redirect(url_for("employee.signin_form"), code=303)
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="Strict",
-                           secure=request.is_secure)
+    response.delete_cookie(
+        SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="Strict", secure=request.is_secure
+    )
     return response
 
 
@@ -160,19 +186,23 @@ def month_page() -> ResponseReturnValue:
     month = _month_arg()
     svc = service()
     today = datetime.fromtimestamp(now(), WITA).date()
-    data = employee_month(svc.store, svc.report_settings, nip=who.nip, month=month,
-                          today=today)
+    data = employee_month(svc.store, svc.report_settings, nip=who.nip, month=month, today=today)
     before, after = neighbours(month)
-    return _page("employee_month.html", data=data, before=before,
-                 after=after if after <= current_month(now()) else None)
+    return _page(
+        "employee_month.html",
+        data=data,
+        before=before,
+        after=after if after <= current_month(now()) else None,
+    )
 
 
 @bp.get("/keberatan")
 def objection_form() -> ResponseReturnValue:
     _require_employee()
     day = objections.parse_day(request.args.get("date"), now())
-    return _page("employee_objection.html", day=day, error=None, reason="",
-                 max_kib=PROOF_MAX_BYTES // 1024)
+    return _page(
+        "employee_objection.html", day=day, error=None, reason="", max_kib=PROOF_MAX_BYTES // 1024
+    )
 
 
 @bp.post("/keberatan")
@@ -182,13 +212,25 @@ def file_objection() -> ResponseReturnValue:
     upload = request.files.get("bukti")
     proof = upload.stream.read(PROOF_MAX_BYTES + 1) if upload and upload.filename else None
     try:
-        objections.file_objection(service().store, service().node_auth.trust, nip=who.nip,
-                                  unit=who.unit, day=day, reason=request.form.get("reason"),
-                                  proof=proof, now=now())
+        objections.file_objection(
+            service().store,
+            service().node_auth.trust,
+            nip=who.nip,
+            unit=who.unit,
+            day=day,
+            reason=request.form.get("reason"),
+            proof=proof,
+            now=now(),
+        )
     except ApiError as exc:
         if exc.code in ("bad-date", "future-date"):
             raise
-        return _page("employee_objection.html", exc.status, day=day, error=exc.message,
-                     reason=request.form.get("reason", "")[:500],
-                     max_kib=PROOF_MAX_BYTES // 1024)
+        return _page(
+            "employee_objection.html",
+            exc.status,
+            day=day,
+            error=exc.message,
+            reason=request.form.get("reason", "")[:500],
+            max_kib=PROOF_MAX_BYTES // 1024,
+        )
     return redirect(url_for("employee.month_page", month=day[:7]) + f"#d-{day}", code=303)

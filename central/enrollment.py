@@ -32,8 +32,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_enroll_token(store: CentralStore, node: str, *, now: float,
-                        hours: float = TOKEN_HOURS) -> str:
+def create_enroll_token(
+    store: CentralStore, node: str, *, now: float, hours: float = TOKEN_HOURS
+) -> str:
     """Register ``node`` (if new) and return a fresh one-time token ``NODE.SECRET``."""
     try:
         check_node_id(node)
@@ -49,14 +50,14 @@ def create_enroll_token(store: CentralStore, node: str, *, now: float,
 def split_token(token: Any) -> tuple[str, str]:
     """``NODE.SECRET`` -> (node, secret); Unauthorized when it is not of that form."""
     if not isinstance(token, str) or "." not in token or len(token) > 200:
-        raise Unauthorized("the enrollment token must look like NODE.SECRET",
-                           code="token-invalid")
+        raise Unauthorized("the enrollment token must look like NODE.SECRET", code="token-invalid")
     node, _, secret = token.partition(".")
     try:
         check_node_id(node)
     except CertError as exc:
-        raise Unauthorized("the enrollment token names no valid node",
-                           code="token-invalid") from exc
+        raise Unauthorized(
+            "the enrollment token names no valid node", code="token-invalid"
+        ) from exc
     # The secret is token_urlsafe output; anything else (a lone surrogate such as JSON "\ud800"
     # would crash the hash) is malformed, not a server error.
     if not SECRET_RE.fullmatch(secret):
@@ -73,22 +74,35 @@ class Enrollment:
     central_id: str
 
     def as_json(self) -> dict[str, str]:
-        return {"node": self.node, "cert": self.cert_pem, "ca": self.ca_pem,
-                "central": self.central_pem, "central_id": self.central_id}
+        return {
+            "node": self.node,
+            "cert": self.cert_pem,
+            "ca": self.ca_pem,
+            "central": self.central_pem,
+            "central_id": self.central_id,
+        }
 
 
 _STATE_ERRORS = {
-    "unknown": Unauthorized("the enrollment token is not known for this node",
-                            code="token-invalid"),
-    "used": Conflict("the enrollment token was already used; ask for a new one",
-                     code="token-used"),
-    "expired": Forbidden("the enrollment token has expired; ask for a new one",
-                         code="token-expired"),
+    "unknown": Unauthorized(
+        "the enrollment token is not known for this node", code="token-invalid"
+    ),
+    "used": Conflict("the enrollment token was already used; ask for a new one", code="token-used"),
+    "expired": Forbidden(
+        "the enrollment token has expired; ask for a new one", code="token-expired"
+    ),
 }
 
 
-def enroll(store: CentralStore, identity: CentralIdentity, token: Any, csr: Any, *,
-           now: float, days: int = 825) -> Enrollment:
+def enroll(
+    store: CentralStore,
+    identity: CentralIdentity,
+    token: Any,
+    csr: Any,
+    *,
+    now: float,
+    days: int = 825,
+) -> Enrollment:
     """Check token and CSR, issue the node's certificate and spend the token, atomically."""
     node, secret = split_token(token)
     if not isinstance(csr, str) or not csr.strip() or len(csr) > MAX_CSR_BYTES:
@@ -102,8 +116,9 @@ def enroll(store: CentralStore, identity: CentralIdentity, token: Any, csr: Any,
     if state != "ok":
         raise _STATE_ERRORS[state]
     if name != node:
-        raise Forbidden(f"the CSR names {name!r} but the token is for {node!r}",
-                        code="name-mismatch")
+        raise Forbidden(
+            f"the CSR names {name!r} but the token is for {node!r}", code="name-mismatch"
+        )
 
     def issue() -> str:
         ca = identity.ca()
@@ -113,10 +128,13 @@ def enroll(store: CentralStore, identity: CentralIdentity, token: Any, csr: Any,
     state = store.complete_enrollment(node, token_hash, now, issue)
     if state != "ok":
         raise _STATE_ERRORS[state]
-    return Enrollment(node=node, cert_pem=store_cert(store, node),
-                      ca_pem=cert_pem(identity.ca_cert).decode("ascii"),
-                      central_pem=cert_pem(identity.cert).decode("ascii"),
-                      central_id=identity.name)
+    return Enrollment(
+        node=node,
+        cert_pem=store_cert(store, node),
+        ca_pem=cert_pem(identity.ca_cert).decode("ascii"),
+        central_pem=cert_pem(identity.cert).decode("ascii"),
+        central_id=identity.name,
+    )
 
 
 def store_cert(store: CentralStore, node: str) -> str:

@@ -25,8 +25,9 @@ class ApiError(CentralError):
     status = 400
     code = "bad-request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:

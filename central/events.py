@@ -37,8 +37,18 @@ def _moment(day: date, hhmm: str, what: str) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=WITA)
 
 
-def make_event(*, node: str, day: str, start: str, end: str, units: list[str], reason: str,
-               by: str, units_known: set[str], now: float) -> EventRow:
+def make_event(
+    *,
+    node: str,
+    day: str,
+    start: str,
+    end: str,
+    units: list[str],
+    reason: str,
+    by: str,
+    units_known: set[str],
+    now: float,
+) -> EventRow:
     """Validate an event declaration and return it (id 0: not stored yet)."""
     if not isinstance(node, str) or not NODE_RE.match(node):
         raise EventError("node must be a node id such as kec-alalak")
@@ -62,16 +72,50 @@ def make_event(*, node: str, day: str, start: str, end: str, units: list[str], r
     if not 1 <= len(by) <= 120 or any(ord(c) < 32 for c in by):
         raise EventError("say who declares the event (--by NAME, 1-120 characters)")
     roster_from = datetime.combine(when - timedelta(days=1), time(0, 0), tzinfo=WITA)
-    return EventRow(0, node, day, format_ts(roster_from), format_ts(begin), format_ts(finish),
-                    tuple(chosen), reason, by, now)
+    return EventRow(
+        0,
+        node,
+        day,
+        format_ts(roster_from),
+        format_ts(begin),
+        format_ts(finish),
+        tuple(chosen),
+        reason,
+        by,
+        now,
+    )
 
 
-def add_event(store: CentralStore, *, node: str, day: str, start: str, end: str,
-              units: list[str], reason: str, by: str, now: float) -> EventRow:
+def add_event(
+    store: CentralStore,
+    *,
+    node: str,
+    day: str,
+    start: str,
+    end: str,
+    units: list[str],
+    reason: str,
+    by: str,
+    now: float,
+) -> EventRow:
     """Declare an event; raise EventError (nothing stored) when it is not valid."""
-    event = make_event(node=node, day=day, start=start, end=end, units=units, reason=reason,
-                       by=by, units_known=store.units(), now=now)
+    event = make_event(
+        node=node,
+        day=day,
+        start=start,
+        end=end,
+        units=units,
+        reason=reason,
+        by=by,
+        units_known=store.units(),
+        now=now,
+    )
     event_id = store.add_event(event)
-    store.add_alert(node, "event", f"event {event_id} on {day} {start}-{end} WITA declared by "
-                    f"{by} for {len(event.units)} unit(s): {event.reason}", now)
+    store.add_alert(
+        node,
+        "event",
+        f"event {event_id} on {day} {start}-{end} WITA declared by "
+        f"{by} for {len(event.units)} unit(s): {event.reason}",
+        now,
+    )
     return replace(event, id=event_id)

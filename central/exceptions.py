@@ -102,13 +102,25 @@ def parse_ts(text: object, field: str) -> str:
             moment = None
         if moment is not None and moment.tzinfo is not None:
             return format_ts(moment)
-    raise ApiError(f"{field} must be a time with its zone, e.g. 2026-10-05T07:00:00+08:00",
-                   code="bad-ts")
+    raise ApiError(
+        f"{field} must be a time with its zone, e.g. 2026-10-05T07:00:00+08:00", code="bad-ts"
+    )
 
 
-def add_exception(store: CentralStore, book: RuleBook, *, nip: object, kind: object,
-                  first: object, last: object, part: object, reason: object, by: object,
-                  now: float, doc_no: object = None) -> int:
+def add_exception(
+    store: CentralStore,
+    book: RuleBook,
+    *,
+    nip: object,
+    kind: object,
+    first: object,
+    last: object,
+    part: object,
+    reason: object,
+    by: object,
+    now: float,
+    doc_no: object = None,
+) -> int:
     """Propose an exception; its id. Kinds are those of the imported rule sets; ``doc_no``
     is the optional number of the letter behind it (cuti, surat tugas)."""
     if not isinstance(nip, str) or not NIP_RE.match(nip):
@@ -126,13 +138,30 @@ def add_exception(store: CentralStore, book: RuleBook, *, nip: object, kind: obj
     part = "day" if part is None else part
     if part not in PARTS:
         raise ApiError(f"part must be one of {', '.join(PARTS)}", code="bad-part")
-    return store.add_exception(nip, kind, day_from.isoformat(), day_to.isoformat(), str(part),
-                               _reason(reason), official(by), now,
-                               doc_no=_doc_no(doc_no))
+    return store.add_exception(
+        nip,
+        kind,
+        day_from.isoformat(),
+        day_to.isoformat(),
+        str(part),
+        _reason(reason),
+        official(by),
+        now,
+        doc_no=_doc_no(doc_no),
+    )
 
 
-def add_incident(store: CentralStore, *, ts_from: object, ts_to: object, unit: object,
-                 node: object, reason: object, by: object, now: float) -> int:
+def add_incident(
+    store: CentralStore,
+    *,
+    ts_from: object,
+    ts_to: object,
+    unit: object,
+    node: object,
+    reason: object,
+    by: object,
+    now: float,
+) -> int:
     """Propose an incident window for a unit, a node, or (neither given) everyone."""
     start, end = parse_ts(ts_from, "from"), parse_ts(ts_to, "to")
     if end <= start:
@@ -141,20 +170,25 @@ def add_incident(store: CentralStore, *, ts_from: object, ts_to: object, unit: o
         raise ApiError("give unit or node, not both", code="bad-scope")
     if unit is not None and (not isinstance(unit, str) or not 1 <= len(unit) <= 120):
         raise ApiError("unit must be 1-120 characters", code="bad-unit")
-    if node is not None and (not isinstance(node, str)
-                             or not re.match(r"^[a-z0-9-]{3,40}$", node)):
+    if node is not None and (not isinstance(node, str) or not re.match(r"^[a-z0-9-]{3,40}$", node)):
         raise ApiError("node must be a node id such as kec-alalak", code="bad-node")
     return store.add_incident(start, end, unit, node, _reason(reason), official(by), now)
 
 
-def decide(store: CentralStore, target: str, target_id: object, action: str, by: object,
-           now: float, reason: object = None) -> str:
+def decide(
+    store: CentralStore,
+    target: str,
+    target_id: object,
+    action: str,
+    by: object,
+    now: float,
+    reason: object = None,
+) -> str:
     """Approve or reject a proposed overlay; never by the official who proposed it, never
     twice. Returns the new state."""
     if isinstance(target_id, str) and target_id.isascii() and target_id.isdigit():
         target_id = int(target_id)
-    if isinstance(target_id, bool) or not isinstance(target_id, int) or not (
-            0 < target_id < 2**53):
+    if isinstance(target_id, bool) or not isinstance(target_id, int) or not (0 < target_id < 2**53):
         raise ApiError("id must be a positive whole number", code="bad-id")
     who = official(by)
     note = None if reason is None else _reason(reason)
@@ -163,8 +197,10 @@ def decide(store: CentralStore, target: str, target_id: object, action: str, by:
         if proposer is None:
             raise NotFound(f"{target} {target_id} does not exist")
         if proposer.casefold() == who.casefold():
-            raise Forbidden(f"{who} proposed this {target}; a second official must "
-                            f"{action} it", code="same-official")
+            raise Forbidden(
+                f"{who} proposed this {target}; a second official must {action} it",
+                code="same-official",
+            )
         state = state_of(actions)
         if state != "proposed":
             raise Conflict(f"{target} {target_id} is already {state}", code="already-decided")
@@ -173,25 +209,41 @@ def decide(store: CentralStore, target: str, target_id: object, action: str, by:
     return "approved" if action == "approve" else "rejected"
 
 
-def approved_exceptions(store: CentralStore, first: date, last: date,
-                        event_cutoff: int | None = None) -> list[ExceptionOverlay]:
+def approved_exceptions(
+    store: CentralStore, first: date, last: date, event_cutoff: int | None = None
+) -> list[ExceptionOverlay]:
     rows = store.exceptions_between(first.isoformat(), last.isoformat())
     states = _states(store, "exception", [r["id"] for r in rows], event_cutoff)
-    return [ExceptionOverlay(r["id"], r["nip"], r["kind"], date.fromisoformat(r["day_from"]),
-                             date.fromisoformat(r["day_to"]), r["part"], r["reason"])
-            for r in rows if states.get(r["id"]) == "approved"]
+    return [
+        ExceptionOverlay(
+            r["id"],
+            r["nip"],
+            r["kind"],
+            date.fromisoformat(r["day_from"]),
+            date.fromisoformat(r["day_to"]),
+            r["part"],
+            r["reason"],
+        )
+        for r in rows
+        if states.get(r["id"]) == "approved"
+    ]
 
 
-def approved_incidents(store: CentralStore, ts_from: str, ts_to: str,
-                       event_cutoff: int | None = None) -> list[Incident]:
+def approved_incidents(
+    store: CentralStore, ts_from: str, ts_to: str, event_cutoff: int | None = None
+) -> list[Incident]:
     rows = store.incidents_between(ts_from, ts_to)
     states = _states(store, "incident", [r["id"] for r in rows], event_cutoff)
-    return [Incident(r["id"], r["ts_from"], r["ts_to"], r["unit"], r["node"], r["reason"])
-            for r in rows if states.get(r["id"]) == "approved"]
+    return [
+        Incident(r["id"], r["ts_from"], r["ts_to"], r["unit"], r["node"], r["reason"])
+        for r in rows
+        if states.get(r["id"]) == "approved"
+    ]
 
 
-def _states(store: CentralStore, target: str, ids: list[int],
-            event_cutoff: int | None) -> dict[int, str]:
+def _states(
+    store: CentralStore, target: str, ids: list[int], event_cutoff: int | None
+) -> dict[int, str]:
     """Each overlay's state from its events up to ``event_cutoff`` (a closed month)."""
     if not ids:
         return {}
@@ -204,5 +256,7 @@ def _states(store: CentralStore, target: str, ids: list[int],
 
 def history(store: CentralStore, target: str, target_id: int) -> list[dict[str, object]]:
     """Every event of one overlay, oldest first (who added, approved or rejected, when)."""
-    return [{k: e[k] for k in ("id", "action", "by", "reason", "at")}
-            for e in store.overlay_events(target, [target_id])]
+    return [
+        {k: e[k] for k in ("id", "action", "by", "reason", "at")}
+        for e in store.overlay_events(target, [target_id])
+    ]

@@ -67,8 +67,15 @@ def lang_url(lang: str) -> str:
 def _remember(response: Response) -> Response:
     asked = request.args.get("lang")
     if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:
-        response.set_cookie(LANG_COOKIE, str(asked), max_age=LANG_COOKIE_DAYS * 86400,
-                            httponly=True, samesite="Lax", secure=request.is_secure, path="/")
+        response.set_cookie(
+            LANG_COOKIE,
+            str(asked),
+            max_age=LANG_COOKIE_DAYS * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+            path="/",
+        )
     return response
 
 
@@ -80,7 +87,8 @@ def init_i18n(app: Flask) -> None:
     """Replace the null translations with the per-request language."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext, ngettext, newstyle=True)
+        gettext, ngettext, newstyle=True
+    )
     app.jinja_env.filters["tr"] = translate
     app.context_processor(_context)
     app.after_request(_remember)

@@ -23,56 +23,44 @@ EN: dict[str, str] = {
     "Masuk": "Sign in",
     "Masuk - Presensi Pusat": "Sign in - Central attendance",
     "Masuk dengan nama akun dan kata sandi Anda. Akun dibuat oleh admin Diskominfo, yang "
-    "memberi Anda tautan sekali pakai untuk membuat kata sandi.":
-        "Sign in with your account name and password. Accounts are made by the Diskominfo "
-        "admin, who gives you a one-time link to set your password.",
+    "memberi Anda tautan sekali pakai untuk membuat kata sandi.": "Sign in with your account name and password. Accounts are made by the Diskominfo "
+    "admin, who gives you a one-time link to set your password.",
     "Nama akun": "Account name",
     "Kata sandi": "Password",
-    "Lupa kata sandi? Minta admin mereset akun Anda; Anda akan mendapat tautan baru.":
-        "Forgot your password? Ask an admin to reset your account; you will get a new link.",
+    "Lupa kata sandi? Minta admin mereset akun Anda; Anda akan mendapat tautan baru.": "Forgot your password? Ask an admin to reset your account; you will get a new link.",
     "Buat kata sandi - Presensi Pusat": "Set password - Central attendance",
     "Buat kata sandi untuk akun": "Set the password of account",
-    "Minimal 10 karakter, tidak memuat nama akun. Tautan ini hanya dapat dipakai sekali.":
-        "At least 10 characters, not containing the account name. This link works once.",
+    "Minimal 10 karakter, tidak memuat nama akun. Tautan ini hanya dapat dipakai sekali.": "At least 10 characters, not containing the account name. This link works once.",
     "Kata sandi baru": "New password",
     "Ulangi kata sandi baru": "Repeat the new password",
     "Simpan kata sandi": "Save password",
     "Ganti kata sandi - Presensi Pusat": "Change password - Central attendance",
-    "Setelah diganti, semua sesi akun ini di perangkat lain berakhir.":
-        "After the change, every session of this account on other devices ends.",
+    "Setelah diganti, semua sesi akun ini di perangkat lain berakhir.": "After the change, every session of this account on other devices ends.",
     "Kata sandi sekarang": "Current password",
     "Simpan": "Save",
     "Tidak dapat diproses": "Cannot be processed",
     "Tidak dapat diproses - Presensi Pusat": "Cannot be processed - Central attendance",
     "Kembali ke dasbor": "Back to the dashboard",
-    "Kata sandi akun %(name)s tersimpan. Silakan masuk.":
-        "The password of account %(name)s is saved. Please sign in.",
+    "Kata sandi akun %(name)s tersimpan. Silakan masuk.": "The password of account %(name)s is saved. Please sign in.",
     "Kedua kata sandi tidak sama.": "The two passwords differ.",
     "Kedua kata sandi baru tidak sama.": "The two new passwords differ.",
     "Kata sandi sekarang salah.": "The current password is wrong.",
-    "Tautan tidak berlaku: sudah dipakai atau kedaluwarsa. Minta tautan baru kepada admin.":
-        "The link is no longer valid: already used or expired. Ask an admin for a new link.",
+    "Tautan tidak berlaku: sudah dipakai atau kedaluwarsa. Minta tautan baru kepada admin.": "The link is no longer valid: already used or expired. Ask an admin for a new link.",
     "nama akun atau kata sandi salah": "wrong account name or password",
     "peran harus viewer, approver atau admin": "the role must be viewer, approver or admin",
-    "kata sandi berisi karakter yang tidak dapat dipakai":
-        "the password holds characters that cannot be used",
+    "kata sandi berisi karakter yang tidak dapat dipakai": "the password holds characters that cannot be used",
     "kata sandi tidak boleh memuat nama akun": "the password must not contain the account name",
-    "tautan tidak berlaku (sudah dipakai atau kedaluwarsa)":
-        "the link is no longer valid (already used or expired)",
+    "tautan tidak berlaku (sudah dipakai atau kedaluwarsa)": "the link is no longer valid (already used or expired)",
     "silakan masuk terlebih dahulu": "please sign in first",
     "sesi berakhir; silakan masuk lagi": "the session ended; please sign in again",
-    "token formulir tidak cocok; muat ulang halaman":
-        "the form token does not match; reload the page",
+    "token formulir tidak cocok; muat ulang halaman": "the form token does not match; reload the page",
     "kiriman formulir dari situs lain ditolak": "a form sent from another site is refused",
-    "tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-10-01":
-        "the date must be YYYY-MM-DD, for example 2026-10-01",
+    "tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-10-01": "the date must be YYYY-MM-DD, for example 2026-10-01",
     "tanggal itu tidak ada di kalender": "that date is not in the calendar",
     # page_session.PAGE_MESSAGES
-    "node tidak dikenal: pakai nama node seperti kec-alalak":
-        "unknown node: use a node name such as kec-alalak",
+    "node tidak dikenal: pakai nama node seperti kec-alalak": "unknown node: use a node name such as kec-alalak",
     "jenis peringatan tidak dikenal": "unknown alert kind",
-    "status harus terbuka, sudah ditindaklanjuti, atau semua":
-        "the state must be open, acknowledged or all",
+    "status harus terbuka, sudah ditindaklanjuti, atau semua": "the state must be open, acknowledged or all",
     "nomor halaman tidak sah": "invalid page number",
     "jumlah baris per halaman tidak sah": "invalid number of rows per page",
     "peringatan itu tidak ada": "that alert does not exist",
@@ -102,14 +90,12 @@ EN: dict[str, str] = {
     "Catatan dikecualikan: waktu di luar selang yang dapat dibuktikan pusat, berasal dari "
     "log node yang bercabang (fork), isi catatan yang tidak sah, pegawai yang bukan pegawai "
     "node itu (di luar acara yang diumumkan) atau tanpa jangkar dari node yang tersambung. "
-    "Catatan itu tidak dihitung kecuali disetujui pejabat.":
-        "Excluded records: a time outside the interval central can prove, from a node log "
-        "that forked, an invalid record body, an employee who is not on that node's roster "
-        "(outside an announced event) or no anchor from a connected node. They are not "
-        "counted unless an official accepts them.",
+    "Catatan itu tidak dihitung kecuali disetujui pejabat.": "Excluded records: a time outside the interval central can prove, from a node log "
+    "that forked, an invalid record body, an employee who is not on that node's roster "
+    "(outside an announced event) or no anchor from a connected node. They are not "
+    "counted unless an official accepts them.",
     "Sebaran jam datang": "Arrival times",
-    "Menampilkan %(shown)s dari %(total)s baris; daftar lengkap ada di API":
-        "Showing %(shown)s of %(total)s rows; the full list is in the API",
+    "Menampilkan %(shown)s dari %(total)s baris; daftar lengkap ada di API": "Showing %(shown)s of %(total)s rows; the full list is in the API",
     "juga CSV": "also CSV",
     "Nama": "Name",
     "Datang": "Arrived",
@@ -129,12 +115,10 @@ EN: dict[str, str] = {
     "(tidak ada di roster)": "(not on the roster)",
     "dihitung": "counted",
     "dikecualikan": "excluded",
-    "Dihitung seperti presensi lain; catatan yang ditandatangani menyebut siapa yang menjamin.":
-        "Counted like any other check-in; the signed record names who vouched for it.",
+    "Dihitung seperti presensi lain; catatan yang ditandatangani menyebut siapa yang menjamin.": "Counted like any other check-in; the signed record names who vouched for it.",
     "Tidak ada.": "None.",
     "Node kecamatan": "District nodes",
-    "Keadaan sinkron, antrean dan selisih jam tiap node":
-        "Sync state, backlog and clock offset of each node",
+    "Keadaan sinkron, antrean dan selisih jam tiap node": "Sync state, backlog and clock offset of each node",
     "Seq terakhir": "Last seq",
     "Catatan": "Records",
     "Sinkron terakhir": "Last sync",
@@ -146,18 +130,15 @@ EN: dict[str, str] = {
     "belum pernah": "never",
     "lewat HP rekan": "on a colleague's phone",
     "daftar manual kepala unit": "the unit head's manual list",
-    "unit kerja itu tidak ada atau tidak boleh Anda lihat":
-        "that work unit does not exist or you may not see it",
+    "unit kerja itu tidak ada atau tidak boleh Anda lihat": "that work unit does not exist or you may not see it",
     # arrivals picture (_arrivals.html, dashboard.arrivals_view)
     "Jam datang %(unit)s, %(day)s": "Arrival times, %(unit)s, %(day)s",
     "Jumlah pegawai yang datang per 5 menit dari 06.30 sampai 09.00 WITA; %(n)s orang datang "
-    "hari itu.":
-        "Employees arriving per 5 minutes from 06.30 to 09.00 WITA; %(n)s arrived that day.",
+    "hari itu.": "Employees arriving per 5 minutes from 06.30 to 09.00 WITA; %(n)s arrived that day.",
     "Angkanya ada di tabel sesudah gambar.": "The numbers are in the table after the picture.",
     "Garis putus-putus: jam masuk %(start)s WITA. Sebelum %(first)s: %(before)s orang; pukul "
-    "%(last)s atau sesudahnya: %(after)s orang.":
-        "Dashed line: start of work %(start)s WITA. Before %(first)s: %(before)s people; at "
-        "%(last)s or later: %(after)s people.",
+    "%(last)s atau sesudahnya: %(after)s orang.": "Dashed line: start of work %(start)s WITA. Before %(first)s: %(before)s people; at "
+    "%(last)s or later: %(after)s people.",
     "Angka per 5 menit": "Numbers per 5 minutes",
     "Jam (WITA)": "Time (WITA)",
     # --- alerts.html, alert kinds ------------------------------------------------------------
@@ -169,8 +150,7 @@ EN: dict[str, str] = {
     "semua": "all",
     "Saring": "Filter",
     "Terbuka per jenis": "Open per kind",
-    "Menampilkan %(first)s-%(last)s dari %(total)s peringatan.":
-        "Showing %(first)s-%(last)s of %(total)s alerts.",
+    "Menampilkan %(first)s-%(last)s dari %(total)s peringatan.": "Showing %(first)s-%(last)s of %(total)s alerts.",
     "Tidak ada peringatan yang cocok.": "No alert matches.",
     "pusat": "central",
     "%(n)s kali": "%(n)s times",
@@ -200,11 +180,9 @@ EN: dict[str, str] = {
     "Audit - Presensi Pusat": "Audit - Central attendance",
     "Catatan audit": "Audit log",
     "Setiap perubahan oleh pejabat: siapa, kapan, apa, dan mengapa. Catatan ini tidak dapat "
-    "diubah atau dihapus.":
-        "Every change by an official: who, when, what and why. This log cannot be changed or "
-        "deleted.",
-    "Menampilkan %(first)s-%(last)s dari %(total)s catatan.":
-        "Showing %(first)s-%(last)s of %(total)s entries.",
+    "diubah atau dihapus.": "Every change by an official: who, when, what and why. This log cannot be changed or "
+    "deleted.",
+    "Menampilkan %(first)s-%(last)s dari %(total)s catatan.": "Showing %(first)s-%(last)s of %(total)s entries.",
     "Belum ada catatan.": "No entries yet.",
     "Waktu": "Time",
     "Siapa": "Who",
@@ -229,9 +207,8 @@ EN: dict[str, str] = {
     "Akun - Presensi Pusat": "Accounts - Central attendance",
     "Akun pejabat": "Officials' accounts",
     "Tautan sekali pakai untuk akun %(name)s (berlaku terbatas; berikan langsung kepada "
-    "pemiliknya):":
-        "One-time link for account %(name)s (valid for a limited time; give it to its owner "
-        "in person):",
+    "pemiliknya):": "One-time link for account %(name)s (valid for a limited time; give it to its owner "
+    "in person):",
     "Peran": "Role",
     "Unit": "Unit",
     "Reset": "Reset",
@@ -248,9 +225,8 @@ EN: dict[str, str] = {
     "Node - Presensi Pusat": "Nodes - Central attendance",
     "Pusat mengetahui antrean dan selisih jam sebuah node setiap kali node itu mengirim "
     "catatan. Node yang tidak mengirim (tidak ada presensi baru, atau tidak tersambung) "
-    "meninggalkan celah di garis.":
-        "Central learns a node's backlog and clock offset each time the node sends records. "
-        "A node that sends nothing (no new check-ins, or no link) leaves a gap in the line.",
+    "meninggalkan celah di garis.": "Central learns a node's backlog and clock offset each time the node sends records. "
+    "A node that sends nothing (no new check-ins, or no link) leaves a gap in the line.",
     "Keadaan tiap node": "State of each node",
     "Keadaan sinkron": "Sync state",
     "Kiriman terakhir": "Last batch",
@@ -266,13 +242,11 @@ EN: dict[str, str] = {
     "Belum ada kiriman dalam periode ini.": "No batch in this period yet.",
     "Antrean catatan %(node)s, %(period)s": "Record backlog of %(node)s, %(period)s",
     "Jumlah catatan yang belum terkirim ke pusat menurut laporan node, per jam; garis "
-    "terputus bila node tidak mengirim.":
-        "Records not yet sent to central as the node reported them, per hour; the line "
-        "breaks where the node sent nothing.",
+    "terputus bila node tidak mengirim.": "Records not yet sent to central as the node reported them, per hour; the line "
+    "breaks where the node sent nothing.",
     "Selisih jam %(node)s, %(period)s": "Clock offset of %(node)s, %(period)s",
-    "Selisih jam pusat dikurangi jam node dalam detik, per jam; positif: jam node tertinggal.":
-        "Central's clock minus the node's clock in seconds, per hour; positive: the node's "
-        "clock is behind.",
+    "Selisih jam pusat dikurangi jam node dalam detik, per jam; positif: jam node tertinggal.": "Central's clock minus the node's clock in seconds, per hour; positive: the node's "
+    "clock is behind.",
     "dtk": "s",
     "menunggu pendaftaran": "awaiting enrollment",
     "aktif": "active",
@@ -296,8 +270,7 @@ EN: dict[str, str] = {
     "Tingkat kehadiran per unit kerja, %(month)s": "Attendance rate per work unit, %(month)s",
     "Bulan": "Month",
     "Dari rekap bulanan (aturan: %(rules)s).": "From the monthly recap (rules: %(rules)s).",
-    "Bulan ini belum final: angka dapat berubah.":
-        "This month is not final yet: the figures may change.",
+    "Bulan ini belum final: angka dapat berubah.": "This month is not final yet: the figures may change.",
     "Hari kerja": "Working days",
     "Hari hadir": "Days present",
     "Hari pengecualian": "Exception days",
@@ -305,12 +278,10 @@ EN: dict[str, str] = {
     "Rata-rata bagian TPP presensi (%%)": "Mean attendance share of TPP (%%)",
     "Belum ada pegawai di roster.": "No employees on the roster yet.",
     "Batang per unit kerja: hari hadir dibagi hari kerja pegawainya, dalam persen (0 sampai "
-    "100).":
-        "One bar per work unit: days present divided by its employees' working days, in "
-        "percent (0 to 100).",
+    "100).": "One bar per work unit: days present divided by its employees' working days, in "
+    "percent (0 to 100).",
     "bulan harus berbentuk TTTT-BB, misalnya 2026-10": "the month must be YYYY-MM, e.g. 2026-10",
-    "belum ada aturan presensi: impor dulu dengan presensi-central rules import":
-        "no attendance rules yet: import them first with presensi-central rules import",
+    "belum ada aturan presensi: impor dulu dengan presensi-central rules import": "no attendance rules yet: import them first with presensi-central rules import",
 }
 
 # The month, exception and incident pages keep their strings in their own module.

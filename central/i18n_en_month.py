@@ -23,8 +23,7 @@ EN_MONTH: dict[str, str] = {
     "Versi aturan": "Rule version",
     "bulan sudah ditutup": "month closed",
     "final": "final",
-    "belum final: angka dapat berubah selama data masih disinkronkan":
-        "not final: figures may change while data is still being synchronised",
+    "belum final: angka dapat berubah selama data masih disinkronkan": "not final: figures may change while data is still being synchronised",
     "Ringkasan per unit kerja": "Summary per work unit",
     "Pegawai": "Employees",
     "Hari kerja": "Working days",
@@ -34,12 +33,10 @@ EN_MONTH: dict[str, str] = {
     "Rata-rata TPP presensi (%%)": "Mean TPP attendance share (%%)",
     "Tidak ada pegawai yang cocok.": "No matching employees.",
     "Menampilkan %(shown)s dari %(total)s pegawai; pilih unit kerja, cari nama atau NIP, atau "
-    "unduh Excel untuk semuanya.":
-        "Showing %(shown)s of %(total)s employees; pick a work unit, search a name or NIP, or "
-        "download Excel for everyone.",
+    "unduh Excel untuk semuanya.": "Showing %(shown)s of %(total)s employees; pick a work unit, search a name or NIP, or "
+    "download Excel for everyone.",
     "pegawai": "employees",
-    "TL: datang terlambat; PSW: pulang sebelum waktu; TK: tanpa keterangan (hari)":
-        "TL: late arrival; PSW: early departure; TK: absent without reason (days)",
+    "TL: datang terlambat; PSW: pulang sebelum waktu; TK: tanpa keterangan (hari)": "TL: late arrival; PSW: early departure; TK: absent without reason (days)",
     "Nama": "Name",
     "Potongan (%%)": "Deduction (%%)",
     "TPP presensi (%%)": "TPP attendance share (%%)",
@@ -75,14 +72,12 @@ EN_MONTH: dict[str, str] = {
     "Waktu": "Time",
     "Berlaku untuk": "Applies to",
     "semua unit": "all units",
-    "Pengecualian (cuti, izin, sakit, dinas luar, ...)":
-        "Exceptions (leave, permission, sickness, official travel, ...)",
+    "Pengecualian (cuti, izin, sakit, dinas luar, ...)": "Exceptions (leave, permission, sickness, official travel, ...)",
     "Pengecualian membebaskan hari (atau bagian datang/pulang) seorang pegawai dari potongan "
     "sesuai aturan. Usulan baru berlaku setelah disetujui pejabat lain; setiap langkah "
-    "tercatat di audit.":
-        "An exception frees an employee's days (or their arrival or departure part) from the "
-        "deduction, as the rules say. A proposal counts only once another official approves "
-        "it; every step is kept in the audit log.",
+    "tercatat di audit.": "An exception frees an employee's days (or their arrival or departure part) from the "
+    "deduction, as the rules say. A proposal counts only once another official approves "
+    "it; every step is kept in the audit log.",
     "Usulkan pengecualian": "Propose an exception",
     "Dari tanggal": "From",
     "Sampai tanggal (kosong: satu hari)": "To (empty: one day)",
@@ -92,8 +87,7 @@ EN_MONTH: dict[str, str] = {
     "bagian pulang saja": "departure only",
     "Nomor surat (boleh kosong)": "Letter number (optional)",
     "Usulkan": "Propose",
-    "Akun Anda hanya dapat melihat; approver atau admin yang mengusulkan dan memutuskan.":
-        "Your account can only read; an approver or admin proposes and decides.",
+    "Akun Anda hanya dapat melihat; approver atau admin yang mengusulkan dan memutuskan.": "Your account can only read; an approver or admin proposes and decides.",
     "Menunggu keputusan": "Waiting for a decision",
     "Keputusan": "Decision",
     "Tidak ada usulan yang menunggu.": "No proposals are waiting.",
@@ -101,10 +95,9 @@ EN_MONTH: dict[str, str] = {
     "Gangguan teknis": "Technical incidents",
     "Gangguan (server, jaringan, node) membebaskan jam masuk atau jam pulang yang jatuh di "
     "dalam selang waktunya dari potongan, untuk satu unit kerja, satu node, atau semua. "
-    "Berlaku setelah disetujui pejabat lain.":
-        "An incident (server, network, node) frees a start or end of work that falls inside "
-        "its time window from the deduction, for one work unit, one node or everyone. It "
-        "counts once another official approves it.",
+    "Berlaku setelah disetujui pejabat lain.": "An incident (server, network, node) frees a start or end of work that falls inside "
+    "its time window from the deduction, for one work unit, one node or everyone. It "
+    "counts once another official approves it.",
     "Usulkan gangguan": "Propose an incident",
     "Mulai (WITA)": "Start (WITA)",
     "Selesai (WITA)": "End (WITA)",
@@ -113,7 +106,6 @@ EN_MONTH: dict[str, str] = {
     "Setujui": "Approve",
     "Alasan penolakan": "Reason for rejecting",
     "Tolak": "Reject",
-    "Usulan Anda sendiri: pejabat lain yang memutuskan.":
-        "Your own proposal: another official decides.",
+    "Usulan Anda sendiri: pejabat lain yang memutuskan.": "Your own proposal: another official decides.",
     "Hanya approver atau admin yang memutuskan.": "Only an approver or admin decides.",
 }

@@ -87,8 +87,10 @@ def init_central(paths: CentralPaths, name: str = DEFAULT_NAME) -> list[str]:
             created.append(describe(paths))
         existing = store.meta("central_id")
         if existing and existing != name:
-            raise SetupError(f"{describe(paths)} already belongs to central {existing!r}; "
-                             f"use that name or another data directory")
+            raise SetupError(
+                f"{describe(paths)} already belongs to central {existing!r}; "
+                f"use that name or another data directory"
+            )
         if (paths.ca_dir / "ca.pem").exists() or (paths.ca_dir / "ca.key").exists():
             ca = load_ca(paths.ca_dir)
         else:

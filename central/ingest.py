@@ -60,8 +60,16 @@ class IngestResult:
 
     @property
     def status(self) -> int:
-        return {"ok": 200, "gap": 409, "fork": 409, "quarantined": 409, "epoch-mismatch": 409,
-                "invalid-record": 422, "bad-batch": 400, "forbidden": 403}[self.outcome]
+        return {
+            "ok": 200,
+            "gap": 409,
+            "fork": 409,
+            "quarantined": 409,
+            "epoch-mismatch": 409,
+            "invalid-record": 422,
+            "bad-batch": 400,
+            "forbidden": 403,
+        }[self.outcome]
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,8 @@ class ReceiptIssuer:
     name: str
     key: Ed25519PrivateKey
     tolerance_s: float = 2.0
-    anchor_grace_s: float = 3600.0     # ANCHOR_GRACE_S (central/trust.py anchor_missing)
-    fallback_alert_per_day: int = 20   # FALLBACK_ALERT_PER_DAY: witness + manual per node
+    anchor_grace_s: float = 3600.0  # ANCHOR_GRACE_S (central/trust.py anchor_missing)
+    fallback_alert_per_day: int = 20  # FALLBACK_ALERT_PER_DAY: witness + manual per node
     # Receipt keys central used before a rotation (central/rotation.py): anchors made then
     # still prove their time.
     earlier_keys: tuple[Ed25519PublicKey, ...] = ()
@@ -138,38 +146,68 @@ def _anchor_ts(record: Record, issuer: ReceiptIssuer) -> str | None:
     return str(receipt["server_ts"])
 
 
-def _stored_row(record: Record, text: str, lower: str | None, upper: str,
-                oob: bool, verdict: Verdict | None = None) -> StoredRecord:
+def _stored_row(
+    record: Record,
+    text: str,
+    lower: str | None,
+    upper: str,
+    oob: bool,
+    verdict: Verdict | None = None,
+) -> StoredRecord:
     body = record["body"]
     nip = kind = None
     if record["type"] == "checkin":
         nip = body.get("nip") if isinstance(body.get("nip"), str) else None
         kind = body.get("kind") if isinstance(body.get("kind"), str) else None
     return StoredRecord(
-        node=record["node"], epoch=record["epoch"], seq=record["seq"], type=record["type"],
-        ts=record["ts"], hash=record["hash"], nip=nip, day=wita_day(record["ts"]) if nip else None,
-        kind=kind, record=text, lower_ts=lower, upper_ts=upper, out_of_bounds=oob,
+        node=record["node"],
+        epoch=record["epoch"],
+        seq=record["seq"],
+        type=record["type"],
+        ts=record["ts"],
+        hash=record["hash"],
+        nip=nip,
+        day=wita_day(record["ts"]) if nip else None,
+        kind=kind,
+        record=text,
+        lower_ts=lower,
+        upper_ts=upper,
+        out_of_bounds=oob,
         problem=verdict.problem if verdict else None,
         foreign=verdict.foreign if verdict else False,
-        method=verdict.method if verdict else None)
+        method=verdict.method if verdict else None,
+    )
 
 
-def _fork(tx: IngestTx, node: str, epoch: str, seq: int, stored: str | None, other: Record,
-          kind: str, now: float, message: str) -> IngestResult:
+def _fork(
+    tx: IngestTx,
+    node: str,
+    epoch: str,
+    seq: int,
+    stored: str | None,
+    other: Record,
+    kind: str,
+    now: float,
+    message: str,
+) -> IngestResult:
     tx.add_evidence(node, epoch, seq, kind, stored, serialize(other), now)
     tx.set_status(node, "quarantined")
     tx.add_alert(node, "fork", f"epoch {epoch[:8]} seq {seq}: {message}; node quarantined", now)
     log.warning("event=fork node=%s epoch=%s seq=%s kind=%s", node, epoch, seq, kind)
-    return IngestResult("fork", f"seq {seq}: {message}; the node is quarantined",
-                        extra={"seq": seq})
+    return IngestResult(
+        "fork", f"seq {seq}: {message}; the node is quarantined", extra={"seq": seq}
+    )
 
 
 def _invalid(tx: IngestTx, node: str, exc: RecordError, now: float) -> IngestResult:
     kind = "invalid-signature" if exc.reason in INVALID_REASONS else "invalid-record"
     tx.add_alert(node, kind, f"{exc} [{exc.reason}]; batch refused", now)
     log.warning("event=invalid-record node=%s seq=%s reason=%s", node, exc.seq, exc.reason)
-    return IngestResult("invalid-record", f"{exc} [{exc.reason}]; nothing was stored",
-                        extra={"seq": exc.seq, "reason": exc.reason})
+    return IngestResult(
+        "invalid-record",
+        f"{exc} [{exc.reason}]; nothing was stored",
+        extra={"seq": exc.seq, "reason": exc.reason},
+    )
 
 
 def _alert_lan_status(tx: Any, node: str, status: Any, now: float) -> None:
@@ -179,11 +217,21 @@ def _alert_lan_status(tx: Any, node: str, status: Any, now: float) -> None:
         return
     state, name = zeroconf.get("state"), zeroconf.get("name")
     if state == "renamed":
-        tx.add_alert(node, "zeroconf", f"another device on the office LAN announces this "
-                     f"node's name; the node announces itself as {str(name)[:60]!r}", now)
+        tx.add_alert(
+            node,
+            "zeroconf",
+            f"another device on the office LAN announces this "
+            f"node's name; the node announces itself as {str(name)[:60]!r}",
+            now,
+        )
     elif state == "failed":
-        tx.add_alert(node, "zeroconf", "zeroconf failed on the node; it serves without "
-                     f"announcing itself ({str(zeroconf.get('error'))[:120]})", now)
+        tx.add_alert(
+            node,
+            "zeroconf",
+            "zeroconf failed on the node; it serves without "
+            f"announcing itself ({str(zeroconf.get('error'))[:120]})",
+            now,
+        )
 
 
 def _clock_offset_ms(batch: dict[str, Any], now: float) -> int | None:
@@ -196,9 +244,16 @@ def _clock_offset_ms(batch: dict[str, Any], now: float) -> int | None:
         return None
 
 
-def ingest_batch(store: CentralStore, issuer: ReceiptIssuer, *, node: str,
-                 public_key: Ed25519PublicKey, batch: dict[str, Any],
-                 now: float, started: float | None = None) -> IngestResult:
+def ingest_batch(
+    store: CentralStore,
+    issuer: ReceiptIssuer,
+    *,
+    node: str,
+    public_key: Ed25519PublicKey,
+    batch: dict[str, Any],
+    now: float,
+    started: float | None = None,
+) -> IngestResult:
     """Verify and store one decoded batch (``sync.batches.decode_batch``) of ``node``.
 
     ``started``: ``time.perf_counter()`` when the request arrived; an accepted batch's latency
@@ -206,8 +261,9 @@ def ingest_batch(store: CentralStore, issuer: ReceiptIssuer, *, node: str,
     """
     started = time.perf_counter() if started is None else started
     if batch["node"] != node:
-        return IngestResult("bad-batch", f"the batch is for node {batch['node']!r} but was "
-                                         f"signed by {node!r}")
+        return IngestResult(
+            "bad-batch", f"the batch is for node {batch['node']!r} but was signed by {node!r}"
+        )
     # Signatures are the expensive part: check them before taking the database's write lock,
     # so several server workers verify in parallel. A batch with a bad record is checked again
     # inside the transaction, where the refusal, its evidence and its alert are recorded.
@@ -219,38 +275,54 @@ def ingest_batch(store: CentralStore, issuer: ReceiptIssuer, *, node: str,
         return result
 
 
-def _verified_texts(records: list[Record], public_key: Ed25519PublicKey,
-                    unsigned: list[bytes] | None) -> list[str] | None:
+def _verified_texts(
+    records: list[Record], public_key: Ed25519PublicKey, unsigned: list[bytes] | None
+) -> list[str] | None:
     """Each record checked (shape, hash, signature) and serialised, or None if one fails.
 
     ``unsigned``: the canonical bytes ``decode_batch`` made while rebuilding a v2 batch.
     """
     made = unsigned if unsigned is not None else [None] * len(records)
     try:
-        return [signed_text(check_record(record, public_key, data), record)
-                for record, data in zip(records, made, strict=True)]
+        return [
+            signed_text(check_record(record, public_key, data), record)
+            for record, data in zip(records, made, strict=True)
+        ]
     except RecordError:
         return None
 
 
-def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519PublicKey,
-            batch: dict[str, Any], now: float,
-            texts: list[str] | None = None) -> IngestResult:
+def _ingest(
+    tx: IngestTx,
+    issuer: ReceiptIssuer,
+    node: str,
+    public_key: Ed25519PublicKey,
+    batch: dict[str, Any],
+    now: float,
+    texts: list[str] | None = None,
+) -> IngestResult:
     """``texts``: the records' serialised forms when every record was checked already."""
     prechecked = texts is not None
     row = tx.node(node)
     if row is None or row.status in ("pending", "revoked"):
         return IngestResult("forbidden", f"node {node!r} is not enrolled or was revoked")
     if row.status == "quarantined":
-        return IngestResult("quarantined", f"node {node!r} is quarantined after a fork; an "
-                                           "official must investigate and re-enroll it")
+        return IngestResult(
+            "quarantined",
+            f"node {node!r} is quarantined after a fork; an "
+            "official must investigate and re-enroll it",
+        )
     epoch: str = batch["epoch"]
     records: list[Record] = batch["records"]
     if row.epoch is None or (epoch != row.epoch and row.new_epoch_allowed):
         head_seq, head_hash, anchor_ts = -1, ZERO_HASH, None
         if row.epoch is not None:
-            tx.add_alert(node, "new-epoch", f"node started a new log (epoch {epoch[:8]}) after "
-                                            "re-enrollment", now)
+            tx.add_alert(
+                node,
+                "new-epoch",
+                f"node started a new log (epoch {epoch[:8]}) after re-enrollment",
+                now,
+            )
     elif epoch != row.epoch:
         first = records[0]
         try:
@@ -259,17 +331,30 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
             return _invalid(tx, node, exc, now)
         if not tx.has_evidence(node, epoch, "new-epoch"):
             tx.add_evidence(node, epoch, first["seq"], "new-epoch", None, serialize(first), now)
-        tx.add_alert(node, "new-epoch", f"node sent a new log (epoch {epoch[:8]}) without being "
-                                        "re-enrolled; refused", now)
-        return IngestResult("epoch-mismatch", "central holds another epoch of this node's log; "
-                            "an official must re-enroll the node before a new log is accepted",
-                            extra={"epoch": row.epoch})
+        tx.add_alert(
+            node,
+            "new-epoch",
+            f"node sent a new log (epoch {epoch[:8]}) without being re-enrolled; refused",
+            now,
+        )
+        return IngestResult(
+            "epoch-mismatch",
+            "central holds another epoch of this node's log; "
+            "an official must re-enroll the node before a new log is accepted",
+            extra={"epoch": row.epoch},
+        )
     else:
         assert row.head_seq is not None and row.head_hash is not None
         head_seq, head_hash, anchor_ts = row.head_seq, row.head_hash, row.anchor_ts
 
-    verifier = ChainVerifier(public_key, node=node, epoch=epoch, next_seq=head_seq + 1,
-                             head=head_hash, check_records=not prechecked)
+    verifier = ChainVerifier(
+        public_key,
+        node=node,
+        epoch=epoch,
+        next_seq=head_seq + 1,
+        head=head_hash,
+        check_records=not prechecked,
+    )
     duplicates = 0
     fresh: list[Record] = []
     fresh_texts: list[str] = []  # what is stored: made while checking, when prechecked
@@ -289,32 +374,56 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
             if stored is not None and stored[0] == record["hash"]:
                 duplicates += 1
                 continue
-            return _fork(tx, node, epoch, seq, stored[1] if stored else None, record, "fork",
-                         now, "the node signed a different record for a seq central holds")
+            return _fork(
+                tx,
+                node,
+                epoch,
+                seq,
+                stored[1] if stored else None,
+                record,
+                "fork",
+                now,
+                "the node signed a different record for a seq central holds",
+            )
         try:
             verifier.feed(record)
         except RecordError as exc:
-            if exc.reason in INVALID_REASONS or exc.reason in ("bad-shape", "bad-genesis",
-                                                               "wrong-node", "wrong-epoch"):
+            if exc.reason in INVALID_REASONS or exc.reason in (
+                "bad-shape",
+                "bad-genesis",
+                "wrong-node",
+                "wrong-epoch",
+            ):
                 return _invalid(tx, node, exc, now)
             if exc.reason == "gap" and not fresh:
-                return IngestResult("gap", f"central holds seq up to {head_seq}; send from "
-                                           f"seq {head_seq + 1}",
-                                    extra={"expected_seq": head_seq + 1})
+                return IngestResult(
+                    "gap",
+                    f"central holds seq up to {head_seq}; send from seq {head_seq + 1}",
+                    extra={"expected_seq": head_seq + 1},
+                )
             if exc.reason == "broken-chain" and not fresh and head_seq >= 0:
                 stored = tx.stored(node, epoch, head_seq)
-                return _fork(tx, node, epoch, int(exc.seq or 0), stored[1] if stored else None,
-                             record, "broken-chain", now,
-                             "the record's prev does not link to the head central holds")
+                return _fork(
+                    tx,
+                    node,
+                    epoch,
+                    int(exc.seq or 0),
+                    stored[1] if stored else None,
+                    record,
+                    "broken-chain",
+                    now,
+                    "the record's prev does not link to the head central holds",
+                )
             # A hole or a broken link inside one batch the node signed: its log was edited
             # (rows deleted or reordered behind the node's back). Keep the record, alert.
             if not tx.has_evidence(node, epoch, "invalid-chain"):  # once, not per retry
-                tx.add_evidence(node, epoch, int(exc.seq or 0), "invalid-chain", None,
-                                serialize(record), now)
-            tx.add_alert(node, "invalid-record", f"{exc} [{exc.reason}] inside a batch; "
-                         "batch refused", now)
-            log.warning("event=invalid-chain node=%s seq=%s reason=%s", node, exc.seq,
-                        exc.reason)
+                tx.add_evidence(
+                    node, epoch, int(exc.seq or 0), "invalid-chain", None, serialize(record), now
+                )
+            tx.add_alert(
+                node, "invalid-record", f"{exc} [{exc.reason}] inside a batch; batch refused", now
+            )
+            log.warning("event=invalid-chain node=%s seq=%s reason=%s", node, exc.seq, exc.reason)
             return IngestResult("bad-batch", f"{exc} [{exc.reason}]")
         fresh.append(record)
         fresh_texts.append(texts[index] if texts is not None else serialize(record))
@@ -326,8 +435,13 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
     _alert_lan_status(tx, node, batch.get("status"), now)
     if not fresh:
         receipt = _current_receipt(tx, issuer, node, epoch, head_seq, head_hash, now)
-        return IngestResult("ok", accepted=0, duplicates=duplicates, receipt=receipt,
-                            checkpoint={"epoch": epoch, "seq": head_seq, "head": head_hash})
+        return IngestResult(
+            "ok",
+            accepted=0,
+            duplicates=duplicates,
+            receipt=receipt,
+            checkpoint={"epoch": epoch, "seq": head_seq, "head": head_hash},
+        )
 
     server_ts = wall_ts(now)
     bounds = TimeBounds(server_ts, issuer.tolerance_s)
@@ -339,58 +453,114 @@ def _ingest(tx: IngestTx, issuer: ReceiptIssuer, node: str, public_key: Ed25519P
         if record["type"] == "anchor":
             proven = _anchor_ts(record, issuer)
             if proven is None:
-                tx.add_alert(node, "bad-anchor", f"seq {record['seq']}: anchor holds no valid "
-                                                 "receipt of this central", now)
+                tx.add_alert(
+                    node,
+                    "bad-anchor",
+                    f"seq {record['seq']}: anchor holds no valid receipt of this central",
+                    now,
+                )
             elif anchor_ts is None or proven > anchor_ts:
                 anchor_ts = proven
         oob = bounds.outside(record["ts"], anchor_ts)
         flagged += oob
-        rows.append(_stored_row(record, text, anchor_ts, server_ts, oob,
-                                verdicts.get(record["seq"])))
+        rows.append(
+            _stored_row(record, text, anchor_ts, server_ts, oob, verdicts.get(record["seq"]))
+        )
     last = fresh[-1]
-    receipt = make_receipt(central=issuer.name, node=node, epoch=epoch, seq=last["seq"],
-                           head=last["hash"], server_ts=server_ts, key=issuer.key)
+    receipt = make_receipt(
+        central=issuer.name,
+        node=node,
+        epoch=epoch,
+        seq=last["seq"],
+        head=last["hash"],
+        server_ts=server_ts,
+        key=issuer.key,
+    )
     tx.insert_records(rows)
     tx.insert_receipt(node, epoch, last["seq"], last["hash"], server_ts, json.dumps(receipt))
-    tx.set_head(node, epoch=epoch, seq=last["seq"], head=last["hash"], anchor_ts=anchor_ts,
-                added=len(rows), last_sync=now)
+    tx.set_head(
+        node,
+        epoch=epoch,
+        seq=last["seq"],
+        head=last["hash"],
+        anchor_ts=anchor_ts,
+        added=len(rows),
+        last_sync=now,
+    )
     if flagged:
-        tx.add_alert(node, "time-out-of-bounds",
-                     f"{flagged} record(s) up to seq {last['seq']} carry a ts outside the "
-                     "interval central can prove", now)
+        tx.add_alert(
+            node,
+            "time-out-of-bounds",
+            f"{flagged} record(s) up to seq {last['seq']} carry a ts outside the "
+            "interval central can prove",
+            now,
+        )
     _trust_alerts(tx, issuer, node, rows, trust_alerts, link_start, now)
-    log.info("event=ingest node=%s epoch=%s accepted=%d duplicates=%d head=%d", node,
-             epoch[:8], len(rows), duplicates, last["seq"])
-    return IngestResult("ok", accepted=len(rows), duplicates=duplicates, receipt=receipt,
-                        checkpoint={"epoch": epoch, "seq": last["seq"], "head": last["hash"]})
+    log.info(
+        "event=ingest node=%s epoch=%s accepted=%d duplicates=%d head=%d",
+        node,
+        epoch[:8],
+        len(rows),
+        duplicates,
+        last["seq"],
+    )
+    return IngestResult(
+        "ok",
+        accepted=len(rows),
+        duplicates=duplicates,
+        receipt=receipt,
+        checkpoint={"epoch": epoch, "seq": last["seq"], "head": last["hash"]},
+    )
 
 
-def _trust_alerts(tx: IngestTx, issuer: ReceiptIssuer, node: str, rows: list[StoredRecord],
-                  alerts: list[str], link_start: str | None, now: float) -> None:
+def _trust_alerts(
+    tx: IngestTx,
+    issuer: ReceiptIssuer,
+    node: str,
+    rows: list[StoredRecord],
+    alerts: list[str],
+    link_start: str | None,
+    now: float,
+) -> None:
     """Alerts for what ``trust.judge`` found, unanchored check-ins of a node whose link has
     worked for longer than the grace, and a day's witness and manual check-ins above the
     threshold (once per node and day)."""
     for alert in alerts:
         kind, _, message = alert.partition("|")
         tx.add_alert(node, kind, message, now)
-    late = [r.seq for r in rows if r.type == "checkin" and anchor_missing(
-        r.upper_ts, r.lower_ts, link_start, issuer.anchor_grace_s)]
+    late = [
+        r.seq
+        for r in rows
+        if r.type == "checkin"
+        and anchor_missing(r.upper_ts, r.lower_ts, link_start, issuer.anchor_grace_s)
+    ]
     if late:
-        tx.add_alert(node, "anchor-missing",
-                     f"{len(late)} check-in(s) (seq {', '.join(map(str, late[:10]))}) have no "
-                     f"anchor before them although the node's link has worked for over "
-                     f"{issuer.anchor_grace_s / 3600:g} h; not counted", now)
+        tx.add_alert(
+            node,
+            "anchor-missing",
+            f"{len(late)} check-in(s) (seq {', '.join(map(str, late[:10]))}) have no "
+            f"anchor before them although the node's link has worked for over "
+            f"{issuer.anchor_grace_s / 3600:g} h; not counted",
+            now,
+        )
     for day in sorted({r.day for r in rows if r.day and r.method in VOUCHED}):
         count = tx.fallback_count(node, day)
-        message = (f"witness and manual check-ins on {day} passed "
-                   f"{issuer.fallback_alert_per_day}")
+        message = f"witness and manual check-ins on {day} passed {issuer.fallback_alert_per_day}"
         if count > issuer.fallback_alert_per_day and not tx.alert_exists(
-                node, "fallback-volume", message):
+            node, "fallback-volume", message
+        ):
             tx.add_alert(node, "fallback-volume", message, now)
 
 
-def _current_receipt(tx: IngestTx, issuer: ReceiptIssuer, node: str, epoch: str, head_seq: int,
-                     head_hash: str, now: float) -> dict[str, Any]:
+def _current_receipt(
+    tx: IngestTx,
+    issuer: ReceiptIssuer,
+    node: str,
+    epoch: str,
+    head_seq: int,
+    head_hash: str,
+    now: float,
+) -> dict[str, Any]:
     """The receipt for the stored head: the one issued before (a retry gets the same
     answer), or a new one when none covers the head exactly."""
     text = tx.latest_receipt(node, epoch)
@@ -399,7 +569,14 @@ def _current_receipt(tx: IngestTx, issuer: ReceiptIssuer, node: str, epoch: str,
         if receipt.get("seq") == head_seq and receipt.get("head") == head_hash:
             return receipt
     server_ts = wall_ts(now)
-    receipt = make_receipt(central=issuer.name, node=node, epoch=epoch, seq=head_seq,
-                           head=head_hash, server_ts=server_ts, key=issuer.key)
+    receipt = make_receipt(
+        central=issuer.name,
+        node=node,
+        epoch=epoch,
+        seq=head_seq,
+        head=head_hash,
+        server_ts=server_ts,
+        key=issuer.key,
+    )
     tx.insert_receipt(node, epoch, head_seq, head_hash, server_ts, json.dumps(receipt))
     return receipt

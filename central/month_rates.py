@@ -29,12 +29,12 @@ Translate = Callable[[str], str]
 class UnitRate:
     unit: str
     employees: int
-    working_days: int       # summed over the unit's employees
+    working_days: int  # summed over the unit's employees
     present_days: int
     absent_days: int
     exception_days: int
-    rate: Decimal           # present / working x 100, one decimal (0 with no working day)
-    mean_share: Decimal     # mean attendance_percent (share of TPP), two decimals
+    rate: Decimal  # present / working x 100, one decimal (0 with no working day)
+    mean_share: Decimal  # mean attendance_percent (share of TPP), two decimals
 
 
 def unit_rates(result: dict[str, Any]) -> list[UnitRate]:
@@ -48,31 +48,56 @@ def unit_rates(result: dict[str, Any]) -> list[UnitRate]:
         present = sum(e["present_days"] for e in emps)
         rate = (Decimal(present) * 100 / working) if working else Decimal(0)
         share = sum((Decimal(e["attendance_percent"]) for e in emps), Decimal(0)) / len(emps)
-        out.append(UnitRate(
-            unit=unit, employees=len(emps), working_days=working, present_days=present,
-            absent_days=sum(e["absent_days"] for e in emps),
-            exception_days=sum(sum(e["exception_days"].values()) for e in emps),
-            rate=rate.quantize(Decimal("0.1"), ROUND_HALF_UP),
-            mean_share=share.quantize(Decimal("0.01"), ROUND_HALF_UP)))
+        out.append(
+            UnitRate(
+                unit=unit,
+                employees=len(emps),
+                working_days=working,
+                present_days=present,
+                absent_days=sum(e["absent_days"] for e in emps),
+                exception_days=sum(sum(e["exception_days"].values()) for e in emps),
+                rate=rate.quantize(Decimal("0.1"), ROUND_HALF_UP),
+                mean_share=share.quantize(Decimal("0.01"), ROUND_HALF_UP),
+            )
+        )
     return out
 
 
 def rates_chart(rates: list[UnitRate], month: str, *, tr: Translate) -> Any:
     return charts.rate_chart(
-        [(r.unit, float(r.rate)) for r in rates], ident="month-rates",
+        [(r.unit, float(r.rate)) for r in rates],
+        ident="month-rates",
         title=tr("Tingkat kehadiran per unit kerja, %(month)s") % {"month": month},
-        desc=tr("Batang per unit kerja: hari hadir dibagi hari kerja pegawainya, dalam persen "
-                "(0 sampai 100).") + " " + tr("Angkanya ada di tabel sesudah gambar."))
+        desc=tr(
+            "Batang per unit kerja: hari hadir dibagi hari kerja pegawainya, dalam persen "
+            "(0 sampai 100)."
+        )
+        + " "
+        + tr("Angkanya ada di tabel sesudah gambar."),
+    )
 
 
-def month_rates_view(store: CentralStore, month: str, *, today: date,
-                     settings: ReportSettings, who: Principal,
-                     tr: Translate) -> dict[str, Any]:
+def month_rates_view(
+    store: CentralStore,
+    month: str,
+    *,
+    today: date,
+    settings: ReportSettings,
+    who: Principal,
+    tr: Translate,
+) -> dict[str, Any]:
     """What ``templates/_month_rates.html`` shows for ``month`` (only the units ``who``
     may see). Raises ApiError for a bad month or when no rule set is imported."""
     result = recap(store, month, today=today, settings=settings)
-    visible = {**result, "employees": [e for e in result["employees"]
-                                       if who.sees_unit(e.get("unit"))]}
+    visible = {
+        **result,
+        "employees": [e for e in result["employees"] if who.sees_unit(e.get("unit"))],
+    }
     rates = unit_rates(visible)
-    return {"month": month, "rows": rates, "final": result["final"],
-            "rules": result["rules"], "chart": rates_chart(rates, month, tr=tr)}
+    return {
+        "month": month,
+        "rows": rates,
+        "final": result["final"],
+        "rules": result["rules"],
+        "chart": rates_chart(rates, month, tr=tr),
+    }

@@ -19,15 +19,18 @@ from typing import Any
 KEEP_DAYS = 35
 HOUR_S = 3600
 
-_UPSERT = ("INSERT INTO node_history (node, hour, backlog, offset_ms, seen_at)"
-           " VALUES ({p}, {p}, {p}, {p}, {p})"
-           " ON CONFLICT (node, hour) DO UPDATE SET"
-           " backlog = COALESCE(excluded.backlog, node_history.backlog),"
-           " offset_ms = COALESCE(excluded.offset_ms, node_history.offset_ms),"
-           " seen_at = excluded.seen_at")
+_UPSERT = (
+    "INSERT INTO node_history (node, hour, backlog, offset_ms, seen_at)"
+    " VALUES ({p}, {p}, {p}, {p}, {p})"
+    " ON CONFLICT (node, hour) DO UPDATE SET"
+    " backlog = COALESCE(excluded.backlog, node_history.backlog),"
+    " offset_ms = COALESCE(excluded.offset_ms, node_history.offset_ms),"
+    " seen_at = excluded.seen_at"
+)
 _PRUNE = "DELETE FROM node_history WHERE node = {p} AND hour < {p}"
-_READ = ("SELECT node, hour, backlog, offset_ms FROM node_history WHERE hour >= {p}"
-         " ORDER BY node, hour")
+_READ = (
+    "SELECT node, hour, backlog, offset_ms FROM node_history WHERE hour >= {p} ORDER BY node, hour"
+)
 
 SQLITE_TABLE = """
 CREATE TABLE node_history (
@@ -55,13 +58,20 @@ CREATE TABLE node_history (
 @dataclass(frozen=True)
 class NodeHour:
     node: str
-    hour: int                   # epoch seconds at the start of the hour
+    hour: int  # epoch seconds at the start of the hour
     backlog: int | None
     offset_ms: int | None
 
 
-def note_hour(conn: Any, p: str, node: str, now: float, backlog: int | None,
-              offset_ms: int | None, keep_days: int = KEEP_DAYS) -> None:
+def note_hour(
+    conn: Any,
+    p: str,
+    node: str,
+    now: float,
+    backlog: int | None,
+    offset_ms: int | None,
+    keep_days: int = KEEP_DAYS,
+) -> None:
     """Keep the latest figures of this hour for ``node``; drop its hours older than
     ``keep_days`` (by its primary key, so the delete stays cheap on every batch)."""
     hour = int(now // HOUR_S) * HOUR_S
@@ -80,7 +90,12 @@ def batch_backlog(batch: dict[str, Any]) -> int | None:
     head = batch.get("head_seq")
     records = batch.get("records") or []
     last = records[-1].get("seq") if records and isinstance(records[-1], dict) else None
-    if (not isinstance(head, int) or isinstance(head, bool) or not isinstance(last, int)
-            or isinstance(last, bool) or not last <= head < 2**53):
+    if (
+        not isinstance(head, int)
+        or isinstance(head, bool)
+        or not isinstance(last, int)
+        or isinstance(last, bool)
+        or not last <= head < 2**53
+    ):
         return None
     return head - last

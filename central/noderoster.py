@@ -30,8 +30,9 @@ def _key(base: int, events: list[EventRow]) -> str:
     return f"{base}:" + ",".join(str(e.id) for e in sorted(events, key=lambda e: e.id))
 
 
-def node_roster(store: CentralStore, identity: CentralIdentity, node: str,
-                now: float) -> RosterVersion | None:
+def node_roster(
+    store: CentralStore, identity: CentralIdentity, node: str, now: float
+) -> RosterVersion | None:
     """The roster document ``node`` should hold now; None when central has none for it."""
     latest = store.latest_roster()
     if latest is None or not store.roster_assigns_nodes():
@@ -45,17 +46,27 @@ def node_roster(store: CentralStore, identity: CentralIdentity, node: str,
     def build(version: int) -> tuple[str, str, int]:
         issued = wall_ts(now)
         doc = make_roster_doc(
-            central=identity.name, version=version, issued_ts=issued,
-            employees=[{"nip": e.nip, "name": e.name, "unit": e.unit, "role": e.role,
-                        "pin_hash": e.pin_hash} for e in employees],
-            key=identity.key)
+            central=identity.name,
+            version=version,
+            issued_ts=issued,
+            employees=[
+                {
+                    "nip": e.nip,
+                    "name": e.name,
+                    "unit": e.unit,
+                    "role": e.role,
+                    "pin_hash": e.pin_hash,
+                }
+                for e in employees
+            ],
+            key=identity.key,
+        )
         return issued, canonical_bytes(doc).decode("utf-8"), len(employees)
 
     return store.issue_node_roster(node, _key(latest.version, events), build, now)
 
 
-def announced_version(store: CentralStore, identity: CentralIdentity, node: str,
-                      now: float) -> int:
+def announced_version(store: CentralStore, identity: CentralIdentity, node: str, now: float) -> int:
     """The roster version a batch answer announces to ``node`` (0: none for it). Cheap
     while the node's document is current; when it must change (an import, an event's roster
     period beginning or ending), the new document is issued here, once."""

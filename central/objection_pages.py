@@ -26,8 +26,16 @@ def _queue(status: int = 200, error: str | None = None) -> ResponseReturnValue:
         state = "open"
     rows = objections.listing(service().store, who, state=state)
     names = {e.nip: e.name for e in service().store.employees()}
-    return page("objections.html", status, rows=rows, state=state, names=names, wita=wita,
-                record_time=lambda ts: wita(parse_ts(ts).timestamp()), error=error)
+    return page(
+        "objections.html",
+        status,
+        rows=rows,
+        state=state,
+        names=names,
+        wita=wita,
+        record_time=lambda ts: wita(parse_ts(ts).timestamp()),
+        error=error,
+    )
 
 
 @bp.get("/keberatan")
@@ -39,11 +47,11 @@ def queue() -> ResponseReturnValue:
 def decide(objection_id: int, action: str) -> ResponseReturnValue:
     who = check_official_form("approver")
     try:
-        objections.decide(service().store, who, objection_id, action,
-                          request.form.get("reason"), now())
+        objections.decide(
+            service().store, who, objection_id, action, request.form.get("reason"), now()
+        )
     except ApiError as exc:
         if exc.status == 404:
             raise
         return _queue(exc.status, error=exc.message)
-    return redirect(url_for("objection_pages.queue", state="all") + f"#o-{objection_id}",
-                    code=303)
+    return redirect(url_for("objection_pages.queue", state="all") + f"#o-{objection_id}", code=303)

@@ -40,7 +40,7 @@ from .errors import ApiError
 from .rotation import TrustList
 from .store.protocol import CentralStore
 
-PROOF_MAX_BYTES = 16 * 1024   # a check-in record is under 2 KiB; a proof is never large
+PROOF_MAX_BYTES = 16 * 1024  # a check-in record is under 2 KiB; a proof is never large
 
 
 class ProofRefused(ApiError):
@@ -53,43 +53,56 @@ class ProofRefused(ApiError):
 class ProofVerdict:
     """What central concluded about an attached record."""
 
-    verdict: str                 # counted, absent or invalid
-    code: str                    # why, as a stable code (shown translated on pages)
-    detail: str                  # why, in words for the official
+    verdict: str  # counted, absent or invalid
+    code: str  # why, as a stable code (shown translated on pages)
+    detail: str  # why, in words for the official
     record: dict[str, Any]
-    text: str                    # the record as stored with the objection (canonical JSON)
+    text: str  # the record as stored with the objection (canonical JSON)
 
 
 def read_proof(data: bytes, *, nip: str, day: str) -> dict[str, Any]:
     """The uploaded record, when it is one check-in record of ``nip`` on ``day``."""
     if len(data) > PROOF_MAX_BYTES:
-        raise ProofRefused(f"berkas bukti lebih dari {PROOF_MAX_BYTES // 1024} KiB: itu bukan "
-                           "berkas dari tombol Unduh bukti", code="proof-too-large", status=413)
+        raise ProofRefused(
+            f"berkas bukti lebih dari {PROOF_MAX_BYTES // 1024} KiB: itu bukan "
+            "berkas dari tombol Unduh bukti",
+            code="proof-too-large",
+            status=413,
+        )
     try:
         record = jsonin.loads(data.strip())  # refuses deep nesting and lone surrogates
     except (JsonInputError, ValueError, UnicodeDecodeError) as exc:
-        raise ProofRefused("berkas bukti bukan catatan presensi (JSON) dari tombol Unduh "
-                           "bukti", code="proof-not-record") from exc
+        raise ProofRefused(
+            "berkas bukti bukan catatan presensi (JSON) dari tombol Unduh bukti",
+            code="proof-not-record",
+        ) from exc
     if not isinstance(record, dict):
         raise ProofRefused("berkas bukti bukan catatan presensi", code="proof-not-record")
     try:
         check_shape(record)
     except RecordError as exc:
-        raise ProofRefused(f"berkas bukti bukan catatan presensi yang utuh: {exc}",
-                           code="proof-not-record") from exc
+        raise ProofRefused(
+            f"berkas bukti bukan catatan presensi yang utuh: {exc}", code="proof-not-record"
+        ) from exc
     if record["type"] != "checkin":
         raise ProofRefused("berkas bukti bukan catatan datang/pulang", code="proof-not-checkin")
     if record["body"].get("nip") != nip:
-        raise ProofRefused("berkas bukti adalah presensi NIP lain; lampirkan bukti Anda sendiri",
-                           code="proof-other-nip", status=403)
+        raise ProofRefused(
+            "berkas bukti adalah presensi NIP lain; lampirkan bukti Anda sendiri",
+            code="proof-other-nip",
+            status=403,
+        )
     if wita_day(record["ts"]) != day:
-        raise ProofRefused(f"berkas bukti untuk tanggal {wita_day(record['ts'])}, bukan {day}",
-                           code="proof-other-day")
+        raise ProofRefused(
+            f"berkas bukti untuk tanggal {wita_day(record['ts'])}, bukan {day}",
+            code="proof-other-day",
+        )
     return record
 
 
-def _node_keys(store: CentralStore, trust: TrustList, node: str
-               ) -> tuple[list[Ed25519PublicKey], str | None]:
+def _node_keys(
+    store: CentralStore, trust: TrustList, node: str
+) -> tuple[list[Ed25519PublicKey], str | None]:
     """Public keys of ``node``'s certificates that chain to a trusted CA, unrevoked: the
     one central installed and any the CA issued on the offline path. With none, the
     reason (``unknown-node`` or the certificate problem)."""
@@ -135,11 +148,15 @@ def verify_proof(store: CentralStore, trust: TrustList, record: dict[str, Any]) 
     keys, problem = _node_keys(store, trust, node)
     if not keys:
         if problem == "unknown-node":
-            return _invalid(record, "unknown-node",
-                            f"node {node} tidak dikenal pusat: tidak ada sertifikat dari CA "
-                            "kabupaten untuk node itu")
-        return _invalid(record, "certificate-untrusted",
-                        f"sertifikat node {node} tidak sah: {problem}")
+            return _invalid(
+                record,
+                "unknown-node",
+                f"node {node} tidak dikenal pusat: tidak ada sertifikat dari CA "
+                "kabupaten untuk node itu",
+            )
+        return _invalid(
+            record, "certificate-untrusted", f"sertifikat node {node} tidak sah: {problem}"
+        )
     signed = False
     hash_bad = False
     for key in keys:
@@ -152,32 +169,64 @@ def verify_proof(store: CentralStore, trust: TrustList, record: dict[str, Any]) 
         break
     if not signed:
         if hash_bad:
-            return _invalid(record, "bad-hash", "hash tidak cocok dengan isi catatan: catatan "
-                            "diubah setelah ditandatangani")
-        return _invalid(record, "bad-signature", f"tanda tangan tidak cocok dengan sertifikat "
-                        f"node {node} dari CA kabupaten")
+            return _invalid(
+                record,
+                "bad-hash",
+                "hash tidak cocok dengan isi catatan: catatan diubah setelah ditandatangani",
+            )
+        return _invalid(
+            record,
+            "bad-signature",
+            f"tanda tangan tidak cocok dengan sertifikat node {node} dari CA kabupaten",
+        )
     problem_body = body_problem(record["body"])
     if problem_body is not None:
-        return _invalid(record, "bad-body", f"isi catatan tidak dibuat oleh perangkat lunak "
-                        f"node: {problem_body}")
+        return _invalid(
+            record,
+            "bad-body",
+            f"isi catatan tidak dibuat oleh perangkat lunak node: {problem_body}",
+        )
     text = serialize(record)
     epoch, seq = record["epoch"], record["seq"]
     held = store.record(node, epoch, seq)
     if held is not None:
         if held.hash == record["hash"]:
-            return ProofVerdict("counted", "at-central", "asli; pusat sudah menerima catatan "
-                                "ini", record, text)
-        return ProofVerdict("absent", "replaced", f"asli, tetapi pusat menerima catatan lain "
-                            f"di nomor {seq} node {node}: catatan ini dihapus atau diganti "
-                            "sebelum dikirim", record, text)
+            return ProofVerdict(
+                "counted", "at-central", "asli; pusat sudah menerima catatan ini", record, text
+            )
+        return ProofVerdict(
+            "absent",
+            "replaced",
+            f"asli, tetapi pusat menerima catatan lain "
+            f"di nomor {seq} node {node}: catatan ini dihapus atau diganti "
+            "sebelum dikirim",
+            record,
+            text,
+        )
     before = store.record(node, epoch, seq - 1) if seq > 0 else None
     if before is not None and before.hash != record["prev"]:
-        return ProofVerdict("absent", "chain-differs", f"asli, tetapi rantai node {node} di "
-                            f"pusat berbeda sebelum nomor {seq}: catatan ini tidak ada di "
-                            "log yang dikirim", record, text)
+        return ProofVerdict(
+            "absent",
+            "chain-differs",
+            f"asli, tetapi rantai node {node} di "
+            f"pusat berbeda sebelum nomor {seq}: catatan ini tidak ada di "
+            "log yang dikirim",
+            record,
+            text,
+        )
     head = store.head_of(node, epoch)
     if head is None:
-        return ProofVerdict("absent", "not-reached", f"asli; pusat belum menerima log node "
-                            f"{node} ini (epoch {epoch[:8]})", record, text)
-    return ProofVerdict("absent", "not-reached", f"asli; pusat baru menerima node {node} "
-                        f"sampai nomor {head[0]}, catatan ini nomor {seq}", record, text)
+        return ProofVerdict(
+            "absent",
+            "not-reached",
+            f"asli; pusat belum menerima log node {node} ini (epoch {epoch[:8]})",
+            record,
+            text,
+        )
+    return ProofVerdict(
+        "absent",
+        "not-reached",
+        f"asli; pusat baru menerima node {node} sampai nomor {head[0]}, catatan ini nomor {seq}",
+        record,
+        text,
+    )

@@ -81,7 +81,7 @@ class NewObjection:
     reason: str
     filed_at: float
     proof: str | None = None
-    verdict: str = "none"        # none (no file), counted, absent, invalid
+    verdict: str = "none"  # none (no file), counted, absent, invalid
     verdict_code: str | None = None
     verdict_detail: str | None = None
     node: str | None = None
@@ -103,10 +103,14 @@ class Objection(NewObjection):
     decided_at: float | None = None
 
 
-_FIELDS = ("nip, unit, day, reason, filed_at, proof, verdict, verdict_code, verdict_detail,"
-           " node, epoch, seq, hash, ts, kind")
-_SELECT = (f"SELECT o.{_FIELDS.replace(', ', ', o.')}, o.id, e.action, e.decided_by, e.reason, e.at"
-           " FROM objections o LEFT JOIN objection_events e ON e.objection_id = o.id")
+_FIELDS = (
+    "nip, unit, day, reason, filed_at, proof, verdict, verdict_code, verdict_detail,"
+    " node, epoch, seq, hash, ts, kind"
+)
+_SELECT = (
+    f"SELECT o.{_FIELDS.replace(', ', ', o.')}, o.id, e.action, e.decided_by, e.reason, e.at"
+    " FROM objections o LEFT JOIN objection_events e ON e.objection_id = o.id"
+)
 
 
 def _q(sql: str, style: str) -> str:
@@ -119,11 +123,30 @@ def _objection(row: Any) -> Objection:
 
 
 def add_objection(conn: Any, style: str, new: NewObjection) -> int:
-    row = conn.execute(_q(f"INSERT INTO objections ({_FIELDS}) VALUES"
-                          " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", style),
-                       (new.nip, new.unit, new.day, new.reason, new.filed_at, new.proof,
-                        new.verdict, new.verdict_code, new.verdict_detail, new.node,
-                        new.epoch, new.seq, new.hash, new.ts, new.kind)).fetchone()
+    row = conn.execute(
+        _q(
+            f"INSERT INTO objections ({_FIELDS}) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            style,
+        ),
+        (
+            new.nip,
+            new.unit,
+            new.day,
+            new.reason,
+            new.filed_at,
+            new.proof,
+            new.verdict,
+            new.verdict_code,
+            new.verdict_detail,
+            new.node,
+            new.epoch,
+            new.seq,
+            new.hash,
+            new.ts,
+            new.kind,
+        ),
+    ).fetchone()
     return int(row[0])
 
 
@@ -132,8 +155,15 @@ def objection(conn: Any, style: str, objection_id: int) -> Objection | None:
     return _objection(row) if row else None
 
 
-def objections(conn: Any, style: str, *, nip: str | None, first_day: str | None,
-               last_day: str | None, state: str) -> list[Objection]:
+def objections(
+    conn: Any,
+    style: str,
+    *,
+    nip: str | None,
+    first_day: str | None,
+    last_day: str | None,
+    state: str,
+) -> list[Objection]:
     """Newest first; ``state`` is ``open``, ``decided`` or ``all``."""
     where, args = ["1 = 1"], []
     if nip is not None:
@@ -146,56 +176,87 @@ def objections(conn: Any, style: str, *, nip: str | None, first_day: str | None,
         where.append("e.id IS NULL")
     elif state == "decided":
         where.append("e.id IS NOT NULL")
-    rows = conn.execute(_q(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY o.id DESC"
-                           " LIMIT 1000", style), args).fetchall()
+    rows = conn.execute(
+        _q(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY o.id DESC LIMIT 1000", style), args
+    ).fetchall()
     return [_objection(r) for r in rows]
 
 
 def accepted_evidence(conn: Any, style: str, first_day: str, last_day: str) -> list[Objection]:
     """Accepted objections whose verified record is genuine (what the recap counts)."""
-    rows = conn.execute(_q(f"{_SELECT} WHERE o.day BETWEEN ? AND ? AND e.action = 'accept'"
-                           " AND o.verdict IN ('counted', 'absent') AND o.hash IS NOT NULL"
-                           " ORDER BY o.id", style), (first_day, last_day)).fetchall()
+    rows = conn.execute(
+        _q(
+            f"{_SELECT} WHERE o.day BETWEEN ? AND ? AND e.action = 'accept'"
+            " AND o.verdict IN ('counted', 'absent') AND o.hash IS NOT NULL"
+            " ORDER BY o.id",
+            style,
+        ),
+        (first_day, last_day),
+    ).fetchall()
     return [_objection(r) for r in rows]
 
 
-def decide(conn: Any, style: str, objection_id: int, action: str, by: str, reason: str,
-           at: float) -> str:
+def decide(
+    conn: Any, style: str, objection_id: int, action: str, by: str, reason: str, at: float
+) -> str:
     """``ok``, ``unknown`` or ``already`` (a decision exists; nothing written)."""
-    if conn.execute(_q("SELECT 1 FROM objections WHERE id = ?", style),
-                    (objection_id,)).fetchone() is None:
+    if (
+        conn.execute(_q("SELECT 1 FROM objections WHERE id = ?", style), (objection_id,)).fetchone()
+        is None
+    ):
         return "unknown"
-    row = conn.execute(_q("INSERT INTO objection_events (objection_id, action, decided_by,"
-                          " reason, at) VALUES (?, ?, ?, ?, ?)"
-                          " ON CONFLICT (objection_id) DO NOTHING RETURNING id", style),
-                       (objection_id, action, by, reason, at)).fetchone()
+    row = conn.execute(
+        _q(
+            "INSERT INTO objection_events (objection_id, action, decided_by,"
+            " reason, at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (objection_id) DO NOTHING RETURNING id",
+            style,
+        ),
+        (objection_id, action, by, reason, at),
+    ).fetchone()
     return "ok" if row else "already"
 
 
-def add_employee_session(conn: Any, style: str, session_hash: str, nip: str, csrf: str,
-                         now: float, expires_at: float) -> None:
+def add_employee_session(
+    conn: Any, style: str, session_hash: str, nip: str, csrf: str, now: float, expires_at: float
+) -> None:
     conn.execute(_q("DELETE FROM employee_sessions WHERE expires_at <= ?", style), (now,))
-    conn.execute(_q("INSERT INTO employee_sessions VALUES (?, ?, ?, ?, ?)", style),
-                 (session_hash, nip, csrf, now, expires_at))
+    conn.execute(
+        _q("INSERT INTO employee_sessions VALUES (?, ?, ?, ?, ?)", style),
+        (session_hash, nip, csrf, now, expires_at),
+    )
 
 
-def employee_session(conn: Any, style: str, session_hash: str,
-                     now: float) -> tuple[str, str] | None:
+def employee_session(
+    conn: Any, style: str, session_hash: str, now: float
+) -> tuple[str, str] | None:
     """(nip, csrf) of a live session of an employee still on the roster."""
-    row = conn.execute(_q("SELECT s.nip, s.csrf FROM employee_sessions s JOIN employees e"
-                          " ON e.nip = s.nip WHERE s.session_hash = ? AND s.expires_at > ?",
-                          style), (session_hash, now)).fetchone()
+    row = conn.execute(
+        _q(
+            "SELECT s.nip, s.csrf FROM employee_sessions s JOIN employees e"
+            " ON e.nip = s.nip WHERE s.session_hash = ? AND s.expires_at > ?",
+            style,
+        ),
+        (session_hash, now),
+    ).fetchone()
     return (str(row[0]), str(row[1])) if row else None
 
 
 def end_employee_session(conn: Any, style: str, session_hash: str) -> None:
-    conn.execute(_q("DELETE FROM employee_sessions WHERE session_hash = ?", style),
-                 (session_hash,))
+    conn.execute(_q("DELETE FROM employee_sessions WHERE session_hash = ?", style), (session_hash,))
 
 
-def employee_checkins(conn: Any, style: str, columns: str, nip: str, first_day: str,
-                      last_day: str) -> list[Any]:
+def employee_checkins(
+    conn: Any, style: str, columns: str, nip: str, first_day: str, last_day: str
+) -> list[Any]:
     """Rows (``columns``) of one employee's check-ins on these WITA days, in time order."""
-    return list(conn.execute(_q(f"SELECT {columns} FROM records WHERE day BETWEEN ? AND ?"
-                                " AND nip = ? AND type = 'checkin' ORDER BY ts, node, seq",
-                                style), (first_day, last_day, nip)).fetchall())
+    return list(
+        conn.execute(
+            _q(
+                f"SELECT {columns} FROM records WHERE day BETWEEN ? AND ?"
+                " AND nip = ? AND type = 'checkin' ORDER BY ts, node, seq",
+                style,
+            ),
+            (first_day, last_day, nip),
+        ).fetchall()
+    )

@@ -33,7 +33,7 @@ from .rotation import TrustList
 from .store.protocol import CentralStore
 
 REASON_MIN, REASON_MAX = 5, 500
-PER_DAY = 3      # objections one employee may file for one day (approvers read each one)
+PER_DAY = 3  # objections one employee may file for one day (approvers read each one)
 ACTIONS = ("accept", "reject")
 STATES = ("open", "decided", "all")
 
@@ -49,36 +49,51 @@ def _today(now: float) -> date:
 def parse_day(value: object, now: float) -> str:
     """A ``YYYY-MM-DD`` that is a real day, not after today (WITA)."""
     try:
-        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 \
-            else None
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
     except ValueError:
         day = None
     if day is None or day.year < 2000:
         raise ObjectionError("tanggal harus YYYY-MM-DD", code="bad-date")
     if day > _today(now):
-        raise ObjectionError("keberatan hanya untuk hari yang sudah lewat atau hari ini",
-                             code="future-date")
+        raise ObjectionError(
+            "keberatan hanya untuk hari yang sudah lewat atau hari ini", code="future-date"
+        )
     return day.isoformat()
 
 
 def check_reason(value: object) -> str:
     text = value.strip() if isinstance(value, str) else ""
-    if not REASON_MIN <= len(text) <= REASON_MAX or not all(
-            c.isprintable() or c in "\n\t" for c in text) or any(
-            0xD800 <= ord(c) <= 0xDFFF for c in text):
-        raise ObjectionError(f"alasan: {REASON_MIN}-{REASON_MAX} karakter yang dapat dicetak",
-                             code="bad-reason")
+    if (
+        not REASON_MIN <= len(text) <= REASON_MAX
+        or not all(c.isprintable() or c in "\n\t" for c in text)
+        or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    ):
+        raise ObjectionError(
+            f"alasan: {REASON_MIN}-{REASON_MAX} karakter yang dapat dicetak", code="bad-reason"
+        )
     return text
 
 
-def file_objection(store: CentralStore, trust: TrustList, *, nip: str, unit: str,
-                   day: object, reason: object, proof: bytes | None, now: float) -> int:
+def file_objection(
+    store: CentralStore,
+    trust: TrustList,
+    *,
+    nip: str,
+    unit: str,
+    day: object,
+    reason: object,
+    proof: bytes | None,
+    now: float,
+) -> int:
     """Store an objection for ``nip``; its id. ApiError (4xx) when it cannot be filed."""
     when = parse_day(day, now)
     why = check_reason(reason)
     if len(store.objections(nip=nip, first_day=when, last_day=when)) >= PER_DAY:
-        raise ObjectionError(f"sudah {PER_DAY} keberatan untuk {when}; tunggu keputusannya",
-                             code="too-many-objections", status=429)
+        raise ObjectionError(
+            f"sudah {PER_DAY} keberatan untuk {when}; tunggu keputusannya",
+            code="too-many-objections",
+            status=429,
+        )
     verdict: ProofVerdict | None = None
     if proof is not None:
         verdict = verify_proof(store, trust, read_proof(proof, nip=nip, day=when))
@@ -87,10 +102,23 @@ def file_objection(store: CentralStore, trust: TrustList, *, nip: str, unit: str
     else:
         rec = verdict.record
         body = rec["body"]
-        new = NewObjection(nip, unit, when, why, now, verdict.text, verdict.verdict,
-                           verdict.code, verdict.detail, rec["node"], rec["epoch"], rec["seq"],
-                           rec["hash"], rec["ts"],
-                           body.get("kind") if isinstance(body.get("kind"), str) else None)
+        new = NewObjection(
+            nip,
+            unit,
+            when,
+            why,
+            now,
+            verdict.text,
+            verdict.verdict,
+            verdict.code,
+            verdict.detail,
+            rec["node"],
+            rec["epoch"],
+            rec["seq"],
+            rec["hash"],
+            rec["ts"],
+            body.get("kind") if isinstance(body.get("kind"), str) else None,
+        )
     return store.add_objection(new)
 
 
@@ -98,14 +126,16 @@ def visible(who: Principal, objection: Objection) -> bool:
     return who.sees_unit(objection.unit)
 
 
-def listing(store: CentralStore, who: Principal, *, state: object = "open",
-            month: object = None) -> list[Objection]:
+def listing(
+    store: CentralStore, who: Principal, *, state: object = "open", month: object = None
+) -> list[Objection]:
     """The objections ``who`` may see, newest first."""
     if state not in STATES:
         raise ObjectionError("state harus open, decided atau all", code="bad-state")
     first = last = None
     if month is not None:
         from .recap import month_bounds  # the recap engine is heavy; only for a month filter
+
         first_day, last_day = month_bounds(str(month))
         first, last = first_day.isoformat(), last_day.isoformat()
     rows = store.objections(first_day=first, last_day=last, state=str(state))
@@ -117,30 +147,41 @@ def _month_closed(store: CentralStore, day: str) -> bool:
     return bool(history) and history[-1]["action"] == "close"
 
 
-def decide(store: CentralStore, who: Principal, objection_id: int, action: str,
-           reason: object, now: float) -> Objection:
+def decide(
+    store: CentralStore, who: Principal, objection_id: int, action: str, reason: object, now: float
+) -> Objection:
     """Accept or reject an open objection as ``who`` (approver or admin, its units)."""
     if action not in ACTIONS:
         raise ObjectionError("tindakan harus accept atau reject", code="bad-action")
     if not who.can("approver"):
-        raise ApiError("hanya penyetuju atau admin yang memutus keberatan",
-                       code="forbidden-role", status=403)
+        raise ApiError(
+            "hanya penyetuju atau admin yang memutus keberatan", code="forbidden-role", status=403
+        )
     found = store.objection(objection_id)
     if found is None or not visible(who, found):
         raise NotFound(f"keberatan {objection_id} tidak ada", code="unknown-objection")
     if found.decision is not None:
-        raise Conflict(f"keberatan {objection_id} sudah diputus ({found.decision})",
-                       code="already-decided")
+        raise Conflict(
+            f"keberatan {objection_id} sudah diputus ({found.decision})", code="already-decided"
+        )
     if action == "accept" and found.verdict == "invalid":
-        raise Conflict("bukti keberatan ini tidak asli; keberatan hanya dapat ditolak",
-                       code="not-acceptable")
+        raise Conflict(
+            "bukti keberatan ini tidak asli; keberatan hanya dapat ditolak", code="not-acceptable"
+        )
     if action == "accept" and _month_closed(store, found.day):
-        raise Conflict(f"bulan {found.day[:7]} sudah ditutup; admin harus membukanya kembali "
-                       "sebelum keberatan diterima", code="month-closed")
-    entry = audit_entry(who.account, f"objection-{action}", f"keberatan {objection_id}",
-                        reason, now, {"nip": found.nip, "day": found.day,
-                                      "verdict": found.verdict,
-                                      "record": ref(found)})
+        raise Conflict(
+            f"bulan {found.day[:7]} sudah ditutup; admin harus membukanya kembali "
+            "sebelum keberatan diterima",
+            code="month-closed",
+        )
+    entry = audit_entry(
+        who.account,
+        f"objection-{action}",
+        f"keberatan {objection_id}",
+        reason,
+        now,
+        {"nip": found.nip, "day": found.day, "verdict": found.verdict, "record": ref(found)},
+    )
     result = store.decide_objection(objection_id, action, entry)
     if result == "already":
         raise Conflict(f"keberatan {objection_id} sudah diputus", code="already-decided")

@@ -19,8 +19,12 @@ bp = Blueprint("objections_api", __name__, url_prefix="/api/v1")
 @bp.get("/objections")
 def list_objections() -> ResponseReturnValue:
     who = api_principal("approver")
-    rows = objections.listing(service().store, who, state=request.args.get("state", "open"),
-                              month=request.args.get("month"))
+    rows = objections.listing(
+        service().store,
+        who,
+        state=request.args.get("state", "open"),
+        month=request.args.get("month"),
+    )
     return jsonify({"objections": [objections.as_json(o) for o in rows]})
 
 
@@ -37,6 +41,7 @@ def get_objection(objection_id: int) -> ResponseReturnValue:
 def decide(objection_id: int, action: str) -> ResponseReturnValue:
     who = api_principal("approver")
     body = json_object()
-    decided = objections.decide(service().store, who, objection_id, action,
-                                body.get("reason"), service().now())
+    decided = objections.decide(
+        service().store, who, objection_id, action, body.get("reason"), service().now()
+    )
     return jsonify(objections.as_json(decided))

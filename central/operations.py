@@ -28,19 +28,30 @@ def health(store: CentralStore, central: str) -> Health:
     try:
         applied = store.applied_migrations()
     except CentralError as exc:
-        return Health(False, {"ok": False, "error": "database-unreachable",
-                              "message": str(exc)})
+        return Health(False, {"ok": False, "error": "database-unreachable", "message": str(exc)})
     known = store.known_migrations()
     pending = [name for name in known if name not in applied]
     unknown = [name for name in applied if name not in known]
     if unknown:
-        return Health(False, {"ok": False, "error": "schema-newer-than-code",
-                              "message": f"the database has migrations this central does not "
-                                         f"know: {', '.join(unknown)} (an older release?)"})
+        return Health(
+            False,
+            {
+                "ok": False,
+                "error": "schema-newer-than-code",
+                "message": f"the database has migrations this central does not "
+                f"know: {', '.join(unknown)} (an older release?)",
+            },
+        )
     if pending:
-        return Health(False, {"ok": False, "error": "migrations-pending",
-                              "message": f"run presensi-central migrate or restart: "
-                                         f"{', '.join(pending)} not applied"})
+        return Health(
+            False,
+            {
+                "ok": False,
+                "error": "migrations-pending",
+                "message": f"run presensi-central migrate or restart: "
+                f"{', '.join(pending)} not applied",
+            },
+        )
     return Health(True, {"ok": True, "central": central, "schema": known[-1]})
 
 
@@ -65,8 +76,10 @@ def metrics_text(store: CentralStore, *, now: float, behind_minutes: float) -> s
     for label in [f"{b:g}" for b in LATENCY_BUCKETS_S] + ["+Inf"]:
         running += latency.get(label, (0, 0.0))[0]
         lines.append(f'presensi_central_batch_seconds_bucket{{le="{label}"}} {running}')
-    lines += [f"presensi_central_batch_seconds_sum {sum(t for _, t in latency.values()):.6f}",
-              f"presensi_central_batch_seconds_count {running}"]
+    lines += [
+        f"presensi_central_batch_seconds_sum {sum(t for _, t in latency.values()):.6f}",
+        f"presensi_central_batch_seconds_count {running}",
+    ]
 
     nodes = [n for n in store.nodes() if n.status in ("active", "quarantined")]
     cutoff = now - behind_minutes * 60
@@ -91,8 +104,10 @@ def metrics_text(store: CentralStore, *, now: float, behind_minutes: float) -> s
     ]
     for row in nodes:
         if row.last_sync is not None:
-            lines.append(f'presensi_central_node_last_sync_age_seconds{{node="{_escape(row.name)}"}}'
-                         f" {max(0.0, now - row.last_sync):.3f}")
+            lines.append(
+                f'presensi_central_node_last_sync_age_seconds{{node="{_escape(row.name)}"}}'
+                f" {max(0.0, now - row.last_sync):.3f}"
+            )
     lines += [
         "# HELP presensi_central_alerts_open Open (unacknowledged) alerts by kind.",
         "# TYPE presensi_central_alerts_open gauge",

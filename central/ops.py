@@ -22,6 +22,7 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/metrics")
 def metrics() -> ResponseReturnValue:
     svc = service()
-    text = metrics_text(svc.store, now=svc.now(),
-                        behind_minutes=float(current_app.config["NODE_BEHIND_MINUTES"]))
+    text = metrics_text(
+        svc.store, now=svc.now(), behind_minutes=float(current_app.config["NODE_BEHIND_MINUTES"])
+    )
     return Response(text, mimetype="text/plain; version=0.0.4")

@@ -23,8 +23,11 @@ bp = Blueprint("overlays", __name__, url_prefix="/dashboard")
 install_page_errors(bp)
 
 FORM_FIELDS = ("nip", "kind", "from", "to", "part", "reason", "doc_no", "unit", "node")
-NOTICE = {"usul": "Usulan tersimpan; menunggu keputusan pejabat lain.",
-          "setujui": "Usulan disetujui.", "tolak": "Usulan ditolak."}
+NOTICE = {
+    "usul": "Usulan tersimpan; menunggu keputusan pejabat lain.",
+    "setujui": "Usulan disetujui.",
+    "tolak": "Usulan ditolak.",
+}
 
 
 def _wita_ts(ts: str) -> str:
@@ -35,32 +38,50 @@ def _form() -> dict[str, Any]:
     return {k: request.form.get(k) for k in FORM_FIELDS}
 
 
-def _exceptions_page(status: int = 200, *, error: str | None = None,
-                     form: dict[str, Any] | None = None) -> ResponseReturnValue:
+def _exceptions_page(
+    status: int = 200, *, error: str | None = None, form: dict[str, Any] | None = None
+) -> ResponseReturnValue:
     who = require_official()
     store = service().store
     rows = overlay_view.exceptions_for(store, who)
     units = store.employee_units()
-    return page("exceptions.html", status, error=error, form=form or {},
-                notice=NOTICE.get(request.args.get("ok", "")),
-                queue=[o for o in rows if o.state == "proposed"],
-                history=[o for o in rows if o.state != "proposed"],
-                kinds=overlay_view.exception_kinds(store), wita=wita,
-                people=sorted((e for e in store.employees() if who.sees_unit(e.unit)),
-                              key=lambda e: (e.unit, e.name)) if len(units) <= 2000 else [])
+    return page(
+        "exceptions.html",
+        status,
+        error=error,
+        form=form or {},
+        notice=NOTICE.get(request.args.get("ok", "")),
+        queue=[o for o in rows if o.state == "proposed"],
+        history=[o for o in rows if o.state != "proposed"],
+        kinds=overlay_view.exception_kinds(store),
+        wita=wita,
+        people=sorted(
+            (e for e in store.employees() if who.sees_unit(e.unit)), key=lambda e: (e.unit, e.name)
+        )
+        if len(units) <= 2000
+        else [],
+    )
 
 
-def _incidents_page(status: int = 200, *, error: str | None = None,
-                    form: dict[str, Any] | None = None) -> ResponseReturnValue:
+def _incidents_page(
+    status: int = 200, *, error: str | None = None, form: dict[str, Any] | None = None
+) -> ResponseReturnValue:
     who = require_official()
     store = service().store
     rows = overlay_view.incidents_for(store, who)
-    return page("incidents.html", status, error=error, form=form or {},
-                notice=NOTICE.get(request.args.get("ok", "")),
-                queue=[o for o in rows if o.state == "proposed"],
-                history=[o for o in rows if o.state != "proposed"],
-                units=sorted(u for u in store.units() if who.sees_unit(u)),
-                nodes=sorted(n.name for n in store.nodes()), wita=wita, wita_ts=_wita_ts)
+    return page(
+        "incidents.html",
+        status,
+        error=error,
+        form=form or {},
+        notice=NOTICE.get(request.args.get("ok", "")),
+        queue=[o for o in rows if o.state == "proposed"],
+        history=[o for o in rows if o.state != "proposed"],
+        units=sorted(u for u in store.units() if who.sees_unit(u)),
+        nodes=sorted(n.name for n in store.nodes()),
+        wita=wita,
+        wita_ts=_wita_ts,
+    )
 
 
 @bp.get("/pengecualian")
@@ -99,9 +120,15 @@ def decide(kind: str, target_id: int, action: str) -> ResponseReturnValue:
     target = "exception" if kind == "pengecualian" else "incident"
     again = _exceptions_page if target == "exception" else _incidents_page
     try:
-        overlay_view.decide_as(service().store, who, target, target_id,
-                               "approve" if action == "setujui" else "reject",
-                               request.form.get("reason"), now())
+        overlay_view.decide_as(
+            service().store,
+            who,
+            target,
+            target_id,
+            "approve" if action == "setujui" else "reject",
+            request.form.get("reason"),
+            now(),
+        )
     except ApiError as exc:
         return again(exc.status, error=exc.message)
     endpoint = "overlays.exceptions_page" if target == "exception" else "overlays.incidents_page"

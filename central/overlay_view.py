@@ -26,7 +26,7 @@ from .store.protocol import CentralStore
 
 STATE_ID = {"proposed": "menunggu keputusan", "approved": "disetujui", "rejected": "ditolak"}
 ACTION_ID = {"add": "diusulkan", "approve": "disetujui", "reject": "ditolak"}
-LOCAL_TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}\Z")   # <input type=datetime-local>
+LOCAL_TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}\Z")  # <input type=datetime-local>
 
 # The shared validation speaks English to the API; the pages say the same in Indonesian.
 MESSAGES_ID = {
@@ -35,7 +35,7 @@ MESSAGES_ID = {
     "bad-kind": "pilih jenis pengecualian dari daftar (jenis yang ada di aturan)",
     "no-rules": "belum ada aturan yang diimpor: jalankan 'presensi-central rules import'",
     "bad-date": "tanggal tidak sah: pakai TTTT-BB-HH; tanggal akhir tidak sebelum tanggal "
-                "awal; paling lama 366 hari",
+    "awal; paling lama 366 hari",
     "bad-part": "bagian harus sehari penuh, bagian datang, atau bagian pulang",
     "bad-reason": "alasan wajib diisi (3-500 karakter)",
     "bad-doc-no": "nomor surat paling banyak 80 karakter yang dapat dicetak",
@@ -46,8 +46,7 @@ MESSAGES_ID = {
     "bad-node": "node tidak dikenal: pakai nama node seperti kec-alalak",
     "bad-id": "nomor usulan tidak sah",
     "not-found": "usulan itu tidak ada",
-    "same-official": "Anda sendiri yang mengusulkan ini; pejabat lain yang harus "
-                     "memutuskannya",
+    "same-official": "Anda sendiri yang mengusulkan ini; pejabat lain yang harus memutuskannya",
     "already-decided": "usulan itu sudah diputuskan",
     "forbidden-unit": "di luar unit kerja akun Anda",
     "forbidden-role": "peran akun Anda tidak mengizinkan tindakan ini",
@@ -85,8 +84,11 @@ class Overlay:
 
     def may_decide(self, who: Principal) -> bool:
         """Whether the page shows this account the approve and reject buttons."""
-        return (self.state == "proposed" and who.can("approver")
-                and self.proposer.casefold() != who.account.casefold())
+        return (
+            self.state == "proposed"
+            and who.can("approver")
+            and self.proposer.casefold() != who.account.casefold()
+        )
 
 
 def _events(store: CentralStore, target: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -94,7 +96,8 @@ def _events(store: CentralStore, target: str, ids: list[int]) -> dict[int, list[
     if ids:
         for event in store.overlay_events(target, ids):
             out.setdefault(event["target_id"], []).append(
-                event | {"label": ACTION_ID.get(event["action"], event["action"])})
+                event | {"label": ACTION_ID.get(event["action"], event["action"])}
+            )
     return out
 
 
@@ -112,30 +115,56 @@ def exceptions_for(store: CentralStore, who: Principal) -> list[Overlay]:
     for r in reversed(rows):
         person = people.get(r["nip"])
         history = events.get(r["id"], [])
-        out.append(Overlay("exception", r["id"], state_of([e["action"] for e in history]),
-                           r["created_by"], r["created_at"], r["reason"], {
-                               "nip": r["nip"], "name": person.name if person else None,
-                               "unit": units.get(r["nip"]), "kind": r["kind"],
-                               "kind_label": kind_label(r["kind"]),
-                               "from": r["day_from"], "to": r["day_to"],
-                               "part": r["part"], "part_label": PART_ID.get(r["part"]),
-                               "doc_no": docs.get(r["id"])}, history))
+        out.append(
+            Overlay(
+                "exception",
+                r["id"],
+                state_of([e["action"] for e in history]),
+                r["created_by"],
+                r["created_at"],
+                r["reason"],
+                {
+                    "nip": r["nip"],
+                    "name": person.name if person else None,
+                    "unit": units.get(r["nip"]),
+                    "kind": r["kind"],
+                    "kind_label": kind_label(r["kind"]),
+                    "from": r["day_from"],
+                    "to": r["day_to"],
+                    "part": r["part"],
+                    "part_label": PART_ID.get(r["part"]),
+                    "doc_no": docs.get(r["id"]),
+                },
+                history,
+            )
+        )
     return out
 
 
 def incidents_for(store: CentralStore, who: Principal) -> list[Overlay]:
     """Every incident that concerns this account's units (a regency-wide or node incident
     concerns everyone), newest first."""
-    rows = [r for r in store.incidents_between("0", "9")
-            if r["unit"] is None or who.sees_unit(r["unit"])]
+    rows = [
+        r
+        for r in store.incidents_between("0", "9")
+        if r["unit"] is None or who.sees_unit(r["unit"])
+    ]
     events = _events(store, "incident", [r["id"] for r in rows])
     out = []
     for r in reversed(rows):
         history = events.get(r["id"], [])
-        out.append(Overlay("incident", r["id"], state_of([e["action"] for e in history]),
-                           r["created_by"], r["created_at"], r["reason"], {
-                               "from": r["ts_from"], "to": r["ts_to"], "unit": r["unit"],
-                               "node": r["node"]}, history))
+        out.append(
+            Overlay(
+                "incident",
+                r["id"],
+                state_of([e["action"] for e in history]),
+                r["created_by"],
+                r["created_at"],
+                r["reason"],
+                {"from": r["ts_from"], "to": r["ts_to"], "unit": r["unit"], "node": r["node"]},
+                history,
+            )
+        )
     return out
 
 
@@ -147,8 +176,9 @@ def _blank(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def propose_exception_as(store: CentralStore, who: Principal, form: dict[str, str | None],
-                         now: float) -> int:
+def propose_exception_as(
+    store: CentralStore, who: Principal, form: dict[str, str | None], now: float
+) -> int:
     """Propose an exception from the page's form as ``who`` (approver or admin)."""
     if not who.can("approver"):
         raise Forbidden("peran akun Anda tidak mengizinkan tindakan ini", code="forbidden-role")
@@ -159,11 +189,18 @@ def propose_exception_as(store: CentralStore, who: Principal, form: dict[str, st
     if nip in units and not who.sees_unit(units[nip]):
         raise Forbidden(MESSAGES_ID["forbidden-unit"], code="forbidden-unit")
     try:
-        return propose_exception(store, by=who.account, reason=form.get("reason"), now=now,
-                                 nip=nip, kind=form.get("kind"), first=form.get("from"),
-                                 last=_blank(form.get("to")) or form.get("from"),
-                                 part=form.get("part") or "day",
-                                 doc_no=_blank(form.get("doc_no")))
+        return propose_exception(
+            store,
+            by=who.account,
+            reason=form.get("reason"),
+            now=now,
+            nip=nip,
+            kind=form.get("kind"),
+            first=form.get("from"),
+            last=_blank(form.get("to")) or form.get("from"),
+            part=form.get("part") or "day",
+            doc_no=_blank(form.get("doc_no")),
+        )
     except ApiError as exc:
         raise in_indonesian(exc) from exc
 
@@ -174,8 +211,9 @@ def _wita_ts(text: str | None) -> str:
     return text + ":00+08:00"
 
 
-def propose_incident_as(store: CentralStore, who: Principal, form: dict[str, str | None],
-                        now: float) -> int:
+def propose_incident_as(
+    store: CentralStore, who: Principal, form: dict[str, str | None], now: float
+) -> int:
     """Propose an incident (times in WITA) for a unit, a node or everyone."""
     if not who.can("approver"):
         raise Forbidden("peran akun Anda tidak mengizinkan tindakan ini", code="forbidden-role")
@@ -183,26 +221,43 @@ def propose_incident_as(store: CentralStore, who: Principal, form: dict[str, str
     if unit is not None and unit not in store.units():
         raise ApiError(MESSAGES_ID["unknown-unit"], code="unknown-unit", status=404)
     if who.units and not (unit is not None and who.sees_unit(unit)):
-        raise Forbidden("akun yang dibatasi pada unit kerja hanya mengusulkan gangguan untuk "
-                        "unitnya sendiri", code="forbidden-unit")
+        raise Forbidden(
+            "akun yang dibatasi pada unit kerja hanya mengusulkan gangguan untuk unitnya sendiri",
+            code="forbidden-unit",
+        )
     try:
-        return propose_incident(store, by=who.account, reason=form.get("reason"), now=now,
-                                ts_from=_wita_ts(form.get("from")),
-                                ts_to=_wita_ts(form.get("to")), unit=unit, node=node)
+        return propose_incident(
+            store,
+            by=who.account,
+            reason=form.get("reason"),
+            now=now,
+            ts_from=_wita_ts(form.get("from")),
+            ts_to=_wita_ts(form.get("to")),
+            unit=unit,
+            node=node,
+        )
     except ApiError as exc:
         raise in_indonesian(exc) from exc
 
 
-def decide_as(store: CentralStore, who: Principal, target: str, target_id: int, action: str,
-              reason: str | None, now: float) -> str:
+def decide_as(
+    store: CentralStore,
+    who: Principal,
+    target: str,
+    target_id: int,
+    action: str,
+    reason: str | None,
+    now: float,
+) -> str:
     """Approve or reject as ``who``: an approver or admin whose units cover the overlay,
     never its proposer (refused inside the store's transaction). A rejection needs a
     reason; an approval may carry one."""
     if not who.can("approver"):
         raise Forbidden("peran akun Anda tidak mengizinkan tindakan ini", code="forbidden-role")
     everyone = Principal(who.account, who.role, ())
-    listed = (exceptions_for(store, everyone) if target == "exception"
-              else incidents_for(store, everyone))
+    listed = (
+        exceptions_for(store, everyone) if target == "exception" else incidents_for(store, everyone)
+    )
     found = next((o for o in listed if o.id == target_id), None)
     if found is not None and who.units and not who.sees_unit(found.fields["unit"]):
         # A unit-limited approver decides on its own units' overlays only (a regency-wide

@@ -44,11 +44,11 @@ def month_chart_page() -> ResponseReturnValue:
     today = datetime.fromtimestamp(now(), WITA).date()
     month = request.args.get("month") or today.strftime("%Y-%m")
     try:
-        view = month_rates_view(svc.read_store, month, today=today,
-                                settings=svc.report_settings, who=who, tr=translate)
+        view = month_rates_view(
+            svc.read_store, month, today=today, settings=svc.report_settings, who=who, tr=translate
+        )
     except ApiError as exc:
         if exc.code in MONTH_MESSAGES:
-            raise ApiError(MONTH_MESSAGES[exc.code], code=exc.code,
-                           status=exc.status) from exc
+            raise ApiError(MONTH_MESSAGES[exc.code], code=exc.code, status=exc.status) from exc
         raise
     return page("month_chart.html", month=month, month_rates=view)

@@ -54,10 +54,12 @@ def setting(key: str) -> Any:
 
 
 def limits() -> LoginLimits:
-    return LoginLimits(per_account=int(setting("LOGIN_MAX_PER_ACCOUNT")),
-                       per_address=int(setting("LOGIN_MAX_PER_ADDRESS")),
-                       window_s=float(setting("LOGIN_WINDOW_MIN")) * 60,
-                       lock_s=float(setting("LOGIN_LOCK_MIN")) * 60)
+    return LoginLimits(
+        per_account=int(setting("LOGIN_MAX_PER_ACCOUNT")),
+        per_address=int(setting("LOGIN_MAX_PER_ADDRESS")),
+        window_s=float(setting("LOGIN_WINDOW_MIN")) * 60,
+        lock_s=float(setting("LOGIN_LOCK_MIN")) * 60,
+    )
 
 
 def client_address() -> str:
@@ -101,7 +103,8 @@ def _refuse_cross_site() -> None:
 
 def _same(given: str | None, expected: str | None) -> bool:
     return bool(given and expected) and hmac.compare_digest(
-        str(given).encode("utf-8", "surrogatepass"), str(expected).encode("utf-8", "surrogatepass"))
+        str(given).encode("utf-8", "surrogatepass"), str(expected).encode("utf-8", "surrogatepass")
+    )
 
 
 def check_form() -> None:
@@ -130,33 +133,52 @@ def form_token() -> str:
     return str(g.form_token)
 
 
-def page(template: str, status: int = 200, *, presign: bool = False,
-         **context: Any) -> Response:
+def page(template: str, status: int = 200, *, presign: bool = False, **context: Any) -> Response:
     """Render a page with the signed-in official (if any) and the CSRF token its forms
     send: the session's, or for a ``presign`` form (sign-in, password link) or a browser
     with no session the form cookie's, whatever session the browser holds."""
     found = signed_in()
     use_form = presign or not found
-    response = Response(render_template(
-        template, who=found[0] if found else None,
-        csrf=form_token() if use_form else found[1],  # type: ignore[index]
-        session_csrf=found[1] if found else None, **context),
-        status=status, mimetype="text/html")
+    response = Response(
+        render_template(
+            template,
+            who=found[0] if found else None,
+            csrf=form_token() if use_form else found[1],  # type: ignore[index]
+            session_csrf=found[1] if found else None,
+            **context,
+        ),
+        status=status,
+        mimetype="text/html",
+    )
     if use_form and "form_token" in g and request.cookies.get(FORM_COOKIE) != g.form_token:
-        response.set_cookie(FORM_COOKIE, g.form_token, httponly=True, samesite="Strict",
-                            secure=request.is_secure, path=COOKIE_PATH)
+        response.set_cookie(
+            FORM_COOKIE,
+            g.form_token,
+            httponly=True,
+            samesite="Strict",
+            secure=request.is_secure,
+            path=COOKIE_PATH,
+        )
     return response
 
 
 def set_session_cookie(response: Response, token: str) -> None:
     hours = float(setting("DASHBOARD_SESSION_HOURS"))
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(hours * 3600), httponly=True,
-                        samesite="Strict", secure=request.is_secure, path=COOKIE_PATH)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(hours * 3600),
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+        path=COOKIE_PATH,
+    )
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="Strict",
-                           secure=request.is_secure)
+    response.delete_cookie(
+        SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="Strict", secure=request.is_secure
+    )
 
 
 def install_page_errors(bp: Blueprint) -> None:
@@ -166,11 +188,19 @@ def install_page_errors(bp: Blueprint) -> None:
     def _page_error(exc: ApiError) -> ResponseReturnValue:
         if isinstance(exc, Unauthorized):
             g.pop("official", None)
-            return page("signin.html", 401, presign=True,
-                        error=None if isinstance(exc, SignInNeeded)
-                        else exc.message, next_url=request.path)
-        response = page("error.html", exc.status, code=exc.code,
-                        message=PAGE_MESSAGES.get(exc.code, exc.message))
+            return page(
+                "signin.html",
+                401,
+                presign=True,
+                error=None if isinstance(exc, SignInNeeded) else exc.message,
+                next_url=request.path,
+            )
+        response = page(
+            "error.html",
+            exc.status,
+            code=exc.code,
+            message=PAGE_MESSAGES.get(exc.code, exc.message),
+        )
         if "retry_after" in exc.extra:
             response.headers["Retry-After"] = str(exc.extra["retry_after"])
         return response

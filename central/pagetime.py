@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 from sync.timefmt import WITA
 
-MONTHS = {"id": "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split(),
-          "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()}
+MONTHS = {
+    "id": "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split(),
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+}
 
 # The phrases below go through the page's ``tr`` (tests/central/test_i18n.py checks them).
 AGO = ((86400, "%(n)s hari lalu"), (3600, "%(n)s jam lalu"), (60, "%(n)s menit lalu"))
-OFFSET = {"behind": "jam node tertinggal %(s)s detik",
-          "ahead": "jam node mendahului %(s)s detik"}
+OFFSET = {"behind": "jam node tertinggal %(s)s detik", "ahead": "jam node mendahului %(s)s detik"}
 
 Translate = Callable[[str], str]
 

@@ -39,8 +39,7 @@ class TrustedProxy:
         # itself, so the last value of each is the one it vouches for.
         self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=0, x_prefix=0)
 
-    def __call__(self, environ: WSGIEnvironment,
-                 start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REMOTE_ADDR") in self.trusted:
             return self.fixed(environ, start_response)
         return self.app(environ, start_response)

@@ -60,7 +60,7 @@ def money(value: Decimal) -> str:
     text = _MONEY.get(value)
     if text is None:
         text = str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-        if len(_MONEY) < 4096:   # a day's few distinct figures, memoised
+        if len(_MONEY) < 4096:  # a day's few distinct figures, memoised
             _MONEY[value] = text
     return text
 
@@ -68,8 +68,7 @@ def money(value: Decimal) -> str:
 def wita_seconds(ts: str) -> int:
     """Seconds after WITA midnight of a record ``ts`` (``...HH:MM:SS.mmmZ``, UTC). WITA is
     UTC+8 with no daylight saving, so slicing beats a datetime per record."""
-    return (int(ts[11:13]) * 3600 + int(ts[14:16]) * 60 + int(ts[17:19])
-            + WITA_OFFSET_S) % 86400
+    return (int(ts[11:13]) * 3600 + int(ts[14:16]) * 60 + int(ts[17:19]) + WITA_OFFSET_S) % 86400
 
 
 _CLOCK: dict[int, str] = {}
@@ -79,8 +78,9 @@ def clock_text(seconds: int) -> str:
     """``HH:MM:SS`` of seconds after WITA midnight (memoised: at most 86,400 of them)."""
     text = _CLOCK.get(seconds)
     if text is None:
-        text = _CLOCK[seconds] = \
+        text = _CLOCK[seconds] = (
             f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        )
     return text
 
 
@@ -94,7 +94,7 @@ def band_of(minutes: int, bands: tuple[Band, ...]) -> Band:
     for band in bands:
         if band.low <= minutes <= band.high:
             return band
-    return bands[-1]   # beyond the last band's end (more than a day): the heaviest band
+    return bands[-1]  # beyond the last band's end (more than a day): the heaviest band
 
 
 @dataclass(slots=True)
@@ -102,7 +102,7 @@ class DayResult:
     """One employee's judged day; ``deduction`` unrounded."""
 
     day: date
-    status: str                 # hadir, TK, libur, exception, belum (future), tanpa-aturan
+    status: str  # hadir, TK, libur, exception, belum (future), tanpa-aturan
     rules: RuleSet | None = None
     hours: Hours | None = None
     arrival: int | None = None  # seconds after WITA midnight
@@ -120,24 +120,30 @@ class DayResult:
     excluded: int = 0
     after_close: int = 0
     holiday: str | None = None
-    counted_late: int = 0       # minutes that fell in a band (what the month sums)
+    counted_late: int = 0  # minutes that fell in a band (what the month sums)
     counted_early: int = 0
-    shared_json: dict[str, Any] | None = None   # a result many employees share: made once
+    shared_json: dict[str, Any] | None = None  # a result many employees share: made once
 
     def as_json(self) -> dict[str, Any]:
         if self.shared_json is not None:
             return self.shared_json.copy()
         start, end = self.hours.text if self.hours else (None, None)
         out: dict[str, Any] = {
-            "date": self.day.isoformat(), "rule": self.rules.id if self.rules else None,
-            "start": start, "end": end,
+            "date": self.day.isoformat(),
+            "rule": self.rules.id if self.rules else None,
+            "start": start,
+            "end": end,
             "in": clock_text(self.arrival) if self.arrival is not None else None,
             "out": clock_text(self.departure) if self.departure is not None else None,
-            "late_minutes": self.late_minutes, "early_minutes": self.early_minutes,
-            "late_band": self.late_band, "early_band": self.early_band,
+            "late_minutes": self.late_minutes,
+            "early_minutes": self.early_minutes,
+            "late_band": self.late_band,
+            "early_band": self.early_band,
             "exception": self.exception.kind if self.exception else None,
-            "incident": self.incident, "deduction": money(self.deduction),
-            "final": self.final, "status": self.status,
+            "incident": self.incident,
+            "deduction": money(self.deduction),
+            "final": self.final,
+            "status": self.status,
         }
         if self.exception is not None:
             out["exception_part"] = self.exception.part
@@ -154,11 +160,16 @@ class DayResult:
         return out
 
 
-def judge_day(rules: RuleSet, day: date, hours: Hours | None,
-              punches: list[tuple[int, str, str]], *,
-              whole: ExceptionOverlay | None = None,
-              arrival_exempt: ExceptionOverlay | dict[str, Any] | None = None,
-              departure_exempt: ExceptionOverlay | dict[str, Any] | None = None) -> DayResult:
+def judge_day(
+    rules: RuleSet,
+    day: date,
+    hours: Hours | None,
+    punches: list[tuple[int, str, str]],
+    *,
+    whole: ExceptionOverlay | None = None,
+    arrival_exempt: ExceptionOverlay | dict[str, Any] | None = None,
+    departure_exempt: ExceptionOverlay | dict[str, Any] | None = None,
+) -> DayResult:
     """Judge one working day (or a non-working one when ``hours`` is None) exactly as the
     Contract says. ``punches``: counted (seconds after WITA midnight, kind, node).
     ``*_exempt``: the exception or incident that takes that part out (None: it counts)."""
@@ -220,10 +231,15 @@ def judge_day(rules: RuleSet, day: date, hours: Hours | None,
             result.exception = exempt
     incident = next((e for e in (arrival_exempt, departure_exempt) if isinstance(e, dict)), None)
     if incident is not None:
-        result.incident = {"id": incident["id"], "reason": incident["reason"],
-                           "parts": [name for name, e in (("arrival", arrival_exempt),
-                                                          ("departure", departure_exempt))
-                                     if e is incident]}
+        result.incident = {
+            "id": incident["id"],
+            "reason": incident["reason"],
+            "parts": [
+                name
+                for name, e in (("arrival", arrival_exempt), ("departure", departure_exempt))
+                if e is incident
+            ],
+        }
     result.deduction = parts
     return result
 
@@ -239,33 +255,42 @@ class Cutoffs:
 
 
 def load_book(store: CentralStore, rule_cutoff: int | None = None) -> RuleBook:
-    return RuleBook([replace(parse_rules(row.source), version=row.version)
-                     for row in store.rule_versions(rule_cutoff)])
+    return RuleBook(
+        [
+            replace(parse_rules(row.source), version=row.version)
+            for row in store.rule_versions(rule_cutoff)
+        ]
+    )
 
 
-def plain_rows(facts: TrustFacts, settings: ReportSettings,
-               record_cutoff: int | None) -> PlainRows:
+def plain_rows(facts: TrustFacts, settings: ReportSettings, record_cutoff: int | None) -> PlainRows:
     """Which rows ``record_status`` counts from the row alone (``PlainRows``): the recap
     lets the database aggregate those, and judges every other row one by one. Logs with a
     fork are never plain (a row at or after the fork is ``disputed``); a row without an
     anchor is plain only when anchorless rows count (``require_anchor`` off) and its log
     never had a receipt (with one, it may be ``anchor-missing``). Acceptances only ever
     turn an uncounted row into a counted one, and a plain row counts already."""
-    return PlainRows(max_id=record_cutoff if record_cutoff is not None else 2**62,
-                     forked_logs=tuple(sorted(facts.forks)),
-                     linked_logs=tuple(sorted(facts.link_starts)),
-                     anchorless_count=not settings.require_anchor)
+    return PlainRows(
+        max_id=record_cutoff if record_cutoff is not None else 2**62,
+        forked_logs=tuple(sorted(facts.forks)),
+        linked_logs=tuple(sorted(facts.link_starts)),
+        anchorless_count=not settings.require_anchor,
+    )
 
 
-def counted_checkins(store: CentralStore, first: date, last: date,
-                     settings: ReportSettings) -> Iterator[tuple[int, StoredRecord, bool]]:
+def counted_checkins(
+    store: CentralStore, first: date, last: date, settings: ReportSettings
+) -> Iterator[tuple[int, StoredRecord, bool]]:
     """(record id, record, counted) of every check-in of these WITA days, each judged by
     ``record_status``: the straightforward path (the recap itself aggregates the plain
     rows in the database, ``load_inputs``)."""
     # Events whose window meets these days (UTC bounds widened by a day each side: WITA is
     # UTC+8, and a wider range only loads an event or two more).
-    facts = TrustFacts.load(store, f"{first - timedelta(days=1)}T00:00:00.000Z",
-                            f"{last + timedelta(days=1)}T23:59:59.999Z")
+    facts = TrustFacts.load(
+        store,
+        f"{first - timedelta(days=1)}T00:00:00.000Z",
+        f"{last + timedelta(days=1)}T23:59:59.999Z",
+    )
     for rec_id, rec in store.recap_checkins(first.isoformat(), last.isoformat()):
         yield rec_id, rec, record_status(rec, facts, settings)[1]
 
@@ -294,12 +319,23 @@ class RecapInputs:
     closed: bool = False
 
 
-def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
-                settings: ReportSettings, unit: str | None = None, nip: str | None = None,
-                cutoffs: Cutoffs | None = None) -> RecapInputs:
+def load_inputs(
+    store: CentralStore,
+    first: date,
+    last: date,
+    *,
+    today: date,
+    settings: ReportSettings,
+    unit: str | None = None,
+    nip: str | None = None,
+    cutoffs: Cutoffs | None = None,
+) -> RecapInputs:
     book = load_book(store, cutoffs.rule_cutoff if cutoffs else None)
-    employees = [(e.nip, e.name, e.unit) for e in store.employees()
-                 if (unit is None or e.unit == unit) and (nip is None or e.nip == nip)]
+    employees = [
+        (e.nip, e.name, e.unit)
+        for e in store.employees()
+        if (unit is None or e.unit == unit) and (nip is None or e.nip == nip)
+    ]
     inputs = RecapInputs(first, last, today, book, employees, closed=cutoffs is not None)
     unit_of = {e[0]: e[2] for e in employees}
     record_cutoff = cutoffs.record_cutoff if cutoffs else None
@@ -309,14 +345,16 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     # A record central also holds and counts becomes a second identical punch, which changes
     # nothing: a day takes its earliest `in` and latest `out`.
     evidence = store.accepted_evidence(first.isoformat(), last.isoformat())
-    facts = TrustFacts.load(store, f"{first - timedelta(days=1)}T00:00:00.000Z",
-                            f"{last + timedelta(days=1)}T23:59:59.999Z")
+    facts = TrustFacts.load(
+        store,
+        f"{first - timedelta(days=1)}T00:00:00.000Z",
+        f"{last + timedelta(days=1)}T23:59:59.999Z",
+    )
     plain = plain_rows(facts, settings, record_cutoff)
     first_text, last_text = first.isoformat(), last.isoformat()
     # The plain rows, aggregated by the database: first in and last out per employee, day
     # and node (judge_day takes the earliest in and the latest out over the nodes).
-    for who, day, node, first_in, last_out in store.recap_first_last(first_text, last_text,
-                                                                     plain):
+    for who, day, node, first_in, last_out in store.recap_first_last(first_text, last_text, plain):
         if who not in unit_of:
             continue
         seen_nodes.add((who, node))
@@ -338,9 +376,16 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
         if record_cutoff is not None and rec_id > record_cutoff:
             key = (who, rec.day)
             inputs.after_close[key] = inputs.after_close.get(key, 0) + 1
-            inputs.late_records.append({"nip": who, "date": rec.day, "kind": rec.kind,
-                                        "ref": f"{rec.node}/{rec.epoch}/{rec.seq}",
-                                        "ts": rec.ts, "counted": counted})
+            inputs.late_records.append(
+                {
+                    "nip": who,
+                    "date": rec.day,
+                    "kind": rec.kind,
+                    "ref": f"{rec.node}/{rec.epoch}/{rec.seq}",
+                    "ts": rec.ts,
+                    "counted": counted,
+                }
+            )
             continue
         if not counted:
             key = (who, rec.day)
@@ -354,7 +399,8 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     for ev in evidence:
         if ev.nip in unit_of and ev.ts:
             punches.setdefault((ev.nip, ev.day), []).append(
-                (wita_seconds(ev.ts), ev.kind or "", ev.node or ""))
+                (wita_seconds(ev.ts), ev.kind or "", ev.node or "")
+            )
     for who, node in seen_nodes:
         inputs.unit_nodes.setdefault(unit_of[who], set()).add(node)
         inputs.nip_nodes.setdefault(who, set()).add(node)
@@ -362,8 +408,9 @@ def load_inputs(store: CentralStore, first: date, last: date, *, today: date,
     for exc in approved_exceptions(store, first, last, event_cutoff):
         if exc.nip in unit_of:
             inputs.exceptions.setdefault(exc.nip, []).append(exc)
-    inputs.incidents = approved_incidents(store, utc_ts(first, 0), utc_ts(last, 86399),
-                                          event_cutoff)
+    inputs.incidents = approved_incidents(
+        store, utc_ts(first, 0), utc_ts(last, 86399), event_cutoff
+    )
     inputs.heads = store.node_heads()
     for close in store.day_closes(first.isoformat(), last.isoformat()):
         if cutoffs is None or close["id"] <= cutoffs.day_close_cutoff:
@@ -380,14 +427,17 @@ class PlanDay:
     rules: RuleSet | None
     hours: Hours | None
     final: bool
-    start_incidents: list[Incident]   # approved incidents covering the start, by scope
+    start_incidents: list[Incident]  # approved incidents covering the start, by scope
     end_incidents: list[Incident]
-    shared: DayResult | None = None   # the day without records or overlays (lean mode)
-    shared_final: DayResult | None = None   # the same with ``final`` (the month)
+    shared: DayResult | None = None  # the day without records or overlays (lean mode)
+    shared_final: DayResult | None = None  # the same with ``final`` (the month)
 
 
-def _incident_for(inputs: RecapInputs, nip: str, candidates: list[Incident],
-                  ) -> dict[str, Any] | None:
+def _incident_for(
+    inputs: RecapInputs,
+    nip: str,
+    candidates: list[Incident],
+) -> dict[str, Any] | None:
     for inc in candidates:
         if inc.node is not None and inc.node not in inputs.nip_nodes.get(nip, ()):
             continue
@@ -431,15 +481,19 @@ def unit_plan(inputs: RecapInputs, unit: str) -> list[PlanDay]:
                         starts.append(inc)
                     if inc.ts_from <= end <= inc.ts_to:
                         ends.append(inc)
-        plan.append(PlanDay(day, day.isoformat(), rules, hours,
-                            day_is_final(inputs, unit, day), starts, ends))
+        plan.append(
+            PlanDay(
+                day, day.isoformat(), rules, hours, day_is_final(inputs, unit, day), starts, ends
+            )
+        )
         day += timedelta(days=1)
     inputs.plans[unit] = plan
     return plan
 
 
-def employee_days(inputs: RecapInputs, nip: str, unit: str, *,
-                  lean: bool = False) -> Iterator[DayResult]:
+def employee_days(
+    inputs: RecapInputs, nip: str, unit: str, *, lean: bool = False
+) -> Iterator[DayResult]:
     """Every calendar day of the range for one employee, judged. Days with no record, no
     overlay and nothing excluded are the same for everyone of the unit: one read-only
     result per unit and day is shared (``lean``, the yearly count, leaves ``final`` and the
@@ -478,9 +532,13 @@ def employee_days(inputs: RecapInputs, nip: str, unit: str, *,
         yield result
 
 
-def judge_plan_day(inputs: RecapInputs, nip: str, plan: PlanDay,
-                   punches: list[tuple[int, str, str]],
-                   overlays: list[ExceptionOverlay]) -> DayResult:
+def judge_plan_day(
+    inputs: RecapInputs,
+    nip: str,
+    plan: PlanDay,
+    punches: list[tuple[int, str, str]],
+    overlays: list[ExceptionOverlay],
+) -> DayResult:
     """One employee's working (or non-working) day of a unit's plan, with the employee's
     approved exceptions and the incidents that cover the day's start or end."""
     assert plan.rules is not None
@@ -499,27 +557,41 @@ def judge_plan_day(inputs: RecapInputs, nip: str, plan: PlanDay,
     if plan.start_incidents or plan.end_incidents:
         arrival_e = arrival_e or _incident_for(inputs, nip, plan.start_incidents)
         departure_e = departure_e or _incident_for(inputs, nip, plan.end_incidents)
-        if isinstance(arrival_e, dict) and isinstance(departure_e, dict) and \
-                arrival_e["id"] == departure_e["id"]:
+        if (
+            isinstance(arrival_e, dict)
+            and isinstance(departure_e, dict)
+            and arrival_e["id"] == departure_e["id"]
+        ):
             departure_e = arrival_e
-    return judge_day(plan.rules, day, plan.hours, punches, whole=whole,
-                     arrival_exempt=arrival_e, departure_exempt=departure_e)
+    return judge_day(
+        plan.rules,
+        day,
+        plan.hours,
+        punches,
+        whole=whole,
+        arrival_exempt=arrival_e,
+        departure_exempt=departure_e,
+    )
 
 
 def month_bounds(month: str) -> tuple[date, date]:
     """First and last day of ``YYYY-MM``; 400 for anything else."""
-    if not isinstance(month, str) or len(month) != 7 or month[4] != "-" or \
-            not (month[:4] + month[5:]).isdigit():
+    if (
+        not isinstance(month, str)
+        or len(month) != 7
+        or month[4] != "-"
+        or not (month[:4] + month[5:]).isdigit()
+    ):
         raise ApiError("month must be YYYY-MM", code="bad-month")
     year, number = int(month[:4]), int(month[5:])
     if not 1 <= number <= 12 or year < 2000:
-        raise ApiError("month must be YYYY-MM (a real month, year 2000 or later)",
-                       code="bad-month")
+        raise ApiError("month must be YYYY-MM (a real month, year 2000 or later)", code="bad-month")
     return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
 
 
-def summarize(nip: str, name: str, unit: str, days: list[DayResult],
-              *, with_days: bool = True) -> dict[str, Any]:
+def summarize(
+    nip: str, name: str, unit: str, days: list[DayResult], *, with_days: bool = True
+) -> dict[str, Any]:
     """One employee's month from their judged days (Contract field names)."""
     working = present = absent = 0
     exception_days: dict[str, int] = {}
@@ -556,10 +628,18 @@ def summarize(nip: str, name: str, unit: str, days: list[DayResult],
     deduction = min(total, cap)
     percent = weight * (HUNDRED - deduction) / HUNDRED
     out: dict[str, Any] = {
-        "nip": nip, "name": name, "unit": unit, "working_days": working,
-        "present_days": present, "absent_days": absent, "exception_days": exception_days,
-        "late": late, "early": early, "late_minutes": late_minutes,
-        "early_minutes": early_minutes, "deduction": money(deduction),
+        "nip": nip,
+        "name": name,
+        "unit": unit,
+        "working_days": working,
+        "present_days": present,
+        "absent_days": absent,
+        "exception_days": exception_days,
+        "late": late,
+        "early": early,
+        "late_minutes": late_minutes,
+        "early_minutes": early_minutes,
+        "deduction": money(deduction),
         "attendance_percent": money(percent),
         "deduction_uncapped": money(total),
         "rule": last_rules.id if last_rules else None,
@@ -567,30 +647,70 @@ def summarize(nip: str, name: str, unit: str, days: list[DayResult],
     if with_days:
         # A non-working day is listed when it has records (shown, never deducted); days
         # before the first rule version are not listed at all.
-        out["days"] = [d.as_json() for d in days if d.status not in ("libur", "tanpa-aturan")
-                       or d.arrival is not None or d.departure is not None]
+        out["days"] = [
+            d.as_json()
+            for d in days
+            if d.status not in ("libur", "tanpa-aturan")
+            or d.arrival is not None
+            or d.departure is not None
+        ]
     return out
 
 
-def month_recap(store: CentralStore, month: str, *, today: date,
-                settings: ReportSettings | None = None, unit: str | None = None,
-                nip: str | None = None, cutoffs: Cutoffs | None = None) -> dict[str, Any]:
+def month_recap(
+    store: CentralStore,
+    month: str,
+    *,
+    today: date,
+    settings: ReportSettings | None = None,
+    unit: str | None = None,
+    nip: str | None = None,
+    cutoffs: Cutoffs | None = None,
+) -> dict[str, Any]:
     """The recap JSON of ``month`` (Contract); ``cutoffs`` freezes a closed month."""
     first, last = month_bounds(month)
     with bulk_objects():
-        return _month_recap(store, month, first, last, today=today, settings=settings,
-                            unit=unit, nip=nip, cutoffs=cutoffs)
+        return _month_recap(
+            store,
+            month,
+            first,
+            last,
+            today=today,
+            settings=settings,
+            unit=unit,
+            nip=nip,
+            cutoffs=cutoffs,
+        )
 
 
-def _month_recap(store: CentralStore, month: str, first: date, last: date, *, today: date,
-                 settings: ReportSettings | None, unit: str | None, nip: str | None,
-                 cutoffs: Cutoffs | None) -> dict[str, Any]:
-    inputs = load_inputs(store, first, last, today=today,
-                         settings=settings or ReportSettings(), unit=unit, nip=nip,
-                         cutoffs=cutoffs)
+def _month_recap(
+    store: CentralStore,
+    month: str,
+    first: date,
+    last: date,
+    *,
+    today: date,
+    settings: ReportSettings | None,
+    unit: str | None,
+    nip: str | None,
+    cutoffs: Cutoffs | None,
+) -> dict[str, Any]:
+    inputs = load_inputs(
+        store,
+        first,
+        last,
+        today=today,
+        settings=settings or ReportSettings(),
+        unit=unit,
+        nip=nip,
+        cutoffs=cutoffs,
+    )
     if not inputs.book.versions:
-        raise ApiError("no rule set imported yet: run 'presensi-central rules import'",
-                       code="no-rules", status=409)
+        raise ApiError(
+            "no rule set imported yet: run 'presensi-central rules import'",
+            code="no-rules",
+            status=409,
+        )
     employees = []
     used: dict[str, None] = {}
     all_final = True
@@ -602,9 +722,13 @@ def _month_recap(store: CentralStore, month: str, first: date, last: date, *, to
             all_final = all_final and (d.final or d.status in ("belum", "tanpa-aturan"))
         employees.append(summarize(emp_nip, name, emp_unit, days))
     out: dict[str, Any] = {
-        "month": month, "rules": list(used),
+        "month": month,
+        "rules": list(used),
         "final": bool(inputs.closed or (all_final and last < today)),
-        "timezone": "Asia/Makassar", "unit": unit, "employees": employees}
+        "timezone": "Asia/Makassar",
+        "unit": unit,
+        "employees": employees,
+    }
     if cutoffs is not None:
         out["after_close"] = {"records": inputs.late_records}
     return out

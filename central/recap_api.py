@@ -62,8 +62,7 @@ def _visible(result: dict[str, Any], who: Principal) -> dict[str, Any]:
     """Only the employees of the account's units (all of them for an unlimited account)."""
     if not who.units:
         return result
-    return result | {"employees": [e for e in result["employees"]
-                                   if who.sees_unit(e.get("unit"))]}
+    return result | {"employees": [e for e in result["employees"] if who.sees_unit(e.get("unit"))]}
 
 
 @bp.get("/recap")
@@ -74,17 +73,32 @@ def get_recap() -> ResponseReturnValue:
     if fmt not in ("json", "csv", "xlsx"):
         raise ApiError("format must be json, csv or xlsx", code="bad-format")
     svc = service()
-    result = _visible(recap(svc.store, month, today=_today(), settings=svc.report_settings,
-                            unit=_unit_filter(who), nip=_filter("nip")), who)
+    result = _visible(
+        recap(
+            svc.store,
+            month,
+            today=_today(),
+            settings=svc.report_settings,
+            unit=_unit_filter(who),
+            nip=_filter("nip"),
+        ),
+        who,
+    )
     name = f"rekap-{month}" + (f"-{result['unit']}" if result["unit"] else "")
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
     if fmt == "csv":
         days = request.args.get("days") in ("1", "true")
-        return Response(recap_csv(result, days=days), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'})
+        return Response(
+            recap_csv(result, days=days),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
+        )
     if fmt == "xlsx":
-        return Response(recap_xlsx(result), mimetype=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'})
+        return Response(
+            recap_xlsx(result),
+            mimetype=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'},
+        )
     return jsonify(result)
 
 
@@ -92,9 +106,19 @@ def get_recap() -> ResponseReturnValue:
 def get_discipline() -> ResponseReturnValue:
     who = api_principal("viewer")
     svc = service()
-    return jsonify(_visible(yearly(svc.store, parse_year(request.args.get("year", "")),
-                                   today=_today(), settings=svc.report_settings,
-                                   unit=_unit_filter(who), nip=_filter("nip")), who))
+    return jsonify(
+        _visible(
+            yearly(
+                svc.store,
+                parse_year(request.args.get("year", "")),
+                today=_today(),
+                settings=svc.report_settings,
+                unit=_unit_filter(who),
+                nip=_filter("nip"),
+            ),
+            who,
+        )
+    )
 
 
 @bp.post("/exceptions")
@@ -103,12 +127,21 @@ def post_exception() -> ResponseReturnValue:
     body = json_object()
     svc = service()
     _check_nip_unit(who, body.get("nip"))
-    new_id = propose_exception(svc.store, nip=body.get("nip"), kind=body.get("kind"),
-                               first=body.get("from"), last=body.get("to"),
-                               part=body.get("part"), reason=body.get("reason"),
-                               doc_no=body.get("doc_no"), by=who.account, now=svc.now())
-    return jsonify({"id": new_id, "state": "proposed",
-                    "history": history(svc.store, "exception", new_id)}), 201
+    new_id = propose_exception(
+        svc.store,
+        nip=body.get("nip"),
+        kind=body.get("kind"),
+        first=body.get("from"),
+        last=body.get("to"),
+        part=body.get("part"),
+        reason=body.get("reason"),
+        doc_no=body.get("doc_no"),
+        by=who.account,
+        now=svc.now(),
+    )
+    return jsonify(
+        {"id": new_id, "state": "proposed", "history": history(svc.store, "exception", new_id)}
+    ), 201
 
 
 @bp.post("/incidents")
@@ -117,34 +150,49 @@ def post_incident() -> ResponseReturnValue:
     body = json_object()
     svc = service()
     if who.units and not (isinstance(body.get("unit"), str) and who.sees_unit(body["unit"])):
-        raise Forbidden("an account limited to units proposes incidents of its units only",
-                        code="forbidden-unit")
-    new_id = propose_incident(svc.store, ts_from=body.get("from"), ts_to=body.get("to"),
-                              unit=body.get("unit"), node=body.get("node"),
-                              reason=body.get("reason"), by=who.account, now=svc.now())
-    return jsonify({"id": new_id, "state": "proposed",
-                    "history": history(svc.store, "incident", new_id)}), 201
+        raise Forbidden(
+            "an account limited to units proposes incidents of its units only",
+            code="forbidden-unit",
+        )
+    new_id = propose_incident(
+        svc.store,
+        ts_from=body.get("from"),
+        ts_to=body.get("to"),
+        unit=body.get("unit"),
+        node=body.get("node"),
+        reason=body.get("reason"),
+        by=who.account,
+        now=svc.now(),
+    )
+    return jsonify(
+        {"id": new_id, "state": "proposed", "history": history(svc.store, "incident", new_id)}
+    ), 201
 
 
 def _check_nip_unit(who: Principal, nip: object) -> None:
-    if who.units and isinstance(nip, str) and not who.sees_unit(
-            service().store.employee_units().get(nip)):
-        raise Forbidden("this account may not act for that unit's employees",
-                        code="forbidden-unit")
+    if (
+        who.units
+        and isinstance(nip, str)
+        and not who.sees_unit(service().store.employee_units().get(nip))
+    ):
+        raise Forbidden("this account may not act for that unit's employees", code="forbidden-unit")
 
 
 def _check_decision_scope(who: Principal, target: str, target_id: str) -> None:
     store = service().store
-    rows = (store.exceptions_between("0000-01-01", "9999-12-31") if target == "exception"
-            else store.incidents_between("0", "9"))
+    rows = (
+        store.exceptions_between("0000-01-01", "9999-12-31")
+        if target == "exception"
+        else store.incidents_between("0", "9")
+    )
     row = next((r for r in rows if str(r["id"]) == target_id), None)
     if row is None:
-        return                      # decide() answers 400 or 404
-    unit = (store.employee_units().get(row["nip"]) if target == "exception"
-            else row["unit"])
+        return  # decide() answers 400 or 404
+    unit = store.employee_units().get(row["nip"]) if target == "exception" else row["unit"]
     if not who.sees_unit(unit):
-        raise Forbidden(f"this account may not decide on that unit's {target}",
-                        code="forbidden-unit")
+        raise Forbidden(
+            f"this account may not decide on that unit's {target}", code="forbidden-unit"
+        )
 
 
 def _decision(target: str, target_id: str, action: str) -> ResponseReturnValue:
@@ -154,10 +202,16 @@ def _decision(target: str, target_id: str, action: str) -> ResponseReturnValue:
     if who.units:
         # A unit-limited approver decides only on its own units' overlays.
         _check_decision_scope(who, target, target_id)
-    state = decide_audited(svc.store, target, target_id, action, who.account, svc.now(),
-                           reason=body.get("reason"))
-    return jsonify({"id": int(target_id), "state": state,
-                    "history": history(svc.store, target, int(target_id))})
+    state = decide_audited(
+        svc.store, target, target_id, action, who.account, svc.now(), reason=body.get("reason")
+    )
+    return jsonify(
+        {
+            "id": int(target_id),
+            "state": state,
+            "history": history(svc.store, target, int(target_id)),
+        }
+    )
 
 
 @bp.post("/exceptions/<target_id>/<any(approve, reject):action>")

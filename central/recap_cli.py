@@ -26,8 +26,9 @@ def _store(args: argparse.Namespace) -> Any:
 
     paths = CentralPaths(Path(args.data))
     if not is_created(paths):
-        raise CentralError(f"{paths.db} does not exist; run "
-                           f"'presensi-central init --data {paths.root}' first")
+        raise CentralError(
+            f"{paths.db} does not exist; run 'presensi-central init --data {paths.root}' first"
+        )
     store = open_store(paths)
     store.migrate()
     return store
@@ -38,8 +39,9 @@ def _settings(args: argparse.Namespace) -> Any:
     from .reports import ReportSettings
 
     config = load_config(Path(args.data))
-    return ReportSettings(work_start=str(config["WORK_START"]),
-                          require_anchor=bool(config.get("REQUIRE_ANCHOR")))
+    return ReportSettings(
+        work_start=str(config["WORK_START"]), require_anchor=bool(config.get("REQUIRE_ANCHOR"))
+    )
 
 
 def _today() -> Any:
@@ -59,8 +61,10 @@ def cmd_rules_import(args: argparse.Namespace) -> int:
     finally:
         store.close()
     scope = ", ".join(sorted(rules.units)) if rules.units else "every unit"
-    print(f"Rule version {rules.version}: {rules.id}, effective from "
-          f"{rules.effective_from.isoformat()}, for {scope}.")
+    print(
+        f"Rule version {rules.version}: {rules.id}, effective from "
+        f"{rules.effective_from.isoformat()}, for {scope}."
+    )
     return 0
 
 
@@ -77,8 +81,10 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         units = ", ".join(row["units"]) if row["units"] else "all units"
-        print(f"{row['version']:>3}  {row['id']:<30} from {row['effective_from']}  {units}"
-              f"  (imported by {row['imported_by']})")
+        print(
+            f"{row['version']:>3}  {row['id']:<30} from {row['effective_from']}  {units}"
+            f"  (imported by {row['imported_by']})"
+        )
     if not rows:
         print("No rule set imported yet.")
     return 0
@@ -89,14 +95,24 @@ def cmd_exception_add(args: argparse.Namespace) -> int:
 
     store = _store(args)
     try:
-        new_id = propose_exception(store, nip=args.nip, kind=args.kind, first=args.date_from,
-                                   last=args.date_to, part=args.part, reason=args.reason,
-                                   by=args.by, now=time.time())
+        new_id = propose_exception(
+            store,
+            nip=args.nip,
+            kind=args.kind,
+            first=args.date_from,
+            last=args.date_to,
+            part=args.part,
+            reason=args.reason,
+            by=args.by,
+            now=time.time(),
+        )
     finally:
         store.close()
-    print(f"Exception proposed by {args.by}; it counts once a second official approves it:\n"
-          f"  presensi-central exception approve --data {args.data} --id {new_id} --by NAME",
-          file=sys.stderr)
+    print(
+        f"Exception proposed by {args.by}; it counts once a second official approves it:\n"
+        f"  presensi-central exception approve --data {args.data} --id {new_id} --by NAME",
+        file=sys.stderr,
+    )
     print(new_id)
     return 0
 
@@ -107,12 +123,20 @@ def _decide(target: str, action: str) -> Any:
 
         store = _store(args)
         try:
-            state = decide_audited(store, target, args.id, action, args.by, time.time(),
-                                   reason=getattr(args, "reason", None))
+            state = decide_audited(
+                store,
+                target,
+                args.id,
+                action,
+                args.by,
+                time.time(),
+                reason=getattr(args, "reason", None),
+            )
         finally:
             store.close()
         print(f"{target} {args.id} {state} by {args.by}.")
         return 0
+
     return run
 
 
@@ -121,14 +145,23 @@ def cmd_incident_add(args: argparse.Namespace) -> int:
 
     store = _store(args)
     try:
-        new_id = propose_incident(store, ts_from=args.ts_from, ts_to=args.ts_to,
-                                  unit=args.unit, node=args.node, reason=args.reason,
-                                  by=args.by, now=time.time())
+        new_id = propose_incident(
+            store,
+            ts_from=args.ts_from,
+            ts_to=args.ts_to,
+            unit=args.unit,
+            node=args.node,
+            reason=args.reason,
+            by=args.by,
+            now=time.time(),
+        )
     finally:
         store.close()
-    print(f"Incident proposed by {args.by}; a second official approves it with\n"
-          f"  presensi-central incident approve --data {args.data} --id {new_id} --by NAME",
-          file=sys.stderr)
+    print(
+        f"Incident proposed by {args.by}; a second official approves it with\n"
+        f"  presensi-central incident approve --data {args.data} --id {new_id} --by NAME",
+        file=sys.stderr,
+    )
     print(new_id)
     return 0
 
@@ -152,8 +185,14 @@ def cmd_recap(args: argparse.Namespace) -> int:
 
     store = _store(args)
     try:
-        result = recap(store, args.month, today=_today(), settings=_settings(args),
-                       unit=args.unit, nip=args.nip)
+        result = recap(
+            store,
+            args.month,
+            today=_today(),
+            settings=_settings(args),
+            unit=args.unit,
+            nip=args.nip,
+        )
     finally:
         store.close()
     if args.format == "csv":
@@ -171,8 +210,14 @@ def cmd_discipline(args: argparse.Namespace) -> int:
 
     store = _store(args)
     try:
-        result = yearly(store, parse_year(args.year), today=_today(),
-                        settings=_settings(args), unit=args.unit, nip=args.nip)
+        result = yearly(
+            store,
+            parse_year(args.year),
+            today=_today(),
+            settings=_settings(args),
+            unit=args.unit,
+            nip=args.nip,
+        )
     finally:
         store.close()
     _write(args, _json(result))
@@ -221,14 +266,22 @@ def add_recap_commands(sub: Any) -> None:
 
     def parser(group: Any, name: str, help: str, func: Any) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = group.add_parser(name, help=help)
-        p.add_argument("--data", required=env_data is None, default=env_data,
-                       help="central data directory (or PRESENSI_DATA)")
+        p.add_argument(
+            "--data",
+            required=env_data is None,
+            default=env_data,
+            help="central data directory (or PRESENSI_DATA)",
+        )
         p.set_defaults(func=func)
         return p
 
     def by(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--by", required=True, metavar="OFFICIAL",
-                       help="the official acting (kept in the history)")
+        p.add_argument(
+            "--by",
+            required=True,
+            metavar="OFFICIAL",
+            help="the official acting (kept in the history)",
+        )
 
     rules = sub.add_parser("rules", help="working-time rules (TOML, versioned)")
     rsub = rules.add_subparsers(dest="rules_command", required=True)
@@ -251,8 +304,9 @@ def add_recap_commands(sub: Any) -> None:
     inc = sub.add_parser("incident", help="technical-failure windows for many people")
     isub = inc.add_subparsers(dest="incident_command", required=True)
     p = parser(isub, "add", "propose an incident window; prints its id", cmd_incident_add)
-    p.add_argument("--from", dest="ts_from", required=True,
-                   metavar="TS", help="e.g. 2026-10-05T07:00:00+08:00")
+    p.add_argument(
+        "--from", dest="ts_from", required=True, metavar="TS", help="e.g. 2026-10-05T07:00:00+08:00"
+    )
     p.add_argument("--to", dest="ts_to", required=True, metavar="TS")
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--unit")
@@ -261,8 +315,12 @@ def add_recap_commands(sub: Any) -> None:
     by(p)
     for target, group in (("exception", esub), ("incident", isub)):
         for action in ("approve", "reject"):
-            p = parser(group, action, f"{action} a proposed {target} (a second official)",
-                       _decide(target, action))
+            p = parser(
+                group,
+                action,
+                f"{action} a proposed {target} (a second official)",
+                _decide(target, action),
+            )
             p.add_argument("--id", required=True)
             by(p)
             if action == "reject":
@@ -286,15 +344,13 @@ def add_recap_commands(sub: Any) -> None:
     p = parser(msub, "close", "freeze a month with its inputs' hash", cmd_month_close)
     p.add_argument("--month", required=True, metavar="YYYY-MM")
     by(p)
-    p = parser(msub, "reopen", "reopen a closed month (an admin, with a reason)",
-               cmd_month_reopen)
+    p = parser(msub, "reopen", "reopen a closed month (an admin, with a reason)", cmd_month_reopen)
     p.add_argument("--month", required=True, metavar="YYYY-MM")
     p.add_argument("--reason", required=True)
     by(p)
     day = sub.add_parser("day", help="declare a day final before every node has pushed")
     dsub = day.add_subparsers(dest="day_command", required=True)
-    p = parser(dsub, "close", "close a day (for a unit or everyone) with a reason",
-               cmd_day_close)
+    p = parser(dsub, "close", "close a day (for a unit or everyone) with a reason", cmd_day_close)
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--unit")
     p.add_argument("--reason", required=True)

@@ -38,8 +38,9 @@ def inputs_sha256(store: CentralStore, month: str, cut: dict[str, int]) -> str:
 
     for version in store.rule_versions(cut["rule_cutoff"]):
         line("rule", version.version, version.id, version.sha256)
-    for rec_id, rec_hash in store.record_hashes(first.isoformat(), last.isoformat(),
-                                                cut["record_cutoff"]):
+    for rec_id, rec_hash in store.record_hashes(
+        first.isoformat(), last.isoformat(), cut["record_cutoff"]
+    ):
         line("record", rec_id, rec_hash)
     # Overlay rows count only through their events: hash the rows added before the cutoff
     # and their events up to it (later ones are "after close").
@@ -47,8 +48,11 @@ def inputs_sha256(store: CentralStore, month: str, cut: dict[str, int]) -> str:
     incidents = store.incidents_between("0", "9")
     for target, rows in (("exception", exceptions), ("incident", incidents)):
         ids = [r["id"] for r in rows]
-        events = [e for e in (store.overlay_events(target, ids) if ids else [])
-                  if e["id"] <= cut["event_cutoff"]]
+        events = [
+            e
+            for e in (store.overlay_events(target, ids) if ids else [])
+            if e["id"] <= cut["event_cutoff"]
+        ]
         known = {e["target_id"] for e in events}
         for row in rows:
             if row["id"] in known:
@@ -72,8 +76,9 @@ def close_month(store: CentralStore, month: str, by: object, now: float) -> dict
 
     def check(history: list[dict[str, Any]]) -> None:
         if _closing(history):
-            raise Conflict(f"{month} is already closed; an admin must reopen it first",
-                           code="month-closed")
+            raise Conflict(
+                f"{month} is already closed; an admin must reopen it first", code="month-closed"
+            )
 
     def seal() -> dict[str, Any]:
         # Exception rows have ids of their own, but an exception only counts through its
@@ -86,14 +91,14 @@ def close_month(store: CentralStore, month: str, by: object, now: float) -> dict
     return {"month": month, "closed_by": who, **sealed}
 
 
-def reopen_month(store: CentralStore, month: str, by: object, reason: object,
-                 now: float) -> None:
+def reopen_month(store: CentralStore, month: str, by: object, reason: object, now: float) -> None:
     """Reopen a closed month (an admin, with a reason): the recap is live again."""
     month_bounds(month)
     who = official(by)
     if not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 500:
-        raise ApiError("reason must say why the month is reopened (3-500 characters)",
-                       code="bad-reason")
+        raise ApiError(
+            "reason must say why the month is reopened (3-500 characters)", code="bad-reason"
+        )
 
     def check(history: list[dict[str, Any]]) -> None:
         if not _closing(history):
@@ -102,8 +107,9 @@ def reopen_month(store: CentralStore, month: str, by: object, reason: object,
     store.add_month_action(month, "reopen", who, reason.strip(), now, check)
 
 
-def close_day(store: CentralStore, day: object, unit: object, reason: object, by: object,
-              now: float) -> int:
+def close_day(
+    store: CentralStore, day: object, unit: object, reason: object, by: object, now: float
+) -> int:
     """An official declares a day final (for one unit, or everyone when unit is None)."""
     when = parse_day(day, "date")
     if unit is not None and (not isinstance(unit, str) or not 1 <= len(unit) <= 120):
@@ -113,37 +119,74 @@ def close_day(store: CentralStore, day: object, unit: object, reason: object, by
     return store.add_day_close(when.isoformat(), unit, reason.strip(), official(by), now)
 
 
-def recap(store: CentralStore, month: str, *, today: date,
-          settings: ReportSettings | None = None, unit: str | None = None,
-          nip: str | None = None) -> dict[str, Any]:
+def recap(
+    store: CentralStore,
+    month: str,
+    *,
+    today: date,
+    settings: ReportSettings | None = None,
+    unit: str | None = None,
+    nip: str | None = None,
+) -> dict[str, Any]:
     """The month's recap: live, or frozen at its close with what came after listed."""
     month_bounds(month)
     closing = _closing(store.month_actions(month))
     if closing is None:
         return month_recap(store, month, today=today, settings=settings, unit=unit, nip=nip)
-    cut = Cutoffs(closing["record_cutoff"], closing["event_cutoff"], closing["rule_cutoff"],
-                  closing["day_close_cutoff"])
-    out = month_recap(store, month, today=today, settings=settings, unit=unit, nip=nip,
-                      cutoffs=cut)
+    cut = Cutoffs(
+        closing["record_cutoff"],
+        closing["event_cutoff"],
+        closing["rule_cutoff"],
+        closing["day_close_cutoff"],
+    )
+    out = month_recap(store, month, today=today, settings=settings, unit=unit, nip=nip, cutoffs=cut)
     first, last = month_bounds(month)
     rows = store.exceptions_between(first.isoformat(), last.isoformat())
     wanted = {e["nip"] for e in out["employees"]}
-    later = [e for e in store.overlay_events("exception", [r["id"] for r in rows])
-             if e["id"] > cut.event_cutoff] if rows else []
+    later = (
+        [
+            e
+            for e in store.overlay_events("exception", [r["id"] for r in rows])
+            if e["id"] > cut.event_cutoff
+        ]
+        if rows
+        else []
+    )
     by_id = {r["id"]: r for r in rows}
     out["after_close"]["exceptions"] = [
-        {"id": e["target_id"], "action": e["action"], "by": e["by"], "at": e["at"],
-         "nip": by_id[e["target_id"]]["nip"], "kind": by_id[e["target_id"]]["kind"]}
-        for e in later if by_id[e["target_id"]]["nip"] in wanted]
+        {
+            "id": e["target_id"],
+            "action": e["action"],
+            "by": e["by"],
+            "at": e["at"],
+            "nip": by_id[e["target_id"]]["nip"],
+            "kind": by_id[e["target_id"]]["kind"],
+        }
+        for e in later
+        if by_id[e["target_id"]]["nip"] in wanted
+    ]
     incidents = store.incidents_between(first.isoformat(), last.isoformat() + "T23:59:59.999Z")
     out["after_close"]["incidents"] = [
         {"id": e["target_id"], "action": e["action"], "by": e["by"], "at": e["at"]}
-        for e in (store.overlay_events("incident", [r["id"] for r in incidents])
-                  if incidents else []) if e["id"] > cut.event_cutoff]
-    out["closed"] = {"by": closing["by"], "at": closing["at"],
-                     "inputs_sha256": closing["inputs_sha256"],
-                     "inputs_unchanged": inputs_sha256(store, month, {
-                         "record_cutoff": cut.record_cutoff, "event_cutoff": cut.event_cutoff,
-                         "rule_cutoff": cut.rule_cutoff,
-                         "day_close_cutoff": cut.day_close_cutoff}) == closing["inputs_sha256"]}
+        for e in (
+            store.overlay_events("incident", [r["id"] for r in incidents]) if incidents else []
+        )
+        if e["id"] > cut.event_cutoff
+    ]
+    out["closed"] = {
+        "by": closing["by"],
+        "at": closing["at"],
+        "inputs_sha256": closing["inputs_sha256"],
+        "inputs_unchanged": inputs_sha256(
+            store,
+            month,
+            {
+                "record_cutoff": cut.record_cutoff,
+                "event_cutoff": cut.event_cutoff,
+                "rule_cutoff": cut.rule_cutoff,
+                "day_close_cutoff": cut.day_close_cutoff,
+            },
+        )
+        == closing["inputs_sha256"],
+    }
     return out

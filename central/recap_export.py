@@ -24,17 +24,54 @@ from typing import Any
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LATE = ("TL1", "TL2", "TL3", "TL4")
 EARLY = ("PSW1", "PSW2", "PSW3", "PSW4")
-HEADER = ["nip", "name", "unit", "working_days", "present_days", "absent_days",
-          "exception_days", *LATE, *EARLY, "late_minutes", "early_minutes", "deduction",
-          "attendance_percent", "rule"]
-TITLES = {"nip": "NIP", "name": "Nama", "unit": "Unit kerja", "working_days": "Hari kerja",
-          "present_days": "Hadir", "absent_days": "TK", "exception_days": "Pengecualian",
-          "late_minutes": "Menit terlambat", "early_minutes": "Menit pulang cepat",
-          "deduction": "Potongan (%)", "attendance_percent": "TPP presensi (%)",
-          "rule": "Aturan"}
-DAY_HEADER = ["nip", "date", "rule", "start", "end", "in", "out", "late_minutes",
-              "early_minutes", "late_band", "early_band", "exception", "incident", "status",
-              "deduction", "final"]
+HEADER = [
+    "nip",
+    "name",
+    "unit",
+    "working_days",
+    "present_days",
+    "absent_days",
+    "exception_days",
+    *LATE,
+    *EARLY,
+    "late_minutes",
+    "early_minutes",
+    "deduction",
+    "attendance_percent",
+    "rule",
+]
+TITLES = {
+    "nip": "NIP",
+    "name": "Nama",
+    "unit": "Unit kerja",
+    "working_days": "Hari kerja",
+    "present_days": "Hadir",
+    "absent_days": "TK",
+    "exception_days": "Pengecualian",
+    "late_minutes": "Menit terlambat",
+    "early_minutes": "Menit pulang cepat",
+    "deduction": "Potongan (%)",
+    "attendance_percent": "TPP presensi (%)",
+    "rule": "Aturan",
+}
+DAY_HEADER = [
+    "nip",
+    "date",
+    "rule",
+    "start",
+    "end",
+    "in",
+    "out",
+    "late_minutes",
+    "early_minutes",
+    "late_band",
+    "early_band",
+    "exception",
+    "incident",
+    "status",
+    "deduction",
+    "final",
+]
 
 
 def safe_cell(value: Any) -> str:
@@ -48,11 +85,22 @@ def _exceptions_text(counts: dict[str, int]) -> str:
 
 def employee_row(emp: dict[str, Any]) -> list[Any]:
     """One employee's month in ``HEADER`` order; figures stay numbers or Decimal."""
-    return [emp["nip"], emp["name"], emp["unit"], emp["working_days"], emp["present_days"],
-            emp["absent_days"], _exceptions_text(emp["exception_days"]),
-            *(emp["late"].get(k, 0) for k in LATE), *(emp["early"].get(k, 0) for k in EARLY),
-            emp["late_minutes"], emp["early_minutes"], Decimal(emp["deduction"]),
-            Decimal(emp["attendance_percent"]), emp["rule"]]
+    return [
+        emp["nip"],
+        emp["name"],
+        emp["unit"],
+        emp["working_days"],
+        emp["present_days"],
+        emp["absent_days"],
+        _exceptions_text(emp["exception_days"]),
+        *(emp["late"].get(k, 0) for k in LATE),
+        *(emp["early"].get(k, 0) for k in EARLY),
+        emp["late_minutes"],
+        emp["early_minutes"],
+        Decimal(emp["deduction"]),
+        Decimal(emp["attendance_percent"]),
+        emp["rule"],
+    ]
 
 
 def recap_csv(recap: dict[str, Any], *, days: bool = False) -> str:
@@ -85,8 +133,14 @@ def _sheet_name(unit: str, taken: set[str]) -> str:
     return name
 
 
-def _write_sheet(book: Any, formats: dict[str, Any], name: str, title: str,
-                 header: list[str], rows: list[list[Any]]) -> None:
+def _write_sheet(
+    book: Any,
+    formats: dict[str, Any],
+    name: str,
+    title: str,
+    header: list[str],
+    rows: list[list[Any]],
+) -> None:
     """One sheet, row by row (xlsxwriter's constant-memory mode writes each row out)."""
     sheet = book.add_worksheet(name)
     widths = [len(h) for h in header]
@@ -95,7 +149,7 @@ def _write_sheet(book: Any, formats: dict[str, Any], name: str, title: str,
             widths[i] = max(widths[i], len(str(value)) if value is not None else 0)
     for i, width in enumerate(widths):
         sheet.set_column(i, i, min(60, width + 2))
-    sheet.freeze_panes(2, 0)   # the title and header rows stay while scrolling: "A3"
+    sheet.freeze_panes(2, 0)  # the title and header rows stay while scrolling: "A3"
     bold, money_format = formats["bold"], formats["money"]
     sheet.write_string(0, 0, title, bold)
     for col, text in enumerate(header):
@@ -104,7 +158,7 @@ def _write_sheet(book: Any, formats: dict[str, Any], name: str, title: str,
     for number, row in enumerate(rows, start=2):
         for col, value in enumerate(row):
             if isinstance(value, str):
-                write_string(number, col, value)   # text, even "=...": never a formula
+                write_string(number, col, value)  # text, even "=...": never a formula
             elif isinstance(value, Decimal):
                 write_number(number, col, float(value), money_format)
             elif value is not None:
@@ -119,8 +173,10 @@ def recap_xlsx(recap: dict[str, Any]) -> bytes:
     # Constant memory: each row goes to the sheet's file as it is written, so a regency's
     # 7,000 employees cost little memory; strings are then inline, never shared formulas.
     book = Workbook(out, {"constant_memory": True})
-    formats = {"bold": book.add_format({"bold": True}),
-               "money": book.add_format({"num_format": "0.00"})}
+    formats = {
+        "bold": book.add_format({"bold": True}),
+        "money": book.add_format({"num_format": "0.00"}),
+    }
     rules = ", ".join(recap["rules"]) or "-"
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for emp in recap["employees"]:
@@ -128,21 +184,45 @@ def recap_xlsx(recap: dict[str, Any]) -> bytes:
     state = "final" if recap["final"] else "belum final"
     summary = []
     for unit, people in by_unit.items():
-        summary.append([unit, len(people), sum(e["working_days"] for e in people),
-                        sum(e["present_days"] for e in people),
-                        sum(e["absent_days"] for e in people),
-                        sum(sum(e["late"].values()) for e in people),
-                        sum(sum(e["early"].values()) for e in people),
-                        sum((Decimal(e["deduction"]) for e in people), Decimal(0))])
-    _write_sheet(book, formats, "Ringkasan",
-                 f"Rekap presensi {recap['month']} - semua unit - aturan: {rules} ({state})",
-                 ["Unit kerja", "Pegawai", "Hari kerja", "Hadir", "TK", "Terlambat",
-                  "Pulang cepat", "Jumlah potongan (%)"], summary)
+        summary.append(
+            [
+                unit,
+                len(people),
+                sum(e["working_days"] for e in people),
+                sum(e["present_days"] for e in people),
+                sum(e["absent_days"] for e in people),
+                sum(sum(e["late"].values()) for e in people),
+                sum(sum(e["early"].values()) for e in people),
+                sum((Decimal(e["deduction"]) for e in people), Decimal(0)),
+            ]
+        )
+    _write_sheet(
+        book,
+        formats,
+        "Ringkasan",
+        f"Rekap presensi {recap['month']} - semua unit - aturan: {rules} ({state})",
+        [
+            "Unit kerja",
+            "Pegawai",
+            "Hari kerja",
+            "Hadir",
+            "TK",
+            "Terlambat",
+            "Pulang cepat",
+            "Jumlah potongan (%)",
+        ],
+        summary,
+    )
     header = [TITLES.get(h, h) for h in HEADER]
     taken = {"ringkasan"}
     for unit, people in by_unit.items():
-        _write_sheet(book, formats, _sheet_name(unit, taken),
-                     f"Rekap presensi {recap['month']} - {unit} - aturan: {rules} ({state})",
-                     header, [employee_row(e) for e in people])
+        _write_sheet(
+            book,
+            formats,
+            _sheet_name(unit, taken),
+            f"Rekap presensi {recap['month']} - {unit} - aturan: {rules} ({state})",
+            header,
+            [employee_row(e) for e in people],
+        )
     book.close()
     return out.getvalue()

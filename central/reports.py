@@ -33,8 +33,19 @@ from .store.protocol import CentralStore
 from .store.rows import StoredRecord
 from .trust import TrustFacts, anchor_missing, day_bounds
 
-CSV_FIELDS = ["nip", "name", "unit", "first_in", "first_in_node", "last_out", "last_out_node",
-              "late_minutes", "status", "excluded", "records"]
+CSV_FIELDS = [
+    "nip",
+    "name",
+    "unit",
+    "first_in",
+    "first_in_node",
+    "last_out",
+    "last_out_node",
+    "late_minutes",
+    "status",
+    "excluded",
+    "records",
+]
 
 
 @dataclass(frozen=True)
@@ -53,8 +64,9 @@ def _iso_wita(ts: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+08:00"
 
 
-def record_status(rec: StoredRecord, facts: TrustFacts,
-                  settings: ReportSettings) -> tuple[str, bool]:
+def record_status(
+    rec: StoredRecord, facts: TrustFacts, settings: ReportSettings
+) -> tuple[str, bool]:
     """(status, counted) of one check-in record; ``facts``: ``TrustFacts.load(store)``."""
     fork = facts.forks.get((rec.node, rec.epoch))
     if fork is not None and rec.seq >= fork:
@@ -66,8 +78,12 @@ def record_status(rec: StoredRecord, facts: TrustFacts,
     accepted = (rec.node, rec.epoch, rec.seq) in facts.accepted
     if rec.foreign and not facts.in_event(rec):
         return ("accepted", True) if accepted else ("foreign-node", False)
-    if anchor_missing(rec.upper_ts, rec.lower_ts, facts.link_starts.get((rec.node, rec.epoch)),
-                      settings.anchor_grace_s):
+    if anchor_missing(
+        rec.upper_ts,
+        rec.lower_ts,
+        facts.link_starts.get((rec.node, rec.epoch)),
+        settings.anchor_grace_s,
+    ):
         return ("accepted", True) if accepted else ("anchor-missing", False)
     if rec.lower_ts is None:
         if settings.require_anchor and accepted:
@@ -90,14 +106,20 @@ def _vouching(rec: StoredRecord) -> dict[str, Any]:
 def late_minutes(first_in: str, day: str, work_start: str) -> int:
     """Whole minutes after the start of work (WITA) on ``day``; 0 when on time."""
     hour, minute = (int(part) for part in work_start.split(":"))
-    start = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(hour, minute),
-                             tzinfo=WITA)
+    start = datetime.combine(
+        datetime.strptime(day, "%Y-%m-%d").date(), time(hour, minute), tzinfo=WITA
+    )
     late = _wita(first_in) - start
     return max(0, int(late // timedelta(minutes=1)))
 
 
-def attendance(store: CentralStore, day: str, *, unit: str | None = None,
-               settings: ReportSettings | None = None) -> list[dict[str, Any]]:
+def attendance(
+    store: CentralStore,
+    day: str,
+    *,
+    unit: str | None = None,
+    settings: ReportSettings | None = None,
+) -> list[dict[str, Any]]:
     """One row per employee (roster order) plus anyone with records but not on the roster."""
     settings = settings or ReportSettings()
     facts = TrustFacts.load(store, *day_bounds(day))
@@ -107,7 +129,8 @@ def attendance(store: CentralStore, day: str, *, unit: str | None = None,
             by_nip.setdefault(rec.nip, []).append(rec)
     rows: list[dict[str, Any]] = []
     people: list[tuple[str, str | None, str | None]] = [
-        (e.nip, e.name, e.unit) for e in store.employees()]
+        (e.nip, e.name, e.unit) for e in store.employees()
+    ]
     on_roster = {p[0] for p in people}
     people += [(nip, None, None) for nip in sorted(by_nip) if nip not in on_roster]
     for nip, name, emp_unit in people:
@@ -117,8 +140,15 @@ def attendance(store: CentralStore, day: str, *, unit: str | None = None,
     return rows
 
 
-def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord], day: str,
-         facts: TrustFacts, settings: ReportSettings) -> dict[str, Any]:
+def _row(
+    nip: str,
+    name: str | None,
+    unit: str | None,
+    recs: list[StoredRecord],
+    day: str,
+    facts: TrustFacts,
+    settings: ReportSettings,
+) -> dict[str, Any]:
     refs: list[dict[str, Any]] = []
     first_in: StoredRecord | None = None
     last_out: StoredRecord | None = None
@@ -126,10 +156,18 @@ def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord],
     marked = False
     for rec in sorted(recs, key=lambda r: (r.ts, r.node, r.seq)):
         status, counted = record_status(rec, facts, settings)
-        ref = {"ref": f"{rec.node}/{rec.epoch}/{rec.seq}", "node": rec.node,
-               "epoch": rec.epoch, "seq": rec.seq, "kind": rec.kind,
-               "ts": _iso_wita(rec.ts), "status": status, "counted": counted,
-               "lower_ts": rec.lower_ts, "upper_ts": rec.upper_ts}
+        ref = {
+            "ref": f"{rec.node}/{rec.epoch}/{rec.seq}",
+            "node": rec.node,
+            "epoch": rec.epoch,
+            "seq": rec.seq,
+            "kind": rec.kind,
+            "ts": _iso_wita(rec.ts),
+            "status": status,
+            "counted": counted,
+            "lower_ts": rec.lower_ts,
+            "upper_ts": rec.upper_ts,
+        }
         if rec.problem is not None:
             ref["problem"] = rec.problem
         refs.append(ref | _vouching(rec))
@@ -148,13 +186,17 @@ def _row(nip: str, name: str | None, unit: str | None, recs: list[StoredRecord],
     else:
         status = "ok"
     return {
-        "nip": nip, "name": name, "unit": unit,
+        "nip": nip,
+        "name": name,
+        "unit": unit,
         "first_in": _iso_wita(first_in.ts) if first_in else None,
         "first_in_node": first_in.node if first_in else None,
         "last_out": _iso_wita(last_out.ts) if last_out else None,
         "last_out_node": last_out.node if last_out else None,
         "late_minutes": late_minutes(first_in.ts, day, settings.work_start) if first_in else None,
-        "status": status, "excluded": excluded, "records": refs,
+        "status": status,
+        "excluded": excluded,
+        "records": refs,
     }
 
 
@@ -167,7 +209,8 @@ def _flat(row: dict[str, Any]) -> list[Any]:
         f"{r['ref']}:{r['kind']}"
         + ("" if r["method"] in ("app", None) else f"({r['method']})")
         + ("" if r["status"] == "ok" else f"[{r['status']}]")
-        for r in row["records"])
+        for r in row["records"]
+    )
     return [flat[k] for k in CSV_FIELDS]
 
 
@@ -195,28 +238,48 @@ def _iso(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, WITA).isoformat(timespec="seconds")
 
 
-def nodes_overview(store: CentralStore, *, alerts_per_node: int = 10, day: str | None = None,
-                   fallback_threshold: int | None = None) -> list[dict[str, Any]]:
+def nodes_overview(
+    store: CentralStore,
+    *,
+    alerts_per_node: int = 10,
+    day: str | None = None,
+    fallback_threshold: int | None = None,
+) -> list[dict[str, Any]]:
     """Per node: status, head, records held, last sync, clock offset, recent alerts and, for
     ``day``, its witness and manual check-ins against the alert threshold."""
     out = []
     counts = store.fallback_counts(day) if day else {}
     for node in store.nodes():
-        fallbacks: dict[str, Any] = {"day": day, **counts.get(node.name,
-                                                              {"witness": 0, "manual": 0})}
+        fallbacks: dict[str, Any] = {
+            "day": day,
+            **counts.get(node.name, {"witness": 0, "manual": 0}),
+        }
         fallbacks["threshold"] = fallback_threshold
-        fallbacks["over"] = (fallback_threshold is not None
-                             and fallbacks["witness"] + fallbacks["manual"] > fallback_threshold)
-        out.append({
-            "node": node.name, "status": node.status, "epoch": node.epoch,
-            "head_seq": node.head_seq, "head": node.head_hash, "records": node.records_count,
-            "last_sync": _iso(node.last_sync), "last_sync_ts": node.last_sync,
-            "clock_offset_ms": node.clock_offset_ms,
-            "enrolled_at": _iso(node.enrolled_at), "fallbacks": fallbacks,
-            "alerts": [{"kind": a.kind, "message": a.message, "ts": _iso(a.ts)}
-                       for a in store.alerts(node.name, alerts_per_node)],
-            # The list above is cut at alerts_per_node; this says how many are still open.
-            "open_alerts": store.alert_page(node=node.name, kind=None, state="open",
-                                            offset=0, limit=0)[1],
-        })
+        fallbacks["over"] = (
+            fallback_threshold is not None
+            and fallbacks["witness"] + fallbacks["manual"] > fallback_threshold
+        )
+        out.append(
+            {
+                "node": node.name,
+                "status": node.status,
+                "epoch": node.epoch,
+                "head_seq": node.head_seq,
+                "head": node.head_hash,
+                "records": node.records_count,
+                "last_sync": _iso(node.last_sync),
+                "last_sync_ts": node.last_sync,
+                "clock_offset_ms": node.clock_offset_ms,
+                "enrolled_at": _iso(node.enrolled_at),
+                "fallbacks": fallbacks,
+                "alerts": [
+                    {"kind": a.kind, "message": a.message, "ts": _iso(a.ts)}
+                    for a in store.alerts(node.name, alerts_per_node)
+                ],
+                # The list above is cut at alerts_per_node; this says how many are still open.
+                "open_alerts": store.alert_page(
+                    node=node.name, kind=None, state="open", offset=0, limit=0
+                )[1],
+            }
+        )
     return out

@@ -59,8 +59,9 @@ def _write_slips(path: Path, rows: Iterable[tuple[RosterRow, str]]) -> None:
         handle.write(out.getvalue())
 
 
-def import_roster(store: CentralStore, identity: CentralIdentity, data: bytes, *,
-                  slips: Path, now: float) -> ImportResult:
+def import_roster(
+    store: CentralStore, identity: CentralIdentity, data: bytes, *, slips: Path, now: float
+) -> ImportResult:
     """Validate ``data`` (CSV), build and sign the next roster version and install it.
 
     Raises RosterFileError (every bad line listed) or CentralError; nothing changes then.
@@ -82,30 +83,41 @@ def import_roster(store: CentralStore, identity: CentralIdentity, data: bytes, *
             to_hash.append((index, pin))
             hashes.append(None)
     if generated and slips.exists():
-        raise CentralError(f"the slip file {slips} already exists; move it away or give "
-                           "--slips with a new path")
+        raise CentralError(
+            f"the slip file {slips} already exists; move it away or give --slips with a new path"
+        )
     digests = _hash_all([pin for _, pin in to_hash])
     for (index, _), digest in zip(to_hash, digests, strict=True):
         hashes[index] = digest
-    employees = [Employee(r.nip, r.name, r.unit, r.role, h or "", r.node or None)
-                 for r, h in zip(rows, hashes, strict=True)]
+    employees = [
+        Employee(r.nip, r.name, r.unit, r.role, h or "", r.node or None)
+        for r, h in zip(rows, hashes, strict=True)
+    ]
     # Versions are shared with the per-node documents (central/noderoster.py).
     version = store.max_roster_version() + 1
     issued = wall_ts(now)
     doc = make_roster_doc(
-        central=identity.name, version=version, issued_ts=issued,
-        employees=[{"nip": e.nip, "name": e.name, "unit": e.unit, "role": e.role,
-                    "pin_hash": e.pin_hash} for e in employees],
-        key=identity.key)
+        central=identity.name,
+        version=version,
+        issued_ts=issued,
+        employees=[
+            {"nip": e.nip, "name": e.name, "unit": e.unit, "role": e.role, "pin_hash": e.pin_hash}
+            for e in employees
+        ],
+        key=identity.key,
+    )
     if generated:
         _write_slips(slips, generated)
     try:
-        store.install_roster(version, issued, canonical_bytes(doc).decode("utf-8"), employees,
-                             now)
+        store.install_roster(version, issued, canonical_bytes(doc).decode("utf-8"), employees, now)
     except BaseException:
         if generated:
             slips.unlink(missing_ok=True)  # PINs of a roster that was never installed
         raise
-    return ImportResult(version=version, count=len(employees), generated=len(generated),
-                        kept=sum(1 for r in rows if not r.pin and r.nip in known),
-                        slips=slips if generated else None)
+    return ImportResult(
+        version=version,
+        count=len(employees),
+        generated=len(generated),
+        kept=sum(1 for r in rows if not r.pin and r.nip in known),
+        slips=slips if generated else None,
+    )

@@ -68,6 +68,7 @@ def announcements_path(paths: CentralPaths) -> Path:
 
 # --- which CAs central trusts --------------------------------------------------------------
 
+
 class TrustList:
     """The CAs whose node certificates central accepts: the current CA first, then those in
     ``ca/previous/``, re-read when that directory or a CRL changes (another process)."""
@@ -76,8 +77,9 @@ class TrustList:
         self.identity = identity
         self._lock = threading.Lock()
         self._previous: tuple[int, list[Path]] | None = None
-        self._loaded: dict[Path, tuple[int, x509.Certificate,
-                                       x509.CertificateRevocationList | None]] = {}
+        self._loaded: dict[
+            Path, tuple[int, x509.Certificate, x509.CertificateRevocationList | None]
+        ] = {}
 
     def _previous_dirs(self) -> list[Path]:
         root = previous_dir(self.identity.paths)
@@ -91,8 +93,9 @@ class TrustList:
                 self._previous = (mtime, dirs)
             return self._previous[1]
 
-    def _load(self, directory: Path) -> tuple[x509.Certificate,
-                                              x509.CertificateRevocationList | None]:
+    def _load(
+        self, directory: Path
+    ) -> tuple[x509.Certificate, x509.CertificateRevocationList | None]:
         try:
             mtime = os.stat(directory / "crl.pem").st_mtime_ns
         except FileNotFoundError:
@@ -146,13 +149,15 @@ def revoke_everywhere(paths: CentralPaths, name: str) -> list[Path]:
 
 # --- CA rotation -----------------------------------------------------------------------------
 
+
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _reissue_central_cert(paths: CentralPaths, identity: CentralIdentity) -> x509.Certificate:
-    cert = issue_certificate(load_ca(paths.ca_dir), identity.public_key, identity.name,
-                             role="central")
+    cert = issue_certificate(
+        load_ca(paths.ca_dir), identity.public_key, identity.name, role="central"
+    )
     write_pem(paths.cert, cert_pem(cert))
     return cert
 
@@ -174,13 +179,23 @@ def rotate_ca(paths: CentralPaths, identity: CentralIdentity) -> tuple[str, str,
 
 
 def list_cas(paths: CentralPaths) -> list[dict[str, Any]]:
-    rows = [{"state": "current", "dir": str(paths.ca_dir),
-             "sha256": fingerprint_sha256(load_cert(paths.ca_cert))}]
+    rows = [
+        {
+            "state": "current",
+            "dir": str(paths.ca_dir),
+            "sha256": fingerprint_sha256(load_cert(paths.ca_cert)),
+        }
+    ]
     for state, root in (("previous", previous_dir(paths)), ("retired", paths.ca_dir / "retired")):
         for directory in sorted(root.glob("*")):
             if (directory / "ca.pem").exists():
-                rows.append({"state": state, "dir": str(directory),
-                             "sha256": fingerprint_sha256(load_cert(directory / "ca.pem"))})
+                rows.append(
+                    {
+                        "state": state,
+                        "dir": str(directory),
+                        "sha256": fingerprint_sha256(load_cert(directory / "ca.pem")),
+                    }
+                )
     return rows
 
 
@@ -188,8 +203,12 @@ def retire_ca(paths: CentralPaths, fingerprint: str) -> Path:
     """Stop trusting the previous CA whose SHA-256 fingerprint starts with ``fingerprint``."""
     if len(fingerprint) < 8:
         raise SetupError("give at least 8 hex digits of the CA's fingerprint (ca list)")
-    matches = [d for d in sorted(previous_dir(paths).glob("*")) if (d / "ca.pem").exists()
-               and fingerprint_sha256(load_cert(d / "ca.pem")).startswith(fingerprint.lower())]
+    matches = [
+        d
+        for d in sorted(previous_dir(paths).glob("*"))
+        if (d / "ca.pem").exists()
+        and fingerprint_sha256(load_cert(d / "ca.pem")).startswith(fingerprint.lower())
+    ]
     if len(matches) != 1:
         raise SetupError(f"{len(matches)} previous CAs match {fingerprint!r}; see ca list")
     retired = paths.ca_dir / "retired"
@@ -200,6 +219,7 @@ def retire_ca(paths: CentralPaths, fingerprint: str) -> Path:
 
 
 # --- receipt key rotation --------------------------------------------------------------------
+
 
 def announcements(paths: CentralPaths) -> list[dict[str, Any]]:
     path = announcements_path(paths)
@@ -226,17 +246,27 @@ def rotate_key(paths: CentralPaths, identity: CentralIdentity) -> dict[str, Any]
     to ``certs/central-keys.json`` before the old key is replaced. Returns the announcement."""
     staged = paths.key.with_name("central.next.key")
     if staged.exists():
-        raise SetupError(f"{staged} exists: an earlier rotation stopped half way; check "
-                         "which key certs/central.pem holds, then remove the other file")
+        raise SetupError(
+            f"{staged} exists: an earlier rotation stopped half way; check "
+            "which key certs/central.pem holds, then remove the other file"
+        )
     new_key = generate_key()
     save_private_key(new_key, staged)
-    cert = issue_certificate(load_ca(paths.ca_dir), new_key.public_key(), identity.name,
-                             role="central")
-    doc = make_announcement(central=identity.name, old_key=load_private_key(paths.key),
-                            new_cert=cert, issued_ts=format_ts(datetime.now(UTC)))
+    cert = issue_certificate(
+        load_ca(paths.ca_dir), new_key.public_key(), identity.name, role="central"
+    )
+    doc = make_announcement(
+        central=identity.name,
+        old_key=load_private_key(paths.key),
+        new_cert=cert,
+        issued_ts=format_ts(datetime.now(UTC)),
+    )
     docs = [*announcements(paths), doc]
-    replace_file(announcements_path(paths),
-                 (json.dumps(docs, indent=1, ensure_ascii=False) + "\n").encode(), 0o644)
+    replace_file(
+        announcements_path(paths),
+        (json.dumps(docs, indent=1, ensure_ascii=False) + "\n").encode(),
+        0o644,
+    )
     old_cert = paths.cert.with_name(f"central-{fingerprint_sha256(identity.cert)[:12]}.pem")
     shutil.copyfile(paths.cert, old_cert)  # receipts in nodes' anchors were made with it
     os.replace(staged, paths.key)
@@ -244,8 +274,9 @@ def rotate_key(paths: CentralPaths, identity: CentralIdentity) -> dict[str, Any]
     return doc
 
 
-def resign_roster(store: CentralStore, central: str, key: Ed25519PrivateKey,
-                  now: float) -> int | None:
+def resign_roster(
+    store: CentralStore, central: str, key: Ed25519PrivateKey, now: float
+) -> int | None:
     """The newest roster again as the next version, signed with ``key`` (the new receipt
     key): a node enrolled after the rotation knows only the new key and could not verify
     the old signature. Returns the new version, or None when there is no roster."""
@@ -254,9 +285,15 @@ def resign_roster(store: CentralStore, central: str, key: Ed25519PrivateKey,
         return None
     employees = store.employees()
     version, issued = latest.version + 1, wall_ts(now)
-    doc = make_roster_doc(central=central, version=version, issued_ts=issued, key=key,
-                          employees=[{"nip": e.nip, "name": e.name, "unit": e.unit,
-                                      "role": e.role, "pin_hash": e.pin_hash}
-                                     for e in employees])
+    doc = make_roster_doc(
+        central=central,
+        version=version,
+        issued_ts=issued,
+        key=key,
+        employees=[
+            {"nip": e.nip, "name": e.name, "unit": e.unit, "role": e.role, "pin_hash": e.pin_hash}
+            for e in employees
+        ],
+    )
     store.install_roster(version, issued, canonical_bytes(doc).decode("utf-8"), employees, now)
     return version

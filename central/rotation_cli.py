@@ -50,10 +50,12 @@ def cmd_ca_rotate(args: argparse.Namespace) -> int:
 
     identity = _identity(args)
     old, new, kept = rotate_ca(identity.paths, identity)
-    print(f"New district CA {new[:16]} issues every certificate from now on; the old CA "
-          f"{old[:16]} is kept in {kept} and still trusted.\n"
-          f"Start central again. When every node has enrolled again under the new CA:\n"
-          f"  presensi-central ca retire --data {args.data} --ca {old[:16]}")
+    print(
+        f"New district CA {new[:16]} issues every certificate from now on; the old CA "
+        f"{old[:16]} is kept in {kept} and still trusted.\n"
+        f"Start central again. When every node has enrolled again under the new CA:\n"
+        f"  presensi-central ca retire --data {args.data} --ca {old[:16]}"
+    )
     return 0
 
 
@@ -69,8 +71,9 @@ def cmd_ca_retire(args: argparse.Namespace) -> int:
     from .rotation import retire_ca
 
     target = retire_ca(CentralPaths(Path(args.data)), args.ca)
-    print(f"Retired: nodes with certificates of that CA are refused from the next start "
-          f"({target}).")
+    print(
+        f"Retired: nodes with certificates of that CA are refused from the next start ({target})."
+    )
     return 0
 
 
@@ -82,10 +85,12 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
     identity = _identity(args)
     doc = rotate_key(identity.paths, identity)
     version = _resign_roster(args)
-    print(f"New receipt key {doc['new_key']} (was {raw_key(identity.public_key)}), announced "
-          "in certs/central-keys.json under the old key's signature"
-          + (f"; roster signed again as version {version}" if version else "")
-          + ". Start central again; nodes switch at their next push.")
+    print(
+        f"New receipt key {doc['new_key']} (was {raw_key(identity.public_key)}), announced "
+        "in certs/central-keys.json under the old key's signature"
+        + (f"; roster signed again as version {version}" if version else "")
+        + ". Start central again; nodes switch at their next push."
+    )
     return 0
 
 

@@ -23,13 +23,31 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-DEFAULT_EXCEPTION_KINDS = ("cuti", "izin", "sakit", "dinas_luar", "tugas_belajar",
-                           "gangguan_teknis")
+DEFAULT_EXCEPTION_KINDS = (
+    "cuti",
+    "izin",
+    "sakit",
+    "dinas_luar",
+    "tugas_belajar",
+    "gangguan_teknis",
+)
 
-_TOP_KEYS = {"id", "effective_from", "units", "tpp_attendance_weight", "monthly_cap", "week",
-             "deductions", "exceptions", "discipline", "overrides", "holidays",
-             # optional, descriptive only (an extension of the Contract)
-             "title", "source"}
+_TOP_KEYS = {
+    "id",
+    "effective_from",
+    "units",
+    "tpp_attendance_weight",
+    "monthly_cap",
+    "week",
+    "deductions",
+    "exceptions",
+    "discipline",
+    "overrides",
+    "holidays",
+    # optional, descriptive only (an extension of the Contract)
+    "title",
+    "source",
+}
 _DEDUCTION_KEYS = {"grace_minutes", "late", "early", "no_arrival", "no_departure", "absent"}
 _DISCIPLINE_KEYS = {"minutes_per_day", "consecutive_days", "levels"}
 
@@ -44,7 +62,7 @@ class Hours:
 
     start: int
     end: int
-    text: tuple[str, str] = ("", "")   # "HH:MM" of start and end, made once
+    text: tuple[str, str] = ("", "")  # "HH:MM" of start and end, made once
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", (_hhmm(self.start), _hhmm(self.end)))
@@ -52,8 +70,8 @@ class Hours:
 
 @dataclass(frozen=True)
 class Band:
-    name: str      # TL1..TL4 or PSW1..PSW4
-    low: int       # minutes, inclusive
+    name: str  # TL1..TL4 or PSW1..PSW4
+    low: int  # minutes, inclusive
     high: int
     percent: Decimal
 
@@ -93,7 +111,7 @@ class RuleSet:
     overrides: tuple[Override, ...] = ()
     holidays: dict[date, str] = field(default_factory=dict)
     source: str = ""
-    version: int = 0   # import order, set by the store
+    version: int = 0  # import order, set by the store
 
     @property
     def sha256(self) -> str:
@@ -117,10 +135,11 @@ def _fail(where: str, message: str) -> RuleError:
     return RuleError(f"{where}: {message}")
 
 
-def _decimal(value: Any, where: str, *, low: Decimal = Decimal(0),
-             high: Decimal = Decimal(100)) -> Decimal:
+def _decimal(
+    value: Any, where: str, *, low: Decimal = Decimal(0), high: Decimal = Decimal(100)
+) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise _fail(where, "must be a number (percent), e.g. 1.5 or \"1.5\"")
+        raise _fail(where, 'must be a number (percent), e.g. 1.5 or "1.5"')
     try:
         number = Decimal(str(value).strip())
     except ArithmeticError as exc:
@@ -163,10 +182,15 @@ def _week(table: Any, where: str) -> dict[int, Hours]:
         raise _fail(where, "must be a table of weekdays mon..sun")
     unknown = set(table) - set(WEEKDAYS)
     if unknown:
-        raise _fail(where, f"unknown key(s) {', '.join(sorted(unknown))}; weekdays are "
-                    + ", ".join(WEEKDAYS))
-    week = {i: _hours(table[name], f"{where}.{name}")
-            for i, name in enumerate(WEEKDAYS) if name in table}
+        raise _fail(
+            where,
+            f"unknown key(s) {', '.join(sorted(unknown))}; weekdays are " + ", ".join(WEEKDAYS),
+        )
+    week = {
+        i: _hours(table[name], f"{where}.{name}")
+        for i, name in enumerate(WEEKDAYS)
+        if name in table
+    }
     return week
 
 
@@ -182,8 +206,10 @@ def _bands(value: Any, where: str, prefix: str) -> tuple[Band, ...]:
         low = _integer(item[0], f"{at} from", low=1, high=1440)
         high = _integer(item[1], f"{at} to", low=low, high=1440)
         if low != expected:
-            raise _fail(at, f"bands must follow each other without gaps: expected from = "
-                        f"{expected}, got {low}")
+            raise _fail(
+                at,
+                f"bands must follow each other without gaps: expected from = {expected}, got {low}",
+            )
         expected = high + 1
         bands.append(Band(f"{prefix}{i + 1}", low, high, _decimal(item[2], f"{at} percent")))
     return tuple(bands)
@@ -203,19 +229,26 @@ def _discipline(table: Any) -> Discipline:
         raise _fail("discipline.levels", "must be a list of [days, sanction]")
     for i, item in enumerate(raw):
         at = f"discipline.levels[{i}]"
-        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[1], str)
-                or not item[1].strip()):
-            raise _fail(at, "must be [days, \"sanction\"]")
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not isinstance(item[1], str)
+            or not item[1].strip()
+        ):
+            raise _fail(at, 'must be [days, "sanction"]')
         days = _integer(item[0], f"{at} days", low=1, high=366)
         if levels and days <= levels[-1][0]:
             raise _fail(at, "levels must be in increasing order of days")
         levels.append((days, item[1].strip()))
     return Discipline(
-        minutes_per_day=_integer(table.get("minutes_per_day", 450),
-                                 "discipline.minutes_per_day", low=1, high=1440),
-        consecutive_days=_integer(table.get("consecutive_days", 10),
-                                  "discipline.consecutive_days", low=1, high=366),
-        levels=tuple(levels))
+        minutes_per_day=_integer(
+            table.get("minutes_per_day", 450), "discipline.minutes_per_day", low=1, high=1440
+        ),
+        consecutive_days=_integer(
+            table.get("consecutive_days", 10), "discipline.consecutive_days", low=1, high=366
+        ),
+        levels=tuple(levels),
+    )
 
 
 def parse_rules(text: str) -> RuleSet:
@@ -226,20 +259,32 @@ def parse_rules(text: str) -> RuleSet:
         raise RuleError(f"not valid TOML: {exc}") from exc
     unknown = set(doc) - _TOP_KEYS
     if unknown:
-        raise RuleError(f"unknown key(s) {', '.join(sorted(unknown))} (a typo?); known keys: "
-                        + ", ".join(sorted(_TOP_KEYS)))
-    for key in ("id", "effective_from", "tpp_attendance_weight", "monthly_cap", "week",
-                "deductions"):
+        raise RuleError(
+            f"unknown key(s) {', '.join(sorted(unknown))} (a typo?); known keys: "
+            + ", ".join(sorted(_TOP_KEYS))
+        )
+    for key in (
+        "id",
+        "effective_from",
+        "tpp_attendance_weight",
+        "monthly_cap",
+        "week",
+        "deductions",
+    ):
         if key not in doc:
             raise _fail(key, "is required")
     rule_id = doc["id"]
     if not isinstance(rule_id, str) or not ID_RE.match(rule_id):
-        raise _fail("id", "must be 1-80 letters, digits, '.', '_' or '-', e.g. "
-                    "\"perbup-batola-2026\"")
+        raise _fail(
+            "id", "must be 1-80 letters, digits, '.', '_' or '-', e.g. \"perbup-batola-2026\""
+        )
     units = doc.get("units")
     if units is not None:
-        if (not isinstance(units, list) or not units
-                or not all(isinstance(u, str) and 1 <= len(u.strip()) <= 120 for u in units)):
+        if (
+            not isinstance(units, list)
+            or not units
+            or not all(isinstance(u, str) and 1 <= len(u.strip()) <= 120 for u in units)
+        ):
             raise _fail("units", "must be a non-empty list of unit names")
         units = frozenset(u.strip() for u in units)
     week = _week(doc["week"], "week")
@@ -295,19 +340,24 @@ def parse_rules(text: str) -> RuleSet:
     if not isinstance(source_text, str) or not isinstance(title, str):
         raise _fail("title/source", "must be text")
     return RuleSet(
-        id=rule_id, effective_from=_day(doc["effective_from"], "effective_from"),
+        id=rule_id,
+        effective_from=_day(doc["effective_from"], "effective_from"),
         units=units,
         weight=_decimal(doc["tpp_attendance_weight"], "tpp_attendance_weight"),
-        cap=_decimal(doc["monthly_cap"], "monthly_cap"), week=week,
-        grace=_integer(ded.get("grace_minutes", 0), "deductions.grace_minutes", low=0,
-                       high=240),
+        cap=_decimal(doc["monthly_cap"], "monthly_cap"),
+        week=week,
+        grace=_integer(ded.get("grace_minutes", 0), "deductions.grace_minutes", low=0, high=240),
         late=_bands(ded["late"], "deductions.late", "TL"),
         early=_bands(ded["early"], "deductions.early", "PSW"),
         no_arrival=_decimal(ded["no_arrival"], "deductions.no_arrival"),
         no_departure=_decimal(ded["no_departure"], "deductions.no_departure"),
         absent=_decimal(ded["absent"], "deductions.absent"),
-        exceptions=exceptions, discipline=_discipline(doc.get("discipline")),
-        overrides=tuple(overrides), holidays=holidays, source=text)
+        exceptions=exceptions,
+        discipline=_discipline(doc.get("discipline")),
+        overrides=tuple(overrides),
+        holidays=holidays,
+        source=text,
+    )
 
 
 class RuleBook:
@@ -348,11 +398,14 @@ def import_rules(store: Any, text: str, *, by: str, now: float) -> RuleSet:
     rules = parse_rules(text)
     if not isinstance(by, str) or not 1 <= len(by.strip()) <= 120:
         raise RuleError("by must name who imports the rules (1-120 characters)")
-    version = store.add_rule_version(rules.id, rules.effective_from.isoformat(), text,
-                                     rules.sha256, by.strip(), now)
+    version = store.add_rule_version(
+        rules.id, rules.effective_from.isoformat(), text, rules.sha256, by.strip(), now
+    )
     if version is None:
-        raise RuleError(f"id: a rule version named {rules.id!r} was already imported; "
-                        "versions are kept forever, give the new file a new id")
+        raise RuleError(
+            f"id: a rule version named {rules.id!r} was already imported; "
+            "versions are kept forever, give the new file a new id"
+        )
     return replace(rules, version=version)
 
 
@@ -360,8 +413,15 @@ def list_rules(store: Any) -> list[dict[str, Any]]:
     out = []
     for row in store.rule_versions():
         rules = parse_rules(row.source)
-        out.append({"version": row.version, "id": row.id, "effective_from": row.effective_from,
-                    "units": sorted(rules.units) if rules.units else None,
-                    "sha256": row.sha256, "imported_by": row.imported_by,
-                    "imported_at": row.imported_at})
+        out.append(
+            {
+                "version": row.version,
+                "id": row.id,
+                "effective_from": row.effective_from,
+                "units": sorted(rules.units) if rules.units else None,
+                "sha256": row.sha256,
+                "imported_by": row.imported_by,
+                "imported_at": row.imported_at,
+            }
+        )
     return out

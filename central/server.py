@@ -23,16 +23,26 @@ from .errors import CentralError
 from .identity import load_identity
 
 
-def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
-          threads: int = 16, database: str | None = None,
-          read_database: str | None = None, trusted_proxy: str | None = None) -> int:
+def serve(
+    paths: CentralPaths,
+    *,
+    host: str,
+    port: int,
+    workers: int = 2,
+    threads: int = 16,
+    database: str | None = None,
+    read_database: str | None = None,
+    trusted_proxy: str | None = None,
+) -> int:
     """Check the data directory and migrate here (clear message, exit 2), then serve.
 
     ``database``, ``read_database``: PostgreSQL URLs overriding those ``init`` recorded.
     """
     if not paths.root.is_dir():
-        raise CentralError(f"{paths.root} is not a central data directory; run "
-                           f"'presensi-central init --data {paths.root}' first")
+        raise CentralError(
+            f"{paths.root} is not a central data directory; run "
+            f"'presensi-central init --data {paths.root}' first"
+        )
     try:
         # Held until this process and its workers exit (sync/serve_guard.py).
         lock_data_dir(paths.root)
@@ -56,8 +66,10 @@ def serve(paths: CentralPaths, *, host: str, port: int, workers: int = 2,
     os.environ["PRESENSI_CENTRAL_DATA"] = str(paths.root.resolve())
     if trusted_proxy:
         os.environ["PRESENSI_TRUSTED_PROXY"] = trusted_proxy
-    print(f"event=serve central_data={paths.root} url=http://{host}:{port}/ workers={workers}",
-          flush=True)
+    print(
+        f"event=serve central_data={paths.root} url=http://{host}:{port}/ workers={workers}",
+        flush=True,
+    )
     Granian(
         "central.wsgi:serving_app",
         address=host,

@@ -58,17 +58,22 @@ def _roster_problem(body: dict[str, Any], employees: dict[str, Employee]) -> str
 def in_event(events: list[EventRow], node: str, unit: str | None, ts: str) -> bool:
     """Whether a check-in at ``node`` at ``ts`` by a member of ``unit`` is inside an event."""
     return unit is not None and any(
-        e.node == node and unit in e.units and e.start_ts <= ts <= e.end_ts for e in events)
+        e.node == node and unit in e.units and e.start_ts <= ts <= e.end_ts for e in events
+    )
 
 
-def judge(tx: IngestTx, node: str, records: list[Record]) -> tuple[dict[int, Verdict],
-                                                                    list[str]]:
+def judge(tx: IngestTx, node: str, records: list[Record]) -> tuple[dict[int, Verdict], list[str]]:
     """Verdicts for the check-ins among ``records`` (by seq) and the alerts to raise."""
     checkins = [r for r in records if r["type"] == "checkin"]
     if not checkins:
         return {}, []
-    nips = [value for r in checkins if isinstance(b := r["body"], dict)
-            for k in ("nip", "witness") if isinstance(value := b.get(k), str)]
+    nips = [
+        value
+        for r in checkins
+        if isinstance(b := r["body"], dict)
+        for k in ("nip", "witness")
+        if isinstance(value := b.get(k), str)
+    ]
     employees = tx.employees_by_nip(nips)
     has_roster = bool(employees) or tx.has_roster()
     stamps = [r["ts"] for r in checkins]  # a lying node need not keep them in order
@@ -88,23 +93,27 @@ def judge(tx: IngestTx, node: str, records: list[Record]) -> tuple[dict[int, Ver
         verdicts[record["seq"]] = Verdict(problem, not home, method)
         if problem is not None:
             invalid.append(f"seq {record['seq']}: {problem}")
-        elif not home and not in_event(events, node, emp.unit if emp else None,
-                                       record["ts"]):
+        elif not home and not in_event(events, node, emp.unit if emp else None, record["ts"]):
             foreign.append(record["seq"])
     alerts = []
     if invalid:
-        alerts.append(f"invalid-body|{len(invalid)} signed check-in(s) with a body the node "
-                      f"software never makes, kept as evidence and not counted: "
-                      f"{'; '.join(invalid[:5])[:600]}")
+        alerts.append(
+            f"invalid-body|{len(invalid)} signed check-in(s) with a body the node "
+            f"software never makes, kept as evidence and not counted: "
+            f"{'; '.join(invalid[:5])[:600]}"
+        )
     if foreign:
-        alerts.append(f"foreign-node|{len(foreign)} check-in(s) for employees not on this "
-                      f"node's roster (seq {', '.join(map(str, foreign[:10]))}), not counted "
-                      "until an official accepts them")
+        alerts.append(
+            f"foreign-node|{len(foreign)} check-in(s) for employees not on this "
+            f"node's roster (seq {', '.join(map(str, foreign[:10]))}), not counted "
+            "until an official accepts them"
+        )
     return verdicts, alerts
 
 
-def anchor_missing(rec_upper: str, lower: str | None, link_start: str | None,
-                   grace_s: float) -> bool:
+def anchor_missing(
+    rec_upper: str, lower: str | None, link_start: str | None, grace_s: float
+) -> bool:
     """True for a record with no anchor before it that central first received more than
     ``grace_s`` after the node's log got its first receipt: an honest node anchors every
     receipt, so a node with a working link whose records stay unanchored is withholding
@@ -125,17 +134,23 @@ class TrustFacts:
     units: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, store: CentralStore, ts_from: str | None = None,
-             ts_to: str | None = None) -> TrustFacts:
+    def load(
+        cls, store: CentralStore, ts_from: str | None = None, ts_to: str | None = None
+    ) -> TrustFacts:
         """Facts for records with ``ts`` in [ts_from, ts_to] (all events when not given)."""
-        events = (store.events_covering(ts_from, ts_to) if ts_from and ts_to
-                  else store.events())
-        return cls(forks=store.fork_points(), link_starts=store.link_starts(), events=events,
-                   accepted=store.accepted_refs(), units=store.employee_units())
+        events = store.events_covering(ts_from, ts_to) if ts_from and ts_to else store.events()
+        return cls(
+            forks=store.fork_points(),
+            link_starts=store.link_starts(),
+            events=events,
+            accepted=store.accepted_refs(),
+            units=store.employee_units(),
+        )
 
     def in_event(self, rec: StoredRecord) -> bool:
-        return bool(rec.nip) and in_event(self.events, rec.node, self.units.get(rec.nip or ""),
-                                          rec.ts)
+        return bool(rec.nip) and in_event(
+            self.events, rec.node, self.units.get(rec.nip or ""), rec.ts
+        )
 
 
 def day_in_range(day: date) -> bool:

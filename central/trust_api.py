@@ -26,11 +26,17 @@ bp = Blueprint("trust_api", __name__, url_prefix="/api/v1")
 
 
 def acceptance_json(a: Acceptance) -> dict[str, Any]:
-    return {"ref": f"{a.node}/{a.epoch}/{a.seq}", "node": a.node, "epoch": a.epoch,
-            "seq": a.seq, "status": a.status, "accepted_by": a.accepted_by, "via": a.via,
-            "reason": a.reason,
-            "accepted_at": datetime.fromtimestamp(a.accepted_at, WITA).isoformat(
-                timespec="seconds")}
+    return {
+        "ref": f"{a.node}/{a.epoch}/{a.seq}",
+        "node": a.node,
+        "epoch": a.epoch,
+        "seq": a.seq,
+        "status": a.status,
+        "accepted_by": a.accepted_by,
+        "via": a.via,
+        "reason": a.reason,
+        "accepted_at": datetime.fromtimestamp(a.accepted_at, WITA).isoformat(timespec="seconds"),
+    }
 
 
 @bp.post("/records/accept")
@@ -43,20 +49,35 @@ def post_accept() -> ResponseReturnValue:
         node, epoch, seq = parse_ref(ref)
         rec = svc.store.record(node, epoch, seq)
         if rec is not None and not who.sees_unit(svc.store.employee_units().get(rec.nip or "")):
-            raise Forbidden("this account may not accept check-ins of that unit",
-                            code="forbidden-unit")
+            raise Forbidden(
+                "this account may not accept check-ins of that unit", code="forbidden-unit"
+            )
     token = bearer_token(request.headers.get("Authorization")) or ""
     now = svc.now()
-    accepted = accept_record(svc.store, svc.report_settings, ref=ref, by=who.account,
-                             reason=payload.get("reason"),
-                             via=f"api:{who.role}:{hash_token(token)[:12]}", now=now)
-    record_action(svc.store, who.account, "record-accept", ref, accepted.reason, now,
-                  {"status": accepted.status, "via": accepted.via})
+    accepted = accept_record(
+        svc.store,
+        svc.report_settings,
+        ref=ref,
+        by=who.account,
+        reason=payload.get("reason"),
+        via=f"api:{who.role}:{hash_token(token)[:12]}",
+        now=now,
+    )
+    record_action(
+        svc.store,
+        who.account,
+        "record-accept",
+        ref,
+        accepted.reason,
+        now,
+        {"status": accepted.status, "via": accepted.via},
+    )
     return jsonify(acceptance_json(accepted)), 201
 
 
 @bp.get("/acceptances")
 def get_acceptances() -> ResponseReturnValue:
     require_api("viewer")
-    return jsonify({"acceptances": [acceptance_json(a)
-                                    for a in service().store.acceptances(limit=500)]})
+    return jsonify(
+        {"acceptances": [acceptance_json(a) for a in service().store.acceptances(limit=500)]}
+    )

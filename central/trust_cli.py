@@ -19,13 +19,24 @@ def cmd_event_add(args: argparse.Namespace, open_store: Callable[..., Any]) -> i
 
     store, _ = open_store(args)
     try:
-        event = add_event(store, node=args.node, day=args.date, start=args.start, end=args.end,
-                          units=args.unit, reason=args.reason, by=args.by, now=time.time())
+        event = add_event(
+            store,
+            node=args.node,
+            day=args.date,
+            start=args.start,
+            end=args.end,
+            units=args.unit,
+            reason=args.reason,
+            by=args.by,
+            now=time.time(),
+        )
     finally:
         store.close()
-    print(f"Event {event.id} at {event.node} on {event.day} {args.start}-{args.end} WITA for "
-          f"{len(event.units)} unit(s). The node's roster holds their employees from "
-          f"{event.roster_from} (UTC, 00:00 WITA the day before) until the window ends.")
+    print(
+        f"Event {event.id} at {event.node} on {event.day} {args.start}-{args.end} WITA for "
+        f"{len(event.units)} unit(s). The node's roster holds their employees from "
+        f"{event.roster_from} (UTC, 00:00 WITA the day before) until the window ends."
+    )
     return 0
 
 
@@ -33,8 +44,10 @@ def cmd_event_list(args: argparse.Namespace, open_store: Callable[..., Any]) -> 
     store, _ = open_store(args)
     try:
         for e in store.events(args.node):
-            print(f"{e.id}\t{e.node}\t{e.day}\t{e.start_ts}\t{e.end_ts}\t{'; '.join(e.units)}"
-                  f"\t{e.reason}\t{e.created_by}")
+            print(
+                f"{e.id}\t{e.node}\t{e.day}\t{e.start_ts}\t{e.end_ts}\t{'; '.join(e.units)}"
+                f"\t{e.reason}\t{e.created_by}"
+            )
     finally:
         store.close()
     return 0
@@ -48,14 +61,24 @@ def cmd_record_accept(args: argparse.Namespace, open_store: Callable[..., Any]) 
 
     store, _ = open_store(args)
     config = load_config(Path(args.data))
-    settings = ReportSettings(require_anchor=bool(config["REQUIRE_ANCHOR"]),
-                              anchor_grace_s=float(config["ANCHOR_GRACE_S"]))
+    settings = ReportSettings(
+        require_anchor=bool(config["REQUIRE_ANCHOR"]),
+        anchor_grace_s=float(config["ANCHOR_GRACE_S"]),
+    )
     try:
         now = time.time()
-        accepted = accept_record(store, settings, ref=args.ref, by=args.by, reason=args.reason,
-                                 via="cli", now=now)
-        record_action(store, accepted.accepted_by, "record-accept", args.ref, accepted.reason,
-                      now, {"status": accepted.status, "via": "cli"})
+        accepted = accept_record(
+            store, settings, ref=args.ref, by=args.by, reason=args.reason, via="cli", now=now
+        )
+        record_action(
+            store,
+            accepted.accepted_by,
+            "record-accept",
+            args.ref,
+            accepted.reason,
+            now,
+            {"status": accepted.status, "via": "cli"},
+        )
     except ApiError as exc:
         raise CentralError(exc.message) from exc
     finally:
@@ -64,9 +87,9 @@ def cmd_record_accept(args: argparse.Namespace, open_store: Callable[..., Any]) 
     return 0
 
 
-def add_trust_commands(sub: Any, data_arg: DataArg,
-                       open_store: Callable[..., Any]) -> None:
+def add_trust_commands(sub: Any, data_arg: DataArg, open_store: Callable[..., Any]) -> None:
     """Register ``event`` and ``record`` under the ``presensi-central`` parser."""
+
     def bind(func: Callable[..., int]) -> Callable[[argparse.Namespace], int]:
         return lambda args: func(args, open_store)
 
@@ -78,8 +101,12 @@ def add_trust_commands(sub: Any, data_arg: DataArg,
     e.add_argument("--date", required=True, help="YYYY-MM-DD")
     e.add_argument("--from", dest="start", required=True, help="HH:MM WITA")
     e.add_argument("--to", dest="end", required=True, help="HH:MM WITA")
-    e.add_argument("--unit", action="append", required=True,
-                   help="an attending unit, as in the roster (repeat for each)")
+    e.add_argument(
+        "--unit",
+        action="append",
+        required=True,
+        help="an attending unit, as in the roster (repeat for each)",
+    )
     e.add_argument("--reason", required=True, help="what the event is")
     e.add_argument("--by", default="presensi-central", help="who declares it")
     e.set_defaults(func=bind(cmd_event_add))

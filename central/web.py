@@ -34,7 +34,8 @@ def raw_body(limit: int) -> bytes:
     # A chunked body (no Content-Length) is silently cut at MAX_CONTENT_LENGTH by werkzeug;
     # reaching the cut means the client sent too much.
     cut = request.content_length is None and len(data) >= int(
-        current_app.config["MAX_CONTENT_LENGTH"])
+        current_app.config["MAX_CONTENT_LENGTH"]
+    )
     if len(data) > limit or cut:
         raise TooLarge(f"request body is larger than {limit} bytes")
     return data
@@ -44,8 +45,9 @@ def json_object() -> dict[str, Any]:
     """A small JSON object body; 400/413/415 with a message for anything else."""
     data = raw_body(int(current_app.config["MAX_SMALL_BODY_BYTES"]))
     if not request.is_json:
-        raise ApiError("send the body as application/json", code="unsupported-media-type",
-                       status=415)
+        raise ApiError(
+            "send the body as application/json", code="unsupported-media-type", status=415
+        )
     try:
         value = jsonin.loads(data)  # refuses deep nesting and lone surrogates too
     except jsonin.JsonInputError as exc:
@@ -57,15 +59,17 @@ def json_object() -> dict[str, Any]:
 
 def require_api(role: str = "viewer") -> str:
     """Check the bearer token has ``role``; return the role."""
-    return require_role(service().store, bearer_token(request.headers.get("Authorization")),
-                        role, service().now())
+    return require_role(
+        service().store, bearer_token(request.headers.get("Authorization")), role, service().now()
+    )
 
 
 def api_principal(role: str = "viewer") -> Principal:
     """The account a bearer token acts for, with ``role`` or above (its units limit what
     it sees)."""
-    return require_principal(service().store, bearer_token(request.headers.get("Authorization")),
-                             role, service().now())
+    return require_principal(
+        service().store, bearer_token(request.headers.get("Authorization")), role, service().now()
+    )
 
 
 def node_request() -> tuple[str, Any, bytes]:
@@ -90,8 +94,7 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> ResponseReturnValue:
         if exc.status in (401, 403):
-            log.info("event=refused path=%s status=%d code=%s", request.path, exc.status,
-                     exc.code)
+            log.info("event=refused path=%s status=%d code=%s", request.path, exc.status, exc.code)
         return error_response(exc)
 
     @app.errorhandler(PgOperationalError)
@@ -99,10 +102,13 @@ def register_errors(app: Flask) -> None:
     def _database_down(exc: Exception) -> ResponseReturnValue:
         # PostgreSQL unreachable (restart, failover, network): the client retries later; a
         # node's push keeps its backlog and backs off. Nothing was committed.
-        log.warning("event=database-unavailable path=%s error=%s", request.path,
-                    type(exc).__name__)
-        response = jsonify({"error": "database-unavailable",
-                            "message": "the database is not reachable; try again later"})
+        log.warning("event=database-unavailable path=%s error=%s", request.path, type(exc).__name__)
+        response = jsonify(
+            {
+                "error": "database-unavailable",
+                "message": "the database is not reachable; try again later",
+            }
+        )
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response

@@ -15,7 +15,11 @@ from . import create_app
 
 
 def serving_app() -> Flask:
-    return create_app({"DATA_DIR": os.environ["PRESENSI_CENTRAL_DATA"],
-                       "DATABASE_URL": os.environ.get("PRESENSI_DATABASE_URL"),
-                       "READ_DATABASE_URL": os.environ.get("PRESENSI_READ_DATABASE_URL"),
-                       "TRUSTED_PROXY": os.environ.get("PRESENSI_TRUSTED_PROXY") or None})
+    return create_app(
+        {
+            "DATA_DIR": os.environ["PRESENSI_CENTRAL_DATA"],
+            "DATABASE_URL": os.environ.get("PRESENSI_DATABASE_URL"),
+            "READ_DATABASE_URL": os.environ.get("PRESENSI_READ_DATABASE_URL"),
+            "TRUSTED_PROXY": os.environ.get("PRESENSI_TRUSTED_PROXY") or None,
+        }
+    )

@@ -18,8 +18,15 @@ from pathlib import Path
 from certs._atomic import make_dirs
 from certs.errors import CertError
 
-__all__ = ["PRIVATE_DIR", "PRIVATE_FILE", "PRIVATE_UMASK", "FileModeError", "check_private",
-           "make_private_dir", "touch_private"]
+__all__ = [
+    "PRIVATE_DIR",
+    "PRIVATE_FILE",
+    "PRIVATE_UMASK",
+    "FileModeError",
+    "check_private",
+    "make_private_dir",
+    "touch_private",
+]
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -62,4 +69,5 @@ def check_private(files: Iterable[Path]) -> None:
             raise FileModeError(
                 f"{path} can be read by other users (mode {stat.S_IMODE(mode):04o}); "
                 f"run 'chmod 600 {path}' (or 'chmod -R go= {path.parent}'), and treat its "
-                "secrets as possibly leaked")
+                "secrets as possibly leaked"
+            )

@@ -46,8 +46,9 @@ class AdminNotSetUp(ApiError):
     code = "admin-not-set-up"
 
     def __init__(self) -> None:
-        super().__init__("no admin password yet: run presensi-node admin set-password --data DIR "
-                         "on the node")
+        super().__init__(
+            "no admin password yet: run presensi-node admin set-password --data DIR on the node"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +72,11 @@ def check_password(password: str) -> str:
 def set_password(writer: Appender, password: str, *, by: str) -> dict[str, Any]:
     """Store a new admin password hash and end every admin session, with an ``admin`` record."""
     stored = hash_pin(check_password(password))
-    apply = (Sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (META_KEY, stored)),
-             Sql("DELETE FROM admin_sessions"))
-    record, _, _ = writer.append("admin", {"action": "admin-password-set", "by": by},
-                                 apply=apply)
+    apply = (
+        Sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (META_KEY, stored)),
+        Sql("DELETE FROM admin_sessions"),
+    )
+    record, _, _ = writer.append("admin", {"action": "admin-password-set", "by": by}, apply=apply)
     return record
 
 
@@ -112,7 +114,8 @@ class AdminAuth:
         session = AdminSession(secrets.token_urlsafe(24), addr, now + self.lifetime)
         self.store.conn().execute(
             "INSERT INTO admin_sessions VALUES (?, ?, ?, ?, ?)",
-            (_hash(token), session.csrf, addr, now, session.expires_at))
+            (_hash(token), session.csrf, addr, now, session.expires_at),
+        )
         return token, session
 
     def _reserve(self, limits: dict[str, int]) -> None:
@@ -124,14 +127,17 @@ class AdminAuth:
         try:
             updates = []
             for key, limit in limits.items():
-                row = conn.execute("SELECT tries, window_start FROM admin_attempts WHERE key = ?",
-                                   (key,)).fetchone()
+                row = conn.execute(
+                    "SELECT tries, window_start FROM admin_attempts WHERE key = ?", (key,)
+                ).fetchone()
                 tries, start = row if row and now - row[1] < self.window else (0, now)
                 if tries >= limit:
                     wait = start + self.window - now
                     raise TooManyAttempts(
                         f"Too many wrong passwords. Try again in {math.ceil(wait / 60)} minutes.",
-                        code="admin-locked", retry_after=int(wait) + 1)
+                        code="admin-locked",
+                        retry_after=int(wait) + 1,
+                    )
                 updates.append((key, tries + 1, start))
             conn.executemany("INSERT OR REPLACE INTO admin_attempts VALUES (?, ?, ?)", updates)
             conn.execute("COMMIT")
@@ -142,17 +148,22 @@ class AdminAuth:
     def lookup(self, token: str) -> AdminSession | None:
         if not token or len(token) > 200:
             return None
-        row = self.store.conn().execute(
-            "SELECT csrf, addr, expires_at FROM admin_sessions WHERE token_hash = ?",
-            (_hash(token),)).fetchone()
+        row = (
+            self.store.conn()
+            .execute(
+                "SELECT csrf, addr, expires_at FROM admin_sessions WHERE token_hash = ?",
+                (_hash(token),),
+            )
+            .fetchone()
+        )
         if row is None or row[2] < time.time():
             return None
         return AdminSession(*row)
 
     def csrf_ok(self, session: AdminSession, sent: Any) -> bool:
-        return isinstance(sent, str) and hmac.compare_digest(sent.encode(),
-                                                             session.csrf.encode())
+        return isinstance(sent, str) and hmac.compare_digest(sent.encode(), session.csrf.encode())
 
     def sign_out(self, token: str) -> None:
-        self.store.conn().execute("DELETE FROM admin_sessions WHERE token_hash = ?",
-                                  (_hash(token),))
+        self.store.conn().execute(
+            "DELETE FROM admin_sessions WHERE token_hash = ?", (_hash(token),)
+        )

@@ -42,8 +42,9 @@ def read_new_password(stdin: Any = None) -> str:
     if not first:
         raise CliError("no password given: type it twice (or pipe two lines into the command)")
     if first != second:
-        raise CliError("the two passwords differ; run the command again and type the same "
-                       "password twice")
+        raise CliError(
+            "the two passwords differ; run the command again and type the same password twice"
+        )
     return first
 
 
@@ -60,8 +61,10 @@ def cmd_admin_set_password(args: argparse.Namespace) -> int:
         raise CliError(f"{exc.message}; run the command again") from exc
     finally:
         svc.close()
-    print(f"Admin password set (log seq {record['seq']}); every admin session was ended.\n"
-          "Open the admin page at http://ADDRESS:8080/admin and sign in with it.")
+    print(
+        f"Admin password set (log seq {record['seq']}); every admin session was ended.\n"
+        "Open the admin page at http://ADDRESS:8080/admin and sign in with it."
+    )
     return 0
 
 
@@ -85,8 +88,7 @@ def _base_url(paths: NodePaths, url: str | None) -> tuple[str, str, dict[str, An
 
 def _write_new(out: Path, data: bytes) -> None:
     if not out.parent.is_dir():
-        raise CliError(f"the folder {out.parent} does not exist: create it or choose another "
-                       "--out")
+        raise CliError(f"the folder {out.parent} does not exist: create it or choose another --out")
     tmp = out.with_name(out.name + ".partial")
     tmp.write_bytes(data)
     os.replace(tmp, out)
@@ -100,14 +102,20 @@ def cmd_poster(args: argparse.Namespace) -> int:
         raise CliError(f"--out {out} must end in .pdf or .svg")
     base, office, _ = _base_url(_paths(args), args.url)
     url = base + "/"
-    data = (poster_pdf(url, office) if out.suffix.lower() == ".pdf"
-            else poster_svg(url, office).encode())
+    data = (
+        poster_pdf(url, office)
+        if out.suffix.lower() == ".pdf"
+        else poster_svg(url, office).encode()
+    )
     _write_new(out, data)
     print(f"Poster for {url} written to {out} (A4). Print it for the notice board.")
     if "localhost" in url:
-        print("Warning: no LAN address found, so the poster shows localhost, which a phone "
-              "cannot open. Set the address: presensi-node config set public-url "
-              "http://192.168.1.10:8080", file=sys.stderr)
+        print(
+            "Warning: no LAN address found, so the poster shows localhost, which a phone "
+            "cannot open. Set the address: presensi-node config set public-url "
+            "http://192.168.1.10:8080",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -124,8 +132,10 @@ def cmd_cards(args: argparse.Namespace) -> int:
     store = Store(paths.db)
     try:
         members = roster.unit_members(store, args.unit)
-        units = [row[0] for row in store.conn().execute(
-            "SELECT DISTINCT unit FROM employees ORDER BY unit")]
+        units = [
+            row[0]
+            for row in store.conn().execute("SELECT DISTINCT unit FROM employees ORDER BY unit")
+        ]
     finally:
         store.close()
     if not members:
@@ -151,8 +161,10 @@ def cmd_config_set(args: argparse.Namespace) -> int:
     elif not 1 <= len(value) <= 80 or any(ord(c) < 32 for c in value):
         raise CliError(f"{args.key} must be 1-80 characters on one line")
     write_config(paths.config, {key: value})
-    print(f"{args.key} = {json.dumps(value, ensure_ascii=False)} saved in {paths.config}. "
-          "Restart the node to use it: systemctl restart presensi-node")
+    print(
+        f"{args.key} = {json.dumps(value, ensure_ascii=False)} saved in {paths.config}. "
+        "Restart the node to use it: systemctl restart presensi-node"
+    )
     return 0
 
 
@@ -160,20 +172,26 @@ def add_admin_commands(sub: Any, data_arg: Callable[[argparse.ArgumentParser], N
     """Add ``admin``, ``poster``, ``cards`` and ``config`` to the ``presensi-node`` parser."""
     p = sub.add_parser("admin", help="the local admin's page (/admin)")
     asub = p.add_subparsers(dest="admin_command", required=True)
-    a = asub.add_parser("set-password", help="set the /admin password (asks twice, or reads "
-                        "two lines from standard input)")
+    a = asub.add_parser(
+        "set-password",
+        help="set the /admin password (asks twice, or reads two lines from standard input)",
+    )
     data_arg(a)
     a.set_defaults(func=cmd_admin_set_password)
 
     p = sub.add_parser("poster", help="A4 poster with the node's address as a QR code")
     data_arg(p)
     p.add_argument("--out", required=True, help="FILE.pdf or FILE.svg")
-    p.add_argument("--url", help="the address phones use (default: public-url from config, "
-                   "else this machine's LAN address and port 8080)")
+    p.add_argument(
+        "--url",
+        help="the address phones use (default: public-url from config, "
+        "else this machine's LAN address and port 8080)",
+    )
     p.set_defaults(func=cmd_poster)
 
-    p = sub.add_parser("cards", help="staff cards of one unit (PDF) with an 'Absen untuk "
-                       "rekan' QR code each")
+    p = sub.add_parser(
+        "cards", help="staff cards of one unit (PDF) with an 'Absen untuk rekan' QR code each"
+    )
     data_arg(p)
     p.add_argument("--unit", required=True, help="the unit, as in the roster's unit column")
     p.add_argument("--out", required=True, help="FILE.pdf")

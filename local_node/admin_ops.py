@@ -35,11 +35,12 @@ from .store import Store
 if TYPE_CHECKING:
     from .service import NodeService
 
+
 @dataclass(frozen=True)
 class PinReset:
     nip: str
     name: str
-    pin: str            # shown once to the admin, never stored in clear
+    pin: str  # shown once to the admin, never stored in clear
     sessions_ended: int
     seq: int
 
@@ -54,15 +55,17 @@ def _employee(svc: NodeService, nip: Any) -> roster.Employee:
 
 
 def _session_count(svc: NodeService, nip: str) -> int:
-    row = svc.store.conn().execute("SELECT count(*) FROM sessions WHERE nip = ?",
-                                   (nip,)).fetchone()
+    row = svc.store.conn().execute("SELECT count(*) FROM sessions WHERE nip = ?", (nip,)).fetchone()
     return int(row[0])
 
 
 def _base_hash(svc: NodeService, employee: roster.Employee) -> str:
     """The roster's own hash for the employee (an earlier override keeps the original base)."""
-    row = svc.store.conn().execute("SELECT base_hash FROM pin_overrides WHERE nip = ?",
-                                   (employee.nip,)).fetchone()
+    row = (
+        svc.store.conn()
+        .execute("SELECT base_hash FROM pin_overrides WHERE nip = ?", (employee.nip,))
+        .fetchone()
+    )
     return str(row[0]) if row else employee.pin_hash
 
 
@@ -75,14 +78,21 @@ def reset_pin(svc: NodeService, nip: Any, reason: Any, *, by: str) -> PinReset:
     ended = _session_count(svc, employee.nip)
     apply = (
         Sql("UPDATE employees SET pin_hash = ? WHERE nip = ?", (stored, employee.nip)),
-        Sql("INSERT OR REPLACE INTO pin_overrides (nip, pin_hash, base_hash, created_at)"
-            " VALUES (?, ?, ?, ?)", (employee.nip, stored, _base_hash(svc, employee),
-                                     time.time())),
+        Sql(
+            "INSERT OR REPLACE INTO pin_overrides (nip, pin_hash, base_hash, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (employee.nip, stored, _base_hash(svc, employee), time.time()),
+        ),
         *_end_sessions(employee.nip),
         Sql("DELETE FROM pin_failures WHERE key = ?", (f"nip:{employee.nip}",)),
     )
-    body = {"action": "pin-reset", "nip": employee.nip, "reason": why, "by": by,
-            "sessions_ended": ended}
+    body = {
+        "action": "pin-reset",
+        "nip": employee.nip,
+        "reason": why,
+        "by": by,
+        "sessions_ended": ended,
+    }
     record, _, _ = svc.append("admin", body, apply=apply)
     _sessions_ended(svc)
     return PinReset(employee.nip, employee.name, pin, ended, record["seq"])
@@ -106,11 +116,20 @@ def sign_out_devices(svc: NodeService, nip: Any, reason: Any, *, by: str) -> tup
     Returns (sessions ended, record seq)."""
     employee = _employee(svc, nip)
     why = parse_reason(reason)
-    rows = svc.store.conn().execute("SELECT DISTINCT device FROM sessions WHERE nip = ?",
-                                    (employee.nip,)).fetchall()
+    rows = (
+        svc.store.conn()
+        .execute("SELECT DISTINCT device FROM sessions WHERE nip = ?", (employee.nip,))
+        .fetchall()
+    )
     ended = _session_count(svc, employee.nip)
-    body = {"action": "device-sign-out", "nip": employee.nip, "reason": why, "by": by,
-            "devices": sorted(r[0] for r in rows), "sessions_ended": ended}
+    body = {
+        "action": "device-sign-out",
+        "nip": employee.nip,
+        "reason": why,
+        "by": by,
+        "devices": sorted(r[0] for r in rows),
+        "sessions_ended": ended,
+    }
     record, _, _ = svc.append("admin", body, apply=_end_sessions(employee.nip))
     _sessions_ended(svc)
     return ended, int(record["seq"])
@@ -141,15 +160,15 @@ def health(svc: NodeService, *, zeroconf: str) -> dict[str, Any]:
     conn = svc.store.conn()
     state = dict(conn.execute("SELECT key, value FROM sync_state").fetchall())
     pushed = int(state.get("central_seq", "-1"))
-    unsynced = conn.execute("SELECT count(*) FROM log WHERE seq > ? AND type != 'anchor'",
-                            (pushed,)).fetchone()[0]
+    unsynced = conn.execute(
+        "SELECT count(*) FROM log WHERE seq > ? AND type != 'anchor'", (pushed,)
+    ).fetchone()[0]
     receipt = json.loads(state["last_receipt"]) if state.get("last_receipt") else None
     head = svc.store.head()
     return {
         "disk_free_bytes": shutil.disk_usage(svc.paths.root).free,
         "db_bytes": _db_bytes(svc),
-        "clock_offset_ms": int(state["clock_offset_ms"]) if state.get("clock_offset_ms")
-        else None,
+        "clock_offset_ms": int(state["clock_offset_ms"]) if state.get("clock_offset_ms") else None,
         "central_url": svc.config.get("CENTRAL_URL"),
         "last_ok": state.get("last_ok"),
         "last_error": state.get("last_error"),
@@ -168,11 +187,12 @@ def checkins_by_unit(svc: NodeService, day: str) -> list[dict[str, Any]]:
     conn = svc.store.conn()
     units: dict[str, dict[str, Any]] = {}
     for unit, count in conn.execute("SELECT unit, count(*) FROM employees GROUP BY unit"):
-        units[unit] = {"unit": unit, "employees": count, "present": 0, "methods": {},
-                       "rows": []}
+        units[unit] = {"unit": unit, "employees": count, "present": 0, "methods": {}, "rows": []}
     rows = conn.execute(
         "SELECT l.record, e.name, e.unit FROM log l JOIN employees e ON e.nip = l.nip"
-        " WHERE l.day = ? AND l.type = 'checkin' ORDER BY l.seq", (day,))
+        " WHERE l.day = ? AND l.type = 'checkin' ORDER BY l.seq",
+        (day,),
+    )
     seen: dict[str, set[str]] = {}
     for text, name, unit in rows:
         rec = json.loads(text)
@@ -180,8 +200,15 @@ def checkins_by_unit(svc: NodeService, day: str) -> list[dict[str, Any]]:
         entry = units[unit]
         method = str(body.get("method"))
         entry["methods"][method] = entry["methods"].get(method, 0) + 1
-        entry["rows"].append({"ts": rec["ts"], "name": name, "nip": body.get("nip"),
-                              "kind": body.get("kind"), "method": method})
+        entry["rows"].append(
+            {
+                "ts": rec["ts"],
+                "name": name,
+                "nip": body.get("nip"),
+                "kind": body.get("kind"),
+                "method": method,
+            }
+        )
         seen.setdefault(unit, set()).add(str(body.get("nip")))
     for unit, nips in seen.items():
         units[unit]["present"] = len(nips)

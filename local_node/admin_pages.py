@@ -52,8 +52,7 @@ def auth() -> AdminAuth:
 
 def install(app: Flask) -> None:
     """Register the admin page on the node app."""
-    app.extensions["presensi_admin"] = AdminAuth(app.extensions["presensi_node"].store,
-                                                 app.config)
+    app.extensions["presensi_admin"] = AdminAuth(app.extensions["presensi_node"].store, app.config)
     app.register_blueprint(bp)
 
 
@@ -70,12 +69,18 @@ def _render(template: str, status: int = 200, **context: Any) -> ResponseReturnV
     from .pages import asset
 
     svc = service()
-    html = render_template(template, office=office_name(current_app.config, svc.identity.name),
-                           node=svc.identity.name, asset=asset, **context)
+    html = render_template(
+        template,
+        office=office_name(current_app.config, svc.identity.name),
+        node=svc.identity.name,
+        asset=asset,
+        **context,
+    )
     response = current_app.make_response((html, status))
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'")
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"  # a one-time PIN must not be cached
@@ -110,10 +115,20 @@ def _dashboard(session: AdminSession, status: int = 200, **context: Any) -> Resp
     units = admin_ops.checkins_by_unit(svc, day)
     token = svc.kiosk.display_token()
     base = _base_url()
-    return _render("admin.html", status, session=session, health=health, units=units,
-                   location=office_location.load(svc.store),
-                   day=day, when=lambda ts: when(ts, now), size=_size, base=base,
-                   kiosk_url=f"{base}/kiosk#t={token}" if token else None, **context)
+    return _render(
+        "admin.html",
+        status,
+        session=session,
+        health=health,
+        units=units,
+        location=office_location.load(svc.store),
+        day=day,
+        when=lambda ts: when(ts, now),
+        size=_size,
+        base=base,
+        kiosk_url=f"{base}/kiosk#t={token}" if token else None,
+        **context,
+    )
 
 
 def _size(count: int) -> str:
@@ -158,17 +173,26 @@ def sign_in() -> ResponseReturnValue:
     try:
         token, session = auth().sign_in(request.form.get("password"), addr)
     except ApiError as exc:
-        response = _render("admin_login.html", exc.status, error=_text(exc),
-                           setup=exc.code == "admin-not-set-up",
-                           data_dir=service().paths.root)
+        response = _render(
+            "admin_login.html",
+            exc.status,
+            error=_text(exc),
+            setup=exc.code == "admin-not-set-up",
+            data_dir=service().paths.root,
+        )
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[union-attr]
         return response
     response = current_app.make_response(redirect("/admin", code=303))
-    response.set_cookie(COOKIE, token, max_age=int(session.expires_at - datetime.now(UTC)
-                                                   .timestamp()),
-                        path="/admin", httponly=True, samesite="Strict",
-                        secure=request.is_secure)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(session.expires_at - datetime.now(UTC).timestamp()),
+        path="/admin",
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+    )
     return response
 
 
@@ -207,8 +231,7 @@ _FLASH_LOCK = threading.Lock()
 def _flash() -> dict[str, dict[str, Any]]:
     """Outcomes waiting to be shown once, per admin session (in memory: the node serves from
     one process; a one-time PIN lost in a restart is simply reset again)."""
-    flash: dict[str, dict[str, Any]] = current_app.extensions.setdefault(
-        "presensi_admin_flash", {})
+    flash: dict[str, dict[str, Any]] = current_app.extensions.setdefault("presensi_admin_flash", {})
     return flash
 
 
@@ -224,9 +247,11 @@ def _by() -> str:
 @bp.post("/reset-pin")
 def reset_pin() -> ResponseReturnValue:
     def run(_: AdminSession) -> dict[str, Any]:
-        done = admin_ops.reset_pin(service(), request.form.get("nip"), request.form.get("reason"),
-                                   by=_by())
+        done = admin_ops.reset_pin(
+            service(), request.form.get("nip"), request.form.get("reason"), by=_by()
+        )
         return {"pin_reset": done}
+
     return _action(run)
 
 
@@ -234,22 +259,30 @@ def reset_pin() -> ResponseReturnValue:
 def sign_out_devices() -> ResponseReturnValue:
     def run(_: AdminSession) -> dict[str, Any]:
         nip = request.form.get("nip")
-        ended, seq = admin_ops.sign_out_devices(service(), nip, request.form.get("reason"),
-                                                by=_by())
-        return {"notice": f"{ended} sesi perangkat untuk NIP {nip} diakhiri (log seq {seq}). "
-                          "Pegawai perlu masuk lagi dengan NIP dan PIN."}
+        ended, seq = admin_ops.sign_out_devices(
+            service(), nip, request.form.get("reason"), by=_by()
+        )
+        return {
+            "notice": f"{ended} sesi perangkat untuk NIP {nip} diakhiri (log seq {seq}). "
+            "Pegawai perlu masuk lagi dengan NIP dan PIN."
+        }
+
     return _action(run)
 
 
 @bp.post("/lokasi")
 def set_office_location() -> ResponseReturnValue:
     def run(_: AdminSession) -> dict[str, Any]:
-        location = office_location.parse(request.form.get("lat"), request.form.get("lon"),
-                                         request.form.get("radius"))
+        location = office_location.parse(
+            request.form.get("lat"), request.form.get("lon"), request.form.get("radius")
+        )
         office_location.set_location(service().writer, location, by=_by())
-        return {"notice": f"Lokasi kantor disimpan: {location.lat}, {location.lon}, radius "
-                          f"{location.radius_m} m. Presensi dengan lokasi di luar radius tetap "
-                          "dihitung dan ditandai."}
+        return {
+            "notice": f"Lokasi kantor disimpan: {location.lat}, {location.lon}, radius "
+            f"{location.radius_m} m. Presensi dengan lokasi di luar radius tetap "
+            "dihitung dan ditandai."
+        }
+
     return _action(run)
 
 
@@ -257,8 +290,11 @@ def set_office_location() -> ResponseReturnValue:
 def rotate_kiosk() -> ResponseReturnValue:
     def run(_: AdminSession) -> dict[str, Any]:
         key_id = service().kiosk.make_key(service().writer, by=_by())
-        return {"notice": f"Kunci layar kios baru dibuat ({key_id}). Buka alamat layar yang "
-                          "baru di layar kantor; alamat lama tidak berlaku lagi."}
+        return {
+            "notice": f"Kunci layar kios baru dibuat ({key_id}). Buka alamat layar yang "
+            "baru di layar kantor; alamat lama tidak berlaku lagi."
+        }
+
     return _action(run)
 
 
@@ -283,8 +319,14 @@ def backup() -> ResponseReturnValue:
 
     stamp = datetime.now(WITA).strftime("%Y-%m-%d-%H%M")
     name = f"presensi-{svc.identity.name}-{stamp}.db"
-    return Response(chunks(), mimetype="application/vnd.sqlite3", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        chunks(),
+        mimetype="application/vnd.sqlite3",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.get("/poster.<ext>")
@@ -295,11 +337,17 @@ def poster(ext: str) -> ResponseReturnValue:
     url = _base_url() + "/"
     office = office_name(current_app.config, service().identity.name)
     if ext == "pdf":
-        return Response(printables.poster_pdf(url, office), mimetype="application/pdf",
-                        headers={"Content-Disposition": 'inline; filename="poster.pdf"'})
+        return Response(
+            printables.poster_pdf(url, office),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": 'inline; filename="poster.pdf"'},
+        )
     if ext == "svg":
-        return Response(printables.poster_svg(url, office), mimetype="image/svg+xml",
-                        headers={"Content-Disposition": 'attachment; filename="poster.svg"'})
+        return Response(
+            printables.poster_svg(url, office),
+            mimetype="image/svg+xml",
+            headers={"Content-Disposition": 'attachment; filename="poster.svg"'},
+        )
     raise ApiError("the poster is poster.pdf or poster.svg", code="not-found", status=404)
 
 
@@ -313,7 +361,11 @@ def cards() -> ResponseReturnValue:
     members = roster.unit_members(svc.store, unit)
     if not members:
         return _dashboard(required, 404, error=MESSAGES["unit-unknown"])
-    pdf = printables.cards_pdf(members, _base_url(), office_name(current_app.config,
-                                                                 svc.identity.name))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="kartu.pdf"'})
+    pdf = printables.cards_pdf(
+        members, _base_url(), office_name(current_app.config, svc.identity.name)
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="kartu.pdf"'},
+    )

@@ -38,20 +38,38 @@ def create_session() -> ResponseReturnValue:
         payload = {}
     device = request.cookies.get(DEVICE_COOKIE) or payload.get("device")
     token, session, employee = service().sign_in(
-        payload.get("nip"), payload.get("pin"),
-        device if isinstance(device, str) else None, request.remote_addr or "?",
-        device_label(request.headers.get("User-Agent")))
-    response = jsonify({
-        "token": token, "csrf": session.csrf, "device": session.device,
-        "employee": {"nip": employee.nip, "name": employee.name, "unit": employee.unit,
-                     "role": employee.role},
-    })
+        payload.get("nip"),
+        payload.get("pin"),
+        device if isinstance(device, str) else None,
+        request.remote_addr or "?",
+        device_label(request.headers.get("User-Agent")),
+    )
+    response = jsonify(
+        {
+            "token": token,
+            "csrf": session.csrf,
+            "device": session.device,
+            "employee": {
+                "nip": employee.nip,
+                "name": employee.name,
+                "unit": employee.unit,
+                "role": employee.role,
+            },
+        }
+    )
     secure = request.is_secure
     max_age = service().sessions.lifetime
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True,
-                        samesite="Strict", secure=secure)
-    response.set_cookie(DEVICE_COOKIE, session.device, max_age=5 * 365 * 86400, httponly=True,
-                        samesite="Strict", secure=secure)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="Strict", secure=secure
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        session.device,
+        max_age=5 * 365 * 86400,
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+    )
     return response, 201
 
 
@@ -70,15 +88,21 @@ def end_session() -> ResponseReturnValue:
 def me() -> ResponseReturnValue:
     session = current_session(state_changing=False)
     employee = service().employee(session.nip)
-    return jsonify({
-        "nip": session.nip, "csrf": session.csrf,
-        "name": employee.name if employee else None, "unit": employee.unit if employee else None,
-        "role": employee.role if employee else None, "node": service().identity.name,
-    })
+    return jsonify(
+        {
+            "nip": session.nip,
+            "csrf": session.csrf,
+            "name": employee.name if employee else None,
+            "unit": employee.unit if employee else None,
+            "role": employee.role if employee else None,
+            "node": service().identity.name,
+        }
+    )
 
 
-def _checkin(make: Callable[[Session, Any, str | None], tuple[Any, str, bool]]
-             ) -> ResponseReturnValue:
+def _checkin(
+    make: Callable[[Session, Any, str | None], tuple[Any, str, bool]],
+) -> ResponseReturnValue:
     """What every check-in route does around ``make(session, payload, idempotency_key)``."""
     session = current_session(state_changing=True)
     idem = check_idempotency_key(request.headers.get("Idempotency-Key"))
@@ -96,8 +120,12 @@ def create_checkin() -> ResponseReturnValue:
 def create_witness_checkin() -> ResponseReturnValue:
     """On a colleague's phone: the owner's NIP and PIN, the colleague's session."""
     addr = request.remote_addr or "?"
-    response = cast(Response, _checkin(lambda session, payload, idem:
-                                       service().witness_check_in(session, payload, idem, addr)))
+    response = cast(
+        Response,
+        _checkin(
+            lambda session, payload, idem: service().witness_check_in(session, payload, idem, addr)
+        ),
+    )
     # The owner's name for the page ("Tercatat untuk rekan"), only now that their PIN matched;
     # a header, so the body stays the exact signed bytes.
     owner = service().employee(json.loads(response.get_data())["body"]["nip"])
@@ -129,19 +157,24 @@ def kiosk_code() -> ResponseReturnValue:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     allowed = svc.kiosk.display_allowed(token.strip())  # 409 before the kiosk is set up
     if scheme.lower() != "bearer" or not allowed:
-        raise Unauthorized("this screen is not the office kiosk (wrong or old display token)",
-                           code="kiosk-token")
+        raise Unauthorized(
+            "this screen is not the office kiosk (wrong or old display token)", code="kiosk-token"
+        )
     now = time.time()
     code = svc.kiosk.code_at(now)
     url = f"{phone_base(current_app.config, request.host_url)}/?kiosk={code}"
-    response = jsonify({
-        "code": code, "url": url, "window_s": WINDOW_S,
-        "expires_in": round(WINDOW_S - now % WINDOW_S, 1),
-        "qr_svg": segno.make(url, error="m").svg_data_uri(scale=8, border=2),
-        # The node's clock (Unix seconds): the screen shows the date and time from it, since
-        # a cheap office monitor's own clock is often wrong and staff read the time there.
-        "now": round(now, 3),
-    })
+    response = jsonify(
+        {
+            "code": code,
+            "url": url,
+            "window_s": WINDOW_S,
+            "expires_in": round(WINDOW_S - now % WINDOW_S, 1),
+            "qr_svg": segno.make(url, error="m").svg_data_uri(scale=8, border=2),
+            # The node's clock (Unix seconds): the screen shows the date and time from it, since
+            # a cheap office monitor's own clock is often wrong and staff read the time there.
+            "now": round(now, 3),
+        }
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -163,15 +196,20 @@ def node_info() -> ResponseReturnValue:
     """
     svc = service()
     public = svc.identity.cert.public_key().public_bytes(
-        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    answer = {"node": svc.identity.name, "fingerprint": svc.identity.fingerprint,
-              "public_key_pem": public.decode("ascii"),
-              "certificate_pem": svc.identity.cert.public_bytes(Encoding.PEM).decode("ascii")}
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+    )
+    answer = {
+        "node": svc.identity.name,
+        "fingerprint": svc.identity.fingerprint,
+        "public_key_pem": public.decode("ascii"),
+        "certificate_pem": svc.identity.cert.public_bytes(Encoding.PEM).decode("ascii"),
+    }
     challenge = request.args.get("challenge")
     if challenge is not None:
         if not CHALLENGE_RE.fullmatch(challenge):
-            raise ApiError("challenge must be 16-128 characters of A-Z a-z 0-9 _ -",
-                           code="bad-challenge")
+            raise ApiError(
+                "challenge must be 16-128 characters of A-Z a-z 0-9 _ -", code="bad-challenge"
+            )
         signature = svc.identity.key.sign(challenge_message(challenge))
         answer["challenge_sig"] = base64.b64encode(signature).decode("ascii")
     return jsonify(answer)

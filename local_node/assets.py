@@ -39,8 +39,12 @@ def load(path: Path, mtime_ns: int, size: int) -> Asset:
     packed = gzip.compress(body, compresslevel=9, mtime=0)
     # The type as Flask's own static view gives it (werkzeug adds the charset to text/*).
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return Asset(body, packed if len(packed) < len(body) else None,
-                 hashlib.sha256(body).hexdigest()[:12], mimetype)
+    return Asset(
+        body,
+        packed if len(packed) < len(body) else None,
+        hashlib.sha256(body).hexdigest()[:12],
+        mimetype,
+    )
 
 
 def lookup(folder: str | Path, filename: str) -> Asset:

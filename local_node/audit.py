@@ -26,12 +26,14 @@ def verify_database(db_path: Path, public_key: Ed25519PublicKey) -> ChainVerifie
         for seq, hash_, text in conn.execute("SELECT seq, hash, record FROM log ORDER BY seq"):
             record = parse_canonical(text, seq)
             if record.get("seq") != seq:
-                raise RecordError("row-mismatch", f"row {seq} holds the record of seq "
-                                  f"{record.get('seq')}", seq)
+                raise RecordError(
+                    "row-mismatch", f"row {seq} holds the record of seq {record.get('seq')}", seq
+                )
             verifier.feed(record)
             if record["hash"] != hash_:
-                raise RecordError("row-mismatch", "the row's hash column differs from the record",
-                                  seq)
+                raise RecordError(
+                    "row-mismatch", "the row's hash column differs from the record", seq
+                )
     finally:
         conn.close()
     if verifier.count == 0:

@@ -91,16 +91,16 @@ def verify_backup(path: Path, live: Store, public: Ed25519PublicKey, min_seq: in
         raise BackupError(f"{path} does not verify: {exc} [{exc.reason}]") from exc
     head_seq = chain.next_seq - 1
     if head_seq < min_seq:
-        raise BackupError(f"{path} ends at seq {head_seq}, the live log had {min_seq} before "
-                          "the backup started")
+        raise BackupError(
+            f"{path} ends at seq {head_seq}, the live log had {min_seq} before the backup started"
+        )
     row = live.conn().execute("SELECT hash FROM log WHERE seq = ?", (head_seq,)).fetchone()
     if row is None or row[0] != chain.head:
         raise BackupError(f"{path} head seq {head_seq} is not the live log's record there")
     return head_seq
 
 
-def prune(directory: Path, node: str, *, keep_days: int, now: datetime,
-          keep: Path) -> list[Path]:
+def prune(directory: Path, node: str, *, keep_days: int, now: datetime, keep: Path) -> list[Path]:
     """Delete this node's backups older than ``keep_days`` (never ``keep``); return them."""
     cutoff = now - timedelta(days=keep_days)
     removed = []
@@ -115,12 +115,19 @@ def prune(directory: Path, node: str, *, keep_days: int, now: datetime,
     return removed
 
 
-def nightly_backup(paths: NodePaths, directory: Path, *, keep_days: int | None,
-                   verify: bool, now: datetime | None = None) -> BackupResult:
+def nightly_backup(
+    paths: NodePaths,
+    directory: Path,
+    *,
+    keep_days: int | None,
+    verify: bool,
+    now: datetime | None = None,
+) -> BackupResult:
     """Write a dated backup into ``directory``; verify it; prune old ones (needs ``verify``)."""
     if keep_days is not None and not verify:
-        raise NodeError("--keep needs --verify: old backups are deleted only after a new one "
-                        "has verified")
+        raise NodeError(
+            "--keep needs --verify: old backups are deleted only after a new one has verified"
+        )
     if keep_days is not None and keep_days < 1:
         raise NodeError("--keep must be at least 1 day")
     if not paths.db.exists():
@@ -148,6 +155,9 @@ def nightly_backup(paths: NodePaths, directory: Path, *, keep_days: int | None,
         raise StorageError(f"backup failed: {exc}") from exc
     finally:
         live.close()
-    removed = [] if keep_days is None else prune(directory, node, keep_days=keep_days, now=at,
-                                                 keep=target)
+    removed = (
+        []
+        if keep_days is None
+        else prune(directory, node, keep_days=keep_days, now=at, keep=target)
+    )
     return BackupResult(target, head_seq, True, removed)

@@ -35,14 +35,19 @@ T = TypeVar("T")
 
 
 def adopt_announced_key(
-    client: CentralClient, writer: Appender, trusted: Ed25519PublicKey, central_id: str | None,
-    cert_path: Path | None, check: Callable[[Ed25519PublicKey], T],
+    client: CentralClient,
+    writer: Appender,
+    trusted: Ed25519PublicKey,
+    central_id: str | None,
+    cert_path: Path | None,
+    check: Callable[[Ed25519PublicKey], T],
 ) -> tuple[Ed25519PublicKey, T] | None:
     """(the new key, ``check(new key)``) when central announced, under the trusted key, a key
     that passes ``check``; None when there is nothing to follow or it does not pass."""
     try:
-        chain: list[dict[str, Any]] = follow_announcements(trusted, client.central_keys(),
-                                                           central_id)
+        chain: list[dict[str, Any]] = follow_announcements(
+            trusted, client.central_keys(), central_id
+        )
     except (SyncError, ProtocolError) as exc:
         log.warning("event=central-key-announcements-refused error=%r", str(exc))
         return None
@@ -73,8 +78,15 @@ class CentralKey:
     signatures (the log pusher's receipts, the roster puller's documents), so that one
     adoption serves both and is recorded once."""
 
-    def __init__(self, key: Ed25519PublicKey, *, client: CentralClient, writer: Appender,
-                 central_id: str | None, cert_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        key: Ed25519PublicKey,
+        *,
+        client: CentralClient,
+        writer: Appender,
+        central_id: str | None,
+        cert_path: Path | None = None,
+    ) -> None:
         self.key = key
         self.client = client
         self.writer = writer
@@ -92,8 +104,9 @@ class CentralKey:
             with self._lock:
                 if self.key is not tried:  # another job adopted a new key meanwhile
                     return check(self.key)
-                adopted = adopt_announced_key(self.client, self.writer, self.key,
-                                              self.central_id, self.cert_path, check)
+                adopted = adopt_announced_key(
+                    self.client, self.writer, self.key, self.central_id, self.cert_path, check
+                )
                 if adopted is None:
                     raise
                 self.key, result = adopted

@@ -56,16 +56,21 @@ class CentralLink:
         return result
 
 
-def central_settings(paths: NodePaths, config: dict[str, Any],
-                     identity: NodeIdentity) -> tuple[str, Ed25519PublicKey, str | None]:
+def central_settings(
+    paths: NodePaths, config: dict[str, Any], identity: NodeIdentity
+) -> tuple[str, Ed25519PublicKey, str | None]:
     """(central URL, central's public key, central id) or NotConfigured saying what is missing."""
     url = config.get("CENTRAL_URL")
     if not url:
-        raise NotConfigured(f"no CENTRAL_URL in {paths.config}; enroll with "
-                            "presensi-node init --central URL --token T, or add it there")
+        raise NotConfigured(
+            f"no CENTRAL_URL in {paths.config}; enroll with "
+            "presensi-node init --central URL --token T, or add it there"
+        )
     if identity.central is None:
-        raise NotConfigured(f"{paths.central} is missing: central's receipts and rosters "
-                            "cannot be verified without it")
+        raise NotConfigured(
+            f"{paths.central} is missing: central's receipts and rosters "
+            "cannot be verified without it"
+        )
     public = identity.central.public_key()
     if not isinstance(public, Ed25519PublicKey):
         raise NotConfigured(f"{paths.central} does not hold an Ed25519 key")
@@ -73,21 +78,39 @@ def central_settings(paths: NodePaths, config: dict[str, Any],
     return str(url), public, str(central_id) if central_id else None
 
 
-def connect(paths: NodePaths, config: dict[str, Any], identity: NodeIdentity,
-            store: Store, writer: Appender) -> CentralLink:
+def connect(
+    paths: NodePaths, config: dict[str, Any], identity: NodeIdentity, store: Store, writer: Appender
+) -> CentralLink:
     """The link to central for this node, appending through ``writer``. Raises NotConfigured."""
     url, central_key, central_id = central_settings(paths, config, identity)
     epoch = store.meta("epoch")
     if not epoch:
         raise NodeError(f"{paths.db} has no epoch; run presensi-node init")
     tls_ca = config.get("CENTRAL_TLS_CA")
-    client = CentralClient(url, identity.name, identity.key,
-                           verify=str(paths.root / tls_ca) if tls_ca else True)
-    keys = CentralKey(central_key, client=client, writer=writer, central_id=central_id,
-                      cert_path=paths.central)
-    pusher = LogPusher(store, writer, client, central_key, node=identity.name, epoch=epoch,
-                       central_id=central_id, batch_size=int(config.get("BATCH_SIZE", 1000)),
-                       keys=keys)
-    puller = RosterPuller(store, writer, client, central_key, central_id=central_id,
-                          on_failure=pusher.failed, keys=keys)
+    client = CentralClient(
+        url, identity.name, identity.key, verify=str(paths.root / tls_ca) if tls_ca else True
+    )
+    keys = CentralKey(
+        central_key, client=client, writer=writer, central_id=central_id, cert_path=paths.central
+    )
+    pusher = LogPusher(
+        store,
+        writer,
+        client,
+        central_key,
+        node=identity.name,
+        epoch=epoch,
+        central_id=central_id,
+        batch_size=int(config.get("BATCH_SIZE", 1000)),
+        keys=keys,
+    )
+    puller = RosterPuller(
+        store,
+        writer,
+        client,
+        central_key,
+        central_id=central_id,
+        on_failure=pusher.failed,
+        keys=keys,
+    )
     return CentralLink(client, pusher, puller)

@@ -28,7 +28,7 @@ def central_page_url(config: dict[str, Any], store: Store, now: datetime) -> str
     ok_at = parse_ts(last_ok)
     error = state.get("last_error", "")
     error_ts = error.split(" ", 1)[0] if error else ""
-    if error_ts and error_ts > last_ok:      # same RFC 3339 UTC format: text order is time
+    if error_ts and error_ts > last_ok:  # same RFC 3339 UTC format: text order is time
         return None
     if (now - ok_at).total_seconds() > float(config["CENTRAL_LINK_FRESH_MIN"]) * 60:
         return None

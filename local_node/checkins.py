@@ -98,8 +98,9 @@ def _check_fields(payload: Any, allowed: set[str]) -> dict[str, Any]:
 def parse_reason(value: Any) -> str:
     """Why a head enters a check-in by hand: required, one line, at most REASON_MAX characters."""
     if not isinstance(value, str):
-        raise _bad("reason must be a string saying why the check-in is entered by hand",
-                   "reason-invalid")
+        raise _bad(
+            "reason must be a string saying why the check-in is entered by hand", "reason-invalid"
+        )
     reason = value.strip()
     if not 3 <= len(reason) <= REASON_MAX or any(ord(c) < 32 or c == "\x7f" for c in reason):
         raise _bad(f"reason must be 3-{REASON_MAX} characters on one line", "reason-invalid")
@@ -114,8 +115,15 @@ def fallback_target(payload: Any, allowed: set[str]) -> str:
     return nip
 
 
-def checkin_body(payload: Any, *, nip: str, device: str, method: str = "app",
-                 witness: str | None = None, reason: str | None = None) -> dict[str, Any]:
+def checkin_body(
+    payload: Any,
+    *,
+    nip: str,
+    device: str,
+    method: str = "app",
+    witness: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
     """Validate a check-in request and return the record body.
 
     ``payload`` holds only the fields of ALLOWED: a fallback route takes its own fields

@@ -36,8 +36,21 @@ from .datadir import NodePaths
 from .errors import NodeError, StorageError
 
 # Commands that work in an existing node data directory (all but init, serve and discover).
-NEEDS_NODE = frozenset({"status", "sync", "verify", "export", "backup", "roster", "kiosk",
-                        "admin", "poster", "cards", "config"})
+NEEDS_NODE = frozenset(
+    {
+        "status",
+        "sync",
+        "verify",
+        "export",
+        "backup",
+        "roster",
+        "kiosk",
+        "admin",
+        "poster",
+        "cards",
+        "config",
+    }
+)
 
 ROSTER_HELP = """The file is CSV in UTF-8 with commas, one employee a line, and this header line:
 
@@ -198,11 +211,15 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     finally:
         svc.close()
     if made:
-        print(f"Kiosk key {made} made and recorded in the log"
-              + (" (the old screen address and codes stop working now)." if args.rotate else "."))
+        print(
+            f"Kiosk key {made} made and recorded in the log"
+            + (" (the old screen address and codes stop working now)." if args.rotate else ".")
+        )
     base = _kiosk_base(args)
-    print(f"Open this address on the office screen (keep it private; it is the screen's key):\n"
-          f"  {base}/kiosk#t={token}")
+    print(
+        f"Open this address on the office screen (keep it private; it is the screen's key):\n"
+        f"  {base}/kiosk#t={token}"
+    )
     return 0
 
 
@@ -230,9 +247,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
         from .backups import nightly_backup
 
         result = nightly_backup(paths, Path(args.dir), keep_days=args.keep, verify=args.verify)
-        print(f"Backup written to {result.path} (head seq {result.head_seq}"
-              + (", verified" if result.verified else "") + f"); removed {len(result.removed)}"
-              " older than --keep days")
+        print(
+            f"Backup written to {result.path} (head seq {result.head_seq}"
+            + (", verified" if result.verified else "")
+            + f"); removed {len(result.removed)}"
+            " older than --keep days"
+        )
         return 0
     if args.keep is not None or args.verify:
         raise NodeError("--keep and --verify go with --dir (dated backups in a directory)")
@@ -256,18 +276,25 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if not args.timeout > 0:
         raise NodeError("--timeout must be a number of seconds above 0")
     ca = load_ca(NodePaths(Path(args.data)).ca) if args.data else None
-    found = [check_node(item, ca, timeout=min(args.timeout, 5.0))
-             for item in browse(seconds=args.timeout)]
+    found = [
+        check_node(item, ca, timeout=min(args.timeout, 5.0))
+        for item in browse(seconds=args.timeout)
+    ]
     if args.json:
         print(json.dumps(found, indent=2, ensure_ascii=False))
         return 0
     if not found:
         print("No Presensi nodes seen on this network.")
     for item in found:
-        name = item["node"] if item["instance"] == item["node"] else \
-            f"{item['node']} (announced as {item['instance']})"
-        print(f"{name:<24} {item['address']}:{item['port']} ({item['host']})  "
-              f"v{item['version']}  cert {item['fingerprint'][:16]}  {item['trust']}")
+        name = (
+            item["node"]
+            if item["instance"] == item["node"]
+            else f"{item['node']} (announced as {item['instance']})"
+        )
+        print(
+            f"{name:<24} {item['address']}:{item['port']} ({item['host']})  "
+            f"v{item['version']}  cert {item['fingerprint'][:16]}  {item['trust']}"
+        )
     return 0
 
 
@@ -295,8 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve staff check-ins (one process)")
     data_arg(p)
     p.add_argument("--host", default=os.environ.get("PRESENSI_HOST", "0.0.0.0"))
-    p.add_argument("--port", type=port_number, default=os.environ.get("PRESENSI_PORT", "8080"),
-                   help="TCP port, 1-65535 (default 8080; below 1024 needs root)")
+    p.add_argument(
+        "--port",
+        type=port_number,
+        default=os.environ.get("PRESENSI_PORT", "8080"),
+        help="TCP port, 1-65535 (default 8080; below 1024 needs root)",
+    )
     p.add_argument("--threads", type=int, default=64, help="request threads")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with certs/tls.pem")
     p.add_argument("--no-scheduler", action="store_true", help=argparse.SUPPRESS)
@@ -327,36 +358,61 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--out", help="path of the new backup file")
     where.add_argument("--dir", help="directory for dated backups node-NODE-STAMP.db (nightly)")
     p.add_argument("--keep", type=int, help="with --dir: delete backups older than N days")
-    p.add_argument("--verify", action="store_true",
-                   help="with --dir: check the copy (integrity, signatures, chain, head)")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="with --dir: check the copy (integrity, signatures, chain, head)",
+    )
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("roster", help="roster commands")
     rsub = p.add_subparsers(dest="roster_command", required=True)
-    r = rsub.add_parser("import", help="import a CSV with header nip,name,unit,role,pin",
-                        description="Install a roster from a CSV file (a local roster; a node "
-                        "enrolled with central gets its roster from central).",
-                        epilog=ROSTER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r = rsub.add_parser(
+        "import",
+        help="import a CSV with header nip,name,unit,role,pin",
+        description="Install a roster from a CSV file (a local roster; a node "
+        "enrolled with central gets its roster from central).",
+        epilog=ROSTER_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     data_arg(r)
     r.add_argument("file")
     r.set_defaults(func=cmd_roster_import)
 
     p = sub.add_parser("kiosk", help="the address of the office screen with the rotating code")
     data_arg(p)
-    p.add_argument("--url", help="the node's address as phones reach it (default: public-url "
-                   "from config, else this machine's LAN address and the serving port)")
-    p.add_argument("--rotate", action="store_true",
-                   help="make a new key: the old screen address and codes stop working")
+    p.add_argument(
+        "--url",
+        help="the node's address as phones reach it (default: public-url "
+        "from config, else this machine's LAN address and the serving port)",
+    )
+    p.add_argument(
+        "--rotate",
+        action="store_true",
+        help="make a new key: the old screen address and codes stop working",
+    )
     p.set_defaults(func=cmd_kiosk)
 
-    p = sub.add_parser("discover", help="list Presensi nodes announced on the LAN, and "
-                       "whether each holds a certificate of our CA")
-    p.add_argument("--timeout", "--seconds", dest="timeout", type=float, default=3.0,
-                   help="seconds to listen (default 3)")
+    p = sub.add_parser(
+        "discover",
+        help="list Presensi nodes announced on the LAN, and "
+        "whether each holds a certificate of our CA",
+    )
+    p.add_argument(
+        "--timeout",
+        "--seconds",
+        dest="timeout",
+        type=float,
+        default=3.0,
+        help="seconds to listen (default 3)",
+    )
     p.add_argument("--json", action="store_true", help="a JSON list, for machines")
-    p.add_argument("--data", default=env_data,
-                   help="this node's data directory: its certs/ca.pem decides which nodes "
-                        "are trusted (or PRESENSI_DATA)")
+    p.add_argument(
+        "--data",
+        default=env_data,
+        help="this node's data directory: its certs/ca.pem decides which nodes "
+        "are trusted (or PRESENSI_DATA)",
+    )
     p.set_defaults(func=cmd_discover)
     add_admin_commands(sub, data_arg)
     return parser

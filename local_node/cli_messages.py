@@ -42,10 +42,12 @@ def port_number(text: str) -> int:
         port = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a port number; give one from 1 to 65535, e.g. 8080") from None
+            f"{text!r} is not a port number; give one from 1 to 65535, e.g. 8080"
+        ) from None
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(
-            f"{port} is not a port number; give one from 1 to 65535, e.g. 8080")
+            f"{port} is not a port number; give one from 1 to 65535, e.g. 8080"
+        )
     return port
 
 
@@ -74,8 +76,9 @@ def run_as_hint(user: str) -> str:
 def refuse_file_as_dir(root: Path) -> None:
     """CliError when ``--data`` names a file: said before any command tries to write in it."""
     if root.exists() and not root.is_dir():
-        raise CliError(f"{root} is a file where a folder is needed: check the path, or "
-                       "choose another --data")
+        raise CliError(
+            f"{root} is a file where a folder is needed: check the path, or choose another --data"
+        )
 
 
 def require_node_dir(paths: NodePaths) -> None:
@@ -83,7 +86,8 @@ def require_node_dir(paths: NodePaths) -> None:
     if not paths.db.exists():
         raise CliError(
             f"{paths.root} is not a node data directory (no node.db there): check --data, "
-            "or create the node with presensi-node init")
+            "or create the node with presensi-node init"
+        )
 
 
 def check_owner(paths: NodePaths) -> None:
@@ -96,8 +100,10 @@ def check_owner(paths: NodePaths) -> None:
         return
     owner = owner_name(paths.root)
     if owner != "root":
-        raise CliError(f"{paths.root} belongs to user {owner}, the user the service runs as; "
-                       f"run the command as that user: {run_as_hint(owner)}")
+        raise CliError(
+            f"{paths.root} belongs to user {owner}, the user the service runs as; "
+            f"run the command as that user: {run_as_hint(owner)}"
+        )
 
 
 def permission_message(exc: PermissionError) -> str:
@@ -108,11 +114,12 @@ def permission_message(exc: PermissionError) -> str:
     except OSError:
         owner = SERVICE_USER
     if owner == _me():
-        return (f"cannot open {name}: permission denied (check its mode, e.g. ls -l "
-                f"{name})")
-    return (f"cannot open {name}: it belongs to user {owner} (the service runs as "
-            f"{SERVICE_USER}) and this command runs as {_me()}; run it as that user: "
-            f"{run_as_hint(owner)}")
+        return f"cannot open {name}: permission denied (check its mode, e.g. ls -l {name})"
+    return (
+        f"cannot open {name}: it belongs to user {owner} (the service runs as "
+        f"{SERVICE_USER}) and this command runs as {_me()}; run it as that user: "
+        f"{run_as_hint(owner)}"
+    )
 
 
 def os_error_message(exc: OSError) -> str:
@@ -122,8 +129,10 @@ def os_error_message(exc: OSError) -> str:
     if exc.errno == errno.ENOENT and exc.filename:
         return f"{exc.filename} does not exist: check the path"
     if exc.errno in (errno.EEXIST, errno.ENOTDIR) and exc.filename:
-        return (f"{exc.filename} is a file where a folder is needed: check the path, or "
-                "choose another --data")
+        return (
+            f"{exc.filename} is a file where a folder is needed: check the path, or "
+            "choose another --data"
+        )
     if exc.errno == errno.ENOSPC:
         return "the disk is full: free some space (df -h) and run the command again"
     text = exc.strerror or str(exc)
@@ -138,20 +147,28 @@ def check_listen(host: str, port: int) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
     except PermissionError:
-        raise CliError(f"cannot listen on port {port}: ports below 1024 need root; use the "
-                       "default --port 8080 (or put nginx in front, docs/serving.md)") from None
+        raise CliError(
+            f"cannot listen on port {port}: ports below 1024 need root; use the "
+            "default --port 8080 (or put nginx in front, docs/serving.md)"
+        ) from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise CliError(f"port {port} is in use (on {host}, by another program): stop "
-                           f"it (ss -ltnp 'sport = :{port}' shows which) or choose another "
-                           "port with --port") from None
+            raise CliError(
+                f"port {port} is in use (on {host}, by another program): stop "
+                f"it (ss -ltnp 'sport = :{port}' shows which) or choose another "
+                "port with --port"
+            ) from None
         if exc.errno in (errno.EADDRNOTAVAIL, socket.EAI_NONAME):
-            raise CliError(f"{host} is not an address of this machine: use --host 0.0.0.0 "
-                           "(every address) or one that ip -brief addr lists") from None
+            raise CliError(
+                f"{host} is not an address of this machine: use --host 0.0.0.0 "
+                "(every address) or one that ip -brief addr lists"
+            ) from None
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except socket.gaierror:
-        raise CliError(f"{host} is not an address of this machine: use --host 0.0.0.0 "
-                       "(every address) or one that ip -brief addr lists") from None
+        raise CliError(
+            f"{host} is not an address of this machine: use --host 0.0.0.0 "
+            "(every address) or one that ip -brief addr lists"
+        ) from None
 
 
 def quiet_broken_pipe() -> int:
@@ -174,16 +191,23 @@ def likely_cause(exc: BaseException) -> str:
         seen = seen.__cause__ or seen.__context__
     lowered = text.lower()
     if "refused" in lowered:
-        return ("nothing answers at that address and port: is central running, and are the "
-                "address and port right?")
-    if "name or service not known" in lowered or "nameresolution" in lowered \
-            or "temporary failure in name resolution" in lowered:
+        return (
+            "nothing answers at that address and port: is central running, and are the "
+            "address and port right?"
+        )
+    if (
+        "name or service not known" in lowered
+        or "nameresolution" in lowered
+        or "temporary failure in name resolution" in lowered
+    ):
         return "the name does not resolve: check the spelling and the office's DNS"
     if "timeout" in lowered or "timed out" in lowered:
         return "no answer in time: check the WAN link and any firewall between here and central"
     if "ssl" in lowered or "certificate" in lowered:
-        return ("the HTTPS certificate is not trusted: check the URL, or use the offline "
-                "enrollment (docs/local-admin.md)")
+        return (
+            "the HTTPS certificate is not trusted: check the URL, or use the offline "
+            "enrollment (docs/local-admin.md)"
+        )
     if "unreachable" in lowered:
         return "the network is unreachable: check this machine's network link and gateway"
     return "the network between here and central is down or blocked"

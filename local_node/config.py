@@ -73,14 +73,22 @@ class ConfigError(NodeError):
 
 def _check(key: str, value: Any, hints: dict[str, Any], where: str) -> None:
     if key not in hints:
-        raise ConfigError(f"{where}: unknown setting {key!r}; the settings are listed in "
-                          "docs/configuration.md")
-    allowed = typing.get_args(hints[key]) if isinstance(hints[key], types.UnionType) \
-        else (hints[key],)
-    ok = any(value is None if t is type(None)
-             else isinstance(value, (int, float)) and not isinstance(value, bool) if t is float
-             else isinstance(value, int) and not isinstance(value, bool) if t is int
-             else isinstance(value, t) for t in allowed)
+        raise ConfigError(
+            f"{where}: unknown setting {key!r}; the settings are listed in docs/configuration.md"
+        )
+    allowed = (
+        typing.get_args(hints[key]) if isinstance(hints[key], types.UnionType) else (hints[key],)
+    )
+    ok = any(
+        value is None
+        if t is type(None)
+        else isinstance(value, (int, float)) and not isinstance(value, bool)
+        if t is float
+        else isinstance(value, int) and not isinstance(value, bool)
+        if t is int
+        else isinstance(value, t)
+        for t in allowed
+    )
     if not ok:
         raise ConfigError(f"{where}: {key} must be {hints[key]!s}, not {value!r}")
 
@@ -94,8 +102,10 @@ def load_settings(data_dir: Path, overrides: dict[str, Any] | None = None) -> No
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:  # JSON or UTF-8: a hand edit went wrong
-            raise NodeError(f"{path} is not valid JSON ({exc}); fix it, or set values with "
-                            "presensi-node config set") from exc
+            raise NodeError(
+                f"{path} is not valid JSON ({exc}); fix it, or set values with "
+                "presensi-node config set"
+            ) from exc
         if not isinstance(stored, dict):
             raise ConfigError(f"{path} must hold a JSON object of settings")
         for key, value in stored.items():
@@ -113,7 +123,6 @@ def load_config(data_dir: Path, overrides: dict[str, Any] | None = None) -> dict
     and any non-setting override a test passes (``CLOCK``, ``TESTING``)."""
     config = load_settings(data_dir, overrides).as_dict()
     names = {f.name for f in fields(NodeSettings)}
-    config.update({k: v for k, v in (overrides or {}).items()
-                   if v is not None and k not in names})
+    config.update({k: v for k, v in (overrides or {}).items() if v is not None and k not in names})
     config["DATA_DIR"] = str(data_dir)
     return config

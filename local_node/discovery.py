@@ -104,8 +104,9 @@ class Announcement:
             self._zc.close()
 
 
-def _info(instance: str, node: str, port: int, version: str, fingerprint: str,
-          addrs: list[str]) -> ServiceInfo:
+def _info(
+    instance: str, node: str, port: int, version: str, fingerprint: str, addrs: list[str]
+) -> ServiceInfo:
     return ServiceInfo(
         SERVICE_TYPE,
         f"{instance}.{SERVICE_TYPE}",
@@ -117,9 +118,15 @@ def _info(instance: str, node: str, port: int, version: str, fingerprint: str,
     )
 
 
-def announce(name: str, port: int, version: str, fingerprint: str, *,
-             addresses: list[str] | None = None,
-             interfaces: Interfaces = InterfaceChoice.All) -> Announcement:
+def announce(
+    name: str,
+    port: int,
+    version: str,
+    fingerprint: str,
+    *,
+    addresses: list[str] | None = None,
+    interfaces: Interfaces = InterfaceChoice.All,
+) -> Announcement:
     """Register ``name`` as a Presensi node on ``port``; return a handle with ``close()``.
 
     When the LAN already has ``name``, try ``name-2`` .. ``name-9`` (the host name follows);
@@ -136,11 +143,21 @@ def announce(name: str, port: int, version: str, fingerprint: str, *,
             except NonUniqueNameException:
                 continue
             if instance != name:
-                log.warning("event=zeroconf-name-conflict node=%s announced_as=%s: another "
-                            "device on this LAN already announces %s; check-ins continue, "
-                            "phones should use this node's address", name, instance, name)
-            log.info("event=zeroconf-announce node=%s instance=%s port=%d addresses=%s",
-                     name, instance, port, addrs)
+                log.warning(
+                    "event=zeroconf-name-conflict node=%s announced_as=%s: another "
+                    "device on this LAN already announces %s; check-ins continue, "
+                    "phones should use this node's address",
+                    name,
+                    instance,
+                    name,
+                )
+            log.info(
+                "event=zeroconf-announce node=%s instance=%s port=%d addresses=%s",
+                name,
+                instance,
+                port,
+                addrs,
+            )
             return Announcement(zc, info, name, instance)
         raise NonUniqueNameException(f"{name} and {name}-2..{MAX_SUFFIX} are all announced")
     except BaseException:
@@ -170,8 +187,9 @@ def _text(props: dict[bytes, bytes | None], key: str) -> str:
     return value.decode("utf-8", "replace") if value else ""
 
 
-def browse(seconds: float = 3.0, *,
-           interfaces: Interfaces = InterfaceChoice.All) -> list[dict[str, Any]]:
+def browse(
+    seconds: float = 3.0, *, interfaces: Interfaces = InterfaceChoice.All
+) -> list[dict[str, Any]]:
     """Listen for ``seconds``; return the nodes seen, each with node, instance (the announced
     name), host (its mDNS name), address, port, version and fingerprint, sorted by node id
     and address."""
@@ -186,21 +204,24 @@ def browse(seconds: float = 3.0, *,
             names = sorted(collector.names)
         found = []
         for name in names:
-            info = zc.get_service_info(SERVICE_TYPE, name, timeout=1500,
-                                       question_type=DNSQuestionType.QM)
+            info = zc.get_service_info(
+                SERVICE_TYPE, name, timeout=1500, question_type=DNSQuestionType.QM
+            )
             if info is None:
                 continue
             addresses = info.parsed_addresses()
             instance = name.removesuffix("." + SERVICE_TYPE)
-            found.append({
-                "node": _text(info.properties, "node") or instance,
-                "instance": instance,
-                "host": (info.server or "").rstrip("."),  # its mDNS name, for phones
-                "address": addresses[0] if addresses else "",
-                "port": info.port,
-                "version": _text(info.properties, "version"),
-                "fingerprint": _text(info.properties, "fp"),
-            })
+            found.append(
+                {
+                    "node": _text(info.properties, "node") or instance,
+                    "instance": instance,
+                    "host": (info.server or "").rstrip("."),  # its mDNS name, for phones
+                    "address": addresses[0] if addresses else "",
+                    "port": info.port,
+                    "version": _text(info.properties, "version"),
+                    "fingerprint": _text(info.properties, "fp"),
+                }
+            )
         return sorted(found, key=lambda item: (str(item["node"]), str(item["address"])))
     finally:
         browser.cancel()
@@ -223,15 +244,23 @@ def start_announcing(svc: Any, config: dict[str, Any]) -> Announcement | None:
     port = config.get("PUBLIC_PORT") or 8080
     name = svc.identity.name
     try:
-        announcement = announce(name, int(port), SOFTWARE.split("/")[-1],
-                                svc.identity.fingerprint)
+        announcement = announce(name, int(port), SOFTWARE.split("/")[-1], svc.identity.fingerprint)
     except (OSError, ZeroconfError) as exc:
-        log.warning("event=zeroconf-disabled node=%s error=%r: serving without announcing "
-                    "on the LAN", name, exc)
-        _record_state(svc, {"state": "failed", "requested": name, "name": None,
-                            "error": repr(exc)})
+        log.warning(
+            "event=zeroconf-disabled node=%s error=%r: serving without announcing on the LAN",
+            name,
+            exc,
+        )
+        _record_state(svc, {"state": "failed", "requested": name, "name": None, "error": repr(exc)})
         return None
-    _record_state(svc, {"state": "renamed" if announcement.renamed else "announced",
-                        "requested": name, "name": announcement.name,
-                        "host": f"presensi-{announcement.name}.local", "port": int(port)})
+    _record_state(
+        svc,
+        {
+            "state": "renamed" if announcement.renamed else "announced",
+            "requested": name,
+            "name": announcement.name,
+            "host": f"presensi-{announcement.name}.local",
+            "port": int(port),
+        },
+    )
     return announcement

@@ -50,8 +50,10 @@ def token_node(token: str) -> str:
     """The node id a ``NODE.SECRET`` token was issued for."""
     name, dot, secret = token.partition(".")
     if not dot or not secret:
-        raise EnrollmentError("the enrollment token must look like NODE.SECRET, as "
-                              "presensi-central node add prints it")
+        raise EnrollmentError(
+            "the enrollment token must look like NODE.SECRET, as "
+            "presensi-central node add prints it"
+        )
     try:
         return check_node_id(name)
     except CertError as exc:
@@ -65,8 +67,9 @@ def _prepare(paths: NodePaths, name: str, boot_id: str, clock: Clock | None) -> 
         return
     existing = node_name(paths)
     if existing != name:
-        raise EnrollmentError(f"{paths.root} already holds node {existing!r}, but the token "
-                              f"is for {name!r}")
+        raise EnrollmentError(
+            f"{paths.root} already holds node {existing!r}, but the token is for {name!r}"
+        )
     if paths.cert.exists():
         raise EnrollmentError(f"{paths.root} is already enrolled ({paths.cert} exists)")
     if not paths.csr.exists():
@@ -81,8 +84,11 @@ def write_config(path: Path, updates: dict[str, Any]) -> None:
         except ValueError as exc:
             raise NodeError(f"{path} is not valid JSON ({exc}); fix it or remove it") from exc
     config.update(updates)
-    replace_file(path, (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-                 PRIVATE_FILE)
+    replace_file(
+        path,
+        (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        PRIVATE_FILE,
+    )
 
 
 def _check_answer(paths: NodePaths, name: str, answer: dict[str, Any]) -> None:
@@ -102,8 +108,9 @@ def _check_answer(paths: NodePaths, name: str, answer: dict[str, Any]) -> None:
         raise EnrollmentError(f"central's certificates do not check out: {exc}") from exc
 
 
-def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str,
-           clock: Clock | None = None) -> str:
+def enroll(
+    paths: NodePaths, central_url: str, token: str, *, boot_id: str, clock: Clock | None = None
+) -> str:
     """Enroll a new node with central using a one-time token; return the node id.
 
     ``clock`` dates the genesis record (the system clock by default)."""
@@ -119,11 +126,13 @@ def enroll(paths: NodePaths, central_url: str, token: str, *, boot_id: str,
         if exc.status is None:  # no HTTP answer at all: say where and the likely cause
             raise EnrollmentError(
                 f"cannot reach central at {central_url}: {likely_cause(exc)} (the key and CSR "
-                f"are kept in {paths.root}; run the same command again)") from exc
+                f"are kept in {paths.root}; run the same command again)"
+            ) from exc
         raise EnrollmentError(
             f"enrollment failed: {exc}. The key and CSR are kept in {paths.root}: run the same "
             f"command again with a valid token, or take {paths.csr} to the district "
-            "(presensi-ca issue) and copy the certificates into certs/.") from exc
+            "(presensi-ca issue) and copy the certificates into certs/."
+        ) from exc
     _check_answer(paths, name, answer)
     write_pem(paths.ca, answer["ca"].encode())
     write_pem(paths.central, answer["central"].encode())

@@ -24,8 +24,14 @@ class ApiError(NodeError):
     status = 400
     code = "bad-request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:

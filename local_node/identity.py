@@ -55,8 +55,10 @@ def _load_cert(path: Path, what: str, hint: str) -> x509.Certificate:
 
 def load_identity(paths: NodePaths, name: str) -> NodeIdentity:
     """Load and check the key and certificates; IdentityError says what to fix."""
-    hint = ("Enroll the node (presensi-node init --central URL --token T) or copy the "
-            f"certificate signed from {paths.csr} into place.")
+    hint = (
+        "Enroll the node (presensi-node init --central URL --token T) or copy the "
+        f"certificate signed from {paths.csr} into place."
+    )
     try:
         key = load_private_key(paths.key)
     except CertError as exc:
@@ -90,8 +92,9 @@ def node_name(paths: NodePaths) -> str:
     return name
 
 
-def init_node(paths: NodePaths, name: str, *, boot_id: str,
-              clock: Clock | None = None) -> Ed25519PrivateKey:
+def init_node(
+    paths: NodePaths, name: str, *, boot_id: str, clock: Clock | None = None
+) -> Ed25519PrivateKey:
     """Create the key, the CSR and the log with its genesis record. Never overwrites.
 
     ``clock``: the time the genesis record carries (the demo's simulated month); the
@@ -116,8 +119,10 @@ def init_node(paths: NodePaths, name: str, *, boot_id: str,
     conn.execute("INSERT INTO meta VALUES ('node', ?), ('epoch', ?)", (name, epoch))
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     writer = LogWriter(store, key, boot_id=boot_id, clock=clock)
-    writer.append("genesis", {"software": SOFTWARE, "node": name,
-                              "public_key": base64.b64encode(raw).decode("ascii")})
+    writer.append(
+        "genesis",
+        {"software": SOFTWARE, "node": name, "public_key": base64.b64encode(raw).decode("ascii")},
+    )
     writer.stop()
     store.close()
     return key

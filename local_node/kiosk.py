@@ -86,27 +86,32 @@ class Kiosk:
     def check(self, presence: str, now: float) -> tuple[float, float]:
         """The window (start, end, Unix seconds) in which the screen showed ``presence``
         (``kiosk:CODE``); raise ``ApiError`` unless it is a current or recent code."""
-        code = presence[len(PREFIX):]
+        code = presence[len(PREFIX) :]
         key = self._key()
         if key is None or not CODE_RE.match(code):
-            raise ApiError("the office code is not valid: scan the screen again",
-                           code="kiosk-code-invalid")
+            raise ApiError(
+                "the office code is not valid: scan the screen again", code="kiosk-code-invalid"
+            )
         for back in range(GRACE_WINDOWS + 1):
             moment = now - back * WINDOW_S
             if hmac.compare_digest(code, self.code_at(moment, key)):
                 start = (moment // WINDOW_S) * WINDOW_S
                 return start, start + WINDOW_S
-        raise ApiError("the office code has expired or is not this office's: scan the screen "
-                       "again", code="kiosk-code-invalid")
+        raise ApiError(
+            "the office code has expired or is not this office's: scan the screen again",
+            code="kiosk-code-invalid",
+        )
 
     def make_key(self, writer: Appender, *, by: str) -> str:
         """A new random key (the first, or a rotation), recorded as an ``admin`` record."""
         key = secrets.token_bytes(32)
 
-        store_key = Sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                        (META_KEY, key.hex()))
+        store_key = Sql(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (META_KEY, key.hex())
+        )
         # The key id lets anyone tell rotations apart without learning the key.
         key_id = hashlib.sha256(b"kiosk-key-id:" + key).hexdigest()[:16]
-        writer.append("admin", {"action": "kiosk-key", "key_id": key_id, "by": by},
-                      apply=[store_key])
+        writer.append(
+            "admin", {"action": "kiosk-key", "key_id": key_id, "by": by}, apply=[store_key]
+        )
         return key_id

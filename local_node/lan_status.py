@@ -22,8 +22,9 @@ REPORTABLE = ("renamed", "failed")
 
 
 def _put(store: Store, key: str, value: str) -> None:
-    store.conn().execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)",
-                         (key, value))
+    store.conn().execute(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value)
+    )
 
 
 def _get(store: Store, key: str) -> str | None:
@@ -50,5 +51,4 @@ def unreported(store: Store) -> dict[str, Any] | None:
 
 def mark_reported(store: Store, status: dict[str, Any]) -> None:
     """Central acknowledged a batch carrying ``status``."""
-    _put(store, REPORTED_KEY, json.dumps(status["zeroconf"], ensure_ascii=False,
-                                         sort_keys=True))
+    _put(store, REPORTED_KEY, json.dumps(status["zeroconf"], ensure_ascii=False, sort_keys=True))

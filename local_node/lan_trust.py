@@ -90,17 +90,22 @@ def _check(item: dict[str, Any], ca: x509.Certificate, timeout: float) -> None:
             raise InvalidSignature
         public.verify(base64.b64decode(sig, validate=True), challenge_message(challenge))
     except (InvalidSignature, binascii.Error, ValueError) as exc:
-        raise _Untrusted("it does not hold the certificate's key (challenge signature "
-                         "does not verify)") from exc
+        raise _Untrusted(
+            "it does not hold the certificate's key (challenge signature does not verify)"
+        ) from exc
 
 
-def check_node(item: dict[str, Any], ca: x509.Certificate | None,
-               timeout: float = 3.0) -> dict[str, Any]:
+def check_node(
+    item: dict[str, Any], ca: x509.Certificate | None, timeout: float = 3.0
+) -> dict[str, Any]:
     """``item`` (from ``discovery.browse``) with ``trusted`` (True, False, or None when
     there is no CA to check against) and ``trust`` (why, in words)."""
     if ca is None:
-        return {**item, "trusted": None,
-                "trust": "not checked: no certs/ca.pem (give --data of an enrolled node)"}
+        return {
+            **item,
+            "trusted": None,
+            "trust": "not checked: no certs/ca.pem (give --data of an enrolled node)",
+        }
     try:
         _check(item, ca, timeout)
     except _Untrusted as exc:

@@ -45,11 +45,12 @@ def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     threads, so one step per record starved the writer (see docs/performance.md).
     """
     for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start:start + _ROWS_PER_INSERT]
+        chunk = rows[start : start + _ROWS_PER_INSERT]
         sql = _INSERT_SQL.get(len(chunk))
         if sql is None:
-            sql = ("INSERT INTO log (seq, type, ts, hash, nip, day, record) VALUES "
-                   + ",".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)))
+            sql = "INSERT INTO log (seq, type, ts, hash, nip, day, record) VALUES " + ",".join(
+                ["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)
+            )
             _INSERT_SQL[len(chunk)] = sql
         conn.execute(sql, [value for row in chunk for value in row])
     rows.clear()
@@ -105,8 +106,9 @@ class Pending:
     error: BaseException | None = None
     lead: bool = False
 
-    def settle(self, result: tuple[dict[str, Any], str, bool] | None,
-               error: BaseException | None = None) -> None:
+    def settle(
+        self, result: tuple[dict[str, Any], str, bool] | None, error: BaseException | None = None
+    ) -> None:
         self.result, self.error = result, error
         self.ready.release()
 
@@ -144,8 +146,9 @@ class _Stamps:
 class LogCommitter:
     """Commits batches of records to one node's log, signing each with the node key."""
 
-    def __init__(self, store: Store, key: Ed25519PrivateKey, *, boot_id: str,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: Store, key: Ed25519PrivateKey, *, boot_id: str, clock: Clock | None = None
+    ) -> None:
         self.store = store
         self._key = key
         self.boot_id = boot_id
@@ -205,7 +208,9 @@ class LogCommitter:
                     _insert_rows(conn, rows)  # an earlier item of this batch may hold the key
                     hit = conn.execute(
                         "SELECT l.record FROM idempotency i JOIN log l ON l.seq = i.seq"
-                        " WHERE i.nip = ? AND i.key = ?", item.idem).fetchone()
+                        " WHERE i.nip = ? AND i.key = ?",
+                        item.idem,
+                    ).fetchone()
                     if hit:
                         out.append((records.parse(hit[0]), hit[0], False))
                         continue
@@ -231,15 +236,30 @@ class LogCommitter:
             raise
         return out
 
-    def _build(self, rows: list[tuple[Any, ...]], seq: int, prev: str, type: str,
-               body: dict[str, Any], nip: str | None) -> tuple[dict[str, Any], str]:
+    def _build(
+        self,
+        rows: list[tuple[Any, ...]],
+        seq: int,
+        prev: str,
+        type: str,
+        body: dict[str, Any],
+        nip: str | None,
+    ) -> tuple[dict[str, Any], str]:
         """Build and sign one record and queue its row for ``_insert_rows``."""
         # The WITA day straight from the clock reading: the same date wita_day(ts) gives,
         # without parsing the timestamp back.
         ts, day = self._stamps(self.clock.wall())
-        unsigned = records.build(node=self.node, epoch=self.epoch, seq=seq, type=type, ts=ts,
-                                 mono_us=self.clock.mono_us(), boot_id=self.boot_id,
-                                 prev=prev, body=body)
+        unsigned = records.build(
+            node=self.node,
+            epoch=self.epoch,
+            seq=seq,
+            type=type,
+            ts=ts,
+            mono_us=self.clock.mono_us(),
+            boot_id=self.boot_id,
+            prev=prev,
+            body=body,
+        )
         rec, text = records.seal_serialized(unsigned, self._key)
         rows.append((seq, type, ts, rec["hash"], nip, day if nip else None, text))
         return rec, text
@@ -254,5 +274,8 @@ class LogCommitter:
         # What the wall clock would read now had nobody touched it since the last check.
         expected = self._wall0 + (mono - self._mono0 + self._drift_us) / 1_000_000
         self._drift_us = drift
-        return {"kind": "step", "step_ms": step // 1000,
-                "expected_ts": format_ts(datetime.fromtimestamp(expected, UTC))}
+        return {
+            "kind": "step",
+            "step_ms": step // 1000,
+            "expected_ts": format_ts(datetime.fromtimestamp(expected, UTC)),
+        }

@@ -62,10 +62,19 @@ class LogsDiverged(SyncError):
 class LogPusher:
     """Pushes one node's log to central and anchors the receipts, through ``writer``."""
 
-    def __init__(self, store: Store, writer: Appender, client: CentralClient,
-                 central_key: Ed25519PublicKey, *, node: str, epoch: str,
-                 central_id: str | None = None, batch_size: int = 1000,
-                 keys: CentralKey | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        writer: Appender,
+        client: CentralClient,
+        central_key: Ed25519PublicKey,
+        *,
+        node: str,
+        epoch: str,
+        central_id: str | None = None,
+        batch_size: int = 1000,
+        keys: CentralKey | None = None,
+    ) -> None:
         self.store = store
         self.writer = writer
         self.client = client
@@ -80,8 +89,9 @@ class LogPusher:
         self.central_roster_version: int | None = None
         # Central's key, followed through its announcements (local_node/central_keys.py); one
         # object shared with the roster puller, so a key change is adopted (and recorded) once.
-        self.keys = keys or CentralKey(central_key, client=client, writer=writer,
-                                       central_id=central_id)
+        self.keys = keys or CentralKey(
+            central_key, client=client, writer=writer, central_id=central_id
+        )
 
     def failed(self, exc: Exception) -> None:
         """Forget where central stands after a failed cycle (of the push or the roster pull)
@@ -97,8 +107,11 @@ class LogPusher:
 
     def _has_news_after(self, seq: int) -> bool:
         """True when a record other than an anchor follows ``seq``: something worth pushing."""
-        row = self.store.conn().execute(
-            "SELECT 1 FROM log WHERE seq > ? AND type != 'anchor' LIMIT 1", (seq,)).fetchone()
+        row = (
+            self.store.conn()
+            .execute("SELECT 1 FROM log WHERE seq > ? AND type != 'anchor' LIMIT 1", (seq,))
+            .fetchone()
+        )
         return row is not None
 
     def _batch(self, first: int, last: int) -> list[str]:
@@ -110,19 +123,27 @@ class LogPusher:
     def _check_checkpoint(self, cp: dict[str, Any], head_seq: int) -> int:
         """Return the last seq central holds after checking it agrees with our log."""
         if cp.get("quarantined"):
-            raise SyncError("central has quarantined this node (fork or invalid record); "
-                            "ask the district to investigate before syncing again", 409)
+            raise SyncError(
+                "central has quarantined this node (fork or invalid record); "
+                "ask the district to investigate before syncing again",
+                409,
+            )
         seq = int(cp["seq"])
         if seq >= 0 and cp.get("epoch") not in (None, self.epoch):
-            raise SyncError(f"central holds epoch {cp['epoch']} for {self.node}, this log is "
-                            f"epoch {self.epoch}; the node must be enrolled again")
+            raise SyncError(
+                f"central holds epoch {cp['epoch']} for {self.node}, this log is "
+                f"epoch {self.epoch}; the node must be enrolled again"
+            )
         if seq > head_seq:
-            raise LogsDiverged(f"central holds seq {seq} but this log ends at {head_seq}: "
-                               "records are missing here (restored from an old backup?)",
-                               head_seq)
+            raise LogsDiverged(
+                f"central holds seq {seq} but this log ends at {head_seq}: "
+                "records are missing here (restored from an old backup?)",
+                head_seq,
+            )
         if seq >= 0 and self._hash_at(seq) != cp["head"]:
-            raise LogsDiverged(f"central's record {seq} differs from ours: the logs have "
-                               "forked", seq)
+            raise LogsDiverged(
+                f"central's record {seq} differs from ours: the logs have forked", seq
+            )
         return seq
 
     def _report_divergence(self, first_seq: int, head_seq: int) -> None:
@@ -132,16 +153,18 @@ class LogPusher:
         texts = self._batch(max(first_seq, 0), head_seq)
         if not texts:
             return
-        clock = {"wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
-                 "mono_us": self.writer.clock.mono_us()}
+        clock = {
+            "wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
+            "mono_us": self.writer.clock.mono_us(),
+        }
         try:
             self.client.push(encode_batch(self.node, self.epoch, texts, clock, version=2))
         except SyncError as answer:
-            log.warning("event=divergence-reported first_seq=%d answer=%r", first_seq,
-                        str(answer))
+            log.warning("event=divergence-reported first_seq=%d answer=%r", first_seq, str(answer))
 
-    def _accept(self, answer: dict[str, Any], last_sent: int, sent_at: float,
-                answered_at: float) -> dict[str, Any]:
+    def _accept(
+        self, answer: dict[str, Any], last_sent: int, sent_at: float, answered_at: float
+    ) -> dict[str, Any]:
         """Verify central's receipt for a batch ending at ``last_sent``; anchor it."""
         receipt = self.keys.verify(lambda key: verify_receipt(answer["receipt"], key))
         if receipt["node"] != self.node or receipt["epoch"] != self.epoch:
@@ -149,15 +172,21 @@ class LogPusher:
         if self.central_id is not None and receipt["central"] != self.central_id:
             raise ReceiptError(f"receipt is from {receipt['central']!r}, not {self.central_id!r}")
         if receipt["seq"] != last_sent or self._hash_at(last_sent) != receipt["head"]:
-            raise ReceiptError(f"receipt covers seq {receipt['seq']} {receipt['head'][:12]}, "
-                               f"we sent up to {last_sent}")
+            raise ReceiptError(
+                f"receipt covers seq {receipt['seq']} {receipt['head'][:12]}, "
+                f"we sent up to {last_sent}"
+            )
         server = parse_ts(receipt["server_ts"]).timestamp()
         offset_ms = round(((sent_at + answered_at) / 2 - server) * 1000)
         self.writer.append("anchor", {"receipt": receipt, "clock_offset_ms": offset_ms})
         self.known = (receipt["seq"], receipt["head"])
-        sync_state.save(self.store, central_seq=str(receipt["seq"]),
-                        last_ok=sync_state.now_ts(), last_receipt=receipt,
-                        clock_offset_ms=str(offset_ms))
+        sync_state.save(
+            self.store,
+            central_seq=str(receipt["seq"]),
+            last_ok=sync_state.now_ts(),
+            last_receipt=receipt,
+            clock_offset_ms=str(offset_ms),
+        )
         return receipt
 
     def push(self) -> dict[str, Any]:
@@ -194,23 +223,32 @@ class LogPusher:
         head = self.store.head()
         head_seq = head[0] if head else -1
         central_seq, asked = self._central_seq(head_seq)
-        result: dict[str, Any] = {"sent": 0, "batches": 0, "central_seq": central_seq,
-                                  "receipt": None, "checkpoint": asked}
+        result: dict[str, Any] = {
+            "sent": 0,
+            "batches": 0,
+            "central_seq": central_seq,
+            "receipt": None,
+            "checkpoint": asked,
+        }
         if not self._has_news_after(central_seq):
             if asked:  # central answered: the position is now known, remember it
                 self.known = (central_seq, self._hash_at(central_seq) or ZERO_HASH)
-                sync_state.save(self.store, central_seq=str(central_seq),
-                                last_ok=sync_state.now_ts())
+                sync_state.save(
+                    self.store, central_seq=str(central_seq), last_ok=sync_state.now_ts()
+                )
             return result  # nothing to push; without a checkpoint, no request at all
         # Push up to the head seen now; anchors appended below wait for the next cycle.
         target, nxt, gaps = head_seq, central_seq + 1, 0
         while nxt <= target and result["batches"] < MAX_BATCHES_PER_CYCLE:
             texts = self._batch(nxt, target)
-            clock = {"wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
-                     "mono_us": self.writer.clock.mono_us()}
+            clock = {
+                "wall_ts": format_ts(datetime.fromtimestamp(self.writer.clock.wall(), UTC)),
+                "mono_us": self.writer.clock.mono_us(),
+            }
             status = lan_status.unreported(self.store)
-            body = encode_batch(self.node, self.epoch, texts, clock, version=2, status=status,
-                                head_seq=target)
+            body = encode_batch(
+                self.node, self.epoch, texts, clock, version=2, status=status, head_seq=target
+            )
             sent_at = time.time()
             try:
                 answer = self.client.push(body)
@@ -242,7 +280,12 @@ class LogPusher:
             result["central_seq"] = last_sent
             result["receipt"] = receipt
             nxt = last_sent + 1
-            log.info("event=push-ok node=%s seq=%d records=%d accepted=%s duplicates=%s",
-                     self.node, last_sent, len(texts), answer.get("accepted"),
-                     answer.get("duplicates"))
+            log.info(
+                "event=push-ok node=%s seq=%d records=%d accepted=%s duplicates=%s",
+                self.node,
+                last_sent,
+                len(texts),
+                answer.get("accepted"),
+                answer.get("duplicates"),
+            )
         return result

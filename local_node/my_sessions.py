@@ -17,12 +17,24 @@ from .web import SESSION_COOKIE, current_session, service
 
 bp = Blueprint("my_sessions", __name__, url_prefix="/api/v1")
 
-_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
-            ("Windows", "Windows"), ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
 # Order matters: Edge and Samsung Internet also say Chrome; Chrome also says Safari.
-_BROWSERS = (("EdgA?/", "Edge"), ("SamsungBrowser/", "Samsung Internet"), ("OPR/", "Opera"),
-             ("Firefox/|FxiOS/", "Firefox"), ("Chrome/|CriOS/", "Chrome"),
-             ("Safari/", "Safari"))
+_BROWSERS = (
+    ("EdgA?/", "Edge"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("OPR/", "Opera"),
+    ("Firefox/|FxiOS/", "Firefox"),
+    ("Chrome/|CriOS/", "Chrome"),
+    ("Safari/", "Safari"),
+)
 
 
 def device_label(user_agent: str | None) -> str | None:

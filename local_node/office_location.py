@@ -40,8 +40,9 @@ def _coordinate(value: Any, what: str, limit: int) -> str:
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
-        raise ApiError(f"{what} must be a decimal number such as -2.9987",
-                       code="location-invalid") from None
+        raise ApiError(
+            f"{what} must be a decimal number such as -2.9987", code="location-invalid"
+        ) from None
     if not number.is_finite() or not -limit <= number <= limit:
         raise ApiError(f"{what} must be between -{limit} and {limit}", code="location-invalid")
     return f"{number.quantize(Decimal('0.000001')):f}".rstrip("0").rstrip(".")
@@ -54,19 +55,25 @@ def parse(lat: Any, lon: Any, radius: Any) -> OfficeLocation:
     except ValueError:
         raise ApiError("the radius must be whole metres", code="location-invalid") from None
     if not 10 <= radius_m <= MAX_RADIUS_M:
-        raise ApiError(f"the radius must be 10 to {MAX_RADIUS_M} metres",
-                       code="location-invalid")
-    return OfficeLocation(_coordinate(lat, "latitude", 90), _coordinate(lon, "longitude", 180),
-                          radius_m)
+        raise ApiError(f"the radius must be 10 to {MAX_RADIUS_M} metres", code="location-invalid")
+    return OfficeLocation(
+        _coordinate(lat, "latitude", 90), _coordinate(lon, "longitude", 180), radius_m
+    )
 
 
 def set_location(writer: Appender, location: OfficeLocation, *, by: str) -> dict[str, Any]:
     """Store the office location with an ``admin`` record saying who set what."""
     value = {"lat": location.lat, "lon": location.lon, "radius_m": location.radius_m}
     record, _, _ = writer.append(
-        "admin", {"action": "office-location", **value, "by": by},
-        apply=(Sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                   (META_KEY, json.dumps(value))),))
+        "admin",
+        {"action": "office-location", **value, "by": by},
+        apply=(
+            Sql(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (META_KEY, json.dumps(value)),
+            ),
+        ),
+    )
     return record
 
 

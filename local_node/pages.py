@@ -25,8 +25,10 @@ def asset(filename: str) -> str:
 
 @bp.get("/")
 def staff_page() -> ResponseReturnValue:
-    return _page("staff.html", central_page=central_page_url(
-        current_app.config, service().store, datetime.now(UTC)))
+    return _page(
+        "staff.html",
+        central_page=central_page_url(current_app.config, service().store, datetime.now(UTC)),
+    )
 
 
 @bp.get("/kiosk")
@@ -40,9 +42,15 @@ def _page(template: str, **extra: object) -> ResponseReturnValue:
     # (remembered on the phone), so a phone set to English still opens in Bahasa Indonesia.
     page_lang = i18n.pick_lang(None, request.args.get("lang"))
     response = current_app.make_response(
-        render_template(template, lang=page_lang, asset=asset,
-                        node=office_name(current_app.config, service().identity.name),
-                        pulang_hold=int(current_app.config["PULANG_CONFIRM_MIN"]), **extra))
+        render_template(
+            template,
+            lang=page_lang,
+            asset=asset,
+            node=office_name(current_app.config, service().identity.name),
+            pulang_hold=int(current_app.config["PULANG_CONFIRM_MIN"]),
+            **extra,
+        )
+    )
     _page_headers(response)
     return assets.compress_page(response)
 
@@ -50,7 +58,8 @@ def _page(template: str, **extra: object) -> ResponseReturnValue:
 def _page_headers(response: Response) -> None:
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"

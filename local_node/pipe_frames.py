@@ -35,7 +35,7 @@ class Frames:
                 (size,) = _LEN.unpack_from(buf, pos)
                 if len(buf) - pos - _LEN.size < size:
                     break
-                frames.append(bytes(buf[pos + _LEN.size:pos + _LEN.size + size]))
+                frames.append(bytes(buf[pos + _LEN.size : pos + _LEN.size + size]))
                 pos += _LEN.size + size
             del buf[:pos]
             if frames:
@@ -56,7 +56,7 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         try:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         except BlockingIOError:
             select.select([], [fd], [])
 

@@ -59,8 +59,9 @@ def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
                 start = c
                 while c < len(row) and row[c]:
                     c += 1
-                pdf.rect(x + start * module, y + r * module, (c - start) * module, module,
-                         style="F")
+                pdf.rect(
+                    x + start * module, y + r * module, (c - start) * module, module, style="F"
+                )
             else:
                 c += 1
 
@@ -101,8 +102,12 @@ def poster_pdf(url: str, office: str) -> bytes:
         y = pdf.get_y() + 5
     pdf.set_xy(15, 282)
     pdf.set_font("Helvetica", "", 9)
-    pdf.cell(180, 5, "HP mati? Minta rekan membuka 'Absen untuk rekan', atau lapor ke kepala "
-                     "unit.", align="C")
+    pdf.cell(
+        180,
+        5,
+        "HP mati? Minta rekan membuka 'Absen untuk rekan', atau lapor ke kepala unit.",
+        align="C",
+    )
     return bytes(pdf.output())
 
 
@@ -115,22 +120,26 @@ def poster_svg(url: str, office: str) -> str:
     for r, row in enumerate(rows):
         for c, dark in enumerate(row):
             if dark:
-                rects.append(f'<rect x="{45 + c * module:.3f}" y="{62 + r * module:.3f}" '
-                             f'width="{module:.3f}" height="{module:.3f}"/>')
+                rects.append(
+                    f'<rect x="{45 + c * module:.3f}" y="{62 + r * module:.3f}" '
+                    f'width="{module:.3f}" height="{module:.3f}"/>'
+                )
     steps = "".join(
         f'<text x="25" y="{222 + i * 16}" font-size="6.5">{i + 1}. {escape(step)}</text>'
-        for i, step in enumerate(STEPS))
+        for i, step in enumerate(STEPS)
+    )
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" '
         'viewBox="0 0 210 297" font-family="sans-serif">'
         '<rect width="210" height="297" fill="#fff"/>'
         f'<text x="105" y="32" font-size="12" font-weight="bold" text-anchor="middle">'
-        f'Presensi {escape(office)}</text>'
+        f"Presensi {escape(office)}</text>"
         '<text x="105" y="48" font-size="6.5" text-anchor="middle">'
-        'Absen datang dan pulang dari HP Anda</text>'
+        "Absen datang dan pulang dari HP Anda</text>"
         f'<g fill="#000">{"".join(rects)}</g>'
         f'<text x="105" y="198" font-size="9" font-family="monospace" font-weight="bold" '
-        f'text-anchor="middle">{escape(url)}</text>{steps}</svg>\n')
+        f'text-anchor="middle">{escape(url)}</text>{steps}</svg>\n'
+    )
 
 
 def card_url(base: str, nip: str) -> str:
@@ -168,8 +177,12 @@ def cards_pdf(employees: Sequence[Employee], base: str, office: str) -> bytes:
         pdf.multi_cell(44, 4, _latin1(emp.unit))
         pdf.set_xy(x + 4, y + CARD_H - 10)
         pdf.set_font("Helvetica", "", 6)
-        pdf.multi_cell(44, 3, "HP mati? Rekan memindai kode ini: Absen untuk rekan, lalu "
-                              "Anda ketik PIN Anda sendiri.")
+        pdf.multi_cell(
+            44,
+            3,
+            "HP mati? Rekan memindai kode ini: Absen untuk rekan, lalu "
+            "Anda ketik PIN Anda sendiri.",
+        )
         _qr(pdf, card_url(base, emp.nip), x + CARD_W - 42, y + 10, 40)
     if not employees:
         pdf.add_page()

@@ -55,8 +55,11 @@ def install(writer: Appender, employees: list[Employee], body: dict[str, Any]) -
     replace = (
         *(Sql(sql) for sql in Store.ROSTER_SESSIONS_BEFORE),
         Sql("DELETE FROM employees"),
-        Sql("INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, ?, ?)",
-            [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees], many=True),
+        Sql(
+            "INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, ?, ?)",
+            [(e.nip, e.name, e.unit, e.role, e.pin_hash) for e in employees],
+            many=True,
+        ),
         # An office-local PIN reset (the admin page) outlives a roster with the same central
         # hash; applied before the session check, so it does not end its owner's sessions.
         *(Sql(sql) for sql in Store.ROSTER_PIN_OVERRIDES),
@@ -103,7 +106,9 @@ def unit_members(store: Store, unit: str) -> list[Employee]:
     """The employees of one unit, heads first, then by name."""
     rows = store.conn().execute(
         "SELECT nip, name, unit, role, pin_hash FROM employees WHERE unit = ?"
-        " ORDER BY role != 'head', name, nip", (unit,))
+        " ORDER BY role != 'head', name, nip",
+        (unit,),
+    )
     return [Employee(*row) for row in rows]
 
 

@@ -31,18 +31,26 @@ class RosterPuller:
     """Pulls and installs central's roster through ``writer``; ``on_failure`` hears every
     failed pull (the pusher then asks central where it stands, as after a failed push)."""
 
-    def __init__(self, store: Store, writer: Appender, client: CentralClient,
-                 central_key: Ed25519PublicKey, *, central_id: str | None,
-                 on_failure: Callable[[Exception], None],
-                 keys: CentralKey | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        writer: Appender,
+        client: CentralClient,
+        central_key: Ed25519PublicKey,
+        *,
+        central_id: str | None,
+        on_failure: Callable[[Exception], None],
+        keys: CentralKey | None = None,
+    ) -> None:
         self.store = store
         self.writer = writer
         self.client = client
         self.central_key = central_key
         self.central_id = central_id
         self.on_failure = on_failure
-        self.keys = keys or CentralKey(central_key, client=client, writer=writer,
-                                       central_id=central_id)
+        self.keys = keys or CentralKey(
+            central_key, client=client, writer=writer, central_id=central_id
+        )
 
     def installed_central_version(self) -> int:
         """The version of the newest roster from central in our log (0 for none)."""
@@ -68,13 +76,20 @@ class RosterPuller:
         if self.central_id is not None and doc["central"] != self.central_id:
             raise RosterError(f"roster is from {doc['central']!r}, not {self.central_id!r}")
         if doc["version"] <= since:
-            raise RosterError(f"central offered roster version {doc['version']}, "
-                              f"not newer than installed {since}; keeping ours")
-        employees = [roster.Employee(e["nip"], e["name"], e["unit"], e["role"], e["pin_hash"])
-                     for e in doc["employees"]]
-        body = {"version": doc["version"], "source": "central",
-                "sha256": hashlib.sha256(canonical_bytes(doc)).hexdigest(),
-                "count": len(employees)}
+            raise RosterError(
+                f"central offered roster version {doc['version']}, "
+                f"not newer than installed {since}; keeping ours"
+            )
+        employees = [
+            roster.Employee(e["nip"], e["name"], e["unit"], e["role"], e["pin_hash"])
+            for e in doc["employees"]
+        ]
+        body = {
+            "version": doc["version"],
+            "source": "central",
+            "sha256": hashlib.sha256(canonical_bytes(doc)).hexdigest(),
+            "count": len(employees),
+        }
         record = roster.install(self.writer, employees, body)
         sync_state.save(self.store, roster_version=str(doc["version"]))
         log.info("event=roster-installed version=%d count=%d", doc["version"], len(employees))

@@ -124,8 +124,11 @@ class SyncScheduler:
         self.next_delay = first_push_after
         self._thread = threading.Thread(target=self._loop, name="sync-push", daemon=True)
         self._thread.start()
-        log.info("event=scheduler-start push_interval=%s roster_interval=%s",
-                 self.push_interval, self.roster_interval)
+        log.info(
+            "event=scheduler-start push_interval=%s roster_interval=%s",
+            self.push_interval,
+            self.roster_interval,
+        )
 
     def stop(self, timeout: float = 10) -> None:
         """Stop the push thread (after a push in progress ends) and APScheduler."""
@@ -163,8 +166,12 @@ class SyncScheduler:
             self.failures += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             self.next_delay = self.backoff_delay(self.failures)
-            log.warning("event=push-failed failures=%d retry_in_s=%.1f error=%r",
-                        self.failures, self.next_delay, self.last_error)
+            log.warning(
+                "event=push-failed failures=%d retry_in_s=%.1f error=%r",
+                self.failures,
+                self.next_delay,
+                self.last_error,
+            )
             return
         if self.failures:
             log.info("event=push-recovered after_failures=%d", self.failures)
@@ -183,8 +190,10 @@ class SyncScheduler:
         log.warning("event=wall-clock-step step_s=%.1f action=reschedule-jobs", step)
         if not self._scheduler.running:
             return
-        for job_id, interval in (("roster", self.roster_interval),
-                                 ("housekeeping", self.housekeeping_interval)):
+        for job_id, interval in (
+            ("roster", self.roster_interval),
+            ("housekeeping", self.housekeeping_interval),
+        ):
             if self._scheduler.get_job(job_id) is not None:
                 self._scheduler.reschedule_job(job_id, trigger=self._trigger(interval))
         self._scheduler.wakeup()
@@ -213,8 +222,13 @@ class SyncScheduler:
 
     def status(self) -> dict[str, Any]:
         """Counters for /metrics and tests."""
-        return {"runs": self.runs, "failures": self.failures, "last_error": self.last_error,
-                "next_delay_s": round(self.next_delay, 3), "clock_steps": self.clock_steps}
+        return {
+            "runs": self.runs,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "next_delay_s": round(self.next_delay, 3),
+            "clock_steps": self.clock_steps,
+        }
 
 
 def build_scheduler(
@@ -226,5 +240,11 @@ def build_scheduler(
     **options: Any,
 ) -> SyncScheduler:
     """A not-yet-started SyncScheduler; ``options`` go to SyncScheduler (backoff, jitter...)."""
-    return SyncScheduler(push, pull_roster, housekeeping, push_interval=push_interval,
-                         roster_interval=roster_interval, **options)
+    return SyncScheduler(
+        push,
+        pull_roster,
+        housekeeping,
+        push_interval=push_interval,
+        roster_interval=roster_interval,
+        **options,
+    )

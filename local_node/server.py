@@ -51,8 +51,16 @@ def _check_and_migrate_in_child(paths: NodePaths) -> None:
         raise IdentityError(message.decode(errors="replace") or "the identity check died")
 
 
-def serve(paths: NodePaths, *, host: str, port: int, threads: int = 64, tls: bool = False,
-          scheduler: bool = True, zeroconf: bool = True) -> int:
+def serve(
+    paths: NodePaths,
+    *,
+    host: str,
+    port: int,
+    threads: int = 64,
+    tls: bool = False,
+    scheduler: bool = True,
+    zeroconf: bool = True,
+) -> int:
     """Check the identity here (clear message, exit 2), then hand over to granian."""
     if not paths.root.is_dir():
         raise IdentityError(f"{paths.root} is not a node data directory; run presensi-node init")
@@ -69,8 +77,10 @@ def serve(paths: NodePaths, *, host: str, port: int, threads: int = 64, tls: boo
     os.environ["PRESENSI_NODE_PORT"] = str(port)
     os.environ["PRESENSI_NODE_SCHEDULER"] = "1" if scheduler else "0"
     os.environ["PRESENSI_NODE_ZEROCONF"] = "1" if zeroconf else "0"
-    print(f"event=serve node_data={paths.root} url=http{'s' if tls else ''}://{host}:{port}/",
-          flush=True)
+    print(
+        f"event=serve node_data={paths.root} url=http{'s' if tls else ''}://{host}:{port}/",
+        flush=True,
+    )
     Granian(
         "local_node.wsgi:serving_app",
         address=host,

@@ -98,8 +98,9 @@ class NodeService:
         # scrypt needs 16 MB per check and two cores run at most two at once. Checking PINs
         # on a few dedicated threads bounds the memory: when each of 64 request threads ran
         # scrypt itself, every thread's malloc arena kept its 16 MB (823 MB in the benchmark).
-        self._pin_pool = ThreadPoolExecutor(max_workers=config.get("PIN_CHECK_THREADS", 2),
-                                            thread_name_prefix="pin-check")
+        self._pin_pool = ThreadPoolExecutor(
+            max_workers=config.get("PIN_CHECK_THREADS", 2), thread_name_prefix="pin-check"
+        )
         self.writer.listeners.append(self._count)
 
     def _count(self, fresh: list[dict[str, Any]]) -> None:
@@ -126,8 +127,12 @@ class NodeService:
             return self.writer.append(type, body, **kw)
         except WriterUnavailable as exc:
             self.metrics.inc("storage_errors")
-            raise ApiError("The node is restarting its record writer. Try again in a moment.",
-                           code="writer-restarting", status=503, retry_after=1) from exc
+            raise ApiError(
+                "The node is restarting its record writer. Try again in a moment.",
+                code="writer-restarting",
+                status=503,
+                retry_after=1,
+            ) from exc
         except StorageError as exc:
             self.metrics.inc("storage_errors")
             raise InsufficientStorage(
@@ -192,8 +197,10 @@ class NodeService:
         if presence is None:
             return False
         if not presence.startswith(KIOSK_PREFIX):
-            raise ApiError('presence must be a code scanned from the office screen ("kiosk:'
-                           'CODE") or left out', code="presence-invalid")
+            raise ApiError(
+                'presence must be a code scanned from the office screen ("kiosk:CODE") or left out',
+                code="presence-invalid",
+            )
         start, end = self.kiosk.check(presence, time.time())
         body["presence_window"] = {"from": _ts(start), "to": _ts(end)}
         return True
@@ -211,20 +218,24 @@ class NodeService:
         """
         owner = fallback_target(payload, WITNESS_ALLOWED)
         if owner == session.nip:
-            raise ApiError("this is your own NIP: check in with the main button",
-                           code="witness-self")
+            raise ApiError(
+                "this is your own NIP: check in with the main button", code="witness-self"
+            )
         rest = {k: v for k, v in payload.items() if k not in ("nip", "pin")}
         # Built and checked before the scrypt check, so a bad request costs no PIN try.
-        body = checkin_body(rest, nip=owner, device=session.device, method="witness",
-                            witness=session.nip)
+        body = checkin_body(
+            rest, nip=owner, device=session.device, method="witness", witness=session.nip
+        )
         self._kiosk_code(body)
         if idem_key and self.store.idempotent_seq(owner, idem_key) is not None:
             # A retry of a recorded request gets its record back even past the limit.
             self._check_pin(owner, payload.get("pin"), addr)
             return self._append_checkin(body, idem_key, "checkins_witness")
         day = _today()
-        limits = {f"witness:{session.nip}": self.config["WITNESS_MAX_PER_NIP"],
-                  f"device:{session.device}": self.config["WITNESS_MAX_PER_DEVICE"]}
+        limits = {
+            f"witness:{session.nip}": self.config["WITNESS_MAX_PER_NIP"],
+            f"device:{session.device}": self.config["WITNESS_MAX_PER_DEVICE"],
+        }
         # Reserved in one transaction before the PIN check and the append, so requests in
         # flight count: a race of many requests cannot go past the limit.
         full = self.store.witness_reserve(day, limits)
@@ -234,7 +245,10 @@ class NodeService:
                 f"the daily limit of {limits[full]} check-ins for colleagues "
                 f"{'by this employee' if full.startswith('witness:') else 'on this phone'} "
                 "is reached: the colleague uses their own phone, the office screen's code, or "
-                "the unit head's manual list", code="witness-limit", status=429)
+                "the unit head's manual list",
+                code="witness-limit",
+                status=429,
+            )
         recorded = False
         try:
             self._check_pin(owner, payload.get("pin"), addr)
@@ -254,8 +268,14 @@ class NodeService:
         employee = self._member(head, nip)
         reason = parse_reason(payload.get("reason"))
         rest = {k: payload[k] for k in ("kind", "client_ts") if k in payload}
-        body = checkin_body(rest, nip=employee.nip, device=session.device, method="manual",
-                            witness=head.nip, reason=reason)
+        body = checkin_body(
+            rest,
+            nip=employee.nip,
+            device=session.device,
+            method="manual",
+            witness=head.nip,
+            reason=reason,
+        )
         return self._append_checkin(body, idem_key, "checkins_manual")
 
     def unit_today(self, session: Session) -> dict[str, Any]:
@@ -264,23 +284,30 @@ class NodeService:
         day = _today()
         members = []
         for emp in roster.unit_members(self.store, head.unit):
-            members.append({"nip": emp.nip, "name": emp.name, "role": emp.role,
-                            "records": [_summary(text)
-                                        for text in self.store.checkins_for(emp.nip, day)]})
+            members.append(
+                {
+                    "nip": emp.nip,
+                    "name": emp.name,
+                    "role": emp.role,
+                    "records": [_summary(text) for text in self.store.checkins_for(emp.nip, day)],
+                }
+            )
         return {"unit": head.unit, "day": day, "members": members}
 
     def _head(self, session: Session) -> roster.Employee:
         head = roster.find(self.store, session.nip)
         if head is None or head.role != "head":
-            raise Forbidden("only a unit head (role head in the roster) can do this",
-                            code="head-only")
+            raise Forbidden(
+                "only a unit head (role head in the roster) can do this", code="head-only"
+            )
         return head
 
     def _member(self, head: roster.Employee, nip: str) -> roster.Employee:
         _require_nip(nip)
         if nip == head.nip:
-            raise ApiError("a head checks in for themselves with the main button",
-                           code="manual-self")
+            raise ApiError(
+                "a head checks in for themselves with the main button", code="manual-self"
+            )
         employee = roster.find(self.store, nip)
         if employee is None:
             raise NotFound("no employee with this NIP on the roster", code="employee-unknown")
@@ -288,8 +315,9 @@ class NodeService:
             raise Forbidden("this employee is not in your unit", code="not-your-unit")
         return employee
 
-    def _append_checkin(self, body: dict[str, Any], idem_key: str | None,
-                        metric: str) -> tuple[dict[str, Any], str, bool]:
+    def _append_checkin(
+        self, body: dict[str, Any], idem_key: str | None, metric: str
+    ) -> tuple[dict[str, Any], str, bool]:
         idem = (body["nip"], idem_key) if idem_key else None
         if "geo" in body:  # how far from the office (issue 18, item 9); still counted
             body.update(office_location.judge(office_location.load(self.store), body["geo"]))
@@ -358,8 +386,13 @@ def _summary(text: str) -> dict[str, Any]:
     """What the manual list shows of one record: when, which way, how, by whom."""
     rec = json.loads(text)
     body = rec["body"]
-    return {"seq": rec["seq"], "ts": rec["ts"], "kind": body.get("kind"),
-            "method": body.get("method"), "witness": body.get("witness")}
+    return {
+        "seq": rec["seq"],
+        "ts": rec["ts"],
+        "kind": body.get("kind"),
+        "method": body.get("method"),
+        "witness": body.get("witness"),
+    }
 
 
 _DUMMY_HASH = (

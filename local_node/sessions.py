@@ -69,8 +69,7 @@ class Sessions:
         now = time.time()
         session = Session(nip, device, secrets.token_urlsafe(24), now + self.lifetime)
         key = token_hash(token)
-        self.store.insert_session(key, nip, device, session.csrf, now, session.expires_at,
-                                  label)
+        self.store.insert_session(key, nip, device, session.csrf, now, session.expires_at, label)
         with self._lock:
             self._cache[key] = session
         return token, session
@@ -142,8 +141,7 @@ class Sessions:
 
     def end_others(self, nip: str, keep_token: str) -> int:
         """End every session of ``nip`` but the one of ``keep_token``; return how many."""
-        return self.store.end_sessions("nip = ? AND token_hash != ?",
-                                       (nip, token_hash(keep_token)))
+        return self.store.end_sessions("nip = ? AND token_hash != ?", (nip, token_hash(keep_token)))
 
     def end_all(self, nip: str) -> int:
         """End every session of ``nip`` (a PIN reset, a device handed back)."""
@@ -154,11 +152,17 @@ class Sessions:
         last check-in from that device, and whether it is the caller's."""
         current = token_hash(current_token)
         last = self.store.last_checkin_by_device(nip)
-        return [{"device": device, "label": label, "created": _ts(created),
-                 "expires": _ts(expires), "last_used": last.get(device),
-                 "current": key == current}
-                for key, device, created, expires, label
-                in self.store.sessions_of(nip, time.time())]
+        return [
+            {
+                "device": device,
+                "label": label,
+                "created": _ts(created),
+                "expires": _ts(expires),
+                "last_used": last.get(device),
+                "current": key == current,
+            }
+            for key, device, created, expires, label in self.store.sessions_of(nip, time.time())
+        ]
 
     def forget_cache(self) -> None:
         """Drop cached sessions (the next miss loads them again)."""
@@ -189,8 +193,10 @@ class Lockout:
         until = self.store.pin_reserve(limits, now, self.window)
         if until is not None:
             minutes = max(1, math.ceil((until - now) / 60))
-            raise TooManyAttempts(f"Too many wrong PINs. Try again in {minutes} minutes.",
-                                  retry_after=int(until - now) + 1)
+            raise TooManyAttempts(
+                f"Too many wrong PINs. Try again in {minutes} minutes.",
+                retry_after=int(until - now) + 1,
+            )
 
     def failed(self, limits: dict[str, int]) -> None:
         self.store.pin_failed(limits, time.time(), self.lock)

@@ -22,8 +22,11 @@ def status_report(paths: NodePaths) -> dict[str, Any]:
         pushed = int(state.get("central_seq", "-1"))
         head_seq = head[0] if head else -1
         # Receipts' anchors travel with the next real batch, so they do not count as unsynced.
-        unsynced = store.conn().execute(
-            "SELECT count(*) FROM log WHERE seq > ? AND type != 'anchor'", (pushed,)).fetchone()[0]
+        unsynced = (
+            store.conn()
+            .execute("SELECT count(*) FROM log WHERE seq > ? AND type != 'anchor'", (pushed,))
+            .fetchone()[0]
+        )
         config = load_config(paths.root)
         receipt = state.get("last_receipt")
         return {

@@ -54,22 +54,35 @@ def status_lines(report: dict[str, Any], now: datetime | None = None) -> list[st
     offset = report.get("clock_offset_ms")
     rows: list[tuple[str, str]] = [
         ("Node", str(report.get("node"))),
-        ("Catatan di log", f"{sum(records.values())} (presensi {checkins}); "
-                           f"seq terakhir {report.get('head_seq')}"),
-        ("Sertifikat", "terpasang" if report.get("certificate_installed")
-         else "belum: selesaikan pendaftaran (presensi-node init)"),
-        ("Central", report.get("central_url") or "belum diatur "
-         "(presensi-node config set central-url URL)"),
+        (
+            "Catatan di log",
+            f"{sum(records.values())} (presensi {checkins}); seq terakhir {report.get('head_seq')}",
+        ),
+        (
+            "Sertifikat",
+            "terpasang"
+            if report.get("certificate_installed")
+            else "belum: selesaikan pendaftaran (presensi-node init)",
+        ),
+        (
+            "Central",
+            report.get("central_url") or "belum diatur (presensi-node config set central-url URL)",
+        ),
         ("Belum terkirim", f"{report.get('unsynced_records')} catatan"),
         ("Sinkron terakhir", when(report.get("last_sync_ok"), now)),
     ]
     if error:
         rows.append(("Gagal terakhir", f"{when(error_ts, now)}: {error}"))
     rows += [
-        ("Tanda terima", when(receipt.get("server_ts"), now)
-         + (f", sampai seq {receipt['seq']}" if "seq" in receipt else "")),
-        ("Selisih jam", "belum diketahui" if offset is None
-         else f"{int(offset):+d} ms terhadap central"),
+        (
+            "Tanda terima",
+            when(receipt.get("server_ts"), now)
+            + (f", sampai seq {receipt['seq']}" if "seq" in receipt else ""),
+        ),
+        (
+            "Selisih jam",
+            "belum diketahui" if offset is None else f"{int(offset):+d} ms terhadap central",
+        ),
         ("Versi roster", str(report.get("roster_version") or "belum ada roster")),
     ]
     width = max(len(label) for label, _ in rows)

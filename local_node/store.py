@@ -164,8 +164,9 @@ class Store:
         """
         try:
             touch_private(self.path)  # 0600 whatever the umask; -wal and -shm follow it
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
-                                   check_same_thread=not any_thread)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30, check_same_thread=not any_thread
+            )
             for pragma in CONNECTION_PRAGMAS:
                 conn.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
@@ -269,8 +270,7 @@ class Store:
             raise StorageError(f"backup directory {target.parent} does not exist")
         if os.path.lexists(target):
             raise StorageError(f"backup target {target} already exists; choose a new path")
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                    dir=target.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
         os.fchmod(fd, 0o600)
         os.close(fd)
         tmp = Path(name)
@@ -315,18 +315,34 @@ class Store:
             raise
         return result
 
-    def insert_session(self, key: str, nip: str, device: str, csrf: str, created: float,
-                       expires: float, label: str | None = None) -> None:
+    def insert_session(
+        self,
+        key: str,
+        nip: str,
+        device: str,
+        csrf: str,
+        created: float,
+        expires: float,
+        label: str | None = None,
+    ) -> None:
         self.conn().execute(
             "INSERT INTO sessions (token_hash, nip, device, csrf, created_at, expires_at, label)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", (key, nip, device, csrf, created, expires, label))
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, nip, device, csrf, created, expires, label),
+        )
 
     def session_row(self, key: str) -> tuple[tuple[str, str, str, float] | None, int]:
         """(nip, device, csrf, expires_at) of one session or None, and the session
         generation, read in one statement (one snapshot)."""
-        row = self.conn().execute(
-            "SELECT s.nip, s.device, s.csrf, s.expires_at, g.gen FROM session_generation g"
-            " LEFT JOIN sessions s ON s.token_hash = ? WHERE g.id = 0", (key,)).fetchone()
+        row = (
+            self.conn()
+            .execute(
+                "SELECT s.nip, s.device, s.csrf, s.expires_at, g.gen FROM session_generation g"
+                " LEFT JOIN sessions s ON s.token_hash = ? WHERE g.id = 0",
+                (key,),
+            )
+            .fetchone()
+        )
         if row[0] is None:
             return None, int(row[4])
         return (str(row[0]), str(row[1]), str(row[2]), float(row[3])), int(row[4])
@@ -334,23 +350,30 @@ class Store:
     def live_sessions_json(self, now: float, limit: int) -> tuple[str, int]:
         """Every unexpired session as one JSON text of [hash, nip, device, csrf, expires]
         arrays (one statement step: see Sessions._preload), and the generation."""
-        row = self.conn().execute(
-            "SELECT (SELECT json_group_array(json_array(token_hash, nip, device, csrf,"
-            " expires_at)) FROM (SELECT * FROM sessions WHERE expires_at >= ? LIMIT ?)), gen"
-            " FROM session_generation WHERE id = 0", (now, limit)).fetchone()
+        row = (
+            self.conn()
+            .execute(
+                "SELECT (SELECT json_group_array(json_array(token_hash, nip, device, csrf,"
+                " expires_at)) FROM (SELECT * FROM sessions WHERE expires_at >= ? LIMIT ?)), gen"
+                " FROM session_generation WHERE id = 0",
+                (now, limit),
+            )
+            .fetchone()
+        )
         return row[0] or "[]", int(row[1])
 
     def session_generation(self) -> int:
         row = self.conn().execute("SELECT gen FROM session_generation WHERE id = 0").fetchone()
         return int(row[0])
 
-    def sessions_of(self, nip: str, now: float
-                    ) -> list[tuple[str, str, float, float, str | None]]:
+    def sessions_of(self, nip: str, now: float) -> list[tuple[str, str, float, float, str | None]]:
         """(token_hash, device, created_at, expires_at, label) of a NIP's live sessions,
         newest first."""
         rows = self.conn().execute(
             "SELECT token_hash, device, created_at, expires_at, label FROM sessions"
-            " WHERE nip = ? AND expires_at >= ? ORDER BY created_at DESC", (nip, now))
+            " WHERE nip = ? AND expires_at >= ? ORDER BY created_at DESC",
+            (nip, now),
+        )
         return [(str(h), str(d), float(c), float(e), lb) for h, d, c, e, lb in rows]
 
     def last_checkin_by_device(self, nip: str) -> dict[str, str]:
@@ -358,7 +381,9 @@ class Store:
         rows = self.conn().execute(
             "SELECT json_extract(record, '$.body.device') AS device, max(ts) FROM"
             " (SELECT record, ts FROM log WHERE nip = ? AND type = 'checkin'"
-            "  ORDER BY seq DESC LIMIT 1000) GROUP BY device", (nip,))
+            "  ORDER BY seq DESC LIMIT 1000) GROUP BY device",
+            (nip,),
+        )
         return {str(d): str(ts) for d, ts in rows if d is not None}
 
     def drop_expired_auth(self, now: float) -> None:
@@ -366,8 +391,10 @@ class Store:
         neither locked nor counting for a day."""
         conn = self.conn()
         conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
-        conn.execute("DELETE FROM pin_failures WHERE locked_until < ? AND window_start < ?",
-                     (now, now - 86400))
+        conn.execute(
+            "DELETE FROM pin_failures WHERE locked_until < ? AND window_start < ?",
+            (now, now - 86400),
+        )
 
     def checkpoint(self) -> None:
         """Housekeeping: fold the WAL back into node.db while nobody needs the old pages."""
@@ -479,16 +506,23 @@ class Store:
         # A locked key is refused by a plain read, without the write lock: a flood of
         # refused guesses must not queue against the log writer's commits.
         marks = ",".join("?" * len(limits))
-        row = self.conn().execute(f"SELECT max(locked_until) FROM pin_failures WHERE key IN"
-                                  f" ({marks})", list(limits)).fetchone()
+        row = (
+            self.conn()
+            .execute(
+                f"SELECT max(locked_until) FROM pin_failures WHERE key IN ({marks})", list(limits)
+            )
+            .fetchone()
+        )
         if row and row[0] is not None and row[0] > now:
             return float(row[0])
 
         def work(conn: sqlite3.Connection) -> float | None:
             rows = []
             for key, limit in limits.items():
-                row = conn.execute("SELECT failures, window_start, locked_until FROM"
-                                   " pin_failures WHERE key = ?", (key,)).fetchone()
+                row = conn.execute(
+                    "SELECT failures, window_start, locked_until FROM pin_failures WHERE key = ?",
+                    (key,),
+                ).fetchone()
                 used, start, locked = row if row else (0, now, 0.0)
                 if locked > now:
                     return float(locked)
@@ -508,13 +542,15 @@ class Store:
         self.conn().executemany(
             "UPDATE pin_failures SET locked_until = max(locked_until, ?)"
             " WHERE key = ? AND failures >= ?",
-            [(now + lock_s, key, limit) for key, limit in limits.items()])
+            [(now + lock_s, key, limit) for key, limit in limits.items()],
+        )
 
     def pin_succeeded(self, keys: Sequence[str]) -> None:
         """A reserved check succeeded: give back that one reservation (locks stay)."""
         self.conn().executemany(
             "UPDATE pin_failures SET failures = max(failures - 1, 0) WHERE key = ?",
-            [(key,) for key in keys])
+            [(key,) for key in keys],
+        )
 
     def witness_reserve(self, day: str, limits: dict[str, int]) -> str | None:
         """Reserve one witness check-in on ``day`` for every key (key -> daily limit), all or
@@ -523,29 +559,35 @@ class Store:
         def work(conn: sqlite3.Connection) -> str | None:
             conn.execute("DELETE FROM witness_uses WHERE day < ?", (day,))
             for key, limit in limits.items():
-                row = conn.execute("SELECT used FROM witness_uses WHERE day = ? AND key = ?",
-                                   (day, key)).fetchone()
+                row = conn.execute(
+                    "SELECT used FROM witness_uses WHERE day = ? AND key = ?", (day, key)
+                ).fetchone()
                 if row and row[0] >= limit:
                     return key
             conn.executemany(
                 "INSERT INTO witness_uses VALUES (?, ?, 1) ON CONFLICT (day, key)"
-                " DO UPDATE SET used = used + 1", [(day, key) for key in limits])
+                " DO UPDATE SET used = used + 1",
+                [(day, key) for key in limits],
+            )
             return None
 
         return self._write(work)
 
     def idempotent_seq(self, nip: str, key: str) -> int | None:
         """The seq recorded for ``(nip, Idempotency-Key)``, or None."""
-        row = self.conn().execute("SELECT seq FROM idempotency WHERE nip = ? AND key = ?",
-                                  (nip, key)).fetchone()
+        row = (
+            self.conn()
+            .execute("SELECT seq FROM idempotency WHERE nip = ? AND key = ?", (nip, key))
+            .fetchone()
+        )
         return int(row[0]) if row else None
 
     def witness_release(self, day: str, keys: Sequence[str]) -> None:
         """Give back reservations whose check-in was not recorded (wrong PIN, replay, error)."""
         self.conn().executemany(
             "UPDATE witness_uses SET used = max(used - 1, 0) WHERE day = ? AND key = ?",
-            [(day, key) for key in keys])
-
+            [(day, key) for key in keys],
+        )
 
 
 def _publish_exclusively(tmp: Path, target: Path) -> None:
@@ -578,7 +620,7 @@ def _copy_exclusively(tmp: Path, target: Path, exists: StorageError) -> None:
             while chunk := src.read(1 << 20):
                 view = memoryview(chunk)
                 while view:
-                    view = view[os.write(out, view):]
+                    view = view[os.write(out, view) :]
         os.fsync(out)
     finally:
         os.close(out)

@@ -37,8 +37,9 @@ def json_body(req: Request | None = None) -> Any:
     if req.content_length is not None and req.content_length > current_app.config["MAX_BODY_BYTES"]:
         raise ApiError("request body is too large", code="too-large", status=413)
     if not req.is_json:
-        raise ApiError("send the body as application/json", code="unsupported-media-type",
-                       status=415)
+        raise ApiError(
+            "send the body as application/json", code="unsupported-media-type", status=415
+        )
     data = req.get_data(cache=True)
     # A chunked body (no Content-Length) is silently cut at MAX_CONTENT_LENGTH by werkzeug;
     # reaching the cut means the client sent too much, not a shorter, broken JSON text.

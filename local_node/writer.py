@@ -39,9 +39,16 @@ class Appender(Protocol):
     store: Store
     listeners: list[Callable[[list[dict[str, Any]]], None]]
 
-    def append(self, type: str, body: dict[str, Any], *, nip: str | None = None,
-               idem: tuple[str, str] | None = None, timeout: float = 30,
-               apply: Sequence[Sql] = ()) -> tuple[dict[str, Any], str, bool]: ...
+    def append(
+        self,
+        type: str,
+        body: dict[str, Any],
+        *,
+        nip: str | None = None,
+        idem: tuple[str, str] | None = None,
+        timeout: float = 30,
+        apply: Sequence[Sql] = (),
+    ) -> tuple[dict[str, Any], str, bool]: ...
 
     def stop(self, timeout: float = 10) -> None: ...
 
@@ -49,8 +56,15 @@ class Appender(Protocol):
 class LogWriter:
     """Appends records to the log of one node, signing each with the node key."""
 
-    def __init__(self, store: Store, key: Ed25519PrivateKey, *, boot_id: str,
-                 clock: Clock | None = None, max_batch: int = 512) -> None:
+    def __init__(
+        self,
+        store: Store,
+        key: Ed25519PrivateKey,
+        *,
+        boot_id: str,
+        clock: Clock | None = None,
+        max_batch: int = 512,
+    ) -> None:
         self._committer = LogCommitter(store, key, boot_id=boot_id, clock=clock)
         self.store = store
         self.clock: Clock = self._committer.clock
@@ -73,9 +87,16 @@ class LogWriter:
 
     # --- API ---------------------------------------------------------------------------
 
-    def append(self, type: str, body: dict[str, Any], *, nip: str | None = None,
-               idem: tuple[str, str] | None = None, timeout: float = 30,
-               apply: Sequence[Sql] = ()) -> tuple[dict[str, Any], str, bool]:
+    def append(
+        self,
+        type: str,
+        body: dict[str, Any],
+        *,
+        nip: str | None = None,
+        idem: tuple[str, str] | None = None,
+        timeout: float = 30,
+        apply: Sequence[Sql] = (),
+    ) -> tuple[dict[str, Any], str, bool]:
         """Append one record; return (record, serialised, created) after it is committed.
 
         ``created`` is False when ``idem`` matched an earlier record, which is returned instead.
@@ -113,8 +134,8 @@ class LogWriter:
         answer, and commits what queued up meanwhile. With nobody waiting the role lapses.
         """
         with self._mutex:
-            batch = self._queue[:self.max_batch]
-            del self._queue[:self.max_batch]
+            batch = self._queue[: self.max_batch]
+            del self._queue[: self.max_batch]
         try:
             self._notify(self._committer.commit_batch(batch))
         except BaseException as exc:  # a bug or an interrupt: answer everyone, then re-raise

@@ -64,9 +64,11 @@ class _Child:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "local_node.writer_process", str(to_child),
-                 str(from_child)],
-                pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL, env=env)
+                [sys.executable, "-m", "local_node.writer_process", str(to_child), str(from_child)],
+                pass_fds=(to_child, from_child),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
         finally:
             os.close(to_child)
             os.close(from_child)
@@ -86,14 +88,17 @@ class _Child:
 class LogWriterProcess:
     """Appends records through a log writer process; the same interface as ``LogWriter``."""
 
-    def __init__(self, store: Store, key: Ed25519PrivateKey, *, boot_id: str,
-                 max_batch: int = 512) -> None:
+    def __init__(
+        self, store: Store, key: Ed25519PrivateKey, *, boot_id: str, max_batch: int = 512
+    ) -> None:
         self.store = store
         self.boot_id = boot_id
         self.clock: Clock = SystemClock()  # the child reads the same system clock
         self.listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self._init = {
-            "db": str(store.path), "boot_id": boot_id, "max_batch": max_batch,
+            "db": str(store.path),
+            "boot_id": boot_id,
+            "max_batch": max_batch,
             "key": key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
         }
         # Held while a frame is written, so frames never interleave and reach the child in
@@ -104,9 +109,16 @@ class LogWriterProcess:
         self._waiting: dict[int, Pending] = {}
         self._idents = itertools.count()
 
-    def append(self, type: str, body: dict[str, Any], *, nip: str | None = None,
-               idem: tuple[str, str] | None = None, timeout: float = 30,
-               apply: Sequence[Sql] = ()) -> tuple[dict[str, Any], str, bool]:
+    def append(
+        self,
+        type: str,
+        body: dict[str, Any],
+        *,
+        nip: str | None = None,
+        idem: tuple[str, str] | None = None,
+        timeout: float = 30,
+        apply: Sequence[Sql] = (),
+    ) -> tuple[dict[str, Any], str, bool]:
         """Append one record; return (record, serialised, created) after it is committed."""
         canonical_bytes(body)  # reject floats etc. here, with the caller's stack
         item = Pending(type, body, nip, idem, tuple(apply))
@@ -159,8 +171,9 @@ class LogWriterProcess:
         except OSError as exc:  # no process or pipe to be had (out of memory, fds, pids)
             raise WriterUnavailable(f"cannot start the log writer process: {exc}") from exc
         self._child = child
-        self._receiver = threading.Thread(target=self._receive, args=(child,),
-                                          name="log-writer-answers", daemon=True)
+        self._receiver = threading.Thread(
+            target=self._receive, args=(child,), name="log-writer-answers", daemon=True
+        )
         self._receiver.start()
         return child
 
@@ -185,8 +198,12 @@ class LogWriterProcess:
                     item.settle(result)
             elif item is not None:
                 kind, message = error or ("error", "no answer")
-                item.settle(None, StorageError(message) if kind == "storage"
-                            else NodeError(f"the log writer failed: {message}"))
+                item.settle(
+                    None,
+                    StorageError(message)
+                    if kind == "storage"
+                    else NodeError(f"the log writer failed: {message}"),
+                )
         for listener in self.listeners:
             try:
                 listener(fresh)
@@ -210,9 +227,13 @@ class LogWriterProcess:
         if stranded or not child.closed or code != 0:
             log.error("event=writer-process-exited code=%s unanswered=%d", code, len(stranded))
         for item in stranded:
-            item.settle(None, WriterUnavailable(
-                "the log writer process stopped before it answered (exit code "
-                f"{code}); the next append starts a new one"))
+            item.settle(
+                None,
+                WriterUnavailable(
+                    "the log writer process stopped before it answered (exit code "
+                    f"{code}); the next append starts a new one"
+                ),
+            )
 
 
 # --- the child -------------------------------------------------------------------------
@@ -245,9 +266,10 @@ def serve(read_fd: int, write_fd: int) -> None:
         calls = [pickle.loads(data) for data in arrived]
         arrived = []
         for start in range(0, len(calls), max_batch):
-            batch = [(ident, Pending(type, body, nip, idem, apply))
-                     for ident, type, body, nip, idem, apply
-                     in calls[start:start + max_batch]]
+            batch = [
+                (ident, Pending(type, body, nip, idem, apply))
+                for ident, type, body, nip, idem, apply in calls[start : start + max_batch]
+            ]
             items = [item for _, item in batch]
             try:
                 committer.commit_batch(items)

@@ -16,11 +16,13 @@ from .app import create_app
 
 def serving_app() -> Flask:
     port = os.environ.get("PRESENSI_NODE_PORT")
-    return create_app({
-        "DATA_DIR": os.environ["PRESENSI_NODE_DATA"],
-        "WRITE_BOOT_RECORD": True,
-        "WRITER_PROCESS": True,
-        "START_SCHEDULER": os.environ.get("PRESENSI_NODE_SCHEDULER", "1") == "1",
-        "START_ZEROCONF": os.environ.get("PRESENSI_NODE_ZEROCONF", "1") == "1",
-        "PUBLIC_PORT": int(port) if port else None,
-    })
+    return create_app(
+        {
+            "DATA_DIR": os.environ["PRESENSI_NODE_DATA"],
+            "WRITE_BOOT_RECORD": True,
+            "WRITER_PROCESS": True,
+            "START_SCHEDULER": os.environ.get("PRESENSI_NODE_SCHEDULER", "1") == "1",
+            "START_ZEROCONF": os.environ.get("PRESENSI_NODE_ZEROCONF", "1") == "1",
+            "PUBLIC_PORT": int(port) if port else None,
+        }
+    )

@@ -33,16 +33,27 @@ from scripts.benchlib.context import Context, Options, ScenarioResult  # noqa: E
 
 
 def machine() -> dict[str, object]:
-    cpu = next((line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "granian": version("granian"), "flask": version("flask"),
-            "cryptography": version("cryptography"),
-            "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "",
-            "mem_total_mb": int(Path("/proc/meminfo").read_text().split()[1]) // 1024}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "granian": version("granian"),
+        "flask": version("flask"),
+        "cryptography": version("cryptography"),
+        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "",
+        "mem_total_mb": int(Path("/proc/meminfo").read_text().split()[1]) // 1024,
+    }
 
 
 def print_table(results: list[ScenarioResult]) -> None:
@@ -58,26 +69,42 @@ def print_table(results: list[ScenarioResult]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="small roster, short run (CI smoke test, under ~2 minutes)")
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small roster, short run (CI smoke test, under ~2 minutes)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--staff", type=int, help="roster size (default 7000, --quick 500)")
-    parser.add_argument("--signins", type=int,
-                        help="first-morning sign-ins (default: all staff, --quick 200)")
-    parser.add_argument("--only", choices=["node", "central", "recap", "scale"],
-                        help="run one group of scenarios (scale: only this way)")
+    parser.add_argument(
+        "--signins", type=int, help="first-morning sign-ins (default: all staff, --quick 200)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["node", "central", "recap", "scale"],
+        help="run one group of scenarios (scale: only this way)",
+    )
     scale.add_arguments(parser)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--rounds", type=int,
-                        help="rounds of the rush and the ingest; medians are shown "
-                             "(default 3, --quick 2)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds of the rush and the ingest; medians are shown (default 3, --quick 2)",
+    )
     args = parser.parse_args(argv)
     staff = args.staff or (500 if args.quick else 7000)
-    options = Options(quick=args.quick, staff=staff,
-                      signins=min(staff, args.signins or (200 if args.quick else staff)),
-                      keep=args.keep, rounds=max(1, args.rounds or (2 if args.quick else 3)))
+    options = Options(
+        quick=args.quick,
+        staff=staff,
+        signins=min(staff, args.signins or (200 if args.quick else staff)),
+        keep=args.keep,
+        rounds=max(1, args.rounds or (2 if args.quick else 3)),
+    )
     if args.quick:
         options.ingest_nodes, options.ingest_per_node = 2, 2000
         options.wan_staff, options.wan_waves, options.wan_gap_s = 50, 2, 7.0
@@ -121,18 +148,30 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     failures = [f"{r.key}: {f}" for r in results for f in r.failures] + crashed
     missed = [f"{r.key}: {row.metric}" for r in results for row in r.rows if row.met is False]
-    print(f"\n{len(results)} scenario(s) in {elapsed:.0f} s; "
-          f"targets missed: {len(missed)}; integrity failures: {len(failures)}")
+    print(
+        f"\n{len(results)} scenario(s) in {elapsed:.0f} s; "
+        f"targets missed: {len(missed)}; integrity failures: {len(failures)}"
+    )
     if args.json:
         report = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": "scripts/bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "options": vars(options), "machine": machine(), "elapsed_s": round(elapsed, 1),
+            "options": vars(options),
+            "machine": machine(),
+            "elapsed_s": round(elapsed, 1),
             "setup": {"pin_hash_s": ctx.shared.get("hash_s")},
-            "scenarios": {r.key: {"title": r.title,
-                                  "rows": [vars(row) for row in r.rows],
-                                  "data": r.data, "failures": r.failures} for r in results},
-            "targets_missed": missed, "failures": failures, "ok": not failures,
+            "scenarios": {
+                r.key: {
+                    "title": r.title,
+                    "rows": [vars(row) for row in r.rows],
+                    "data": r.data,
+                    "failures": r.failures,
+                }
+                for r in results
+            },
+            "targets_missed": missed,
+            "failures": failures,
+            "ok": not failures,
         }
         Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
         print(f"JSON written to {args.json}")

@@ -31,8 +31,11 @@ from sync.demo_roster import make_roster, roster_csv  # noqa: E402
 ROSTER_SIZE = 300
 DEMO_ADMIN = "admin.demo"
 # The officials' accounts the demo makes: (name, role, unit it is limited to or None).
-DEMO_OFFICIALS = [(DEMO_ADMIN, "admin", None), ("penyetuju.demo", "approver", None),
-                  ("pemantau.demo", "viewer", "Seksi Pemerintahan")]
+DEMO_OFFICIALS = [
+    (DEMO_ADMIN, "admin", None),
+    ("penyetuju.demo", "approver", None),
+    ("pemantau.demo", "viewer", "Seksi Pemerintahan"),
+]
 
 
 def run(*args: str) -> str:
@@ -68,11 +71,27 @@ def setup(root: Path) -> None:
     token = run("central", "token", "create", "--data", str(central), "--role", "viewer")
     (root / "viewer-token").write_text(token.split()[-1])
     for name, role, unit in DEMO_OFFICIALS:
-        run("central", "user", "add", "--data", str(central), "--name", name, "--role", role,
-            *(("--unit", unit) if unit else ()))
+        run(
+            "central",
+            "user",
+            "add",
+            "--data",
+            str(central),
+            "--name",
+            name,
+            "--role",
+            role,
+            *(("--unit", unit) if unit else ()),
+        )
     # The monthly recap needs a rule set: the example one, to be replaced by the regency's own.
-    run("central", "rules", "import", "--data", str(central),
-        str(REPO / "docs" / "rules-example.toml"))
+    run(
+        "central",
+        "rules",
+        "import",
+        "--data",
+        str(central),
+        str(REPO / "docs" / "rules-example.toml"),
+    )
 
 
 def official_sign_in(root: Path, central_url: str) -> str:
@@ -82,15 +101,30 @@ def official_sign_in(root: Path, central_url: str) -> str:
     lines = []
     for name, role, unit in DEMO_OFFICIALS:
         scope = f"{role}, {unit} only" if unit else role
-        if not any(line.startswith(f"{name}\t") and line.endswith("no-password")
-                   for line in accounts.splitlines()):
-            lines.append(f"{central_url}/dashboard/masuk  (account {name} [{scope}], "
-                         "your password)")
+        if not any(
+            line.startswith(f"{name}\t") and line.endswith("no-password")
+            for line in accounts.splitlines()
+        ):
+            lines.append(
+                f"{central_url}/dashboard/masuk  (account {name} [{scope}], your password)"
+            )
             continue
-        link = run("central", "user", "reset", "--data", central, "--name", name, "--reason",
-                   "demo start: new password link", "--url", central_url).strip()
-        lines.append(f"{link}\n      (one-time link: choose a password, then sign in as {name}"
-                     f" [{scope}])")
+        link = run(
+            "central",
+            "user",
+            "reset",
+            "--data",
+            central,
+            "--name",
+            name,
+            "--reason",
+            "demo start: new password link",
+            "--url",
+            central_url,
+        ).strip()
+        lines.append(
+            f"{link}\n      (one-time link: choose a password, then sign in as {name} [{scope}])"
+        )
     return "\n    ".join(lines)
 
 
@@ -117,9 +151,11 @@ def check_ports(ports: dict[str, int]) -> None:
     """Exit with a message naming a taken port and the option that moves it."""
     for option, port in ports.items():
         if not port_free(port):
-            sys.exit(f"demo: port {port} is taken (another program, or a demo already "
-                     f"running: ss -ltnp 'sport = :{port}' shows which). Stop it, or choose "
-                     f"another port: scripts/demo {option} {port + 1}")
+            sys.exit(
+                f"demo: port {port} is taken (another program, or a demo already "
+                f"running: ss -ltnp 'sport = :{port}' shows which). Stop it, or choose "
+                f"another port: scripts/demo {option} {port + 1}"
+            )
 
 
 class Servers:
@@ -131,8 +167,13 @@ class Servers:
 
     def start(self, what: str, *cmd: str) -> subprocess.Popen[bytes]:
         with open(self.root / f"{what}.log", "ab") as log:
-            proc = subprocess.Popen([PY, "-m", *cmd], cwd=REPO, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [PY, "-m", *cmd],
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.procs.append(proc)
         return proc
 
@@ -163,10 +204,16 @@ def main() -> int:
     parser.add_argument("--dir", default=str(REPO / "demo-data"))
     parser.add_argument("--central-port", type=int, default=8700)
     parser.add_argument("--node-port", type=int, default=8080)
-    parser.add_argument("--no-history", action="store_true",
-                        help="skip the past month of check-ins made on a fresh demo-data")
-    parser.add_argument("--host", help="the address phones on this network open (default: "
-                        "this machine's LAN address, when it has one)")
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="skip the past month of check-ins made on a fresh demo-data",
+    )
+    parser.add_argument(
+        "--host",
+        help="the address phones on this network open (default: "
+        "this machine's LAN address, when it has one)",
+    )
     args = parser.parse_args()
     root = Path(args.dir)
     check_ports({"--central-port": args.central_port, "--node-port": args.node_port})
@@ -188,20 +235,38 @@ def main() -> int:
             setup(root)
         if not args.no_history and not (root / "node").exists():
             demo_history(root, make_roster(ROSTER_SIZE, seed=2026), central_url)
-        central = servers.start("central", "central", "serve", "--data", str(root / "central"),
-                                "--host", "127.0.0.1", "--port", str(args.central_port))
+        central = servers.start(
+            "central",
+            "central",
+            "serve",
+            "--data",
+            str(root / "central"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.central_port),
+        )
         wait_up(central_url + "/healthz", central, "central")
         if not (root / "node" / "certs" / "node.pem").exists():
             print("== enrolling node kec-alalak with central")
             enroll(root, central_url)
         node_data = str(root / "node")
         # Posters, the kiosk screen and its QR code carry the address a phone can open.
-        run("local_node", "config", "set", "public-url", phone_url or local_url,
-            "--data", node_data)
-        run("local_node", "config", "set", "display-name", "Kecamatan Alalak", "--data",
-            node_data)
-        node = servers.start("node", "local_node", "serve", "--data", node_data,
-                             "--host", "0.0.0.0", "--port", str(args.node_port))
+        run(
+            "local_node", "config", "set", "public-url", phone_url or local_url, "--data", node_data
+        )
+        run("local_node", "config", "set", "display-name", "Kecamatan Alalak", "--data", node_data)
+        node = servers.start(
+            "node",
+            "local_node",
+            "serve",
+            "--data",
+            node_data,
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(args.node_port),
+        )
         wait_up(local_url + "/healthz", node, "node")
         announce(root, central_url, local_url, phone_url)
         while True:
@@ -230,31 +295,36 @@ def announce(root: Path, central_url: str, local_url: str, phone_url: str | None
     if phone_url:
         phones = f"  On a phone on the same network:  {phone_url}/"
     else:
-        phones = ("  No LAN address found: phones cannot reach this machine. Connect it to a "
-                  "network,\n  or give the address phones should use: scripts/demo --host "
-                  "192.168.1.10")
-    print(f"""
+        phones = (
+            "  No LAN address found: phones cannot reach this machine. Connect it to a "
+            "network,\n  or give the address phones should use: scripts/demo --host "
+            "192.168.1.10"
+        )
+    print(
+        f"""
 Smart Presensi demo is running (data in {root}).
 
   Staff check-in page, on this machine:  {local_url}/
 {phones}
-      NIP {staff['nip']}  PIN {staff['pin']}  ({staff['name']}, staff)
-      NIP {head['nip']}  PIN {head['pin']}  ({head['name']}, head of {head['unit']}:
+      NIP {staff["nip"]}  PIN {staff["pin"]}  ({staff["name"]}, staff)
+      NIP {head["nip"]}  PIN {head["pin"]}  ({head["name"]}, head of {head["unit"]}:
           sees the manual list of the unit)
   Office kiosk screen (rotating QR code; scan it, then tap Datang):  {kiosk_url}
   Local admin page:  {local_url}/admin  (set its password first:
-      .venv/bin/presensi-node admin set-password --data {root / 'node'})
+      .venv/bin/presensi-node admin set-password --data {root / "node"})
   Central dashboard (Diskominfo):  {official_sign_in(root, central_url)}
       The month per unit: {central_url}/dashboard/bulan?month={last_month}
   An employee's own month and objections:  {central_url}/saya/masuk
-      (the same NIP and PIN as at the office, e.g. NIP {staff['nip']}  PIN {staff['pin']})
+      (the same NIP and PIN as at the office, e.g. NIP {staff["nip"]}  PIN {staff["pin"]})
   Attendance API:  curl -H 'Authorization: Bearer {token}' \\
                      '{central_url}/api/v1/attendance?date={today}'
   Last month's TPP recap (Excel):  curl -H 'Authorization: Bearer {token}' -o rekap.xlsx \\
                      '{central_url}/api/v1/recap?month={last_month}&format=xlsx'
 
-More demo logins: {root / 'demo-logins.csv'}. Logs: {root}/*.log. Press Ctrl-C to stop.
-""", flush=True)
+More demo logins: {root / "demo-logins.csv"}. Logs: {root}/*.log. Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,16 @@ def _node(work: Path) -> tuple[Path, dict[str, str]]:
     ca, node = work / "ca", work / "kec-alalak"
     _cli("certs", "init", "--dir", str(ca))
     _cli("local_node", "init", "--data", str(node), "--name", "kec-alalak", "--offline")
-    _cli("certs", "issue", "--dir", str(ca), "--csr", str(node / "certs" / "node.csr"),
-         "--out", str(node / "certs" / "node.pem"))
+    _cli(
+        "certs",
+        "issue",
+        "--dir",
+        str(ca),
+        "--csr",
+        str(node / "certs" / "node.csr"),
+        "--out",
+        str(node / "certs" / "node.pem"),
+    )
     shutil.copy(ca / "ca.pem", node / "certs" / "ca.pem")
     people = make_roster(5, seed=3)
     (work / "roster.csv").write_bytes(roster_csv(people))
@@ -66,9 +74,24 @@ def main() -> int:
             port = s.getsockname()[1]
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, "-m", "local_node", "serve", "--data", str(node), "--host",
-             "127.0.0.1", "--port", str(port), "--no-zeroconf", "--no-scheduler"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "local_node",
+                "serve",
+                "--data",
+                str(node),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-zeroconf",
+                "--no-scheduler",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             for _ in range(300):
                 try:
@@ -88,8 +111,11 @@ def main() -> int:
                         n += 1
                         if pin == victim["pin"]:
                             continue
-                        r = http.post(url + "/api/v1/session", timeout=60,
-                                      json={"nip": victim["nip"], "pin": pin})
+                        r = http.post(
+                            url + "/api/v1/session",
+                            timeout=60,
+                            json={"nip": victim["nip"], "pin": pin},
+                        )
                         with lock:
                             statuses[r.status_code] += 1
 
@@ -98,8 +124,10 @@ def main() -> int:
                 t.start()
             for t in threads:
                 t.join()
-            print(f"guessers={args.guessers} seconds={args.seconds:g} "
-                  f"pin_checks={_failures(url)} statuses={dict(sorted(statuses.items()))}")
+            print(
+                f"guessers={args.guessers} seconds={args.seconds:g} "
+                f"pin_checks={_failures(url)} statuses={dict(sorted(statuses.items()))}"
+            )
         finally:
             os.killpg(server.pid, 9)
             server.wait()

@@ -54,9 +54,16 @@ UNSIGNED = "_unsigned"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 
-def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any], *,
-                 version: int = 1, status: dict[str, Any] | None = None,
-                 head_seq: int | None = None) -> bytes:
+def encode_batch(
+    node: str,
+    epoch: str,
+    records: list[str],
+    clock: dict[str, Any],
+    *,
+    version: int = 1,
+    status: dict[str, Any] | None = None,
+    head_seq: int | None = None,
+) -> bytes:
     """The JSON body of a batch; ``records`` are serialised records (``sync.records.serialize``)
     in seq order.
 
@@ -68,8 +75,9 @@ def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any
     """
     if version not in VERSIONS:
         raise ValueError(f"batch version {version!r} is not one of {VERSIONS}")
-    head = json.dumps({"v": version, "node": node, "epoch": epoch}, ensure_ascii=False,
-                      separators=(",", ":"))
+    head = json.dumps(
+        {"v": version, "node": node, "epoch": epoch}, ensure_ascii=False, separators=(",", ":")
+    )
     tail = json.dumps(clock, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     if version == 2:
         records = _compact(records)
@@ -77,8 +85,9 @@ def encode_batch(node: str, epoch: str, records: list[str], clock: dict[str, Any
     if head_seq is not None:  # optional: the node's head when sent (central's backlog chart)
         text += f',"head_seq":{int(head_seq)}'
     if status:  # optional: what the node wants central to know (local_node/lan_status.py)
-        text += ',"status":' + json.dumps(status, ensure_ascii=False, separators=(",", ":"),
-                                          sort_keys=True)
+        text += ',"status":' + json.dumps(
+            status, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+        )
     return (text + "}").encode("utf-8")
 
 
@@ -102,8 +111,11 @@ def _compact(texts: list[str]) -> list[str]:
 
 def _follows(seq: Any, last: Any) -> bool:
     """True when ``seq`` is the integer after ``last`` (no hole, no disorder)."""
-    return (type(seq) is int and type(last) is int  # noqa: E721 (bool is not a seq)
-            and seq == last + 1)
+    return (
+        type(seq) is int
+        and type(last) is int  # noqa: E721 (bool is not a seq)
+        and seq == last + 1
+    )
 
 
 def expand_records(records: list[dict[str, Any]]) -> list[bytes]:
@@ -128,8 +140,9 @@ def expand_records(records: list[dict[str, Any]]) -> list[bytes]:
             if index == 0:
                 raise _fail("the first record of a v2 batch must carry prev")
             if not _follows(record.get("seq"), last_seq):
-                raise _fail(f"record {index} has no prev and its seq does not follow the "
-                            "record before it")
+                raise _fail(
+                    f"record {index} has no prev and its seq does not follow the record before it"
+                )
             record["prev"] = prev
         last_seq = record.get("seq")
         try:
@@ -221,8 +234,9 @@ def decode_batch(data: bytes, *, content_encoding: str | None = None) -> dict[st
     if "status" in batch and not isinstance(batch["status"], dict):
         raise _fail("status must be an object")
     head = batch.get("head_seq")
-    if "head_seq" in batch and (not isinstance(head, int) or isinstance(head, bool)
-                                or not 0 <= head < 2**53):
+    if "head_seq" in batch and (
+        not isinstance(head, int) or isinstance(head, bool) or not 0 <= head < 2**53
+    ):
         raise _fail("head_seq must be a whole number from 0 to 2^53-1")
     if batch["v"] == 2:
         batch[UNSIGNED] = expand_records(records)

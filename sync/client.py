@@ -50,11 +50,13 @@ def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
     try:
         doc = response.json()
     except ValueError as exc:
-        raise SyncError(f"{what}: central answered something that is not JSON",
-                        response.status_code) from exc
+        raise SyncError(
+            f"{what}: central answered something that is not JSON", response.status_code
+        ) from exc
     if not isinstance(doc, dict):
-        raise SyncError(f"{what}: central answered JSON that is not an object",
-                        response.status_code)
+        raise SyncError(
+            f"{what}: central answered JSON that is not an object", response.status_code
+        )
     return doc
 
 
@@ -137,19 +139,22 @@ class CentralClient:
             raise SyncError(f"refusing to request an unusual path {path!r}")
         session = self._session()
         for attempt in (1, 2):
-            request = requests.Request(method, self.base_url + path, data=body,
-                                       headers=headers or {})
+            request = requests.Request(
+                method, self.base_url + path, data=body, headers=headers or {}
+            )
             prepared = session.prepare_request(request)
             if signed:
                 sent = prepared.body if isinstance(prepared.body, bytes) else body
                 assert prepared.url is not None
                 prepared.headers.update(
-                    sign_request(method, prepared.url, sent, self._key, self.node_id,
-                                 created=self._created())
+                    sign_request(
+                        method, prepared.url, sent, self._key, self.node_id, created=self._created()
+                    )
                 )
             try:
-                response = session.send(prepared, timeout=self.timeout, allow_redirects=False,
-                                        verify=self.verify)
+                response = session.send(
+                    prepared, timeout=self.timeout, allow_redirects=False, verify=self.verify
+                )
             except requests.Timeout as exc:
                 raise SyncError(f"{method} {path}: central did not answer in time ({exc})") from exc
             except requests.RequestException as exc:
@@ -157,8 +162,12 @@ class CentralClient:
             self._learn_clock(response)
             # Our clock was off and central said so (401 signature-expired): once more, now
             # signed with central's time. Central stored nothing for a refused signature.
-            if (signed and attempt == 1 and response.status_code == 401
-                    and _error_of(response)[0] == "signature-expired"):
+            if (
+                signed
+                and attempt == 1
+                and response.status_code == 401
+                and _error_of(response)[0] == "signature-expired"
+            ):
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover

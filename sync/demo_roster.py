@@ -10,19 +10,91 @@ import csv
 import io
 import random
 
-MALE = ["Muhammad", "Ahmad", "Abdul", "Rahmadi", "Gusti", "Syahrani", "Fauzan", "Hendra",
-        "Rizky", "Noor", "Arbain", "Saukani", "Taufik", "Yusuf", "Hairil", "Wahyudi",
-        "Riduan", "Mahmud", "Aidil", "Fahrurrazi", "Zainal", "Jailani", "Anwar", "Rusdi"]
-FEMALE = ["Siti", "Noor", "Fitriani", "Rahmah", "Hairiah", "Nurul", "Aulia", "Rabiatul",
-          "Maulida", "Norhasanah", "Lailatul", "Husna", "Mariana", "Yuliani", "Rusmiati",
-          "Nor Aini", "Halimah", "Salasiah", "Fatimah", "Raudah", "Erna", "Normila"]
-FAMILY = ["Hidayat", "Rahman", "Syarifuddin", "Fadillah", "Hasanah", "Aini", "Ramadhan",
-          "Saputra", "Rahmawati", "Maulana", "Hakim", "Kurniawan", "Suryani", "Mahdi",
-          "Fahmi", "Ansyari", "Bahrani", "Hamdani", "Rifani", "Sarbaini", "Zakiah", "Iskandar"]
-UNITS = ["Sekretariat Kecamatan Alalak", "Seksi Pemerintahan", "Seksi Ekonomi dan Pembangunan",
-         "Seksi Kesejahteraan Sosial", "Seksi Ketenteraman dan Ketertiban Umum",
-         "Kelurahan Berangas", "Kelurahan Handil Bakti", "Puskesmas Berangas",
-         "UPT Pendidikan Alalak"]
+MALE = [
+    "Muhammad",
+    "Ahmad",
+    "Abdul",
+    "Rahmadi",
+    "Gusti",
+    "Syahrani",
+    "Fauzan",
+    "Hendra",
+    "Rizky",
+    "Noor",
+    "Arbain",
+    "Saukani",
+    "Taufik",
+    "Yusuf",
+    "Hairil",
+    "Wahyudi",
+    "Riduan",
+    "Mahmud",
+    "Aidil",
+    "Fahrurrazi",
+    "Zainal",
+    "Jailani",
+    "Anwar",
+    "Rusdi",
+]
+FEMALE = [
+    "Siti",
+    "Noor",
+    "Fitriani",
+    "Rahmah",
+    "Hairiah",
+    "Nurul",
+    "Aulia",
+    "Rabiatul",
+    "Maulida",
+    "Norhasanah",
+    "Lailatul",
+    "Husna",
+    "Mariana",
+    "Yuliani",
+    "Rusmiati",
+    "Nor Aini",
+    "Halimah",
+    "Salasiah",
+    "Fatimah",
+    "Raudah",
+    "Erna",
+    "Normila",
+]
+FAMILY = [
+    "Hidayat",
+    "Rahman",
+    "Syarifuddin",
+    "Fadillah",
+    "Hasanah",
+    "Aini",
+    "Ramadhan",
+    "Saputra",
+    "Rahmawati",
+    "Maulana",
+    "Hakim",
+    "Kurniawan",
+    "Suryani",
+    "Mahdi",
+    "Fahmi",
+    "Ansyari",
+    "Bahrani",
+    "Hamdani",
+    "Rifani",
+    "Sarbaini",
+    "Zakiah",
+    "Iskandar",
+]
+UNITS = [
+    "Sekretariat Kecamatan Alalak",
+    "Seksi Pemerintahan",
+    "Seksi Ekonomi dan Pembangunan",
+    "Seksi Kesejahteraan Sosial",
+    "Seksi Ketenteraman dan Ketertiban Umum",
+    "Kelurahan Berangas",
+    "Kelurahan Handil Bakti",
+    "Puskesmas Berangas",
+    "UPT Pendidikan Alalak",
+]
 
 
 def make_roster(count: int, *, seed: int = 7) -> list[dict[str, str]]:
@@ -45,16 +117,24 @@ def make_roster(count: int, *, seed: int = 7) -> list[dict[str, str]]:
             name += rng.choice([", S.Sos", ", S.E.", ", S.Kep", ", A.Md", ", S.Pd", ", S.T."])
         unit = UNITS[len(people) % len(UNITS)]
         role = "head" if len(people) < len(UNITS) else "staff"
-        people.append({"nip": nip, "name": name, "unit": unit, "role": role,
-                       "pin": f"{rng.randint(0, 999999):06d}"})
+        people.append(
+            {
+                "nip": nip,
+                "name": name,
+                "unit": unit,
+                "role": role,
+                "pin": f"{rng.randint(0, 999999):06d}",
+            }
+        )
     return people
 
 
 def roster_csv(people: list[dict[str, str]]) -> bytes:
     """The roster as CSV bytes with the header nip,name,unit,role,pin."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["nip", "name", "unit", "role", "pin"],
-                            lineterminator="\n")
+    writer = csv.DictWriter(
+        out, fieldnames=["nip", "name", "unit", "role", "pin"], lineterminator="\n"
+    )
     writer.writeheader()
     writer.writerows(people)
     return out.getvalue().encode("utf-8")

@@ -156,11 +156,11 @@ def sign_request(
     ``url`` must be the exact absolute URL that will be requested; ``body`` the exact bytes
     sent (after any gzip). ``created`` defaults to now, ``nonce`` to 18 random bytes.
     """
-    message = _Message(method.upper(), target_uri(url),
-                       {"Content-Digest": content_digest(body)})
+    message = _Message(method.upper(), target_uri(url), {"Content-Digest": content_digest(body)})
     when = int(time.time()) if created is None else created
-    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519,
-                               key_resolver=_OneKey(private=key))
+    signer = HTTPMessageSigner(
+        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(private=key)
+    )
     try:
         signer.sign(
             message,
@@ -274,8 +274,9 @@ def verify_request(
     _check_digest(digest, body)
     current = int(time.time()) if now is None else now
     if created > current + MAX_FUTURE:
-        raise SignatureError("expired",
-                             "the signature was created in the future (check the node's clock)")
+        raise SignatureError(
+            "expired", "the signature was created in the future (check the node's clock)"
+        )
     if created < current - max_age:
         raise SignatureError("expired", f"the signature is older than {max_age} s")
     if "expires" in params and params["expires"] < current:
@@ -285,8 +286,9 @@ def verify_request(
     except KeyError as exc:
         raise SignatureError("unknown-key", f"unknown node {key_id!r}") from exc
     message = _Message(method.upper(), target_uri(url), {k: v for k, v in headers.items()})
-    verifier = _Verifier(signature_algorithm=algorithms.ED25519,
-                         key_resolver=_OneKey(public=public))
+    verifier = _Verifier(
+        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(public=public)
+    )
     try:
         verifier.verify(message, max_age=None, require_components=COVERED)
     except HTTPMessageSignaturesException as exc:

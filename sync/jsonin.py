@@ -43,8 +43,10 @@ def _check(value: Any) -> None:
         item, depth = stack.pop()
         if isinstance(item, str):
             if _SURROGATE.search(item):
-                raise JsonInputError("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff); "
-                                     "send valid Unicode text")
+                raise JsonInputError(
+                    "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff); "
+                    "send valid Unicode text"
+                )
         elif isinstance(item, dict | list):
             if depth > MAX_DEPTH:
                 raise JsonInputError(f"JSON is nested too deeply (at most {MAX_DEPTH} levels)")

@@ -26,8 +26,14 @@ from ._signed import check_signature, fields_problem, is_int, sign_document
 from .errors import KeyAnnouncementError
 from .timefmt import TS_RE
 
-__all__ = ["ANNOUNCEMENT_FIELDS", "KeyAnnouncementError", "follow_announcements",
-           "make_announcement", "raw_key", "verify_announcement"]
+__all__ = [
+    "ANNOUNCEMENT_FIELDS",
+    "KeyAnnouncementError",
+    "follow_announcements",
+    "make_announcement",
+    "raw_key",
+    "verify_announcement",
+]
 
 ANNOUNCEMENT_FIELDS = ("v", "type", "central", "old_key", "new_key", "cert", "issued_ts")
 MAX_CHAIN = 64
@@ -48,15 +54,22 @@ def _public(text: Any, what: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def make_announcement(*, central: str, old_key: Ed25519PrivateKey,
-                      new_cert: x509.Certificate, issued_ts: str) -> dict[str, Any]:
+def make_announcement(
+    *, central: str, old_key: Ed25519PrivateKey, new_cert: x509.Certificate, issued_ts: str
+) -> dict[str, Any]:
     """The announcement of ``new_cert``'s key, signed with ``old_key``."""
     new_public = new_cert.public_key()
     if not isinstance(new_public, Ed25519PublicKey):
         raise KeyAnnouncementError("the new certificate's key is not Ed25519")
-    doc = {"v": 1, "type": "central-key", "central": central,
-           "old_key": raw_key(old_key.public_key()), "new_key": raw_key(new_public),
-           "cert": new_cert.public_bytes(Encoding.PEM).decode("ascii"), "issued_ts": issued_ts}
+    doc = {
+        "v": 1,
+        "type": "central-key",
+        "central": central,
+        "old_key": raw_key(old_key.public_key()),
+        "new_key": raw_key(new_public),
+        "cert": new_cert.public_bytes(Encoding.PEM).decode("ascii"),
+        "issued_ts": issued_ts,
+    }
     return sign_document(doc, old_key)
 
 
@@ -89,8 +102,9 @@ def verify_announcement(doc: Any, central: str | None = None) -> Ed25519PublicKe
     return new
 
 
-def follow_announcements(trusted: Ed25519PublicKey, docs: Any,
-                         central: str | None = None) -> list[dict[str, Any]]:
+def follow_announcements(
+    trusted: Ed25519PublicKey, docs: Any, central: str | None = None
+) -> list[dict[str, Any]]:
     """The announcements leading from ``trusted`` to central's newest key, in order; each
     checked with the key before it. Announcements that do not continue the chain (another
     branch, a forgery) are ignored; a bad one that claims to continue it is an error."""
@@ -110,8 +124,9 @@ def follow_announcements(trusted: Ed25519PublicKey, docs: Any,
             good.append(doc)
         if not good:
             if step:
-                raise KeyAnnouncementError("an announcement claims to replace the trusted key "
-                                           "but is not signed by it")
+                raise KeyAnnouncementError(
+                    "an announcement claims to replace the trusted key but is not signed by it"
+                )
             return chain
         if len({d["new_key"] for d in good}) > 1:
             raise KeyAnnouncementError("the trusted key announced two different successors")

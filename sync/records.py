@@ -113,8 +113,9 @@ def seal_serialized(record: Record, key: Ed25519PrivateKey) -> tuple[Record, str
     head = '{"body":' + canonical_bytes(record["body"]).decode("utf-8") + ',"boot_id":' + boot
     tail = ',"ts":' + ts + ',"type":' + type_ + ',"v":' + v + "}"
     try:
-        data = (f'{head},"epoch":{epoch},"mono_us":{mono},"node":{node},"prev":{prev}'
-                f',"seq":{seq}{tail}').encode()
+        data = (
+            f'{head},"epoch":{epoch},"mono_us":{mono},"node":{node},"prev":{prev},"seq":{seq}{tail}'
+        ).encode()
     except UnicodeEncodeError as exc:  # a lone surrogate in a scalar, as canonical_bytes says
         raise CanonicalError(f"value cannot be canonicalised: {exc}") from exc
     digest = record_hash(data)
@@ -122,8 +123,10 @@ def seal_serialized(record: Record, key: Ed25519PrivateKey) -> tuple[Record, str
     sealed = dict(record)
     sealed["hash"] = digest
     sealed["sig"] = sig
-    text = (f'{head},"epoch":{epoch},"hash":"{digest}","mono_us":{mono},"node":{node}'
-            f',"prev":{prev},"seq":{seq},"sig":"{sig}"{tail}')
+    text = (
+        f'{head},"epoch":{epoch},"hash":"{digest}","mono_us":{mono},"node":{node}'
+        f',"prev":{prev},"seq":{seq},"sig":"{sig}"{tail}'
+    )
     return sealed, text
 
 
@@ -171,12 +174,15 @@ def parse_canonical(text: str | bytes, seq: int | None = None) -> Record:
     try:
         canonical = canonical_bytes(record)
     except CanonicalError as exc:
-        raise RecordError("not-canonical", f"record is not in canonical form: {exc}",
-                          seq) from exc
+        raise RecordError("not-canonical", f"record is not in canonical form: {exc}", seq) from exc
     if canonical != data:
-        raise RecordError("not-canonical", "record is not byte for byte in canonical form "
-                          "(RFC 8785): a repeated or reordered field, spaces, or a number "
-                          "written like 5.0", seq)
+        raise RecordError(
+            "not-canonical",
+            "record is not byte for byte in canonical form "
+            "(RFC 8785): a repeated or reordered field, spaces, or a number "
+            "written like 5.0",
+            seq,
+        )
     return record
 
 
@@ -191,18 +197,31 @@ def _well_formed(record: Record) -> bool:
     """The common case of ``check_shape`` in one expression: central checks every record
     it ingests (``type(x) is int`` also keeps bool out). False sends it to the slow path,
     which finds the same records good and names what is wrong with the others."""
-    return (record.keys() == _SHAPE_FIELDS
-            and type(v := record["v"]) is int and v == VERSION
-            and type(node := record["node"]) is str and NODE_RE.match(node) is not None
-            and type(epoch := record["epoch"]) is str and EPOCH_RE.match(epoch) is not None
-            and type(seq := record["seq"]) is int and seq >= 0
-            and type(kind := record["type"]) is str and kind != ""
-            and type(ts := record["ts"]) is str and TS_RE.match(ts) is not None
-            and type(mono := record["mono_us"]) is int and mono >= 0
-            and type(boot := record["boot_id"]) is str and boot != ""
-            and type(prev := record["prev"]) is str and HEX64_RE.match(prev) is not None
-            and type(digest := record["hash"]) is str and HEX64_RE.match(digest) is not None
-            and type(record["body"]) is dict and type(record["sig"]) is str)
+    return (
+        record.keys() == _SHAPE_FIELDS
+        and type(v := record["v"]) is int
+        and v == VERSION
+        and type(node := record["node"]) is str
+        and NODE_RE.match(node) is not None
+        and type(epoch := record["epoch"]) is str
+        and EPOCH_RE.match(epoch) is not None
+        and type(seq := record["seq"]) is int
+        and seq >= 0
+        and type(kind := record["type"]) is str
+        and kind != ""
+        and type(ts := record["ts"]) is str
+        and TS_RE.match(ts) is not None
+        and type(mono := record["mono_us"]) is int
+        and mono >= 0
+        and type(boot := record["boot_id"]) is str
+        and boot != ""
+        and type(prev := record["prev"]) is str
+        and HEX64_RE.match(prev) is not None
+        and type(digest := record["hash"]) is str
+        and HEX64_RE.match(digest) is not None
+        and type(record["body"]) is dict
+        and type(record["sig"]) is str
+    )
 
 
 def check_shape(record: Record) -> None:
@@ -260,8 +279,9 @@ def decode_sig(record: Record) -> bytes:
     return raw
 
 
-def check_record(record: Record, public_key: Ed25519PublicKey,
-                 unsigned: bytes | None = None) -> bytes:
+def check_record(
+    record: Record, public_key: Ed25519PublicKey, unsigned: bytes | None = None
+) -> bytes:
     """Verify one record's shape, hash and Ed25519 signature; return its canonical bytes.
 
     ``unsigned``: the canonical bytes of this very record without hash and sig, when the

@@ -64,9 +64,11 @@ def header_problem(header: list[str] | None) -> str:
     if not header:
         return f"the file is empty; the first line must be the header {expected}"
     if len(header) == 1 and ";" in header[0]:
-        return (f"the columns are separated by semicolons (;), as Excel does with Indonesian "
-                f"settings; separate them with commas: {expected} (save as 'CSV UTF-8 "
-                "(Comma delimited)')")
+        return (
+            f"the columns are separated by semicolons (;), as Excel does with Indonesian "
+            f"settings; separate them with commas: {expected} (save as 'CSV UTF-8 "
+            "(Comma delimited)')"
+        )
     names = [h.strip().lower() for h in header]
     missing = [h for h in HEADER if h not in names]
     unknown = [h for h in names if h not in HEADER_WITH_NODE]
@@ -85,10 +87,19 @@ def parse_roster_csv(data: bytes, *, allow_empty_pin: bool = False) -> list[Rost
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise RosterFileError([RowProblem(line, (
-            "the file is not UTF-8: it looks like Latin-1 (Windows-1252), as Excel's plain "
-            "'CSV' saves it; save it again as 'CSV UTF-8 (Comma delimited)'"))]) from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise RosterFileError(
+            [
+                RowProblem(
+                    line,
+                    (
+                        "the file is not UTF-8: it looks like Latin-1 (Windows-1252), as "
+                        "Excel's plain 'CSV' saves it; save it again as 'CSV UTF-8 (Comma "
+                        "delimited)'"
+                    ),
+                )
+            ]
+        ) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[RowProblem] = []
     header = next(reader, None)
@@ -113,8 +124,9 @@ def parse_roster_csv(data: bytes, *, allow_empty_pin: bool = False) -> list[Rost
         node = rest[0] if rest else ""
         try:
             if rest and not NODE_ID_RE.match(node):
-                raise ValueError("node must be the id of the node serving the employee, "
-                                 "such as kec-alalak")
+                raise ValueError(
+                    "node must be the id of the node serving the employee, such as kec-alalak"
+                )
             check_nip(nip)
             name = _clean_text(name, "name", 120)
             unit = _clean_text(unit, "unit", 120)

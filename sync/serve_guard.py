@@ -35,8 +35,10 @@ def lock_data_dir(root: Path) -> int:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise ServeRefused(f"this data directory is already being served (pid {holder}); "
-                               "stop that server first") from None
+            raise ServeRefused(
+                f"this data directory is already being served (pid {holder}); "
+                "stop that server first"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
     except BaseException:
@@ -60,12 +62,13 @@ def check_port_free(host: str, port: int) -> None:
             raise ServeRefused(f"port {port} is not a port number (1-65535)") from None
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ServeRefused(f"port {port} is in use; stop what listens there or choose "
-                                   "another with --port") from None
+                raise ServeRefused(
+                    f"port {port} is in use; stop what listens there or choose another with --port"
+                ) from None
             if exc.errno == errno.EACCES:
-                raise ServeRefused(f"port {port} needs root; choose a port above 1023 with "
-                                   "--port") from None
+                raise ServeRefused(
+                    f"port {port} needs root; choose a port above 1023 with --port"
+                ) from None
             if exc.errno == errno.EADDRNOTAVAIL:
-                raise ServeRefused(f"address {host} is not on this machine; check --host"
-                                   ) from None
+                raise ServeRefused(f"address {host} is not on this machine; check --host") from None
             raise ServeRefused(f"cannot listen on {host}:{port} ({exc.strerror})") from None

@@ -28,8 +28,16 @@ def parse_ts(text: str) -> datetime:
     """Parse a record timestamp; ValueError when it is not in the exact record form."""
     _require_ts(text)
     # Slicing, not strptime: central parses several timestamps per ingested record.
-    return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
-                    int(text[14:16]), int(text[17:19]), int(text[20:23]) * 1000, tzinfo=UTC)
+    return datetime(
+        int(text[0:4]),
+        int(text[5:7]),
+        int(text[8:10]),
+        int(text[11:13]),
+        int(text[14:16]),
+        int(text[17:19]),
+        int(text[20:23]) * 1000,
+        tzinfo=UTC,
+    )
 
 
 def wall_ts(now: float | None = None) -> str:

@@ -22,11 +22,11 @@ AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 
 
-def accessible_context(browser: Browser, width: int, height: int,
-                       **options: Any) -> BrowserContext:
+def accessible_context(browser: Browser, width: int, height: int, **options: Any) -> BrowserContext:
     """A context that lets Playwright inject axe despite the pages' CSP."""
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  bypass_csp=True, **options)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, bypass_csp=True, **options
+    )
     context.set_default_timeout(15_000)
     return context
 
@@ -34,8 +34,10 @@ def accessible_context(browser: Browser, width: int, height: int,
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """axe's serious and critical violations on the page as it is now."""
     if not AXE_JS.exists():
-        raise AssertionError(f"{AXE_JS} is missing: run scripts/test, or "
-                             "'. scripts/lib/bootstrap.sh; ensure_axe_core'")
+        raise AssertionError(
+            f"{AXE_JS} is missing: run scripts/test, or "
+            "'. scripts/lib/bootstrap.sh; ensure_axe_core'"
+        )
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
@@ -46,8 +48,10 @@ def describe(violations: list[dict[str, Any]]) -> str:
     lines = []
     for v in violations:
         lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
-        lines.extend(f"    {' '.join(node['target'])}: {node.get('failureSummary', '')[:200]}"
-                     for node in v["nodes"][:5])
+        lines.extend(
+            f"    {' '.join(node['target'])}: {node.get('failureSummary', '')[:200]}"
+            for node in v["nodes"][:5]
+        )
     return "\n".join(lines)
 
 

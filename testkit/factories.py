@@ -49,11 +49,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_cli(*args: str, check: bool = True, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, check: bool = True, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m <package> args`` as a real process."""
-    result = subprocess.run([PY, "-m", *args], capture_output=True, text=True, cwd=REPO,
-                            env={**os.environ, **(env or {})}, timeout=timeout)
+    result = subprocess.run(
+        [PY, "-m", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
@@ -74,7 +81,7 @@ def group_stats(pgid: int) -> dict[int, list[str]]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[2]) == pgid:
             out[int(entry)] = fields
     return out
@@ -86,8 +93,7 @@ class ServerProcess:
 
     what = "server"
 
-    def __init__(self, log_dir: Path, port: int | None, extra_env: dict[str, str] | None
-                 ) -> None:
+    def __init__(self, log_dir: Path, port: int | None, extra_env: dict[str, str] | None) -> None:
         self.log_dir = log_dir
         self.port = port or free_port()
         self.extra_env = extra_env or {}
@@ -101,10 +107,14 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> Self:
         self._log = open(self.log_dir / "serve.log", "ab")  # noqa: SIM115 - closed in _reap
-        self.proc = subprocess.Popen(self.command(), cwd=REPO, stdout=self._log,
-                                     stderr=subprocess.STDOUT,
-                                     env={**os.environ, **self.extra_env},
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.extra_env},
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -151,17 +161,34 @@ class NodeProcess(ServerProcess):
 
     what = "node"
 
-    def __init__(self, paths: NodePaths, port: int | None = None, *, scheduler: bool = False,
-                 extra_env: dict[str, str] | None = None,
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        paths: NodePaths,
+        port: int | None = None,
+        *,
+        scheduler: bool = False,
+        extra_env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
         super().__init__(paths.root, port, extra_env)
         self.paths = paths
         self.scheduler = scheduler
         self.extra_args = extra_args or []
 
     def command(self) -> list[str]:
-        args = [PY, "-m", "local_node", "serve", "--data", str(self.paths.root),
-                "--host", "127.0.0.1", "--port", str(self.port), "--no-zeroconf"]
+        args = [
+            PY,
+            "-m",
+            "local_node",
+            "serve",
+            "--data",
+            str(self.paths.root),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-zeroconf",
+        ]
         if not self.scheduler:
             args.append("--no-scheduler")
         return args + self.extra_args
@@ -178,15 +205,33 @@ class CentralProcess(ServerProcess):
 
     what = "central"
 
-    def __init__(self, data: Path, port: int | None = None, *, workers: int = 2,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data: Path,
+        port: int | None = None,
+        *,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(data, port, extra_env)
         self.data = data
         self.workers = workers
 
     def command(self) -> list[str]:
-        return [PY, "-m", "central", "serve", "--data", str(self.data), "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(self.workers)]
+        return [
+            PY,
+            "-m",
+            "central",
+            "serve",
+            "--data",
+            str(self.data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
 
 
 @dataclass
@@ -210,18 +255,33 @@ def make_central(root: Path, people: int = 40, *, database: str | None = None) -
     run_cli("central", "init", "--data", str(data), *(["--database", database] if database else []))
     roster, staff = roster_file(root, people)
     run_cli("central", "roster", "import", "--data", str(data), str(roster))
-    token = run_cli("central", "token", "create", "--data", str(data), "--role",
-                    "viewer").stdout.strip()
+    token = run_cli(
+        "central", "token", "create", "--data", str(data), "--role", "viewer"
+    ).stdout.strip()
     return CentralSetup(data, staff, token)
 
 
-def enroll_node(central: CentralSetup, central_url: str, root: Path,
-                name: str = "kec-alalak", *, first_sync: bool = True) -> NodePaths:
+def enroll_node(
+    central: CentralSetup,
+    central_url: str,
+    root: Path,
+    name: str = "kec-alalak",
+    *,
+    first_sync: bool = True,
+) -> NodePaths:
     """``presensi-node init --central URL --token T`` against a running central; then one
     ``presensi-node sync`` (pushes genesis, pulls the roster) unless ``first_sync`` is False."""
     paths = NodePaths(root / name)
-    run_cli("local_node", "init", "--data", str(paths.root), "--central", central_url,
-            "--token", central.node_token(name))
+    run_cli(
+        "local_node",
+        "init",
+        "--data",
+        str(paths.root),
+        "--central",
+        central_url,
+        "--token",
+        central.node_token(name),
+    )
     if first_sync:
         run_cli("local_node", "sync", "--data", str(paths.root))
     return paths
@@ -230,9 +290,15 @@ def enroll_node(central: CentralSetup, central_url: str, root: Path,
 # Debian's chromium, driven by Playwright for the page tests (scripts/lib/bootstrap.sh
 # installs it).
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def served_roster_node(root: Path, count: int = 20) -> tuple[NodeProcess, list[dict[str, str]]]:

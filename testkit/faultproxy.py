@@ -92,8 +92,9 @@ class _Conn:
 class FaultProxy:
     """A threaded TCP proxy from ``127.0.0.1:port`` to ``upstream_host:upstream_port``."""
 
-    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1", *,
-                 capture: bool = False) -> None:
+    def __init__(
+        self, upstream_port: int, upstream_host: str = "127.0.0.1", *, capture: bool = False
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.capture = capture
         self.captured: list[bytearray] = []  # client bytes per connection, when capturing
@@ -159,8 +160,9 @@ class FaultProxy:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         unknown = set(params) - set(_DEFAULTS[mode])
         if unknown:
-            raise ValueError(f"mode {mode!r} takes {sorted(_DEFAULTS[mode])}, "
-                             f"not {sorted(unknown)}")
+            raise ValueError(
+                f"mode {mode!r} takes {sorted(_DEFAULTS[mode])}, not {sorted(unknown)}"
+            )
         with self._lock:
             self._mode = _Mode(mode, {**_DEFAULTS[mode], **params}, self._mode.generation + 1)
             conns = list(self._conns) if mode == "refuse" else []
@@ -182,9 +184,14 @@ class FaultProxy:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"mode": self._mode.name, "connections": self.connections,
-                    "open": len(self._conns), "bytes_up": self.bytes_up,
-                    "bytes_down": self.bytes_down, "events": dict(self.events)}
+            return {
+                "mode": self._mode.name,
+                "connections": self.connections,
+                "open": len(self._conns),
+                "bytes_up": self.bytes_up,
+                "bytes_down": self.bytes_down,
+                "events": dict(self.events),
+            }
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -368,9 +375,9 @@ class FaultProxy:
         step = max(1, int(rate * TICK))
         self._count("slow_body")
         for i in range(0, len(data), step):
-            if not self._send(conn, conn.client, data[i:i + step], up=False):
+            if not self._send(conn, conn.client, data[i : i + step], up=False):
                 return False
-            if self._stop.wait(len(data[i:i + step]) / rate):
+            if self._stop.wait(len(data[i : i + step]) / rate):
                 return False
         return True
 

@@ -37,7 +37,8 @@ class Namespace:
         if hosts:
             (ETC / self.name).mkdir(parents=True, exist_ok=True)
             (ETC / self.name / "hosts").write_text(
-                "".join(f"{addr} {name}\n" for name, addr in hosts.items()), encoding="ascii")
+                "".join(f"{addr} {name}\n" for name, addr in hosts.items()), encoding="ascii"
+            )
 
     def command(self, args: Sequence[str]) -> list[str]:
         return ["ip", "netns", "exec", self.name, *args]
@@ -57,10 +58,12 @@ class Namespace:
 
     def answers(self, url: str) -> bool:
         """Whether ``url`` answers HTTP at all from inside the namespace (any status)."""
-        probe = ("import sys, urllib.request, urllib.error\n"
-                 "try:\n urllib.request.urlopen(sys.argv[1], timeout=2)\n"
-                 "except urllib.error.HTTPError:\n pass\n"
-                 "except OSError:\n sys.exit(1)\n")
+        probe = (
+            "import sys, urllib.request, urllib.error\n"
+            "try:\n urllib.request.urlopen(sys.argv[1], timeout=2)\n"
+            "except urllib.error.HTTPError:\n pass\n"
+            "except OSError:\n sys.exit(1)\n"
+        )
         return self.run([sys.executable, "-c", probe, url], timeout=30).returncode == 0
 
     def close(self) -> None:

@@ -26,14 +26,17 @@ TEST_USER = "presensi-test"
 
 def pg_bindir() -> Path:
     """The newest ``/usr/lib/postgresql/*/bin`` (Debian's layout), or where pg_ctl is."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parent.parent.name))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name)
+    )
     if found:
         return Path(found[-1]).parent
     which = shutil.which("initdb")
     if which is None:
-        raise RuntimeError("PostgreSQL is not installed (scripts/lib/bootstrap.sh "
-                           "ensure_postgresql installs Debian's postgresql package)")
+        raise RuntimeError(
+            "PostgreSQL is not installed (scripts/lib/bootstrap.sh "
+            "ensure_postgresql installs Debian's postgresql package)"
+        )
     return Path(which).parent
 
 
@@ -45,8 +48,11 @@ def _unprivileged_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(TEST_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
-                        "/usr/sbin/nologin", TEST_USER], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER],
+            check=True,
+            capture_output=True,
+        )
         return pwd.getpwnam(TEST_USER)
 
 
@@ -72,30 +78,70 @@ class PgCluster:
         extra: dict[str, Any] = {}
         if self.user is not None:
             extra = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
-        return subprocess.run(list(args), check=True, capture_output=True, text=True,
-                              cwd=self.root, **extra, **kw)
+        return subprocess.run(
+            list(args), check=True, capture_output=True, text=True, cwd=self.root, **extra, **kw
+        )
 
     def start(self) -> PgCluster:
         self.root.mkdir(parents=True, exist_ok=True)
         if self.user is not None:
             os.chown(self.root, self.user.pw_uid, self.user.pw_gid)
-        self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres",
-                  "--auth=trust", "--no-sync", "--locale=C.UTF-8", "--encoding=UTF8")
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port}"
-                   f" -c unix_socket_directories={self.root} -c max_connections=300")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "--locale=C.UTF-8",
+            "--encoding=UTF8",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port}"
+            f" -c unix_socket_directories={self.root} -c max_connections=300"
+        )
         if self.durable:
             options += " -c fsync=on -c synchronous_commit=on -c shared_buffers=128MB"
         else:
-            options += (" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                        " -c shared_buffers=64MB")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l",
-                  str(self.root / "postgres.log"), "-o", options, "-w", "-t", "60", "start")
+            options += (
+                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                " -c shared_buffers=64MB"
+            )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.root / "postgres.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         return self
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
-        return self._run(str(self.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                         "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                         "-d", dbname, "-At", "-c", sql).stdout
+        return self._run(
+            str(self.bindir / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            dbname,
+            "-At",
+            "-c",
+            sql,
+        ).stdout
 
     def create_database(self, template: str | None = None) -> str:
         """A new empty database (or a copy of ``template``); returns its name."""
@@ -110,14 +156,31 @@ class PgCluster:
 
     def dump(self, dbname: str) -> str:
         """``pg_dump`` of one database as SQL text (what an attacker with a backup reads)."""
-        return self._run(str(self.bindir / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port),
-                         "-U", "postgres", dbname).stdout
+        return self._run(
+            str(self.bindir / "pg_dump"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            dbname,
+        ).stdout
 
     def stop(self) -> None:
         try:
             if (self.datadir / "postmaster.pid").exists():
-                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate",
-                          "-w", "-t", "60", "stop")
+                self._run(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "-t",
+                    "60",
+                    "stop",
+                )
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -126,8 +189,9 @@ def start_cluster(*, durable: bool = False) -> PgCluster:
     """Start a fresh cluster in a new temporary directory (``durable``: fsync and
     synchronous commit on, as in production)."""
     root = Path(tempfile.mkdtemp(prefix="presensi-pg-"))
-    cluster = PgCluster(root=root, port=free_port(), bindir=pg_bindir(),
-                        user=_unprivileged_user(), durable=durable)
+    cluster = PgCluster(
+        root=root, port=free_port(), bindir=pg_bindir(), user=_unprivileged_user(), durable=durable
+    )
     try:
         return cluster.start()
     except BaseException:

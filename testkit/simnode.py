@@ -31,8 +31,9 @@ GENESIS_SOFTWARE = "smart-presensi/0.1.0"
 class SimNode:
     """One node's log in memory: genesis, then check-ins, each sealed and chained."""
 
-    def __init__(self, name: str, key: Ed25519PrivateKey | None = None, *,
-                 t_start: float | None = None) -> None:
+    def __init__(
+        self, name: str, key: Ed25519PrivateKey | None = None, *, t_start: float | None = None
+    ) -> None:
         self.name = name
         self.key = key or Ed25519PrivateKey.generate()
         self.epoch = secrets.token_hex(16)
@@ -42,17 +43,32 @@ class SimNode:
         # beyond its own clock, never one in the past (no anchor bounds it here).
         self._t = (time.time() - 7200) if t_start is None else t_start
         public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self._append("genesis", {"software": GENESIS_SOFTWARE, "node": name,
-                                 "public_key": base64.b64encode(public).decode("ascii")})
+        self._append(
+            "genesis",
+            {
+                "software": GENESIS_SOFTWARE,
+                "node": name,
+                "public_key": base64.b64encode(public).decode("ascii"),
+            },
+        )
 
     def _append(self, type_: str, body: dict[str, Any]) -> None:
         seq = len(self.texts)
         self._t += 0.04
-        record, text = seal_serialized(build(
-            node=self.name, epoch=self.epoch, seq=seq, type=type_,
-            ts=format_ts(datetime.fromtimestamp(self._t, UTC)), mono_us=5_000_000 + seq * 40_000,
-            boot_id="sim-boot", prev=self.hashes[-1] if self.hashes else ZERO_HASH,
-            body=body), self.key)
+        record, text = seal_serialized(
+            build(
+                node=self.name,
+                epoch=self.epoch,
+                seq=seq,
+                type=type_,
+                ts=format_ts(datetime.fromtimestamp(self._t, UTC)),
+                mono_us=5_000_000 + seq * 40_000,
+                boot_id="sim-boot",
+                prev=self.hashes[-1] if self.hashes else ZERO_HASH,
+                body=body,
+            ),
+            self.key,
+        )
         self.texts.append(text)
         self.hashes.append(record["hash"])
 
@@ -61,15 +77,23 @@ class SimNode:
         for _ in range(count):
             i = len(self.texts) - 1
             nip = nips[i % len(nips)]
-            self._append("checkin", {"nip": nip, "kind": "in" if (i // len(nips)) % 2 == 0
-                                     else "out", "method": "app",
-                                     "device": f"sim-phone-{i % len(nips):04d}",
-                                     "client_ts": None})
+            self._append(
+                "checkin",
+                {
+                    "nip": nip,
+                    "kind": "in" if (i // len(nips)) % 2 == 0 else "out",
+                    "method": "app",
+                    "device": f"sim-phone-{i % len(nips):04d}",
+                    "client_ts": None,
+                },
+            )
 
     def batch(self, start: int, stop: int) -> bytes:
         """Records ``start``..``stop - 1`` as the v2 batch body a node sends (not gzipped)."""
-        clock = {"wall_ts": format_ts(datetime.now(UTC)),
-                 "mono_us": 5_000_000 + len(self.texts) * 40_000}
+        clock = {
+            "wall_ts": format_ts(datetime.now(UTC)),
+            "mono_us": 5_000_000 + len(self.texts) * 40_000,
+        }
         return encode_batch(self.name, self.epoch, self.texts[start:stop], clock, version=2)
 
     def client(self, url: str, timeout: tuple[float, float] = (5.0, 120.0)) -> CentralClient:

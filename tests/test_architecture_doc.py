@@ -12,8 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PAGE = (REPO / "docs/architecture.md").read_text(encoding="utf-8")
 CODE = re.findall(r"`([^`\s]+)`", PAGE)
-DOTTED = sorted({c for c in CODE
-                 if re.fullmatch(r"(local_node|central|sync|certs)(\.\w+)+", c)})
+DOTTED = sorted({c for c in CODE if re.fullmatch(r"(local_node|central|sync|certs)(\.\w+)+", c)})
 FILES = sorted({c for c in CODE if re.fullmatch(r"[\w./-]+\.(py|yaml|md)", c) and "/" in c})
 
 

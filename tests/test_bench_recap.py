@@ -14,8 +14,13 @@ def test_recap_scenario_small(tmp_path: Path) -> None:
     (result,) = recap_scenario.run(ctx)
     assert result.failures == []
     rows = {row.metric: row.value for row in result.rows}
-    for metric in ("floor: read the month's rows", "month as JSON", "month JSON / floor",
-                   "month as XLSX", "year: discipline count"):
+    for metric in (
+        "floor: read the month's rows",
+        "month as JSON",
+        "month JSON / floor",
+        "month as XLSX",
+        "year: discipline count",
+    ):
         value = rows[metric]
         assert isinstance(value, int | float) and value > 0, metric
     data = result.data

@@ -20,8 +20,13 @@ def test_scale_scenario_small(tmp_path: Path) -> None:
     assert result.failures == []
     rows = {row.metric: row.value for row in result.rows}
     for label in ("1 central, SQLite", "1 central, PostgreSQL", "2 centrals, one PostgreSQL"):
-        for metric in ("records per s", "batch latency p50", "batch latency p99",
-                       "central CPU per record", "load generator CPU per record"):
+        for metric in (
+            "records per s",
+            "batch latency p50",
+            "batch latency p99",
+            "central CPU per record",
+            "load generator CPU per record",
+        ):
             value = rows[f"{label}: {metric}"]
             assert isinstance(value, int | float) and value > 0, (label, metric)
     for label in ("1 central, PostgreSQL", "2 centrals, one PostgreSQL"):

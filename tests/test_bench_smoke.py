@@ -14,22 +14,37 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Scenario key -> the table rows it must report (figures, not speed targets).
 EXPECTED = {
-    "rush": ["check-ins per second", "ratio check-ins / no-op", "ratio in each round",
-             "latency p99",
-             "lost (acknowledged, not in log)", "chain verifies"],
+    "rush": [
+        "check-ins per second",
+        "ratio check-ins / no-op",
+        "ratio in each round",
+        "latency p99",
+        "lost (acknowledged, not in log)",
+        "chain verifies",
+    ],
     "signin": ["sign-ins per second", "latency p99"],
     "memory": ["peak RSS, all node processes"],
-    "ingest": ["--workers 1: records verified+stored per s",
-               "--workers 1: one core's raw Ed25519 verify", "--workers 1: ratio ingest / one core",
-               "--workers 2: records verified+stored per s", "--workers 2: ratio ingest / one core",
-               "--workers 2: ratio in each round", "--workers 2: central CPU per record",
-               "--workers 2: load generator CPU per record",
-               "--workers 1: central holds", "--workers 2: central holds"],
+    "ingest": [
+        "--workers 1: records verified+stored per s",
+        "--workers 1: one core's raw Ed25519 verify",
+        "--workers 1: ratio ingest / one core",
+        "--workers 2: records verified+stored per s",
+        "--workers 2: ratio ingest / one core",
+        "--workers 2: ratio in each round",
+        "--workers 2: central CPU per record",
+        "--workers 2: load generator CPU per record",
+        "--workers 1: central holds",
+        "--workers 2: central holds",
+    ],
     "wan": ["bytes per check-in (check-in traffic)", "check-ins acknowledged (201)"],
     "drain": ["seconds until central holds all"],
     "freshness": ["201 -> at central p95", "not at central after 60 s"],
-    "recap": ["floor: read the month's rows", "month as JSON", "month JSON / floor",
-              "year: discipline count"],
+    "recap": [
+        "floor: read the month's rows",
+        "month as JSON",
+        "month JSON / floor",
+        "year: discipline count",
+    ],
 }
 
 
@@ -37,8 +52,13 @@ EXPECTED = {
 @pytest.mark.timeout(420)
 def test_bench_quick_runs_and_loses_nothing(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    result = subprocess.run([str(REPO / "scripts" / "bench"), "--quick", "--json", str(out)],
-                            cwd=REPO, capture_output=True, text=True, timeout=400)
+    result = subprocess.run(
+        [str(REPO / "scripts" / "bench"), "--quick", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     report = json.loads(out.read_text())
     assert report["ok"] is True and report["failures"] == []

@@ -17,9 +17,10 @@ def test_node_and_central_share_one_connection_policy():
 
 
 def _settings(conn: sqlite3.Connection) -> dict[str, object]:
-    return {name: conn.execute(f"PRAGMA {name}").fetchone()[0]
-            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout",
-                         "temp_store")}
+    return {
+        name: conn.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "temp_store")
+    }
 
 
 def test_both_connections_really_get_the_pragmas(tmp_path):
@@ -27,8 +28,13 @@ def test_both_connections_really_get_the_pragmas(tmp_path):
     central = SqliteStore(tmp_path / "central.db").connect()
     try:
         # journal_mode wal, synchronous FULL (2), foreign keys on, 30 s, temp_store MEMORY (2)
-        expected = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
-                    "busy_timeout": 30000, "temp_store": 2}
+        expected = {
+            "journal_mode": "wal",
+            "synchronous": 2,
+            "foreign_keys": 1,
+            "busy_timeout": 30000,
+            "temp_store": 2,
+        }
         assert _settings(node) == expected
         assert _settings(central) == expected
     finally:
@@ -42,7 +48,9 @@ def test_central_enforces_its_foreign_keys(tmp_path):
     conn = store.connect()
     try:
         with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
-                         " VALUES ('h', 'no-such-node', 0, 1)")
+            conn.execute(
+                "INSERT INTO enroll_tokens (token_hash, node, created_at, expires_at)"
+                " VALUES ('h', 'no-such-node', 0, 1)"
+            )
     finally:
         conn.close()

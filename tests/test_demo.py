@@ -25,10 +25,15 @@ PHONE_HOST = "10.20.30.40"
 
 
 def demo(root: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "scripts/demo.py", "--dir", str(root), *args],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "scripts/demo.py", "--dir", str(root), *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        start_new_session=True,
+    )
 
 
 def read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 240) -> str:
@@ -54,8 +59,7 @@ def listening(port: int) -> bool:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, int, str]]:
     root = tmp_path_factory.mktemp("demo")
     cport, nport = free_port(), free_port()
-    proc = demo(root, "--central-port", str(cport), "--node-port", str(nport),
-                "--host", PHONE_HOST)
+    proc = demo(root, "--central-port", str(cport), "--node-port", str(nport), "--host", PHONE_HOST)
     try:
         out = read_until(proc, "Press Ctrl-C to stop")
         yield root, cport, nport, out
@@ -69,8 +73,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, in
     assert not listening(cport) and not listening(nport)
 
 
-def test_demo_prints_localhost_and_the_phone_address(running: tuple[Path, int, int, str]
-                                                     ) -> None:
+def test_demo_prints_localhost_and_the_phone_address(running: tuple[Path, int, int, str]) -> None:
     _, _, nport, out = running
     assert f"http://localhost:{nport}/" in out
     assert f"On a phone on the same network:  http://{PHONE_HOST}:{nport}/" in out
@@ -82,8 +85,11 @@ def test_kiosk_qr_code_carries_the_phone_address(running: tuple[Path, int, int, 
     assert kiosk, out
     assert kiosk.group(1).startswith(f"http://{PHONE_HOST}:{nport}/")
     # The screen, opened on the demo machine itself, still shows a code for phones.
-    r = requests.get(f"http://127.0.0.1:{nport}/api/v1/kiosk/code",
-                     headers={"Authorization": f"Bearer {kiosk.group(2)}"}, timeout=10)
+    r = requests.get(
+        f"http://127.0.0.1:{nport}/api/v1/kiosk/code",
+        headers={"Authorization": f"Bearer {kiosk.group(2)}"},
+        timeout=10,
+    )
     assert r.status_code == 200
     assert r.json()["url"].startswith(f"http://{PHONE_HOST}:{nport}/?kiosk=")
 
@@ -93,16 +99,16 @@ def test_a_taken_port_is_named_with_the_option_to_move_it(tmp_path: Path) -> Non
         taken.bind(("0.0.0.0", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = demo(tmp_path / "d", "--central-port", str(free_port()), "--node-port",
-                    str(port))
+        proc = demo(tmp_path / "d", "--central-port", str(free_port()), "--node-port", str(port))
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert f"port {port} is taken" in err and f"--node-port {port + 1}" in err
     assert "Traceback" not in err and not (tmp_path / "d").exists()
 
 
-def test_a_failed_demo_stops_what_it_started(running: tuple[Path, int, int, str],
-                                             tmp_path: Path) -> None:
+def test_a_failed_demo_stops_what_it_started(
+    running: tuple[Path, int, int, str], tmp_path: Path
+) -> None:
     # A second demo over a copy whose node config is broken: central starts, then the node
     # step fails; the demo must not leave central running.
     import shutil
@@ -124,13 +130,19 @@ def test_the_employee_sign_in_printed_works(running: tuple[Path, int, int, str])
     # The printed NIP and PIN sign in at central's /saya (central holds the roster's PIN
     # hashes): an employee of the demo sees their own month.
     _, _, _, out = running
-    found = re.search(r"objections:\s+(http://\S+/saya/masuk)\s+\(the same NIP and PIN as at "
-                      r"the office, e.g\. NIP (\d{18})\s+PIN (\d+)\)", out)
+    found = re.search(
+        r"objections:\s+(http://\S+/saya/masuk)\s+\(the same NIP and PIN as at "
+        r"the office, e.g\. NIP (\d{18})\s+PIN (\d+)\)",
+        out,
+    )
     assert found, out
     s = requests.Session()
     form = s.get(found.group(1), timeout=10)
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert form.status_code == 200 and csrf
-    r = s.post(found.group(1), data={"nip": found.group(2), "pin": found.group(3),
-                                    "csrf": csrf.group(1)}, timeout=30)
+    r = s.post(
+        found.group(1),
+        data={"nip": found.group(2), "pin": found.group(3), "csrf": csrf.group(1)},
+        timeout=30,
+    )
     assert r.status_code == 200 and found.group(2) in r.text, r.text[:500]

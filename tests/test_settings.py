@@ -20,8 +20,10 @@ from local_node.config import load_config as node_config
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
-APPS = [(NodeSettings, node_config, NodeConfigError),
-        (CentralSettings, central_config, CentralConfigError)]
+APPS = [
+    (NodeSettings, node_config, NodeConfigError),
+    (CentralSettings, central_config, CentralConfigError),
+]
 
 
 @pytest.mark.parametrize("settings", [NodeSettings, CentralSettings])
@@ -34,26 +36,31 @@ def test_every_setting_is_documented_once(settings: type) -> None:
 
 
 @pytest.mark.parametrize(("settings", "load", "error"), APPS)
-@pytest.mark.parametrize(("stored", "named"), [
-    ({"PIN_MAX_FAILURE": 3}, "PIN_MAX_FAILURE"),           # a typo of a real key
-    ({"PUBLIC_URL": 8080}, "PUBLIC_URL"),                  # a number where text belongs
-    ({"MAX_BODY_BYTES": "16k"}, "MAX_BODY_BYTES"),         # text where a number belongs
-    ({"MAX_BODY_BYTES": True}, "MAX_BODY_BYTES"),          # JSON true is no byte count
-])
-def test_config_json_mistakes_are_named(tmp_path: Path, settings: type, load: Any,
-                                        error: type, stored: dict[str, Any], named: str) -> None:
+@pytest.mark.parametrize(
+    ("stored", "named"),
+    [
+        ({"PIN_MAX_FAILURE": 3}, "PIN_MAX_FAILURE"),  # a typo of a real key
+        ({"PUBLIC_URL": 8080}, "PUBLIC_URL"),  # a number where text belongs
+        ({"MAX_BODY_BYTES": "16k"}, "MAX_BODY_BYTES"),  # text where a number belongs
+        ({"MAX_BODY_BYTES": True}, "MAX_BODY_BYTES"),  # JSON true is no byte count
+    ],
+)
+def test_config_json_mistakes_are_named(
+    tmp_path: Path, settings: type, load: Any, error: type, stored: dict[str, Any], named: str
+) -> None:
     (tmp_path / "config.json").write_text(json.dumps(stored), encoding="utf-8")
     with pytest.raises(error, match=re.escape(next(iter(stored)))):
         load(tmp_path)
 
 
 @pytest.mark.parametrize(("settings", "load", "error"), APPS)
-def test_config_json_values_and_overrides_apply(tmp_path: Path, settings: type, load: Any,
-                                                error: type) -> None:
+def test_config_json_values_and_overrides_apply(
+    tmp_path: Path, settings: type, load: Any, error: type
+) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"MAX_BODY_BYTES": 1234}), "utf-8")
     config = load(tmp_path, {"CLOCK": "a test's extra", "PUBLIC_URL": None})
     assert config["MAX_BODY_BYTES"] == 1234
-    assert config["CLOCK"] == "a test's extra"          # non-settings pass through for tests
+    assert config["CLOCK"] == "a test's extra"  # non-settings pass through for tests
     assert config["PUBLIC_URL"] == settings().PUBLIC_URL  # None overrides leave the default
     assert config["DATA_DIR"] == str(tmp_path)
     with pytest.raises(error, match="MAX_BODY_BYTES"):

@@ -237,8 +237,15 @@ CREATE INDEX recap_month_closes_month ON recap_month_closes (month, id);
 """ + "".join(
     f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}"
     " FOR EACH ROW EXECUTE FUNCTION append_only();\n"
-    for table in ("recap_rules", "recap_exceptions", "recap_incidents", "recap_overlay_events",
-                  "recap_day_closes", "recap_month_closes"))
+    for table in (
+        "recap_rules",
+        "recap_exceptions",
+        "recap_incidents",
+        "recap_overlay_events",
+        "recap_day_closes",
+        "recap_month_closes",
+    )
+)
 
 _M002_ACCOUNTS_AND_AUDIT = """
 CREATE TABLE accounts (
@@ -291,10 +298,14 @@ def _m002_accounts_and_audit(conn: psycopg.Connection) -> None:
 
     now = time.time()
     conn.execute(_M002_ACCOUNTS_AND_AUDIT.encode())
-    conn.execute("INSERT INTO accounts (name, role, machine, created_at)"
-                 " VALUES (%s, 'admin', true, %s)", (MACHINE_ACCOUNT, now))
-    conn.execute("UPDATE api_tokens SET account = %s, expires_at = %s",
-                 (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400))
+    conn.execute(
+        "INSERT INTO accounts (name, role, machine, created_at) VALUES (%s, 'admin', true, %s)",
+        (MACHINE_ACCOUNT, now),
+    )
+    conn.execute(
+        "UPDATE api_tokens SET account = %s, expires_at = %s",
+        (MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400),
+    )
 
 
 def _m003_objections(conn: psycopg.Connection) -> None:
@@ -331,8 +342,10 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     """Apply pending migrations on an autocommit connection, each in its own transaction."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        conn.execute("CREATE TABLE IF NOT EXISTS _migrations"
-                     " (name text PRIMARY KEY, applied_at double precision)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations"
+            " (name text PRIMARY KEY, applied_at double precision)"
+        )
     applied = []
     for name, step in MIGRATIONS:
         with conn.transaction():
@@ -374,9 +387,13 @@ def ensure_partitions(conn: psycopg.Connection, now: float) -> list[str]:
     there: its partition is skipped, the rows stay correct, only that month is slower.
     """
     today = datetime.fromtimestamp(now, UTC)
-    have = {r[0] for r in conn.execute(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " WHERE i.inhparent = 'records'::regclass")}
+    have = {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'records'::regclass"
+        )
+    }
     made = []
     for delta in range(-MONTHS_BEHIND, MONTHS_AHEAD + 1):
         year, month = month_start(today.year, today.month + delta)
@@ -384,10 +401,13 @@ def ensure_partitions(conn: psycopg.Connection, now: float) -> list[str]:
         if name in have:
             continue
         next_year, next_month = month_start(year, month + 1)
-        stmt = sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF records"
-                       " FOR VALUES FROM ({}) TO ({})").format(
-            sql.Identifier(name), sql.Literal(f"{year:04d}-{month:02d}"),
-            sql.Literal(f"{next_year:04d}-{next_month:02d}"))
+        stmt = sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} PARTITION OF records FOR VALUES FROM ({}) TO ({})"
+        ).format(
+            sql.Identifier(name),
+            sql.Literal(f"{year:04d}-{month:02d}"),
+            sql.Literal(f"{next_year:04d}-{next_month:02d}"),
+        )
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))

@@ -55,19 +55,22 @@ _RECORD_COLUMNS = RECORD_COLUMNS
 # Advisory lock keys (transaction-scoped) for read-then-write steps that SQLite serialises
 # with BEGIN IMMEDIATE and that have no single row to lock here.
 _ROSTER_VERSION_LOCK = 0x72737472  # the version count node and regency rosters share
-_MONTH_CLOSE_LOCK = 0x6D6F6E74     # month close/reopen: the history check, then the insert
-_LOGIN_LOCK = 0x6C6F6769           # sign-in attempts: reserve on every key, then the hash
+_MONTH_CLOSE_LOCK = 0x6D6F6E74  # month close/reopen: the history check, then the insert
+_LOGIN_LOCK = 0x6C6F6769  # sign-in attempts: reserve on every key, then the hash
 
 # Old nonces are deleted at most this often per process (every request did it on SQLite; here
 # several servers deleting the same rows at once would only wait on each other).
 _NONCE_SWEEP_S = 60.0
 
 
-def _token_state(conn: psycopg.Connection, node: str, token_hash: str, now: float,
-                 *, lock: bool = False) -> str:
+def _token_state(
+    conn: psycopg.Connection, node: str, token_hash: str, now: float, *, lock: bool = False
+) -> str:
     row = conn.execute(
         "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = %s AND node = %s"
-        + (" FOR UPDATE" if lock else ""), (token_hash, node)).fetchone()
+        + (" FOR UPDATE" if lock else ""),
+        (token_hash, node),
+    ).fetchone()
     if row is None:
         return "unknown"
     if row[1] is not None:
@@ -90,31 +93,59 @@ class PgIngestTx(PortableIngestTx):
 
     def node(self, name: str) -> NodeRow | None:
         # The lock that makes ingest exactly-once across servers: held until commit.
-        return _node(self.conn.execute(
-            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = %s FOR UPDATE", (name,)).fetchone())
+        return _node(
+            self.conn.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = %s FOR UPDATE", (name,)
+            ).fetchone()
+        )
 
     def insert_records(self, rows: list[StoredRecord]) -> None:
         # COPY: one round trip for the whole batch, the fastest way in.
         with self.conn.cursor().copy(f"COPY records ({_RECORD_COLUMNS}) FROM STDIN") as copy:
             for r in rows:
-                copy.write_row((r.node, r.epoch, r.seq, r.type, r.ts, r.hash, r.nip, r.day,
-                                r.kind, r.record, r.lower_ts, r.upper_ts, r.out_of_bounds,
-                                r.problem, r.foreign, r.method))
+                copy.write_row(
+                    (
+                        r.node,
+                        r.epoch,
+                        r.seq,
+                        r.type,
+                        r.ts,
+                        r.hash,
+                        r.nip,
+                        r.day,
+                        r.kind,
+                        r.record,
+                        r.lower_ts,
+                        r.upper_ts,
+                        r.out_of_bounds,
+                        r.problem,
+                        r.foreign,
+                        r.method,
+                    )
+                )
 
     # --- trust (central/trust.py) ------------------------------------------------------
 
     def employees_by_nip(self, nips: list[str]) -> dict[str, Employee]:
-        rows = self.conn.execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees"
-                                 " WHERE nip = ANY(%s)", (sorted(set(nips)),)).fetchall()
+        rows = self.conn.execute(
+            f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip = ANY(%s)", (sorted(set(nips)),)
+        ).fetchall()
         return {r[0]: Employee(*r) for r in rows}
 
 
 class PostgresStore(PortableStore):
     """``CentralStore`` over a PostgreSQL database given by a libpq URL."""
 
-    def __init__(self, url: str, *, password: str | None = None, pool_size: int = 16,
-                 read_only: bool = False, timeout: float = 10.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        password: str | None = None,
+        pool_size: int = 16,
+        read_only: bool = False,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.url = url
         self.clock = clock
         self._password = password
@@ -128,9 +159,16 @@ class PostgresStore(PortableStore):
             kwargs["options"] = "-c default_transaction_read_only=on"
         # check: a connection the database dropped (a restart, a failover) is replaced when
         # taken from the pool, instead of failing the request that got it.
-        self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size),
-                                    kwargs=kwargs, open=True, name="presensi-central",
-                                    check=ConnectionPool.check_connection, timeout=timeout)
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max(1, pool_size),
+            kwargs=kwargs,
+            open=True,
+            name="presensi-central",
+            check=ConnectionPool.check_connection,
+            timeout=timeout,
+        )
         try:
             self._pool.wait(timeout=15)
         except PoolTimeout as exc:
@@ -187,7 +225,8 @@ class PostgresStore(PortableStore):
     def nodes(self) -> list[NodeRow]:
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name COLLATE \"C\"").fetchall()
+                f'SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name COLLATE "C"'
+            ).fetchall()
         return [n for n in map(_node, rows) if n is not None]
 
     def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
@@ -195,8 +234,9 @@ class PostgresStore(PortableStore):
         with self._read() as conn:
             return _token_state(conn, node, token_hash, now)
 
-    def complete_enrollment(self, node: str, token_hash: str, now: float,
-                            issue: Callable[[], str]) -> str:
+    def complete_enrollment(
+        self, node: str, token_hash: str, now: float, issue: Callable[[], str]
+    ) -> str:
         """Use the token and install the certificate ``issue()`` returns, atomically.
 
         The token's row is locked first: a second server racing with the same token waits,
@@ -207,25 +247,31 @@ class PostgresStore(PortableStore):
             if state != "ok":
                 return state
             cert_pem = issue()
-            conn.execute("UPDATE enroll_tokens SET used_at = %s WHERE token_hash = %s",
-                         (now, token_hash))
+            conn.execute(
+                "UPDATE enroll_tokens SET used_at = %s WHERE token_hash = %s", (now, token_hash)
+            )
             conn.execute(
                 "UPDATE nodes SET status = 'active', cert_pem = %s, enrolled_at = %s,"
-                " new_epoch_allowed = true WHERE name = %s", (cert_pem, now, node))
+                " new_epoch_allowed = true WHERE name = %s",
+                (cert_pem, now, node),
+            )
             _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
         return "ok"
 
     # --- API tokens and nonces ---------------------------------------------------------
 
-    def remember_nonce(self, node: str, nonce: str, created: float, now: float,
-                       keep_s: float) -> bool:
+    def remember_nonce(
+        self, node: str, nonce: str, created: float, now: float, keep_s: float
+    ) -> bool:
         """Record a request nonce; False when it was seen before (a replay)."""
         with self._read() as conn:
             if now - self._nonce_swept > _NONCE_SWEEP_S:
                 self._nonce_swept = now
                 conn.execute("DELETE FROM nonces WHERE created < %s", (now - keep_s,))
-            cur = conn.execute("INSERT INTO nonces VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                               (node, nonce, created))
+            cur = conn.execute(
+                "INSERT INTO nonces VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (node, nonce, created),
+            )
             return cur.rowcount == 1
 
     # --- ingest ------------------------------------------------------------------------
@@ -253,21 +299,24 @@ class PostgresStore(PortableStore):
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_EMPLOYEE_COLUMNS} FROM employees"
-                ' ORDER BY unit COLLATE "C", name COLLATE "C", nip COLLATE "C"').fetchall()
+                ' ORDER BY unit COLLATE "C", name COLLATE "C", nip COLLATE "C"'
+            ).fetchall()
         return [Employee(*r) for r in rows]
 
-    def install_roster(self, version: int, issued_ts: str, doc: str,
-                       employees: list[Employee], now: float) -> None:
+    def install_roster(
+        self, version: int, issued_ts: str, doc: str, employees: list[Employee], now: float
+    ) -> None:
         """Replace the employees and store the signed document, in one transaction."""
         with self._write() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROSTER_VERSION_LOCK,))
             conn.execute("DELETE FROM employees")
-            with conn.cursor().copy(
-                    f"COPY employees ({_EMPLOYEE_COLUMNS}) FROM STDIN") as copy:
+            with conn.cursor().copy(f"COPY employees ({_EMPLOYEE_COLUMNS}) FROM STDIN") as copy:
                 for e in employees:
                     copy.write_row((e.nip, e.name, e.unit, e.role, e.pin_hash, e.node))
-            conn.execute("INSERT INTO roster_versions VALUES (%s, %s, %s, %s, %s)",
-                         (version, issued_ts, len(employees), doc, now))
+            conn.execute(
+                "INSERT INTO roster_versions VALUES (%s, %s, %s, %s, %s)",
+                (version, issued_ts, len(employees), doc, now),
+            )
 
     # --- reports -----------------------------------------------------------------------
 
@@ -276,8 +325,9 @@ class PostgresStore(PortableStore):
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_RECORD_COLUMNS} FROM records WHERE day = %s AND type = 'checkin'"
-                " AND ts >= %s AND ts < %s ORDER BY ts, node COLLATE \"C\", seq",
-                (day, start, stop)).fetchall()
+                ' AND ts >= %s AND ts < %s ORDER BY ts, node COLLATE "C", seq',
+                (day, start, stop),
+            ).fetchall()
         return [_stored(r) for r in rows]
 
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
@@ -305,7 +355,8 @@ class PostgresStore(PortableStore):
         try:
             with psycopg.connect(self.url, **kwargs) as conn:
                 rows = conn.execute(
-                    'SELECT name FROM _migrations ORDER BY name COLLATE "C"').fetchall()
+                    'SELECT name FROM _migrations ORDER BY name COLLATE "C"'
+                ).fetchall()
         except psycopg.Error as exc:
             raise SetupError(f"cannot read the PostgreSQL database {self.url}: {exc}") from exc
         return [r[0] for r in rows]
@@ -317,16 +368,18 @@ class PostgresStore(PortableStore):
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE node = %s"
-                ' OR unit = ANY(%s) ORDER BY nip COLLATE "C"', (node, list(units))).fetchall()
+                ' OR unit = ANY(%s) ORDER BY nip COLLATE "C"',
+                (node, list(units)),
+            ).fetchall()
         return [Employee(*r) for r in rows]
 
     def max_roster_version(self) -> int:
         with self._read() as conn:
             return _max_roster_version(conn)
 
-    def issue_node_roster(self, node: str, key: str,
-                          build: Callable[[int], tuple[str, str, int]],
-                          now: float) -> RosterVersion:
+    def issue_node_roster(
+        self, node: str, key: str, build: Callable[[int], tuple[str, str, int]], now: float
+    ) -> RosterVersion:
         """The node's roster document for ``key``: the one issued already, or a new one with
         the next shared version. The roster-version advisory lock makes the read-then-write
         one step across servers (SQLite: BEGIN IMMEDIATE)."""
@@ -334,13 +387,17 @@ class PostgresStore(PortableStore):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROSTER_VERSION_LOCK,))
             row = conn.execute(
                 "SELECT version, issued_ts, count, doc, key FROM node_rosters WHERE node = %s"
-                " ORDER BY version DESC LIMIT 1", (node,)).fetchone()
+                " ORDER BY version DESC LIMIT 1",
+                (node,),
+            ).fetchone()
             if row is not None and row[4] == key:
                 return RosterVersion(row[0], row[1], row[2], row[3])
             version = _max_roster_version(conn) + 1
             issued_ts, doc, count = build(version)
-            conn.execute("INSERT INTO node_rosters VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                         (version, node, key, issued_ts, count, doc, now))
+            conn.execute(
+                "INSERT INTO node_rosters VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (version, node, key, issued_ts, count, doc, now),
+            )
             return RosterVersion(version, issued_ts, count, doc)
 
     def add_event(self, event: EventRow) -> int:
@@ -349,9 +406,18 @@ class PostgresStore(PortableStore):
                 "INSERT INTO events (node, day, roster_from, start_ts, end_ts, units, reason,"
                 " created_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " RETURNING id",
-                (event.node, event.day, event.roster_from, event.start_ts, event.end_ts,
-                 json.dumps(list(event.units), ensure_ascii=False), event.reason,
-                 event.created_by, event.created_at)).fetchone()
+                (
+                    event.node,
+                    event.day,
+                    event.roster_from,
+                    event.start_ts,
+                    event.end_ts,
+                    json.dumps(list(event.units), ensure_ascii=False),
+                    event.reason,
+                    event.created_by,
+                    event.created_at,
+                ),
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def add_acceptance(self, acceptance: Acceptance) -> bool:
@@ -362,13 +428,17 @@ class PostgresStore(PortableStore):
                 "INSERT INTO record_acceptances (node, epoch, seq, status, accepted_by, via,"
                 " reason, accepted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT DO NOTHING",
-                (a.node, a.epoch, a.seq, a.status, a.accepted_by, a.via, a.reason,
-                 a.accepted_at))
+                (a.node, a.epoch, a.seq, a.status, a.accepted_by, a.via, a.reason, a.accepted_at),
+            )
             if cur.rowcount != 1:
                 return False
-            _add_alert(conn, a.node, "accepted",
-                       f"{a.node}/{a.epoch}/{a.seq} ({a.status}) accepted by {a.accepted_by}",
-                       a.accepted_at)
+            _add_alert(
+                conn,
+                a.node,
+                "accepted",
+                f"{a.node}/{a.epoch}/{a.seq} ({a.status}) accepted by {a.accepted_by}",
+                a.accepted_at,
+            )
         return True
 
     def acceptances(self, limit: int = 100) -> list[Acceptance]:
@@ -376,79 +446,128 @@ class PostgresStore(PortableStore):
             rows = conn.execute(
                 "SELECT node, epoch, seq, status, accepted_by, via, reason, accepted_at"
                 " FROM record_acceptances ORDER BY accepted_at DESC, n DESC LIMIT %s",
-                (limit,)).fetchall()
+                (limit,),
+            ).fetchall()
         return [Acceptance(*r) for r in rows]
 
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
-    def add_rule_version(self, rule_id: str, effective_from: str, source: str, sha256: str,
-                         by: str, now: float) -> int | None:
+    def add_rule_version(
+        self, rule_id: str, effective_from: str, source: str, sha256: str, by: str, now: float
+    ) -> int | None:
         """Store a new rule version; None when a version with this id exists."""
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO recap_rules (id, effective_from, source, sha256, imported_by,"
                 " imported_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
-                " RETURNING version", (rule_id, effective_from, source, sha256, by, now)
+                " RETURNING version",
+                (rule_id, effective_from, source, sha256, by, now),
             ).fetchone()
         return int(row[0]) if row else None
 
-    def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
-                      reason: str, by: str, now: float, doc_no: str | None = None) -> int:
+    def add_exception(
+        self,
+        nip: str,
+        kind: str,
+        day_from: str,
+        day_to: str,
+        part: str,
+        reason: str,
+        by: str,
+        now: float,
+        doc_no: str | None = None,
+    ) -> int:
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
                 " created_by, created_at, doc_no) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING id", (nip, kind, day_from, day_to, part, reason, by, now, doc_no)
+                " RETURNING id",
+                (nip, kind, day_from, day_to, part, reason, by, now, doc_no),
             ).fetchone()
             new_id = int(row[0]) if row else 0
-            conn.execute('INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
-                         " VALUES ('exception', %s, 'add', %s, %s)", (new_id, by, now))
+            conn.execute(
+                'INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
+                " VALUES ('exception', %s, 'add', %s, %s)",
+                (new_id, by, now),
+            )
         return new_id
 
-    def add_incident(self, ts_from: str, ts_to: str, unit: str | None, node: str | None,
-                     reason: str, by: str, now: float) -> int:
+    def add_incident(
+        self,
+        ts_from: str,
+        ts_to: str,
+        unit: str | None,
+        node: str | None,
+        reason: str,
+        by: str,
+        now: float,
+    ) -> int:
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO recap_incidents (ts_from, ts_to, unit, node, reason, created_by,"
                 " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (ts_from, ts_to, unit, node, reason, by, now)).fetchone()
+                (ts_from, ts_to, unit, node, reason, by, now),
+            ).fetchone()
             new_id = int(row[0]) if row else 0
-            conn.execute('INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
-                         " VALUES ('incident', %s, 'add', %s, %s)", (new_id, by, now))
+            conn.execute(
+                'INSERT INTO recap_overlay_events (target, target_id, action, "by", at)'
+                " VALUES ('incident', %s, 'add', %s, %s)",
+                (new_id, by, now),
+            )
         return new_id
 
-    def decide_overlay(self, target: str, target_id: int, action: str, by: str,
-                       reason: str | None, now: float,
-                       check: Callable[[str | None, list[str]], None]) -> None:
+    def decide_overlay(
+        self,
+        target: str,
+        target_id: int,
+        action: str,
+        by: str,
+        reason: str | None,
+        now: float,
+        check: Callable[[str | None, list[str]], None],
+    ) -> None:
         """Append an approve/reject event after ``check(proposer, actions so far)`` passes.
         The overlay's row is locked first: a second official deciding at once waits, then
         sees the first decision."""
         table = {"exception": "recap_exceptions", "incident": "recap_incidents"}[target]
         with self._write() as conn:
-            row = conn.execute(f"SELECT created_by FROM {table} WHERE id = %s FOR UPDATE",
-                               (target_id,)).fetchone()
-            actions = [r[0] for r in conn.execute(
-                "SELECT action FROM recap_overlay_events WHERE target = %s AND target_id = %s"
-                " ORDER BY id", (target, target_id))]
+            row = conn.execute(
+                f"SELECT created_by FROM {table} WHERE id = %s FOR UPDATE", (target_id,)
+            ).fetchone()
+            actions = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT action FROM recap_overlay_events WHERE target = %s AND target_id = %s"
+                    " ORDER BY id",
+                    (target, target_id),
+                )
+            ]
             check(row[0] if row else None, actions)
             conn.execute(
                 'INSERT INTO recap_overlay_events (target, target_id, action, "by", reason, at)'
-                " VALUES (%s, %s, %s, %s, %s, %s)", (target, target_id, action, by, reason, now))
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (target, target_id, action, by, reason, now),
+            )
 
-    def overlay_events(self, target: str, ids: list[int] | None = None,
-                       ) -> list[dict[str, Any]]:
+    def overlay_events(
+        self,
+        target: str,
+        ids: list[int] | None = None,
+    ) -> list[dict[str, Any]]:
         rows = self._dicts(
             'SELECT id, target, target_id, action, "by", reason, at FROM recap_overlay_events'
-            " WHERE target = ? ORDER BY id", (target,))
+            " WHERE target = ? ORDER BY id",
+            (target,),
+        )
         wanted = None if ids is None else set(ids)
         return [r for r in rows if wanted is None or r["target_id"] in wanted]
 
-    def add_day_close(self, day: str, unit: str | None, reason: str, by: str,
-                      now: float) -> int:
+    def add_day_close(self, day: str, unit: str | None, reason: str, by: str, now: float) -> int:
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO recap_day_closes (day, unit, reason, closed_by, closed_at)"
-                " VALUES (%s, %s, %s, %s, %s) RETURNING id", (day, unit, reason, by, now)
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (day, unit, reason, by, now),
             ).fetchone()
         return int(row[0]) if row else 0
 
@@ -456,11 +575,20 @@ class PostgresStore(PortableStore):
         return self._dicts(
             'SELECT id, month, action, "by", reason, at, record_cutoff, event_cutoff,'
             " rule_cutoff, day_close_cutoff, inputs_sha256 FROM recap_month_closes"
-            " WHERE month = ? ORDER BY id", (month,))
+            " WHERE month = ? ORDER BY id",
+            (month,),
+        )
 
-    def add_month_action(self, month: str, action: str, by: str, reason: str | None,
-                         now: float, check: Callable[[list[dict[str, Any]]], None],
-                         seal: Callable[[], dict[str, Any]] | None = None) -> None:
+    def add_month_action(
+        self,
+        month: str,
+        action: str,
+        by: str,
+        reason: str | None,
+        now: float,
+        check: Callable[[list[dict[str, Any]]], None],
+        seal: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         """Close or reopen a month after ``check(history)``; a close stores what ``seal()``
         returns, computed inside this transaction. The month-close advisory lock orders two
         officials; SHARE locks on the recap's inputs wait for writers in flight and keep new
@@ -469,36 +597,52 @@ class PostgresStore(PortableStore):
         with self._write() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MONTH_CLOSE_LOCK,))
             if seal is not None:
-                conn.execute("LOCK TABLE records, recap_overlay_events, recap_rules,"
-                             " recap_day_closes IN SHARE MODE")
+                conn.execute(
+                    "LOCK TABLE records, recap_overlay_events, recap_rules,"
+                    " recap_day_closes IN SHARE MODE"
+                )
             check(self.month_actions(month))
             sealed = seal() if seal else {}
             conn.execute(
                 'INSERT INTO recap_month_closes (month, action, "by", reason, at, record_cutoff,'
                 " event_cutoff, rule_cutoff, day_close_cutoff, inputs_sha256)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (month, action, by, reason, now, sealed.get("record_cutoff"),
-                 sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
-                 sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
+                (
+                    month,
+                    action,
+                    by,
+                    reason,
+                    now,
+                    sealed.get("record_cutoff"),
+                    sealed.get("event_cutoff"),
+                    sealed.get("rule_cutoff"),
+                    sealed.get("day_close_cutoff"),
+                    sealed.get("inputs_sha256"),
+                ),
+            )
 
     def cutoffs(self) -> dict[str, int]:
         """The newest id of each input of the recap: what a month close freezes."""
         with self._read() as conn:
+
             def one(sql: str) -> int:
                 row = conn.execute(sql).fetchone()
                 return int(row[0] or 0) if row else 0
 
-            return {"record_cutoff": one("SELECT max(id) FROM records"),
-                    "event_cutoff": one("SELECT max(id) FROM recap_overlay_events"),
-                    "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
-                    "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes")}
+            return {
+                "record_cutoff": one("SELECT max(id) FROM records"),
+                "event_cutoff": one("SELECT max(id) FROM recap_overlay_events"),
+                "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
+                "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes"),
+            }
 
     # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
 
     def accounts(self) -> list[Account]:
         with self._read() as conn:
-            rows = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts"
-                                ' ORDER BY name COLLATE "C"').fetchall()
+            rows = conn.execute(
+                f'SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY name COLLATE "C"'
+            ).fetchall()
         return [_account(r) for r in rows]
 
     def add_account(self, account: Account, entry: AuditEntry) -> bool:
@@ -507,25 +651,35 @@ class PostgresStore(PortableStore):
             cur = conn.execute(
                 "INSERT INTO accounts (name, role, units, machine, created_at)"
                 " VALUES (%s, %s, %s, false, %s) ON CONFLICT (name) DO NOTHING",
-                (account.name, account.role, json.dumps(list(account.units)),
-                 account.created_at))
+                (account.name, account.role, json.dumps(list(account.units)), account.created_at),
+            )
             if cur.rowcount != 1:
                 return False
             _insert_audit(conn, entry)
         return True
 
-    def add_password_link(self, account: str, link_hash: str, expires_at: float,
-                          now: float, *, reset: bool, entry: AuditEntry | None = None
-                          ) -> None:
+    def add_password_link(
+        self,
+        account: str,
+        link_hash: str,
+        expires_at: float,
+        now: float,
+        *,
+        reset: bool,
+        entry: AuditEntry | None = None,
+    ) -> None:
         """A one-time link to set the password (see ``SqliteStore.add_password_link``)."""
         with self._write() as conn:
-            conn.execute("UPDATE password_links SET used_at = %s WHERE account = %s"
-                         " AND used_at IS NULL", (now, account))
-            conn.execute("INSERT INTO password_links VALUES (%s, %s, %s, %s, NULL)",
-                         (link_hash, account, now, expires_at))
+            conn.execute(
+                "UPDATE password_links SET used_at = %s WHERE account = %s AND used_at IS NULL",
+                (now, account),
+            )
+            conn.execute(
+                "INSERT INTO password_links VALUES (%s, %s, %s, %s, NULL)",
+                (link_hash, account, now, expires_at),
+            )
             if reset:
-                conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = %s",
-                             (account,))
+                conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = %s", (account,))
                 conn.execute("DELETE FROM account_sessions WHERE account = %s", (account,))
             if entry is not None:
                 _insert_audit(conn, entry)
@@ -537,28 +691,36 @@ class PostgresStore(PortableStore):
             row = conn.execute(
                 "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
                 " WHERE l.link_hash = %s AND l.used_at IS NULL AND l.expires_at > %s"
-                " AND NOT a.disabled FOR UPDATE OF l", (link_hash, now)).fetchone()
+                " AND NOT a.disabled FOR UPDATE OF l",
+                (link_hash, now),
+            ).fetchone()
             if row is None:
                 return None
-            conn.execute("UPDATE password_links SET used_at = %s WHERE link_hash = %s",
-                         (now, link_hash))
+            conn.execute(
+                "UPDATE password_links SET used_at = %s WHERE link_hash = %s", (now, link_hash)
+            )
             _set_password(conn, row[0], password_hash, now)
             return str(row[0])
 
-    def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
-                              lock_s: float) -> float | None:
+    def reserve_login_attempt(
+        self, limits: dict[str, int], now: float, window_s: float, lock_s: float
+    ) -> float | None:
         """Reserve one sign-in attempt on every key of ``limits`` before the slow hash runs
         (see ``SqliteStore.reserve_login_attempt``). One advisory lock orders the reservations
         of every server, as BEGIN IMMEDIATE does on SQLite: concurrent guesses cannot all
         slip past the check."""
         with self._write() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOGIN_LOCK,))
-            conn.execute("DELETE FROM login_attempts WHERE window_start < %s"
-                         " AND locked_until < %s", (now - window_s, now))
+            conn.execute(
+                "DELETE FROM login_attempts WHERE window_start < %s AND locked_until < %s",
+                (now - window_s, now),
+            )
             rows = {}
             for key in limits:
-                row = conn.execute("SELECT count, window_start, locked_until FROM"
-                                   " login_attempts WHERE key = %s", (key,)).fetchone()
+                row = conn.execute(
+                    "SELECT count, window_start, locked_until FROM login_attempts WHERE key = %s",
+                    (key,),
+                ).fetchone()
                 if row and row[2] > now:
                     return float(row[2] - now)
                 rows[key] = row
@@ -571,13 +733,17 @@ class PostgresStore(PortableStore):
                     "INSERT INTO login_attempts VALUES (%s, %s, %s, %s) ON CONFLICT (key)"
                     " DO UPDATE SET count = excluded.count,"
                     " window_start = excluded.window_start,"
-                    " locked_until = excluded.locked_until", (key, count, start, locked))
+                    " locked_until = excluded.locked_until",
+                    (key, count, start, locked),
+                )
         return None
 
     def api_tokens(self) -> list[ApiToken]:
         with self._read() as conn:
-            rows = conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
-                                ' ORDER BY created_at, token_hash COLLATE "C"').fetchall()
+            rows = conn.execute(
+                f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
+                ' ORDER BY created_at, token_hash COLLATE "C"'
+            ).fetchall()
         return [ApiToken(*r) for r in rows]
 
     def revoke_tokens(self, prefix: str, now: float) -> list[str]:
@@ -586,11 +752,13 @@ class PostgresStore(PortableStore):
             rows = conn.execute(
                 "UPDATE api_tokens SET revoked_at = %s WHERE left(token_hash, %s) = %s"
                 " AND revoked_at IS NULL RETURNING token_hash",
-                (now, len(prefix), prefix)).fetchall()
+                (now, len(prefix), prefix),
+            ).fetchall()
         return sorted(r[0] for r in rows)
 
-    def alert_page(self, *, node: str | None, kind: str | None, state: str, offset: int,
-                   limit: int) -> tuple[list[AlertRow], int]:
+    def alert_page(
+        self, *, node: str | None, kind: str | None, state: str, offset: int, limit: int
+    ) -> tuple[list[AlertRow], int]:
         """Alerts newest first, filtered; ``state`` is ``open``, ``acknowledged`` or ``all``.
         Returns the page and the total matching."""
         where, args = ["true"], []
@@ -610,46 +778,56 @@ class PostgresStore(PortableStore):
             rows = conn.execute(
                 "SELECT id, node, kind, message, ts, repeats, acknowledged_at,"
                 f" acknowledged_by, ack_reason FROM alerts WHERE {clause}"
-                " ORDER BY id DESC LIMIT %s OFFSET %s", [*args, limit, offset]).fetchall()
+                " ORDER BY id DESC LIMIT %s OFFSET %s",
+                [*args, limit, offset],
+            ).fetchall()
         return [AlertRow(*r) for r in rows], int(row[0]) if row else 0
 
     def open_alert_counts(self) -> dict[str, int]:
         with self._read() as conn:
-            rows = conn.execute("SELECT kind, count(*) FROM alerts WHERE acknowledged_at"
-                                ' IS NULL GROUP BY kind ORDER BY kind COLLATE "C"').fetchall()
+            rows = conn.execute(
+                "SELECT kind, count(*) FROM alerts WHERE acknowledged_at"
+                ' IS NULL GROUP BY kind ORDER BY kind COLLATE "C"'
+            ).fetchall()
         return {k: int(n) for k, n in rows}
 
     def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str:
         """Acknowledge an open alert and audit it in one transaction: ``ok``, ``unknown``
         or ``already``. The alert's row is locked, so two officials acknowledge it once."""
         with self._write() as conn:
-            row = conn.execute("SELECT acknowledged_at FROM alerts WHERE id = %s FOR UPDATE",
-                               (alert_id,)).fetchone()
+            row = conn.execute(
+                "SELECT acknowledged_at FROM alerts WHERE id = %s FOR UPDATE", (alert_id,)
+            ).fetchone()
             if row is None:
                 return "unknown"
             if row[0] is not None:
                 return "already"
-            conn.execute("UPDATE alerts SET acknowledged_at = %s, acknowledged_by = %s,"
-                         " ack_reason = %s WHERE id = %s",
-                         (entry.ts, entry.actor, entry.reason, alert_id))
+            conn.execute(
+                "UPDATE alerts SET acknowledged_at = %s, acknowledged_by = %s,"
+                " ack_reason = %s WHERE id = %s",
+                (entry.ts, entry.actor, entry.reason, alert_id),
+            )
             _insert_audit(conn, entry)
         return "ok"
 
     # --- month pages: one employee's check-ins (003_exception_docno) -------------------
 
-    def employee_checkins_by_id(self, nip: str, first_day: str,
-                                last_day: str) -> list[tuple[int, StoredRecord]]:
+    def employee_checkins_by_id(
+        self, nip: str, first_day: str, last_day: str
+    ) -> list[tuple[int, StoredRecord]]:
         """As SQLite's; text sorts by ``COLLATE "C"`` so the order matches SQLite's."""
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT id, {_RECORD_COLUMNS} FROM records WHERE day BETWEEN %s AND %s"
                 " AND nip = %s AND type = 'checkin' ORDER BY ts, node COLLATE \"C\", seq",
-                (first_day, last_day, nip)).fetchall()
+                (first_day, last_day, nip),
+            ).fetchall()
         return [(int(r[0]), _stored(r[1:])) for r in rows]
 
 
 def _max_roster_version(conn: psycopg.Connection) -> int:
     row = conn.execute(
         "SELECT max(v) FROM (SELECT max(version) AS v FROM roster_versions"
-        " UNION ALL SELECT max(version) FROM node_rosters) AS both_rosters").fetchone()
+        " UNION ALL SELECT max(version) FROM node_rosters) AS both_rosters"
+    ).fetchone()
     return int(row[0] or 0) if row else 0

@@ -100,7 +100,7 @@ class AlertRow:
 class Account:
     name: str
     role: str
-    units: tuple[str, ...]          # empty: every unit
+    units: tuple[str, ...]  # empty: every unit
     password_hash: str | None
     machine: bool
     disabled: bool
@@ -161,8 +161,9 @@ class RosterVersion:
 
 
 _EMPLOYEE_COLUMNS = "nip, name, unit, role, pin_hash, node"
-_EVENT_COLUMNS = ("id, node, day, roster_from, start_ts, end_ts, units, reason, created_by,"
-                  " created_at")
+_EVENT_COLUMNS = (
+    "id, node, day, roster_from, start_ts, end_ts, units, reason, created_by, created_at"
+)
 
 
 @dataclass(frozen=True)
@@ -197,38 +198,69 @@ class Acceptance:
 
 
 def _event(r: tuple[Any, ...]) -> EventRow:
-    return EventRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8],
-                    r[9])
+    return EventRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8], r[9])
 
 
 # Every read of ``records`` into a ``StoredRecord`` selects these, in this order (``_stored``).
-RECORD_COLUMNS = ("node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
-                  " upper_ts, out_of_bounds, problem, foreign_node, method")
+RECORD_COLUMNS = (
+    "node, epoch, seq, type, ts, hash, nip, day, kind, record, lower_ts,"
+    " upper_ts, out_of_bounds, problem, foreign_node, method"
+)
 
-_NODE_COLUMNS = ("name, status, cert_pem, enrolled_at, epoch, head_seq, head_hash, anchor_ts, "
-                 "records_count, last_sync, clock_offset_ms, new_epoch_allowed")
+_NODE_COLUMNS = (
+    "name, status, cert_pem, enrolled_at, epoch, head_seq, head_hash, anchor_ts, "
+    "records_count, last_sync, clock_offset_ms, new_epoch_allowed"
+)
 
 
 def _stored(r: tuple[Any, ...]) -> StoredRecord:
-    return StoredRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                        r[11], bool(r[12]), r[13], bool(r[14]), r[15])
+    return StoredRecord(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        bool(r[12]),
+        r[13],
+        bool(r[14]),
+        r[15],
+    )
 
 
 def _node(row: tuple[Any, ...] | None) -> NodeRow | None:
     if row is None:
         return None
-    return NodeRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                   row[9], row[10], bool(row[11]))
+    return NodeRow(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        bool(row[11]),
+    )
 
 
-_ACCOUNT_COLUMNS = ("name, role, units, password_hash, machine, disabled, created_at,"
-                    " password_set_at")
+_ACCOUNT_COLUMNS = (
+    "name, role, units, password_hash, machine, disabled, created_at, password_set_at"
+)
 _TOKEN_COLUMNS = "token_hash, role, account, created_at, expires_at, revoked_at"
 
 
 def _account(r: tuple[Any, ...]) -> Account:
-    return Account(r[0], r[1], tuple(json.loads(r[2])), r[3], bool(r[4]), bool(r[5]), r[6],
-                   r[7])
+    return Account(r[0], r[1], tuple(json.loads(r[2])), r[3], bool(r[4]), bool(r[5]), r[6], r[7])
 
 
 @dataclass(frozen=True)

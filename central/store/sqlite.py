@@ -52,14 +52,16 @@ _ROWS_PER_INSERT = 250
 
 @lru_cache(maxsize=8)
 def _records_insert_sql(rows: int) -> str:
-    return (f"INSERT INTO records ({RECORD_COLUMNS}) VALUES "
-            + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows))
+    return f"INSERT INTO records ({RECORD_COLUMNS}) VALUES " + ",".join(
+        ["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows
+    )
 
 
 def _token_state(conn: sqlite3.Connection, node: str, token_hash: str, now: float) -> str:
     row = conn.execute(
         "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?",
-        (token_hash, node)).fetchone()
+        (token_hash, node),
+    ).fetchone()
     if row is None:
         return "unknown"
     if row[1] is not None:
@@ -74,20 +76,43 @@ class SqliteIngestTx(PortableIngestTx):
         self.conn = conn
 
     def node(self, name: str) -> NodeRow | None:
-        return _node(self.conn.execute(
-            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)).fetchone())
+        return _node(
+            self.conn.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,)
+            ).fetchone()
+        )
 
     def insert_records(self, rows: list[StoredRecord]) -> None:
         # Multi-row INSERTs, not executemany: sqlite3 drops and retakes the GIL around every
         # statement step, and each retake waits behind the worker's other request threads
         # while this transaction holds the write lock (as in local_node/writer.py).
         for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start:start + _ROWS_PER_INSERT]
-            self.conn.execute(_records_insert_sql(len(chunk)), [
-                value for r in chunk for value in (
-                    r.node, r.epoch, r.seq, r.type, r.ts, r.hash, r.nip, r.day, r.kind,
-                    r.record, r.lower_ts, r.upper_ts, int(r.out_of_bounds), r.problem,
-                    int(r.foreign), r.method)])
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            self.conn.execute(
+                _records_insert_sql(len(chunk)),
+                [
+                    value
+                    for r in chunk
+                    for value in (
+                        r.node,
+                        r.epoch,
+                        r.seq,
+                        r.type,
+                        r.ts,
+                        r.hash,
+                        r.nip,
+                        r.day,
+                        r.kind,
+                        r.record,
+                        r.lower_ts,
+                        r.upper_ts,
+                        int(r.out_of_bounds),
+                        r.problem,
+                        int(r.foreign),
+                        r.method,
+                    )
+                ],
+            )
 
     # --- trust (central/trust.py) ------------------------------------------------------
 
@@ -99,9 +124,12 @@ def _employees_by_nip(conn: sqlite3.Connection, nips: list[str]) -> dict[str, Em
     found: dict[str, Employee] = {}
     unique = sorted(set(nips))
     for start in range(0, len(unique), 500):
-        chunk = unique[start:start + 500]
-        rows = conn.execute(f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip IN"
-                            f" ({','.join('?' * len(chunk))})", chunk)
+        chunk = unique[start : start + 500]
+        rows = conn.execute(
+            f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE nip IN"
+            f" ({','.join('?' * len(chunk))})",
+            chunk,
+        )
         found.update((r[0], Employee(*r)) for r in rows)
     return found
 
@@ -175,15 +203,15 @@ class SqliteStore(PortableStore):
             db = sqlite_utils.Database(conn)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)")
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)"
+            )
             conn.execute("COMMIT")
             applied = []
             for name, step in MIGRATIONS:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     # Checked inside the lock: another worker may have just applied it.
-                    if conn.execute("SELECT 1 FROM _migrations WHERE name = ?",
-                                    (name,)).fetchone():
+                    if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
                         conn.execute("COMMIT")
                         continue
                     step(db)
@@ -210,8 +238,9 @@ class SqliteStore(PortableStore):
         """``ok``, ``unknown``, ``used`` or ``expired``."""
         return _token_state(self.conn(), node, token_hash, now)
 
-    def complete_enrollment(self, node: str, token_hash: str, now: float,
-                            issue: Callable[[], str]) -> str:
+    def complete_enrollment(
+        self, node: str, token_hash: str, now: float, issue: Callable[[], str]
+    ) -> str:
         """Use the token and install the certificate ``issue()`` returns, atomically.
 
         Returns ``ok`` or the token state that prevented it; the token is spent only when the
@@ -222,18 +251,22 @@ class SqliteStore(PortableStore):
             if state != "ok":
                 return state
             cert_pem = issue()
-            conn.execute("UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?",
-                         (now, token_hash))
+            conn.execute(
+                "UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?", (now, token_hash)
+            )
             conn.execute(
                 "UPDATE nodes SET status = 'active', cert_pem = ?, enrolled_at = ?,"
-                " new_epoch_allowed = 1 WHERE name = ?", (cert_pem, now, node))
+                " new_epoch_allowed = 1 WHERE name = ?",
+                (cert_pem, now, node),
+            )
             _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
         return "ok"
 
     # --- API tokens and nonces ---------------------------------------------------------
 
-    def remember_nonce(self, node: str, nonce: str, created: float, now: float,
-                       keep_s: float) -> bool:
+    def remember_nonce(
+        self, node: str, nonce: str, created: float, now: float, keep_s: float
+    ) -> bool:
         """Record a request nonce; False when it was seen before (a replay)."""
         with self._write() as conn:
             conn.execute("DELETE FROM nonces WHERE created < ?", (now - keep_s,))
@@ -255,26 +288,33 @@ class SqliteStore(PortableStore):
 
     def employees(self) -> list[Employee]:
         rows = self.conn().execute(
-            f"SELECT {_EMPLOYEE_COLUMNS} FROM employees ORDER BY unit, name, nip")
+            f"SELECT {_EMPLOYEE_COLUMNS} FROM employees ORDER BY unit, name, nip"
+        )
         return [Employee(*r) for r in rows]
 
-    def install_roster(self, version: int, issued_ts: str, doc: str,
-                       employees: list[Employee], now: float) -> None:
+    def install_roster(
+        self, version: int, issued_ts: str, doc: str, employees: list[Employee], now: float
+    ) -> None:
         """Replace the employees and store the signed document, in one transaction."""
         with self._write() as conn:
             conn.execute("DELETE FROM employees")
             conn.executemany(
                 f"INSERT INTO employees ({_EMPLOYEE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                [(e.nip, e.name, e.unit, e.role, e.pin_hash, e.node) for e in employees])
-            conn.execute("INSERT INTO roster_versions VALUES (?, ?, ?, ?, ?)",
-                         (version, issued_ts, len(employees), doc, now))
+                [(e.nip, e.name, e.unit, e.role, e.pin_hash, e.node) for e in employees],
+            )
+            conn.execute(
+                "INSERT INTO roster_versions VALUES (?, ?, ?, ?, ?)",
+                (version, issued_ts, len(employees), doc, now),
+            )
 
     # --- reports -----------------------------------------------------------------------
 
     def checkins_on(self, day: str) -> list[StoredRecord]:
         rows = self.conn().execute(
             f"SELECT {RECORD_COLUMNS} FROM records WHERE day = ? AND type = 'checkin'"
-            " ORDER BY ts, node, seq", (day,))
+            " ORDER BY ts, node, seq",
+            (day,),
+        )
         return [_stored(r) for r in rows]
 
     def records_of(self, node: str, epoch: str | None = None) -> list[StoredRecord]:
@@ -294,35 +334,44 @@ class SqliteStore(PortableStore):
         sql = f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE node = ?"
         if units:
             sql += f" OR unit IN ({','.join('?' * len(units))})"
-        return [Employee(*r) for r in self.conn().execute(sql + " ORDER BY nip",
-                                                          [node, *units])]
+        return [Employee(*r) for r in self.conn().execute(sql + " ORDER BY nip", [node, *units])]
 
     def max_roster_version(self) -> int:
         """The highest version issued, regency-wide or to one node (they share one count)."""
-        row = self.conn().execute(
-            "SELECT max(v) FROM (SELECT max(version) AS v FROM roster_versions"
-            " UNION ALL SELECT max(version) FROM node_rosters)").fetchone()
+        row = (
+            self.conn()
+            .execute(
+                "SELECT max(v) FROM (SELECT max(version) AS v FROM roster_versions"
+                " UNION ALL SELECT max(version) FROM node_rosters)"
+            )
+            .fetchone()
+        )
         return int(row[0] or 0)
 
-    def issue_node_roster(self, node: str, key: str,
-                          build: Callable[[int], tuple[str, str, int]],
-                          now: float) -> RosterVersion:
+    def issue_node_roster(
+        self, node: str, key: str, build: Callable[[int], tuple[str, str, int]], now: float
+    ) -> RosterVersion:
         """The node's roster document for ``key``: the one issued already, or a new one
         with the next shared version number; ``build(version)`` gives (issued_ts, doc,
         count). One transaction, so two workers never issue two versions for one key."""
         with self._write() as conn:
             row = conn.execute(
                 "SELECT version, issued_ts, count, doc, key FROM node_rosters WHERE node = ?"
-                " ORDER BY version DESC LIMIT 1", (node,)).fetchone()
+                " ORDER BY version DESC LIMIT 1",
+                (node,),
+            ).fetchone()
             if row is not None and row[4] == key:
                 return RosterVersion(row[0], row[1], row[2], row[3])
             top = conn.execute(
                 "SELECT max(v) FROM (SELECT max(version) AS v FROM roster_versions"
-                " UNION ALL SELECT max(version) FROM node_rosters)").fetchone()
+                " UNION ALL SELECT max(version) FROM node_rosters)"
+            ).fetchone()
             version = int(top[0] or 0) + 1
             issued_ts, doc, count = build(version)
-            conn.execute("INSERT INTO node_rosters VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (version, node, key, issued_ts, count, doc, now))
+            conn.execute(
+                "INSERT INTO node_rosters VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (version, node, key, issued_ts, count, doc, now),
+            )
             return RosterVersion(version, issued_ts, count, doc)
 
     def add_event(self, event: EventRow) -> int:
@@ -330,9 +379,18 @@ class SqliteStore(PortableStore):
             cur = conn.execute(
                 "INSERT INTO events (node, day, roster_from, start_ts, end_ts, units, reason,"
                 " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event.node, event.day, event.roster_from, event.start_ts, event.end_ts,
-                 json.dumps(list(event.units), ensure_ascii=False), event.reason,
-                 event.created_by, event.created_at))
+                (
+                    event.node,
+                    event.day,
+                    event.roster_from,
+                    event.start_ts,
+                    event.end_ts,
+                    json.dumps(list(event.units), ensure_ascii=False),
+                    event.reason,
+                    event.created_by,
+                    event.created_at,
+                ),
+            )
             return int(cur.lastrowid or 0)
 
     def add_acceptance(self, acceptance: Acceptance) -> bool:
@@ -340,20 +398,36 @@ class SqliteStore(PortableStore):
         a = acceptance
         with self._write() as conn:
             try:
-                conn.execute("INSERT INTO record_acceptances VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             (a.node, a.epoch, a.seq, a.status, a.accepted_by, a.via,
-                              a.reason, a.accepted_at))
+                conn.execute(
+                    "INSERT INTO record_acceptances VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        a.node,
+                        a.epoch,
+                        a.seq,
+                        a.status,
+                        a.accepted_by,
+                        a.via,
+                        a.reason,
+                        a.accepted_at,
+                    ),
+                )
             except sqlite3.IntegrityError:
                 return False
-            _add_alert(conn, a.node, "accepted",
-                       f"{a.node}/{a.epoch}/{a.seq} ({a.status}) accepted by {a.accepted_by}",
-                       a.accepted_at)
+            _add_alert(
+                conn,
+                a.node,
+                "accepted",
+                f"{a.node}/{a.epoch}/{a.seq} ({a.status}) accepted by {a.accepted_by}",
+                a.accepted_at,
+            )
         return True
 
     def acceptances(self, limit: int = 100) -> list[Acceptance]:
         rows = self.conn().execute(
             "SELECT node, epoch, seq, status, accepted_by, via, reason, accepted_at"
-            " FROM record_acceptances ORDER BY accepted_at DESC, rowid DESC LIMIT ?", (limit,))
+            " FROM record_acceptances ORDER BY accepted_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
         return [Acceptance(*r) for r in rows]
 
     # --- operations (healthz, metrics) -------------------------------------------------
@@ -378,89 +452,146 @@ class SqliteStore(PortableStore):
 
     # --- recap: rule versions, overlays, day and month closes (central/recap.py) -------
 
-    def add_rule_version(self, rule_id: str, effective_from: str, source: str, sha256: str,
-                         by: str, now: float) -> int | None:
+    def add_rule_version(
+        self, rule_id: str, effective_from: str, source: str, sha256: str, by: str, now: float
+    ) -> int | None:
         """Store a new rule version; None when a version with this id exists."""
         with self._write() as conn:
             try:
                 cur = conn.execute(
                     "INSERT INTO recap_rules (id, effective_from, source, sha256, imported_by,"
                     " imported_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (rule_id, effective_from, source, sha256, by, now))
+                    (rule_id, effective_from, source, sha256, by, now),
+                )
             except sqlite3.IntegrityError:
                 return None
             return int(cur.lastrowid or 0)
 
-    def add_exception(self, nip: str, kind: str, day_from: str, day_to: str, part: str,
-                      reason: str, by: str, now: float, doc_no: str | None = None) -> int:
+    def add_exception(
+        self,
+        nip: str,
+        kind: str,
+        day_from: str,
+        day_to: str,
+        part: str,
+        reason: str,
+        by: str,
+        now: float,
+        doc_no: str | None = None,
+    ) -> int:
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO recap_exceptions (nip, kind, day_from, day_to, part, reason,"
                 " created_by, created_at, doc_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (nip, kind, day_from, day_to, part, reason, by, now, doc_no))
+                (nip, kind, day_from, day_to, part, reason, by, now, doc_no),
+            )
             new_id = int(cur.lastrowid or 0)
-            conn.execute("INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
-                         " VALUES ('exception', ?, 'add', ?, ?)", (new_id, by, now))
+            conn.execute(
+                "INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
+                " VALUES ('exception', ?, 'add', ?, ?)",
+                (new_id, by, now),
+            )
         return new_id
 
-    def add_incident(self, ts_from: str, ts_to: str, unit: str | None, node: str | None,
-                     reason: str, by: str, now: float) -> int:
+    def add_incident(
+        self,
+        ts_from: str,
+        ts_to: str,
+        unit: str | None,
+        node: str | None,
+        reason: str,
+        by: str,
+        now: float,
+    ) -> int:
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO recap_incidents (ts_from, ts_to, unit, node, reason, created_by,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (ts_from, ts_to, unit, node, reason, by, now))
+                (ts_from, ts_to, unit, node, reason, by, now),
+            )
             new_id = int(cur.lastrowid or 0)
-            conn.execute("INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
-                         " VALUES ('incident', ?, 'add', ?, ?)", (new_id, by, now))
+            conn.execute(
+                "INSERT INTO recap_overlay_events (target, target_id, action, by, at)"
+                " VALUES ('incident', ?, 'add', ?, ?)",
+                (new_id, by, now),
+            )
         return new_id
 
-    def decide_overlay(self, target: str, target_id: int, action: str, by: str,
-                       reason: str | None, now: float,
-                       check: Callable[[str | None, list[str]], None]) -> None:
+    def decide_overlay(
+        self,
+        target: str,
+        target_id: int,
+        action: str,
+        by: str,
+        reason: str | None,
+        now: float,
+        check: Callable[[str | None, list[str]], None],
+    ) -> None:
         """Append an approve/reject event after ``check(proposer, actions so far)`` passes,
         in one transaction (two officials deciding at once: the second sees the first)."""
         table = {"exception": "recap_exceptions", "incident": "recap_incidents"}[target]
         with self._write() as conn:
-            row = conn.execute(f"SELECT created_by FROM {table} WHERE id = ?",
-                               (target_id,)).fetchone()
-            actions = [r[0] for r in conn.execute(
-                "SELECT action FROM recap_overlay_events WHERE target = ? AND target_id = ?"
-                " ORDER BY id", (target, target_id))]
+            row = conn.execute(
+                f"SELECT created_by FROM {table} WHERE id = ?", (target_id,)
+            ).fetchone()
+            actions = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT action FROM recap_overlay_events WHERE target = ? AND target_id = ?"
+                    " ORDER BY id",
+                    (target, target_id),
+                )
+            ]
             check(row[0] if row else None, actions)
             conn.execute(
                 "INSERT INTO recap_overlay_events (target, target_id, action, by, reason, at)"
-                " VALUES (?, ?, ?, ?, ?, ?)", (target, target_id, action, by, reason, now))
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (target, target_id, action, by, reason, now),
+            )
 
-    def overlay_events(self, target: str, ids: list[int] | None = None,
-                       ) -> list[dict[str, Any]]:
+    def overlay_events(
+        self,
+        target: str,
+        ids: list[int] | None = None,
+    ) -> list[dict[str, Any]]:
         cur = self.conn().execute(
             "SELECT id, target, target_id, action, by, reason, at FROM recap_overlay_events"
-            " WHERE target = ? ORDER BY id", (target,))
+            " WHERE target = ? ORDER BY id",
+            (target,),
+        )
         keys = [c[0] for c in cur.description]
         wanted = None if ids is None else set(ids)
-        return [dict(zip(keys, r, strict=True)) for r in cur
-                if wanted is None or r[2] in wanted]
+        return [dict(zip(keys, r, strict=True)) for r in cur if wanted is None or r[2] in wanted]
 
-    def add_day_close(self, day: str, unit: str | None, reason: str, by: str,
-                      now: float) -> int:
+    def add_day_close(self, day: str, unit: str | None, reason: str, by: str, now: float) -> int:
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO recap_day_closes (day, unit, reason, closed_by, closed_at)"
-                " VALUES (?, ?, ?, ?, ?)", (day, unit, reason, by, now))
+                " VALUES (?, ?, ?, ?, ?)",
+                (day, unit, reason, by, now),
+            )
             return int(cur.lastrowid or 0)
 
     def month_actions(self, month: str) -> list[dict[str, Any]]:
         cur = self.conn().execute(
             "SELECT id, month, action, by, reason, at, record_cutoff, event_cutoff,"
             " rule_cutoff, day_close_cutoff, inputs_sha256 FROM recap_month_closes"
-            " WHERE month = ? ORDER BY id", (month,))
+            " WHERE month = ? ORDER BY id",
+            (month,),
+        )
         keys = [c[0] for c in cur.description]
         return [dict(zip(keys, r, strict=True)) for r in cur]
 
-    def add_month_action(self, month: str, action: str, by: str, reason: str | None,
-                         now: float, check: Callable[[list[dict[str, Any]]], None],
-                         seal: Callable[[], dict[str, Any]] | None = None) -> None:
+    def add_month_action(
+        self,
+        month: str,
+        action: str,
+        by: str,
+        reason: str | None,
+        now: float,
+        check: Callable[[list[dict[str, Any]]], None],
+        seal: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         """Close or reopen a month after ``check(history)``; a close stores what ``seal()``
         returns (cutoffs and the inputs' hash), computed inside the same transaction so no
         record can slip in between the hash and the cutoff."""
@@ -471,9 +602,19 @@ class SqliteStore(PortableStore):
                 "INSERT INTO recap_month_closes (month, action, by, reason, at, record_cutoff,"
                 " event_cutoff, rule_cutoff, day_close_cutoff, inputs_sha256)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (month, action, by, reason, now, sealed.get("record_cutoff"),
-                 sealed.get("event_cutoff"), sealed.get("rule_cutoff"),
-                 sealed.get("day_close_cutoff"), sealed.get("inputs_sha256")))
+                (
+                    month,
+                    action,
+                    by,
+                    reason,
+                    now,
+                    sealed.get("record_cutoff"),
+                    sealed.get("event_cutoff"),
+                    sealed.get("rule_cutoff"),
+                    sealed.get("day_close_cutoff"),
+                    sealed.get("inputs_sha256"),
+                ),
+            )
 
     def cutoffs(self) -> dict[str, int]:
         """The newest id of each input of the recap: what a month close freezes."""
@@ -482,10 +623,12 @@ class SqliteStore(PortableStore):
         def one(sql: str) -> int:
             return int(conn.execute(sql).fetchone()[0] or 0)
 
-        return {"record_cutoff": one("SELECT max(id) FROM records"),
-                "event_cutoff": one("SELECT max(id) FROM recap_overlay_events"),
-                "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
-                "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes")}
+        return {
+            "record_cutoff": one("SELECT max(id) FROM records"),
+            "event_cutoff": one("SELECT max(id) FROM recap_overlay_events"),
+            "rule_cutoff": one("SELECT max(version) FROM recap_rules"),
+            "day_close_cutoff": one("SELECT max(id) FROM recap_day_closes"),
+        }
 
     # --- accounts, sessions, API tokens, alerts and the audit log (002_accounts_) -------
 
@@ -500,28 +643,43 @@ class SqliteStore(PortableStore):
                 conn.execute(
                     "INSERT INTO accounts (name, role, units, machine, created_at)"
                     " VALUES (?, ?, ?, 0, ?)",
-                    (account.name, account.role, json.dumps(list(account.units)),
-                     account.created_at))
+                    (
+                        account.name,
+                        account.role,
+                        json.dumps(list(account.units)),
+                        account.created_at,
+                    ),
+                )
             except sqlite3.IntegrityError:
                 return False
             _insert_audit(conn, entry)
         return True
 
-    def add_password_link(self, account: str, link_hash: str, expires_at: float,
-                          now: float, *, reset: bool, entry: AuditEntry | None = None
-                          ) -> None:
+    def add_password_link(
+        self,
+        account: str,
+        link_hash: str,
+        expires_at: float,
+        now: float,
+        *,
+        reset: bool,
+        entry: AuditEntry | None = None,
+    ) -> None:
         """A one-time link to set the password. ``reset`` also clears the current password
         and ends every session, so the old password stops working at once; ``entry`` is
         audited in the same transaction."""
         with self._write() as conn:
             # Only the newest link works: an older one (maybe forwarded by mail) is spent.
-            conn.execute("UPDATE password_links SET used_at = ? WHERE account = ?"
-                         " AND used_at IS NULL", (now, account))
-            conn.execute("INSERT INTO password_links VALUES (?, ?, ?, ?, NULL)",
-                         (link_hash, account, now, expires_at))
+            conn.execute(
+                "UPDATE password_links SET used_at = ? WHERE account = ? AND used_at IS NULL",
+                (now, account),
+            )
+            conn.execute(
+                "INSERT INTO password_links VALUES (?, ?, ?, ?, NULL)",
+                (link_hash, account, now, expires_at),
+            )
             if reset:
-                conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = ?",
-                             (account,))
+                conn.execute("UPDATE accounts SET password_hash = NULL WHERE name = ?", (account,))
                 conn.execute("DELETE FROM account_sessions WHERE account = ?", (account,))
             if entry is not None:
                 _insert_audit(conn, entry)
@@ -533,16 +691,20 @@ class SqliteStore(PortableStore):
             row = conn.execute(
                 "SELECT l.account FROM password_links l JOIN accounts a ON a.name = l.account"
                 " WHERE l.link_hash = ? AND l.used_at IS NULL AND l.expires_at > ?"
-                " AND a.disabled = 0", (link_hash, now)).fetchone()
+                " AND a.disabled = 0",
+                (link_hash, now),
+            ).fetchone()
             if row is None:
                 return None
-            conn.execute("UPDATE password_links SET used_at = ? WHERE link_hash = ?",
-                         (now, link_hash))
+            conn.execute(
+                "UPDATE password_links SET used_at = ? WHERE link_hash = ?", (now, link_hash)
+            )
             _set_password(conn, row[0], password_hash, now)
             return str(row[0])
 
-    def reserve_login_attempt(self, limits: dict[str, int], now: float, window_s: float,
-                              lock_s: float) -> float | None:
+    def reserve_login_attempt(
+        self, limits: dict[str, int], now: float, window_s: float, lock_s: float
+    ) -> float | None:
         """Reserve one sign-in attempt on every key of ``limits`` (key -> attempts allowed
         per window) before the slow hash runs, in one ``BEGIN IMMEDIATE`` transaction.
 
@@ -551,12 +713,16 @@ class SqliteStore(PortableStore):
         only ever set here, so no later failure can clear it.
         """
         with self._write() as conn:
-            conn.execute("DELETE FROM login_attempts WHERE window_start < ?"
-                         " AND locked_until < ?", (now - window_s, now))
+            conn.execute(
+                "DELETE FROM login_attempts WHERE window_start < ? AND locked_until < ?",
+                (now - window_s, now),
+            )
             rows = {}
             for key in limits:
-                row = conn.execute("SELECT count, window_start, locked_until FROM"
-                                   " login_attempts WHERE key = ?", (key,)).fetchone()
+                row = conn.execute(
+                    "SELECT count, window_start, locked_until FROM login_attempts WHERE key = ?",
+                    (key,),
+                ).fetchone()
                 if row and row[2] > now:
                     return float(row[2] - now)
                 rows[key] = row
@@ -565,27 +731,38 @@ class SqliteStore(PortableStore):
                 count, start = (row[0], row[1]) if row and now - row[1] < window_s else (0, now)
                 count += 1
                 locked = now + lock_s if count >= limit else 0.0
-                conn.execute("INSERT OR REPLACE INTO login_attempts VALUES (?, ?, ?, ?)",
-                             (key, count, start, locked))
+                conn.execute(
+                    "INSERT OR REPLACE INTO login_attempts VALUES (?, ?, ?, ?)",
+                    (key, count, start, locked),
+                )
         return None
 
     def api_tokens(self) -> list[ApiToken]:
         rows = self.conn().execute(
-            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, token_hash")
+            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, token_hash"
+        )
         return [ApiToken(*r) for r in rows]
 
     def revoke_tokens(self, prefix: str, now: float) -> list[str]:
         """Revoke the live tokens whose hash starts with ``prefix``; their hashes."""
         with self._write() as conn:
-            hashes = [r[0] for r in conn.execute(
-                "SELECT token_hash FROM api_tokens WHERE substr(token_hash, 1, ?) = ?"
-                " AND revoked_at IS NULL", (len(prefix), prefix))]
-            conn.executemany("UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ?",
-                             [(now, h) for h in hashes])
+            hashes = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT token_hash FROM api_tokens WHERE substr(token_hash, 1, ?) = ?"
+                    " AND revoked_at IS NULL",
+                    (len(prefix), prefix),
+                )
+            ]
+            conn.executemany(
+                "UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ?",
+                [(now, h) for h in hashes],
+            )
         return hashes
 
-    def alert_page(self, *, node: str | None, kind: str | None, state: str, offset: int,
-                   limit: int) -> tuple[list[AlertRow], int]:
+    def alert_page(
+        self, *, node: str | None, kind: str | None, state: str, offset: int, limit: int
+    ) -> tuple[list[AlertRow], int]:
         """Alerts newest first, filtered; ``state`` is ``open``, ``acknowledged`` or ``all``.
         Returns the page and the total matching, so a cut list can say so."""
         where, args = ["1 = 1"], []
@@ -605,38 +782,46 @@ class SqliteStore(PortableStore):
         rows = conn.execute(
             "SELECT id, node, kind, message, ts, repeats, acknowledged_at, acknowledged_by,"
             f" ack_reason FROM alerts WHERE {clause} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*args, limit, offset])
+            [*args, limit, offset],
+        )
         return [AlertRow(*r) for r in rows], int(total)
 
     def open_alert_counts(self) -> dict[str, int]:
-        rows = self.conn().execute("SELECT kind, count(*) FROM alerts WHERE acknowledged_at"
-                                   " IS NULL GROUP BY kind ORDER BY kind")
+        rows = self.conn().execute(
+            "SELECT kind, count(*) FROM alerts WHERE acknowledged_at"
+            " IS NULL GROUP BY kind ORDER BY kind"
+        )
         return {k: int(n) for k, n in rows}
 
     def acknowledge_alert(self, alert_id: int, entry: AuditEntry) -> str:
         """Acknowledge an open alert and audit it in one transaction: ``ok``, ``unknown``
         or ``already`` (acknowledged before; nothing written)."""
         with self._write() as conn:
-            row = conn.execute("SELECT acknowledged_at FROM alerts WHERE id = ?",
-                               (alert_id,)).fetchone()
+            row = conn.execute(
+                "SELECT acknowledged_at FROM alerts WHERE id = ?", (alert_id,)
+            ).fetchone()
             if row is None:
                 return "unknown"
             if row[0] is not None:
                 return "already"
-            conn.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?,"
-                         " ack_reason = ? WHERE id = ?",
-                         (entry.ts, entry.actor, entry.reason, alert_id))
+            conn.execute(
+                "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?,"
+                " ack_reason = ? WHERE id = ?",
+                (entry.ts, entry.actor, entry.reason, alert_id),
+            )
             _insert_audit(conn, entry)
         return "ok"
 
     # --- month pages: one employee's check-ins (003_exception_docno) -------------------
 
-    def employee_checkins_by_id(self, nip: str, first_day: str,
-                                last_day: str) -> list[tuple[int, StoredRecord]]:
+    def employee_checkins_by_id(
+        self, nip: str, first_day: str, last_day: str
+    ) -> list[tuple[int, StoredRecord]]:
         """(record id, record with its body) of one employee's check-ins on these WITA
         days, in time order: the month page lists each with its method and voucher."""
         rows = self.conn().execute(
             f"SELECT id, {RECORD_COLUMNS} FROM records WHERE day BETWEEN ? AND ?"
             " AND nip = ? AND type = 'checkin' ORDER BY ts, node, seq",
-            (first_day, last_day, nip))
+            (first_day, last_day, nip),
+        )
         return [(r[0], _stored(r[1:])) for r in rows]

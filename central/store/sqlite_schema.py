@@ -218,13 +218,20 @@ def _m002_recap_rules(db: sqlite_utils.Database) -> None:
         CREATE INDEX recap_month_closes_month ON recap_month_closes (month, id);
         """
     )
-    for table in ("recap_rules", "recap_exceptions", "recap_incidents", "recap_overlay_events",
-                  "recap_day_closes", "recap_month_closes"):
+    for table in (
+        "recap_rules",
+        "recap_exceptions",
+        "recap_incidents",
+        "recap_overlay_events",
+        "recap_day_closes",
+        "recap_month_closes",
+    ):
         db.executescript(
             f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}"
             f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
             f" CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}"
-            f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;")
+            f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+        )
 
 
 def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
@@ -273,10 +280,14 @@ def _m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
         "CREATE INDEX alerts_kind ON alerts (kind, id)",
     ):
         db.execute(sql)
-    db.execute("INSERT INTO accounts (name, role, machine, created_at) VALUES (?, 'admin', 1, ?)",
-               [MACHINE_ACCOUNT, now])
-    db.execute("UPDATE api_tokens SET account = ?, expires_at = ?",
-               [MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400])
+    db.execute(
+        "INSERT INTO accounts (name, role, machine, created_at) VALUES (?, 'admin', 1, ?)",
+        [MACHINE_ACCOUNT, now],
+    )
+    db.execute(
+        "UPDATE api_tokens SET account = ?, expires_at = ?",
+        [MACHINE_ACCOUNT, now + LEGACY_TOKEN_DAYS * 86400],
+    )
 
 
 def _m003_objections(db: sqlite_utils.Database) -> None:
@@ -302,8 +313,10 @@ def _m003_recap_index(db: sqlite_utils.Database) -> None:
     """The recap's first in / last out per employee and day (``recap_first_last``) read
     from this index alone, already in group order, and its test of which rows are plain
     made without visiting the table (docs/performance.md, the recap)."""
-    db.execute("CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch,"
-               " problem, out_of_bounds, foreign_node, lower_ts) WHERE type = 'checkin'")
+    db.execute(
+        "CREATE INDEX records_recap ON records (day, nip, node, kind, ts, epoch,"
+        " problem, out_of_bounds, foreign_node, lower_ts) WHERE type = 'checkin'"
+    )
 
 
 # Append only; a migration that has run is never edited (a migration is history).

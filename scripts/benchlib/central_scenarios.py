@@ -55,7 +55,8 @@ REPO = Path(__file__).resolve().parents[2]
 def available() -> bool:
     return (REPO / "central" / "__init__.py").exists() and (
         shutil.which("presensi-central") is not None
-        or (REPO / ".venv" / "bin" / "presensi-central").exists())
+        or (REPO / ".venv" / "bin" / "presensi-central").exists()
+    )
 
 
 def run(ctx: Context) -> list[ScenarioResult]:
@@ -76,11 +77,13 @@ def central_holds(db: Path, node: str) -> tuple[int, int, str | None]:
     conn = _ro(db)
     try:
         count, top = conn.execute(
-            "SELECT count(*), max(seq) FROM records WHERE node = ?", (node,)).fetchone()
+            "SELECT count(*), max(seq) FROM records WHERE node = ?", (node,)
+        ).fetchone()
         head = None
         if top is not None:
-            head = conn.execute("SELECT hash FROM records WHERE node = ? AND seq = ?",
-                                (node, top)).fetchone()[0]
+            head = conn.execute(
+                "SELECT hash FROM records WHERE node = ? AND seq = ?", (node, top)
+            ).fetchone()[0]
         return int(count), -1 if top is None else int(top), head
     finally:
         conn.close()
@@ -92,8 +95,9 @@ def _init_central(data: Path) -> None:
     run_cli("central", "init", "--data", str(data))
 
 
-def raw_verify_rate(samples: list[tuple[bytes, bytes]], public: Any,
-                    repeats: int = 3) -> tuple[float, list[float]]:
+def raw_verify_rate(
+    samples: list[tuple[bytes, bytes]], public: Any, repeats: int = 3
+) -> tuple[float, list[float]]:
     """Median records/s of ``public.verify(sig, data)`` in this one process (one core)."""
     rates = []
     for _ in range(repeats):
@@ -136,16 +140,16 @@ def _enroll_nodes(ctx: Context, data: Path, count: int) -> list[dict[str, Any]]:
             token = create_enroll_token(store, name, now=time.time(), hours=1)
             answer = CentralClient.enroll(central.url, token, make_csr(key, name).decode("ascii"))
             assert answer["node"] == name, answer
-            nodes.append({"node": name, "key": key.private_bytes_raw(),
-                          "public": key.public_key()})
+            nodes.append({"node": name, "key": key.private_bytes_raw(), "public": key.public_key()})
     finally:
         central.stop()
         store.close()
     return nodes
 
 
-def _push_all(url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, Any]],
-              processes: int) -> dict[str, Any]:
+def _push_all(
+    url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, Any]], processes: int
+) -> dict[str, Any]:
     """Start pusher processes, let them load their batches, then time the push of all."""
     from .ingest_load import push_worker
 
@@ -153,10 +157,14 @@ def _push_all(url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, A
     ready, results, go = mp.Queue(), mp.Queue(), mp.Event()
     shares: list[list[dict[str, Any]]] = [[] for _ in range(processes)]
     for i, node in enumerate(nodes):
-        shares[i % processes].append({"node": node["node"], "key": node["key"],
-                                      "files": logs[node["node"]]["files"]})
-    procs = [mp.Process(target=push_worker, args=(url, share, ready, go, results), daemon=True)
-             for share in shares if share]
+        shares[i % processes].append(
+            {"node": node["node"], "key": node["key"], "files": logs[node["node"]]["files"]}
+        )
+    procs = [
+        mp.Process(target=push_worker, args=(url, share, ready, go, results), daemon=True)
+        for share in shares
+        if share
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -177,20 +185,34 @@ def _push_all(url: str, nodes: list[dict[str, Any]], logs: dict[str, dict[str, A
                 p.kill()
     finished = max(o["finished"] for o in outs.values())
     latencies = [x for o in outs.values() for x in o.pop("latencies")]
-    return {"wall_s": finished - started, "nodes": outs, "pushers_cpu_s": pushers_cpu_s,
-            "accepted": sum(o["accepted"] for o in outs.values()),
-            "duplicates": sum(o["duplicates"] for o in outs.values()),
-            "retries": sum(o["retries"] for o in outs.values()),
-            "errors": [e for o in outs.values() for e in o["errors"]],
-            "batch_latency_s": {"p50": round(percentile(latencies, 50), 3),
-                                "p95": round(percentile(latencies, 95), 3),
-                                "max": round(max(latencies, default=0), 3)},
-            "requests": len(latencies)}
+    return {
+        "wall_s": finished - started,
+        "nodes": outs,
+        "pushers_cpu_s": pushers_cpu_s,
+        "accepted": sum(o["accepted"] for o in outs.values()),
+        "duplicates": sum(o["duplicates"] for o in outs.values()),
+        "retries": sum(o["retries"] for o in outs.values()),
+        "errors": [e for o in outs.values() for e in o["errors"]],
+        "batch_latency_s": {
+            "p50": round(percentile(latencies, 50), 3),
+            "p95": round(percentile(latencies, 95), 3),
+            "max": round(max(latencies, default=0), 3),
+        },
+        "requests": len(latencies),
+    }
 
 
-def _ingest_push(base: Path, template: Path, nodes: list[dict[str, Any]],
-                 logs: dict[str, dict[str, Any]], sample: list[tuple[bytes, bytes]],
-                 workers: int, index: int, total: int, keep: bool) -> dict[str, Any]:
+def _ingest_push(
+    base: Path,
+    template: Path,
+    nodes: list[dict[str, Any]],
+    logs: dict[str, dict[str, Any]],
+    sample: list[tuple[bytes, bytes]],
+    workers: int,
+    index: int,
+    total: int,
+    keep: bool,
+) -> dict[str, Any]:
     """One push of every node's batches to a fresh central with ``workers`` workers."""
     from testkit.factories import CentralProcess
 
@@ -201,8 +223,10 @@ def _ingest_push(base: Path, template: Path, nodes: list[dict[str, Any]],
     central = CentralProcess(data, workers=workers).start()
     try:
         assert central.proc is not None
-        print(f"   round {index + 1}: pushing {total:,} records to central --workers {workers}",
-              flush=True)
+        print(
+            f"   round {index + 1}: pushing {total:,} records to central --workers {workers}",
+            flush=True,
+        )
         # Central's CPU over the push (its processes are idle while the pushers start up).
         cpu_before = group_cpu_s(central.proc.pid)
         push = _push_all(central.url, nodes, logs, processes=min(len(nodes), 4))
@@ -215,8 +239,7 @@ def _ingest_push(base: Path, template: Path, nodes: list[dict[str, Any]],
         held = int(conn.execute("SELECT count(*) FROM records").fetchone()[0])
         per = dict(conn.execute("SELECT node, count(*) FROM records GROUP BY node"))
         heads = dict(conn.execute("SELECT name, head_hash FROM nodes"))
-        alerts = [r[0] for r in conn.execute(
-            "SELECT kind FROM alerts WHERE kind != 'enrolled'")]
+        alerts = [r[0] for r in conn.execute("SELECT kind FROM alerts WHERE kind != 'enrolled'")]
     finally:
         conn.close()
     if not keep:  # 200,000 records a push: free the disk for the next round
@@ -229,21 +252,30 @@ def _ingest_push(base: Path, template: Path, nodes: list[dict[str, Any]],
     for n in nodes:
         name = n["node"]
         if per.get(name) != per_node or heads.get(name) != logs[name]["head"]:
-            problems.append(f"{name}: central holds {per.get(name)} records, head "
-                            f"{str(heads.get(name))[:12]}; expected {per_node}, "
-                            f"{logs[name]['head'][:12]}")
+            problems.append(
+                f"{name}: central holds {per.get(name)} records, head "
+                f"{str(heads.get(name))[:12]}; expected {per_node}, "
+                f"{logs[name]['head'][:12]}"
+            )
     if push["accepted"] + push["duplicates"] != total:
-        problems.append(f"answers acknowledged {push['accepted']} + "
-                        f"{push['duplicates']} duplicates of {total} records")
+        problems.append(
+            f"answers acknowledged {push['accepted']} + "
+            f"{push['duplicates']} duplicates of {total} records"
+        )
     if push["errors"]:
         problems.append(f"{len(push['errors'])} failed requests, first: {push['errors'][0]}")
-    return {"push": push, "records_held": held, "rate_per_s": round(rate),
-            "central_cpu_us_per_record": round(central_cpu_s / held * 1e6, 1) if held else 0.0,
-            "pushers_cpu_us_per_record": round(push["pushers_cpu_s"] / held * 1e6, 1)
-            if held else 0.0,
-            "raw_verify_per_s": round(ref), "raw_verify_runs": [round(x) for x in ref_runs],
-            "ratio": rate / ref if ref else 0.0, "alerts": alerts,
-            "problems": problems[:5]}
+    return {
+        "push": push,
+        "records_held": held,
+        "rate_per_s": round(rate),
+        "central_cpu_us_per_record": round(central_cpu_s / held * 1e6, 1) if held else 0.0,
+        "pushers_cpu_us_per_record": round(push["pushers_cpu_s"] / held * 1e6, 1) if held else 0.0,
+        "raw_verify_per_s": round(ref),
+        "raw_verify_runs": [round(x) for x in ref_runs],
+        "ratio": rate / ref if ref else 0.0,
+        "alerts": alerts,
+        "problems": problems[:5],
+    }
 
 
 def ingest(ctx: Context) -> ScenarioResult:
@@ -256,8 +288,9 @@ def ingest(ctx: Context) -> ScenarioResult:
     opts = ctx.options
     n_nodes, per_node, batch = opts.ingest_nodes, opts.ingest_per_node, 1000
     total = n_nodes * per_node
-    res = ScenarioResult("ingest", f"3. Central ingest: {n_nodes} nodes, {total:,} records, "
-                                   f"batches of {batch:,}")
+    res = ScenarioResult(
+        "ingest", f"3. Central ingest: {n_nodes} nodes, {total:,} records, batches of {batch:,}"
+    )
     base = ctx.root / "ingest"
     template = base / "central-template"
     print(f"   ingest setup: central init, {n_nodes} nodes enrolled", flush=True)
@@ -265,17 +298,28 @@ def ingest(ctx: Context) -> ScenarioResult:
     nodes = _enroll_nodes(ctx, template, n_nodes)
     print(f"   building {total:,} signed records in {os.cpu_count()} processes", flush=True)
     started = time.monotonic()
-    specs = [{"node": n["node"], "key": n["key"], "count": per_node, "batch_size": batch,
-              "dir": str(base / "logs" / n["node"]), "t_start": time.time() - 7200}
-             for n in nodes]
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    specs = [
+        {
+            "node": n["node"],
+            "key": n["key"],
+            "count": per_node,
+            "batch_size": batch,
+            "dir": str(base / "logs" / n["node"]),
+            "t_start": time.time() - 7200,
+        }
+        for n in nodes
+    ]
+    with ProcessPoolExecutor(
+        max_workers=os.cpu_count() or 2, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         logs = {log["node"]: log for log in pool.map(generate_node, specs)}
     build_s = time.monotonic() - started
     gz = sum(log["gz_bytes"] for log in logs.values())
     raw = sum(log["raw_bytes"] for log in logs.values())
-    print(f"   built in {build_s:.1f} s ({raw / total:.0f} B/record, gzip {gz / total:.0f})",
-          flush=True)
+    print(
+        f"   built in {build_s:.1f} s ({raw / total:.0f} B/record, gzip {gz / total:.0f})",
+        flush=True,
+    )
 
     # The reference: real records of node 1, canonical bytes exactly as signed.
     first = nodes[0]
@@ -291,10 +335,10 @@ def ingest(ctx: Context) -> ScenarioResult:
     # fresh copy of the enrolled central and its own reference measured just before it.
     pushes: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
     for index in range(opts.rounds):
-        for workers in ((1, 2) if index % 2 == 0 else (2, 1)):
+        for workers in (1, 2) if index % 2 == 0 else (2, 1):
             pushes[workers].append(
-                _ingest_push(base, template, nodes, logs, sample, workers, index, total,
-                             opts.keep))
+                _ingest_push(base, template, nodes, logs, sample, workers, index, total, opts.keep)
+            )
     runs: dict[str, Any] = {}
     for workers, done in pushes.items():
         label = f"--workers {workers}"
@@ -304,8 +348,12 @@ def ingest(ctx: Context) -> ScenarioResult:
 
         ratios = [p["ratio"] for p in done]
         rate, ref = round(median("rate_per_s")), round(median("raw_verify_per_s"))
-        runs[f"workers_{workers}"] = {"rounds": done, "rate_per_s": rate,
-                                      "raw_verify_per_s": ref, "ratio": round(median("ratio"), 3)}
+        runs[f"workers_{workers}"] = {
+            "rounds": done,
+            "rate_per_s": rate,
+            "raw_verify_per_s": ref,
+            "ratio": round(median("ratio"), 3),
+        }
         res.row(f"{label}: records verified+stored per s", rate, "/s")
         res.row(f"{label}: one core's raw Ed25519 verify", ref, "/s")
         # One worker: at least 0.6 of a core; several: "more than one core's worth". The
@@ -314,32 +362,49 @@ def ingest(ctx: Context) -> ScenarioResult:
         res.row(f"{label}: ratio ingest / one core", median("ratio"), "", digits=2, **target)
         res.row(f"{label}: ratio in each round", " ".join(f"{x:.2f}" for x in ratios))
         # Where the two cores went: central's processes and the load generator's, per record.
-        res.row(f"{label}: central CPU per record", median("central_cpu_us_per_record"), "us",
-                digits=1)
-        res.row(f"{label}: load generator CPU per record", median("pushers_cpu_us_per_record"),
-                "us", digits=1)
-        res.row(f"{label}: wall time", statistics.median(p["push"]["wall_s"] for p in done), "s",
-                digits=1)
-        res.row(f"{label}: central holds", min(p["records_held"] for p in done), "",
-                at_least=total)
+        res.row(
+            f"{label}: central CPU per record", median("central_cpu_us_per_record"), "us", digits=1
+        )
+        res.row(
+            f"{label}: load generator CPU per record",
+            median("pushers_cpu_us_per_record"),
+            "us",
+            digits=1,
+        )
+        res.row(
+            f"{label}: wall time",
+            statistics.median(p["push"]["wall_s"] for p in done),
+            "s",
+            digits=1,
+        )
+        res.row(f"{label}: central holds", min(p["records_held"] for p in done), "", at_least=total)
         for i, push in enumerate(done, 1):
             res.failures.extend(f"{label}, round {i}: {problem}" for problem in push["problems"])
     records = sample_records[:2000]
     full_check = check_record_rate(records, first["public"])
     res.row("check_record per s, one core (canonical+hash+verify)", round(full_check), "/s")
-    res.data = {"nodes": n_nodes, "records": total, "batch": batch, "build_s": round(build_s, 1),
-                "bytes_per_record": round(raw / total), "gzip_bytes_per_record": round(gz / total),
-                "raw_verify_median_per_s": round(statistics.median(
-                    p["raw_verify_per_s"] for done in pushes.values() for p in done)),
-                "check_record_per_s": round(full_check), "runs": runs}
+    res.data = {
+        "nodes": n_nodes,
+        "records": total,
+        "batch": batch,
+        "build_s": round(build_s, 1),
+        "bytes_per_record": round(raw / total),
+        "gzip_bytes_per_record": round(gz / total),
+        "raw_verify_median_per_s": round(
+            statistics.median(p["raw_verify_per_s"] for done in pushes.values() for p in done)
+        ),
+        "check_record_per_s": round(full_check),
+        "runs": runs,
+    }
     return res
 
 
 # --- office node helpers (scenarios 4-6) ---------------------------------------------------
 
 
-def office_node(ctx: Context, central_data: Path, central_url: str, name: str,
-                staff: int) -> tuple[Any, list[str], list[str]]:
+def office_node(
+    ctx: Context, central_data: Path, central_url: str, name: str, staff: int
+) -> tuple[Any, list[str], list[str]]:
     """Enroll a node (``presensi-central node add`` + ``presensi-node init --central URL
     --token T`` + one ``presensi-node sync``), give it a roster of ``staff`` and a session
     each; return (paths, nips, tokens). The roster is installed through the writer path with
@@ -353,25 +418,37 @@ def office_node(ctx: Context, central_data: Path, central_url: str, name: str,
     from sync.pins import hash_pin
     from testkit.factories import run_cli
 
-    token = run_cli("central", "node", "add", "--data", str(central_data), "--name",
-                    name).stdout.strip().splitlines()[0]
+    token = (
+        run_cli("central", "node", "add", "--data", str(central_data), "--name", name)
+        .stdout.strip()
+        .splitlines()[0]
+    )
     paths = NodePaths(ctx.root / name)
-    run_cli("local_node", "init", "--data", str(paths.root), "--central", central_url,
-            "--token", token)
+    run_cli(
+        "local_node", "init", "--data", str(paths.root), "--central", central_url, "--token", token
+    )
     people = make_roster(staff, seed=23)
     pin_hash = ctx.shared.get("office_pin_hash") or hash_pin("246810")
     ctx.shared["office_pin_hash"] = pin_hash
     config = load_config(paths.root)
     svc = NodeService(config, paths, load_identity(paths, node_name(paths)))
     try:
-        roster.install(svc.writer, [roster.Employee(p["nip"], p["name"], p["unit"], p["role"],
-                                                    pin_hash) for p in people],
-                       {"version": f"local-bench-{staff}", "source": "csv",
-                        "file": "bench.csv", "sha256": "0" * 64, "count": staff})
+        roster.install(
+            svc.writer,
+            [roster.Employee(p["nip"], p["name"], p["unit"], p["role"], pin_hash) for p in people],
+            {
+                "version": f"local-bench-{staff}",
+                "source": "csv",
+                "file": "bench.csv",
+                "sha256": "0" * 64,
+                "count": staff,
+            },
+        )
         conn = svc.store.conn()
         conn.execute("BEGIN IMMEDIATE")
-        tokens = [svc.sessions.create(p["nip"], f"bench-phone-{i:05d}")[0]
-                  for i, p in enumerate(people)]
+        tokens = [
+            svc.sessions.create(p["nip"], f"bench-phone-{i:05d}")[0] for i, p in enumerate(people)
+        ]
         conn.execute("COMMIT")
     finally:
         svc.close()
@@ -406,8 +483,12 @@ def wait_synced(db: Path, paths: Any, timeout: float) -> bool:
 def check_in(url: str, token: str, kind: str) -> tuple[int, dict[str, Any] | str, float]:
     """POST a check-in; (status, record or text, monotonic time of the answer)."""
     try:
-        r = requests.post(url + "/api/v1/checkins", json={"kind": kind}, timeout=30,
-                          headers={"Authorization": f"Bearer {token}"})
+        r = requests.post(
+            url + "/api/v1/checkins",
+            json={"kind": kind},
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
     except requests.RequestException as exc:
         return 0, str(exc), time.monotonic()
     done = time.monotonic()
@@ -461,8 +542,9 @@ def wan(ctx: Context, central: Any, data: Path) -> ScenarioResult:
 
     opts = ctx.options
     staff, waves = opts.wan_staff, opts.wan_waves
-    res = ScenarioResult("wan", f"4. WAN bytes: {staff} staff x (in + out), "
-                                f"{waves} waves, through a counting proxy")
+    res = ScenarioResult(
+        "wan", f"4. WAN bytes: {staff} staff x (in + out), {waves} waves, through a counting proxy"
+    )
     proxy = FaultProxy(central.port, capture=True).start()
     node = None
     try:
@@ -475,21 +557,19 @@ def wan(ctx: Context, central: Any, data: Path) -> ScenarioResult:
         if not wait_synced(db, paths, 60):
             res.failures.append("the node's first push cycle did not reach central")
         deadline = time.monotonic() + 30
-        while (_request_kinds(proxy, [])["roster"] < 2 and time.monotonic() < deadline):
+        while _request_kinds(proxy, [])["roster"] < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1)
         up0, down0, offsets = _snapshot(proxy)
         started = time.monotonic()
         statuses: dict[int, int] = {}
-        per_wave = [staff * 2 // waves + (1 if i < staff * 2 % waves else 0)
-                    for i in range(waves)]
+        per_wave = [staff * 2 // waves + (1 if i < staff * 2 % waves else 0) for i in range(waves)]
         jobs = [(t, "in") for t in tokens] + [(t, "out") for t in tokens]
-        print(f"   {len(jobs)} check-ins in {waves} waves, {opts.wan_gap_s:g} s apart",
-              flush=True)
+        print(f"   {len(jobs)} check-ins in {waves} waves, {opts.wan_gap_s:g} s apart", flush=True)
         with ThreadPoolExecutor(16) as pool:
             position = 0
             for size in per_wave:
-                wave = jobs[position:position + size]
+                wave = jobs[position : position + size]
                 position += size
                 for status, _, _ in pool.map(lambda j: check_in(node.url, j[0], j[1]), wave):
                     statuses[status] = statuses.get(status, 0) + 1
@@ -517,8 +597,10 @@ def wan(ctx: Context, central: Any, data: Path) -> ScenarioResult:
     per_day = day_bytes / checkins if checkins else 0.0
     res.row("check-ins acknowledged (201)", checkins, "", at_least=len(jobs))
     res.row("bytes up / down during the check-ins", f"{up1 - up0:,} / {down1 - down0:,}", "B")
-    res.row("requests: checkpoint / batch / roster",
-            f"{kinds['checkpoint']} / {kinds['batch']} / {kinds['roster']}")
+    res.row(
+        "requests: checkpoint / batch / roster",
+        f"{kinds['checkpoint']} / {kinds['batch']} / {kinds['roster']}",
+    )
     res.row("bytes per check-in (check-in traffic)", per, "B", at_most=160, digits=0)
     res.row("idle traffic (measured window)", round(idle_rate), "B/s")
     res.row("bytes per check-in, 24 h incl. idle traffic", round(per_day), "B")
@@ -526,13 +608,24 @@ def wan(ctx: Context, central: Any, data: Path) -> ScenarioResult:
         res.failures.append(f"{len(jobs)} check-ins sent, {checkins} acknowledged: {statuses}")
     if not synced:
         res.failures.append("central did not receive every check-in within 60 s")
-    res.data = {"staff": staff, "waves": waves, "gap_s": opts.wan_gap_s, "checkins": checkins,
-                "statuses": statuses, "active_s": round(active_s, 1),
-                "bytes_up": up1 - up0, "bytes_down": down1 - down0, "requests": kinds,
-                "bytes_per_checkin": round(per, 1), "idle_window_s": opts.wan_idle_s,
-                "idle_bytes": idle, "idle_requests": idle_kinds,
-                "idle_bytes_per_s": round(idle_rate, 1), "day_bytes_estimate": round(day_bytes),
-                "bytes_per_checkin_day_incl_idle": round(per_day, 1)}
+    res.data = {
+        "staff": staff,
+        "waves": waves,
+        "gap_s": opts.wan_gap_s,
+        "checkins": checkins,
+        "statuses": statuses,
+        "active_s": round(active_s, 1),
+        "bytes_up": up1 - up0,
+        "bytes_down": down1 - down0,
+        "requests": kinds,
+        "bytes_per_checkin": round(per, 1),
+        "idle_window_s": opts.wan_idle_s,
+        "idle_bytes": idle,
+        "idle_requests": idle_kinds,
+        "idle_bytes_per_s": round(idle_rate, 1),
+        "day_bytes_estimate": round(day_bytes),
+        "bytes_per_checkin_day_incl_idle": round(per_day, 1),
+    }
     return res
 
 
@@ -546,15 +639,23 @@ def _backlog(paths: Any, count: int, nips: list[str]) -> None:
     from local_node.identity import load_identity
     from local_node.service import NodeService
 
-    svc = NodeService(load_config(paths.root), paths,
-                      load_identity(paths, paths.root.name))
+    svc = NodeService(load_config(paths.root), paths, load_identity(paths, paths.root.name))
     svc.start()
 
     def one(i: int) -> None:
         nip = nips[i % len(nips)]
-        svc.append("checkin", {"nip": nip, "kind": "in" if (i // len(nips)) % 2 == 0 else "out",
-                               "method": "app", "device": f"bench-phone-{i % len(nips):05d}",
-                               "client_ts": None}, nip=nip)
+        svc.append(
+            "checkin",
+            {
+                "nip": nip,
+                "kind": "in" if (i // len(nips)) % 2 == 0 else "out",
+                "method": "app",
+                "device": f"bench-phone-{i % len(nips):05d}",
+                "client_ts": None,
+            },
+            nip=nip,
+        )
+
     try:
         with ThreadPoolExecutor(32) as pool:
             list(pool.map(one, range(count)))
@@ -568,8 +669,9 @@ def drain(ctx: Context, central: Any, data: Path) -> ScenarioResult:
 
     opts = ctx.options
     count = opts.drain_records
-    res = ScenarioResult("drain", f"5. Drain: backlog of {count:,} records, "
-                                  "then presensi-node sync")
+    res = ScenarioResult(
+        "drain", f"5. Drain: backlog of {count:,} records, then presensi-node sync"
+    )
     print(f"   drain setup: node, backlog of {count:,} check-ins", flush=True)
     paths, nips, _ = office_node(ctx, data, central.url, "bench-drain", 500)
     started = time.monotonic()
@@ -580,9 +682,13 @@ def drain(ctx: Context, central: Any, data: Path) -> ScenarioResult:
     before, _, _ = central_holds(db, paths.root.name)
     print(f"   presensi-node sync of {want - before:,} records", flush=True)
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "local_node", "sync", "--data",
-                             str(paths.root)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local_node", "sync", "--data", str(paths.root)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     held_at = None
     while held_at is None:
         _, top, head = central_holds(db, paths.root.name)
@@ -599,8 +705,9 @@ def drain(ctx: Context, central: Any, data: Path) -> ScenarioResult:
     held, top, _ = central_holds(db, paths.root.name)
     conn = _ro(db)
     try:
-        stored = conn.execute("SELECT hash FROM records WHERE node = ? AND seq = ?",
-                              (paths.root.name, want - 1)).fetchone()
+        stored = conn.execute(
+            "SELECT hash FROM records WHERE node = ? AND seq = ?", (paths.root.name, want - 1)
+        ).fetchone()
     finally:
         conn.close()
     seconds = (held_at - started) if held_at else float("nan")
@@ -613,10 +720,15 @@ def drain(ctx: Context, central: Any, data: Path) -> ScenarioResult:
         res.failures.append(f"presensi-node sync failed ({proc.returncode}): {err.strip()[-300:]}")
     if held_at is None or stored is None or stored[0] != digest:
         res.failures.append(f"central holds up to seq {top}, the node's log up to {want - 1}")
-    res.data = {"backlog_records": count, "backlog_build_s": round(backlog_s, 1),
-                "sent": want - before, "seconds_to_central": round(seconds, 3),
-                "command_s": round(command_s, 3), "central_records": held,
-                "sync_output": out.strip()[-500:]}
+    res.data = {
+        "backlog_records": count,
+        "backlog_build_s": round(backlog_s, 1),
+        "sent": want - before,
+        "seconds_to_central": round(seconds, 3),
+        "command_s": round(command_s, 3),
+        "central_records": held,
+        "sync_output": out.strip()[-500:],
+    }
     return res
 
 
@@ -638,8 +750,9 @@ class _Watcher(threading.Thread):
         last = int(conn.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0])
         try:
             while not self.stop_event.is_set():
-                rows = conn.execute("SELECT id, hash FROM records WHERE id > ? AND node = ?",
-                                    (last, self.node)).fetchall()
+                rows = conn.execute(
+                    "SELECT id, hash FROM records WHERE id > ? AND node = ?", (last, self.node)
+                ).fetchall()
                 now = time.monotonic()
                 for rid, digest in rows:
                     self.seen.setdefault(digest, now)
@@ -655,8 +768,9 @@ def freshness(ctx: Context, central: Any, data: Path) -> ScenarioResult:
     opts = ctx.options
     rate, seconds = opts.fresh_rate, opts.fresh_seconds
     count = int(rate * seconds)
-    res = ScenarioResult("freshness", f"6. Freshness: {rate:g} check-ins/s for {seconds:g} s, "
-                                      "node scheduler on")
+    res = ScenarioResult(
+        "freshness", f"6. Freshness: {rate:g} check-ins/s for {seconds:g} s, node scheduler on"
+    )
     print(f"   freshness setup: node with {count} staff", flush=True)
     paths, _, tokens = office_node(ctx, data, central.url, "bench-fresh", count)
     db = data / "central.db"
@@ -701,11 +815,17 @@ def freshness(ctx: Context, central: Any, data: Path) -> ScenarioResult:
         res.failures.append(f"{len(missing)} acknowledged check-ins never reached central")
     if non_201:
         res.failures.append(f"{non_201} check-ins were not acknowledged with 201")
-    res.data = {"rate": rate, "seconds": seconds, "acked": len(acked), "non_201": non_201,
-                "latency_s": {"p50": round(percentile(lat, 50), 3),
-                              "p95": round(percentile(lat, 95), 3),
-                              "p99": round(percentile(lat, 99), 3),
-                              "max": round(max(lat, default=0), 3)},
-                "missing": len(missing)}
+    res.data = {
+        "rate": rate,
+        "seconds": seconds,
+        "acked": len(acked),
+        "non_201": non_201,
+        "latency_s": {
+            "p50": round(percentile(lat, 50), 3),
+            "p95": round(percentile(lat, 95), 3),
+            "p99": round(percentile(lat, 99), 3),
+            "max": round(max(lat, default=0), 3),
+        },
+        "missing": len(missing),
+    }
     return res
-

@@ -35,9 +35,17 @@ class ScenarioResult:
     # Integrity failures (something lost, a chain that does not verify): these fail the run.
     failures: list[str] = field(default_factory=list)
 
-    def row(self, metric: str, value: float | int | str, unit: str = "", *,
-            at_least: float | None = None, at_most: float | None = None,
-            more_than: float | None = None, digits: int | None = None) -> None:
+    def row(
+        self,
+        metric: str,
+        value: float | int | str,
+        unit: str = "",
+        *,
+        at_least: float | None = None,
+        at_most: float | None = None,
+        more_than: float | None = None,
+        digits: int | None = None,
+    ) -> None:
         """A line of the table. The target is judged on the exact ``value``; ``digits``
         only rounds what is shown (a ratio of 0.996 must not pass "more than 1" as 1.0)."""
         target, met = "", None
@@ -56,8 +64,8 @@ class ScenarioResult:
 @dataclass
 class Options:
     quick: bool
-    staff: int               # roster size; every one of them checks in once in the rush
-    signins: int             # first-morning sign-ins (each a real scrypt PIN check)
+    staff: int  # roster size; every one of them checks in once in the rush
+    signins: int  # first-morning sign-ins (each a real scrypt PIN check)
     connections: int = 200
     wrk_threads: int = 2
     server_threads: int = 64  # granian blocking threads, as `presensi-node serve` defaults
@@ -69,11 +77,11 @@ class Options:
     ingest_nodes: int = 20
     ingest_per_node: int = 10_000  # records per node, genesis included
     wan_staff: int = 500
-    wan_waves: int = 10           # check-in waves over the day (half in, half out)
-    wan_gap_s: float = 8.0        # pause after each wave: longer than the push interval
-    wan_idle_s: float = 30.0      # idle window measuring the checkpoint polling
+    wan_waves: int = 10  # check-in waves over the day (half in, half out)
+    wan_gap_s: float = 8.0  # pause after each wave: longer than the push interval
+    wan_idle_s: float = 30.0  # idle window measuring the checkpoint polling
     drain_records: int = 30_000
-    fresh_rate: float = 10.0      # check-ins per second
+    fresh_rate: float = 10.0  # check-ins per second
     fresh_seconds: float = 60.0
 
 

@@ -54,25 +54,48 @@ def generate_node(spec: dict[str, Any]) -> dict[str, Any]:
     for seq in range(count):
         body: dict[str, Any]
         if seq == 0:
-            type_, body = "genesis", {"software": GENESIS_SOFTWARE, "node": name,
-                                      "public_key": base64.b64encode(raw_public).decode("ascii")}
+            type_, body = (
+                "genesis",
+                {
+                    "software": GENESIS_SOFTWARE,
+                    "node": name,
+                    "public_key": base64.b64encode(raw_public).decode("ascii"),
+                },
+            )
         else:
             i = seq - 1
-            type_, body = "checkin", {"nip": nips[i % len(nips)],
-                                      "kind": "in" if (i // len(nips)) % 2 == 0 else "out",
-                                      "method": "app", "device": f"bench-phone-{i % len(nips):04d}",
-                                      "client_ts": None}
+            type_, body = (
+                "checkin",
+                {
+                    "nip": nips[i % len(nips)],
+                    "kind": "in" if (i // len(nips)) % 2 == 0 else "out",
+                    "method": "app",
+                    "device": f"bench-phone-{i % len(nips):04d}",
+                    "client_ts": None,
+                },
+            )
         offset_ms = seq * 40
         ts = format_ts(datetime.fromtimestamp(start + offset_ms / 1000, UTC))
-        record = seal(build(node=name, epoch=epoch, seq=seq, type=type_, ts=ts,
-                            mono_us=mono0 + offset_ms * 1000, boot_id="bench-boot",
-                            prev=prev, body=body), key)
+        record = seal(
+            build(
+                node=name,
+                epoch=epoch,
+                seq=seq,
+                type=type_,
+                ts=ts,
+                mono_us=mono0 + offset_ms * 1000,
+                boot_id="bench-boot",
+                prev=prev,
+                body=body,
+            ),
+            key,
+        )
         prev = record["hash"]
         texts.append(serialize(record))
     files: list[str] = []
     raw_bytes = gz_bytes = 0
     for index, first in enumerate(range(0, count, batch_size)):
-        chunk = texts[first:first + batch_size]
+        chunk = texts[first : first + batch_size]
         clock = {"wall_ts": format_ts(datetime.now(UTC)), "mono_us": mono0 + count * 40_000}
         data = encode_batch(name, epoch, chunk, clock, version=2)  # what a node sends
         body_gz = compress(data)
@@ -81,8 +104,15 @@ def generate_node(spec: dict[str, Any]) -> dict[str, Any]:
         files.append(str(path))
         raw_bytes += len(data)
         gz_bytes += len(body_gz)
-    return {"node": name, "epoch": epoch, "head": prev, "count": count, "files": files,
-            "raw_bytes": raw_bytes, "gz_bytes": gz_bytes}
+    return {
+        "node": name,
+        "epoch": epoch,
+        "head": prev,
+        "count": count,
+        "files": files,
+        "raw_bytes": raw_bytes,
+        "gz_bytes": gz_bytes,
+    }
 
 
 def _push_node(url: str, name: str, key: Any, bodies: list[bytes], out: dict[str, Any]) -> None:
@@ -102,8 +132,9 @@ def _push_node(url: str, name: str, key: Any, bodies: list[bytes], out: dict[str
             headers.update(sign_request("POST", target, body, key, name))
             started = time.monotonic()
             try:
-                response = session.post(target, data=body, headers=headers,
-                                        timeout=(5, 300), allow_redirects=False)
+                response = session.post(
+                    target, data=body, headers=headers, timeout=(5, 300), allow_redirects=False
+                )
             except requests.RequestException as exc:
                 errors.append(f"{name}: {type(exc).__name__}: {exc}")
                 retries += 1
@@ -123,23 +154,38 @@ def _push_node(url: str, name: str, key: Any, bodies: list[bytes], out: dict[str
         else:
             errors.append(f"{name}: a batch was not accepted after 4 attempts")
     session.close()
-    out.update(accepted=accepted, duplicates=duplicates, retries=retries, errors=errors,
-               requests=len(latencies), latencies=latencies, finished=time.monotonic())
+    out.update(
+        accepted=accepted,
+        duplicates=duplicates,
+        retries=retries,
+        errors=errors,
+        requests=len(latencies),
+        latencies=latencies,
+        finished=time.monotonic(),
+    )
 
 
-def push_worker(url: str, nodes: list[dict[str, Any]], ready: Any, go: Any,
-                results: Any) -> None:
+def push_worker(url: str, nodes: list[dict[str, Any]], ready: Any, go: Any, results: Any) -> None:
     """Push the batches of ``nodes`` (``{node, key, files}``) concurrently once ``go`` is set."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    work = [(n["node"], Ed25519PrivateKey.from_private_bytes(n["key"]),
-             [Path(f).read_bytes() for f in n["files"]]) for n in nodes]
+    work = [
+        (
+            n["node"],
+            Ed25519PrivateKey.from_private_bytes(n["key"]),
+            [Path(f).read_bytes() for f in n["files"]],
+        )
+        for n in nodes
+    ]
     # Warm up the imports and the signing code outside the timed part.
     from sync.httpsig import sign_request
+
     sign_request("POST", url, b"{}", work[0][1], work[0][0])
     outs: dict[str, dict[str, Any]] = {name: {} for name, _, _ in work}
-    threads = [threading.Thread(target=_push_node, args=(url, name, key, bodies, outs[name]),
-                                daemon=True) for name, key, bodies in work]
+    threads = [
+        threading.Thread(target=_push_node, args=(url, name, key, bodies, outs[name]), daemon=True)
+        for name, key, bodies in work
+    ]
     ready.put(os.getpid())
     go.wait()
     cpu = time.process_time()  # the load generator's own CPU, start-up and loading left out

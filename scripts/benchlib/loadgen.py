@@ -59,11 +59,18 @@ class WrkResult:
         return self.ok / self.duration_s if self.duration_s else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "prepared": self.lines,
-                "duration_s": round(self.duration_s, 3),
-                "ok_2xx": self.ok, "non_2xx": self.non_2xx, "socket_errors": self.socket_errors,
-                "rate_per_s": round(self.rate, 1), "statuses": self.statuses,
-                "errors": self.errors, "latency_ms": self.latency_ms}
+        return {
+            "requests": self.requests,
+            "prepared": self.lines,
+            "duration_s": round(self.duration_s, 3),
+            "ok_2xx": self.ok,
+            "non_2xx": self.non_2xx,
+            "socket_errors": self.socket_errors,
+            "rate_per_s": round(self.rate, 1),
+            "statuses": self.statuses,
+            "errors": self.errors,
+            "latency_ms": self.latency_ms,
+        }
 
 
 def write_requests(path: Path, requests: Iterable[Request]) -> int:
@@ -79,17 +86,39 @@ def write_requests(path: Path, requests: Iterable[Request]) -> int:
     return n
 
 
-def replay(url: str, requests_file: Path, *, connections: int = 200, threads: int = 2,
-           timeout_s: float = 300, request_timeout_s: int = 30) -> WrkResult:
+def replay(
+    url: str,
+    requests_file: Path,
+    *,
+    connections: int = 200,
+    threads: int = 2,
+    timeout_s: float = 300,
+    request_timeout_s: int = 30,
+) -> WrkResult:
     """Send every request in ``requests_file`` once with wrk; raise RuntimeError on a hang."""
     lines = sum(1 for line in open(requests_file, encoding="utf-8") if line.strip())
     # wrk sends each connection's first request without asking delay(): never open more
     # connections than a thread has lines, or the spare ones would send a stray request.
     connections = max(threads, min(connections, threads * (lines // threads)))
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as done_dir:
-        args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{int(timeout_s) + 60}s",
-                "--timeout", f"{request_timeout_s}s", "-s", str(REPLAY_LUA), url,
-                "--", str(requests_file), str(threads), done_dir]
+        args = [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{int(timeout_s) + 60}s",
+            "--timeout",
+            f"{request_timeout_s}s",
+            "-s",
+            str(REPLAY_LUA),
+            url,
+            "--",
+            str(requests_file),
+            str(threads),
+            done_dir,
+        ]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout_s
         try:
@@ -99,8 +128,9 @@ def replay(url: str, requests_file: Path, *, connections: int = 200, threads: in
                 if time.monotonic() > deadline:
                     proc.send_signal(signal.SIGINT)
                     out, err = proc.communicate(timeout=30)
-                    raise RuntimeError(f"wrk did not get every answer within {timeout_s} s:\n"
-                                       f"{out}\n{err}")
+                    raise RuntimeError(
+                        f"wrk did not get every answer within {timeout_s} s:\n{out}\n{err}"
+                    )
                 time.sleep(0.005)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)

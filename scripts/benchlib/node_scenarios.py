@@ -48,42 +48,60 @@ def prepare_node(ctx: Context) -> NodePaths:
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         hashes = list(pool.map(hash_pin, [p["pin"] for p in people], chunksize=32))
     hash_s = time.monotonic() - started
-    employees = [roster.Employee(p["nip"], p["name"], p["unit"], p["role"], h)
-                 for p, h in zip(people, hashes, strict=True)]
+    employees = [
+        roster.Employee(p["nip"], p["name"], p["unit"], p["role"], h)
+        for p, h in zip(people, hashes, strict=True)
+    ]
     data = roster_csv(people)
     digest = hashlib.sha256(data).hexdigest()
     config = load_config(paths.root)
     svc = NodeService(config, paths, load_identity(paths, node_name(paths)))
     try:
-        roster.install(svc.writer, employees, {
-            "version": f"local-{digest[:16]}", "source": "csv", "file": "bench-roster.csv",
-            "sha256": digest, "count": len(employees)})
+        roster.install(
+            svc.writer,
+            employees,
+            {
+                "version": f"local-{digest[:16]}",
+                "source": "csv",
+                "file": "bench-roster.csv",
+                "sha256": digest,
+                "count": len(employees),
+            },
+        )
         conn = svc.store.conn()
         conn.execute("BEGIN IMMEDIATE")
-        tokens = [svc.sessions.create(p["nip"], f"bench-device-{i:06d}")[0]
-                  for i, p in enumerate(people)]
+        tokens = [
+            svc.sessions.create(p["nip"], f"bench-device-{i:06d}")[0] for i, p in enumerate(people)
+        ]
         conn.execute("COMMIT")
     finally:
         svc.close()
     ctx.shared.update(node=paths, people=people, tokens=tokens, hash_s=round(hash_s, 1))
-    print(f"   roster of {len(people)} hashed in {hash_s:.1f} s "
-          f"({os.cpu_count()} processes); {len(tokens)} sessions created", flush=True)
+    print(
+        f"   roster of {len(people)} hashed in {hash_s:.1f} s "
+        f"({os.cpu_count()} processes); {len(tokens)} sessions created",
+        flush=True,
+    )
     return paths
 
 
 def _checkin_requests(tokens: list[str], path: str) -> list[loadgen.Request]:
     client_ts = format_ts(datetime.now(UTC))
     body = f'{{"kind":"in","client_ts":"{client_ts}"}}'
-    return [loadgen.Request("POST", path, body, {"Content-Type": "application/json",
-                                                 "Authorization": f"Bearer {t}"})
-            for t in tokens]
+    return [
+        loadgen.Request(
+            "POST", path, body, {"Content-Type": "application/json", "Authorization": f"Bearer {t}"}
+        )
+        for t in tokens
+    ]
 
 
 def _log_counts(paths: NodePaths) -> tuple[int, int]:
     conn = sqlite3.connect(paths.db)
     try:
         row = conn.execute(
-            "SELECT count(*), count(DISTINCT nip) FROM log WHERE type = 'checkin'").fetchone()
+            "SELECT count(*), count(DISTINCT nip) FROM log WHERE type = 'checkin'"
+        ).fetchone()
         return int(row[0]), int(row[1])
     finally:
         conn.close()
@@ -96,8 +114,9 @@ def _noop_round(ctx: Context, noop_file: Path, index: int, count: int) -> loadge
     noop_dir.mkdir(exist_ok=True)
     noop = NoopServer(noop_dir, opts.server_threads).start()
     try:
-        return loadgen.replay(noop.url, noop_file, connections=opts.connections,
-                              threads=opts.wrk_threads)
+        return loadgen.replay(
+            noop.url, noop_file, connections=opts.connections, threads=opts.wrk_threads
+        )
     finally:
         noop.stop()
 
@@ -141,8 +160,11 @@ def run(ctx: Context) -> list[ScenarioResult]:
     paths: NodePaths = ctx.shared["node"]
     tokens: list[str] = ctx.shared["tokens"]
     people = ctx.shared["people"]
-    rush = ScenarioResult("rush", f"1. Morning rush: {len(tokens)} check-ins, "
-                                  f"{opts.connections} connections, {opts.rounds} round(s)")
+    rush = ScenarioResult(
+        "rush",
+        f"1. Morning rush: {len(tokens)} check-ins, "
+        f"{opts.connections} connections, {opts.rounds} round(s)",
+    )
     first = ScenarioResult("signin", f"2. First morning: {opts.signins} PIN sign-ins")
     memory = ScenarioResult("memory", "7. Node memory during the rush")
 
@@ -152,10 +174,18 @@ def run(ctx: Context) -> list[ScenarioResult]:
     checkin_file = ctx.root / "checkin.requests"
     loadgen.write_requests(checkin_file, _checkin_requests(tokens, "/api/v1/checkins"))
     signin_file = ctx.root / "signin.requests"
-    loadgen.write_requests(signin_file, [
-        loadgen.Request("POST", "/api/v1/session", f'{{"nip":"{p["nip"]}","pin":"{p["pin"]}"}}',
-                        {"Content-Type": "application/json"})
-        for p in people[:opts.signins]])
+    loadgen.write_requests(
+        signin_file,
+        [
+            loadgen.Request(
+                "POST",
+                "/api/v1/session",
+                f'{{"nip":"{p["nip"]}","pin":"{p["pin"]}"}}',
+                {"Content-Type": "application/json"},
+            )
+            for p in people[: opts.signins]
+        ],
+    )
     pristine = ctx.root / "node-pristine"
     shutil.copytree(paths.root, pristine)
 
@@ -175,48 +205,77 @@ def run(ctx: Context) -> list[ScenarioResult]:
             pgid = node.proc.pid
             # Warm up code paths that import lazily, without writing records.
             for token in tokens[:20]:
-                requests.get(node.url + "/api/v1/checkins/today",
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+                requests.get(
+                    node.url + "/api/v1/checkins/today",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                )
             before_rush = hwm_by_pid(pgid)
             print(f"   round {index + 1}: check-ins x{len(tokens)}", flush=True)
             with RssSampler(pgid) as rss:
-                checkins = loadgen.replay(node.url, checkin_file, connections=opts.connections,
-                                          threads=opts.wrk_threads)
+                checkins = loadgen.replay(
+                    node.url, checkin_file, connections=opts.connections, threads=opts.wrk_threads
+                )
             after_rush = hwm_by_pid(pgid)
             if last:
                 print(f"   sign-ins x{opts.signins}", flush=True)
                 with RssSampler(pgid) as signin_rss:
-                    signins = loadgen.replay(node.url, signin_file,
-                                             connections=opts.connections,
-                                             threads=opts.wrk_threads, timeout_s=900)
+                    signins = loadgen.replay(
+                        node.url,
+                        signin_file,
+                        connections=opts.connections,
+                        threads=opts.wrk_threads,
+                        timeout_s=900,
+                    )
         finally:
             node.stop()
         if not noop_first:
             noop_result = _noop_round(ctx, noop_file, index, len(tokens))
         records, distinct = _log_counts(paths)
         verify = run_cli("local_node", "verify", "--data", str(paths.root), check=False)
-        rounds.append({
-            "checkins": checkins, "noop": noop_result, "records": records,
-            "distinct": distinct, "verify": verify, "peak_rss_kb": rss.peak_kb, "fsync_ms": disk,
-            "rss_samples": rss.samples, "hwm_before": before_rush, "hwm_after": after_rush,
-            "ratio": checkins.rate / noop_result.rate if noop_result.rate else 0.0})
+        rounds.append(
+            {
+                "checkins": checkins,
+                "noop": noop_result,
+                "records": records,
+                "distinct": distinct,
+                "verify": verify,
+                "peak_rss_kb": rss.peak_kb,
+                "fsync_ms": disk,
+                "rss_samples": rss.samples,
+                "hwm_before": before_rush,
+                "hwm_after": after_rush,
+                "ratio": checkins.rate / noop_result.rate if noop_result.rate else 0.0,
+            }
+        )
     assert signins is not None and signin_rss is not None
 
     # --- 1. rush -----------------------------------------------------------------------
     ratios = [r["ratio"] for r in rounds]
-    rush.row("check-ins per second", statistics.median(r["checkins"].rate for r in rounds), "/s",
-             at_least=2000, digits=0)
-    rush.row("no-op JSON POST per second", statistics.median(r["noop"].rate for r in rounds),
-             "/s", digits=0)
+    rush.row(
+        "check-ins per second",
+        statistics.median(r["checkins"].rate for r in rounds),
+        "/s",
+        at_least=2000,
+        digits=0,
+    )
+    rush.row(
+        "no-op JSON POST per second",
+        statistics.median(r["noop"].rate for r in rounds),
+        "/s",
+        digits=0,
+    )
     # The median of the per-round ratios: each round's two figures were measured side by side.
     rush.row("ratio check-ins / no-op", statistics.median(ratios), "", at_least=0.5, digits=2)
     rush.row("ratio in each round", " ".join(f"{x:.2f}" for x in ratios))
     for p in ("p50", "p95", "p99"):
         latency = statistics.median(r["checkins"].latency_ms[p] for r in rounds)
         rush.row(f"latency {p}", round(latency, 2), "ms", at_most=100 if p == "p99" else None)
-    rush.row("disk fsync before each round, p50 / p99",
-             " ".join(f"{r['fsync_ms']['p50']:.2f}/{r['fsync_ms']['p99']:.2f}" for r in rounds),
-             "ms")
+    rush.row(
+        "disk fsync before each round, p50 / p99",
+        " ".join(f"{r['fsync_ms']['p50']:.2f}/{r['fsync_ms']['p99']:.2f}" for r in rounds),
+        "ms",
+    )
     # Errors and losses are summed over every round: one is one too many.
     rush.row("non-2xx answers", sum(r["checkins"].non_2xx for r in rounds), "", at_most=0)
     rush.row("socket errors", sum(r["checkins"].socket_errors for r in rounds), "", at_most=0)
@@ -231,19 +290,33 @@ def run(ctx: Context) -> list[ScenarioResult]:
     for i, r in enumerate(rounds, 1):
         ok = r["checkins"].statuses.get(201, 0)
         if r["records"] != ok:
-            rush.failures.append(f"round {i}: {ok} check-ins acknowledged with 201 but "
-                                 f"{r['records']} check-in records in the log")
+            rush.failures.append(
+                f"round {i}: {ok} check-ins acknowledged with 201 but "
+                f"{r['records']} check-in records in the log"
+            )
         if r["distinct"] != r["records"]:
-            rush.failures.append(f"round {i}: {r['records']} check-in records for only "
-                                 f"{r['distinct']} staff")
+            rush.failures.append(
+                f"round {i}: {r['records']} check-in records for only {r['distinct']} staff"
+            )
         if r["verify"].returncode != 0:
-            rush.failures.append(f"round {i}: presensi-node verify failed: "
-                                 f"{r['verify'].stderr.strip()}")
-    rush.data = {"rounds": [{"checkins": r["checkins"].as_dict(), "noop": r["noop"].as_dict(),
-                             "ratio": round(r["ratio"], 3), "log_checkin_records": r["records"],
-                             "log_distinct_staff": r["distinct"], "fsync_ms": r["fsync_ms"],
-                             "verify": r["verify"].stdout.strip()} for r in rounds],
-                 "ratio_median": round(statistics.median(ratios), 3)}
+            rush.failures.append(
+                f"round {i}: presensi-node verify failed: {r['verify'].stderr.strip()}"
+            )
+    rush.data = {
+        "rounds": [
+            {
+                "checkins": r["checkins"].as_dict(),
+                "noop": r["noop"].as_dict(),
+                "ratio": round(r["ratio"], 3),
+                "log_checkin_records": r["records"],
+                "log_distinct_staff": r["distinct"],
+                "fsync_ms": r["fsync_ms"],
+                "verify": r["verify"].stdout.strip(),
+            }
+            for r in rounds
+        ],
+        "ratio_median": round(statistics.median(ratios), 3),
+    }
 
     # --- 2. first morning ----------------------------------------------------------------
     first.row("sign-ins per second", round(signins.rate, 1), "/s")
@@ -262,8 +335,16 @@ def run(ctx: Context) -> list[ScenarioResult]:
     worker_hwm = max(max(r["hwm_after"].values(), default=0) for r in rounds)
     memory.row("peak RSS, all node processes", peak_kb / 1024, "MB", at_most=150, digits=1)
     memory.row("largest process VmHWM after rush", round(worker_hwm / 1024, 1), "MB")
-    memory.data = {"peak_rss_kb_sum": peak_kb,
-                   "rounds": [{"peak_rss_kb_sum": r["peak_rss_kb"], "samples": r["rss_samples"],
-                               "vmhwm_kb_before_rush": r["hwm_before"],
-                               "vmhwm_kb_after_rush": r["hwm_after"]} for r in rounds]}
+    memory.data = {
+        "peak_rss_kb_sum": peak_kb,
+        "rounds": [
+            {
+                "peak_rss_kb_sum": r["peak_rss_kb"],
+                "samples": r["rss_samples"],
+                "vmhwm_kb_before_rush": r["hwm_before"],
+                "vmhwm_kb_after_rush": r["hwm_after"],
+            }
+            for r in rounds
+        ],
+    }
     return [rush, first, memory]

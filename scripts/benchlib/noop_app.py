@@ -38,9 +38,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=64)
     args = parser.parse_args()
-    Granian("benchlib.noop_app:create_app", address=args.host, port=args.port,
-            interface=Interfaces.WSGI, workers=1, blocking_threads=args.threads, backlog=2048,
-            factory=True, log_access=False).serve()
+    Granian(
+        "benchlib.noop_app:create_app",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=args.threads,
+        backlog=2048,
+        factory=True,
+        log_access=False,
+    ).serve()
 
 
 if __name__ == "__main__":

@@ -82,5 +82,12 @@ class NoopServer(ServerProcess):
         self.threads = threads
 
     def command(self) -> list[str]:
-        return [PY, "-m", "benchlib.noop_app", "--port", str(self.port),
-                "--threads", str(self.threads)]
+        return [
+            PY,
+            "-m",
+            "benchlib.noop_app",
+            "--port",
+            str(self.port),
+            "--threads",
+            str(self.threads),
+        ]

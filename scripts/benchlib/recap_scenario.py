@@ -37,16 +37,35 @@ from .context import Context, ScenarioResult
 REPO = Path(__file__).resolve().parents[2]
 MONTH = "2026-10"
 TODAY = date(2026, 11, 20)
-NODES = [f"kec-{n}" for n in ("alalak", "anjir-muara", "anjir-pasar", "bakumpai", "barambai",
-                              "belawang", "cerbon", "jejangkit", "kuripan", "mandastana",
-                              "marabahan", "mekarsari", "rantau-badauh", "tabukan",
-                              "tabunganen", "tamban", "wanaraya")]
+NODES = [
+    f"kec-{n}"
+    for n in (
+        "alalak",
+        "anjir-muara",
+        "anjir-pasar",
+        "bakumpai",
+        "barambai",
+        "belawang",
+        "cerbon",
+        "jejangkit",
+        "kuripan",
+        "mandastana",
+        "marabahan",
+        "mekarsari",
+        "rantau-badauh",
+        "tabukan",
+        "tabunganen",
+        "tamban",
+        "wanaraya",
+    )
+]
 SCHOOL = "UPT Pendidikan Alalak"
 
 
 def _ts(day: date, seconds: int) -> str:
     moment = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
-        seconds=seconds - 8 * 3600)
+        seconds=seconds - 8 * 3600
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -66,16 +85,31 @@ def build(data: Path, staff: int, seed: int = 15) -> dict[str, Any]:
     store.migrate()
     example = (REPO / "docs" / "rules-example.toml").read_text()
     import_rules(store, example, by="bench", now=time.time())
-    import_rules(store, example.replace('id = "contoh-perbup-2026"', 'id = "perbup-okt"')
-                 .replace('effective_from = "2026-01-01"', 'effective_from = "2026-10-15"')
-                 .replace("grace_minutes = 0", "grace_minutes = 5"), by="bench", now=time.time())
-    import_rules(store, example.replace('id = "contoh-perbup-2026"', 'id = "sekolah"')
-                 .replace('# units = ["UPT Pendidikan Alalak"]', f'units = ["{SCHOOL}"]')
-                 .replace('fri = "07:30-16:30"', 'fri = "07:30-11:00"\nsat = "07:30-12:30"', 1),
-                 by="bench", now=time.time())
+    import_rules(
+        store,
+        example.replace('id = "contoh-perbup-2026"', 'id = "perbup-okt"')
+        .replace('effective_from = "2026-01-01"', 'effective_from = "2026-10-15"')
+        .replace("grace_minutes = 0", "grace_minutes = 5"),
+        by="bench",
+        now=time.time(),
+    )
+    import_rules(
+        store,
+        example.replace('id = "contoh-perbup-2026"', 'id = "sekolah"')
+        .replace('# units = ["UPT Pendidikan Alalak"]', f'units = ["{SCHOOL}"]')
+        .replace('fri = "07:30-16:30"', 'fri = "07:30-11:00"\nsat = "07:30-12:30"', 1),
+        by="bench",
+        now=time.time(),
+    )
     units = [SCHOOL] + [f"Unit Kerja {i:02d}" for i in range(1, 60)]
-    people = [(f"19{rng.randrange(60, 99)}0101{2010 + i % 10}011{i % 2 + 1}{i:03d}"[:18],
-               f"Pegawai {i}", units[i % len(units)]) for i in range(staff)]
+    people = [
+        (
+            f"19{rng.randrange(60, 99)}0101{2010 + i % 10}011{i % 2 + 1}{i:03d}"[:18],
+            f"Pegawai {i}",
+            units[i % len(units)],
+        )
+        for i in range(staff)
+    ]
     people = [(f"{int(nip):018d}"[-18:], name, unit) for nip, name, unit in people]
     seen: set[str] = set()
     unique = []
@@ -87,11 +121,13 @@ def build(data: Path, staff: int, seed: int = 15) -> dict[str, Any]:
     conn = sqlite3.connect(paths.db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES"
-                     " (?, ?, ?, 'staff', 'x')", unique)
+    conn.executemany(
+        "INSERT INTO employees (nip, name, unit, role, pin_hash) VALUES (?, ?, ?, 'staff', 'x')",
+        unique,
+    )
     epochs = {node: secrets.token_hex(16) for node in NODES}
     seqs = dict.fromkeys(NODES, 0)
-    body_pad = "x" * 180   # a stored record's JSON is ~450 bytes; the recap never reads it
+    body_pad = "x" * 180  # a stored record's JSON is ~450 bytes; the recap never reads it
     rows: list[tuple[Any, ...]] = []
     first = date(2026, 10, 1)
     for offset in range(31):
@@ -113,14 +149,28 @@ def build(data: Path, staff: int, seed: int = 15) -> dict[str, Any]:
                     continue
                 seqs[node] += 1
                 ts = _ts(day, secs)
-                rows.append((node, epochs[node], seqs[node], "checkin", ts,
-                             secrets.token_hex(32), nip, day.isoformat(), kind,
-                             json.dumps({"nip": nip, "kind": kind, "pad": body_pad}),
-                             ts if seqs[node] % 5 else None, ts, 0))
+                rows.append(
+                    (
+                        node,
+                        epochs[node],
+                        seqs[node],
+                        "checkin",
+                        ts,
+                        secrets.token_hex(32),
+                        nip,
+                        day.isoformat(),
+                        kind,
+                        json.dumps({"nip": nip, "kind": kind, "pad": body_pad}),
+                        ts if seqs[node] % 5 else None,
+                        ts,
+                        0,
+                    )
+                )
     conn.executemany(
         "INSERT INTO records (node, epoch, seq, type, ts, hash, nip, day, kind, record,"
         " lower_ts, upper_ts, out_of_bounds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows)
+        rows,
+    )
     now = time.time()
     head_ts = _ts(date(2026, 11, 2), 8 * 3600)
     for node in NODES:
@@ -128,10 +178,13 @@ def build(data: Path, staff: int, seed: int = 15) -> dict[str, Any]:
         conn.execute(
             "INSERT INTO records (node, epoch, seq, type, ts, hash, record, upper_ts)"
             " VALUES (?, ?, ?, 'boot', ?, ?, '{}', ?)",
-            (node, epochs[node], seqs[node], head_ts, secrets.token_hex(32), head_ts))
-        conn.execute("INSERT INTO nodes (name, status, epoch, head_seq, head_hash, created_at)"
-                     " VALUES (?, 'active', ?, ?, 'x', ?)",
-                     (node, epochs[node], seqs[node], now))
+            (node, epochs[node], seqs[node], head_ts, secrets.token_hex(32), head_ts),
+        )
+        conn.execute(
+            "INSERT INTO nodes (name, status, epoch, head_seq, head_hash, created_at)"
+            " VALUES (?, 'active', ?, ?, 'x', ?)",
+            (node, epochs[node], seqs[node], now),
+        )
     conn.execute("COMMIT")
     conn.close()
     book = load_book(store)
@@ -139,19 +192,32 @@ def build(data: Path, staff: int, seed: int = 15) -> dict[str, Any]:
     for i in range(400):
         nip = unique[rng.randrange(len(unique))][0]
         start = date(2026, 10, rng.randrange(1, 28))
-        new = add_exception(store, book, nip=nip, kind=kinds[i % len(kinds)],
-                            first=start.isoformat(),
-                            last=(start + timedelta(days=rng.randrange(0, 3))).isoformat(),
-                            part=("day", "arrival", "departure")[i % 3], reason="bench",
-                            by="operator", now=now)
+        new = add_exception(
+            store,
+            book,
+            nip=nip,
+            kind=kinds[i % len(kinds)],
+            first=start.isoformat(),
+            last=(start + timedelta(days=rng.randrange(0, 3))).isoformat(),
+            part=("day", "arrival", "departure")[i % 3],
+            reason="bench",
+            by="operator",
+            now=now,
+        )
         decide(store, "exception", new, "approve", "kabid", now)
-    inc = add_incident(store, ts_from="2026-10-05T07:00:00+08:00",
-                       ts_to="2026-10-05T09:00:00+08:00", unit=None, node="kec-alalak",
-                       reason="server mati", by="operator", now=now)
+    inc = add_incident(
+        store,
+        ts_from="2026-10-05T07:00:00+08:00",
+        ts_to="2026-10-05T09:00:00+08:00",
+        unit=None,
+        node="kec-alalak",
+        reason="server mati",
+        by="operator",
+        now=now,
+    )
     decide(store, "incident", inc, "approve", "kabid", now)
     store.close()
-    return {"employees": len(unique), "records": len(rows), "exceptions": 400,
-            "rule_versions": 3}
+    return {"employees": len(unique), "records": len(rows), "exceptions": 400, "rule_versions": 3}
 
 
 def _median(fn: Callable[[], Any], rounds: int = 3) -> tuple[float, Any]:
@@ -174,25 +240,41 @@ def measure(data: Path, rounds: int = 3) -> dict[str, Any]:
 
     def floor(first: str, last: str) -> Callable[[], int]:
         def read() -> int:
-            return len(store.conn().execute(
-                "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
-                " upper_ts, out_of_bounds FROM records WHERE day BETWEEN ? AND ?"
-                " AND type = 'checkin'", (first, last)).fetchall())
+            return len(
+                store.conn()
+                .execute(
+                    "SELECT id, node, epoch, seq, type, ts, hash, nip, day, kind, '', lower_ts,"
+                    " upper_ts, out_of_bounds FROM records WHERE day BETWEEN ? AND ?"
+                    " AND type = 'checkin'",
+                    (first, last),
+                )
+                .fetchall()
+            )
+
         return read
 
     floor_s, rows = _median(floor("2026-10-01", "2026-10-31"), rounds)
     json_s, body = _median(
-        lambda: json.dumps(recap(store, MONTH, today=TODAY), separators=(",", ":")), rounds)
+        lambda: json.dumps(recap(store, MONTH, today=TODAY), separators=(",", ":")), rounds
+    )
     recap_only_s, result = _median(lambda: recap(store, MONTH, today=TODAY), 1)
     xlsx_s, book = _median(lambda: recap_xlsx(recap(store, MONTH, today=TODAY)), 1)
     year_floor_s, _ = _median(floor("2026-01-01", "2026-12-31"), rounds)
     year_s, year = _median(lambda: yearly(store, 2026, today=TODAY), 1)
     store.close()
-    return {"rows": rows, "floor_s": floor_s, "json_s": json_s, "recap_s": recap_only_s,
-            "json_mb": len(body) / 1e6, "xlsx_s": xlsx_s, "xlsx_mb": len(book) / 1e6,
-            "year_floor_s": year_floor_s, "year_s": year_s,
-            "year_employees": len(year["employees"]),
-            "month_employees": len(result["employees"])}
+    return {
+        "rows": rows,
+        "floor_s": floor_s,
+        "json_s": json_s,
+        "recap_s": recap_only_s,
+        "json_mb": len(body) / 1e6,
+        "xlsx_s": xlsx_s,
+        "xlsx_mb": len(book) / 1e6,
+        "year_floor_s": year_floor_s,
+        "year_s": year_s,
+        "year_employees": len(year["employees"]),
+        "month_employees": len(result["employees"]),
+    }
 
 
 def run(ctx: Context) -> list[ScenarioResult]:
@@ -202,9 +284,12 @@ def run(ctx: Context) -> list[ScenarioResult]:
     built = build(data, staff)
     build_s = time.perf_counter() - started
     m = measure(data, rounds=2 if ctx.options.quick else 3)
-    res = ScenarioResult("recap", f"7. Monthly recap and yearly discipline ({staff:,} "
-                         f"employees, {m['rows']:,} check-ins in {MONTH})",
-                         data={"build": built, "build_s": round(build_s, 1), **m})
+    res = ScenarioResult(
+        "recap",
+        f"7. Monthly recap and yearly discipline ({staff:,} "
+        f"employees, {m['rows']:,} check-ins in {MONTH})",
+        data={"build": built, "build_s": round(build_s, 1), **m},
+    )
     res.row("floor: read the month's rows", m["floor_s"], "s", digits=3)
     res.row("month as JSON", m["json_s"], "s", at_most=2.0, digits=2)
     res.row("month JSON / floor", m["json_s"] / m["floor_s"], "x", at_most=3.0, digits=2)

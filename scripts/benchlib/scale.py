@@ -44,12 +44,12 @@ from .procs import group_cpu_s
 @dataclass
 class ScaleOptions:
     nodes: int = 500
-    seconds: float = 20.0     # each measurement
-    batch: int = 10           # records a push (a busy office at the peak)
-    think: float = 1.0        # push interval after an answer, +-20%
+    seconds: float = 20.0  # each measurement
+    batch: int = 10  # records a push (a busy office at the peak)
+    think: float = 1.0  # push interval after an answer, +-20%
     rounds: int = 3
-    workers: int = 1          # granian workers of each central process
-    loadgens: int = 2         # load generator processes
+    workers: int = 1  # granian workers of each central process
+    loadgens: int = 2  # load generator processes
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Central:
     key: str
     label: str
     data: list[Path]
-    url: str | None            # PostgreSQL URL, None for SQLite
+    url: str | None  # PostgreSQL URL, None for SQLite
     servers: list[Any]
 
 
@@ -79,7 +79,7 @@ def postgres_cpu_s(datadir: Path) -> float:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        f = stat[stat.rindex(")") + 2:].split()
+        f = stat[stat.rindex(")") + 2 :].split()
         # After the name: state, ppid, ...; utime, stime, cutime, cstime are 11-14.
         if int(entry) == master:
             total += sum(int(x) for x in f[11:15])
@@ -90,8 +90,10 @@ def postgres_cpu_s(datadir: Path) -> float:
 
 def _held(central: Central) -> dict[str, tuple[int, str]]:
     """Per node: (records, hash of the highest seq) in the central's database."""
-    sql = ("SELECT r.node, x.n, r.hash FROM records r JOIN (SELECT node, count(*) AS n, "
-           "max(seq) AS top FROM records GROUP BY node) x ON r.node = x.node AND r.seq = x.top")
+    sql = (
+        "SELECT r.node, x.n, r.hash FROM records r JOIN (SELECT node, count(*) AS n, "
+        "max(seq) AS top FROM records GROUP BY node) x ON r.node = x.node AND r.seq = x.top"
+    )
     if central.url is None:
         conn = sqlite3.connect(f"file:{central.data[0] / 'central.db'}?mode=ro", uri=True)
         try:
@@ -131,16 +133,19 @@ def _alerts(central: Central) -> list[str]:
         return [k for (k,) in pg.execute(sql.encode())]
 
 
-def _setup(root: Path, cluster: Any, opts: ScaleOptions, sims: list[Any]
-           ) -> tuple[list[Central], dict[str, float]]:
+def _setup(
+    root: Path, cluster: Any, opts: ScaleOptions, sims: list[Any]
+) -> tuple[list[Central], dict[str, float]]:
     from testkit.factories import CentralProcess, run_cli
     from testkit.simnode import enroll_all
 
     centrals = []
     enroll_s: dict[str, float] = {}
-    for key, label, pg, count in (("sqlite", "1 central, SQLite", False, 1),
-                                  ("pg1", "1 central, PostgreSQL", True, 1),
-                                  ("pg2", "2 centrals, one PostgreSQL", True, 2)):
+    for key, label, pg, count in (
+        ("sqlite", "1 central, SQLite", False, 1),
+        ("pg1", "1 central, PostgreSQL", True, 1),
+        ("pg2", "2 centrals, one PostgreSQL", True, 2),
+    ):
         data = root / key
         url = cluster.url(cluster.create_database()) if pg else None
         run_cli("central", "init", "--data", str(data), *(["--database", url] if url else []))
@@ -151,22 +156,36 @@ def _setup(root: Path, cluster: Any, opts: ScaleOptions, sims: list[Any]
             dirs.append(other)
         servers = [CentralProcess(d, workers=opts.workers).start() for d in dirs]
         central = Central(key, label, dirs, url, servers)
-        print(f"   {label}: enrolling {len(sims)} nodes through POST /api/v1/enroll",
-              flush=True)
+        print(f"   {label}: enrolling {len(sims)} nodes through POST /api/v1/enroll", flush=True)
         enroll_s[key] = round(enroll_all(data, servers[0].url, sims), 1)
         centrals.append(central)
     return centrals, enroll_s
 
 
-def _measure(central: Central, cluster: Any, workers: list[Any], commands: list[Any],
-             results: Any, opts: ScaleOptions, index: int) -> dict[str, Any]:
+def _measure(
+    central: Central,
+    cluster: Any,
+    workers: list[Any],
+    commands: list[Any],
+    results: Any,
+    opts: ScaleOptions,
+    index: int,
+) -> dict[str, Any]:
     pgids = [s.proc.pid for s in central.servers]
     before = {g: group_cpu_s(g) for g in pgids}
     pg_before = postgres_cpu_s(cluster.datadir)
     t0 = time.time() + 1.0
     for queue in commands:
-        queue.put({"config": central.key, "urls": [s.url for s in central.servers], "t0": t0,
-                   "seconds": opts.seconds, "batch": opts.batch, "think": opts.think})
+        queue.put(
+            {
+                "config": central.key,
+                "urls": [s.url for s in central.servers],
+                "t0": t0,
+                "seconds": opts.seconds,
+                "batch": opts.batch,
+                "think": opts.think,
+            }
+        )
     outs: dict[str, dict[str, Any]] = {}
     loadgen_cpu = 0.0
     for _ in workers:
@@ -181,19 +200,26 @@ def _measure(central: Central, cluster: Any, workers: list[Any], commands: list[
     wall = max(o["finished"] for o in outs.values()) - t0
     latencies = [x for o in outs.values() for x in o["latencies"]]
     records = sum(o["accepted"] for o in outs.values())
-    return {"round": index + 1, "wall_s": round(wall, 2), "records": records,
-            "batches": len(latencies), "rate_per_s": records / wall if wall else 0.0,
-            "p50_s": percentile(latencies, 50), "p99_s": percentile(latencies, 99),
-            "max_s": max(latencies, default=0.0),
-            "central_cpu_us_per_record": central_cpu / records * 1e6 if records else 0.0,
-            "db_cpu_us_per_record": db_cpu / records * 1e6 if records else 0.0,
-            "loadgen_cpu_us_per_record": loadgen_cpu / records * 1e6 if records else 0.0,
-            "central_cpu_s": round(central_cpu, 2), "db_cpu_s": round(db_cpu, 2),
-            "loadgen_cpu_s": round(loadgen_cpu, 2),
-            "duplicates": sum(o["duplicates"] for o in outs.values()),
-            "exhausted": sum(1 for o in outs.values() if o["exhausted"]),
-            "errors": [e for o in outs.values() for e in o["errors"]][:5],
-            "positions": {n: (o["position"], o["head"]) for n, o in outs.items()}}
+    return {
+        "round": index + 1,
+        "wall_s": round(wall, 2),
+        "records": records,
+        "batches": len(latencies),
+        "rate_per_s": records / wall if wall else 0.0,
+        "p50_s": percentile(latencies, 50),
+        "p99_s": percentile(latencies, 99),
+        "max_s": max(latencies, default=0.0),
+        "central_cpu_us_per_record": central_cpu / records * 1e6 if records else 0.0,
+        "db_cpu_us_per_record": db_cpu / records * 1e6 if records else 0.0,
+        "loadgen_cpu_us_per_record": loadgen_cpu / records * 1e6 if records else 0.0,
+        "central_cpu_s": round(central_cpu, 2),
+        "db_cpu_s": round(db_cpu, 2),
+        "loadgen_cpu_s": round(loadgen_cpu, 2),
+        "duplicates": sum(o["duplicates"] for o in outs.values()),
+        "exhausted": sum(1 for o in outs.values() if o["exhausted"]),
+        "errors": [e for o in outs.values() for e in o["errors"]][:5],
+        "positions": {n: (o["position"], o["head"]) for n, o in outs.items()},
+    }
 
 
 def run_scale(root: Path, opts: ScaleOptions) -> ScenarioResult:
@@ -202,9 +228,12 @@ def run_scale(root: Path, opts: ScaleOptions) -> ScenarioResult:
 
     from .scale_load import node_worker
 
-    res = ScenarioResult("scale", f"Scale: {opts.nodes} nodes, batches of {opts.batch}, push "
-                                  f"interval {opts.think:g} s, {opts.seconds:g} s x "
-                                  f"{opts.rounds} round(s), --workers {opts.workers} each")
+    res = ScenarioResult(
+        "scale",
+        f"Scale: {opts.nodes} nodes, batches of {opts.batch}, push "
+        f"interval {opts.think:g} s, {opts.seconds:g} s x "
+        f"{opts.rounds} round(s), --workers {opts.workers} each",
+    )
     root.mkdir(parents=True, exist_ok=True)
     sims = [SimNode(f"sim-{i + 1:04d}") for i in range(opts.nodes)]
     # Enough records for every push a node can make in all rounds (a push at most every
@@ -216,10 +245,13 @@ def run_scale(root: Path, opts: ScaleOptions) -> ScenarioResult:
     commands = [mp.Queue() for _ in range(opts.loadgens)]
     shares: list[list[dict[str, Any]]] = [[] for _ in range(opts.loadgens)]
     for i, sim in enumerate(sims):
-        shares[i % opts.loadgens].append({"index": i, "name": sim.name,
-                                          "key": sim.key.private_bytes_raw()})
-    workers = [mp.Process(target=node_worker, args=(share, records, commands[i], results),
-                          daemon=True) for i, share in enumerate(shares)]
+        shares[i % opts.loadgens].append(
+            {"index": i, "name": sim.name, "key": sim.key.private_bytes_raw()}
+        )
+    workers = [
+        mp.Process(target=node_worker, args=(share, records, commands[i], results), daemon=True)
+        for i, share in enumerate(shares)
+    ]
     cluster = start_cluster(durable=True)
     centrals: list[Central] = []
     try:
@@ -231,12 +263,15 @@ def run_scale(root: Path, opts: ScaleOptions) -> ScenarioResult:
         for _ in workers:
             results.get(timeout=1800)
         build_s = time.monotonic() - started
-        print(f"   setup {setup_s:.0f} s (enrollment {enroll_s}), logs of {records:,} records "
-              f"a node ready after {build_s:.0f} s", flush=True)
+        print(
+            f"   setup {setup_s:.0f} s (enrollment {enroll_s}), logs of {records:,} records "
+            f"a node ready after {build_s:.0f} s",
+            flush=True,
+        )
         runs: dict[str, list[dict[str, Any]]] = {c.key: [] for c in centrals}
         last: dict[str, dict[str, Any]] = {}
         for index in range(opts.rounds):
-            order = centrals[index % 3:] + centrals[:index % 3]
+            order = centrals[index % 3 :] + centrals[: index % 3]
             for central in order:
                 print(f"   round {index + 1}: {central.label}", flush=True)
                 run = _measure(central, cluster, workers, commands, results, opts, index)
@@ -247,8 +282,10 @@ def run_scale(root: Path, opts: ScaleOptions) -> ScenarioResult:
             held = _held(central)
             for name, (position, head) in last[central.key].items():
                 if position and held.get(name) != (position, head):
-                    res.failures.append(f"{central.label}: {name}: central holds "
-                                        f"{held.get(name)}, receipts acknowledged {position}")
+                    res.failures.append(
+                        f"{central.label}: {name}: central holds "
+                        f"{held.get(name)}, receipts acknowledged {position}"
+                    )
             extra = set(held) - set(last[central.key])
             if extra:
                 res.failures.append(f"{central.label}: records of unknown nodes {extra}")
@@ -259,11 +296,11 @@ def run_scale(root: Path, opts: ScaleOptions) -> ScenarioResult:
                 res.failures.append(f"{central.label}: alerts {sorted(set(alerts))}")
             for run in runs[central.key]:
                 if run["errors"]:
-                    res.failures.append(f"{central.label} round {run['round']}: "
-                                        f"{run['errors'][0]}")
+                    res.failures.append(f"{central.label} round {run['round']}: {run['errors'][0]}")
                 if run["duplicates"]:
-                    res.failures.append(f"{central.label}: {run['duplicates']} duplicates "
-                                        "in batches sent once")
+                    res.failures.append(
+                        f"{central.label}: {run['duplicates']} duplicates in batches sent once"
+                    )
     finally:
         for queue in commands:
             queue.put(None)
@@ -278,9 +315,14 @@ def run_scale(root: Path, opts: ScaleOptions) -> ScenarioResult:
     _report(res, runs, centrals, opts)
     for size in disk.values():
         size["bytes_per_record"] = size["bytes"] // max(1, size["records"])
-    res.data.update(options=asdict(opts), setup_s=round(setup_s, 1), enroll_s=enroll_s,
-                    database_size=disk,
-                    build_s=round(build_s, 1), records_per_node_built=records)
+    res.data.update(
+        options=asdict(opts),
+        setup_s=round(setup_s, 1),
+        enroll_s=enroll_s,
+        database_size=disk,
+        build_s=round(build_s, 1),
+        records_per_node_built=records,
+    )
     return res
 
 
@@ -288,52 +330,98 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(r[key] for r in runs))
 
 
-def _report(res: ScenarioResult, runs: dict[str, list[dict[str, Any]]],
-            centrals: list[Central], opts: ScaleOptions) -> None:
+def _report(
+    res: ScenarioResult,
+    runs: dict[str, list[dict[str, Any]]],
+    centrals: list[Central],
+    opts: ScaleOptions,
+) -> None:
     summary: dict[str, Any] = {}
     for central in centrals:
         done = runs[central.key]
         label = central.label
-        summary[central.key] = {k: round(_median(done, k), 4) for k in (
-            "rate_per_s", "p50_s", "p99_s", "central_cpu_us_per_record",
-            "db_cpu_us_per_record", "loadgen_cpu_us_per_record")}
+        summary[central.key] = {
+            k: round(_median(done, k), 4)
+            for k in (
+                "rate_per_s",
+                "p50_s",
+                "p99_s",
+                "central_cpu_us_per_record",
+                "db_cpu_us_per_record",
+                "loadgen_cpu_us_per_record",
+            )
+        }
         res.row(f"{label}: records per s", _median(done, "rate_per_s"), "/s", digits=0)
         res.row(f"{label}: batch latency p50", _median(done, "p50_s"), "s", digits=3)
-        res.row(f"{label}: batch latency p99", _median(done, "p99_s"), "s", digits=3,
-                **({"at_most": 1.0} if opts.nodes >= 500 else {}))
-        res.row(f"{label}: central CPU per record", _median(done, "central_cpu_us_per_record"),
-                "us", digits=0)
+        res.row(
+            f"{label}: batch latency p99",
+            _median(done, "p99_s"),
+            "s",
+            digits=3,
+            **({"at_most": 1.0} if opts.nodes >= 500 else {}),
+        )
+        res.row(
+            f"{label}: central CPU per record",
+            _median(done, "central_cpu_us_per_record"),
+            "us",
+            digits=0,
+        )
         if central.url is not None:
-            res.row(f"{label}: database CPU per record",
-                    _median(done, "db_cpu_us_per_record"), "us", digits=0)
-        res.row(f"{label}: load generator CPU per record",
-                _median(done, "loadgen_cpu_us_per_record"), "us", digits=0)
+            res.row(
+                f"{label}: database CPU per record",
+                _median(done, "db_cpu_us_per_record"),
+                "us",
+                digits=0,
+            )
+        res.row(
+            f"{label}: load generator CPU per record",
+            _median(done, "loadgen_cpu_us_per_record"),
+            "us",
+            digits=0,
+        )
     # Ratios of runs measured in the same round, then the median over rounds.
-    pg_vs_sqlite = [b["rate_per_s"] / a["rate_per_s"]
-                    for a, b in zip(runs["sqlite"], runs["pg1"], strict=True) if a["rate_per_s"]]
-    two_vs_one = [c["rate_per_s"] / b["rate_per_s"]
-                  for b, c in zip(runs["pg1"], runs["pg2"], strict=True) if b["rate_per_s"]]
-    res.row("ratio 1 PostgreSQL / 1 SQLite (median of rounds)",
-            statistics.median(pg_vs_sqlite) if pg_vs_sqlite else 0.0, "", digits=2,
-            at_least=0.7)
-    res.row("ratio 2 centrals / 1 central on PostgreSQL (median of rounds)",
-            statistics.median(two_vs_one) if two_vs_one else 0.0, "", digits=2, at_least=1.6)
-    res.row("ratios in each round (PG/SQLite; 2/1)",
-            "; ".join(f"{a:.2f}, {b:.2f}" for a, b in zip(pg_vs_sqlite, two_vs_one,
-                                                          strict=True)))
-    res.data.update(runs=runs, summary=summary, pg_vs_sqlite=pg_vs_sqlite,
-                    two_vs_one=two_vs_one)
+    pg_vs_sqlite = [
+        b["rate_per_s"] / a["rate_per_s"]
+        for a, b in zip(runs["sqlite"], runs["pg1"], strict=True)
+        if a["rate_per_s"]
+    ]
+    two_vs_one = [
+        c["rate_per_s"] / b["rate_per_s"]
+        for b, c in zip(runs["pg1"], runs["pg2"], strict=True)
+        if b["rate_per_s"]
+    ]
+    res.row(
+        "ratio 1 PostgreSQL / 1 SQLite (median of rounds)",
+        statistics.median(pg_vs_sqlite) if pg_vs_sqlite else 0.0,
+        "",
+        digits=2,
+        at_least=0.7,
+    )
+    res.row(
+        "ratio 2 centrals / 1 central on PostgreSQL (median of rounds)",
+        statistics.median(two_vs_one) if two_vs_one else 0.0,
+        "",
+        digits=2,
+        at_least=1.6,
+    )
+    res.row(
+        "ratios in each round (PG/SQLite; 2/1)",
+        "; ".join(f"{a:.2f}, {b:.2f}" for a, b in zip(pg_vs_sqlite, two_vs_one, strict=True)),
+    )
+    res.data.update(runs=runs, summary=summary, pg_vs_sqlite=pg_vs_sqlite, two_vs_one=two_vs_one)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``scripts/bench --only scale``."""
     group = parser.add_argument_group("scale (--only scale)")
     group.add_argument("--nodes", type=int, help="simulated nodes (default 500, --quick 20)")
-    group.add_argument("--seconds", type=float,
-                       help="seconds of each measurement (default 20, --quick 4)")
+    group.add_argument(
+        "--seconds", type=float, help="seconds of each measurement (default 20, --quick 4)"
+    )
     group.add_argument("--batch", type=int, help="records a push (default 10)")
-    group.add_argument("--think", type=float,
-                       help="a node's push interval after each answer, s (default 1)")
+    group.add_argument(
+        "--think", type=float, help="a node's push interval after each answer, s (default 1)"
+    )
     group.add_argument("--workers", type=int, help="granian workers a central (default 1)")
     group.add_argument("--loadgens", type=int, help="load generator processes (default 2)")
 

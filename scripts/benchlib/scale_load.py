@@ -19,8 +19,17 @@ import time
 from typing import Any
 
 
-def _push_loop(node: Any, url: str, start: int, batch: int, think: float, t0: float,
-               until: float, seed: int, out: dict[str, Any]) -> None:
+def _push_loop(
+    node: Any,
+    url: str,
+    start: int,
+    batch: int,
+    think: float,
+    t0: float,
+    until: float,
+    seed: int,
+    out: dict[str, Any],
+) -> None:
     from sync.errors import SyncError
 
     rng = random.Random(seed)
@@ -46,14 +55,19 @@ def _push_loop(node: Any, url: str, start: int, batch: int, think: float, t0: fl
         position = int(answer["receipt"]["seq"]) + 1
         time.sleep(think * rng.uniform(0.8, 1.2))
     client.close()
-    out.update(position=position, latencies=latencies, accepted=accepted,
-               duplicates=duplicates, errors=errors, head=node.hashes[position - 1]
-               if position else None, exhausted=position >= len(node.texts),
-               finished=time.time())
+    out.update(
+        position=position,
+        latencies=latencies,
+        accepted=accepted,
+        duplicates=duplicates,
+        errors=errors,
+        head=node.hashes[position - 1] if position else None,
+        exhausted=position >= len(node.texts),
+        finished=time.time(),
+    )
 
 
-def node_worker(specs: list[dict[str, Any]], records: int, commands: Any,
-                results: Any) -> None:
+def node_worker(specs: list[dict[str, Any]], records: int, commands: Any, results: Any) -> None:
     """Build ``records`` records for each node of ``specs`` (``{name, key}``), report
     ready, then run each command ``{config, urls, t0, seconds, batch, think}`` (``None``
     ends); node ``index`` pushes to ``urls[index % len(urls)]``."""
@@ -78,11 +92,24 @@ def node_worker(specs: list[dict[str, Any]], records: int, commands: Any,
         urls = command["urls"]
         outs: dict[str, dict[str, Any]] = {node.name: {} for _, node in nodes}
         until = command["t0"] + command["seconds"]
-        threads = [threading.Thread(
-            target=_push_loop, daemon=True,
-            args=(node, urls[index % len(urls)], at.get(node.name, 0), command["batch"],
-                  command["think"], command["t0"], until, index, outs[node.name]))
-            for index, node in nodes]
+        threads = [
+            threading.Thread(
+                target=_push_loop,
+                daemon=True,
+                args=(
+                    node,
+                    urls[index % len(urls)],
+                    at.get(node.name, 0),
+                    command["batch"],
+                    command["think"],
+                    command["t0"],
+                    until,
+                    index,
+                    outs[node.name],
+                ),
+            )
+            for index, node in nodes
+        ]
         cpu = time.process_time()
         for thread in threads:
             thread.start()

@@ -50,7 +50,7 @@ from .history_plan import WITA, Bucket, Checkin, day_plan, recent_working_days
 
 NODE = "kec-alalak"
 PUSH_AT = ((12, 0), (18, 0))  # WITA: after the late arrivals, after the departures
-PHONE_ADDR = "10.20.0.{}"     # the office Wi-Fi, as the node sees the phones
+PHONE_ADDR = "10.20.0.{}"  # the office Wi-Fi, as the node sees the phones
 
 Made = tuple[int, str, str, str, str]
 
@@ -92,9 +92,11 @@ class Summary:
     def line(self) -> str:
         if self.skipped:
             return f"history: skipped ({self.skipped})"
-        return (f"history: {len(self.days)} working days "
-                f"({self.days[0]:%d %b} - {self.days[-1]:%d %b %Y}), {len(self.made)} check-ins, "
-                f"{self.records_at_central} records at central, in {self.seconds:.1f} s")
+        return (
+            f"history: {len(self.days)} working days "
+            f"({self.days[0]:%d %b} - {self.days[-1]:%d %b %Y}), {len(self.made)} check-ins, "
+            f"{self.records_at_central} records at central, in {self.seconds:.1f} s"
+        )
 
 
 def _handler(clock: SimClock) -> type[WSGIRequestHandler]:
@@ -118,8 +120,9 @@ class _Central:
         self.service = self.app.extensions["presensi_central"]
         self.server = make_server("127.0.0.1", 0, self.app, request_handler=_handler(clock))
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                       name="history-central")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name="history-central"
+        )
         self.thread.start()
 
     def close(self) -> None:
@@ -137,8 +140,9 @@ class _Office:
     waits only for its own phone's sign-in.
     """
 
-    def __init__(self, svc: NodeService, people: Sequence[dict[str, str]],
-                 rng: random.Random) -> None:
+    def __init__(
+        self, svc: NodeService, people: Sequence[dict[str, str]], rng: random.Random
+    ) -> None:
         self.svc = svc
         self.people = {p["nip"]: p for p in people}
         self.addr = {p["nip"]: PHONE_ADDR.format(2 + i % 250) for i, p in enumerate(people)}
@@ -153,8 +157,9 @@ class _Office:
             if nip not in self._sessions:
                 person = self.people[nip]
                 self._sessions[nip] = self._pool.submit(
-                    lambda p: self.svc.sign_in(p["nip"], p["pin"], None,
-                                               self.addr[p["nip"]])[1], person)
+                    lambda p: self.svc.sign_in(p["nip"], p["pin"], None, self.addr[p["nip"]])[1],
+                    person,
+                )
 
     def session(self, nip: str) -> Session:
         return self._sessions[nip].result()
@@ -169,15 +174,19 @@ class _Office:
         svc = self.svc
         if planned.method == "manual":
             assert planned.voucher is not None
-            return svc.manual_check_in(self.session(planned.voucher),
-                                       {**payload, "nip": planned.nip,
-                                        "reason": planned.reason}, None)
+            return svc.manual_check_in(
+                self.session(planned.voucher),
+                {**payload, "nip": planned.nip, "reason": planned.reason},
+                None,
+            )
         if planned.method == "witness":
             assert planned.voucher is not None
             return svc.witness_check_in(
                 self.session(planned.voucher),
                 {**payload, "nip": planned.nip, "pin": self.people[planned.nip]["pin"]},
-                None, self.addr[planned.voucher])
+                None,
+                self.addr[planned.voucher],
+            )
         if planned.method == "kiosk":
             # The code on the office screen now (codes rotate on real time, like the screen).
             payload["presence"] = f"kiosk:{svc.kiosk.code_at(time.time())}"
@@ -193,16 +202,22 @@ def _set_central_url(paths: NodePaths, url: str) -> None:
     os.replace(tmp, paths.config)
 
 
-def _play(day: date, buckets: list[Bucket], clock: SimClock, office: _Office,
-          link: CentralLink, pool: ThreadPoolExecutor, made: list[Made]
-          ) -> None:
-    pushes = [datetime.combine(day, day_time(h, m), tzinfo=WITA)
-              for h, m in PUSH_AT]
+def _play(
+    day: date,
+    buckets: list[Bucket],
+    clock: SimClock,
+    office: _Office,
+    link: CentralLink,
+    pool: ThreadPoolExecutor,
+    made: list[Made],
+) -> None:
+    pushes = [datetime.combine(day, day_time(h, m), tzinfo=WITA) for h, m in PUSH_AT]
     for bucket in buckets:
         while pushes and pushes[0] <= bucket.at:
             clock.set(pushes.pop(0))
             link.push_then_roster()
         clock.set(bucket.at)
+
         # Those at the door in the same minute check in together (one group commit).
         def one(planned: Checkin) -> tuple[Checkin, tuple[dict[str, Any], str, bool]]:
             return planned, office.check_in(planned, clock.now)
@@ -216,9 +231,16 @@ def _play(day: date, buckets: list[Bucket], clock: SimClock, office: _Office,
         link.push_then_roster()
 
 
-def generate(central_dir: Path, node_dir: Path, people: Sequence[dict[str, str]],
-             days: Sequence[date], *, central_url: str, seed: int = 2026,
-             node: str = NODE) -> Summary:
+def generate(
+    central_dir: Path,
+    node_dir: Path,
+    people: Sequence[dict[str, str]],
+    days: Sequence[date],
+    *,
+    central_url: str,
+    seed: int = 2026,
+    node: str = NODE,
+) -> Summary:
     """Enroll ``node`` at ``node_dir`` with central at ``central_dir`` and play ``days`` of
     check-ins of ``people`` (dicts with nip, pin, unit, role, as ``sync.demo_roster`` makes).
 
@@ -243,8 +265,9 @@ def generate(central_dir: Path, node_dir: Path, people: Sequence[dict[str, str]]
         # The config names the demo's central at once (an interrupted run leaves a node that
         # syncs with it); this run talks to ours.
         _set_central_url(paths, central_url)
-        app = local_node.create_app({"DATA_DIR": str(node_dir), "CLOCK": clock,
-                                     "CENTRAL_URL": hub.url})
+        app = local_node.create_app(
+            {"DATA_DIR": str(node_dir), "CLOCK": clock, "CENTRAL_URL": hub.url}
+        )
         svc: NodeService = app.extensions["presensi_node"]
         link = connect(paths, app.config, svc.identity, svc.store, svc.writer)
         try:
@@ -253,8 +276,15 @@ def generate(central_dir: Path, node_dir: Path, people: Sequence[dict[str, str]]
                 svc.kiosk.make_key(svc.writer, by="cli")
             office = _Office(svc, people, rng)
             try:
-                office.sign_in_all([nip for bucket in plans[0] for c in bucket.checkins
-                                    for nip in (c.voucher, c.nip) if nip])
+                office.sign_in_all(
+                    [
+                        nip
+                        for bucket in plans[0]
+                        for c in bucket.checkins
+                        for nip in (c.voucher, c.nip)
+                        if nip
+                    ]
+                )
                 with ThreadPoolExecutor(max_workers=16) as pool:
                     for day, buckets in zip(days, plans, strict=True):
                         _play(day, buckets, clock, office, link, pool, summary.made)
@@ -274,8 +304,11 @@ def generate(central_dir: Path, node_dir: Path, people: Sequence[dict[str, str]]
 def demo_history(root: Path, people: Sequence[dict[str, str]], central_url: str) -> None:
     """The demo's month: the 30 days before today (WITA) in ``root``/central and /node."""
     today = datetime.now(WITA).date()
-    print("== generating a month of attendance through the node and central (first run only)",
-          flush=True)
-    summary = generate(root / "central", root / "node", people, recent_working_days(today),
-                       central_url=central_url)
+    print(
+        "== generating a month of attendance through the node and central (first run only)",
+        flush=True,
+    )
+    summary = generate(
+        root / "central", root / "node", people, recent_working_days(today), central_url=central_url
+    )
     print(summary.line(), flush=True)

@@ -30,13 +30,17 @@ END = {0: time(16, 0), 1: time(16, 0), 2: time(16, 0), 3: time(16, 0), 4: time(1
 # arrivals or departures. The rest arrive on time and leave at or after the end.
 LATE_BANDS = [((1, 30), 0.07), ((31, 60), 0.025), ((61, 90), 0.012), ((91, 150), 0.008)]
 EARLY_BANDS = [((1, 30), 0.02), ((31, 60), 0.008), ((61, 90), 0.005), ((91, 180), 0.004)]
-ABSENT = 0.02          # no record at all that day
-NO_DEPARTURE = 0.01    # came, forgot to check out
+ABSENT = 0.02  # no record at all that day
+NO_DEPARTURE = 0.01  # came, forgot to check out
 # How arrivals are made; departures use the app or the kiosk, a few the head's list.
 ARRIVAL_METHODS = [("app", 0.84), ("kiosk", 0.12), ("witness", 0.01), ("manual", 0.012)]
 DEPARTURE_METHODS = [("app", 0.88), ("kiosk", 0.11), ("manual", 0.005)]
-MANUAL_REASONS = ["HP tertinggal di rumah", "HP rusak, dicatat kepala unit",
-                  "baterai HP habis", "Wi-Fi kantor tidak terjangkau dari ruang rapat"]
+MANUAL_REASONS = [
+    "HP tertinggal di rumah",
+    "HP rusak, dicatat kepala unit",
+    "baterai HP habis",
+    "Wi-Fi kantor tidak terjangkau dari ruang rapat",
+]
 
 
 def _easter(year: int) -> date:
@@ -111,8 +115,7 @@ def _pick(rng: random.Random, table: Sequence[tuple[str, float]]) -> str:
     return table[0][0]
 
 
-def _band_minutes(rng: random.Random, bands: Sequence[tuple[tuple[int, int], float]]
-                  ) -> int | None:
+def _band_minutes(rng: random.Random, bands: Sequence[tuple[tuple[int, int], float]]) -> int | None:
     """Minutes into a band drawn by share, or None (on time)."""
     roll, total = rng.random(), 0.0
     for (low, high), share in bands:
@@ -155,8 +158,10 @@ def day_plan(day: date, people: Sequence[dict[str, str]], rng: random.Random) ->
     by_minute: dict[int, list[Checkin]] = {}
     for person in people:
         nip, unit = person["nip"], person["unit"]
-        for kind, minutes, table in (("in", arrivals, ARRIVAL_METHODS),
-                                     ("out", departures, DEPARTURE_METHODS)):
+        for kind, minutes, table in (
+            ("in", arrivals, ARRIVAL_METHODS),
+            ("out", departures, DEPARTURE_METHODS),
+        ):
             if nip not in minutes:
                 continue
             at = minutes[nip]
@@ -164,14 +169,19 @@ def day_plan(day: date, people: Sequence[dict[str, str]], rng: random.Random) ->
             if method == "witness":
                 # A colleague of the unit who is already in, on whose phone the owner types
                 # their own NIP and PIN.
-                present = sorted(n for n, m in arrivals.items()
-                                 if m < at and n != nip and unit_of[n] == unit)
+                present = sorted(
+                    n for n, m in arrivals.items() if m < at and n != nip and unit_of[n] == unit
+                )
                 voucher = rng.choice(present) if present else None
             elif method == "manual":
                 # The unit head enters it; the head is in by then (and out after it).
                 head = heads.get(unit)
-                ok = (head is not None and head != nip and arrivals.get(head, 24 * 60) < at
-                      and departures.get(head, 0) > at)
+                ok = (
+                    head is not None
+                    and head != nip
+                    and arrivals.get(head, 24 * 60) < at
+                    and departures.get(head, 0) > at
+                )
                 voucher = head if ok else None
                 reason = rng.choice(MANUAL_REASONS)
             if method in ("witness", "manual") and voucher is None:

@@ -48,13 +48,18 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} CPUs ({model or platform.processor()}), "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} CPUs ({model or platform.processor()}), "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/faults", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="scripts/faults",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="few rounds (a few minutes)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--only", help="run only scenarios whose name contains this")
@@ -83,9 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     total = time.monotonic() - started
     print(f"\n{'OK' if ok else 'FAILED'}: {len(rows)} rows in {total:.0f} s on {machine()}")
     if args.json:
-        write_json(args.json, rows, {
-            "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-            "quick": args.quick, "seed": args.seed, "seconds": round(total, 1)})
+        write_json(
+            args.json,
+            rows,
+            {
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine(),
+                "quick": args.quick,
+                "seed": args.seed,
+                "seconds": round(total, 1),
+            },
+        )
     return 0 if ok else 1
 
 

@@ -39,8 +39,12 @@ def set_offset(control: Path, seconds: float) -> None:
 
 def faketime_env(control: Path) -> dict[str, str]:
     set_offset(control, 0)
-    return {"LD_PRELOAD": str(FAKETIME_LIB), "FAKETIME_TIMESTAMP_FILE": str(control),
-            "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    return {
+        "LD_PRELOAD": str(FAKETIME_LIB),
+        "FAKETIME_TIMESTAMP_FILE": str(control),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
 
 
 class Slew(threading.Thread):
@@ -59,22 +63,28 @@ class Slew(threading.Thread):
 
 
 # kind -> fixed offset in seconds (None: a slew of +1 s per second)
-CLOCK_FAULTS: dict[str, float | None] = {"back-1h": -3600.0, "forward-1d": 86400.0,
-                                         "slew": None}
+CLOCK_FAULTS: dict[str, float | None] = {"back-1h": -3600.0, "forward-1d": 86400.0, "slew": None}
 
 
 def _node_rows(db: Path, since_seq: int) -> list[tuple[int, str, str]]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT seq, type, ts FROM log WHERE seq > ? ORDER BY seq",
-                            (since_seq,)).fetchall()
+        return conn.execute(
+            "SELECT seq, type, ts FROM log WHERE seq > ? ORDER BY seq", (since_seq,)
+        ).fetchall()
     finally:
         conn.close()
 
 
-def clock_faults(workdir: Path, rounds: int, rng: random.Random, *,
-                 kinds: tuple[str, ...] = tuple(CLOCK_FAULTS), fault_s: float = 8.0,
-                 clear_s: float = 3.0) -> list[FaultRow]:
+def clock_faults(
+    workdir: Path,
+    rounds: int,
+    rng: random.Random,
+    *,
+    kinds: tuple[str, ...] = tuple(CLOCK_FAULTS),
+    fault_s: float = 8.0,
+    clear_s: float = 3.0,
+) -> list[FaultRow]:
     """One row per clock fault; each round: clock wrong for ``fault_s`` while staff check
     in, then right again."""
     if not FAKETIME_LIB.exists():
@@ -94,13 +104,25 @@ def clock_faults(workdir: Path, rounds: int, rng: random.Random, *,
 
 
 def _receipts(stage: Stage) -> list[str]:
-    return [str(r[0]) for r in central_query(
-        stage.central_db, "SELECT server_ts FROM receipts WHERE node = ? ORDER BY id",
-        [stage.paths.root.name])]
+    return [
+        str(r[0])
+        for r in central_query(
+            stage.central_db,
+            "SELECT server_ts FROM receipts WHERE node = ? ORDER BY id",
+            [stage.paths.root.name],
+        )
+    ]
 
 
-def _one_clock_fault(stage: Stage, control: Path, kind: str, rounds: int,
-                     rng: random.Random, fault_s: float, clear_s: float) -> FaultRow:
+def _one_clock_fault(
+    stage: Stage,
+    control: Path,
+    kind: str,
+    rounds: int,
+    rng: random.Random,
+    fault_s: float,
+    clear_s: float,
+) -> FaultRow:
     row = FaultRow(f"clock: {kind}", rounds)
     offset = CLOCK_FAULTS[kind]
     acked: list[Ack] = []
@@ -141,34 +163,48 @@ def _one_clock_fault(stage: Stage, control: Path, kind: str, rounds: int,
         if clocks and flagged and alert and excluded:
             row.detected += 1
         else:
-            row.problems.append(f"clock records {len(clocks)}, flagged {len(flagged)}, "
-                                f"alert {alert}, excluded from report {excluded}")
+            row.problems.append(
+                f"clock records {len(clocks)}, flagged {len(flagged)}, "
+                f"alert {alert}, excluded from report {excluded}"
+            )
         if offset is not None:
             unflagged = [a.seq for a in during if a.seq not in flagged]
             if unflagged:
                 detail = central_query(
-                    stage.central_db, "SELECT seq, ts, lower_ts, upper_ts FROM records"
+                    stage.central_db,
+                    "SELECT seq, ts, lower_ts, upper_ts FROM records"
                     f" WHERE node = ? AND seq IN ({','.join('?' * len(unflagged))})",
-                    [stage.paths.root.name, *unflagged])
+                    [stage.paths.root.name, *unflagged],
+                )
                 # A check-in stamped in the instant before libfaketime picked up the new
                 # offset carries the true time and rightly stays unflagged; one stamped with
                 # the shifted clock (an hour or a day away from its receipt) must not.
-                shifted = [d for d in detail
-                           if abs((parse_ts(d[1]) - parse_ts(d[3])).total_seconds()) > 60]
+                shifted = [
+                    d for d in detail if abs((parse_ts(d[1]) - parse_ts(d[3])).total_seconds()) > 60
+                ]
                 if shifted:
-                    row.problems.append(f"{len(shifted)} check-ins made {kind} not flagged: "
-                                        f"{shifted[:3]}")
+                    row.problems.append(
+                        f"{len(shifted)} check-ins made {kind} not flagged: {shifted[:3]}"
+                    )
         if pushes[-1] < 2:
             row.problems.append(f"only {pushes[-1]} pushes during {fault_s:.0f} s of {kind}")
     record_outcome(row, stage, acked)
-    row.notes.update({"clock_records": clock_records, "flagged": flagged_total,
-                      "pushes_during_fault": "/".join(map(str, pushes))})
+    row.notes.update(
+        {
+            "clock_records": clock_records,
+            "flagged": flagged_total,
+            "pushes_during_fault": "/".join(map(str, pushes)),
+        }
+    )
     return row
 
 
 def _flagged(stage: Stage, after_seq: int) -> set[int]:
-    rows = central_query(stage.central_db, "SELECT seq FROM records WHERE node = ? AND seq > ?"
-                         " AND out_of_bounds = 1", [stage.paths.root.name, after_seq])
+    rows = central_query(
+        stage.central_db,
+        "SELECT seq FROM records WHERE node = ? AND seq > ? AND out_of_bounds = 1",
+        [stage.paths.root.name, after_seq],
+    )
     return {int(r[0]) for r in rows}
 
 
@@ -177,9 +213,11 @@ def _excluded_in_report(stage: Stage, seqs: set[int]) -> bool:
     if not seqs:
         return True
     days = set()
-    for text, in central_query(stage.central_db, "SELECT record FROM records WHERE node = ?"
-                               f" AND seq IN ({','.join('?' * len(seqs))})",
-                               [stage.paths.root.name, *sorted(seqs)]):
+    for (text,) in central_query(
+        stage.central_db,
+        f"SELECT record FROM records WHERE node = ? AND seq IN ({','.join('?' * len(seqs))})",
+        [stage.paths.root.name, *sorted(seqs)],
+    ):
         days.add(wita_day(json.loads(str(text))["ts"]))
     seen: dict[int, tuple[str, bool]] = {}
     for day in days:
@@ -188,4 +226,3 @@ def _excluded_in_report(stage: Stage, seqs: set[int]) -> bool:
                 if ref["node"] == stage.paths.root.name and ref["seq"] in seqs:
                     seen[ref["seq"]] = (ref["status"], ref["counted"])
     return all(seen.get(s) == ("out-of-bounds", False) for s in seqs)
-

@@ -53,8 +53,9 @@ from .workspace import (
 def _employees(db: Path) -> list[tuple[str, str, str, str, str]]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT nip, name, unit, role, pin_hash FROM employees"
-                            " ORDER BY nip").fetchall()
+        return conn.execute(
+            "SELECT nip, name, unit, role, pin_hash FROM employees ORDER BY nip"
+        ).fetchall()
     finally:
         conn.close()
 
@@ -62,8 +63,9 @@ def _employees(db: Path) -> list[tuple[str, str, str, str, str]]:
 def _last_roster_sha(db: Path) -> str | None:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC"
-                           " LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT record FROM log WHERE type = 'roster' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
     finally:
         conn.close()
     return json.loads(row[0])["body"]["sha256"] if row else None
@@ -75,8 +77,9 @@ def _wal_written(wal: Path, baseline: tuple[int, int] | None) -> bool:
     return state is not None and state[0] > 0 and state != baseline
 
 
-def _written_or_exited(wal: Path, baseline: tuple[int, int] | None,
-                       proc: subprocess.Popen[bytes]) -> bool:
+def _written_or_exited(
+    wal: Path, baseline: tuple[int, int] | None, proc: subprocess.Popen[bytes]
+) -> bool:
     return _wal_written(wal, baseline) or proc.poll() is not None
 
 
@@ -92,8 +95,9 @@ class _Roster:
     rows: list[tuple[str, str, str, str]]
 
 
-def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
-                        employees: int = 150) -> FaultRow:
+def roster_install_kill(
+    workdir: Path, rounds: int, rng: random.Random, *, employees: int = 150
+) -> FaultRow:
     """Kill ``roster import`` of an ``employees``-row CSV, alternately the moment its
     transaction starts writing (WAL file changes) and at a random moment of its run."""
     row = FaultRow("SIGKILL during roster import", rounds)
@@ -101,9 +105,14 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
     rosters = []
     for seed in (11, 12):
         path, people = roster_file(workdir, employees, seed=seed)
-        rosters.append(_Roster(path, people, hashlib.sha256(path.read_bytes()).hexdigest(),
-                               sorted((p["nip"], p["name"], p["unit"], p["role"])
-                                      for p in people)))
+        rosters.append(
+            _Roster(
+                path,
+                people,
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                sorted((p["nip"], p["name"], p["unit"], p["role"]) for p in people),
+            )
+        )
     started = time.monotonic()
     import_roster(paths, rosters[0].path)
     full = time.monotonic() - started
@@ -114,8 +123,7 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
         current = 0 if _last_roster_sha(paths.db) == rosters[0].sha else 1
         new = rosters[1 - current]
         baseline = file_state(wal)
-        proc = spawn("local_node", "roster", "import", "--data", str(paths.root),
-                     str(new.path))
+        proc = spawn("local_node", "roster", "import", "--data", str(paths.root), str(new.path))
         if i % 2 == 0:
             wait_until(functools.partial(_written_or_exited, wal, baseline, proc), timeout=full * 3)
             time.sleep(rng.uniform(0, 0.003))
@@ -140,8 +148,10 @@ def roster_install_kill(workdir: Path, rounds: int, rng: random.Random, *,
                     row.problems.append(f"round {i}: PIN of {nip} does not verify")
         else:
             outcomes["torn"] += 1
-            row.problems.append(f"round {i}: roster is neither the old nor the new one "
-                                f"({len(after)} employees, log says {sha})")
+            row.problems.append(
+                f"round {i}: roster is neither the old nor the new one "
+                f"({len(after)} employees, log says {sha})"
+            )
     row.notes.update(outcomes)
     row.notes["import_s"] = round(full, 1)
     return row
@@ -169,8 +179,9 @@ def _backup_ok(path: Path, public_key: Ed25519PublicKey) -> str | None:
     return None
 
 
-def backup_kill(workdir: Path, rounds: int, rng: random.Random, *,
-                records: int = 20000) -> FaultRow:
+def backup_kill(
+    workdir: Path, rounds: int, rng: random.Random, *, records: int = 20000
+) -> FaultRow:
     """Kill ``presensi-node backup`` of a ``records``-record log while staff check in."""
     from certs.keys import load_private_key
 
@@ -196,8 +207,9 @@ def backup_kill(workdir: Path, rounds: int, rng: random.Random, *,
             partial = f".{target.name}.*.partial"
             proc = spawn("local_node", "backup", "--data", str(paths.root), "--out", str(target))
             if i % 2 == 0:
-                wait_until(functools.partial(_created_or_exited, workdir, partial, proc),
-                           timeout=full * 3)
+                wait_until(
+                    functools.partial(_created_or_exited, workdir, partial, proc), timeout=full * 3
+                )
                 time.sleep(rng.uniform(0, 0.05))
             else:
                 time.sleep(rng.uniform(0.3, 1.1) * full)
@@ -225,7 +237,6 @@ def backup_kill(workdir: Path, rounds: int, rng: random.Random, *,
     row.notes["checkins_during"] = len(stats.acked)
     row.notes["checkin_p95_ms"] = stats.p95_ms()
     return row
-
 
 
 # --- with central --------------------------------------------------------------------------
@@ -295,8 +306,7 @@ def writer_kill_during_burst(workdir: Path, rounds: int, rng: random.Random) -> 
         try:
             for i in range(rounds):
                 time.sleep(rng.uniform(0.3, 1.5))
-                if not wait_until(lambda: writer_pid(stage.node) not in (None, *killed), 10,
-                                  0.01):
+                if not wait_until(lambda: writer_pid(stage.node) not in (None, *killed), 10, 0.01):
                     row.problems.append(f"round {i}: no new log writer process within 10 s")
                     break
                 pid = writer_pid(stage.node)
@@ -323,8 +333,9 @@ def writer_kill_during_burst(workdir: Path, rounds: int, rng: random.Random) -> 
     return row
 
 
-def central_kill_during_ingest(workdir: Path, rounds: int, rng: random.Random, *,
-                               backlog: int = 3000) -> FaultRow:
+def central_kill_during_ingest(
+    workdir: Path, rounds: int, rng: random.Random, *, backlog: int = 3000
+) -> FaultRow:
     """SIGKILL central while the node pushes (a ``backlog`` in batches of 50, then what 4
     staff tapping every 20 ms add); restart it; ``rounds`` times.
 
@@ -369,6 +380,7 @@ def _head_above(stage: Stage, seq: int) -> bool:
 def _central_head(stage: Stage) -> int:
     from .logs import central_query
 
-    rows = central_query(stage.central_db, "SELECT max(seq) FROM records WHERE node = ?",
-                         [stage.paths.root.name])
+    rows = central_query(
+        stage.central_db, "SELECT max(seq) FROM records WHERE node = ?", [stage.paths.root.name]
+    )
     return int(rows[0][0]) if rows and rows[0][0] is not None else -1

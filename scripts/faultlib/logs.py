@@ -56,10 +56,10 @@ def central_query(db: Path, sql: str, args: Iterable[object] = ()) -> list[tuple
 
 @dataclass
 class Comparison:
-    lost: int            # acknowledged check-ins central does not hold with the same hash
-    duplicated: int      # records central holds more than once (same seq or same hash)
-    missing: int         # node records central lacks (beyond the acknowledged ones)
-    extra: int           # records central holds that the node's log does not
+    lost: int  # acknowledged check-ins central does not hold with the same hash
+    duplicated: int  # records central holds more than once (same seq or same hash)
+    missing: int  # node records central lacks (beyond the acknowledged ones)
+    extra: int  # records central holds that the node's log does not
     central_count: int
     node_count: int
 
@@ -68,8 +68,14 @@ class Comparison:
         return self.missing == 0 and self.extra == 0 and self.duplicated == 0
 
 
-def compare(node_db: Path, central_db: Path, node: str, acked: list[Ack],
-            *, ignore_tail_anchors: bool = True) -> Comparison:
+def compare(
+    node_db: Path,
+    central_db: Path,
+    node: str,
+    acked: list[Ack],
+    *,
+    ignore_tail_anchors: bool = True,
+) -> Comparison:
     """Central against the node's log and the acknowledged check-ins.
 
     The node's trailing anchors are pushed with the next batch of real records (see

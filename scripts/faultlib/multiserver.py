@@ -44,11 +44,11 @@ class _Pusher:
     servers: list[str]
     server: int
     size: int
-    acked: int = 0                  # records central holds by its receipts (seq + 1)
-    answered: int = 0               # records in batches answered 200
+    acked: int = 0  # records central holds by its receipts (seq + 1)
+    answered: int = 0  # records in batches answered 200
     receipts: list[dict[str, Any]] = field(default_factory=list)
-    lost_answers: int = 0           # batches whose answer never came (the server died)
-    taken_before_kill: int = 0      # records of those the dead server had committed
+    lost_answers: int = 0  # batches whose answer never came (the server died)
+    taken_before_kill: int = 0  # records of those the dead server had committed
     resend: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -76,8 +76,9 @@ class _Pusher:
                 self.taken_before_kill += int(answer["duplicates"])
                 self.resend = False
             elif int(answer["duplicates"]):
-                self.errors.append(f"{self.node.name}: {answer['duplicates']} duplicates "
-                                   "in a batch sent once")
+                self.errors.append(
+                    f"{self.node.name}: {answer['duplicates']} duplicates in a batch sent once"
+                )
             self.answered += int(answer["accepted"]) + int(answer["duplicates"])
             self.acked = max(self.acked, int(receipt["seq"]) + 1)
             start = self.acked
@@ -90,9 +91,14 @@ def _db_state(url: str) -> dict[str, tuple[int, int, list[str]]]:
     out: dict[str, tuple[int, int, list[str]]] = {}
     with psycopg.connect(url) as conn:
         for node, rows, distinct in conn.execute(
-                "SELECT node, count(*), count(DISTINCT seq) FROM records GROUP BY node"):
-            hashes = [h for (h,) in conn.execute(
-                "SELECT hash FROM records WHERE node = %s ORDER BY seq, ts", (node,))]
+            "SELECT node, count(*), count(DISTINCT seq) FROM records GROUP BY node"
+        ):
+            hashes = [
+                h
+                for (h,) in conn.execute(
+                    "SELECT hash FROM records WHERE node = %s ORDER BY seq, ts", (node,)
+                )
+            ]
             out[node] = (int(rows), int(distinct), hashes)
     return out
 
@@ -102,16 +108,22 @@ def _node_states(url: str) -> dict[str, tuple[str, int]]:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        status: dict[str, str] = dict(
-            conn.execute("SELECT name, status FROM nodes").fetchall())
+        status: dict[str, str] = dict(conn.execute("SELECT name, status FROM nodes").fetchall())
         evidence: dict[str, int] = dict(
-            conn.execute("SELECT node, count(*) FROM evidence GROUP BY node").fetchall())
+            conn.execute("SELECT node, count(*) FROM evidence GROUP BY node").fetchall()
+        )
     return {name: (str(s), int(evidence.get(name, 0))) for name, s in status.items()}
 
 
-def central_server_kill_on_postgres(workdir: Path, rounds: int, rng: random.Random, *,
-                                    nodes: int = 4, per_round: int = 1500,
-                                    batch: int = 100) -> FaultRow:
+def central_server_kill_on_postgres(
+    workdir: Path,
+    rounds: int,
+    rng: random.Random,
+    *,
+    nodes: int = 4,
+    per_round: int = 1500,
+    batch: int = 100,
+) -> FaultRow:
     """SIGKILL one of two servers on one PostgreSQL while ``nodes`` nodes push, ``rounds``
     times (the victim alternates); each round every node appends ``per_round`` check-ins."""
     from central.datadir import CentralPaths
@@ -131,8 +143,9 @@ def central_server_kill_on_postgres(workdir: Path, rounds: int, rng: random.Rand
         servers = [CentralProcess(d, workers=2).start() for d in (first, second)]
         sims = [SimNode(f"kec-multi-{i + 1}") for i in range(nodes)]
         enroll_all(first, servers[0].url, sims)
-        pushers = [_Pusher(sim, [s.url for s in servers], i % 2, batch)
-                   for i, sim in enumerate(sims)]
+        pushers = [
+            _Pusher(sim, [s.url for s in servers], i % 2, batch) for i, sim in enumerate(sims)
+        ]
         kills_at: list[int] = []
         for index in range(rounds):
             victim = servers[index % 2]
@@ -141,14 +154,17 @@ def central_server_kill_on_postgres(workdir: Path, rounds: int, rng: random.Rand
             for sim in sims:
                 sim.checkins(per_round, NIPS)
             deadline = time.monotonic() + 120
-            threads = [threading.Thread(target=p.run, args=(len(p.node.texts), deadline))
-                       for p in pushers]
+            threads = [
+                threading.Thread(target=p.run, args=(len(p.node.texts), deadline)) for p in pushers
+            ]
             before = sum(p.answered for p in pushers)
             for thread in threads:
                 thread.start()
             # Kill once the round is under way: a batch or two answered, others in flight.
-            while (sum(p.answered for p in pushers) - before < batch * 2
-                   and time.monotonic() < deadline):
+            while (
+                sum(p.answered for p in pushers) - before < batch * 2
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.4))
             kills_at.append(sum(p.answered for p in pushers) - before)
@@ -158,8 +174,10 @@ def central_server_kill_on_postgres(workdir: Path, rounds: int, rng: random.Rand
             victim.start()
             for p in pushers:
                 if p.acked != len(p.node.texts):
-                    row.problems.append(f"round {index}: {p.node.name} reached seq "
-                                        f"{p.acked - 1} of {len(p.node.texts) - 1}")
+                    row.problems.append(
+                        f"round {index}: {p.node.name} reached seq "
+                        f"{p.acked - 1} of {len(p.node.texts) - 1}"
+                    )
         held = _db_state(url)
         states = _node_states(url)
         public = central_public_key(CentralPaths(first).cert)
@@ -167,8 +185,11 @@ def central_server_kill_on_postgres(workdir: Path, rounds: int, rng: random.Rand
             name = p.node.name
             rows, distinct, hashes = held.get(name, (0, 0, []))
             row.acknowledged += p.acked
-            row.lost += sum(1 for seq in range(p.acked)
-                            if seq >= len(hashes) or hashes[seq] != p.node.hashes[seq])
+            row.lost += sum(
+                1
+                for seq in range(p.acked)
+                if seq >= len(hashes) or hashes[seq] != p.node.hashes[seq]
+            )
             row.duplicated += rows - distinct
             row.problems += p.errors
             if states.get(name) != ("active", 0):
@@ -179,8 +200,9 @@ def central_server_kill_on_postgres(workdir: Path, rounds: int, rng: random.Rand
             for receipt in p.receipts:
                 verify_receipt(receipt, public)
                 if receipt["head"] != p.node.hashes[int(receipt["seq"])]:
-                    row.problems.append(f"{name}: receipt at seq {receipt['seq']} names "
-                                        "another head")
+                    row.problems.append(
+                        f"{name}: receipt at seq {receipt['seq']} names another head"
+                    )
         row.notes["servers"] = 2
         row.notes["nodes"] = nodes
         row.notes["answers_lost_with_the_server"] = sum(p.lost_answers for p in pushers)

@@ -37,13 +37,22 @@ def _clear_pool(stage: Stage) -> None:
     assert stage.proxy is not None
     before = stage.proxy.stats()["events"].get("reset", 0)
     stage.proxy.set_mode("reset", after_bytes=0)
-    wait_until(lambda: stage.proxy is not None
-               and stage.proxy.stats()["events"].get("reset", 0) > before, timeout=15, step=0.05)
+    wait_until(
+        lambda: stage.proxy is not None and stage.proxy.stats()["events"].get("reset", 0) > before,
+        timeout=15,
+        step=0.05,
+    )
 
 
-def network_faults(workdir: Path, rounds: int, rng: random.Random, *,
-                   kinds: tuple[str, ...] = tuple(FAULTS), fault_s: float = 6.0,
-                   clear_s: float = 2.0) -> list[FaultRow]:
+def network_faults(
+    workdir: Path,
+    rounds: int,
+    rng: random.Random,
+    *,
+    kinds: tuple[str, ...] = tuple(FAULTS),
+    fault_s: float = 6.0,
+    clear_s: float = 2.0,
+) -> list[FaultRow]:
     """One row per fault kind, all on one central and node: ``rounds`` times (fault for
     ``fault_s``, clear for ``clear_s``), then wait for central to hold exactly the log."""
     stage = Stage.build(workdir, proxy=True, batch_size=200)
@@ -64,8 +73,9 @@ def network_faults(workdir: Path, rounds: int, rng: random.Random, *,
     return rows
 
 
-def _one_fault(stage: Stage, kind: str, rounds: int, rng: random.Random, fault_s: float,
-               clear_s: float) -> FaultRow:
+def _one_fault(
+    stage: Stage, kind: str, rounds: int, rng: random.Random, fault_s: float, clear_s: float
+) -> FaultRow:
     assert stage.proxy is not None
     mode, params_of = FAULTS[kind]
     row = FaultRow(f"network: {kind}", rounds)

@@ -33,8 +33,12 @@ class FaultRow:
 
     @property
     def ok(self) -> bool:
-        return (not self.problems and self.lost == 0 and self.duplicated == 0
-                and self.detected == self.attempts)
+        return (
+            not self.problems
+            and self.lost == 0
+            and self.duplicated == 0
+            and self.detected == self.attempts
+        )
 
     def detected_text(self) -> str:
         return f"{self.detected}/{self.attempts}" if self.attempts else "-"
@@ -56,11 +60,20 @@ def table(rows: list[FaultRow], *, with_notes: bool = True) -> str:
         head.append("notes")
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in rows:
-        cells = [r.fault, str(r.rounds), str(r.acknowledged), str(r.lost), str(r.duplicated),
-                 r.detected_text(), f"{r.seconds:.0f} s"]
+        cells = [
+            r.fault,
+            str(r.rounds),
+            str(r.acknowledged),
+            str(r.lost),
+            str(r.duplicated),
+            r.detected_text(),
+            f"{r.seconds:.0f} s",
+        ]
         if with_notes:
-            cells.append(_notes_text(r.notes) + ("; PROBLEMS: " + "; ".join(r.problems)
-                                                 if r.problems else ""))
+            cells.append(
+                _notes_text(r.notes)
+                + ("; PROBLEMS: " + "; ".join(r.problems) if r.problems else "")
+            )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

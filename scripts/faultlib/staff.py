@@ -40,8 +40,15 @@ class StaffLoad:
     loop unless ``survive`` is set: what was not answered 201 was not promised.
     """
 
-    def __init__(self, url: str, people: list[dict[str, str]], *, pause: float = 0.05,
-                 survive: bool = False, timeout: float = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        people: list[dict[str, str]],
+        *,
+        pause: float = 0.05,
+        survive: bool = False,
+        timeout: float = 10,
+    ) -> None:
         self.url = url
         self.tokens = [(p["nip"], sign_in(url, p["nip"], p["pin"])) for p in people]
         self.pause = pause
@@ -54,8 +61,10 @@ class StaffLoad:
 
     def start(self) -> StaffLoad:
         self._stop.clear()
-        self._threads = [threading.Thread(target=self._client, args=(nip, token), daemon=True)
-                         for nip, token in self.tokens]
+        self._threads = [
+            threading.Thread(target=self._client, args=(nip, token), daemon=True)
+            for nip, token in self.tokens
+        ]
         for t in self._threads:
             t.start()
         return self
@@ -72,8 +81,12 @@ class StaffLoad:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                r = session.post(self.url + "/api/v1/checkins", json={"kind": "in"},
-                                 headers=headers, timeout=self.timeout)
+                r = session.post(
+                    self.url + "/api/v1/checkins",
+                    json={"kind": "in"},
+                    headers=headers,
+                    timeout=self.timeout,
+                )
             except requests.RequestException:
                 if not self.survive:
                     return

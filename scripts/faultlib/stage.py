@@ -36,15 +36,28 @@ class Stage:
     extra: list[Any] = field(default_factory=list)
 
     @classmethod
-    def build(cls, root: Path, *, proxy: bool = False, push_interval: float = 1,
-              batch_size: int = 1000, node_env: dict[str, str] | None = None,
-              start_node: bool = True, people: int = 40, name: str = "kec-alalak") -> Stage:
+    def build(
+        cls,
+        root: Path,
+        *,
+        proxy: bool = False,
+        push_interval: float = 1,
+        batch_size: int = 1000,
+        node_env: dict[str, str] | None = None,
+        start_node: bool = True,
+        people: int = 40,
+        name: str = "kec-alalak",
+    ) -> Stage:
         setup = make_central(root, people)
         central = CentralProcess(setup.data).start()
         paths = enroll_node(setup, central.url, root, name)
         fault_proxy = FaultProxy(central.port).start() if proxy else None
-        set_node_config(paths, PUSH_INTERVAL_S=push_interval, BATCH_SIZE=batch_size,
-                        CENTRAL_URL=(fault_proxy or central).url)
+        set_node_config(
+            paths,
+            PUSH_INTERVAL_S=push_interval,
+            BATCH_SIZE=batch_size,
+            CENTRAL_URL=(fault_proxy or central).url,
+        )
         node = NodeProcess(paths, scheduler=True, extra_env=node_env)
         stage = cls(root, setup, central, paths, node, fault_proxy)
         if start_node:
@@ -61,8 +74,11 @@ class Stage:
 
     def nodes_api(self) -> list[dict[str, Any]]:
         """GET /api/v1/nodes with the viewer token."""
-        r = requests.get(self.central.url + "/api/v1/nodes", timeout=10,
-                         headers={"Authorization": f"Bearer {self.setup.viewer_token}"})
+        r = requests.get(
+            self.central.url + "/api/v1/nodes",
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.setup.viewer_token}"},
+        )
         r.raise_for_status()
         return list(r.json()["nodes"])
 
@@ -70,9 +86,12 @@ class Stage:
         return next(n for n in self.nodes_api() if n["node"] == name)
 
     def attendance(self, day: str) -> dict[str, Any]:
-        r = requests.get(self.central.url + "/api/v1/attendance", params={"date": day},
-                         headers={"Authorization": f"Bearer {self.setup.viewer_token}"},
-                         timeout=30)
+        r = requests.get(
+            self.central.url + "/api/v1/attendance",
+            params={"date": day},
+            headers={"Authorization": f"Bearer {self.setup.viewer_token}"},
+            timeout=30,
+        )
         r.raise_for_status()
         return dict(r.json())
 

@@ -55,20 +55,30 @@ def _conn(paths: NodePaths) -> sqlite3.Connection:
 def _records(paths: NodePaths, start: int = 0) -> list[dict[str, Any]]:
     conn = sqlite3.connect(f"file:{paths.db}?mode=ro", uri=True)
     try:
-        return [records.parse(t) for (t,) in conn.execute(
-            "SELECT record FROM log WHERE seq >= ? ORDER BY seq", (start,))]
+        return [
+            records.parse(t)
+            for (t,) in conn.execute("SELECT record FROM log WHERE seq >= ? ORDER BY seq", (start,))
+        ]
     finally:
         conn.close()
 
 
 def _row(rec: dict[str, Any]) -> tuple[Any, ...]:
     nip = rec["body"].get("nip") if rec["type"] == "checkin" else None
-    return (rec["seq"], rec["type"], rec["ts"], rec["hash"], nip,
-            wita_day(rec["ts"]) if nip else None, records.serialize(rec))
+    return (
+        rec["seq"],
+        rec["type"],
+        rec["ts"],
+        rec["hash"],
+        nip,
+        wita_day(rec["ts"]) if nip else None,
+        records.serialize(rec),
+    )
 
 
-def resign_from(paths: NodePaths, start: int,
-                edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+def resign_from(
+    paths: NodePaths, start: int, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> None:
     """Replace the log from ``start`` with ``edit(records)``, renumbered, re-chained and
     re-signed with the node's own key: what root on the mini-PC can do."""
     key = load_private_key(paths.key)
@@ -78,12 +88,22 @@ def resign_from(paths: NodePaths, start: int,
     conn.execute("BEGIN")
     conn.execute("DELETE FROM log WHERE seq >= ?", (start,))
     for i, rec in enumerate(edit(old)):
-        unsigned = records.build(node=rec["node"], epoch=rec["epoch"], seq=start + i,
-                                 type=rec["type"], ts=rec["ts"], mono_us=rec["mono_us"],
-                                 boot_id=rec["boot_id"], prev=prev, body=rec["body"])
+        unsigned = records.build(
+            node=rec["node"],
+            epoch=rec["epoch"],
+            seq=start + i,
+            type=rec["type"],
+            ts=rec["ts"],
+            mono_us=rec["mono_us"],
+            boot_id=rec["boot_id"],
+            prev=prev,
+            body=rec["body"],
+        )
         sealed = records.seal(unsigned, key)
-        conn.execute("INSERT INTO log (seq, type, ts, hash, nip, day, record)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?)", _row(sealed))
+        conn.execute(
+            "INSERT INTO log (seq, type, ts, hash, nip, day, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _row(sealed),
+        )
         prev = sealed["hash"]
     conn.execute("COMMIT")
     conn.close()
@@ -124,8 +144,9 @@ class Office:
         self.node.stop()
 
     def central_head(self) -> int:
-        row = central_query(self.stage.central_db, "SELECT head_seq FROM nodes WHERE name = ?",
-                            [self.name])
+        row = central_query(
+            self.stage.central_db, "SELECT head_seq FROM nodes WHERE name = ?", [self.name]
+        )
         return int(row[0][0]) if row and row[0][0] is not None else -1
 
     def wait_pushed(self, timeout: float = 30) -> None:
@@ -152,22 +173,31 @@ class Office:
     def verdict(self, kinds: tuple[str, ...], *, evidence: bool) -> tuple[bool, str]:
         view = self.stage.node_view(self.name)
         alerts = {a["kind"] for a in view["alerts"]}
-        held = central_query(self.stage.central_db,
-                             "SELECT count(*) FROM evidence WHERE node = ?", [self.name])[0][0]
+        held = central_query(
+            self.stage.central_db, "SELECT count(*) FROM evidence WHERE node = ?", [self.name]
+        )[0][0]
         ok = bool(alerts & set(kinds)) and (not evidence or int(str(held)) > 0)
         return ok, f"status={view['status']} alerts={sorted(alerts)} evidence={held}"
 
 
 def _uncounted_after_fork(stage: Stage, office: Office) -> bool:
     """The attendance report counts none of this node's check-ins at or after the fork."""
-    forks = central_query(stage.central_db, "SELECT min(seq) FROM evidence WHERE node = ?"
-                          " AND kind IN ('fork', 'broken-chain')", [office.name])
+    forks = central_query(
+        stage.central_db,
+        "SELECT min(seq) FROM evidence WHERE node = ? AND kind IN ('fork', 'broken-chain')",
+        [office.name],
+    )
     fork = forks[0][0]
     if fork is None:
         return True
-    days = {str(d) for (d,) in central_query(
-        stage.central_db, "SELECT DISTINCT day FROM records WHERE node = ? AND day IS NOT NULL",
-        [office.name])}
+    days = {
+        str(d)
+        for (d,) in central_query(
+            stage.central_db,
+            "SELECT DISTINCT day FROM records WHERE node = ? AND day IS NOT NULL",
+            [office.name],
+        )
+    }
     for day in days:
         for emp in stage.attendance(day)["employees"]:
             for ref in emp["records"]:
@@ -192,8 +222,7 @@ def _after_push(edit_name: str) -> Callable[[Stage, Office, random.Random], tupl
             elif edit_name == "delete":
                 recs = recs[1:]
             elif edit_name == "insert":
-                fake = {**recs[0], "body": {**recs[0]["body"],
-                                             "nip": stage.people[9]["nip"]}}
+                fake = {**recs[0], "body": {**recs[0]["body"], "nip": stage.people[9]["nip"]}}
                 recs = [fake, *recs]
             elif edit_name == "reorder":
                 recs[0], recs[1] = recs[1], recs[0]
@@ -202,6 +231,7 @@ def _after_push(edit_name: str) -> Callable[[Stage, Office, random.Random], tupl
         resign_from(office.paths, s, edit)
         office.run_a_while()
         return ("fork",)
+
     return case
 
 
@@ -216,8 +246,9 @@ def _before_push(edit_name: str) -> Callable[[Stage, Office, random.Random], tup
         if edit_name == "edit":
             rec = _records(office.paths, s)[0]
             text = records.serialize({**rec, "ts": _shift(rec["ts"], -3600)})
-            conn.execute("UPDATE log SET record = ?, ts = ? WHERE seq = ?",
-                         (text, json.loads(text)["ts"], s))
+            conn.execute(
+                "UPDATE log SET record = ?, ts = ? WHERE seq = ?", (text, json.loads(text)["ts"], s)
+            )
             kinds: tuple[str, ...] = ("invalid-signature",)
         elif edit_name == "delete":
             conn.execute("DELETE FROM log WHERE seq = ?", (s,))
@@ -230,11 +261,15 @@ def _before_push(edit_name: str) -> Callable[[Stage, Office, random.Random], tup
             kinds = ("invalid-record",)
         conn.close()
         if edit_name == "backdate":
-            resign_from(office.paths, s, lambda recs: [
-                {**recs[0], "ts": _shift(recs[0]["ts"], -7200)}, *recs[1:]])
+            resign_from(
+                office.paths,
+                s,
+                lambda recs: [{**recs[0], "ts": _shift(recs[0]["ts"], -7200)}, *recs[1:]],
+            )
             kinds = ("time-out-of-bounds",)
         office.run_a_while()
         return kinds
+
     return case
 
 
@@ -291,8 +326,11 @@ def replay_other_node(stage: Stage, office: Office, rng: random.Random) -> tuple
                 answers.append(exc.status)
     finally:
         client.close()
-    stored = central_query(stage.central_db, "SELECT count(*) FROM records WHERE node = ?"
-                           " AND epoch = ?", [office.name, theirs[0]["epoch"]])[0][0]
+    stored = central_query(
+        stage.central_db,
+        "SELECT count(*) FROM records WHERE node = ? AND epoch = ?",
+        [office.name, theirs[0]["epoch"]],
+    )[0][0]
     refused = all(a is not None and 400 <= a < 500 for a in answers)
     REPLAYS[office.name] = (refused and stored == 0, f"answers={answers} stored={stored}")
     return ("replay",)
@@ -317,14 +355,21 @@ def reinit_fresh_log(stage: Stage, office: Office, rng: random.Random) -> tuple[
 
     store = Store(office.paths.db)
     store.migrate()
-    store.conn().execute("INSERT INTO meta VALUES ('node', ?), ('epoch', ?)",
-                         (office.name, secrets.token_hex(16)))
+    store.conn().execute(
+        "INSERT INTO meta VALUES ('node', ?), ('epoch', ?)", (office.name, secrets.token_hex(16))
+    )
     writer = LogWriter(store, key, boot_id="reinit")
     writer.append("genesis", {"software": SOFTWARE, "node": office.name})
     writer.stop()
     store.close()
-    run_cli_ok("local_node", "roster", "import", "--data", str(office.paths.root),
-               str(stage.root / "roster-40-7.csv"))
+    run_cli_ok(
+        "local_node",
+        "roster",
+        "import",
+        "--data",
+        str(office.paths.root),
+        str(stage.root / "roster-40-7.csv"),
+    )
     office.run_a_while()
     return ("new-epoch",)
 
@@ -346,8 +391,9 @@ CASES: dict[str, Callable[[Stage, Office, random.Random], tuple[str, ...]]] = {
 EVIDENCE = {"fork", "new-epoch", "invalid-record"}
 
 
-def tampering(workdir: Path, rounds: int, rng: random.Random, *,
-              cases: tuple[str, ...] = tuple(CASES)) -> list[FaultRow]:
+def tampering(
+    workdir: Path, rounds: int, rng: random.Random, *, cases: tuple[str, ...] = tuple(CASES)
+) -> list[FaultRow]:
     """One row per case; each round runs the case on a new node of one central."""
     stage = Stage.build(workdir, start_node=False)
     rows = []

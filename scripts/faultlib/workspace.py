@@ -31,8 +31,9 @@ def fill_log(paths: NodePaths, people: list[dict[str, str]], count: int) -> None
 
     def one(i: int) -> None:
         nip = people[i % len(people)]["nip"]
-        svc.append("checkin", checkin_body({"kind": "in"}, nip=nip, device="fill-device-01"),
-                   nip=nip)
+        svc.append(
+            "checkin", checkin_body({"kind": "in"}, nip=nip, device="fill-device-01"), nip=nip
+        )
 
     try:
         with ThreadPoolExecutor(16) as pool:
@@ -49,9 +50,14 @@ def verify_node(paths: NodePaths) -> tuple[bool, str]:
 
 def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """``python -m args`` in its own process group, so SIGKILL takes every child with it."""
-    return subprocess.Popen([PY, "-m", *args], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
-                            start_new_session=True)
+    return subprocess.Popen(
+        [PY, "-m", *args],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> int:

@@ -43,11 +43,18 @@ def central_counts(store: CentralStore) -> dict[str, int]:
     The attacks on central run on both backends (``central_backend``, as tests/central)."""
     if isinstance(store, SqliteStore):
         conn = store.conn()
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
         return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
     with store._read() as pg:  # type: ignore[attr-defined]
-        tables = [r[0] for r in pg.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
-        return {t: pg.execute(f'SELECT count(*) FROM "{t}"'.encode()).fetchone()[0]
-                for t in tables}
+        tables = [
+            r[0]
+            for r in pg.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )
+        ]
+        return {t: pg.execute(f'SELECT count(*) FROM "{t}"'.encode()).fetchone()[0] for t in tables}

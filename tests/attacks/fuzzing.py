@@ -23,13 +23,19 @@ from schemathesis.specs.openapi.checks import (
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 50
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 # The one copy of each API description: package data, served at /api/v1/openapi.yaml.
-DESCRIPTIONS = {"node": REPO / "local_node/static/openapi.yaml",
-                "central": REPO / "central/static/openapi.yaml"}
+DESCRIPTIONS = {
+    "node": REPO / "local_node/static/openapi.yaml",
+    "central": REPO / "central/static/openapi.yaml",
+}
 
 
 def operations(app: str) -> list[tuple[str, str]]:
@@ -43,8 +49,14 @@ def operations(app: str) -> list[tuple[str, str]]:
     return [(op.method.upper(), op.path) for op in ops]
 
 
-def fuzz(app: Flask, method: str, path: str,
-         call: Callable[[Any], Any], *, max_examples: int = MAX_EXAMPLES) -> None:
+def fuzz(
+    app: Flask,
+    method: str,
+    path: str,
+    call: Callable[[Any], Any],
+    *,
+    max_examples: int = MAX_EXAMPLES,
+) -> None:
     """Fuzz one operation of the description ``app`` serves at /api/v1/openapi.yaml.
 
     ``call(case)`` sends the case (adding credentials) and returns the response; this
@@ -52,12 +64,18 @@ def fuzz(app: Flask, method: str, path: str,
     """
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.yaml", app)
     operation = schema[path][method]
-    strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                         operation.as_strategy(GenerationMode.NEGATIVE))
+    strategy = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    )
 
     @given(case=strategy)
-    @settings(max_examples=max_examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Any) -> None:
         response = call(case)
         case.validate_response(response, checks=CHECKS)
@@ -80,16 +98,27 @@ def _nested(depth: int) -> list[Any]:
 HOSTILE_JSON: dict[str, Any] = {
     "nested-200-deep": _nested(200),
     "nested-in-object": {"kind": "in", "geo": _nested(200)},
-    "lone-surrogates": {"kind": "in", "presence": "x\ud800y", "reason": "lupa \udfff",
-                        "nip": "19850101201001100\ud800", "token": "\udc00", "csr": "\ud800",
-                        "name": "kec-\ud800"},
+    "lone-surrogates": {
+        "kind": "in",
+        "presence": "x\ud800y",
+        "reason": "lupa \udfff",
+        "nip": "19850101201001100\ud800",
+        "token": "\udc00",
+        "csr": "\ud800",
+        "name": "kec-\ud800",
+    },
     "lone-surrogate-key": {"\ud800": "x", "kind": "in"},
 }
 
 
 # A real value for each path parameter, so the hostile body reaches the route behind it.
-PATH_VALUES = {"node": "kec-alalak", "id": "1", "action": "approve", "month": "2026-10",
-               "ext": "pdf"}
+PATH_VALUES = {
+    "node": "kec-alalak",
+    "id": "1",
+    "action": "approve",
+    "month": "2026-10",
+    "ext": "pdf",
+}
 
 
 def hostile_json(operation: Any, call: Callable[[Any], Any]) -> None:
@@ -100,8 +129,11 @@ def hostile_json(operation: Any, call: Callable[[Any], Any]) -> None:
     assert all(n in PATH_VALUES for n in names), f"give {operation.path} a value in PATH_VALUES"
     path_parameters = {n: PATH_VALUES[n] for n in names}
     for name, body in HOSTILE_JSON.items():
-        response = call(operation.Case(body=body, media_type="application/json",
-                                       path_parameters=path_parameters or None))
+        response = call(
+            operation.Case(
+                body=body, media_type="application/json", path_parameters=path_parameters or None
+            )
+        )
         where = f"{operation.method.upper()} {operation.path} {name}"
         assert response.status_code == 400, (where, response.status_code)
         # A schemathesis response (json() is a method) or a werkzeug one (a property).

@@ -24,10 +24,13 @@ def signed_in(client, roster):
 
 
 @pytest.mark.parametrize("csrf", [None, "", "wrong-token", "x" * 300])
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/api/v1/checkins", {"kind": "in"}),
-    ("DELETE", "/api/v1/session", None),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/checkins", {"kind": "in"}),
+        ("DELETE", "/api/v1/session", None),
+    ],
+)
 def test_node_cookie_requests_need_the_csrf_header(client, signed_in, method, path, body, csrf):
     store = client.application.extensions["presensi_node"].store
     head = store.head()
@@ -48,8 +51,9 @@ def test_node_cookie_requests_work_with_the_csrf_header(client, signed_in):
     assert client.get("/api/v1/me").status_code == 401
 
 
-@pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", "text/plain",
-                                   "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "ctype", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]
+)
 def test_node_sign_in_refuses_what_a_cross_site_form_can_send(client, roster, ctype):
     person = roster[0]
     body = f'{{"nip": "{person["nip"]}", "pin": "{person["pin"]}"}}'
@@ -63,13 +67,16 @@ def official(central_store, central_clock):
     return make_official(central_store, "budi", "admin", central_clock.now)
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": "http://evil.example"},
-    {"Origin": "null"},
-    {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
-    {"Sec-Fetch-Site": "cross-site"},
-    {"Sec-Fetch-Site": "same-site", "Origin": "http://other.localhost"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://other.localhost"},
+    ],
+)
 def test_central_dashboard_forms_refuse_cross_site_posts(central_client, official, headers):
     r = sign_in(central_client, "budi", **headers)
     assert r.status_code == 403 and "situs lain" in r.get_data(as_text=True)
@@ -93,11 +100,16 @@ def test_central_dashboard_forms_need_their_csrf_token(central_client, official,
     assert central_client.get("/dashboard").status_code == 200
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Origin": "http://localhost"}, {"Sec-Fetch-Site": "same-origin"},
-    {"Sec-Fetch-Site": "same-origin", "Origin": "https://localhost"},
-    {"Sec-Fetch-Site": "same-origin", "Origin": "null"},  # Chromium under no-referrer
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "http://localhost"},
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "https://localhost"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "null"},  # Chromium under no-referrer
+    ],
+)
 def test_central_dashboard_forms_work_from_the_dashboard(central_client, official, headers):
     assert sign_in(central_client, "budi", **headers).status_code == 303
     assert central_client.get("/dashboard").status_code == 200

@@ -27,17 +27,23 @@ BODIES: dict[str, bytes] = {
     "object-1000-deep": b'{"a":' * DEEP + b"1" + b"}" * DEEP,
     "deep-inside-field": b'{"kind":"in","geo":' + b"[" * DEEP + b"]" * DEEP + b"}",
     "surrogate-presence": b'{"kind":"in","presence":"x\\ud800y"}',
-    "surrogate-reason": (b'{"nip":"198501012010011001","kind":"in",'
-                         b'"reason":"lupa \\udfff absen"}'),
+    "surrogate-reason": (b'{"nip":"198501012010011001","kind":"in","reason":"lupa \\udfff absen"}'),
     "surrogate-key": b'{"kind":"in","\\udc00":"x"}',
     "surrogate-nested": b'{"kind":"in","geo":{"lat":"\\ud83d","lon":"1","acc_m":"2"}}',
     "surrogate-token": b'{"token":"kec-alalak.\\ud800","csr":"x"}',
 }
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 # A real value for each path parameter, so every route is reached past its URL converter.
-PATH_VALUES = {"<node>": "kec-alalak", "<ext>": "pdf", "<target_id>": "1",
-               "<any(approve, reject):action>": "approve", "<month>": "2026-10",
-               "<int:alert_id>": "1", "<name>": "budi", "<link>": "x" * 43}
+PATH_VALUES = {
+    "<node>": "kec-alalak",
+    "<ext>": "pdf",
+    "<target_id>": "1",
+    "<any(approve, reject):action>": "approve",
+    "<month>": "2026-10",
+    "<int:alert_id>": "1",
+    "<name>": "budi",
+    "<link>": "x" * 43,
+}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -66,13 +72,18 @@ def _check(response: Any, reads_json: bool, where: str) -> None:
 
 
 # Node routes that parse a JSON body (the session route reads it before any check).
-NODE_JSON = {"api.create_session", "api.create_checkin", "api.create_witness_checkin",
-             "api.create_manual_checkin"}
+NODE_JSON = {
+    "api.create_session",
+    "api.create_checkin",
+    "api.create_witness_checkin",
+    "api.create_manual_checkin",
+}
 
 
 @pytest.mark.parametrize("name", sorted(BODIES))
-def test_every_node_route(app: Flask, client: FlaskClient, roster: list[dict[str, str]],
-                          name: str) -> None:
+def test_every_node_route(
+    app: Flask, client: FlaskClient, roster: list[dict[str, str]], name: str
+) -> None:
     head = next(p for p in roster if p["role"] == "head")
     routes = _routes(app)
     assert {endpoint for _, _, endpoint in routes} >= NODE_JSON
@@ -82,8 +93,9 @@ def test_every_node_route(app: Flask, client: FlaskClient, roster: list[dict[str
         r = client.post("/api/v1/session", json={"nip": head["nip"], "pin": head["pin"]})
         assert r.status_code == 201 and r.json is not None, r.data
         headers = {"Authorization": f"Bearer {r.json['token']}", "Idempotency-Key": name}
-        response = client.open(path, method=method, data=BODIES[name], headers=headers,
-                               content_type="application/json")
+        response = client.open(
+            path, method=method, data=BODIES[name], headers=headers, content_type="application/json"
+        )
         _check(response, endpoint in NODE_JSON, f"{method} {path} {name}")
     assert log_head(client) == before, "a refused body reached the log"
 
@@ -93,9 +105,14 @@ SIGNED = {"api.post_batch", "api.get_roster", "api.get_checkpoint"}
 
 
 @pytest.mark.parametrize("name", sorted(BODIES))
-def test_every_central_route(central_app: Flask, central_client: FlaskClient,
-                             central_store: SqliteStore, fake_node: FakeNode, admin_token: str,
-                             name: str) -> None:
+def test_every_central_route(
+    central_app: Flask,
+    central_client: FlaskClient,
+    central_store: SqliteStore,
+    fake_node: FakeNode,
+    admin_token: str,
+    name: str,
+) -> None:
     routes = _routes(central_app)
     endpoints = {endpoint for _, _, endpoint in routes}
     assert "api.post_enroll" in endpoints and "api.post_batch" in endpoints, endpoints
@@ -119,6 +136,7 @@ def test_every_central_route(central_app: Flask, central_client: FlaskClient,
 def test_enroll_without_any_credentials(central_client: FlaskClient) -> None:
     """The one unauthenticated JSON route, exactly as issue 13 found it (a 500 before)."""
     for name in ("array-1000-deep", "object-1000-deep", "surrogate-token"):
-        response = central_client.post("/api/v1/enroll", data=BODIES[name],
-                                       content_type="application/json")
+        response = central_client.post(
+            "/api/v1/enroll", data=BODIES[name], content_type="application/json"
+        )
         _check(response, True, name)

@@ -18,9 +18,9 @@ from .conftest import central_counts
 pytestmark = pytest.mark.faults
 
 
-def test_guessed_enrollment_tokens_are_all_401_and_reveal_nothing(central_client,
-                                                                  central_store,
-                                                                  central_clock):
+def test_guessed_enrollment_tokens_are_all_401_and_reveal_nothing(
+    central_client, central_store, central_clock
+):
     real = create_enroll_token(central_store, "kec-alalak", now=central_clock.now)
     csr = make_csr(generate_key(), "kec-alalak").decode()
     before = central_counts(central_store)
@@ -40,10 +40,12 @@ def test_guessed_enrollment_tokens_are_all_401_and_reveal_nothing(central_client
     assert r.status_code == 201
 
 
-@pytest.mark.parametrize("secret", ["\ud800" + "a" * 30, "a" * 30 + "\udfff", "é" * 30,
-                                    "a" * 19, "a b" * 10, "a" * 201])
-def test_malformed_enrollment_secrets_are_401_not_500(central_client, central_store,
-                                                      central_clock, secret):
+@pytest.mark.parametrize(
+    "secret", ["\ud800" + "a" * 30, "a" * 30 + "\udfff", "é" * 30, "a" * 19, "a b" * 10, "a" * 201]
+)
+def test_malformed_enrollment_secrets_are_401_not_500(
+    central_client, central_store, central_clock, secret
+):
     create_enroll_token(central_store, "kec-alalak", now=central_clock.now)
     csr = make_csr(generate_key(), "kec-alalak").decode()
     # json.dumps escapes a lone surrogate as \ud800, which is what an attacker sends.
@@ -64,8 +66,9 @@ def test_tokens_are_stored_only_as_hashes(central_store, central_clock, stored_b
     assert secret.encode() not in dump
 
 
-def test_revoked_node_cannot_push_and_nothing_is_stored(central_client, central_store,
-                                                       central_paths, fake_node):
+def test_revoked_node_cannot_push_and_nothing_is_stored(
+    central_client, central_store, central_paths, fake_node
+):
     assert fake_node.push(central_client).status_code == 200
     fake_node.checkin("198501012010011001")
     revoke(load_ca(central_paths.ca_dir), "kec-alalak")
@@ -73,13 +76,15 @@ def test_revoked_node_cannot_push_and_nothing_is_stored(central_client, central_
     r = fake_node.push(central_client, 1)
     assert r.status_code == 403 and r.get_json()["error"] == "revoked"
     after = central_counts(central_store)
-    assert {k: v for k, v in after.items() if k != "nodes"} == \
-        {k: v for k, v in before.items() if k != "nodes"}
+    assert {k: v for k, v in after.items() if k != "nodes"} == {
+        k: v for k, v in before.items() if k != "nodes"
+    }
     assert central_store.node("kec-alalak").head_seq == 0
 
 
-def test_node_with_a_foreign_ca_certificate_is_refused(central_client, central_store,
-                                                      central_paths, central_clock, tmp_path):
+def test_node_with_a_foreign_ca_certificate_is_refused(
+    central_client, central_store, central_paths, central_clock, tmp_path
+):
     """A rogue CA's certificate dropped into central's issued/ directory is not trusted."""
     rogue_ca = init_ca(tmp_path / "rogue-ca")
     key = generate_key()
@@ -87,16 +92,21 @@ def test_node_with_a_foreign_ca_certificate_is_refused(central_client, central_s
     write_pem(central_paths.ca_dir / "issued" / "kec-rogue-1234.pem", pem)
     rogue = FakeNode("kec-rogue", central_clock, key)
     before = central_counts(central_store)
-    for r in (rogue.request(central_client, "GET", "/api/v1/nodes/kec-rogue/checkpoint"),
-              rogue.push(central_client)):
+    for r in (
+        rogue.request(central_client, "GET", "/api/v1/nodes/kec-rogue/checkpoint"),
+        rogue.push(central_client),
+    ):
         assert r.status_code in (401, 403), r.get_data(as_text=True)
-    assert central_store.node("kec-rogue") is None or \
-        central_store.node("kec-rogue").status != "active"
+    assert (
+        central_store.node("kec-rogue") is None
+        or central_store.node("kec-rogue").status != "active"
+    )
     assert central_counts(central_store)["records"] == before["records"]
 
 
-def test_foreign_key_signing_as_an_enrolled_node_is_401(central_client, central_store,
-                                                       central_clock, fake_node, tmp_path):
+def test_foreign_key_signing_as_an_enrolled_node_is_401(
+    central_client, central_store, central_clock, fake_node, tmp_path
+):
     rogue_ca = init_ca(tmp_path / "rogue-ca")
     key = generate_key()
     issue_from_csr(rogue_ca, make_csr(key, "kec-alalak"))  # a valid cert, wrong district

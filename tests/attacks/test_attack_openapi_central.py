@@ -30,9 +30,15 @@ SIGNED = ("/api/v1/batches", "/api/v1/roster", "/api/v1/nodes/{node}/checkpoint"
 
 
 @pytest.mark.parametrize(("method", "path"), operations("central"))
-def test_central_api_fuzz(central_app: Flask, central_store: SqliteStore, fake_node: FakeNode,
-                          central_clock: Clock, admin_token: str, method: str,
-                          path: str) -> None:
+def test_central_api_fuzz(
+    central_app: Flask,
+    central_store: SqliteStore,
+    fake_node: FakeNode,
+    central_clock: Clock,
+    admin_token: str,
+    method: str,
+    path: str,
+) -> None:
     client = central_app.test_client()
 
     calls = [0]
@@ -52,8 +58,16 @@ def test_central_api_fuzz(central_app: Flask, central_store: SqliteStore, fake_n
             built = EnvironBuilder(base_url=BASE, **data).get_request()
             body = built.get_data()
             try:
-                headers.update(sign_request(method, built.url, body, fake_node.key,
-                                            fake_node.name, created=int(central_clock.now)))
+                headers.update(
+                    sign_request(
+                        method,
+                        built.url,
+                        body,
+                        fake_node.key,
+                        fake_node.name,
+                        created=int(central_clock.now),
+                    )
+                )
             except SignatureError:
                 pass  # a URL the signer cannot sign: send it unsigned, central must say 401
             send: dict[str, Any] = {"data": body}
@@ -63,8 +77,9 @@ def test_central_api_fuzz(central_app: Flask, central_store: SqliteStore, fake_n
             headers["Authorization"] = f"Bearer {admin_token}"
             send = {k: data[k] for k in ("json", "data") if k in data}
         before = central_counts(central_store)
-        response = client.open(data["path"], method=method, query_string=data["query_string"],
-                               headers=headers, **send)
+        response = client.open(
+            data["path"], method=method, query_string=data["query_string"], headers=headers, **send
+        )
         if response.status_code >= 400:
             after = central_counts(central_store)
             before.pop("nonces"), after.pop("nonces")

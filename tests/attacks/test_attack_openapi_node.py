@@ -24,8 +24,9 @@ pytestmark = pytest.mark.faults
 def fuzz_app(node_paths: NodePaths, roster: list[dict[str, str]]) -> Iterator[Flask]:
     # A huge per-address limit: fuzzed sign-ins must not lock the address the test runs from
     # (the per-address lockout has its own test in test_attack_pin.py).
-    app = create_app({"DATA_DIR": str(node_paths.root), "TESTING": True,
-                      "ADDR_MAX_FAILURES": 10**6})
+    app = create_app(
+        {"DATA_DIR": str(node_paths.root), "TESTING": True, "ADDR_MAX_FAILURES": 10**6}
+    )
     app.config["STAFF_NIP"] = roster[0]["nip"]
     yield app
     app.extensions["presensi_node"].close()
@@ -53,8 +54,11 @@ def test_node_api_fuzz(fuzz_app: Flask, method: str, path: str) -> None:
 
 def test_each_description_exists_once() -> None:
     """The packages' copies are the only ones (docs/ links to them), so none can drift."""
-    found = sorted(p.relative_to(REPO).as_posix() for p in REPO.rglob("openapi*.y*ml")
-                   if ".venv" not in p.parts and ".git" not in p.parts)
+    found = sorted(
+        p.relative_to(REPO).as_posix()
+        for p in REPO.rglob("openapi*.y*ml")
+        if ".venv" not in p.parts and ".git" not in p.parts
+    )
     assert found == sorted(p.relative_to(REPO).as_posix() for p in DESCRIPTIONS.values())
 
 

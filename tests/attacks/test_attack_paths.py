@@ -30,11 +30,17 @@ def test_central_url_traversal_is_4xx_and_leaks_nothing(central_client, fake_nod
         assert b"PRIVATE KEY" not in r.data and b"CERTIFICATE" not in r.data
 
 
-@pytest.mark.parametrize("path", [
-    "/static/../node.db", "/static/..%2fnode.db", "/static/..%2f..%2fkeys%2fnode.key",
-    "/static/%2e%2e/%2e%2e/keys/node.key", "/static/app.js/../../keys/node.key",
-    "/api/v1/../../keys/node.key",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../node.db",
+        "/static/..%2fnode.db",
+        "/static/..%2f..%2fkeys%2fnode.key",
+        "/static/%2e%2e/%2e%2e/keys/node.key",
+        "/static/app.js/../../keys/node.key",
+        "/api/v1/../../keys/node.key",
+    ],
+)
 def test_node_url_traversal_is_404_and_leaks_nothing(client, path):
     r = client.get(path)
     assert r.status_code == 404
@@ -43,8 +49,9 @@ def test_node_url_traversal_is_404_and_leaks_nothing(client, path):
 
 @pytest.mark.parametrize("since", ["abc", "1;rm -rf /", "../../etc/passwd", "1e3", "", "0x10"])
 def test_export_refuses_junk_since(node_paths, since):
-    r = run_cli("local_node", "export", "--data", str(node_paths.root), "--since", since,
-                check=False)
+    r = run_cli(
+        "local_node", "export", "--data", str(node_paths.root), "--since", since, check=False
+    )
     assert r.returncode == 2
     assert r.stdout == "" and "Traceback" not in r.stderr
 
@@ -55,8 +62,9 @@ def test_export_since_beyond_the_head_prints_nothing(node_paths):
 
 
 def test_export_of_a_missing_data_dir_is_a_clean_error(tmp_path):
-    r = run_cli("local_node", "export", "--data", str(tmp_path / "nope" / ".." / "nope"),
-                check=False)
+    r = run_cli(
+        "local_node", "export", "--data", str(tmp_path / "nope" / ".." / "nope"), check=False
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
@@ -65,12 +73,24 @@ def test_backup_never_overwrites(node_paths, tmp_path):
     db_bytes = db.read_bytes()
     existing = tmp_path / "precious.txt"
     existing.write_text("keep me")
-    targets = [existing, tmp_path, node_paths.root / ".." / node_paths.root.name / "node.db",
-               node_paths.key, node_paths.root / "certs" / ".." / "keys" / "node.key"]
+    targets = [
+        existing,
+        tmp_path,
+        node_paths.root / ".." / node_paths.root.name / "node.db",
+        node_paths.key,
+        node_paths.root / "certs" / ".." / "keys" / "node.key",
+    ]
     key_bytes = node_paths.key.read_bytes()
     for target in targets:
-        r = run_cli("local_node", "backup", "--data", str(node_paths.root), "--out", str(target),
-                    check=False)
+        r = run_cli(
+            "local_node",
+            "backup",
+            "--data",
+            str(node_paths.root),
+            "--out",
+            str(target),
+            check=False,
+        )
         assert r.returncode == 2, (target, r.stdout, r.stderr)
         assert "already exists" in r.stderr and "Traceback" not in r.stderr
     assert existing.read_text() == "keep me"
@@ -79,8 +99,15 @@ def test_backup_never_overwrites(node_paths, tmp_path):
 
 
 def test_backup_into_a_missing_directory_is_a_clean_error(node_paths, tmp_path):
-    r = run_cli("local_node", "backup", "--data", str(node_paths.root),
-                "--out", str(tmp_path / "no" / "such" / "dir" / "b.db"), check=False)
+    r = run_cli(
+        "local_node",
+        "backup",
+        "--data",
+        str(node_paths.root),
+        "--out",
+        str(tmp_path / "no" / "such" / "dir" / "b.db"),
+        check=False,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 

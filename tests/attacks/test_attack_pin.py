@@ -22,18 +22,27 @@ def test_spraying_many_nips_from_one_address_locks_the_address(node_paths, roste
     try:
         # One wrong PIN per NIP: no single NIP reaches its own limit of 5.
         for person in roster[:limit]:
-            r = c.post("/api/v1/session", json={"nip": person["nip"], "pin": _wrong(person)},
-                       environ_base=attacker)
+            r = c.post(
+                "/api/v1/session",
+                json={"nip": person["nip"], "pin": _wrong(person)},
+                environ_base=attacker,
+            )
             assert r.status_code == 401
         # Now even a correct PIN from that address is refused, for every NIP ...
         victim = roster[10]
-        r = c.post("/api/v1/session", json={"nip": victim["nip"], "pin": victim["pin"]},
-                   environ_base=attacker)
+        r = c.post(
+            "/api/v1/session",
+            json={"nip": victim["nip"], "pin": victim["pin"]},
+            environ_base=attacker,
+        )
         assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
         assert r.json is not None and "token" not in r.json
         # ... while staff on other phones are not affected.
-        r = c.post("/api/v1/session", json={"nip": victim["nip"], "pin": victim["pin"]},
-                   environ_base={"REMOTE_ADDR": "10.0.0.7"})
+        r = c.post(
+            "/api/v1/session",
+            json={"nip": victim["nip"], "pin": victim["pin"]},
+            environ_base={"REMOTE_ADDR": "10.0.0.7"},
+        )
         assert r.status_code == 201
     finally:
         app.extensions["presensi_node"].close()
@@ -41,9 +50,11 @@ def test_spraying_many_nips_from_one_address_locks_the_address(node_paths, roste
     # The address lock is in the database: a restarted node still refuses it.
     app2 = create_app({"DATA_DIR": str(node_paths.root), "ADDR_MAX_FAILURES": limit})
     try:
-        r = app2.test_client().post("/api/v1/session",
-                                    json={"nip": roster[11]["nip"], "pin": roster[11]["pin"]},
-                                    environ_base=attacker)
+        r = app2.test_client().post(
+            "/api/v1/session",
+            json={"nip": roster[11]["nip"], "pin": roster[11]["pin"]},
+            environ_base=attacker,
+        )
         assert r.status_code == 429
     finally:
         app2.extensions["presensi_node"].close()
@@ -55,10 +66,16 @@ def test_locked_nip_refuses_even_the_right_pin_from_a_new_address(node_paths, ro
     person = roster[2]
     try:
         for i in range(3):
-            c.post("/api/v1/session", json={"nip": person["nip"], "pin": _wrong(person)},
-                   environ_base={"REMOTE_ADDR": f"10.0.1.{i}"})
-        r = c.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]},
-                   environ_base={"REMOTE_ADDR": "10.0.1.99"})
+            c.post(
+                "/api/v1/session",
+                json={"nip": person["nip"], "pin": _wrong(person)},
+                environ_base={"REMOTE_ADDR": f"10.0.1.{i}"},
+            )
+        r = c.post(
+            "/api/v1/session",
+            json={"nip": person["nip"], "pin": person["pin"]},
+            environ_base={"REMOTE_ADDR": "10.0.1.99"},
+        )
         assert r.status_code == 429
     finally:
         app.extensions["presensi_node"].close()

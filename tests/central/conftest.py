@@ -67,46 +67,77 @@ class FakeNode:
         self.records: list[dict[str, Any]] = []
         self.append("genesis", {"node": name})
 
-    def append(self, type: str, body: dict[str, Any], *, ts: float | None = None,
-               ) -> dict[str, Any]:
+    def append(
+        self,
+        type: str,
+        body: dict[str, Any],
+        *,
+        ts: float | None = None,
+    ) -> dict[str, Any]:
         seq = len(self.records)
         prev = self.records[-1]["hash"] if self.records else records.ZERO_HASH
         moment = self.clock.now if ts is None else ts
-        unsigned = records.build(node=self.name, epoch=self.epoch, seq=seq, type=type,
-                                 ts=ts_at(moment), mono_us=1_000_000 + seq, boot_id="boot-1",
-                                 prev=prev, body=body)
+        unsigned = records.build(
+            node=self.name,
+            epoch=self.epoch,
+            seq=seq,
+            type=type,
+            ts=ts_at(moment),
+            mono_us=1_000_000 + seq,
+            boot_id="boot-1",
+            prev=prev,
+            body=body,
+        )
         record = records.seal(unsigned, self.key)
         self.records.append(record)
         return record
 
-    def checkin(self, nip: str, kind: str = "in", *, ts: float | None = None,
-                **extra: str) -> dict[str, Any]:
-        return self.append("checkin", {"nip": nip, "kind": kind, "method": "app",
-                                       "device": "dev-12345678", "client_ts": None, **extra},
-                           ts=ts)
+    def checkin(
+        self, nip: str, kind: str = "in", *, ts: float | None = None, **extra: str
+    ) -> dict[str, Any]:
+        return self.append(
+            "checkin",
+            {
+                "nip": nip,
+                "kind": kind,
+                "method": "app",
+                "device": "dev-12345678",
+                "client_ts": None,
+                **extra,
+            },
+            ts=ts,
+        )
 
     def anchor(self, receipt: dict[str, Any]) -> dict[str, Any]:
         return self.append("anchor", {"receipt": receipt})
 
-    def batch(self, start: int = 0, stop: int | None = None,
-              recs: list[dict[str, Any]] | None = None) -> bytes:
+    def batch(
+        self, start: int = 0, stop: int | None = None, recs: list[dict[str, Any]] | None = None
+    ) -> bytes:
         chosen = recs if recs is not None else self.records[start:stop]
         clock = {"wall_ts": ts_at(self.clock.now), "mono_us": 5_000_000}
-        return encode_batch(self.name, self.epoch, [records.serialize(r) for r in chosen],
-                            clock)
+        return encode_batch(self.name, self.epoch, [records.serialize(r) for r in chosen], clock)
 
     def headers(self, method: str, path: str, body: bytes = b"", **kw: Any) -> dict[str, str]:
-        return sign_request(method, BASE + path, body, self.key, self.name,
-                            created=int(self.clock.now), **kw)
+        return sign_request(
+            method, BASE + path, body, self.key, self.name, created=int(self.clock.now), **kw
+        )
 
-    def request(self, client: FlaskClient, method: str, path: str, body: bytes = b"",
-                headers: dict[str, str] | None = None) -> TestResponse:
+    def request(
+        self,
+        client: FlaskClient,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> TestResponse:
         signed = self.headers(method, path, body)
         signed.update(headers or {})
         return client.open(path, method=method, data=body, headers=signed)
 
-    def push(self, client: FlaskClient, start: int = 0, stop: int | None = None, *,
-             gzip: bool = False) -> TestResponse:
+    def push(
+        self, client: FlaskClient, start: int = 0, stop: int | None = None, *, gzip: bool = False
+    ) -> TestResponse:
         body = self.batch(start, stop)
         extra = {"Content-Type": "application/json"}
         if gzip:
@@ -171,10 +202,12 @@ def central_database(central_backend: str, request: pytest.FixtureRequest) -> It
 
 
 @pytest.fixture
-def stored_bytes(central_paths: CentralPaths, central_database: str | None,
-                 request: pytest.FixtureRequest) -> Callable[[], bytes]:
+def stored_bytes(
+    central_paths: CentralPaths, central_database: str | None, request: pytest.FixtureRequest
+) -> Callable[[], bytes]:
     """Everything central's database holds, as bytes: the SQLite file and its WAL, or a
     ``pg_dump``."""
+
     def read() -> bytes:
         if central_database is None:  # the WAL too: recent writes are still there
             wal = central_paths.db.with_name(central_paths.db.name + "-wal")
@@ -186,10 +219,13 @@ def stored_bytes(central_paths: CentralPaths, central_database: str | None,
 
 
 @pytest.fixture
-def central_sql(central_paths: CentralPaths, central_database: str | None,
-                ) -> Callable[[str], None]:
+def central_sql(
+    central_paths: CentralPaths,
+    central_database: str | None,
+) -> Callable[[str], None]:
     """Run one SQL statement on central's database over a new connection, outside the
     store (a test breaking or probing the schema): SQLite or PostgreSQL alike."""
+
     def run(statement: str) -> None:
         if central_database is None:
             conn = sqlite3.connect(central_paths.db, isolation_level=None)
@@ -217,8 +253,7 @@ def central_paths(tmp_path: Path, central_database: str | None) -> CentralPaths:
 
 @pytest.fixture
 def central_app(central_paths: CentralPaths, central_clock: Clock) -> Iterator[Flask]:
-    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True,
-                      "CLOCK": central_clock})
+    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True, "CLOCK": central_clock})
     yield app
     app.extensions["presensi_central"].close()
 
@@ -234,19 +269,26 @@ def central_store(central_app: Flask) -> SqliteStore:
     return svc.store
 
 
-def enroll(client: FlaskClient, store: SqliteStore, clock: Clock, name: str,
-           key: Ed25519PrivateKey | None = None) -> FakeNode:
+def enroll(
+    client: FlaskClient,
+    store: SqliteStore,
+    clock: Clock,
+    name: str,
+    key: Ed25519PrivateKey | None = None,
+) -> FakeNode:
     node = FakeNode(name, clock, key)
     token = create_enroll_token(store, name, now=clock.now)
-    r = client.post("/api/v1/enroll", json={"token": token,
-                                            "csr": make_csr(node.key, name).decode()})
+    r = client.post(
+        "/api/v1/enroll", json={"token": token, "csr": make_csr(node.key, name).decode()}
+    )
     assert r.status_code == 201, r.get_data(as_text=True)
     return node
 
 
 @pytest.fixture
-def fake_node(central_client: FlaskClient, central_store: SqliteStore,
-              central_clock: Clock) -> FakeNode:
+def fake_node(
+    central_client: FlaskClient, central_store: SqliteStore, central_clock: Clock
+) -> FakeNode:
     return enroll(central_client, central_store, central_clock, "kec-alalak")
 
 

@@ -15,11 +15,16 @@ PASSWORD = "sandi-rahasia-panjang"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def make_official(store: CentralStore, name: str, role: str, now: float,
-                  units: list[str] | None = None, password: str = PASSWORD) -> str:
+def make_official(
+    store: CentralStore,
+    name: str,
+    role: str,
+    now: float,
+    units: list[str] | None = None,
+    password: str = PASSWORD,
+) -> str:
     """An account with ``password`` set through its one-time link; returns the password."""
-    link = create_account(store, name, role, units or [], actor="test", now=now,
-                          link_hours=24)
+    link = create_account(store, name, role, units or [], actor="test", now=now, link_hours=24)
     set_password_with_link(store, link, password, now)
     return password
 
@@ -33,16 +38,17 @@ def csrf_of(client: FlaskClient, path: str, *, last: bool = False) -> str:
     return str(found[-1] if last else found[0])
 
 
-def sign_in(client: FlaskClient, name: str, password: str = PASSWORD,
-            **headers: Any) -> Any:
+def sign_in(client: FlaskClient, name: str, password: str = PASSWORD, **headers: Any) -> Any:
     """POST the sign-in form with the CSRF value the sign-in page gave this client."""
     csrf = csrf_of(client, "/dashboard/masuk")
-    return client.post("/dashboard/masuk", data={"name": name, "password": password,
-                                                 "csrf": csrf}, headers=headers)
+    return client.post(
+        "/dashboard/masuk", data={"name": name, "password": password, "csrf": csrf}, headers=headers
+    )
 
 
-def post_form(client: FlaskClient, path: str, data: dict[str, str],
-              page: str = "/dashboard", **headers: Any) -> Any:
+def post_form(
+    client: FlaskClient, path: str, data: dict[str, str], page: str = "/dashboard", **headers: Any
+) -> Any:
     """POST a signed-in page's form with the session's CSRF token."""
     return client.post(path, data={**data, "csrf": csrf_of(client, page)}, headers=headers)
 
@@ -57,12 +63,16 @@ def browser_session(url: str, link: str, name: str, password: str = PASSWORD) ->
     assert form.status_code == 200, form.text
     csrf = CSRF_RE.search(form.text)
     assert csrf
-    r = session.post(link, data={"password": password, "confirm": password,
-                                 "csrf": csrf.group(1)}, timeout=10)
+    r = session.post(
+        link, data={"password": password, "confirm": password, "csrf": csrf.group(1)}, timeout=10
+    )
     assert r.status_code == 200, r.text
     csrf = CSRF_RE.search(r.text)
     assert csrf
-    r = session.post(url + "/dashboard/masuk", data={"name": name, "password": password,
-                                                     "csrf": csrf.group(1)}, timeout=10)
+    r = session.post(
+        url + "/dashboard/masuk",
+        data={"name": name, "password": password, "csrf": csrf.group(1)},
+        timeout=10,
+    )
     assert r.status_code == 200 and r.url.endswith("/dashboard"), (r.status_code, r.url)
     return session

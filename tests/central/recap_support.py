@@ -12,13 +12,17 @@ from sync.timefmt import WITA
 from .conftest import FakeNode
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "docs" / "rules-example.toml").read_text()
-MID_MONTH = EXAMPLE.replace('id = "contoh-perbup-2026"', 'id = "perbup-oktober"').replace(
-    'effective_from = "2026-01-01"', 'effective_from = "2026-10-15"').replace(
-    "late  = [[1, 30, 0.5]", "late  = [[1, 30, 0.75]")
-SCHOOL = EXAMPLE.replace('id = "contoh-perbup-2026"', 'id = "sekolah-6-hari"').replace(
-    '# units = ["UPT Pendidikan Alalak"]', 'units = ["UPT Pendidikan Alalak"]').replace(
-    'fri = "07:30-16:30"', 'fri = "07:30-11:00"\nsat = "07:30-12:30"', 1)
-AFTER = date(2026, 11, 20)   # "today" for a finished October
+MID_MONTH = (
+    EXAMPLE.replace('id = "contoh-perbup-2026"', 'id = "perbup-oktober"')
+    .replace('effective_from = "2026-01-01"', 'effective_from = "2026-10-15"')
+    .replace("late  = [[1, 30, 0.5]", "late  = [[1, 30, 0.75]")
+)
+SCHOOL = (
+    EXAMPLE.replace('id = "contoh-perbup-2026"', 'id = "sekolah-6-hari"')
+    .replace('# units = ["UPT Pendidikan Alalak"]', 'units = ["UPT Pendidikan Alalak"]')
+    .replace('fri = "07:30-16:30"', 'fri = "07:30-11:00"\nsat = "07:30-12:30"', 1)
+)
+AFTER = date(2026, 11, 20)  # "today" for a finished October
 
 
 def at(day: int, hm: str, month: int = 10) -> float:

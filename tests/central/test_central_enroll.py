@@ -27,9 +27,13 @@ def _csr(name: str) -> str:
     return make_csr(generate_key(), name).decode()
 
 
-def test_good_enrollment_returns_certificates(client: FlaskClient, store: SqliteStore,
-                                              clock: Clock, central_paths: CentralPaths,
-                                              stored_bytes: Callable[[], bytes]) -> None:
+def test_good_enrollment_returns_certificates(
+    client: FlaskClient,
+    store: SqliteStore,
+    clock: Clock,
+    central_paths: CentralPaths,
+    stored_bytes: Callable[[], bytes],
+) -> None:
     token = create_enroll_token(store, "kec-alalak", now=clock.now)
     assert token.startswith("kec-alalak.")
     r = client.post("/api/v1/enroll", json={"token": token, "csr": _csr("kec-alalak")})
@@ -50,8 +54,10 @@ def test_good_enrollment_returns_certificates(client: FlaskClient, store: Sqlite
 
 def test_reused_token_is_refused(client: FlaskClient, store: SqliteStore, clock: Clock) -> None:
     token = create_enroll_token(store, "kec-alalak", now=clock.now)
-    assert client.post("/api/v1/enroll", json={"token": token, "csr": _csr("kec-alalak")}
-                       ).status_code == 201
+    assert (
+        client.post("/api/v1/enroll", json={"token": token, "csr": _csr("kec-alalak")}).status_code
+        == 201
+    )
     r = client.post("/api/v1/enroll", json={"token": token, "csr": _csr("kec-alalak")})
     assert r.status_code == 409 and r.get_json()["error"] == "token-used"
 
@@ -64,7 +70,8 @@ def test_expired_token_is_refused(client: FlaskClient, store: SqliteStore, clock
 
 
 def test_csr_for_another_name_is_refused_and_token_survives(
-        client: FlaskClient, store: SqliteStore, clock: Clock) -> None:
+    client: FlaskClient, store: SqliteStore, clock: Clock
+) -> None:
     token = create_enroll_token(store, "kec-alalak", now=clock.now)
     r = client.post("/api/v1/enroll", json={"token": token, "csr": _csr("kec-tamban")})
     assert r.status_code == 403 and r.get_json()["error"] == "name-mismatch"
@@ -73,26 +80,28 @@ def test_csr_for_another_name_is_refused_and_token_survives(
     assert r.status_code == 201
 
 
-def test_non_ed25519_csr_is_refused(client: FlaskClient, store: SqliteStore,
-                                    clock: Clock) -> None:
+def test_non_ed25519_csr_is_refused(client: FlaskClient, store: SqliteStore, clock: Clock) -> None:
     token = create_enroll_token(store, "kec-alalak", now=clock.now)
     key = ec.generate_private_key(ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kec-alalak")]))
-           .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kec-alalak")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
     r = client.post("/api/v1/enroll", json={"token": token, "csr": csr.decode()})
     assert r.status_code == 400 and r.get_json()["error"] == "bad-csr"
 
 
 def test_unknown_token_is_refused(client: FlaskClient, store: SqliteStore, clock: Clock) -> None:
     create_enroll_token(store, "kec-alalak", now=clock.now)
-    r = client.post("/api/v1/enroll", json={"token": "kec-alalak." + "x" * 43,
-                                            "csr": _csr("kec-alalak")})
+    r = client.post(
+        "/api/v1/enroll", json={"token": "kec-alalak." + "x" * 43, "csr": _csr("kec-alalak")}
+    )
     assert r.status_code == 401 and r.get_json()["error"] == "token-invalid"
 
 
-def test_init_never_overwrites_an_existing_ca(tmp_path: Path,
-                                             central_database: str | None) -> None:
+def test_init_never_overwrites_an_existing_ca(tmp_path: Path, central_database: str | None) -> None:
     paths = CentralPaths(tmp_path / "c")
     if central_database is not None:
         record_database(paths, central_database)
@@ -106,8 +115,7 @@ def test_init_never_overwrites_an_existing_ca(tmp_path: Path,
     assert paths.key.stat().st_mode & 0o077 == 0
 
 
-def test_init_uses_a_ca_that_is_already_there(tmp_path: Path,
-                                              central_database: str | None) -> None:
+def test_init_uses_a_ca_that_is_already_there(tmp_path: Path, central_database: str | None) -> None:
     from certs.authority import init_ca, load_cert
 
     paths = CentralPaths(tmp_path / "c")

@@ -43,18 +43,32 @@ PUBLIC = "http://central.test"
 class Node(FakeNode):
     """A node that pushes to real servers, signing for the one public address."""
 
-    def post(self, server: str, path: str, body: bytes = b"", method: str = "POST",
-             headers: dict[str, str] | None = None) -> requests.Response:
+    def post(
+        self,
+        server: str,
+        path: str,
+        body: bytes = b"",
+        method: str = "POST",
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
         signed = headers or self.signed(method, path, body)
-        return requests.request(method, server + path, data=body, timeout=60,
-                                headers={**signed, "Host": "central.test",
-                                         "Content-Type": "application/json"})
+        return requests.request(
+            method,
+            server + path,
+            data=body,
+            timeout=60,
+            headers={**signed, "Host": "central.test", "Content-Type": "application/json"},
+        )
 
     def signed(self, method: str, path: str, body: bytes = b"") -> dict[str, str]:
         return sign_request(method, PUBLIC + path, body, self.key, self.name)
 
-    def push(self, server: str, start: int = 0,  # type: ignore[override]
-             stop: int | None = None) -> requests.Response:
+    def push(  # type: ignore[override]
+        self,
+        server: str,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> requests.Response:
         return self.post(server, "/api/v1/batches", self.batch(start, stop))
 
     def checkpoint(self, server: str) -> int:
@@ -88,8 +102,10 @@ def second_data_dir(central_dir: Path) -> Path:
 
 @pytest.fixture
 def servers(central_dir: Path) -> Iterator[list[CentralProcess]]:
-    pair = [CentralProcess(directory, workers=2)
-            for directory in (central_dir, second_data_dir(central_dir))]
+    pair = [
+        CentralProcess(directory, workers=2)
+        for directory in (central_dir, second_data_dir(central_dir))
+    ]
     try:
         for server in pair:
             server.start()
@@ -100,11 +116,15 @@ def servers(central_dir: Path) -> Iterator[list[CentralProcess]]:
 
 
 def enrolled(central_dir: Path, server: str, name: str = "kec-alalak") -> Node:
-    token = run_cli("central", "node", "add", "--data", str(central_dir),
-                    "--name", name).stdout.strip()
+    token = run_cli(
+        "central", "node", "add", "--data", str(central_dir), "--name", name
+    ).stdout.strip()
     node = Node(name, Clock())
-    r = requests.post(server + "/api/v1/enroll", timeout=30,
-                      json={"token": token, "csr": make_csr(node.key, name).decode()})
+    r = requests.post(
+        server + "/api/v1/enroll",
+        timeout=30,
+        json={"token": token, "csr": make_csr(node.key, name).decode()},
+    )
     assert r.status_code == 201, r.text
     return node
 
@@ -151,8 +171,8 @@ def check_one_history(central_dir: Path, database: str | None, node: Node) -> No
 
 
 def test_batches_of_one_node_at_two_servers_at_once_never_fork_duplicate_or_skip(
-        central_dir: Path, central_database: str | None,
-        servers: list[CentralProcess]) -> None:
+    central_dir: Path, central_database: str | None, servers: list[CentralProcess]
+) -> None:
     a, b = (s.url for s in servers)
     node = enrolled(central_dir, a)
     for _ in range(599):
@@ -180,7 +200,8 @@ def test_batches_of_one_node_at_two_servers_at_once_never_fork_duplicate_or_skip
 
 
 def test_the_same_signed_request_at_both_servers_is_taken_once(
-        central_dir: Path, servers: list[CentralProcess]) -> None:
+    central_dir: Path, servers: list[CentralProcess]
+) -> None:
     a, b = (s.url for s in servers)
     node = enrolled(central_dir, a)
     body = node.batch()
@@ -188,8 +209,9 @@ def test_the_same_signed_request_at_both_servers_is_taken_once(
         headers = node.signed("POST", "/api/v1/batches", body)
         barrier = threading.Barrier(2)
 
-        def send(server: str, headers: dict[str, str] = headers,
-                 barrier: threading.Barrier = barrier) -> requests.Response:
+        def send(
+            server: str, headers: dict[str, str] = headers, barrier: threading.Barrier = barrier
+        ) -> requests.Response:
             barrier.wait(10)
             return node.post(server, "/api/v1/batches", body, headers=headers)
 
@@ -200,18 +222,21 @@ def test_the_same_signed_request_at_both_servers_is_taken_once(
 
 
 def test_an_enrollment_token_raced_at_two_servers_is_used_once(
-        central_dir: Path, servers: list[CentralProcess]) -> None:
+    central_dir: Path, servers: list[CentralProcess]
+) -> None:
     urls = [s.url for s in servers]
-    token = run_cli("central", "node", "add", "--data", str(central_dir),
-                    "--name", "kec-tamban").stdout.strip()
+    token = run_cli(
+        "central", "node", "add", "--data", str(central_dir), "--name", "kec-tamban"
+    ).stdout.strip()
     keys = [generate_key() for _ in range(12)]
     barrier = threading.Barrier(len(keys))
 
     def enroll(index: int) -> requests.Response:
         csr = make_csr(keys[index], "kec-tamban").decode()
         barrier.wait(10)
-        return requests.post(urls[index % 2] + "/api/v1/enroll", timeout=30,
-                             json={"token": token, "csr": csr})
+        return requests.post(
+            urls[index % 2] + "/api/v1/enroll", timeout=30, json={"token": token, "csr": csr}
+        )
 
     with ThreadPoolExecutor(len(keys)) as pool:
         answers = list(pool.map(enroll, range(len(keys))))
@@ -234,8 +259,8 @@ def test_an_enrollment_token_raced_at_two_servers_is_used_once(
 
 
 def test_a_server_killed_mid_ingest_loses_nothing_acknowledged(
-        central_dir: Path, central_database: str | None,
-        servers: list[CentralProcess]) -> None:
+    central_dir: Path, central_database: str | None, servers: list[CentralProcess]
+) -> None:
     first, second = servers
     node = enrolled(central_dir, first.url)
     for _ in range(5999):

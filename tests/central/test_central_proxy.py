@@ -20,27 +20,35 @@ PATH = "/api/v1/nodes/kec-alalak/checkpoint"
 
 @pytest.fixture
 def proxied_app(central_paths: CentralPaths, clock: Clock) -> Iterator[Flask]:
-    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True, "CLOCK": clock,
-                      "TRUSTED_PROXY": "10.0.0.5, 10.0.0.6"})
+    app = create_app(
+        {
+            "DATA_DIR": str(central_paths.root),
+            "TESTING": True,
+            "CLOCK": clock,
+            "TRUSTED_PROXY": "10.0.0.5, 10.0.0.6",
+        }
+    )
     yield app
     app.extensions["presensi_central"].close()
 
 
-FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "presensi.example",
-             "X-Forwarded-For": "192.168.7.9"}
+FORWARDED = {
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "presensi.example",
+    "X-Forwarded-For": "192.168.7.9",
+}
 
 
-@pytest.mark.parametrize("peer, status", [("10.0.0.5", 200), ("10.0.0.6", 200),
-                                          ("10.0.0.7", 401), ("127.0.0.1", 401)])
-def test_signed_public_uri_verifies_only_from_the_proxy(proxied_app: Flask, clock: Clock,
-                                                        peer: str, status: int) -> None:
+@pytest.mark.parametrize(
+    "peer, status", [("10.0.0.5", 200), ("10.0.0.6", 200), ("10.0.0.7", 401), ("127.0.0.1", 401)]
+)
+def test_signed_public_uri_verifies_only_from_the_proxy(
+    proxied_app: Flask, clock: Clock, peer: str, status: int
+) -> None:
     client = proxied_app.test_client()
-    node = enroll(client, proxied_app.extensions["presensi_central"].store, clock,
-                  "kec-alalak")
-    headers = sign_request("GET", PUBLIC + PATH, b"", node.key, node.name,
-                           created=int(clock.now))
-    r = client.get(PATH, headers={**headers, **FORWARDED},
-                   environ_base={"REMOTE_ADDR": peer})
+    node = enroll(client, proxied_app.extensions["presensi_central"].store, clock, "kec-alalak")
+    headers = sign_request("GET", PUBLIC + PATH, b"", node.key, node.name, created=int(clock.now))
+    r = client.get(PATH, headers={**headers, **FORWARDED}, environ_base={"REMOTE_ADDR": peer})
     assert r.status_code == status, r.get_data(as_text=True)
 
 
@@ -53,10 +61,15 @@ def test_the_proxys_client_address_is_taken(proxied_app: Flask) -> None:
     assert seen == ["192.168.7.9", "10.0.0.9"]
 
 
-@pytest.mark.parametrize("setting, expected", [
-    (None, set()), ("", set()), ("127.0.0.1", {"127.0.0.1"}),
-    ("127.0.0.1, ::1", {"127.0.0.1", "::1"}),
-    (["10.0.0.1", " 10.0.0.2 "], {"10.0.0.1", "10.0.0.2"}),
-])
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        (None, set()),
+        ("", set()),
+        ("127.0.0.1", {"127.0.0.1"}),
+        ("127.0.0.1, ::1", {"127.0.0.1", "::1"}),
+        (["10.0.0.1", " 10.0.0.2 "], {"10.0.0.1", "10.0.0.2"}),
+    ],
+)
 def test_trusted_addresses(setting: object, expected: set[str]) -> None:
     assert trusted_addresses(setting) == expected

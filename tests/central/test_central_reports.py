@@ -25,19 +25,24 @@ def _at(hour: int, minute: int, second: int = 0) -> float:
 
 
 @pytest.fixture
-def people(app: object, store: SqliteStore, central_paths: CentralPaths, tmp_path: Path,
-           clock: Clock) -> list[dict[str, str]]:
+def people(
+    app: object, store: SqliteStore, central_paths: CentralPaths, tmp_path: Path, clock: Clock
+) -> list[dict[str, str]]:
     from central.identity import load_identity
 
     people = make_roster(10)  # people[9]: staff of the unit people[0] heads
-    import_roster(store, load_identity(central_paths, store), roster_csv(people),
-                  slips=tmp_path / "slips.csv", now=clock.now)
+    import_roster(
+        store,
+        load_identity(central_paths, store),
+        roster_csv(people),
+        slips=tmp_path / "slips.csv",
+        now=clock.now,
+    )
     return people
 
 
 @pytest.fixture
-def day(client: FlaskClient, node: FakeNode, people: list[dict[str, str]],
-        clock: Clock) -> str:
+def day(client: FlaskClient, node: FakeNode, people: list[dict[str, str]], clock: Clock) -> str:
     """A morning at kec-alalak: on time, late, an anchor, then a back-dated record."""
     clock.now = _at(7, 0)
     assert node.push(client).status_code == 200
@@ -50,23 +55,30 @@ def day(client: FlaskClient, node: FakeNode, people: list[dict[str, str]],
     node.checkin(people[2]["nip"], ts=_at(7, 10))  # back-dated past the anchor: not proven
     clock.now = _at(16, 5)
     node.checkin(people[0]["nip"], "out", ts=_at(16, 5))
-    node.checkin(people[9]["nip"], ts=_at(16, 4), method="manual", witness=people[0]["nip"],
-                 reason="HP rusak, hadir apel")
+    node.checkin(
+        people[9]["nip"],
+        ts=_at(16, 4),
+        method="manual",
+        witness=people[0]["nip"],
+        reason="HP rusak, hadir apel",
+    )
     assert node.push(client, 3).status_code == 200
     return "2026-10-02"
 
 
-def test_attendance_json(client: FlaskClient, viewer_token: str, day: str,
-                         people: list[dict[str, str]]) -> None:
-    r = client.get(f"/api/v1/attendance?date={day}",
-                   headers={"Authorization": f"Bearer {viewer_token}"})
+def test_attendance_json(
+    client: FlaskClient, viewer_token: str, day: str, people: list[dict[str, str]]
+) -> None:
+    r = client.get(
+        f"/api/v1/attendance?date={day}", headers={"Authorization": f"Bearer {viewer_token}"}
+    )
     assert r.status_code == 200
     rows = {row["nip"]: row for row in r.get_json()["employees"]}
     assert len(rows) == 10
     a, b, c = (rows[p["nip"]] for p in people[:3])
     assert a["first_in"] == "2026-10-02T07:20:00.000+08:00" and a["late_minutes"] == 0
     assert a["last_out"] == "2026-10-02T16:05:00.000+08:00" and a["first_in_node"] == "kec-alalak"
-    assert a["status"] == "unanchored"            # arrived before the node's first anchor
+    assert a["status"] == "unanchored"  # arrived before the node's first anchor
     assert b["late_minutes"] == 15
     assert c["first_in"] is None and c["excluded"] == 1 and c["status"] == "no-arrival"
     assert c["records"][0]["status"] == "out-of-bounds" and not c["records"][0]["counted"]
@@ -74,13 +86,18 @@ def test_attendance_json(client: FlaskClient, viewer_token: str, day: str,
     assert a["records"][0]["method"] == "app" and "witness" not in a["records"][0]
     # A fallback counts like any signed record, and the report says who vouched and why.
     (manual,) = rows[people[9]["nip"]]["records"]
-    assert (manual["method"], manual["witness"], manual["reason"], manual["counted"]) == \
-        ("manual", people[0]["nip"], "HP rusak, hadir apel", True)
+    assert (manual["method"], manual["witness"], manual["reason"], manual["counted"]) == (
+        "manual",
+        people[0]["nip"],
+        "HP rusak, hadir apel",
+        True,
+    )
     assert rows[people[9]["nip"]]["first_in"] == "2026-10-02T16:04:00.000+08:00"
 
 
-def test_attendance_unit_filter_and_csv(client: FlaskClient, viewer_token: str, day: str,
-                                        people: list[dict[str, str]]) -> None:
+def test_attendance_unit_filter_and_csv(
+    client: FlaskClient, viewer_token: str, day: str, people: list[dict[str, str]]
+) -> None:
     auth = {"Authorization": f"Bearer {viewer_token}"}
     unit = people[1]["unit"]
     r = client.get("/api/v1/attendance", query_string={"date": day, "unit": unit}, headers=auth)
@@ -111,18 +128,26 @@ def test_views_need_a_token(client: FlaskClient, path: str) -> None:
     assert r.status_code == 401 and r.get_json()["error"] == "unauthorized"
 
 
-def test_viewer_cannot_add_nodes_but_admin_can(client: FlaskClient, viewer_token: str,
-                                               admin_token: str) -> None:
-    r = client.post("/api/v1/nodes", json={"name": "kec-cerbon"},
-                    headers={"Authorization": f"Bearer {viewer_token}"})
+def test_viewer_cannot_add_nodes_but_admin_can(
+    client: FlaskClient, viewer_token: str, admin_token: str
+) -> None:
+    r = client.post(
+        "/api/v1/nodes",
+        json={"name": "kec-cerbon"},
+        headers={"Authorization": f"Bearer {viewer_token}"},
+    )
     assert r.status_code == 403 and r.get_json()["error"] == "forbidden-role"
-    r = client.post("/api/v1/nodes", json={"name": "kec-cerbon"},
-                    headers={"Authorization": f"Bearer {admin_token}"})
+    r = client.post(
+        "/api/v1/nodes",
+        json={"name": "kec-cerbon"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
     assert r.status_code == 201 and r.get_json()["token"].startswith("kec-cerbon.")
 
 
-def test_dashboard_sign_in_and_page(client: FlaskClient, store: SqliteStore, clock: Clock,
-                                    day: str) -> None:
+def test_dashboard_sign_in_and_page(
+    client: FlaskClient, store: SqliteStore, clock: Clock, day: str
+) -> None:
     r = client.get("/dashboard")
     assert r.status_code == 401 and "Nama akun" in r.get_data(as_text=True)
     make_official(store, "budi", "viewer", clock.now)

@@ -30,8 +30,12 @@ def _csv_with_blank_pins(tmp_path: Path, count: int = 6, blank: int = 2) -> tupl
 
 
 def test_import_generates_pins_on_slips_and_signs_a_version(
-        client: FlaskClient, node: FakeNode, store: SqliteStore, central_paths: CentralPaths,
-        tmp_path: Path) -> None:
+    client: FlaskClient,
+    node: FakeNode,
+    store: SqliteStore,
+    central_paths: CentralPaths,
+    tmp_path: Path,
+) -> None:
     path, people = _csv_with_blank_pins(tmp_path)
     result = run_cli("central", "roster", "import", "--data", str(central_paths.root), str(path))
     assert "Roster version 1: 6 employees (2 new PINs generated" in result.stdout
@@ -52,29 +56,40 @@ def test_import_generates_pins_on_slips_and_signs_a_version(
     assert node.request(client, "GET", "/api/v1/roster?since=0").status_code == 200
 
 
-def test_reimport_keeps_existing_pins_for_blank_cells(central_paths: CentralPaths,
-                                                      store: SqliteStore,
-                                                      tmp_path: Path) -> None:
+def test_reimport_keeps_existing_pins_for_blank_cells(
+    central_paths: CentralPaths, store: SqliteStore, tmp_path: Path
+) -> None:
     path, people = _csv_with_blank_pins(tmp_path)
     run_cli("central", "roster", "import", "--data", str(central_paths.root), str(path))
     before = {e.nip: e.pin_hash for e in store.employees()}
     out = tmp_path / "second-slips.csv"
-    result = run_cli("central", "roster", "import", "--data", str(central_paths.root),
-                     str(path), "--slips", str(out))
+    result = run_cli(
+        "central",
+        "roster",
+        "import",
+        "--data",
+        str(central_paths.root),
+        str(path),
+        "--slips",
+        str(out),
+    )
     assert "Roster version 2" in result.stdout and "2 kept their PIN" in result.stdout
     assert not out.exists()
     after = {e.nip: e.pin_hash for e in store.employees()}
     assert all(after[p["nip"]] == before[p["nip"]] for p in people[:2])
 
 
-def test_bad_roster_file_lists_every_line_and_imports_nothing(central_paths: CentralPaths,
-                                                              store: SqliteStore,
-                                                              tmp_path: Path) -> None:
+def test_bad_roster_file_lists_every_line_and_imports_nothing(
+    central_paths: CentralPaths, store: SqliteStore, tmp_path: Path
+) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("nip,name,unit,role,pin\n123,Ani,Seksi,staff,123456\n"
-                    "198501012010011001,Budi,Seksi,boss,123456\n")
-    result = run_cli("central", "roster", "import", "--data", str(central_paths.root),
-                     str(path), check=False)
+    path.write_text(
+        "nip,name,unit,role,pin\n123,Ani,Seksi,staff,123456\n"
+        "198501012010011001,Budi,Seksi,boss,123456\n"
+    )
+    result = run_cli(
+        "central", "roster", "import", "--data", str(central_paths.root), str(path), check=False
+    )
     assert result.returncode == 2
     assert "line 2:" in result.stderr and "line 3:" in result.stderr
     assert store.latest_roster() is None

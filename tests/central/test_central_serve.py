@@ -23,9 +23,20 @@ from testkit.factories import PY, REPO, free_port, run_cli
 from .conftest import Clock, FakeNode
 from .officials import browser_session
 
-COMMANDS = [["init"], ["serve"], ["node", "add"], ["node", "revoke"], ["roster", "import"],
-            ["token", "create"], ["token", "list"], ["token", "revoke"], ["user", "add"],
-            ["user", "list"], ["user", "reset"], ["migrate"]]
+COMMANDS = [
+    ["init"],
+    ["serve"],
+    ["node", "add"],
+    ["node", "revoke"],
+    ["roster", "import"],
+    ["token", "create"],
+    ["token", "list"],
+    ["token", "revoke"],
+    ["user", "add"],
+    ["user", "list"],
+    ["user", "reset"],
+    ["migrate"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -35,8 +46,16 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def test_cli_errors_exit_2(tmp_path: Path) -> None:
-    result = run_cli("central", "token", "create", "--data", str(tmp_path / "none"),
-                     "--role", "admin", check=False)
+    result = run_cli(
+        "central",
+        "token",
+        "create",
+        "--data",
+        str(tmp_path / "none"),
+        "--role",
+        "admin",
+        check=False,
+    )
     assert result.returncode == 2 and "presensi-central init" in result.stderr
 
 
@@ -53,9 +72,25 @@ def server(central_dir: Path) -> Iterator[str]:
     port = free_port()
     log = open(central_dir / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [PY, "-m", "central", "serve", "--data", str(central_dir), "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "2"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            PY,
+            "-m",
+            "central",
+            "serve",
+            "--data",
+            str(central_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -99,16 +134,20 @@ class LiveNode(FakeNode):
 
 @pytest.mark.slow
 def test_real_server_enroll_push_report(central_dir: Path, server: str) -> None:
-    token = run_cli("central", "node", "add", "--data", str(central_dir),
-                    "--name", "kec-alalak").stdout.strip()
-    api = run_cli("central", "token", "create", "--data", str(central_dir),
-                  "--role", "viewer").stdout.strip()
+    token = run_cli(
+        "central", "node", "add", "--data", str(central_dir), "--name", "kec-alalak"
+    ).stdout.strip()
+    api = run_cli(
+        "central", "token", "create", "--data", str(central_dir), "--role", "viewer"
+    ).stdout.strip()
     clock = Clock()
     node = LiveNode("kec-alalak", clock)
     node.url = server
-    r = requests.post(server + "/api/v1/enroll",
-                      json={"token": token, "csr": make_csr(node.key, "kec-alalak").decode()},
-                      timeout=10)
+    r = requests.post(
+        server + "/api/v1/enroll",
+        json={"token": token, "csr": make_csr(node.key, "kec-alalak").decode()},
+        timeout=10,
+    )
     assert r.status_code == 201, r.text
 
     nip = "198501012010011001"
@@ -128,21 +167,36 @@ def test_real_server_enroll_push_report(central_dir: Path, server: str) -> None:
     assert cp["seq"] == 200 and cp["head"] == node.records[-1]["hash"]
 
     day = datetime.now(WITA).strftime("%Y-%m-%d")
-    report = requests.get(server + f"/api/v1/attendance?date={day}",
-                          headers={"Authorization": f"Bearer {api}"}, timeout=10).json()
+    report = requests.get(
+        server + f"/api/v1/attendance?date={day}",
+        headers={"Authorization": f"Bearer {api}"},
+        timeout=10,
+    ).json()
     (row,) = report["employees"]
     assert row["nip"] == nip and len(row["records"]) == 200
 
-    nodes = requests.get(server + "/api/v1/nodes",
-                         headers={"Authorization": f"Bearer {api}"}, timeout=10).json()
+    nodes = requests.get(
+        server + "/api/v1/nodes", headers={"Authorization": f"Bearer {api}"}, timeout=10
+    ).json()
     assert nodes["nodes"][0]["records"] == 201
 
     # Revocation from the CLI takes effect in the running workers.
     run_cli("central", "node", "revoke", "--data", str(central_dir), "--name", "kec-alalak")
     r = node.call("GET", "/api/v1/nodes/kec-alalak/checkpoint")
     assert r.status_code == 403 and r.json()["error"] == "revoked"
-    link = run_cli("central", "user", "add", "--data", str(central_dir), "--name", "budi",
-                   "--role", "viewer", "--url", server).stdout.strip()
+    link = run_cli(
+        "central",
+        "user",
+        "add",
+        "--data",
+        str(central_dir),
+        "--name",
+        "budi",
+        "--role",
+        "viewer",
+        "--url",
+        server,
+    ).stdout.strip()
     official = browser_session(server, link, "budi")
     page = official.get(server + "/dashboard", timeout=10)
     assert page.status_code == 200 and "dicabut" in page.text

@@ -14,8 +14,10 @@ from testkit.factories import CHROMIUM, CHROMIUM_ARGS, CentralProcess, run_cli
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS: dict[str, ViewportSize] = {"phone": {"width": 360, "height": 740},
-                                      "desktop": {"width": 1280, "height": 800}}
+VIEWPORTS: dict[str, ViewportSize] = {
+    "phone": {"width": 360, "height": 740},
+    "desktop": {"width": 1280, "height": 800},
+}
 PASSWORD = "kata-sandi-pejabat-01"
 
 
@@ -41,13 +43,25 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CentralP
 
 def _new_account(central: tuple[CentralProcess, Path], name: str) -> str:
     server, data = central
-    return run_cli("central", "user", "add", "--data", str(data), "--name", name, "--role",
-                   "admin", "--url", server.url).stdout.strip()
+    return run_cli(
+        "central",
+        "user",
+        "add",
+        "--data",
+        str(data),
+        "--name",
+        name,
+        "--role",
+        "admin",
+        "--url",
+        server.url,
+    ).stdout.strip()
 
 
 def _no_sideways_scroll(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - "
-                             "document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
 
 
@@ -60,8 +74,8 @@ def _sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
 
 @pytest.mark.parametrize("size", VIEWPORTS)
 def test_set_password_sign_in_look_back_and_sign_out(
-        browser: Browser, central: tuple[CentralProcess, Path], size: str,
-        tmp_path: Path) -> None:
+    browser: Browser, central: tuple[CentralProcess, Path], size: str, tmp_path: Path
+) -> None:
     server, _ = central
     name = f"pejabat-{size}"
     link = _new_account(central, name)
@@ -115,7 +129,8 @@ def test_set_password_sign_in_look_back_and_sign_out(
 
 
 def test_sign_out_everywhere_ends_the_other_browser(
-        browser: Browser, central: tuple[CentralProcess, Path]) -> None:
+    browser: Browser, central: tuple[CentralProcess, Path]
+) -> None:
     server, _ = central
     link = _new_account(central, "pejabat-dua")
     phone = browser.new_context(viewport=VIEWPORTS["phone"])

@@ -26,9 +26,13 @@ def _rows(page: str, table: str) -> str:
     return page.split(f'id="{table}"')[1].split("</table>")[0]
 
 
-def test_a_past_day_shows_its_records(official: FlaskClient, clock: Clock, day: str,  # noqa: F811
-                                      people: list[dict[str, str]]) -> None:  # noqa: F811
-    clock.advance(3 * 86400)           # three days later: "today" has no records
+def test_a_past_day_shows_its_records(
+    official: FlaskClient,
+    clock: Clock,
+    day: str,  # noqa: F811
+    people: list[dict[str, str]],  # noqa: F811
+) -> None:
+    clock.advance(3 * 86400)  # three days later: "today" has no records
     today = official.get("/dashboard").get_data(as_text=True)
     assert 'id="day">2026-10-05<' in today and "Tidak ada yang terlambat" in today
     page = official.get(f"/dashboard?date={day}").get_data(as_text=True)
@@ -48,10 +52,22 @@ def test_a_past_day_shows_its_records(official: FlaskClient, clock: Clock, day: 
     assert all(p["name"] not in absent for p in (people[0], people[1], subject))
 
 
-@pytest.mark.parametrize("value", ["2026-02-30", "2026-13-01", "26-10-02", "2026-10-2",
-                                   "kemarin", "2026-10-02T00:00", "2026-10-02%00",
-                                   "２０２６-10-02", "2026-10-02'--", "9999-12-31",
-                                   "0001-01-01"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-02-30",
+        "2026-13-01",
+        "26-10-02",
+        "2026-10-2",
+        "kemarin",
+        "2026-10-02T00:00",
+        "2026-10-02%00",
+        "２０２６-10-02",
+        "2026-10-02'--",
+        "9999-12-31",
+        "0001-01-01",
+    ],
+)
 def test_bad_dates_are_a_400_page(official: FlaskClient, value: str) -> None:
     r = official.get("/dashboard", query_string={"date": value})
     assert r.status_code == 400 and r.mimetype == "text/html"
@@ -59,15 +75,21 @@ def test_bad_dates_are_a_400_page(official: FlaskClient, value: str) -> None:
     assert 'data-code="bad-date"' in body and "tanggal" in body
 
 
-def test_the_absent_list_says_when_it_is_cut(client: FlaskClient, store: SqliteStore,
-                                             clock: Clock, tmp_path: Path) -> None:
+def test_the_absent_list_says_when_it_is_cut(
+    client: FlaskClient, store: SqliteStore, clock: Clock, tmp_path: Path
+) -> None:
     from central.identity import load_identity
     from central.roster import import_roster
     from sync.demo_roster import make_roster, roster_csv
 
     svc = client.application.extensions["presensi_central"]
-    import_roster(store, load_identity(svc.paths, store), roster_csv(make_roster(130)),
-                  slips=tmp_path / "slips.csv", now=clock.now)
+    import_roster(
+        store,
+        load_identity(svc.paths, store),
+        roster_csv(make_roster(130)),
+        slips=tmp_path / "slips.csv",
+        now=clock.now,
+    )
     make_official(store, "budi", "viewer", clock.now)
     sign_in(client, "budi")
     page = client.get("/dashboard").get_data(as_text=True)

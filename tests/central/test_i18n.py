@@ -39,12 +39,16 @@ from .officials import make_official, sign_in
 CENTRAL = Path(__file__).resolve().parents[2] / "central"
 CALLS = {"_", "gettext", "tr", "translate"}
 LABEL_TABLES: dict[str, Mapping[Any, str]] = {
-    "alerts.KIND_ID": alerts.KIND_ID, "audit.ACTION_ID": audit.ACTION_ID,
-    "dashboard.STATUS_ID": dashboard.STATUS_ID, "dashboard.VOUCHED": dashboard.VOUCHED,
-    "node_status.STATUS_ID": node_status.STATUS_ID, "node_status.SYNC_TEXT": node_status.SYNC_TEXT,
+    "alerts.KIND_ID": alerts.KIND_ID,
+    "audit.ACTION_ID": audit.ACTION_ID,
+    "dashboard.STATUS_ID": dashboard.STATUS_ID,
+    "dashboard.VOUCHED": dashboard.VOUCHED,
+    "node_status.STATUS_ID": node_status.STATUS_ID,
+    "node_status.SYNC_TEXT": node_status.SYNC_TEXT,
     "page_session.PAGE_MESSAGES": page_session.PAGE_MESSAGES,
     "overview_pages.MONTH_MESSAGES": overview_pages.MONTH_MESSAGES,
-    "pagetime.AGO": dict(pagetime.AGO), "pagetime.OFFSET": pagetime.OFFSET,
+    "pagetime.AGO": dict(pagetime.AGO),
+    "pagetime.OFFSET": pagetime.OFFSET,
 }
 
 
@@ -55,7 +59,7 @@ def template_strings() -> dict[str, str]:
     for path in sorted((CENTRAL / "templates").glob("*.html")):
         # What the i18n extension's env.extract_translations does, through the typed API.
         for line, _func, message in extract_from_ast(env.parse(path.read_text("utf-8"))):
-            for text in (message if isinstance(message, tuple) else (message,)):
+            for text in message if isinstance(message, tuple) else (message,):
                 if isinstance(text, str):
                     found.setdefault(text, f"templates/{path.name}:{line}")
     return found
@@ -66,10 +70,14 @@ def python_strings() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(CENTRAL.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in CALLS and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in CALLS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 found.setdefault(node.args[0].value, f"{path.name}:{node.lineno}")
     return found
 
@@ -80,10 +88,11 @@ def label_strings() -> dict[str, str]:
 
 def test_every_page_string_has_an_english_entry() -> None:
     wanted = {**label_strings(), **python_strings(), **template_strings()}
-    assert len(wanted) > 150   # the extraction found the pages' text
+    assert len(wanted) > 150  # the extraction found the pages' text
     missing = sorted(f"{where}: {text!r}" for text, where in wanted.items() if not EN.get(text))
-    assert not missing, ("page strings with no English entry in central/i18n_en.py:\n"
-                         + "\n".join(missing))
+    assert not missing, "page strings with no English entry in central/i18n_en.py:\n" + "\n".join(
+        missing
+    )
 
 
 def test_placeholders_survive_translation() -> None:
@@ -97,7 +106,8 @@ def test_placeholders_survive_translation() -> None:
 
 
 def test_a_page_renders_in_english_and_the_choice_is_kept(
-        client: FlaskClient, store: SqliteStore, clock: Clock) -> None:
+    client: FlaskClient, store: SqliteStore, clock: Clock
+) -> None:
     make_official(store, "budi", "admin", clock.now)
     sign_in(client, "budi")
     page = client.get("/dashboard")
@@ -110,8 +120,7 @@ def test_a_page_renders_in_english_and_the_choice_is_kept(
     cookie = page.headers.get("Set-Cookie", "")
     assert f"{LANG_COOKIE}=en" in cookie and "Path=/" in cookie
     # The cookie keeps English on the next pages, without ?lang=.
-    for path in ("/dashboard/node", "/dashboard/peringatan", "/dashboard/audit",
-                 "/dashboard/akun"):
+    for path in ("/dashboard/node", "/dashboard/peringatan", "/dashboard/audit", "/dashboard/akun"):
         text = client.get(path).get_data(as_text=True)
         assert '<html lang="en">' in text, path
         assert "Sign out" in text and "Keluar dari semua perangkat" not in text, path

@@ -63,8 +63,14 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
     store = app.extensions["presensi_central"].store
     try:
         client = app.test_client()
-        people = fill_october(client, store, app.extensions["presensi_central"].paths, root,
-                              clock, enroll(client, store, clock, "kec-alalak"))
+        people = fill_october(
+            client,
+            store,
+            app.extensions["presensi_central"].paths,
+            root,
+            clock,
+            enroll(client, store, clock, "kec-alalak"),
+        )
         for name in ("operator", "kabid"):
             make_official(store, name, "approver", time.time())
         make_official(store, "kasi", "viewer", time.time(), units=[people[0]["unit"]])
@@ -103,8 +109,9 @@ def _deduction(page: Page, nip: str) -> Decimal:
 
 
 @pytest.mark.parametrize("size", VIEWPORTS)
-def test_propose_approve_and_the_month_changes(browser: Browser, central: Central,
-                                               size: str) -> None:
+def test_propose_approve_and_the_month_changes(
+    browser: Browser, central: Central, size: str
+) -> None:
     url, width = central.server.url, VIEWPORTS[size]["width"]
     # One subject per size: the phone run and the desktop run each change their own month.
     subject = central.people[9] if size == "phone" else central.people[10]
@@ -134,7 +141,7 @@ def test_propose_approve_and_the_month_changes(browser: Browser, central: Centra
     expect(operator.locator("#notice")).to_contain_text("menunggu keputusan")
     row = operator.locator("#queue tr", has_text=subject["nip"])
     expect(row).to_contain_text("Usulan Anda sendiri")
-    expect(row.locator("button")).to_have_count(0)      # no approve button for the proposer
+    expect(row.locator("button")).to_have_count(0)  # no approve button for the proposer
     _fits(operator, width)
     _shot(operator, "exceptions-proposed", size)
 
@@ -145,7 +152,8 @@ def test_propose_approve_and_the_month_changes(browser: Browser, central: Centra
     row.locator('button[id^="approve-"]').click()
     expect(kabid.locator("#notice")).to_contain_text("disetujui")
     expect(kabid.locator("#history tr", has_text=subject["nip"])).to_contain_text(
-        "surat dokter sudah diperiksa")
+        "surat dokter sudah diperiksa"
+    )
     _fits(kabid, width)
     _shot(kabid, "exceptions-decided", size)
 
@@ -163,7 +171,7 @@ def test_propose_approve_and_the_month_changes(browser: Browser, central: Centra
     (SHOTS / f"central-employee-month-{size}.pdf").write_bytes(pdf)
     first = PdfReader(io.BytesIO(pdf)).pages[0]
     size_pt = (float(first.mediabox.width), float(first.mediabox.height))
-    assert abs(size_pt[0] - 595.3) < 2 and abs(size_pt[1] - 841.9) < 2, size_pt   # A4
+    assert abs(size_pt[0] - 595.3) < 2 and abs(size_pt[1] - 841.9) < 2, size_pt  # A4
     assert subject["name"] in first.extract_text()
 
     operator.goto(url + "/dashboard/gangguan")
@@ -177,15 +185,15 @@ def test_propose_approve_and_the_month_changes(browser: Browser, central: Centra
 
 
 @pytest.mark.parametrize("size", VIEWPORTS)
-def test_a_viewer_limited_to_one_unit_cannot_see_another(browser: Browser, central: Central,
-                                                         size: str) -> None:
+def test_a_viewer_limited_to_one_unit_cannot_see_another(
+    browser: Browser, central: Central, size: str
+) -> None:
     url, width = central.server.url, VIEWPORTS[size]["width"]
     mine, other = central.people[0]["unit"], central.people[1]["unit"]
     page = _sign_in(browser, url, "kasi", size)
     page.goto(url + f"/dashboard/bulan?month={MONTH}")
     expect(page.locator("#unit")).to_have_text(mine)
-    assert page.locator("tr[data-nip]").count() == sum(p["unit"] == mine
-                                                      for p in central.people)
+    assert page.locator("tr[data-nip]").count() == sum(p["unit"] == mine for p in central.people)
     expect(page.locator(f'tr[data-nip="{central.people[1]["nip"]}"]')).to_have_count(0)
     _fits(page, width)
     page.goto(url + f"/dashboard/bulan?month={MONTH}&unit={other}")
@@ -197,6 +205,7 @@ def test_a_viewer_limited_to_one_unit_cannot_see_another(browser: Browser, centr
     auth = {"Authorization": f"Bearer {central.kasi_token}"}
     r = requests.get(url + "/api/v1/recap", params={"month": MONTH}, headers=auth, timeout=30)
     assert r.status_code == 200 and {e["unit"] for e in r.json()["employees"]} == {mine}
-    r = requests.get(url + "/api/v1/recap", params={"month": MONTH, "unit": other},
-                     headers=auth, timeout=30)
+    r = requests.get(
+        url + "/api/v1/recap", params={"month": MONTH, "unit": other}, headers=auth, timeout=30
+    )
     assert r.status_code == 403 and r.json()["error"] == "forbidden-unit"

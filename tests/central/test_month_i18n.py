@@ -13,8 +13,13 @@ from jinja2.ext import extract_from_ast
 from central.i18n_en_month import EN_MONTH
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "central" / "templates"
-PAGES = ("month.html", "official_employee_month.html", "exceptions.html", "incidents.html",
-         "_overlay_macros.html")
+PAGES = (
+    "month.html",
+    "official_employee_month.html",
+    "exceptions.html",
+    "incidents.html",
+    "_overlay_macros.html",
+)
 NAV = ("Bulan", "Pengecualian", "Gangguan", "Unduh Excel", "Unduh CSV", "Rekap bulan ini")
 
 
@@ -25,8 +30,11 @@ def test_every_month_page_string_has_an_english_entry() -> None:
         # What the i18n extension's env.extract_translations does, through the typed API.
         source = env.parse((TEMPLATES / name).read_text("utf-8"))
         for _line, _func, message in extract_from_ast(source):
-            wanted.update(m for m in (message if isinstance(message, tuple) else (message,))
-                          if isinstance(m, str))
+            wanted.update(
+                m
+                for m in (message if isinstance(message, tuple) else (message,))
+                if isinstance(m, str)
+            )
     assert len(wanted) > 80
     assert sorted(t for t in wanted if not EN_MONTH.get(t)) == []
     for text, english in EN_MONTH.items():

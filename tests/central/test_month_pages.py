@@ -34,8 +34,14 @@ from .officials import csrf_of, make_official, sign_in
 
 
 @pytest.fixture
-def people(client: FlaskClient, store: SqliteStore, central_paths: CentralPaths,
-           tmp_path: Path, clock: Clock, node: FakeNode) -> list[dict[str, str]]:
+def people(
+    client: FlaskClient,
+    store: SqliteStore,
+    central_paths: CentralPaths,
+    tmp_path: Path,
+    clock: Clock,
+    node: FakeNode,
+) -> list[dict[str, str]]:
     """A fresh October for a test that changes it (proposals and decisions)."""
     return fill_october(client, store, central_paths, tmp_path, clock, node)
 
@@ -63,8 +69,9 @@ class October:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def october(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[October]:
+def october(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[October]:
     cluster = name = None
     root = tmp_path_factory.mktemp("october")
     paths = CentralPaths(root / "central")
@@ -77,8 +84,9 @@ def october(request: pytest.FixtureRequest,
     app = create_app({"DATA_DIR": str(paths.root), "TESTING": True, "CLOCK": clock})
     store = app.extensions["presensi_central"].store
     client = app.test_client()
-    people = fill_october(client, store, paths, root, clock,
-                          enroll(client, store, clock, "kec-alalak"))
+    people = fill_october(
+        client, store, paths, root, clock, enroll(client, store, clock, "kec-alalak")
+    )
     make_official(store, "budi", "viewer", clock.now)
     make_official(store, "operator", "approver", clock.now)
     make_official(store, "kasi", "viewer", clock.now, units=[people[0]["unit"]])
@@ -91,8 +99,14 @@ def october(request: pytest.FixtureRequest,
             cluster.drop_database(name)
 
 
-def _official(client: FlaskClient, store: SqliteStore, clock: Clock, name: str, role: str,
-              units: list[str] | None = None) -> FlaskClient:
+def _official(
+    client: FlaskClient,
+    store: SqliteStore,
+    clock: Clock,
+    name: str,
+    role: str,
+    units: list[str] | None = None,
+) -> FlaskClient:
     make_official(store, name, role, clock.now, units=units)
     sign_in(client, name)
     return client
@@ -103,8 +117,11 @@ def _fresh(client: FlaskClient) -> FlaskClient:
 
 
 def _api_recap(client: FlaskClient, token: str, **args: str) -> dict[str, Any]:
-    r = client.get("/api/v1/recap", query_string={"month": MONTH, **args},
-                   headers={"Authorization": f"Bearer {token}"})
+    r = client.get(
+        "/api/v1/recap",
+        query_string={"month": MONTH, **args},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()
 
@@ -120,7 +137,8 @@ def _cell(row: str, cls: str) -> str:
 
 
 def test_the_month_page_shows_the_engines_figures_per_unit_and_searches(
-        october: October, monkeypatch: pytest.MonkeyPatch) -> None:
+    october: October, monkeypatch: pytest.MonkeyPatch
+) -> None:
     people, viewer_token = october.people, october.token
     client = october.signed_in("budi")
     r = client.get(f"/dashboard/bulan?month={MONTH}")
@@ -139,13 +157,18 @@ def test_the_month_page_shows_the_engines_figures_per_unit_and_searches(
         assert f">{unit} (" in page
     assert "Seluruh kabupaten</th>" in page
     subject = people[9]
-    found = client.get("/dashboard/bulan", query_string={
-        "month": MONTH, "q": subject["name"].split()[0].lower()}).get_data(as_text=True)
+    found = client.get(
+        "/dashboard/bulan", query_string={"month": MONTH, "q": subject["name"].split()[0].lower()}
+    ).get_data(as_text=True)
     assert f'data-nip="{subject["nip"]}"' in found
-    assert all(f'data-nip="{p["nip"]}"' not in found for p in people
-               if subject["name"].split()[0].lower() not in p["name"].lower())
-    by_nip = client.get("/dashboard/bulan", query_string={
-        "month": MONTH, "q": subject["nip"][-6:]}).get_data(as_text=True)
+    assert all(
+        f'data-nip="{p["nip"]}"' not in found
+        for p in people
+        if subject["name"].split()[0].lower() not in p["name"].lower()
+    )
+    by_nip = client.get(
+        "/dashboard/bulan", query_string={"month": MONTH, "q": subject["nip"][-6:]}
+    ).get_data(as_text=True)
     assert by_nip.count("data-nip=") == 1 and subject["nip"] in by_nip
     # A page of the whole regency stops listing employees at ROWS_MAX and says so; the
     # summary still counts everyone.
@@ -184,11 +207,12 @@ def test_one_employees_month_day_by_day_with_records_and_reasons(october: Octobe
     assert "HP rusak, hadir apel" in fifth and "TL1, 0,50%" in fifth, fifth
     absent = day("2026-10-06")
     assert "TK (tanpa keterangan)" in absent and "Potongan hari ini: 3,00%" in absent
-    assert 'id="day-2026-10-03"' not in page       # a Saturday without records: not listed
+    assert 'id="day-2026-10-03"' not in page  # a Saturday without records: not listed
 
 
 def test_a_unit_limited_viewer_sees_only_its_unit_on_pages_downloads_and_api(
-        october: October) -> None:
+    october: October,
+) -> None:
     people, store = october.people, october.store
     mine, other = people[0]["unit"], people[1]["unit"]
     client = october.signed_in("kasi")
@@ -196,48 +220,82 @@ def test_a_unit_limited_viewer_sees_only_its_unit_on_pages_downloads_and_api(
     ours = [p for p in people if p["unit"] == mine]
     assert page.count("data-nip=") == len(ours) == 2
     assert all(p["nip"] in page for p in ours) and other not in page
-    for path in (f"/dashboard/bulan?month={MONTH}&unit={other}",
-                 f"/dashboard/bulan/unduh?month={MONTH}&unit={other}&format=csv",
-                 f"/dashboard/hari/unduh?date=2026-10-01&unit={other}",
-                 f"/dashboard/bulan/pegawai/{people[1]['nip']}?month={MONTH}"):
+    for path in (
+        f"/dashboard/bulan?month={MONTH}&unit={other}",
+        f"/dashboard/bulan/unduh?month={MONTH}&unit={other}&format=csv",
+        f"/dashboard/hari/unduh?date=2026-10-01&unit={other}",
+        f"/dashboard/bulan/pegawai/{people[1]['nip']}?month={MONTH}",
+    ):
         r = client.get(path)
         assert r.status_code == 403, path
         body = r.get_data(as_text=True)
         assert r.mimetype == "text/html" and 'data-code="forbidden-unit"' in body
         assert "unit kerja" in body and people[1]["name"] not in body
-    rows = list(csv.DictReader(io.StringIO(client.get(
-        f"/dashboard/bulan/unduh?month={MONTH}&format=csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(f"/dashboard/bulan/unduh?month={MONTH}&format=csv").get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
     assert sorted(r["nip"].lstrip("'") for r in rows) == sorted(p["nip"] for p in ours)
-    day = list(csv.DictReader(io.StringIO(client.get(
-        "/dashboard/hari/unduh?date=2026-10-01&format=csv").get_data(as_text=True))))
+    day = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/dashboard/hari/unduh?date=2026-10-01&format=csv").get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
     assert sorted(r["nip"].lstrip("'") for r in day) == sorted(p["nip"] for p in ours)
     # The same account's API token: the same limit.
     token = create_api_token(store, "viewer", now=time.time(), account="kasi")
     recap = _api_recap(client, token)
     assert {e["unit"] for e in recap["employees"]} == {mine}
-    r = client.get("/api/v1/recap", query_string={"month": MONTH, "unit": other},
-                   headers={"Authorization": f"Bearer {token}"})
+    r = client.get(
+        "/api/v1/recap",
+        query_string={"month": MONTH, "unit": other},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 403 and r.get_json()["error"] == "forbidden-unit"
 
 
 def test_an_exception_proposed_on_the_page_needs_a_second_official(
-        client: FlaskClient, store: SqliteStore, clock: Clock, viewer_token: str,
-        people: list[dict[str, str]]) -> None:
+    client: FlaskClient,
+    store: SqliteStore,
+    clock: Clock,
+    viewer_token: str,
+    people: list[dict[str, str]],
+) -> None:
     subject = people[9]
     first = _official(client, store, clock, "operator", "approver")
     before = _api_recap(client, viewer_token, nip=subject["nip"])["employees"][0]
-    r = first.post("/dashboard/pengecualian", data={
-        "nip": subject["nip"], "kind": "sakit", "from": "2026-10-06", "to": "2026-10-07",
-        "part": "day", "reason": "sakit, surat dokter", "doc_no": "SKD/12/X/2026",
-        "csrf": csrf_of(first, "/dashboard/pengecualian")})
+    r = first.post(
+        "/dashboard/pengecualian",
+        data={
+            "nip": subject["nip"],
+            "kind": "sakit",
+            "from": "2026-10-06",
+            "to": "2026-10-07",
+            "part": "day",
+            "reason": "sakit, surat dokter",
+            "doc_no": "SKD/12/X/2026",
+            "csrf": csrf_of(first, "/dashboard/pengecualian"),
+        },
+    )
     assert r.status_code == 303 and r.headers["Location"].endswith("ok=usul")
     (row,) = store.exceptions_between("2026-10-01", "2026-10-31")
     queue = first.get("/dashboard/pengecualian").get_data(as_text=True)
     assert "Usulan Anda sendiri" in queue and f'id="approve-{row["id"]}"' not in queue
     assert "SKD/12/X/2026" in queue and subject["name"] in queue
     # The proposer posting the approval anyway: refused, in Indonesian, nothing changes.
-    r = first.post(f"/dashboard/pengecualian/{row['id']}/setujui",
-                   data={"csrf": csrf_of(first, "/dashboard/pengecualian")})
+    r = first.post(
+        f"/dashboard/pengecualian/{row['id']}/setujui",
+        data={"csrf": csrf_of(first, "/dashboard/pengecualian")},
+    )
     assert r.status_code == 403 and "Anda sendiri yang mengusulkan" in r.get_data(as_text=True)
     assert [e["action"] for e in store.overlay_events("exception")] == ["add"]
 
@@ -246,9 +304,10 @@ def test_an_exception_proposed_on_the_page_needs_a_second_official(
     sign_in(second, "kabid")
     queue = second.get("/dashboard/pengecualian").get_data(as_text=True)
     assert f'id="approve-{row["id"]}"' in queue
-    r = second.post(f"/dashboard/pengecualian/{row['id']}/setujui",
-                    data={"reason": "surat dokter ada",
-                          "csrf": csrf_of(second, "/dashboard/pengecualian")})
+    r = second.post(
+        f"/dashboard/pengecualian/{row['id']}/setujui",
+        data={"reason": "surat dokter ada", "csrf": csrf_of(second, "/dashboard/pengecualian")},
+    )
     assert r.status_code == 303
     history = second.get("/dashboard/pengecualian").get_data(as_text=True)
     assert 'class="state-approved">disetujui' in history and "surat dokter ada" in history
@@ -257,127 +316,198 @@ def test_an_exception_proposed_on_the_page_needs_a_second_official(
     assert Decimal(after["deduction"]) == Decimal(before["deduction"]) - Decimal("6.00")
     month_page = second.get(f"/dashboard/bulan?month={MONTH}").get_data(as_text=True)
     assert _cell(_row(month_page, subject["nip"]), "deduction") == after["deduction"]
-    day = second.get(f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}").get_data(
-        as_text=True).split('id="day-2026-10-06"')[1].split("</tr>")[0]
+    day = (
+        second.get(f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}")
+        .get_data(as_text=True)
+        .split('id="day-2026-10-06"')[1]
+        .split("</tr>")[0]
+    )
     assert "Pengecualian sakit sehari penuh" in day and "SKD/12/X/2026" in day
-    listed = second.get(f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}").get_data(
-        as_text=True).split('id="exceptions"')[1].split("</table>")[0]
+    listed = (
+        second.get(f"/dashboard/bulan/pegawai/{subject['nip']}?month={MONTH}")
+        .get_data(as_text=True)
+        .split('id="exceptions"')[1]
+        .split("</table>")[0]
+    )
     assert "disetujui" in listed and "SKD/12/X/2026" in listed and "kabid" in listed
     entries, _ = store.audit_page(0, 50)
-    assert [(e.actor, e.action, e.reason) for e in reversed(entries)
-            if e.action.startswith("exception")] == [
+    assert [
+        (e.actor, e.action, e.reason) for e in reversed(entries) if e.action.startswith("exception")
+    ] == [
         ("operator", "exception-add", "sakit, surat dokter"),
-        ("kabid", "exception-approve", "surat dokter ada")]
+        ("kabid", "exception-approve", "surat dokter ada"),
+    ]
 
 
 def test_incidents_on_the_page_and_a_viewer_only_reads(
-        client: FlaskClient, store: SqliteStore, clock: Clock,
-        people: list[dict[str, str]]) -> None:
+    client: FlaskClient, store: SqliteStore, clock: Clock, people: list[dict[str, str]]
+) -> None:
     viewer = _official(client, store, clock, "budi", "viewer")
     page = viewer.get("/dashboard/pengecualian").get_data(as_text=True)
     assert 'id="read-only"' in page and 'id="propose"' not in page
-    r = viewer.post("/dashboard/pengecualian", data={
-        "nip": people[0]["nip"], "kind": "cuti", "from": "2026-10-06", "reason": "cuti",
-        "csrf": csrf_of(viewer, "/dashboard/pengecualian")})
+    r = viewer.post(
+        "/dashboard/pengecualian",
+        data={
+            "nip": people[0]["nip"],
+            "kind": "cuti",
+            "from": "2026-10-06",
+            "reason": "cuti",
+            "csrf": csrf_of(viewer, "/dashboard/pengecualian"),
+        },
+    )
     assert r.status_code == 403 and "peran akun Anda" in r.get_data(as_text=True)
     assert store.exceptions_between("0000-01-01", "9999-12-31") == []
 
     admin = _fresh(client)
     make_official(store, "admin1", "admin", clock.now)
     sign_in(admin, "admin1")
-    r = admin.post("/dashboard/gangguan", data={
-        "from": "2026-10-06T07:00", "to": "2026-10-06T09:00", "unit": people[9]["unit"],
-        "reason": "listrik padam", "csrf": csrf_of(admin, "/dashboard/gangguan")})
+    r = admin.post(
+        "/dashboard/gangguan",
+        data={
+            "from": "2026-10-06T07:00",
+            "to": "2026-10-06T09:00",
+            "unit": people[9]["unit"],
+            "reason": "listrik padam",
+            "csrf": csrf_of(admin, "/dashboard/gangguan"),
+        },
+    )
     assert r.status_code == 303
     (inc,) = store.incidents_between("0", "9")
-    assert inc["ts_from"] == "2026-10-05T23:00:00.000Z"     # 07:00 WITA
+    assert inc["ts_from"] == "2026-10-05T23:00:00.000Z"  # 07:00 WITA
     approver = _fresh(client)
     make_official(store, "kabid", "approver", clock.now)
     sign_in(approver, "kabid")
-    r = approver.post(f"/dashboard/gangguan/{inc['id']}/tolak",
-                      data={"reason": "", "csrf": csrf_of(approver, "/dashboard/gangguan")})
+    r = approver.post(
+        f"/dashboard/gangguan/{inc['id']}/tolak",
+        data={"reason": "", "csrf": csrf_of(approver, "/dashboard/gangguan")},
+    )
     assert r.status_code == 400 and "alasan penolakan wajib diisi" in r.get_data(as_text=True)
-    r = approver.post(f"/dashboard/gangguan/{inc['id']}/tolak",
-                      data={"reason": "listrik menyala, genset ada",
-                            "csrf": csrf_of(approver, "/dashboard/gangguan")})
+    r = approver.post(
+        f"/dashboard/gangguan/{inc['id']}/tolak",
+        data={
+            "reason": "listrik menyala, genset ada",
+            "csrf": csrf_of(approver, "/dashboard/gangguan"),
+        },
+    )
     assert r.status_code == 303
     page = viewer.get("/dashboard/gangguan").get_data(as_text=True)
     assert "ditolak" in page and "listrik menyala, genset ada" in page
     assert "6 Okt 2026 07.00 WITA" in page
     # The employee's month lists the incident of their unit with its outcome.
-    listed = viewer.get(f"/dashboard/bulan/pegawai/{people[9]['nip']}?month={MONTH}").get_data(
-        as_text=True).split('id="incidents"')[1].split("</table>")[0]
+    listed = (
+        viewer.get(f"/dashboard/bulan/pegawai/{people[9]['nip']}?month={MONTH}")
+        .get_data(as_text=True)
+        .split('id="incidents"')[1]
+        .split("</table>")[0]
+    )
     assert "listrik padam" in listed and "ditolak" in listed
 
 
-def test_a_unit_limited_approver_decides_and_proposes_only_for_its_unit(
-        october: October) -> None:
+def test_a_unit_limited_approver_decides_and_proposes_only_for_its_unit(october: October) -> None:
     people, store = october.people, october.store
     outsider = next(p for p in people if p["unit"] != people[0]["unit"])
     operator = october.signed_in("operator")
-    r = operator.post("/dashboard/pengecualian", data={
-        **GOOD, "nip": outsider["nip"], "csrf": csrf_of(operator, "/dashboard/bulan")})
+    r = operator.post(
+        "/dashboard/pengecualian",
+        data={**GOOD, "nip": outsider["nip"], "csrf": csrf_of(operator, "/dashboard/bulan")},
+    )
     assert r.status_code == 303
     new = store.exceptions_between("0000-01-01", "9999-12-31")[-1]["id"]
     limited = october.signed_in("kasi-approver")
     page = limited.get("/dashboard/pengecualian").get_data(as_text=True)
     assert f'id="exception-{new}"' not in page and outsider["name"] not in page
     events = store.overlay_events("exception")
-    r = limited.post(f"/dashboard/pengecualian/{new}/setujui",
-                     data={"csrf": csrf_of(limited, "/dashboard/bulan")})
+    r = limited.post(
+        f"/dashboard/pengecualian/{new}/setujui",
+        data={"csrf": csrf_of(limited, "/dashboard/bulan")},
+    )
     assert r.status_code == 403 and "di luar unit kerja" in r.get_data(as_text=True)
-    r = limited.post("/dashboard/pengecualian", data={
-        **GOOD, "nip": outsider["nip"], "csrf": csrf_of(limited, "/dashboard/bulan")})
+    r = limited.post(
+        "/dashboard/pengecualian",
+        data={**GOOD, "nip": outsider["nip"], "csrf": csrf_of(limited, "/dashboard/bulan")},
+    )
     assert r.status_code == 403 and "di luar unit kerja" in r.get_data(as_text=True)
     r = limited.post("/dashboard/pengecualian", data={**GOOD, "nip": outsider["nip"]})
-    assert r.status_code == 403                               # no CSRF token: refused
+    assert r.status_code == 403  # no CSRF token: refused
     assert store.overlay_events("exception") == events
 
 
-GOOD = {"nip": "", "kind": "cuti", "from": "2026-10-06", "to": "2026-10-07", "part": "day",
-        "reason": "cuti tahunan", "doc_no": ""}
+GOOD = {
+    "nip": "",
+    "kind": "cuti",
+    "from": "2026-10-06",
+    "to": "2026-10-07",
+    "part": "day",
+    "reason": "cuti tahunan",
+    "doc_no": "",
+}
 
 
-@pytest.mark.parametrize(("path", "form", "status", "text"), [
-    ("/dashboard/bulan?month=2026-13", None, 400, "bulan itu tidak ada"),
-    ("/dashboard/bulan?month=oktober", None, 400, "bulan harus berbentuk TTTT-BB"),
-    ("/dashboard/bulan?month=2026-1", None, 400, "bulan harus berbentuk TTTT-BB"),
-    ("/dashboard/bulan?month=1999-12", None, 400, "bulan itu tidak ada"),
-    ("/dashboard/bulan/unduh?month=2026-10&format=pdf", None, 400, "format unduhan"),
-    ("/dashboard/bulan?month=2026-10&unit=Dinas+Rahasia", None, 404,
-     "unit kerja tidak dikenal"),
-    ("/dashboard/bulan?month=2026-10&q=" + "x" * 61, None, 400, "kata pencarian"),
-    ("/dashboard/bulan/pegawai/12345?month=2026-10", None, 400, "NIP harus 18 angka"),
-    ("/dashboard/bulan/pegawai/199001012020011999?month=2026-10", None, 404,
-     "tidak ada di roster"),
-    ("/dashboard/hari/unduh?date=2026-02-30", None, 400, "tanggal"),
-    ("/dashboard/pengecualian", {"from": "2026-10-32"}, 400, "tanggal tidak sah"),
-    ("/dashboard/pengecualian", {"from": "2026-10-08", "to": "2026-10-01"}, 400,
-     "tanggal tidak sah"),
-    ("/dashboard/pengecualian", {"reason": ""}, 400, "alasan wajib diisi"),
-    ("/dashboard/pengecualian", {"reason": "   "}, 400, "alasan wajib diisi"),
-    ("/dashboard/pengecualian", {"kind": "liburan"}, 400, "pilih jenis pengecualian"),
-    ("/dashboard/pengecualian", {"part": "siang"}, 400, "bagian harus"),
-    ("/dashboard/pengecualian", {"nip": "123"}, 400, "NIP harus 18 angka"),
-    ("/dashboard/pengecualian", {"nip": "199001012020011999"}, 404, "tidak ada di roster"),
-    ("/dashboard/pengecualian", {"doc_no": "x" * 81}, 400, "nomor surat"),
-    ("/dashboard/gangguan", {"from": "kemarin", "to": "2026-10-06T09:00"}, 400,
-     "waktu tidak sah"),
-    ("/dashboard/gangguan", {"from": "2026-10-06T09:00", "to": "2026-10-06T07:00"}, 400,
-     "waktu tidak sah"),
-    ("/dashboard/gangguan", {"unit": "Dinas Rahasia"}, 404, "unit kerja tidak dikenal"),
-    ("/dashboard/gangguan", {"reason": ""}, 400, "alasan wajib diisi"),
-    ("self-approval", None, 403, "Anda sendiri yang mengusulkan"),
-    ("/dashboard/pengecualian/999/setujui", {}, 404, "usulan itu tidak ada"),
-])
+@pytest.mark.parametrize(
+    ("path", "form", "status", "text"),
+    [
+        ("/dashboard/bulan?month=2026-13", None, 400, "bulan itu tidak ada"),
+        ("/dashboard/bulan?month=oktober", None, 400, "bulan harus berbentuk TTTT-BB"),
+        ("/dashboard/bulan?month=2026-1", None, 400, "bulan harus berbentuk TTTT-BB"),
+        ("/dashboard/bulan?month=1999-12", None, 400, "bulan itu tidak ada"),
+        ("/dashboard/bulan/unduh?month=2026-10&format=pdf", None, 400, "format unduhan"),
+        (
+            "/dashboard/bulan?month=2026-10&unit=Dinas+Rahasia",
+            None,
+            404,
+            "unit kerja tidak dikenal",
+        ),
+        ("/dashboard/bulan?month=2026-10&q=" + "x" * 61, None, 400, "kata pencarian"),
+        ("/dashboard/bulan/pegawai/12345?month=2026-10", None, 400, "NIP harus 18 angka"),
+        (
+            "/dashboard/bulan/pegawai/199001012020011999?month=2026-10",
+            None,
+            404,
+            "tidak ada di roster",
+        ),
+        ("/dashboard/hari/unduh?date=2026-02-30", None, 400, "tanggal"),
+        ("/dashboard/pengecualian", {"from": "2026-10-32"}, 400, "tanggal tidak sah"),
+        (
+            "/dashboard/pengecualian",
+            {"from": "2026-10-08", "to": "2026-10-01"},
+            400,
+            "tanggal tidak sah",
+        ),
+        ("/dashboard/pengecualian", {"reason": ""}, 400, "alasan wajib diisi"),
+        ("/dashboard/pengecualian", {"reason": "   "}, 400, "alasan wajib diisi"),
+        ("/dashboard/pengecualian", {"kind": "liburan"}, 400, "pilih jenis pengecualian"),
+        ("/dashboard/pengecualian", {"part": "siang"}, 400, "bagian harus"),
+        ("/dashboard/pengecualian", {"nip": "123"}, 400, "NIP harus 18 angka"),
+        ("/dashboard/pengecualian", {"nip": "199001012020011999"}, 404, "tidak ada di roster"),
+        ("/dashboard/pengecualian", {"doc_no": "x" * 81}, 400, "nomor surat"),
+        (
+            "/dashboard/gangguan",
+            {"from": "kemarin", "to": "2026-10-06T09:00"},
+            400,
+            "waktu tidak sah",
+        ),
+        (
+            "/dashboard/gangguan",
+            {"from": "2026-10-06T09:00", "to": "2026-10-06T07:00"},
+            400,
+            "waktu tidak sah",
+        ),
+        ("/dashboard/gangguan", {"unit": "Dinas Rahasia"}, 404, "unit kerja tidak dikenal"),
+        ("/dashboard/gangguan", {"reason": ""}, 400, "alasan wajib diisi"),
+        ("self-approval", None, 403, "Anda sendiri yang mengusulkan"),
+        ("/dashboard/pengecualian/999/setujui", {}, 404, "usulan itu tidak ada"),
+    ],
+)
 def test_bad_input_is_a_clear_4xx_in_indonesian_and_nothing_is_stored(
-        october: October, path: str, form: dict[str, str] | None, status: int,
-        text: str) -> None:
+    october: October, path: str, form: dict[str, str] | None, status: int, text: str
+) -> None:
     people, store = october.people, october.store
     official = october.signed_in("operator")
     if path == "self-approval":
-        r = official.post("/dashboard/pengecualian", data={
-            **GOOD, "nip": people[0]["nip"], "csrf": csrf_of(official, "/dashboard/bulan")})
+        r = official.post(
+            "/dashboard/pengecualian",
+            data={**GOOD, "nip": people[0]["nip"], "csrf": csrf_of(official, "/dashboard/bulan")},
+        )
         assert r.status_code == 303
         existing = store.exceptions_between("0000-01-01", "9999-12-31")[-1]["id"]
         path, form = f"/dashboard/pengecualian/{existing}/setujui", {}
@@ -388,11 +518,21 @@ def test_bad_input_is_a_clear_4xx_in_indonesian_and_nothing_is_stored(
     if form is None:
         r = official.get(path)
     else:
-        base = GOOD if "pengecualian" in path else {
-            "from": "2026-10-06T07:00", "to": "2026-10-06T09:00", "unit": people[0]["unit"],
-            "reason": "server mati"}
-        data = {**base, "nip": people[0]["nip"], **form} if path.endswith("pengecualian") \
+        base = (
+            GOOD
+            if "pengecualian" in path
+            else {
+                "from": "2026-10-06T07:00",
+                "to": "2026-10-06T09:00",
+                "unit": people[0]["unit"],
+                "reason": "server mati",
+            }
+        )
+        data = (
+            {**base, "nip": people[0]["nip"], **form}
+            if path.endswith("pengecualian")
             else {**base, **form}
+        )
         r = official.post(path, data={**data, "csrf": csrf_of(official, "/dashboard/bulan")})
     assert r.status_code == status, r.get_data(as_text=True)
     assert r.mimetype == "text/html"
@@ -421,18 +561,31 @@ def test_the_download_buttons_hold_the_json_numbers(october: October) -> None:
         rows = list(sheet.iter_rows(values_only=True))
         header = list(rows[1])
         for row in rows[2:]:
-            seen[str(row[0])] = [row[header.index(h)] for h in (
-                "TL1", "TL4", "PSW2", "TK", "Potongan (%)", "TPP presensi (%)")]
-    assert seen == {e["nip"]: [e["late"]["TL1"], e["late"]["TL4"], e["early"]["PSW2"],
-                               e["absent_days"], float(e["deduction"]),
-                               float(e["attendance_percent"])]
-                    for e in recap["employees"]}
+            seen[str(row[0])] = [
+                row[header.index(h)]
+                for h in ("TL1", "TL4", "PSW2", "TK", "Potongan (%)", "TPP presensi (%)")
+            ]
+    assert seen == {
+        e["nip"]: [
+            e["late"]["TL1"],
+            e["late"]["TL4"],
+            e["early"]["PSW2"],
+            e["absent_days"],
+            float(e["deduction"]),
+            float(e["attendance_percent"]),
+        ]
+        for e in recap["employees"]
+    }
     csv_href = re.search(r'id="csv" href="([^"]+)"', page)
     assert csv_href
-    lines = list(csv.DictReader(io.StringIO(client.get(
-        csv_href.group(1).replace("&amp;", "&")).get_data(as_text=True))))
+    lines = list(
+        csv.DictReader(
+            io.StringIO(client.get(csv_href.group(1).replace("&amp;", "&")).get_data(as_text=True))
+        )
+    )
     assert {r["nip"].lstrip("'"): r["deduction"] for r in lines} == {
-        e["nip"]: e["deduction"] for e in recap["employees"]}
+        e["nip"]: e["deduction"] for e in recap["employees"]
+    }
     # The day view's buttons: the day's attendance, through the session.
     day = client.get("/dashboard?date=2026-10-01").get_data(as_text=True)
     assert 'id="xlsx"' in day and "Unduh Excel" in day and "Unduh CSV" in day
@@ -443,15 +596,21 @@ def test_the_download_buttons_hold_the_json_numbers(october: October) -> None:
 
 
 def test_the_api_takes_an_optional_document_number(
-        client: FlaskClient, store: SqliteStore, admin_token: str,
-        people: list[dict[str, str]]) -> None:
+    client: FlaskClient, store: SqliteStore, admin_token: str, people: list[dict[str, str]]
+) -> None:
     auth = {"Authorization": f"Bearer {admin_token}"}
-    body = {"nip": people[0]["nip"], "kind": "dinas_luar", "from": "2026-10-08",
-            "to": "2026-10-08", "reason": "rapat di Banjarmasin"}
+    body = {
+        "nip": people[0]["nip"],
+        "kind": "dinas_luar",
+        "from": "2026-10-08",
+        "to": "2026-10-08",
+        "reason": "rapat di Banjarmasin",
+    }
     r = client.post("/api/v1/exceptions", json={**body, "doc_no": "x" * 81}, headers=auth)
     assert r.status_code == 400 and r.get_json()["error"] == "bad-doc-no"
     assert store.exceptions_between("0000-01-01", "9999-12-31") == []
-    with_doc = client.post("/api/v1/exceptions", json={**body, "doc_no": " ST/090/X/2026 "},
-                           headers=auth).get_json()["id"]
+    with_doc = client.post(
+        "/api/v1/exceptions", json={**body, "doc_no": " ST/090/X/2026 "}, headers=auth
+    ).get_json()["id"]
     without = client.post("/api/v1/exceptions", json=body, headers=auth).get_json()["id"]
     assert store.exception_doc_numbers([with_doc, without]) == {with_doc: "ST/090/X/2026"}

@@ -15,16 +15,15 @@ def test_node_add_on_an_active_node_needs_rotate(tmp_path: Path) -> None:
     finally:
         server.stop()
     data = str(central.data)
-    refused = run_cli("central", "node", "add", "--data", data, "--name", "kec-alalak",
-                      check=False)
+    refused = run_cli("central", "node", "add", "--data", data, "--name", "kec-alalak", check=False)
     assert refused.returncode == 2 and refused.stdout == ""
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: node kec-alalak is active")
     assert "--rotate" in lines[0]
-    rotated = run_cli("central", "node", "add", "--data", data, "--name", "kec-alalak",
-                      "--rotate")
+    rotated = run_cli("central", "node", "add", "--data", data, "--name", "kec-alalak", "--rotate")
     assert rotated.stdout.startswith("kec-alalak.")
     # A node that is not enrolled yet needs no --rotate, twice in a row.
     for _ in range(2):
-        assert run_cli("central", "node", "add", "--data", data, "--name",
-                       "kec-tamban").stdout.startswith("kec-tamban.")
+        assert run_cli(
+            "central", "node", "add", "--data", data, "--name", "kec-tamban"
+        ).stdout.startswith("kec-tamban.")

@@ -32,8 +32,10 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("PRESENSI_TEST_OUTPUT", REPO / "test-output")) / "screenshots"
-VIEWPORTS = {"phone": ViewportSize(width=360, height=740),
-             "desktop": ViewportSize(width=1280, height=800)}
+VIEWPORTS = {
+    "phone": ViewportSize(width=360, height=740),
+    "desktop": ViewportSize(width=1280, height=800),
+}
 RULES = REPO / "docs" / "rules-example.toml"
 
 
@@ -48,19 +50,39 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[tuple[CentralProcess, NodeProcess, list[dict[str, str]]]]:
+def office(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[CentralProcess, NodeProcess, list[dict[str, str]]]]:
     """Central with the roster and the example rules, an approver, and an enrolled node
     that pushed its genesis and pulled the roster; its scheduler is off, so what is checked
     in afterwards stays on the node (central "has not reached" it)."""
     root = tmp_path_factory.mktemp("objection-browser")
     setup = make_central(root, people=6)
-    run_cli("central", "rules", "import", "--data", str(setup.data), str(RULES), "--by",
-            "Kabid Disiplin")
+    run_cli(
+        "central",
+        "rules",
+        "import",
+        "--data",
+        str(setup.data),
+        str(RULES),
+        "--by",
+        "Kabid Disiplin",
+    )
     central = CentralProcess(setup.data, workers=1).start()
-    link = run_cli("central", "user", "add", "--data", str(setup.data), "--name", "penyetuju",
-                   "--role", "approver", "--url", central.url).stdout.strip()
-    browser_session(central.url, link, "penyetuju")           # sets the password
+    link = run_cli(
+        "central",
+        "user",
+        "add",
+        "--data",
+        str(setup.data),
+        "--name",
+        "penyetuju",
+        "--role",
+        "approver",
+        "--url",
+        central.url,
+    ).stdout.strip()
+    browser_session(central.url, link, "penyetuju")  # sets the password
     paths = enroll_node(setup, central.url, root)
     node = NodeProcess(paths).start()
     yield central, node, setup.people
@@ -69,8 +91,9 @@ def office(tmp_path_factory: pytest.TempPathFactory
 
 
 def _no_sideways_scroll(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - "
-                             "document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
 
 
@@ -82,8 +105,11 @@ def _shot(page: Page, name: str, size: str) -> None:
 
 @pytest.mark.parametrize("size", VIEWPORTS)
 def test_check_in_download_proof_object_approver_accepts_employee_sees_it(
-        browser: Browser, office: tuple[CentralProcess, NodeProcess, list[dict[str, str]]],
-        size: str, tmp_path: Path) -> None:
+    browser: Browser,
+    office: tuple[CentralProcess, NodeProcess, list[dict[str, str]]],
+    size: str,
+    tmp_path: Path,
+) -> None:
     central, node, people = office
     person = people[0 if size == "phone" else 1]
     today = datetime.now(WITA).date().isoformat()
@@ -118,8 +144,8 @@ def test_check_in_download_proof_object_approver_accepts_employee_sees_it(
     expect(page.locator("#who")).to_contain_text(person["name"])
     day = page.locator(f"#d-{today}")
     expect(day).to_be_visible()
-    expect(day.locator(".records")).to_have_count(0)        # central has no record yet
-    why_before = day.locator(".why").all_inner_texts()     # a working day: TK
+    expect(day.locator(".records")).to_have_count(0)  # central has no record yet
+    why_before = day.locator(".why").all_inner_texts()  # a working day: TK
     _shot(page, "month-before", size)
 
     day.locator(".object-link").click()

@@ -20,7 +20,8 @@ def test_both_backends_have_the_same_migrations_in_the_same_order() -> None:
 
 
 def test_tokens_made_before_accounts_get_the_machine_account_and_an_expiry(
-        pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name = pg_cluster.create_database()
     before = [m for m in pgschema.MIGRATIONS if m[0] != "002_accounts_and_audit"]
     monkeypatch.setattr(pgschema, "MIGRATIONS", before)
@@ -28,8 +29,10 @@ def test_tokens_made_before_accounts_get_the_machine_account_and_an_expiry(
     try:
         pg.migrate()
         with pg._write() as conn:
-            conn.execute("INSERT INTO api_tokens VALUES (%s, 'admin', %s)",
-                         (hash_token("pct_old"), time.time() - 400 * 86400))
+            conn.execute(
+                "INSERT INTO api_tokens VALUES (%s, 'admin', %s)",
+                (hash_token("pct_old"), time.time() - 400 * 86400),
+            )
         monkeypatch.undo()
         assert pg.migrate() == ["002_accounts_and_audit"]
         row = pg.api_token(hash_token("pct_old"))

@@ -10,8 +10,9 @@ import pytest
 from testkit.factories import run_cli
 
 
-@pytest.mark.parametrize("command", [["ca", "rotate"], ["ca", "list"], ["ca", "retire"],
-                                     ["key", "rotate"]])
+@pytest.mark.parametrize(
+    "command", [["ca", "rotate"], ["ca", "list"], ["ca", "retire"], ["key", "rotate"]]
+)
 def test_every_trust_command_has_help(command: list[str]) -> None:
     assert "--data" in run_cli("central", *command, "--help").stdout
 
@@ -23,11 +24,14 @@ def central_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ca", "retire", "--ca", "0123456789abcdef"], "0 previous CAs match"),
-    (["ca", "retire", "--ca", "ab"], "at least 8 hex digits"),
-    (["ca", "rotate", "--data-missing"], None),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ca", "retire", "--ca", "0123456789abcdef"], "0 previous CAs match"),
+        (["ca", "retire", "--ca", "ab"], "at least 8 hex digits"),
+        (["ca", "rotate", "--data-missing"], None),
+    ],
+)
 def test_refusals(central_dir: Path, args: list[str], message: str | None) -> None:
     before = sorted(p.name for p in (central_dir / "ca").iterdir())
     if message is None:

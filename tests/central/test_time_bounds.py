@@ -17,8 +17,12 @@ tolerances = st.sampled_from([0.0, 0.001, 0.5, 2.0, 2.0005, 60.0])
 
 
 @settings(max_examples=1000, deadline=None)
-@given(ts=st.lists(near, min_size=1, max_size=20), lower=st.none() | near, upper=near,
-       tolerance=tolerances)
+@given(
+    ts=st.lists(near, min_size=1, max_size=20),
+    lower=st.none() | near,
+    upper=near,
+    tolerance=tolerances,
+)
 def test_same_verdicts_as_out_of_bounds(ts, lower, upper, tolerance):
     bounds = TimeBounds(upper, tolerance)
     for stamp in ts:

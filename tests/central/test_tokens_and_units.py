@@ -28,9 +28,13 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_a_unit_limited_token_sees_only_its_unit(client: FlaskClient, store: SqliteStore,
-                                                 clock: Clock, day: str,  # noqa: F811
-                                                 people: list[dict[str, str]]) -> None:  # noqa: F811
+def test_a_unit_limited_token_sees_only_its_unit(
+    client: FlaskClient,
+    store: SqliteStore,
+    clock: Clock,
+    day: str,  # noqa: F811
+    people: list[dict[str, str]],  # noqa: F811
+) -> None:
     mine, other = people[1]["unit"], people[0]["unit"]
     make_official(store, "budi", "viewer", clock.now, units=[mine])
     token = create_api_token(store, "viewer", now=clock.now, account="budi")
@@ -38,8 +42,7 @@ def test_a_unit_limited_token_sees_only_its_unit(client: FlaskClient, store: Sql
     assert r.status_code == 200
     assert {row["unit"] for row in r.get_json()["employees"]} == {mine}
     r = client.get(API, query_string={"date": day, "format": "csv"}, headers=_auth(token))
-    assert {row["unit"] for row in csv.DictReader(io.StringIO(r.get_data(as_text=True)))} \
-        == {mine}
+    assert {row["unit"] for row in csv.DictReader(io.StringIO(r.get_data(as_text=True)))} == {mine}
     r = client.get(API, query_string={"date": day, "unit": other}, headers=_auth(token))
     assert r.status_code == 403 and r.get_json()["error"] == "forbidden-unit"
     r = client.get(API, query_string={"date": day, "unit": mine}, headers=_auth(token))
@@ -47,8 +50,12 @@ def test_a_unit_limited_token_sees_only_its_unit(client: FlaskClient, store: Sql
 
 
 def test_a_unit_limited_official_sees_only_its_unit_on_the_page(
-        client: FlaskClient, store: SqliteStore, clock: Clock, day: str,  # noqa: F811
-        people: list[dict[str, str]]) -> None:  # noqa: F811
+    client: FlaskClient,
+    store: SqliteStore,
+    clock: Clock,
+    day: str,  # noqa: F811
+    people: list[dict[str, str]],  # noqa: F811
+) -> None:
     make_official(store, "budi", "viewer", clock.now, units=[people[1]["unit"]])
     sign_in(client, "budi")
     page = client.get(f"/dashboard?date={day}").get_data(as_text=True)
@@ -58,8 +65,9 @@ def test_a_unit_limited_official_sees_only_its_unit_on_the_page(
         assert other["unit"] not in page
 
 
-def test_token_role_is_capped_by_its_account(client: FlaskClient, store: SqliteStore,
-                                             clock: Clock) -> None:
+def test_token_role_is_capped_by_its_account(
+    client: FlaskClient, store: SqliteStore, clock: Clock
+) -> None:
     make_official(store, "budi", "viewer", clock.now)
     make_official(store, "sari", "admin", clock.now)
     with pytest.raises(ValueError, match="cannot be admin"):
@@ -98,7 +106,8 @@ def test_revoked_tokens_get_401(client: FlaskClient, store: SqliteStore, clock: 
 
 
 def test_tokens_of_a_reset_account_keep_working_but_sessions_end(
-        app, store: SqliteStore, clock: Clock) -> None:
+    app, store: SqliteStore, clock: Clock
+) -> None:
     """A reset is about the password; a machine token is revoked separately (documented)."""
     from central.accounts import reset_password
 
@@ -112,12 +121,15 @@ def test_tokens_of_a_reset_account_keep_working_but_sessions_end(
 
 
 def test_tokens_made_before_accounts_get_the_machine_account_and_an_expiry(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = SqliteStore(tmp_path / "central.db")
     monkeypatch.setattr("central.store.sqlite.MIGRATIONS", MIGRATIONS[:1])
     store.migrate()
-    store.conn().execute("INSERT INTO api_tokens VALUES (?, 'admin', ?)",
-                         (hash_token("pct_old"), time.time() - 400 * 86400))
+    store.conn().execute(
+        "INSERT INTO api_tokens VALUES (?, 'admin', ?)",
+        (hash_token("pct_old"), time.time() - 400 * 86400),
+    )
     monkeypatch.setattr("central.store.sqlite.MIGRATIONS", MIGRATIONS)
     applied = store.migrate()
     assert applied.index("002_accounts_and_audit") > applied.index("002_recap_rules")
@@ -132,12 +144,36 @@ def test_token_commands(tmp_path: Path) -> None:
     run_cli("central", "init", "--data", data)
     machine = run_cli("central", "token", "create", "--data", data, "--role", "viewer")
     assert machine.stdout.strip().startswith("pct_")  # the Contract form still works
-    link = run_cli("central", "user", "add", "--data", data, "--name", "budi", "--role",
-                   "viewer", "--unit", "Seksi Pemerintahan", "--url", "https://pusat.example")
+    link = run_cli(
+        "central",
+        "user",
+        "add",
+        "--data",
+        data,
+        "--name",
+        "budi",
+        "--role",
+        "viewer",
+        "--unit",
+        "Seksi Pemerintahan",
+        "--url",
+        "https://pusat.example",
+    )
     assert link.stdout.strip().startswith("https://pusat.example/dashboard/sandi/")
     assert "not in the current roster" in link.stderr
-    mine = run_cli("central", "token", "create", "--data", data, "--role", "viewer",
-                   "--user", "budi", "--days", "5").stdout.strip()
+    mine = run_cli(
+        "central",
+        "token",
+        "create",
+        "--data",
+        data,
+        "--role",
+        "viewer",
+        "--user",
+        "budi",
+        "--days",
+        "5",
+    ).stdout.strip()
     listing = run_cli("central", "token", "list", "--data", data).stdout
     ident = hash_token(mine)[:12]
     (line,) = [x for x in listing.splitlines() if x.startswith(ident)]
@@ -153,22 +189,25 @@ def test_token_commands(tmp_path: Path) -> None:
     assert actions == ["token-revoke", "token-create", "account-add", "token-create"]
 
 
-@pytest.mark.parametrize("args", [
-    ["token", "create", "--role", "viewer", "--user", "nobody"],
-    ["token", "create", "--role", "admin", "--user", "budi"],
-    ["token", "create", "--role", "viewer", "--days", "0"],
-    ["token", "create", "--role", "viewer", "--days", "-3"],
-    ["token", "create", "--role", "viewer", "--days", "99999"],
-    ["token", "revoke", "--id", "zz"],
-    ["token", "revoke", "--id", "0123"],
-    ["token", "revoke", "--id", "ffffffffffff"],
-    ["user", "add", "--name", "Budi Besar", "--role", "viewer"],
-    ["user", "add", "--name", "budi", "--role", "viewer"],
-    ["user", "add", "--name", "mesin-api", "--role", "admin"],
-    ["user", "add", "--name", "sari", "--role", "viewer", "--unit", ""],
-    ["user", "reset", "--name", "nobody", "--reason", "x"],
-    ["user", "reset", "--name", "budi", "--reason", "  "],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["token", "create", "--role", "viewer", "--user", "nobody"],
+        ["token", "create", "--role", "admin", "--user", "budi"],
+        ["token", "create", "--role", "viewer", "--days", "0"],
+        ["token", "create", "--role", "viewer", "--days", "-3"],
+        ["token", "create", "--role", "viewer", "--days", "99999"],
+        ["token", "revoke", "--id", "zz"],
+        ["token", "revoke", "--id", "0123"],
+        ["token", "revoke", "--id", "ffffffffffff"],
+        ["user", "add", "--name", "Budi Besar", "--role", "viewer"],
+        ["user", "add", "--name", "budi", "--role", "viewer"],
+        ["user", "add", "--name", "mesin-api", "--role", "admin"],
+        ["user", "add", "--name", "sari", "--role", "viewer", "--unit", ""],
+        ["user", "reset", "--name", "nobody", "--reason", "x"],
+        ["user", "reset", "--name", "budi", "--reason", "  "],
+    ],
+)
 def test_bad_account_commands_exit_2(tmp_path: Path, args: list[str]) -> None:
     data = str(tmp_path / "central")
     run_cli("central", "init", "--data", data)
@@ -180,11 +219,20 @@ def test_bad_account_commands_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert run_cli("central", "token", "list", "--data", data).stdout == before
 
 
-@pytest.mark.parametrize(("role", "needs", "ok"), [
-    ("viewer", "viewer", True), ("viewer", "approver", False), ("viewer", "admin", False),
-    ("approver", "viewer", True), ("approver", "approver", True), ("approver", "admin", False),
-    ("admin", "viewer", True), ("admin", "approver", True), ("admin", "admin", True),
-])
+@pytest.mark.parametrize(
+    ("role", "needs", "ok"),
+    [
+        ("viewer", "viewer", True),
+        ("viewer", "approver", False),
+        ("viewer", "admin", False),
+        ("approver", "viewer", True),
+        ("approver", "approver", True),
+        ("approver", "admin", False),
+        ("admin", "viewer", True),
+        ("admin", "approver", True),
+        ("admin", "admin", True),
+    ],
+)
 def test_roles_are_ordered(role: str, needs: str, ok: bool) -> None:
     from central.accounts import Principal
 
@@ -197,5 +245,5 @@ def test_units_limit_and_roster_outsiders() -> None:
     limited = Principal("budi", "viewer", ("Seksi Pemerintahan",))
     assert limited.sees_unit("Seksi Pemerintahan")
     assert not limited.sees_unit("Seksi Ekonomi dan Pembangunan")
-    assert not limited.sees_unit(None)          # someone outside the roster
+    assert not limited.sees_unit(None)  # someone outside the roster
     assert Principal("sari", "viewer", ()).sees_unit(None)

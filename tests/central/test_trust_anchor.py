@@ -33,8 +33,9 @@ def require_anchor(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def setup(central_paths: CentralPaths, clock: Clock,
-          require_anchor: bool) -> Iterator[tuple[Flask, FlaskClient, SqliteStore, FakeNode]]:
+def setup(
+    central_paths: CentralPaths, clock: Clock, require_anchor: bool
+) -> Iterator[tuple[Flask, FlaskClient, SqliteStore, FakeNode]]:
     app = _app(central_paths, clock, REQUIRE_ANCHOR=require_anchor)
     client = app.test_client()
     store = app.extensions["presensi_central"].store
@@ -46,15 +47,16 @@ def setup(central_paths: CentralPaths, clock: Clock,
 
 
 def _statuses(client: FlaskClient, token: str) -> dict[str, list[tuple[str, bool]]]:
-    rows = client.get(f"/api/v1/attendance?date={DAY}",
-                      headers={"Authorization": f"Bearer {token}"}).get_json()["employees"]
+    rows = client.get(
+        f"/api/v1/attendance?date={DAY}", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()["employees"]
     return {r["nip"]: [(ref["status"], ref["counted"]) for ref in r["records"]] for r in rows}
 
 
 def test_a_node_that_never_anchors(setup: tuple, clock: Clock, require_anchor: bool) -> None:
     _, client, store, node = setup
     token = create_api_token(store, "admin", now=clock.now)
-    assert node.push(client).status_code == 200          # 06:00: the link works from here
+    assert node.push(client).status_code == 200  # 06:00: the link works from here
     # In its first hour: the node's first records have no anchor yet; counted (marked
     # unanchored) unless REQUIRE_ANCHOR.
     node.checkin(nip(0), ts=at(DAY, "06:40"))
@@ -74,14 +76,23 @@ def test_a_node_that_never_anchors(setup: tuple, clock: Clock, require_anchor: b
 
     # An official who knows better (the node's link log, the employee's saved proof) accepts.
     ref = f"kec-alalak/{node.epoch}/2"
-    r = client.post("/api/v1/records/accept", headers={"Authorization": f"Bearer {token}"},
-                    json={"ref": ref, "by": "Camat Alalak", "reason": "bukti di HP pegawai"})
+    r = client.post(
+        "/api/v1/records/accept",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"ref": ref, "by": "Camat Alalak", "reason": "bukti di HP pegawai"},
+    )
     assert r.status_code == 201 and r.get_json()["status"] == "anchor-missing"
     assert _statuses(client, token)[nip(1)] == [("accepted", True)]
     # The first hour's unanchored record: acceptable only where REQUIRE_ANCHOR excludes it.
-    r = client.post("/api/v1/records/accept", headers={"Authorization": f"Bearer {token}"},
-                    json={"ref": f"kec-alalak/{node.epoch}/1", "by": "Camat Alalak",
-                          "reason": "node baru, belum ada jangkar"})
+    r = client.post(
+        "/api/v1/records/accept",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "ref": f"kec-alalak/{node.epoch}/1",
+            "by": "Camat Alalak",
+            "reason": "node baru, belum ada jangkar",
+        },
+    )
     if require_anchor:
         assert r.status_code == 201 and r.get_json()["status"] == "unanchored"
         assert _statuses(client, token)[nip(0)] == [("accepted", True)]
@@ -111,14 +122,18 @@ def test_the_grace_is_configurable(central_paths: CentralPaths, clock: Clock) ->
         node = enroll(client, store, clock, "kec-alalak")
         assert node.push(client).status_code == 200
         node.checkin(nip(0), ts=at(DAY, "06:20"))
-        clock.now = at(DAY, "06:21")               # 21 minutes on: past a 10-minute grace
+        clock.now = at(DAY, "06:21")  # 21 minutes on: past a 10-minute grace
         assert node.push(client, 1).status_code == 200
         (rec,) = [r for r in store.records_of("kec-alalak") if r.type == "checkin"]
         facts = TrustFacts.load(store)
-        assert record_status(rec, facts, ReportSettings(anchor_grace_s=600)) == \
-            ("anchor-missing", False)
+        assert record_status(rec, facts, ReportSettings(anchor_grace_s=600)) == (
+            "anchor-missing",
+            False,
+        )
         assert record_status(rec, facts, ReportSettings()) == ("unanchored", True)
-        assert record_status(rec, facts, ReportSettings(require_anchor=True)) == \
-            ("unanchored", False)
+        assert record_status(rec, facts, ReportSettings(require_anchor=True)) == (
+            "unanchored",
+            False,
+        )
     finally:
         app.extensions["presensi_central"].close()

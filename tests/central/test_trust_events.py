@@ -20,7 +20,7 @@ from testkit.factories import run_cli
 from .conftest import Clock, FakeNode, enroll
 from .trustkit import at, install, person
 
-DAY = "2026-10-09"            # a Friday; the day before is 2026-10-08
+DAY = "2026-10-09"  # a Friday; the day before is 2026-10-08
 OFFICES = ["kec-alalak", "kec-cerbon", "kec-tamban", "kec-belawang", "kec-wanaraya"]
 UNITS = [f"Kantor Kecamatan {o[4:].title()}" for o in OFFICES]
 
@@ -31,8 +31,9 @@ def regency(app: Flask, clock: Clock) -> dict[str, list[Employee]]:
     clock.now = at("2026-10-06", "10:00")
     staff = {"kab-setda": [person(i, "Sekretariat Daerah", "kab-setda") for i in range(10)]}
     for n, (office, unit) in enumerate(zip(OFFICES, UNITS, strict=True)):
-        staff[office] = [person(100 + 60 * n + i, unit, office, "head" if i == 0 else "staff")
-                         for i in range(60)]
+        staff[office] = [
+            person(100 + 60 * n + i, unit, office, "head" if i == 0 else "staff") for i in range(60)
+        ]
     install(app, [e for people in staff.values() for e in people], clock.now)
     return staff
 
@@ -57,17 +58,38 @@ class Setda:
 
 
 def _declare(paths: CentralPaths) -> str:
-    args = ["central", "event", "add", "--data", str(paths.root), "--node", "kab-setda",
-            "--date", DAY, "--from", "07:00", "--to", "09:00", "--reason",
-            "Upacara Hari Jadi Kabupaten Barito Kuala", "--by", "Kabag Umum Setda"]
+    args = [
+        "central",
+        "event",
+        "add",
+        "--data",
+        str(paths.root),
+        "--node",
+        "kab-setda",
+        "--date",
+        DAY,
+        "--from",
+        "07:00",
+        "--to",
+        "09:00",
+        "--reason",
+        "Upacara Hari Jadi Kabupaten Barito Kuala",
+        "--by",
+        "Kabag Umum Setda",
+    ]
     for unit in UNITS:
         args += ["--unit", unit]
     return run_cli(*args).stdout
 
 
 def test_a_ceremony_of_300_staff_from_5_offices(
-        client: FlaskClient, store: SqliteStore, clock: Clock, central_paths: CentralPaths,
-        regency: dict[str, list[Employee]], viewer_token: str) -> None:
+    client: FlaskClient,
+    store: SqliteStore,
+    clock: Clock,
+    central_paths: CentralPaths,
+    regency: dict[str, list[Employee]],
+    viewer_token: str,
+) -> None:
     setda = Setda(client, enroll(client, store, clock, "kab-setda"))
     setda.sync()
     first = setda.roster(0)
@@ -89,8 +111,7 @@ def test_a_ceremony_of_300_staff_from_5_offices(
     visitors = [e for office in OFFICES for e in regency[office]]
 
     # Before the window (06:30) the same check-ins are the node vouching for other offices.
-    alerts_before = [a.message for a in store.alerts("kab-setda", 100)
-                     if a.kind == "foreign-node"]
+    alerts_before = [a.message for a in store.alerts("kab-setda", 100) if a.kind == "foreign-node"]
     assert alerts_before == []
     for i, emp in enumerate(visitors):
         setda.node.checkin(emp.nip, ts=at(DAY, "06:30", i % 60))
@@ -103,12 +124,16 @@ def test_a_ceremony_of_300_staff_from_5_offices(
         setda.node.checkin(emp.nip, ts=at(DAY, "07:10", i % 60) + 60 * (i % 40))
     clock.now = at(DAY, "08:55")
     setda.sync()
-    assert [a.message for a in store.alerts("kab-setda", 100)
-            if a.kind == "foreign-node"] == early  # no new alert
+    assert [
+        a.message for a in store.alerts("kab-setda", 100) if a.kind == "foreign-node"
+    ] == early  # no new alert
 
-    rows = {r["nip"]: r for r in client.get(
-        f"/api/v1/attendance?date={DAY}",
-        headers={"Authorization": f"Bearer {viewer_token}"}).get_json()["employees"]}
+    rows = {
+        r["nip"]: r
+        for r in client.get(
+            f"/api/v1/attendance?date={DAY}", headers={"Authorization": f"Bearer {viewer_token}"}
+        ).get_json()["employees"]
+    }
     counted = flagged = 0
     for emp in visitors:
         row = rows[emp.nip]
@@ -126,21 +151,36 @@ def test_a_ceremony_of_300_staff_from_5_offices(
     assert closed is not None and len(closed["employees"]) == 10
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    ({"node": "Kab Setda"}, "node must be a node id"),
-    ({"day": "9/10/2026"}, "date must be YYYY-MM-DD"),
-    ({"start": "7:00"}, "from must be HH:MM"),
-    ({"end": "24:00"}, "to must be HH:MM"),
-    ({"end": "06:59"}, "must end after it starts"),
-    ({"units": []}, "at least one attending unit"),
-    ({"units": ["Kantor Kecamatan Atlantis"]}, "not a unit of the roster"),
-    ({"reason": "x"}, "reason must be"),
-    ({"by": ""}, "say who declares"),
-])
-def test_bad_events_are_refused(change: dict[str, Any], problem: str, store: SqliteStore,
-                                clock: Clock, regency: dict[str, list[Employee]]) -> None:
-    args: dict[str, Any] = {"node": "kab-setda", "day": DAY, "start": "07:00", "end": "09:00",
-                            "units": UNITS[:2], "reason": "Upacara", "by": "Kabag Umum"}
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"node": "Kab Setda"}, "node must be a node id"),
+        ({"day": "9/10/2026"}, "date must be YYYY-MM-DD"),
+        ({"start": "7:00"}, "from must be HH:MM"),
+        ({"end": "24:00"}, "to must be HH:MM"),
+        ({"end": "06:59"}, "must end after it starts"),
+        ({"units": []}, "at least one attending unit"),
+        ({"units": ["Kantor Kecamatan Atlantis"]}, "not a unit of the roster"),
+        ({"reason": "x"}, "reason must be"),
+        ({"by": ""}, "say who declares"),
+    ],
+)
+def test_bad_events_are_refused(
+    change: dict[str, Any],
+    problem: str,
+    store: SqliteStore,
+    clock: Clock,
+    regency: dict[str, list[Employee]],
+) -> None:
+    args: dict[str, Any] = {
+        "node": "kab-setda",
+        "day": DAY,
+        "start": "07:00",
+        "end": "09:00",
+        "units": UNITS[:2],
+        "reason": "Upacara",
+        "by": "Kabag Umum",
+    }
     args.update(change)
     with pytest.raises(EventError, match=problem):
         add_event(store, now=clock.now, **args)

@@ -24,12 +24,22 @@ UNIT = "Seksi Pemerintahan"
 
 @pytest.fixture
 def central(central_paths: CentralPaths, clock: Clock) -> Iterator[Flask]:
-    app = create_app({"DATA_DIR": str(central_paths.root), "TESTING": True, "CLOCK": clock,
-                      "FALLBACK_ALERT_PER_DAY": 4})
+    app = create_app(
+        {
+            "DATA_DIR": str(central_paths.root),
+            "TESTING": True,
+            "CLOCK": clock,
+            "FALLBACK_ALERT_PER_DAY": 4,
+        }
+    )
     clock.now = at(DAY, "06:00")
-    install(app, [person(0, UNIT, "kec-alalak", "head")]
-            + [person(i, UNIT, "kec-alalak") for i in range(1, 12)]
-            + [person(50, UNIT, "kec-cerbon", "head")], clock.now)
+    install(
+        app,
+        [person(0, UNIT, "kec-alalak", "head")]
+        + [person(i, UNIT, "kec-alalak") for i in range(1, 12)]
+        + [person(50, UNIT, "kec-cerbon", "head")],
+        clock.now,
+    )
     yield app
     app.extensions["presensi_central"].close()
 
@@ -50,15 +60,25 @@ def test_daily_witness_and_manual_counts_and_the_alert(central: Flask, clock: Cl
     for i in (1, 2):
         node.checkin(nip(i), ts=at(DAY, "07:10"), method="witness", witness=nip(i + 5))
     for i in (3, 4, 5):
-        node.checkin(nip(i), ts=at(DAY, "07:15"), method="manual", witness=nip(0),
-                     reason="HP tertinggal di rumah")
+        node.checkin(
+            nip(i),
+            ts=at(DAY, "07:15"),
+            method="manual",
+            witness=nip(0),
+            reason="HP tertinggal di rumah",
+        )
     node.checkin(nip(6), ts=at(DAY, "07:16"))
     clock.now = at(DAY, "07:20")
     assert node.push(client, sent).status_code == 200
 
     nodes = _nodes(client, token)
-    assert nodes["kec-alalak"]["fallbacks"] == {"day": DAY, "witness": 2, "manual": 3,
-                                                "threshold": 4, "over": True}
+    assert nodes["kec-alalak"]["fallbacks"] == {
+        "day": DAY,
+        "witness": 2,
+        "manual": 3,
+        "threshold": 4,
+        "over": True,
+    }
     assert nodes["kec-cerbon"]["fallbacks"]["witness"] == 0
     assert not nodes["kec-cerbon"]["fallbacks"]["over"]
     (alert,) = [a for a in store.alerts("kec-alalak") if a.kind == "fallback-volume"]

@@ -44,16 +44,22 @@ def _six_column(tmp_path: Path, moved: str | None = None) -> tuple[Path, dict[st
     return path, homes
 
 
-def _pull(client: FlaskClient, node: FakeNode, paths: CentralPaths,
-          since: int | None = None) -> dict:
+def _pull(
+    client: FlaskClient, node: FakeNode, paths: CentralPaths, since: int | None = None
+) -> dict:
     r = node.request(client, "GET", "/api/v1/roster" + (f"?since={since}" if since else ""))
     assert r.status_code == 200, r.get_data(as_text=True)
     return verify_roster_doc(json.loads(r.get_data()), central_public_key(paths.cert))
 
 
-def test_a_node_gets_only_its_own_employees(client: FlaskClient, node: FakeNode,
-                                            store: SqliteStore, central_paths: CentralPaths,
-                                            clock: Clock, tmp_path: Path) -> None:
+def test_a_node_gets_only_its_own_employees(
+    client: FlaskClient,
+    node: FakeNode,
+    store: SqliteStore,
+    central_paths: CentralPaths,
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
     path, homes = _six_column(tmp_path)
     out = run_cli("central", "roster", "import", "--data", str(central_paths.root), str(path))
     assert "Roster version 1: 9 employees" in out.stdout
@@ -72,8 +78,16 @@ def test_a_node_gets_only_its_own_employees(client: FlaskClient, node: FakeNode,
     # A re-import (a move to another office) gives the node a newer, different document.
     moved_nip = homes["kec-cerbon"][0]
     path, _ = _six_column(tmp_path, moved=moved_nip)
-    run_cli("central", "roster", "import", "--data", str(central_paths.root), str(path),
-            "--slips", str(tmp_path / "s2.csv"))
+    run_cli(
+        "central",
+        "roster",
+        "import",
+        "--data",
+        str(central_paths.root),
+        str(path),
+        "--slips",
+        str(tmp_path / "s2.csv"),
+    )
     announced = body_json(node.push(client))["roster_version"]
     newer = _pull(client, node, central_paths, since=alalak_doc["version"])
     assert newer["version"] == announced > alalak_doc["version"]
@@ -81,21 +95,28 @@ def test_a_node_gets_only_its_own_employees(client: FlaskClient, node: FakeNode,
     assert moved_nip not in {e["nip"] for e in _pull(client, cerbon, central_paths)["employees"]}
 
 
-def test_five_columns_give_every_node_everyone(client: FlaskClient, node: FakeNode,
-                                               central_paths: CentralPaths,
-                                               tmp_path: Path) -> None:
+def test_five_columns_give_every_node_everyone(
+    client: FlaskClient, node: FakeNode, central_paths: CentralPaths, tmp_path: Path
+) -> None:
     path = tmp_path / "roster5.csv"
-    _write(path, ["nip", "name", "unit", "role", "pin"],
-           [[p["nip"], p["name"], p["unit"], p["role"], p["pin"]] for p in make_roster(5)])
+    _write(
+        path,
+        ["nip", "name", "unit", "role", "pin"],
+        [[p["nip"], p["name"], p["unit"], p["role"], p["pin"]] for p in make_roster(5)],
+    )
     run_cli("central", "roster", "import", "--data", str(central_paths.root), str(path))
     doc = _pull(client, node, central_paths)
     assert len(doc["employees"]) == 5 and doc["version"] == 1
 
 
-def test_a_node_with_no_employees_gets_no_roster(client: FlaskClient, node: FakeNode,
-                                                 store: SqliteStore, clock: Clock,
-                                                 central_paths: CentralPaths,
-                                                 tmp_path: Path) -> None:
+def test_a_node_with_no_employees_gets_no_roster(
+    client: FlaskClient,
+    node: FakeNode,
+    store: SqliteStore,
+    clock: Clock,
+    central_paths: CentralPaths,
+    tmp_path: Path,
+) -> None:
     path, _ = _six_column(tmp_path)
     run_cli("central", "roster", "import", "--data", str(central_paths.root), str(path))
     other = enroll(client, store, clock, "kec-jejangkit")
@@ -107,13 +128,16 @@ def test_a_node_with_no_employees_gets_no_roster(client: FlaskClient, node: Fake
 GOOD = "nip,name,unit,role,pin,node\n198501012010011001,Ani,Seksi,staff,123456,kec-alalak\n"
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    (GOOD.replace(",kec-alalak", ","), "node must be the id"),
-    (GOOD.replace(",kec-alalak", ",Kec Alalak"), "node must be the id"),
-    (GOOD.replace(",kec-alalak", ",k"), "node must be the id"),
-    (GOOD.replace(",kec-alalak", ""), "expected 6 columns, found 5"),
-    (GOOD.replace("pin,node", "pin,kantor"), "unknown column(s) kantor"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (GOOD.replace(",kec-alalak", ","), "node must be the id"),
+        (GOOD.replace(",kec-alalak", ",Kec Alalak"), "node must be the id"),
+        (GOOD.replace(",kec-alalak", ",k"), "node must be the id"),
+        (GOOD.replace(",kec-alalak", ""), "expected 6 columns, found 5"),
+        (GOOD.replace("pin,node", "pin,kantor"), "unknown column(s) kantor"),
+    ],
+)
 def test_bad_node_column_is_refused_whole(text: str, problem: str) -> None:
     with pytest.raises(RosterFileError) as caught:
         parse_roster_csv(text.encode(), allow_empty_pin=True)

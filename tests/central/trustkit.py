@@ -43,10 +43,16 @@ def install(app: Flask, people: list[Employee], now: float) -> int:
     store: SqliteStore = svc.store
     identity: CentralIdentity = svc.identity
     version = store.max_roster_version() + 1
-    doc = make_roster_doc(central=identity.name, version=version, issued_ts=wall_ts(now),
-                          employees=[{"nip": e.nip, "name": e.name, "unit": e.unit,
-                                      "role": e.role, "pin_hash": e.pin_hash} for e in people],
-                          key=identity.key)
+    doc = make_roster_doc(
+        central=identity.name,
+        version=version,
+        issued_ts=wall_ts(now),
+        employees=[
+            {"nip": e.nip, "name": e.name, "unit": e.unit, "role": e.role, "pin_hash": e.pin_hash}
+            for e in people
+        ],
+        key=identity.key,
+    )
     store.install_roster(version, wall_ts(now), canonical_bytes(doc).decode(), people, now)
     return version
 
@@ -59,8 +65,11 @@ def identity_of(app: Flask) -> CentralIdentity:
 def at(day: str, hhmm: str, second: int = 0) -> float:
     """Epoch seconds of ``hhmm`` WITA on ``day``."""
     hour, minute = (int(p) for p in hhmm.split(":"))
-    return datetime.fromisoformat(day).replace(hour=hour, minute=minute, second=second,
-                                              tzinfo=WITA).timestamp()
+    return (
+        datetime.fromisoformat(day)
+        .replace(hour=hour, minute=minute, second=second, tzinfo=WITA)
+        .timestamp()
+    )
 
 
 def csv_rows(text: str) -> list[dict[str, Any]]:

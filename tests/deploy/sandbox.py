@@ -35,8 +35,12 @@ def _act_errno(code: int) -> int:
 
 
 class _ArgCmp(ctypes.Structure):
-    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int),
-                ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
 
 
 def unit_settings(unit: Path) -> dict[str, list[str]]:
@@ -54,8 +58,9 @@ def expand(group: str) -> frozenset[str]:
     """The system calls of ``@group`` (nested groups expanded), or the call itself."""
     if not group.startswith("@"):
         return frozenset({group})
-    out = subprocess.run(["systemd-analyze", "syscall-filter", group], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["systemd-analyze", "syscall-filter", group], capture_output=True, text=True, check=True
+    ).stdout
     names: set[str] = set()
     for line in out.splitlines()[1:]:
         item = line.strip()
@@ -82,13 +87,17 @@ def address_families(settings: dict[str, list[str]]) -> list[int]:
 
 def apply(settings: dict[str, list[str]]) -> None:
     """Load the unit's filter into this process (inherited by what it executes)."""
-    lib = ctypes.CDLL(ctypes.util.find_library("seccomp") or "libseccomp.so.2",
-                      use_errno=True)
+    lib = ctypes.CDLL(ctypes.util.find_library("seccomp") or "libseccomp.so.2", use_errno=True)
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = [ctypes.c_uint32]
     lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
-    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
-                                           ctypes.c_uint, ctypes.POINTER(_ArgCmp)]
+    lib.seccomp_rule_add_array.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(_ArgCmp),
+    ]
     lib.seccomp_load.argtypes = [ctypes.c_void_p]
     error = getattr(errno, settings.get("SystemCallErrorNumber", ["EPERM"])[-1])
     ctx = lib.seccomp_init(_act_errno(error))
@@ -115,8 +124,7 @@ def _deny_write_execute(lib: ctypes.CDLL) -> None:
     ctx = lib.seccomp_init(_SCMP_ACT_ALLOW)
     for name, arg in (("mmap", 2), ("mprotect", 2), ("pkey_mprotect", 2)):
         nr = lib.seccomp_syscall_resolve_name(name.encode())
-        cmp = (_ArgCmp * 1)(_ArgCmp(arg, _SCMP_CMP_MASKED_EQ, _PROT_WRITE_EXEC,
-                                    _PROT_WRITE_EXEC))
+        cmp = (_ArgCmp * 1)(_ArgCmp(arg, _SCMP_CMP_MASKED_EQ, _PROT_WRITE_EXEC, _PROT_WRITE_EXEC))
         assert lib.seccomp_rule_add_array(ctx, _act_errno(errno.EPERM), nr, 1, cmp) == 0
     assert lib.seccomp_load(ctx) == 0, "seccomp_load failed"
 

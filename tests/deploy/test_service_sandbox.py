@@ -83,21 +83,34 @@ def _restricted(pid: int) -> None:
 
 def test_zeroconf_needs_exactly_what_the_node_unit_allows(tmp_path: Path) -> None:
     unit = UNITS / "presensi-node.service"
-    ok = subprocess.run(sandboxed(unit, "-m", "tests.deploy.zeroconf_probe"), env={
-        **os.environ, **_env()}, cwd="/", capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        sandboxed(unit, "-m", "tests.deploy.zeroconf_probe"),
+        env={**os.environ, **_env()},
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and ok.stdout.startswith("FOUND"), ok.stdout + ok.stderr
     narrower = tmp_path / "no-netlink.service"
     narrower.write_text(unit.read_text().replace(" AF_NETLINK", ""))
-    refused = subprocess.run(sandboxed(narrower, "-m", "tests.deploy.zeroconf_probe"), env={
-        **os.environ, **_env()}, cwd="/", capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        sandboxed(narrower, "-m", "tests.deploy.zeroconf_probe"),
+        env={**os.environ, **_env()},
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode != 0 and "Operation not permitted" in refused.stderr
 
 
 def _held_checkins(db: Path) -> int:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        return int(conn.execute("SELECT count(*) FROM records WHERE type = 'checkin'")
-                   .fetchone()[0])
+        return int(
+            conn.execute("SELECT count(*) FROM records WHERE type = 'checkin'").fetchone()[0]
+        )
     finally:
         conn.close()
 
@@ -105,24 +118,54 @@ def _held_checkins(db: Path) -> int:
 def test_node_central_and_backup_under_their_units(shared: Path) -> None:
     setup = make_central(shared, people=10)
     _give(setup.data)
-    central = Sandboxed(setup.data, UNITS / "presensi-central.service",
-                        ["-m", "central", "serve", "--data", str(setup.data), "--host",
-                         "127.0.0.1", "--port", "PORT", "--workers", "2"]).start()
+    central = Sandboxed(
+        setup.data,
+        UNITS / "presensi-central.service",
+        [
+            "-m",
+            "central",
+            "serve",
+            "--data",
+            str(setup.data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "PORT",
+            "--workers",
+            "2",
+        ],
+    ).start()
     node = None
     try:
         assert central.proc is not None
         _restricted(central.proc.pid)
         paths = enroll_node(setup, central.url, shared, "kec-alalak")
         _give(paths.root)
-        node = Sandboxed(paths.root, UNITS / "presensi-node.service",
-                         ["-m", "local_node", "serve", "--data", str(paths.root), "--host",
-                          "127.0.0.1", "--port", "PORT"]).start()  # scheduler and zeroconf on
+        node = Sandboxed(
+            paths.root,
+            UNITS / "presensi-node.service",
+            [
+                "-m",
+                "local_node",
+                "serve",
+                "--data",
+                str(paths.root),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "PORT",
+            ],
+        ).start()  # scheduler and zeroconf on
         assert node.proc is not None
         _restricted(node.proc.pid)
         person = setup.people[0]
         token = sign_in(node.url, person["nip"], person["pin"])
-        r = requests.post(node.url + "/api/v1/checkins", json={"kind": "in"}, timeout=10,
-                          headers={"Authorization": f"Bearer {token}"})
+        r = requests.post(
+            node.url + "/api/v1/checkins",
+            json={"kind": "in"},
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert r.status_code == 201, r.text
         deadline = time.monotonic() + 60
         while _held_checkins(setup.data / "central.db") < 1:
@@ -131,11 +174,26 @@ def test_node_central_and_backup_under_their_units(shared: Path) -> None:
         backups = shared / "backups"
         backups.mkdir(mode=0o755)
         _give(backups)
-        done = subprocess.run(sandboxed(UNITS / "presensi-node-backup.service", "-m",
-                                        "local_node", "backup", "--data", str(paths.root),
-                                        "--dir", str(backups), "--keep", "14", "--verify"),
-                              env={**os.environ, **_env()}, cwd="/", capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            sandboxed(
+                UNITS / "presensi-node-backup.service",
+                "-m",
+                "local_node",
+                "backup",
+                "--data",
+                str(paths.root),
+                "--dir",
+                str(backups),
+                "--keep",
+                "14",
+                "--verify",
+            ),
+            env={**os.environ, **_env()},
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         [copy] = list(backups.iterdir())
         assert copy.stat().st_uid == 65534 and copy.stat().st_mode & 0o777 == 0o600
@@ -146,8 +204,14 @@ def test_node_central_and_backup_under_their_units(shared: Path) -> None:
     log = (paths.root / "serve.log").read_text()
     assert "Operation not permitted" not in log and "Traceback" not in log, log
     # As the service's user, as an admin would run it (root is told to use runuser).
-    done = subprocess.run(sandboxed(UNITS / "presensi-node.service", "-m", "local_node",
-                                    "verify", "--data", str(paths.root)),
-                          env={**os.environ, **_env()}, cwd="/", capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        sandboxed(
+            UNITS / "presensi-node.service", "-m", "local_node", "verify", "--data", str(paths.root)
+        ),
+        env={**os.environ, **_env()},
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -19,23 +19,37 @@ import pytest
 from testkit.factories import REPO
 
 UNITS = REPO / "scripts" / "systemd"
-SERVICES = ["presensi-node.service", "presensi-central.service",
-            "presensi-node-backup.service"]
+SERVICES = ["presensi-node.service", "presensi-central.service", "presensi-node-backup.service"]
 # The exposure each service scores (0 safe .. 10 unsafe); docs/deployment.md prints these.
-MAX_EXPOSURE = {"presensi-node.service": 1.1, "presensi-central.service": 1.1,
-                "presensi-node-backup.service": 0.2}
+MAX_EXPOSURE = {
+    "presensi-node.service": 1.1,
+    "presensi-central.service": 1.1,
+    "presensi-node-backup.service": 0.2,
+}
 # What issue 17 asks of every long-running service, and what must stay.
-REQUIRED = ["User=", "StateDirectory=", "UMask=0077", "Restart=on-failure",
-            "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
-            "ReadWritePaths=/var/lib/", "CapabilityBoundingSet=\n", "SystemCallFilter=",
-            "RestrictAddressFamilies="]
+REQUIRED = [
+    "User=",
+    "StateDirectory=",
+    "UMask=0077",
+    "Restart=on-failure",
+    "NoNewPrivileges=yes",
+    "ProtectSystem=strict",
+    "ProtectHome=yes",
+    "PrivateTmp=yes",
+    "ReadWritePaths=/var/lib/",
+    "CapabilityBoundingSet=\n",
+    "SystemCallFilter=",
+    "RestrictAddressFamilies=",
+]
 
 
 def _analyze() -> str:
     path = shutil.which("systemd-analyze")
     if path is None:
-        pytest.fail("systemd-analyze is missing: apt-get install systemd "
-                    "(scripts/lib/bootstrap.sh installs it)")
+        pytest.fail(
+            "systemd-analyze is missing: apt-get install systemd "
+            "(scripts/lib/bootstrap.sh installs it)"
+        )
     return path
 
 
@@ -51,14 +65,19 @@ def _copy_units(dest: Path) -> Path:
 def verify(paths: list[Path]) -> tuple[int, str]:
     """``systemd-analyze verify``: (exit status, everything it printed). It exits 0 on an
     unknown or misspelt key, only warning, so a clean unit is one that prints nothing."""
-    done = subprocess.run([_analyze(), "verify", *map(str, paths)], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [_analyze(), "verify", *map(str, paths)], capture_output=True, text=True, timeout=60
+    )
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
 def exposure(path: Path) -> float:
-    done = subprocess.run([_analyze(), "security", "--offline=yes", "--no-pager", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [_analyze(), "security", "--offline=yes", "--no-pager", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout)
     assert match, done.stdout + done.stderr
     return float(match.group(1))

@@ -46,8 +46,10 @@ NODE = "kec-alalak"
 
 # --- waiting ---------------------------------------------------------------------------------
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str,
-             interval: float = 0.05) -> Any:
+
+def wait_for(
+    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05
+) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -67,6 +69,7 @@ def report(capsys: pytest.CaptureFixture[str], message: str) -> None:
 
 # --- central as officials and auditors see it -------------------------------------------------
 
+
 @dataclass
 class CentralView:
     """Central through its HTTP API (viewer token) and, for exact comparisons, its database."""
@@ -76,14 +79,19 @@ class CentralView:
     db: Path
 
     def _get(self, path: str, **params: str) -> Any:
-        r = requests.get(self.url + path, params=params, timeout=10,
-                         headers={"Authorization": f"Bearer {self.token}"})
+        r = requests.get(
+            self.url + path,
+            params=params,
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
     def node(self, name: str = NODE) -> dict[str, Any]:
         nodes: dict[str, dict[str, Any]] = {
-            n["node"]: n for n in self._get("/api/v1/nodes")["nodes"]}
+            n["node"]: n for n in self._get("/api/v1/nodes")["nodes"]
+        }
         return nodes[name]
 
     def count(self, name: str = NODE) -> int:
@@ -98,16 +106,24 @@ class CentralView:
 
     def refs(self, days: set[str]) -> list[str]:
         """Every record ref the attendance report lists on ``days``, repeats included."""
-        return [ref["ref"] for day in sorted(days) for row in self.attendance(day)
-                for ref in row["records"]]
+        return [
+            ref["ref"]
+            for day in sorted(days)
+            for row in self.attendance(day)
+            for ref in row["records"]
+        ]
 
     def held(self, name: str = NODE) -> list[tuple[int, str, str]]:
         """(seq, hash, serialised record) of every record central stores for the node."""
         conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
         try:
-            return [(int(s), str(h), str(r)) for s, h, r in conn.execute(
-                "SELECT seq, hash, record FROM records WHERE node = ? ORDER BY epoch, seq",
-                (name,))]
+            return [
+                (int(s), str(h), str(r))
+                for s, h, r in conn.execute(
+                    "SELECT seq, hash, record FROM records WHERE node = ? ORDER BY epoch, seq",
+                    (name,),
+                )
+            ]
         finally:
             conn.close()
 
@@ -132,8 +148,11 @@ def sync_state(paths: NodePaths) -> dict[str, str]:
 def wait_recovered(paths: NodePaths, timeout: float = 45) -> None:
     """Wait for the node's next successful sync cycle after now (its backoff is over)."""
     since = format_ts(datetime.now(UTC))
-    wait_for(lambda: sync_state(paths).get("last_ok", "") > since, timeout,
-             "a successful sync cycle of the node")
+    wait_for(
+        lambda: sync_state(paths).get("last_ok", "") > since,
+        timeout,
+        "a successful sync cycle of the node",
+    )
 
 
 def pending_tail_ok(log: list[dict[str, Any]], held: int) -> bool:
@@ -152,7 +171,7 @@ def assert_converged(view: CentralView, paths: NodePaths, timeout: float = 45) -
     wait_for(done, timeout, "central to hold the node's whole log")
     log = node_log(paths)
     held = view.held()
-    assert [(s, h) for s, h, _ in held] == [(r["seq"], r["hash"]) for r in log[:len(held)]]
+    assert [(s, h) for s, h, _ in held] == [(r["seq"], r["hash"]) for r in log[: len(held)]]
     assert [s for s, _, _ in held] == list(range(len(held)))  # no gaps, no repeats
     assert all(records.parse(text) == log[s] for s, _, text in held)
     info = view.node()
@@ -174,6 +193,7 @@ def checkin_refs(view: CentralView, recs: list[dict[str, Any]]) -> None:
 
 # --- staff -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Staff:
     nip: str
@@ -186,12 +206,17 @@ def sign_in_all(node_url: str, people: list[dict[str, str]]) -> list[Staff]:
     return [Staff(p["nip"], t) for p, t in zip(people, tokens, strict=True)]
 
 
-def check_in(node_url: str, staff: Staff, kind: str = "in",
-             **extra: Any) -> tuple[dict[str, Any], float]:
+def check_in(
+    node_url: str, staff: Staff, kind: str = "in", **extra: Any
+) -> tuple[dict[str, Any], float]:
     """POST a check-in; return (the signed record the node answered with, seconds taken)."""
     started = time.monotonic()
-    r = requests.post(node_url + "/api/v1/checkins", json={"kind": kind, **extra}, timeout=10,
-                      headers={"Authorization": f"Bearer {staff.token}"})
+    r = requests.post(
+        node_url + "/api/v1/checkins",
+        json={"kind": kind, **extra},
+        timeout=10,
+        headers={"Authorization": f"Bearer {staff.token}"},
+    )
     elapsed = time.monotonic() - started
     assert r.status_code == 201, r.text
     record = r.json()
@@ -202,14 +227,23 @@ def check_in(node_url: str, staff: Staff, kind: str = "in",
 def backlog(paths: NodePaths, count: int, nips: list[str]) -> None:
     """Append ``count`` check-ins straight through the node's LogWriter (group commits from
     many threads), before the serving process starts: a big unsent backlog."""
-    svc = NodeService(load_config(paths.root), paths,
-                      load_identity(paths, paths.root.name))
+    svc = NodeService(load_config(paths.root), paths, load_identity(paths, paths.root.name))
     svc.start()
 
     def one(i: int) -> None:
         nip = nips[i % len(nips)]
-        svc.append("checkin", {"nip": nip, "kind": "in", "method": "app",
-                               "device": "backlog-device-01", "client_ts": None}, nip=nip)
+        svc.append(
+            "checkin",
+            {
+                "nip": nip,
+                "kind": "in",
+                "method": "app",
+                "device": "backlog-device-01",
+                "client_ts": None,
+            },
+            nip=nip,
+        )
+
     try:
         with ThreadPoolExecutor(32) as pool:
             list(pool.map(one, range(count)))
@@ -241,6 +275,7 @@ def send_raw(port: int, request: bytes, timeout: float = 10) -> tuple[int, Any]:
 
 
 # --- fixtures ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def central_template(tmp_path_factory: pytest.TempPathFactory) -> CentralSetup:

@@ -22,8 +22,9 @@ class Nginx:
     ``bind``: the local address nginx connects to central from (``proxy_bind``), so a test
     can tell the proxy's connections from its own direct ones (both are loopback)."""
 
-    def __init__(self, root: Path, upstream_port: int, cert: Path, key: Path,
-                 bind: str = "127.0.0.2") -> None:
+    def __init__(
+        self, root: Path, upstream_port: int, cert: Path, key: Path, bind: str = "127.0.0.2"
+    ) -> None:
         self.root = root
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
@@ -38,9 +39,8 @@ class Nginx:
             "listen [::]:443 ssl;": "",
             "/etc/ssl/presensi/central-tls.pem": str(self.cert),
             "/etc/ssl/presensi/central-tls.key": str(self.key),
-            "proxy_pass http://127.0.0.1:8700;":
-                f"proxy_pass http://127.0.0.1:{self.upstream_port};\n"
-                f"        proxy_bind {self.bind};",
+            "proxy_pass http://127.0.0.1:8700;": f"proxy_pass http://127.0.0.1:{self.upstream_port};\n"
+            f"        proxy_bind {self.bind};",
         }
         for old, new in replacements.items():
             assert old in text, f"{SHIPPED.name} no longer has {old!r}"
@@ -49,30 +49,41 @@ class Nginx:
 
     def config(self) -> str:
         user = "user root;\n" if os.geteuid() == 0 else ""
-        temp = "\n".join(f"    {kind}_temp_path {self.root / kind};"
-                         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        return (f"{user}worker_processes 1;\npid {self.root / 'nginx.pid'};\n"
-                f"error_log {self.root / 'error.log'} info;\n"
-                "events { worker_connections 256; }\n"
-                "http {\n"
-                f"    access_log {self.root / 'access.log'};\n{temp}\n"
-                f"    include {self.root / 'site.conf'};\n}}\n")
+        temp = "\n".join(
+            f"    {kind}_temp_path {self.root / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        return (
+            f"{user}worker_processes 1;\npid {self.root / 'nginx.pid'};\n"
+            f"error_log {self.root / 'error.log'} info;\n"
+            "events { worker_connections 256; }\n"
+            "http {\n"
+            f"    access_log {self.root / 'access.log'};\n{temp}\n"
+            f"    include {self.root / 'site.conf'};\n}}\n"
+        )
 
     def start(self, timeout: float = 15) -> Nginx:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
-            raise AssertionError("nginx is missing: apt-get install nginx-light "
-                                 "(scripts/lib/bootstrap.sh installs it)")
+            raise AssertionError(
+                "nginx is missing: apt-get install nginx-light "
+                "(scripts/lib/bootstrap.sh installs it)"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "site.conf").write_text(self.site())
         (self.root / "nginx.conf").write_text(self.config())
-        check = subprocess.run([nginx, "-t", "-c", str(self.root / "nginx.conf"),
-                                "-p", str(self.root)], capture_output=True, text=True)
+        check = subprocess.run(
+            [nginx, "-t", "-c", str(self.root / "nginx.conf"), "-p", str(self.root)],
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stderr
-        self.proc = subprocess.Popen([nginx, "-c", str(self.root / "nginx.conf"), "-p",
-                                      str(self.root), "-g", "daemon off;"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [nginx, "-c", str(self.root / "nginx.conf"), "-p", str(self.root), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

@@ -35,8 +35,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _get(central: CentralProcess, token: str, path: str, **params: str) -> Any:
-    r = requests.get(central.url + path, params=params, timeout=30,
-                     headers={"Authorization": f"Bearer {token}"})
+    r = requests.get(
+        central.url + path, params=params, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -55,13 +56,14 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[CentralSetup, NodeP
     root = tmp_path_factory.mktemp("history")
     central = make_central(root, people=30)
     paths = NodePaths(root / "node")
-    summary = generate(central.data, paths.root, central.people, WEEK,
-                       central_url="http://127.0.0.1:8700")
+    summary = generate(
+        central.data, paths.root, central.people, WEEK, central_url="http://127.0.0.1:8700"
+    )
     return central, paths, summary
 
 
 def test_every_checkin_is_at_central_and_counted(
-        month: tuple[CentralSetup, NodePaths, Summary], capsys: pytest.CaptureFixture[str]
+    month: tuple[CentralSetup, NodePaths, Summary], capsys: pytest.CaptureFixture[str]
 ) -> None:
     setup, paths, summary = month
     with capsys.disabled():
@@ -75,8 +77,9 @@ def test_every_checkin_is_at_central_and_counted(
         seen: dict[int, tuple[str, str, str, str]] = {}
         late: list[int] = []
         for day in [*WEEK, date(2026, 11, 28), date(2026, 11, 29)]:
-            rows = _get(central, setup.viewer_token, "/api/v1/attendance",
-                        date=day.isoformat())["employees"]
+            rows = _get(central, setup.viewer_token, "/api/v1/attendance", date=day.isoformat())[
+                "employees"
+            ]
             for row in rows:
                 assert row["status"] in ("ok", "no-arrival"), row
                 if row["late_minutes"]:
@@ -87,8 +90,9 @@ def test_every_checkin_is_at_central_and_counted(
                     assert ref["lower_ts"] is not None
                     assert wita_day(ref["upper_ts"]) == day.isoformat(), ref
                     seen[ref["seq"]] = (row["nip"], ref["kind"], ref["method"], day.isoformat())
-        made = {seq: (nip, kind, method, wita_day(ts))
-                for seq, nip, kind, method, ts in summary.made}
+        made = {
+            seq: (nip, kind, method, wita_day(ts)) for seq, nip, kind, method, ts in summary.made
+        }
         assert seen == made
         assert {day for *_, day in made.values()} == {d.isoformat() for d in WEEK}
         arrivals = [ts for _, _, kind, _, ts in summary.made if kind == "in"]
@@ -115,7 +119,7 @@ def test_a_second_run_adds_nothing(month: tuple[CentralSetup, NodePaths, Summary
 
 
 def test_working_days_skip_weekends_and_holidays() -> None:
-    assert date(2026, 4, 3) in national_holidays(2026)   # Good Friday (Easter 5 April)
+    assert date(2026, 4, 3) in national_holidays(2026)  # Good Friday (Easter 5 April)
     days = working_days(date(2026, 12, 21), date(2026, 12, 27))
     assert days == [date(2026, 12, d) for d in (21, 22, 23, 24)]  # 25th Natal, weekend
     month = recent_working_days(date(2026, 12, 3))
@@ -146,6 +150,13 @@ def test_the_plan_is_seeded_and_shaped_like_an_office_day() -> None:
 
 
 def test_the_demo_has_a_flag_to_skip_it() -> None:
-    out = subprocess.run([sys.executable, "scripts/demo.py", "--help"], cwd=REPO, env=os.environ,
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "scripts/demo.py", "--help"],
+        cwd=REPO,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "--no-history" in out.stdout

@@ -36,10 +36,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.faults]
 BATCHES = b"POST /api/v1/batches"
 
 
-def test_central_down_while_30_staff_check_in(node: NodeProcess, node_paths: NodePaths,
-                                              central: CentralProcess, proxy: FaultProxy,
-                                              view: CentralView, central_setup: CentralSetup,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_central_down_while_30_staff_check_in(
+    node: NodeProcess,
+    node_paths: NodePaths,
+    central: CentralProcess,
+    proxy: FaultProxy,
+    view: CentralView,
+    central_setup: CentralSetup,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     staff = sign_in_all(node.url, central_setup.people[:30])
     assert_converged(view, node_paths)
     central.stop()
@@ -49,11 +54,17 @@ def test_central_down_while_30_staff_check_in(node: NodeProcess, node_paths: Nod
         recs.append(rec)
         took.append(seconds)
     # The node tried to push (woken by the check-ins) and could not reach central.
-    wait_for(lambda: proxy.stats()["events"].get("upstream_connect_failed", 0) >= 1, 20,
-             "the node to try central while it is down")
+    wait_for(
+        lambda: proxy.stats()["events"].get("upstream_connect_failed", 0) >= 1,
+        20,
+        "the node to try central while it is down",
+    )
     assert view.count() == 0  # central is really down
-    report(capsys, f"30 check-ins with central down: max {max(took) * 1000:.0f} ms, "
-                   f"mean {sum(took) / len(took) * 1000:.0f} ms")
+    report(
+        capsys,
+        f"30 check-ins with central down: max {max(took) * 1000:.0f} ms, "
+        f"mean {sum(took) / len(took) * 1000:.0f} ms",
+    )
     assert max(took) < 1.0, took
     restarted = time.monotonic()
     central.start()
@@ -64,8 +75,13 @@ def test_central_down_while_30_staff_check_in(node: NodeProcess, node_paths: Nod
 
 
 def test_lost_answers_and_central_killed_after_commit_make_no_duplicate(
-        node: NodeProcess, node_paths: NodePaths, central: CentralProcess, proxy: FaultProxy,
-        view: CentralView, central_setup: CentralSetup) -> None:
+    node: NodeProcess,
+    node_paths: NodePaths,
+    central: CentralProcess,
+    proxy: FaultProxy,
+    view: CentralView,
+    central_setup: CentralSetup,
+) -> None:
     staff = sign_in_all(node.url, central_setup.people[:6])
     assert_converged(view, node_paths)
 
@@ -73,15 +89,21 @@ def test_lost_answers_and_central_killed_after_commit_make_no_duplicate(
     proxy.set_mode("drop_response", match=BATCHES)
     before = view.count()
     recs = [check_in(node.url, s)[0] for s in staff[:3]]
-    wait_for(lambda: proxy.stats()["events"].get("drop_response", 0) >= 1, 20,
-             "a batch answer to be dropped")
+    wait_for(
+        lambda: proxy.stats()["events"].get("drop_response", 0) >= 1,
+        20,
+        "a batch answer to be dropped",
+    )
     committed = view.count()
     assert committed > before  # central has the batch ...
     anchored = [r for r in node_log(node_paths) if r["type"] == "anchor"]
     assert anchored[-1]["body"]["receipt"]["seq"] < committed - 1  # ... the node has no receipt
     recs += [check_in(node.url, s)[0] for s in staff[3:]]
-    wait_for(lambda: proxy.stats()["events"].get("drop_response", 0) >= 2, 30,
-             "a second batch answer to be dropped")
+    wait_for(
+        lambda: proxy.stats()["events"].get("drop_response", 0) >= 2,
+        30,
+        "a second batch answer to be dropped",
+    )
     proxy.set_mode("pass")
     wait_recovered(node_paths)
     assert_converged(view, node_paths)
@@ -103,7 +125,7 @@ def test_lost_answers_and_central_killed_after_commit_make_no_duplicate(
     # 3. A retry of records central already holds (a push whose answer was lost, sent again
     # as it was): acknowledged as duplicates, nothing stored twice, the same receipt head.
     log = node_log(node_paths)
-    texts = [records.serialize(r) for r in log[len(held) - 5:len(held)]]
+    texts = [records.serialize(r) for r in log[len(held) - 5 : len(held)]]
     clock = {"wall_ts": format_ts(datetime.now(UTC)), "mono_us": 1}
     client = CentralClient(proxy.url, NODE, load_private_key(node_paths.key))
     try:

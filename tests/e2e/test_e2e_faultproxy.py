@@ -68,8 +68,9 @@ def session() -> Iterator[requests.Session]:
         yield s
 
 
-def test_pass_forwards_both_ways_and_counts(proxy: FaultProxy, server: _Server,
-                                            session: requests.Session) -> None:
+def test_pass_forwards_both_ways_and_counts(
+    proxy: FaultProxy, server: _Server, session: requests.Session
+) -> None:
     assert proxy.url == f"http://127.0.0.1:{proxy.port}"
     r = session.post(proxy.url + "/x", data=b"hello", timeout=5)
     assert r.status_code == 200 and r.content == b"got hello"
@@ -88,8 +89,9 @@ def test_latency_delays_each_direction(proxy: FaultProxy, session: requests.Sess
     assert proxy.stats()["events"]["latency"] >= 2
 
 
-def test_latency_applies_to_an_open_keepalive_connection(proxy: FaultProxy,
-                                                         session: requests.Session) -> None:
+def test_latency_applies_to_an_open_keepalive_connection(
+    proxy: FaultProxy, session: requests.Session
+) -> None:
     session.get(proxy.url + "/", timeout=5)
     proxy.set_mode("latency", delay=0.3)
     started = time.monotonic()
@@ -100,7 +102,8 @@ def test_latency_applies_to_an_open_keepalive_connection(proxy: FaultProxy,
 
 @pytest.mark.parametrize("after_bytes", [0, 20])
 def test_reset_cuts_the_request_and_the_server_never_sees_it(
-        proxy: FaultProxy, server: _Server, session: requests.Session, after_bytes: int) -> None:
+    proxy: FaultProxy, server: _Server, session: requests.Session, after_bytes: int
+) -> None:
     proxy.set_mode("reset", after_bytes=after_bytes)
     with pytest.raises(requests.ConnectionError):
         session.post(proxy.url + "/x", data=b"y" * 500, timeout=5)
@@ -110,14 +113,16 @@ def test_reset_cuts_the_request_and_the_server_never_sees_it(
     assert session.post(proxy.url + "/x", data=b"z", timeout=5).content == b"got z"
 
 
-def test_reset_with_room_for_the_whole_request_passes(proxy: FaultProxy,
-                                                      session: requests.Session) -> None:
+def test_reset_with_room_for_the_whole_request_passes(
+    proxy: FaultProxy, session: requests.Session
+) -> None:
     proxy.set_mode("reset", after_bytes=100_000)
     assert session.post(proxy.url + "/x", data=b"z", timeout=5).content == b"got z"
 
 
 def test_drop_response_commits_upstream_but_the_client_never_hears(
-        proxy: FaultProxy, server: _Server, session: requests.Session) -> None:
+    proxy: FaultProxy, server: _Server, session: requests.Session
+) -> None:
     session.get(proxy.url + "/", timeout=5)  # an open keep-alive connection switches too
     proxy.set_mode("drop_response", quiet=0.1)
     started = time.monotonic()
@@ -131,7 +136,8 @@ def test_drop_response_commits_upstream_but_the_client_never_hears(
 
 
 def test_drop_response_with_match_drops_only_matching_requests(
-        proxy: FaultProxy, server: _Server, session: requests.Session) -> None:
+    proxy: FaultProxy, server: _Server, session: requests.Session
+) -> None:
     proxy.set_mode("drop_response", quiet=0.1, match=b"POST /x")
     assert session.get(proxy.url + "/", timeout=5).content == b"ok"
     with pytest.raises(requests.ConnectionError):
@@ -140,8 +146,9 @@ def test_drop_response_with_match_drops_only_matching_requests(
     assert server.posts == 1 and proxy.stats()["events"]["drop_response"] == 1
 
 
-def test_blackhole_swallows_until_the_mode_changes(proxy: FaultProxy, server: _Server,
-                                                   session: requests.Session) -> None:
+def test_blackhole_swallows_until_the_mode_changes(
+    proxy: FaultProxy, server: _Server, session: requests.Session
+) -> None:
     proxy.set_mode("blackhole")
     with pytest.raises(requests.ReadTimeout):
         session.post(proxy.url + "/x", data=b"lost", timeout=(2, 0.5))
@@ -171,8 +178,9 @@ def test_slow_body_throttles_the_answer(proxy: FaultProxy, session: requests.Ses
     assert proxy.stats()["events"]["slow_body"] >= 1
 
 
-def test_refuse_also_resets_open_connections(proxy: FaultProxy, server: _Server,
-                                             session: requests.Session) -> None:
+def test_refuse_also_resets_open_connections(
+    proxy: FaultProxy, server: _Server, session: requests.Session
+) -> None:
     assert session.get(proxy.url + "/", timeout=5).content == b"ok"
     proxy.set_mode("refuse")
     with pytest.raises(requests.ConnectionError):
@@ -225,15 +233,17 @@ def _swallowed(s: requests.Session, url: str) -> None:
         pass  # the proxy stopped under it: that is the point
 
 
-@pytest.mark.parametrize("mode,params", [("nope", {}), ("latency", {"rate": 3}),
-                                         ("reset", {"delay": 1})])
+@pytest.mark.parametrize(
+    "mode,params", [("nope", {}), ("latency", {"rate": 3}), ("reset", {"delay": 1})]
+)
 def test_bad_modes_are_refused(proxy: FaultProxy, mode: str, params: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         proxy.set_mode(mode, **params)
 
 
-def test_set_upstream_moves_new_and_open_connections(server: _Server,
-                                                     session: requests.Session) -> None:
+def test_set_upstream_moves_new_and_open_connections(
+    server: _Server, session: requests.Session
+) -> None:
     other = _Server(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=other.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()

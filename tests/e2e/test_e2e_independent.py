@@ -33,16 +33,30 @@ DEL_TEXT = "ruang\x7frapat"  # U+007F: the one character jq writes differently
 LITERAL_TEXT = "teks \\u007f biasa"  # a backslash and "u007f": must stay as it is
 
 
-def _run(*args: str, data: bytes | None = None, cwd: Path | None = None,
-         ) -> subprocess.CompletedProcess[bytes]:
+def _run(
+    *args: str,
+    data: bytes | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(args, input=data, capture_output=True, timeout=60, cwd=cwd)
 
 
 def _openssl_verify(pub: Path, data: bytes, sig: bytes, work: Path) -> bool:
     (work / "data.bin").write_bytes(data)
     (work / "sig.bin").write_bytes(sig)
-    out = _run("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pub), "-rawin",
-               "-in", str(work / "data.bin"), "-sigfile", str(work / "sig.bin"))
+    out = _run(
+        "openssl",
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        str(pub),
+        "-rawin",
+        "-in",
+        str(work / "data.bin"),
+        "-sigfile",
+        str(work / "sig.bin"),
+    )
     verified = out.returncode == 0 and b"Signature Verified Successfully" in out.stdout
     assert verified or out.returncode != 0  # openssl's answer and its exit status agree
     return verified
@@ -58,13 +72,21 @@ def _pubkey(cert: Path, out: Path) -> Path:
 @pytest.fixture
 def exported(node_paths: NodePaths) -> list[str]:
     """The node's whole log after check-ins with awkward text, pushed and anchored twice."""
-    svc = NodeService(load_config(node_paths.root), node_paths,
-                      load_identity(node_paths, NODE))
+    svc = NodeService(load_config(node_paths.root), node_paths, load_identity(node_paths, NODE))
     try:
         for presence in (DEL_TEXT, LITERAL_TEXT, "Kantor Camat Alalak — lantai 2"):
-            svc.append("checkin", {"nip": "198501012010011001", "kind": "in", "method": "app",
-                                   "device": "independent-01", "client_ts": None,
-                                   "presence": presence}, nip="198501012010011001")
+            svc.append(
+                "checkin",
+                {
+                    "nip": "198501012010011001",
+                    "kind": "in",
+                    "method": "app",
+                    "device": "independent-01",
+                    "client_ts": None,
+                    "presence": presence,
+                },
+                nip="198501012010011001",
+            )
     finally:
         svc.close()
     run_cli("local_node", "sync", "--data", str(node_paths.root))
@@ -74,7 +96,8 @@ def exported(node_paths: NodePaths) -> list[str]:
 
 
 def test_receipts_records_and_requests_verify_with_openssl(
-        tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy, exported: list[str]) -> None:
+    tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy, exported: list[str]
+) -> None:
     _receipts(tmp_path, node_paths, exported)
     _records(tmp_path, node_paths, exported)
     _request_signature(tmp_path, node_paths, proxy)
@@ -89,8 +112,10 @@ def _receipts(tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> Non
         sig = base64.b64decode(receipt["sig"])
         assert _openssl_verify(pub, canon, sig, tmp_path), receipt
         # ...and openssl really checks: another server_ts, or another key, does not verify.
-        moved = rfc8785.dumps({k: v for k, v in receipt.items() if k != "sig"}
-                              | {"server_ts": "2020-01-01T00:00:00.000Z"})
+        moved = rfc8785.dumps(
+            {k: v for k, v in receipt.items() if k != "sig"}
+            | {"server_ts": "2020-01-01T00:00:00.000Z"}
+        )
         assert not _openssl_verify(pub, moved, sig, tmp_path)
         node_pub = _pubkey(node_paths.cert, tmp_path / "node.pub")
         assert not _openssl_verify(node_pub, canon, sig, tmp_path)
@@ -106,8 +131,9 @@ def _records(tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> None
         assert _openssl_verify(pub, canon, base64.b64decode(record["sig"]), tmp_path)
 
 
-def test_jq_and_the_documented_shell_recipe(tmp_path: Path, node_paths: NodePaths,
-                                            exported: list[str]) -> None:
+def test_jq_and_the_documented_shell_recipe(
+    tmp_path: Path, node_paths: NodePaths, exported: list[str]
+) -> None:
     assert shutil.which("jq"), "jq is missing: scripts/test installs it"
     _jq_is_rfc8785_but_for_del(exported)
     _shell_recipe(tmp_path, node_paths, exported)
@@ -130,8 +156,7 @@ def _jq_is_rfc8785_but_for_del(exported: list[str]) -> None:
             assert jq.stdout.replace(b"\\u007f", b"\x7f") == canon
         else:
             assert jq.stdout == canon, line
-        seen_literal = seen_literal or LITERAL_TEXT in json.loads(line)["body"].get(
-            "presence", "")
+        seen_literal = seen_literal or LITERAL_TEXT in json.loads(line)["body"].get("presence", "")
         if record["type"] == "anchor":
             receipt = record["body"]["receipt"]
             jq = _run("jq", "-cjS", ".body.receipt | del(.sig)", data=line.encode("utf-8"))
@@ -141,20 +166,28 @@ def _jq_is_rfc8785_but_for_del(exported: list[str]) -> None:
 
 def _recipe(tmp_path: Path) -> Path:
     text = (REPO / "docs" / "protocol.md").read_text(encoding="utf-8")
-    match = re.search(r"<!-- verify-log\.sh begins[^\n]*-->\n```sh\n(.*?)```\n"
-                      r"<!-- verify-log\.sh ends -->", text, re.S)
+    match = re.search(
+        r"<!-- verify-log\.sh begins[^\n]*-->\n```sh\n(.*?)```\n"
+        r"<!-- verify-log\.sh ends -->",
+        text,
+        re.S,
+    )
     assert match, "docs/protocol.md lost its verify-log.sh block"
     script = tmp_path / "verify-log.sh"
     script.write_text(match.group(1), encoding="utf-8")
     return script
 
 
-def _recipe_run(tmp_path: Path, paths: NodePaths, lines: list[str],
-                ) -> subprocess.CompletedProcess[bytes]:
+def _recipe_run(
+    tmp_path: Path,
+    paths: NodePaths,
+    lines: list[str],
+) -> subprocess.CompletedProcess[bytes]:
     log = tmp_path / "check.jsonl"
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return _run("sh", str(_recipe(tmp_path)), str(log), str(paths.cert), str(paths.central),
-                str(paths.ca))
+    return _run(
+        "sh", str(_recipe(tmp_path)), str(log), str(paths.cert), str(paths.central), str(paths.ca)
+    )
 
 
 def _edit(line: str, old: str, new: str) -> str:
@@ -176,9 +209,10 @@ def _shell_recipe(tmp_path: Path, node_paths: NodePaths, exported: list[str]) ->
     forged["body"]["receipt"]["server_ts"] = "2020-01-01T00:00:00.000Z"
     forged = records.seal(records.unsigned_part(forged), load_private_key(node_paths.key))
     cases = {
-        "hash does not match": exported[:checkin] + [
-            _edit(exported[checkin], '"kind":"in"', '"kind":"out"')] + exported[checkin + 1:],
-        "expected": exported[:checkin] + exported[checkin + 1:],  # a record removed
+        "hash does not match": exported[:checkin]
+        + [_edit(exported[checkin], '"kind":"in"', '"kind":"out"')]
+        + exported[checkin + 1 :],
+        "expected": exported[:checkin] + exported[checkin + 1 :],  # a record removed
         "prev does not link": exported[:1] + [exported[2], exported[1]] + exported[3:],
         "receipt's signature": exported[:anchor] + [records.serialize(forged)],
     }
@@ -194,19 +228,27 @@ def _shell_recipe(tmp_path: Path, node_paths: NodePaths, exported: list[str]) ->
 def _request_signature(tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy) -> None:
     """Rebuild the RFC 9421 signature base of a request the node really sent (as documented
     in docs/protocol.md section 8) and verify it with openssl and the node certificate."""
-    request = next(r for stream in proxy.captured for r in split_requests(bytes(stream))
-                   if r.startswith(b"POST /api/v1/batches "))
+    request = next(
+        r
+        for stream in proxy.captured
+        for r in split_requests(bytes(stream))
+        if r.startswith(b"POST /api/v1/batches ")
+    )
     head, _, body = request.partition(b"\r\n\r\n")
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip()
-               for k, v in (line.split(":", 1) for line in header_lines)}
+    headers = {
+        k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in header_lines)
+    }
     method, target, _ = request_line.split(" ")
-    digest = base64.b64encode(_run("openssl", "dgst", "-sha256", "-binary",
-                                   data=body).stdout).decode()
+    digest = base64.b64encode(
+        _run("openssl", "dgst", "-sha256", "-binary", data=body).stdout
+    ).decode()
     assert headers["content-digest"] == f"sha-256=:{digest}:"
     params = headers["signature-input"].removeprefix("presensi=")
-    base = (f'"@method": {method}\n"@target-uri": http://{headers["host"]}{target}\n'
-            f'"content-digest": {headers["content-digest"]}\n"@signature-params": {params}')
+    base = (
+        f'"@method": {method}\n"@target-uri": http://{headers["host"]}{target}\n'
+        f'"content-digest": {headers["content-digest"]}\n"@signature-params": {params}'
+    )
     assert headers["host"] == f"127.0.0.1:{proxy.port}"
     found = re.fullmatch(r"presensi=:([A-Za-z0-9+/=]+):", headers["signature"])
     assert found is not None, headers["signature"]
@@ -217,7 +259,8 @@ def _request_signature(tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy)
 
 
 def test_recipe_and_verify_refuse_lines_not_in_canonical_form(
-        tmp_path: Path, node_paths: NodePaths, exported: list[str]) -> None:
+    tmp_path: Path, node_paths: NodePaths, exported: list[str]
+) -> None:
     """A forged ``"body"`` before the real one (jq and json.loads keep the last) and
     ``"seq": 5.0`` (read as 5): the recipe and ``presensi-node verify`` both refuse the line
     as not canonical, before its hash or signature is looked at (issue 13 item 17)."""
@@ -227,7 +270,7 @@ def test_recipe_and_verify_refuse_lines_not_in_canonical_form(
     seq = json.loads(real)["seq"]
     float_seq = _edit(real, f'"seq":{seq},', f'"seq":{seq}.0,')
     for bad in (forged_body, float_seq):
-        lines = exported[:checkin] + [bad] + exported[checkin + 1:]
+        lines = exported[:checkin] + [bad] + exported[checkin + 1 :]
         out = _recipe_run(tmp_path, node_paths, lines)
         assert out.returncode == 1, out.stdout
         assert f"line {checkin + 1}: not in canonical form" in out.stderr.decode(), out.stderr

@@ -88,17 +88,24 @@ class StaffLoad:
         took = self.latencies.setdefault(phase, [])
         while not done():
             assert time.monotonic() < deadline, f"phase {phase}: timed out after {timeout} s"
-            rec, seconds = check_in(self.node_url, next(self.staff),
-                                    kind="in" if len(self.records) % 2 else "out")
+            rec, seconds = check_in(
+                self.node_url, next(self.staff), kind="in" if len(self.records) % 2 else "out"
+            )
             self.records.append(rec)
             took.append(seconds)
             time.sleep(self.pause)
 
 
 def test_resets_5xx_and_slow_answers_are_survived(
-        node: NodeProcess, node_paths: NodePaths, central: CentralProcess, proxy: FaultProxy,
-        view: CentralView, central_setup: CentralSetup, broken_central: _Broken,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    node: NodeProcess,
+    node_paths: NodePaths,
+    central: CentralProcess,
+    proxy: FaultProxy,
+    view: CentralView,
+    central_setup: CentralSetup,
+    broken_central: _Broken,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     load = StaffLoad(node.url, sign_in_all(node.url, central_setup.people[:8]))
     assert_converged(view, node_paths)
 
@@ -110,8 +117,7 @@ def test_resets_5xx_and_slow_answers_are_survived(
 
     # Connections reset 200 bytes into a request (central never sees a whole one).
     proxy.set_mode("reset", after_bytes=200)
-    load.until("reset", lambda: event("reset") >= 1 and "cannot reach central" in last_error(),
-               30)
+    load.until("reset", lambda: event("reset") >= 1 and "cannot reach central" in last_error(), 30)
 
     # Central answers 500 to everything.
     proxy.set_mode("pass")
@@ -134,6 +140,9 @@ def test_resets_5xx_and_slow_answers_are_survived(
     assert_converged(view, node_paths, timeout=60)
     checkin_refs(view, load.records)
     worst = {phase: max(took) for phase, took in load.latencies.items()}
-    report(capsys, f"{len(load.records)} staff check-ins during faults; slowest answer per "
-                   "phase: " + ", ".join(f"{p} {s * 1000:.0f} ms" for p, s in worst.items()))
+    report(
+        capsys,
+        f"{len(load.records)} staff check-ins during faults; slowest answer per "
+        "phase: " + ", ".join(f"{p} {s * 1000:.0f} ms" for p, s in worst.items()),
+    )
     assert max(worst.values()) < 1.0, worst

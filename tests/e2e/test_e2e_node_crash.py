@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 
 def test_node_killed_mid_push_loses_and_duplicates_nothing(
-        node_paths: NodePaths, view: CentralView, proxy: FaultProxy,
-        central_setup: CentralSetup) -> None:
+    node_paths: NodePaths, view: CentralView, proxy: FaultProxy, central_setup: CentralSetup
+) -> None:
     backlog(node_paths, 3000, [p["nip"] for p in central_setup.people])
     initial = view.count()
     node = NodeProcess(node_paths, scheduler=True).start()
@@ -35,8 +35,9 @@ def test_node_killed_mid_push_loses_and_duplicates_nothing(
         wait_for(lambda: view.count() >= initial + 1000, 30, "the first batch at central")
         proxy.set_mode("latency", delay=1.0)
         committed = view.count()
-        wait_for(lambda: view.count() > committed, 30, "central to commit another batch",
-                 interval=0.01)
+        wait_for(
+            lambda: view.count() > committed, 30, "central to commit another batch", interval=0.01
+        )
         node.kill()
     finally:
         node.kill()
@@ -54,7 +55,7 @@ def test_node_killed_mid_push_loses_and_duplicates_nothing(
         node.kill()
     # Every backlog record is at central once, and both copies of the log verify as a chain.
     log = node_log(node_paths)
-    assert sum(r["type"] == "checkin" for r in log[:len(held)]) == 3000
+    assert sum(r["type"] == "checkin" for r in log[: len(held)]) == 3000
     public = x509.load_pem_x509_certificate(node_paths.cert.read_bytes()).public_key()
     assert isinstance(public, Ed25519PublicKey)
     verify_log([records.parse(text) for _, _, text in held], public)

@@ -21,13 +21,15 @@ def _gauge(url: str, name: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def test_backlog_and_last_push_age(node: NodeProcess, central: CentralProcess,
-                                   central_setup: CentralSetup) -> None:
+def test_backlog_and_last_push_age(
+    node: NodeProcess, central: CentralProcess, central_setup: CentralSetup
+) -> None:
     staff = sign_in_all(node.url, central_setup.people[:3])
     for person in staff:
         check_in(node.url, person)
-    wait_for(lambda: _gauge(node.url, "presensi_sync_backlog_records") == 0, 30,
-             "the backlog to drain")
+    wait_for(
+        lambda: _gauge(node.url, "presensi_sync_backlog_records") == 0, 30, "the backlog to drain"
+    )
     age = _gauge(node.url, "presensi_sync_last_push_age_seconds")
     assert age is not None and age < 30
     central.kill()

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def _sign_in(url: str, person: dict[str, str]) -> requests.Response:
-    return requests.post(url + "/api/v1/session", json={"nip": person["nip"],
-                                                        "pin": person["pin"]}, timeout=10)
+    return requests.post(
+        url + "/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}, timeout=10
+    )
 
 
 def test_a_node_serves_its_own_office_and_an_event(tmp_path: Path) -> None:
@@ -37,26 +38,43 @@ def test_a_node_serves_its_own_office_and_an_event(tmp_path: Path) -> None:
     writer.writerows(people)
     (tmp_path / "roster.csv").write_text(out.getvalue())
     run_cli("central", "roster", "import", "--data", str(data), str(tmp_path / "roster.csv"))
-    token = run_cli("central", "token", "create", "--data", str(data), "--role",
-                    "viewer").stdout.strip()
+    token = run_cli(
+        "central", "token", "create", "--data", str(data), "--role", "viewer"
+    ).stdout.strip()
     setup = CentralSetup(data, people, token)
     alalak, cerbon = people[0::2], people[1::2]
     central = CentralProcess(data, workers=1).start()
     try:
-        paths = enroll_node(setup, central.url, tmp_path, "kec-alalak")   # syncs: roster pulled
+        paths = enroll_node(setup, central.url, tmp_path, "kec-alalak")  # syncs: roster pulled
         node = NodeProcess(paths, extra_env={"CENTRAL_URL": central.url}).start()
         try:
             assert _sign_in(node.url, alalak[1]).status_code == 201
-            refused = _sign_in(node.url, cerbon[0])       # not this office's employee
+            refused = _sign_in(node.url, cerbon[0])  # not this office's employee
             assert refused.status_code == 401
         finally:
             node.stop()
 
         today = datetime.now(WITA).strftime("%Y-%m-%d")
-        run_cli("central", "event", "add", "--data", str(data), "--node", "kec-alalak",
-                "--date", today, "--from", "00:00", "--to", "23:59", "--unit",
-                "Kecamatan Cerbon", "--reason", "Rapat koordinasi camat")
-        run_cli("local_node", "sync", "--data", str(paths.root))    # pulls the wider roster
+        run_cli(
+            "central",
+            "event",
+            "add",
+            "--data",
+            str(data),
+            "--node",
+            "kec-alalak",
+            "--date",
+            today,
+            "--from",
+            "00:00",
+            "--to",
+            "23:59",
+            "--unit",
+            "Kecamatan Cerbon",
+            "--reason",
+            "Rapat koordinasi camat",
+        )
+        run_cli("local_node", "sync", "--data", str(paths.root))  # pulls the wider roster
         node = NodeProcess(paths, extra_env={"CENTRAL_URL": central.url}).start()
         try:
             signed = _sign_in(node.url, cerbon[0])

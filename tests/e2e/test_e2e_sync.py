@@ -30,9 +30,13 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.slow
 
 
-def test_checkins_appear_at_central(node: NodeProcess, node_paths: NodePaths, view: CentralView,
-                                    central_setup: CentralSetup,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkins_appear_at_central(
+    node: NodeProcess,
+    node_paths: NodePaths,
+    view: CentralView,
+    central_setup: CentralSetup,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     staff = sign_in_all(node.url, central_setup.people[:5])
     latencies: list[float] = []
     recs = []
@@ -48,22 +52,31 @@ def test_checkins_appear_at_central(node: NodeProcess, node_paths: NodePaths, vi
             time.sleep(0.02)
         latencies.append(time.monotonic() - answered)
         recs.append(rec)
-    report(capsys, "check-in 201 -> listed in central attendance: "
-                   + ", ".join(f"{s:.2f}" for s in latencies) + " s "
-                   f"(max {max(latencies):.2f} s)")
+    report(
+        capsys,
+        "check-in 201 -> listed in central attendance: "
+        + ", ".join(f"{s:.2f}" for s in latencies)
+        + " s "
+        f"(max {max(latencies):.2f} s)",
+    )
     assert max(latencies) < 30
     checkin_refs(view, recs)
-    rows = {row["nip"]: row for day in {wita_day(r["ts"]) for r in recs}
-            for row in view.attendance(day)}
+    rows = {
+        row["nip"]: row for day in {wita_day(r["ts"]) for r in recs} for row in view.attendance(day)
+    }
     for person in staff:
         assert rows[person.nip]["first_in_node"] == NODE
         assert rows[person.nip]["first_in"] is not None
     assert_converged(view, node_paths)
 
 
-def test_backlog_drains_once_and_fast(node_paths: NodePaths, view: CentralView,
-                                      proxy: FaultProxy, central_setup: CentralSetup,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_backlog_drains_once_and_fast(
+    node_paths: NodePaths,
+    view: CentralView,
+    proxy: FaultProxy,
+    central_setup: CentralSetup,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """30,000 check-ins waiting on the node (an office offline for days) reach central once."""
     count = 30_000
     started = time.monotonic()
@@ -88,10 +101,13 @@ def test_backlog_drains_once_and_fast(node_paths: NodePaths, view: CentralView,
         assert first_byte is not None
         drained = expected - initial
         rate = drained / (done - first_byte)
-        report(capsys, f"backlog of {count} check-ins: made in {made:.1f} s on the node; "
-                       f"{drained} records reached central {done - first_byte:.1f} s after "
-                       f"the node's first request ({done - node_up:.1f} s after it came up): "
-                       f"{rate:.0f} records/s ingested")
+        report(
+            capsys,
+            f"backlog of {count} check-ins: made in {made:.1f} s on the node; "
+            f"{drained} records reached central {done - first_byte:.1f} s after "
+            f"the node's first request ({done - node_up:.1f} s after it came up): "
+            f"{rate:.0f} records/s ingested",
+        )
         assert_converged(view, node_paths)
     finally:
         node.kill()

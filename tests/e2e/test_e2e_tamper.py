@@ -37,8 +37,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 
 def test_record_edited_on_the_node_is_refused_and_alerted(
-        node: NodeProcess, node_paths: NodePaths, proxy: FaultProxy, view: CentralView,
-        central_setup: CentralSetup) -> None:
+    node: NodeProcess,
+    node_paths: NodePaths,
+    proxy: FaultProxy,
+    view: CentralView,
+    central_setup: CentralSetup,
+) -> None:
     people = central_setup.people
     staff = sign_in_all(node.url, people[:2])
     forged_nip = people[5]["nip"]
@@ -47,8 +51,9 @@ def test_record_edited_on_the_node_is_refused_and_alerted(
     proxy.set_mode("refuse")  # the link is down: the check-in waits on the node
     refused = proxy.stats()["events"].get("refuse", 0)
     victim, _ = check_in(node.url, staff[1])
-    wait_for(lambda: proxy.stats()["events"].get("refuse", 0) > refused, 20,
-             "the node to try central")
+    wait_for(
+        lambda: proxy.stats()["events"].get("refuse", 0) > refused, 20, "the node to try central"
+    )
     assert view.count() == held
 
     # A local admin with root rewrites the record: another employee's NIP, hash recomputed
@@ -58,22 +63,29 @@ def test_record_edited_on_the_node_is_refused_and_alerted(
     conn = sqlite3.connect(node_paths.db, timeout=30)
     try:
         conn.execute("DROP TRIGGER log_no_update")
-        conn.execute("UPDATE log SET record = ?, hash = ?, nip = ? WHERE seq = ?",
-                     (records.serialize(forged), forged["hash"], forged_nip, victim["seq"]))
+        conn.execute(
+            "UPDATE log SET record = ?, hash = ?, nip = ? WHERE seq = ?",
+            (records.serialize(forged), forged["hash"], forged_nip, victim["seq"]),
+        )
         conn.commit()
     finally:
         conn.close()
 
     proxy.set_mode("pass")
-    alert = wait_for(lambda: [a for a in view.node()["alerts"]
-                              if a["kind"] == "invalid-signature"], 40,
-                     "central to raise an invalid-signature alert")
+    alert = wait_for(
+        lambda: [a for a in view.node()["alerts"] if a["kind"] == "invalid-signature"],
+        40,
+        "central to raise an invalid-signature alert",
+    )
     assert f"seq {victim['seq']}" in alert[0]["message"], alert
     assert "bad-signature" in alert[0]["message"]
     info = view.node()
     assert info["records"] == held and view.count() == held  # nothing of the batch stored
-    wait_for(lambda: "invalid-record" in sync_state(node_paths).get("last_error", ""), 20,
-             "the node to record central's refusal")
+    wait_for(
+        lambda: "invalid-record" in sync_state(node_paths).get("last_error", ""),
+        20,
+        "the node to record central's refusal",
+    )
     rows = {r["nip"]: r for r in view.attendance(wita_day(victim["ts"]))}
     for nip in (forged_nip, staff[1].nip):
         assert rows[nip]["records"] == [] and rows[nip]["first_in"] is None
@@ -110,8 +122,12 @@ def _refused_sync(paths: NodePaths) -> str:
 
 
 def test_replayed_tampered_foreign_and_revoked_requests_are_refused(
-        tmp_path: Path, node_paths: NodePaths, proxy: FaultProxy, view: CentralView,
-        central_setup: CentralSetup) -> None:
+    tmp_path: Path,
+    node_paths: NodePaths,
+    proxy: FaultProxy,
+    view: CentralView,
+    central_setup: CentralSetup,
+) -> None:
     held = view.count()
     assert held > 0
     clock = {"wall_ts": format_ts(datetime.now(UTC)), "mono_us": 1}
@@ -145,8 +161,11 @@ def test_replayed_tampered_foreign_and_revoked_requests_are_refused(
                 client.checkpoint()
             assert refused.value.status == 401 and f"401 {code}" in str(refused.value)
             with pytest.raises(SyncError) as refused:
-                client.push(encode_batch(name, genesis[0]["epoch"],
-                                         [records.serialize(r) for r in genesis], clock))
+                client.push(
+                    encode_batch(
+                        name, genesis[0]["epoch"], [records.serialize(r) for r in genesis], clock
+                    )
+                )
             assert refused.value.status == 401 and f"401 {code}" in str(refused.value)
         finally:
             client.close()
@@ -159,5 +178,9 @@ def test_replayed_tampered_foreign_and_revoked_requests_are_refused(
     assert info["status"] == "revoked"
     assert any(a["kind"] == "revoked" for a in info["alerts"])
     assert view.count() == held  # nothing was stored from any of them
-    assert json.loads(run_cli("local_node", "status", "--data", str(node_paths.root),
-                              "--json").stdout)["last_sync_error"].count("403") == 1
+    assert (
+        json.loads(
+            run_cli("local_node", "status", "--data", str(node_paths.root), "--json").stdout
+        )["last_sync_error"].count("403")
+        == 1
+    )

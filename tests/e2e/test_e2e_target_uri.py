@@ -26,15 +26,32 @@ def set_central_url(paths: NodePaths, url: str) -> None:
     config["CENTRAL_URL"] = url
     paths.config.write_text(json.dumps(config))
 
+
 HOSTS = {"central.example central.example.": "127.0.0.1"}
 
 
 def test_default_port_case_and_trailing_dot_sign_the_same(tmp_path: Path) -> None:
     setup = make_central(tmp_path, people=5)
     with namespaces(1, HOSTS) as (ns,), (tmp_path / "central.log").open("wb") as log:
-        central = ns.popen([PY, "-m", "central", "serve", "--data", str(setup.data),
-                            "--host", "127.0.0.1", "--port", "80", "--workers", "1"],
-                           cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        central = ns.popen(
+            [
+                PY,
+                "-m",
+                "central",
+                "serve",
+                "--data",
+                str(setup.data),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "80",
+                "--workers",
+                "1",
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 30
             while not ns.answers("http://127.0.0.1:80/healthz"):
@@ -42,15 +59,31 @@ def test_default_port_case_and_trailing_dot_sign_the_same(tmp_path: Path) -> Non
                 assert time.monotonic() < deadline, "central did not come up"
                 time.sleep(0.3)
             paths = NodePaths(tmp_path / "kec-alalak")
-            init = ns.run([PY, "-m", "local_node", "init", "--data", str(paths.root),
-                           "--central", "http://127.0.0.1:80",
-                           "--token", setup.node_token("kec-alalak")], cwd=REPO)
+            init = ns.run(
+                [
+                    PY,
+                    "-m",
+                    "local_node",
+                    "init",
+                    "--data",
+                    str(paths.root),
+                    "--central",
+                    "http://127.0.0.1:80",
+                    "--token",
+                    setup.node_token("kec-alalak"),
+                ],
+                cwd=REPO,
+            )
             assert init.returncode == 0, init.stderr
-            for url in ("http://127.0.0.1:80", "http://CENTRAL.EXAMPLE", "http://central.example.",
-                        "HTTP://Central.Example.:80/", "http://127.0.0.1"):
+            for url in (
+                "http://127.0.0.1:80",
+                "http://CENTRAL.EXAMPLE",
+                "http://central.example.",
+                "HTTP://Central.Example.:80/",
+                "http://127.0.0.1",
+            ):
                 set_central_url(paths, url)
-                out = ns.run([PY, "-m", "local_node", "sync", "--data", str(paths.root)],
-                             cwd=REPO)
+                out = ns.run([PY, "-m", "local_node", "sync", "--data", str(paths.root)], cwd=REPO)
                 assert out.returncode == 0, (url, out.stderr)
                 result = json.loads(out.stdout)
                 assert result["checkpoint"] is True and "error" not in result, (url, result)

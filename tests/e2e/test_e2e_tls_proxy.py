@@ -35,8 +35,9 @@ def _config(path: Path, **values: object) -> None:
 def _nginx(root: Path, central: CentralProcess, setup: CentralSetup) -> Nginx:
     """nginx with an HTTPS certificate for 127.0.0.1 from the district CA."""
     root.mkdir(parents=True)
-    cert_pem, key_pem = issue_tls_certificate(load_ca(setup.data / "ca"), "central-tls",
-                                              ["127.0.0.1"])
+    cert_pem, key_pem = issue_tls_certificate(
+        load_ca(setup.data / "ca"), "central-tls", ["127.0.0.1"]
+    )
     (root / "tls.pem").write_bytes(cert_pem)
     (root / "tls.key").write_bytes(key_pem)
     (root / "tls.key").chmod(0o600)
@@ -50,15 +51,23 @@ def _enroll(setup: CentralSetup, nginx: Nginx, root: Path, name: str) -> NodePat
     admin points requests at the district CA (or compares the printed fingerprint); after it,
     ``CENTRAL_TLS_CA`` names the ca.pem central sent."""
     paths = NodePaths(root / name)
-    run_cli("local_node", "init", "--data", str(paths.root), "--central", nginx.url,
-            "--token", setup.node_token(name), env={"REQUESTS_CA_BUNDLE": str(nginx.ca_bundle)})
+    run_cli(
+        "local_node",
+        "init",
+        "--data",
+        str(paths.root),
+        "--central",
+        nginx.url,
+        "--token",
+        setup.node_token(name),
+        env={"REQUESTS_CA_BUNDLE": str(nginx.ca_bundle)},
+    )
     _config(paths.config, CENTRAL_TLS_CA="certs/ca.pem")
     return paths
 
 
 @pytest.fixture
-def proxied(tmp_path: Path, central_setup: CentralSetup) -> Iterator[tuple[CentralProcess,
-                                                                            Nginx]]:
+def proxied(tmp_path: Path, central_setup: CentralSetup) -> Iterator[tuple[CentralProcess, Nginx]]:
     _config(central_setup.data / "config.json", TRUSTED_PROXY="127.0.0.2")
     central = CentralProcess(central_setup.data).start()
     try:
@@ -71,8 +80,9 @@ def proxied(tmp_path: Path, central_setup: CentralSetup) -> Iterator[tuple[Centr
         central.kill()
 
 
-def test_nodes_push_through_nginx_over_https(tmp_path: Path, central_setup: CentralSetup,
-                                             proxied: tuple[CentralProcess, Nginx]) -> None:
+def test_nodes_push_through_nginx_over_https(
+    tmp_path: Path, central_setup: CentralSetup, proxied: tuple[CentralProcess, Nginx]
+) -> None:
     central, nginx = proxied
     paths = _enroll(central_setup, nginx, tmp_path, "kec-alalak")
     run_cli("local_node", "sync", "--data", str(paths.root))
@@ -80,8 +90,9 @@ def test_nodes_push_through_nginx_over_https(tmp_path: Path, central_setup: Cent
     try:
         staff = sign_in_all(node.url, central_setup.people[:4])
         recs = [check_in(node.url, person)[0] for person in staff]
-        view = CentralView(central.url, central_setup.viewer_token,
-                           central_setup.data / "central.db")
+        view = CentralView(
+            central.url, central_setup.viewer_token, central_setup.data / "central.db"
+        )
         assert_converged(view, paths)
         checkin_refs(view, recs)
     finally:
@@ -95,36 +106,43 @@ def _signed(paths: NodePaths, url: str) -> dict[str, str]:
     return sign_request("GET", url, b"", load_private_key(paths.key), paths.root.name)
 
 
-def test_forwarded_headers_only_from_the_trusted_proxy(tmp_path: Path,
-                                                       central_setup: CentralSetup,
-                                                       proxied: tuple[CentralProcess, Nginx]
-                                                       ) -> None:
+def test_forwarded_headers_only_from_the_trusted_proxy(
+    tmp_path: Path, central_setup: CentralSetup, proxied: tuple[CentralProcess, Nginx]
+) -> None:
     """A request signed for the proxy's https:// URI verifies through nginx; sent straight
     to central (from 127.0.0.1, not the trusted 127.0.0.2) with forged X-Forwarded-*
     headers, the same kind of request does not."""
     central, nginx = proxied
     paths = _enroll(central_setup, nginx, tmp_path, "kec-tamban")
     path = "/api/v1/nodes/kec-tamban/checkpoint"
-    through = requests.get(nginx.url + path, headers=_signed(paths, nginx.url + path),
-                           timeout=10, verify=str(nginx.ca_bundle))
+    through = requests.get(
+        nginx.url + path,
+        headers=_signed(paths, nginx.url + path),
+        timeout=10,
+        verify=str(nginx.ca_bundle),
+    )
     assert through.status_code == 200, through.text
     forged = _signed(paths, nginx.url + path)
-    forged.update({"X-Forwarded-Proto": "https",
-                   "X-Forwarded-Host": nginx.url.removeprefix("https://"),
-                   "X-Forwarded-For": "10.20.30.40"})
+    forged.update(
+        {
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": nginx.url.removeprefix("https://"),
+            "X-Forwarded-For": "10.20.30.40",
+        }
+    )
     direct = requests.get(central.url + path, headers=forged, timeout=10)
     assert direct.status_code == 401, direct.text
     assert direct.json()["error"].startswith("signature-")
     # A client cannot push its own X-Forwarded-Host through nginx either: nginx sets it.
     spoofed = _signed(paths, "https://presensi.example" + path)
     spoofed["X-Forwarded-Host"] = "presensi.example"
-    r = requests.get(nginx.url + path, headers=spoofed, timeout=10,
-                     verify=str(nginx.ca_bundle))
+    r = requests.get(nginx.url + path, headers=spoofed, timeout=10, verify=str(nginx.ca_bundle))
     assert r.status_code == 401, r.text
 
 
-def test_without_trusting_the_proxy_every_node_is_refused(tmp_path: Path,
-                                                          central_setup: CentralSetup) -> None:
+def test_without_trusting_the_proxy_every_node_is_refused(
+    tmp_path: Path, central_setup: CentralSetup
+) -> None:
     """Why TRUSTED_PROXY exists: behind nginx, a central that ignores forwarded headers
     checks signatures against http://127.0.0.1:PORT/... and refuses every node."""
     central = CentralProcess(central_setup.data).start()

@@ -44,14 +44,16 @@ def _held(setup: CentralSetup, name: str) -> int:
 
     conn = sqlite3.connect(f"file:{setup.data / 'central.db'}?mode=ro", uri=True)
     try:
-        return int(conn.execute("SELECT count(*) FROM records WHERE node = ?",
-                                (name,)).fetchone()[0])
+        return int(
+            conn.execute("SELECT count(*) FROM records WHERE node = ?", (name,)).fetchone()[0]
+        )
     finally:
         conn.close()
 
 
-def test_ca_rotation_with_overlap_then_retirement(tmp_path: Path,
-                                                  central_setup: CentralSetup) -> None:
+def test_ca_rotation_with_overlap_then_retirement(
+    tmp_path: Path, central_setup: CentralSetup
+) -> None:
     central = CentralProcess(central_setup.data).start()
     try:
         old_node = enroll_node(central_setup, central.url, tmp_path, "kec-alalak")
@@ -78,14 +80,14 @@ def test_ca_rotation_with_overlap_then_retirement(tmp_path: Path,
         central.kill()
 
 
-def test_revoking_a_node_of_the_previous_ca(tmp_path: Path,
-                                            central_setup: CentralSetup) -> None:
+def test_revoking_a_node_of_the_previous_ca(tmp_path: Path, central_setup: CentralSetup) -> None:
     central = CentralProcess(central_setup.data).start()
     try:
         old_node = enroll_node(central_setup, central.url, tmp_path, "kec-alalak")
         central = _restart(central, central_setup, "ca", "rotate")
-        run_cli("central", "node", "revoke", "--data", str(central_setup.data), "--name",
-                "kec-alalak")
+        run_cli(
+            "central", "node", "revoke", "--data", str(central_setup.data), "--name", "kec-alalak"
+        )
         [previous] = list((central_setup.data / "ca" / "previous").iterdir())
         crl = load_crl(previous)
         assert crl is not None
@@ -103,15 +105,17 @@ def _lower_after(setup: CentralSetup, paths: NodePaths, seq: int) -> str | None:
 
     conn = sqlite3.connect(f"file:{setup.data / 'central.db'}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT lower_ts FROM records WHERE node = ? AND seq = ?",
-                           (paths.root.name, seq + 1)).fetchone()
+        row = conn.execute(
+            "SELECT lower_ts FROM records WHERE node = ? AND seq = ?", (paths.root.name, seq + 1)
+        ).fetchone()
     finally:
         conn.close()
     return None if row is None else row[0]
 
 
-def _recipe(tmp_path: Path, paths: NodePaths, central_pem: Path,
-            lines: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def _recipe(
+    tmp_path: Path, paths: NodePaths, central_pem: Path, lines: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """docs/protocol.md's verify-log.sh over the node's exported log (or ``lines``)."""
     text = (REPO / "docs" / "protocol.md").read_text(encoding="utf-8")
     match = re.search(r"<!-- verify-log\.sh begins[^\n]*-->\n```sh\n(.*?)```\n", text, re.S)
@@ -122,8 +126,12 @@ def _recipe(tmp_path: Path, paths: NodePaths, central_pem: Path,
     if lines is None:
         lines = run_cli("local_node", "export", "--data", str(paths.root)).stdout.splitlines()
     log.write_text("\n".join(lines) + "\n")
-    return subprocess.run(["sh", str(script), str(log), str(paths.cert), str(central_pem),
-                           str(paths.ca)], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["sh", str(script), str(log), str(paths.cert), str(central_pem), str(paths.ca)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _anchors(paths: NodePaths) -> list[dict]:
@@ -131,8 +139,11 @@ def _anchors(paths: NodePaths) -> list[dict]:
 
 
 def _key_records(paths: NodePaths) -> list[dict]:
-    return [r for r in node_log(paths)
-            if r["type"] == "admin" and r["body"].get("action") == "central-key"]
+    return [
+        r
+        for r in node_log(paths)
+        if r["type"] == "admin" and r["body"].get("action") == "central-key"
+    ]
 
 
 def test_receipt_key_rotation(tmp_path: Path, central_setup: CentralSetup) -> None:
@@ -167,7 +178,7 @@ def test_receipt_key_rotation(tmp_path: Path, central_setup: CentralSetup) -> No
         assert ok.returncode == 0, ok.stderr
         lines = (tmp_path / "check.jsonl").read_text().splitlines()
         key_line = next(i for i, line in enumerate(lines) if '"central-key"' in line)
-        bad = _recipe(tmp_path, node, enrolled_pem, lines[:key_line] + lines[key_line + 1:])
+        bad = _recipe(tmp_path, node, enrolled_pem, lines[:key_line] + lines[key_line + 1 :])
         assert bad.returncode == 1  # without the announcement the new receipts do not verify
 
         # A forged announcement (someone else's key claiming to succeed the old one) next to
@@ -204,8 +215,9 @@ def test_an_announcement_under_another_key_is_ignored(tmp_path: Path) -> None:
     ca = init_ca(tmp_path / "ca")
     trusted, other, new = generate_key(), generate_key(), generate_key()
     cert = issue_certificate(ca, new.public_key(), "central-batola", role="central")
-    doc = make_announcement(central="central-batola", old_key=other, new_cert=cert,
-                            issued_ts="2026-12-01T00:00:00.000Z")
+    doc = make_announcement(
+        central="central-batola", old_key=other, new_cert=cert, issued_ts="2026-12-01T00:00:00.000Z"
+    )
     assert follow_announcements(trusted.public_key(), [doc]) == []
     claimed = dict(doc, old_key=raw_key(trusted.public_key()))
     with pytest.raises(KeyAnnouncementError, match="not signed by it"):

@@ -40,11 +40,15 @@ def tool_dir(root: Path) -> Path:
     """presensi-node/-central/-ca running this code; runuser and chown as no-op stand-ins."""
     bin_dir = root / "bin"
     bin_dir.mkdir()
-    for name, module in (("presensi-node", "local_node"), ("presensi-central", "central"),
-                         ("presensi-ca", "certs")):
+    for name, module in (
+        ("presensi-node", "local_node"),
+        ("presensi-central", "central"),
+        ("presensi-ca", "certs"),
+    ):
         (bin_dir / name).write_text(f'#!/bin/sh\nexec {PY} -m {module} "$@"\n')
-    (bin_dir / "runuser").write_text('#!/bin/sh\n[ "$1" = -u ] && shift 2\n[ "$1" = -- ] && '
-                                     'shift\nexec "$@"\n')
+    (bin_dir / "runuser").write_text(
+        '#!/bin/sh\n[ "$1" = -u ] && shift 2\n[ "$1" = -- ] && shift\nexec "$@"\n'
+    )
     (bin_dir / "chown").write_text("#!/bin/sh\nexit 0\n")
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
@@ -52,11 +56,17 @@ def tool_dir(root: Path) -> Path:
 
 
 def test_the_local_admin_guide_runs_as_written(tmp_path: Path) -> None:
-    machine = {"/var/lib/presensi-central": tmp_path / "central",
-               "/var/lib/presensi": tmp_path / "node", "/media/usb": tmp_path / "usb"}
+    machine = {
+        "/var/lib/presensi-central": tmp_path / "central",
+        "/var/lib/presensi": tmp_path / "node",
+        "/media/usb": tmp_path / "usb",
+    }
     machine["/media/usb"].mkdir()
-    env = {**os.environ, "PATH": f"{tool_dir(tmp_path)}:{os.environ['PATH']}",
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "PATH": f"{tool_dir(tmp_path)}:{os.environ['PATH']}",
+        "PYTHONPATH": str(REPO),
+    }
     # Diskominfo's side, set up once before the guide starts (its prose says so).
     run_cli("central", "init", "--data", str(machine["/var/lib/presensi-central"]))
     central = CentralProcess(machine["/var/lib/presensi-central"]).start()
@@ -70,16 +80,29 @@ def test_the_local_admin_guide_runs_as_written(tmp_path: Path) -> None:
                 for path, real in machine.items():  # the longest path first (dict order)
                     command = command.replace(path, str(real))
                 if command.endswith("&"):
-                    servers.append(subprocess.Popen(
-                        ["bash", "-c", "exec " + command.rstrip("& ")], cwd=REPO, env=env,
-                        start_new_session=True, stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL))
+                    servers.append(
+                        subprocess.Popen(
+                            ["bash", "-c", "exec " + command.rstrip("& ")],
+                            cwd=REPO,
+                            env=env,
+                            start_new_session=True,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                        )
+                    )
                     wait_for(f"http://127.0.0.1:{port}/healthz")
                     ran.append(line)
                     continue
                 stdin = f"{PASSWORD}\n{PASSWORD}\n" if "set-password" in command else ""
-                done = subprocess.run(["bash", "-c", command], cwd=REPO, env=env, input=stdin,
-                                      capture_output=True, text=True, timeout=180)
+                done = subprocess.run(
+                    ["bash", "-c", command],
+                    cwd=REPO,
+                    env=env,
+                    input=stdin,
+                    capture_output=True,
+                    text=True,
+                    timeout=180,
+                )
                 assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
                 ran.append(line)
         check_results(machine, port, central.url)
@@ -106,11 +129,14 @@ def wait_for(url: str) -> None:
 def check_results(machine: dict[str, Path], port: int, central_url: str) -> None:
     node, usb = machine["/var/lib/presensi"], machine["/media/usb"]
     assert json.loads((node / "config.json").read_text()) == {
-        "CENTRAL_URL": central_url, "DISPLAY_NAME": "Kecamatan Alalak"}
+        "CENTRAL_URL": central_url,
+        "DISPLAY_NAME": "Kecamatan Alalak",
+    }
     # The admin page answers with the password set by the guide.
     session = requests.Session()
-    r = session.post(f"http://127.0.0.1:{port}/admin/masuk", data={"password": PASSWORD},
-                     timeout=30)
+    r = session.post(
+        f"http://127.0.0.1:{port}/admin/masuk", data={"password": PASSWORD}, timeout=30
+    )
     assert r.status_code == 200 and "Kesehatan node" in r.text and "Kecamatan Alalak" in r.text
     assert (usb / "poster.pdf").read_bytes().startswith(b"%PDF")
     assert (usb / "kartu-alalak.pdf").read_bytes().startswith(b"%PDF")

@@ -62,19 +62,36 @@ def browser() -> Iterator[Browser]:
 def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     root = tmp_path_factory.mktemp("a11y")
     setup = make_central(root, people=10)
-    run_cli("central", "rules", "import", "--data", str(setup.data),
-            str(REPO / "docs" / "rules-example.toml"), "--by", "Kabid")
+    run_cli(
+        "central",
+        "rules",
+        "import",
+        "--data",
+        str(setup.data),
+        str(REPO / "docs" / "rules-example.toml"),
+        "--by",
+        "Kabid",
+    )
     central = CentralProcess(setup.data, workers=1).start()
     paths = enroll_node(setup, central.url, root)
-    done = subprocess.run([sys.executable, "-m", "local_node", "admin", "set-password",
-                           "--data", str(paths.root)], input=f"{NODE_ADMIN}\n{NODE_ADMIN}\n",
-                          text=True, capture_output=True, cwd=REPO, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "local_node", "admin", "set-password", "--data", str(paths.root)],
+        input=f"{NODE_ADMIN}\n{NODE_ADMIN}\n",
+        text=True,
+        capture_output=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     node = NodeProcess(paths).start()
     # A real arrival, pushed by the real sync: the day's picture and the node's history.
     token = sign_in(node.url, setup.people[1]["nip"], setup.people[1]["pin"])
-    r = requests.post(node.url + "/api/v1/checkins", json={"kind": "in"},
-                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    r = requests.post(
+        node.url + "/api/v1/checkins",
+        json={"kind": "in"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert r.status_code == 201, r.text
     run_cli("local_node", "sync", "--data", str(paths.root))
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -84,8 +101,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
 
 
 def _fits(page: Page, width: int) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - "
-                             "document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at {width}"
 
 
@@ -101,8 +119,19 @@ def check(page: Page, url: str, name: str, size: str) -> None:
 @pytest.mark.parametrize("size", list(SIZES))
 def test_central_pages_pass_axe(browser: Browser, office: Office, size: str) -> None:
     name = f"pejabat-a11y-{size}"
-    link = run_cli("central", "user", "add", "--data", str(office.data), "--name", name,
-                   "--role", "admin", "--url", office.central.url).stdout.strip()
+    link = run_cli(
+        "central",
+        "user",
+        "add",
+        "--data",
+        str(office.data),
+        "--name",
+        name,
+        "--role",
+        "admin",
+        "--url",
+        office.central.url,
+    ).stdout.strip()
     context = accessible_context(browser, *SIZES[size])
     page = context.new_page()
     base = office.central.url + "/dashboard"
@@ -143,8 +172,7 @@ def test_central_pages_pass_axe(browser: Browser, office: Office, size: str) -> 
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_node_staff_and_admin_pages_pass_axe(browser: Browser, office: Office,
-                                             size: str) -> None:
+def test_node_staff_and_admin_pages_pass_axe(browser: Browser, office: Office, size: str) -> None:
     context = accessible_context(browser, *SIZES[size])
     page = context.new_page()
     person = office.people[2 if size == "phone" else 3]

@@ -11,9 +11,17 @@ from tests.faults.conftest import assert_rows_ok
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-CI_CASES = ("edit after push", "edit before push", "delete before push", "reorder before push",
-            "backdate a check-in before push (re-signed)", "restore old backup",
-            "two nodes, one key", "replay another node's batch", "re-init a fresh log")
+CI_CASES = (
+    "edit after push",
+    "edit before push",
+    "delete before push",
+    "reorder before push",
+    "backdate a check-in before push (re-signed)",
+    "restore old backup",
+    "two nodes, one key",
+    "replay another node's batch",
+    "re-init a fresh log",
+)
 
 
 def test_admin_tampering_is_detected_at_central(tmp_path, rng):

@@ -57,19 +57,31 @@ def build(dest: Path) -> None:
         init_node(paths, "kec-released", boot_id="release-fixture")
         write_pem(paths.cert, issue_from_csr(ca, paths.csr.read_bytes()))
         write_pem(paths.ca, cert_pem(ca.cert))
-        svc = NodeService({**load_config(paths.root), "WRITE_BOOT_RECORD": True}, paths,
-                          load_identity(paths, "kec-released"))
+        svc = NodeService(
+            {**load_config(paths.root), "WRITE_BOOT_RECORD": True},
+            paths,
+            load_identity(paths, "kec-released"),
+        )
         svc.start()
         try:
             people = make_roster(6, seed=17)
             roster.import_csv(svc.writer, roster_csv(people), source="release-fixture.csv")
             for person in people:
                 for kind in ("in", "out"):
-                    svc.append("checkin", {"nip": person["nip"], "kind": kind, "method": "app",
-                                           "device": "release-device-1", "client_ts": None},
-                               nip=person["nip"])
+                    svc.append(
+                        "checkin",
+                        {
+                            "nip": person["nip"],
+                            "kind": kind,
+                            "method": "app",
+                            "device": "release-device-1",
+                            "client_ts": None,
+                        },
+                        nip=person["nip"],
+                    )
             svc.store.conn().execute(
-                "INSERT INTO sync_state (key, value) VALUES ('central_seq', '3')")
+                "INSERT INTO sync_state (key, value) VALUES ('central_seq', '3')"
+            )
         finally:
             svc.close()
         conn = sqlite3.connect(paths.db)

@@ -26,9 +26,14 @@ PASSWORD = "kantor-alalak-2026"
 
 
 def set_password(paths: NodePaths, text: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "local_node", "admin", "set-password",
-                           "--data", str(paths.root)], input=text, capture_output=True,
-                          text=True, cwd=REPO, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "local_node", "admin", "set-password", "--data", str(paths.root)],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
 
 
 def _new_pin(html: str) -> str:
@@ -82,13 +87,15 @@ def test_set_password_reads_two_lines_and_records_it(node_paths: NodePaths) -> N
     assert stored.startswith("scrypt$") and "abcdefghijk" not in stored
 
 
-@pytest.mark.parametrize("text, says", [
-    ("abcdefghijk\nabcdefghijX\n", "differ"),
-    ("short\nshort\n", "at least 10"),
-    ("", "no password"),
-])
-def test_set_password_refuses_mismatch_or_weak(node_paths: NodePaths, text: str,
-                                               says: str) -> None:
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("abcdefghijk\nabcdefghijX\n", "differ"),
+        ("short\nshort\n", "at least 10"),
+        ("", "no password"),
+    ],
+)
+def test_set_password_refuses_mismatch_or_weak(node_paths: NodePaths, text: str, says: str) -> None:
     done = set_password(node_paths, text)
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and says in done.stderr
@@ -114,18 +121,30 @@ def test_sign_in_sets_a_strict_cookie_and_shows_health(admin_app: Flask) -> None
     page = client.get("/admin")
     html = page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
-    for label in ("Ruang disk", "Basis data", "Selisih jam", "Kirim terakhir", "Belum terkirim",
-                  "Tanda terima", "Roster", "Zeroconf", "Penulis log", "Presensi hari ini"):
+    for label in (
+        "Ruang disk",
+        "Basis data",
+        "Selisih jam",
+        "Kirim terakhir",
+        "Belum terkirim",
+        "Tanda terima",
+        "Roster",
+        "Zeroconf",
+        "Penulis log",
+        "Presensi hari ini",
+    ):
         assert label in html
     assert "20 pegawai" in html
 
 
 def test_today_by_unit_lists_checkins_with_method(admin: FlaskClient, app_people: Any) -> None:
     client, people = app_people
-    token = client.post("/api/v1/session", json={"nip": people[0]["nip"],
-                                                 "pin": people[0]["pin"]}).json["token"]
-    r = client.post("/api/v1/checkins", json={"kind": "in"},
-                    headers={"Authorization": f"Bearer {token}"})
+    token = client.post(
+        "/api/v1/session", json={"nip": people[0]["nip"], "pin": people[0]["pin"]}
+    ).json["token"]
+    r = client.post(
+        "/api/v1/checkins", json={"kind": "in"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 201
     html = admin.get("/admin").get_data(as_text=True)
     assert f"{people[0]['unit']}: 1 dari" in html and "app 1" in html
@@ -133,21 +152,26 @@ def test_today_by_unit_lists_checkins_with_method(admin: FlaskClient, app_people
 
 
 @pytest.fixture
-def app_people(admin_app: Flask, roster: list[dict[str, str]]
-               ) -> tuple[FlaskClient, list[dict[str, str]]]:
+def app_people(
+    admin_app: Flask, roster: list[dict[str, str]]
+) -> tuple[FlaskClient, list[dict[str, str]]]:
     return admin_app.test_client(), roster
 
 
 def test_pin_reset_shows_a_new_pin_once_ends_sessions_and_is_an_admin_record(
-        admin: FlaskClient, app_people: Any, node_paths: NodePaths) -> None:
+    admin: FlaskClient, app_people: Any, node_paths: NodePaths
+) -> None:
     staff, people = app_people
     person = people[1]
-    token = staff.post("/api/v1/session", json={"nip": person["nip"],
-                                                "pin": person["pin"]}).json["token"]
+    token = staff.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}).json[
+        "token"
+    ]
     auth = {"Authorization": f"Bearer {token}"}
     assert staff.get("/api/v1/checkins/today", headers=auth).status_code == 200
-    r = admin.post("/admin/reset-pin", data={"nip": person["nip"], "reason": "lupa PIN",
-                                             "csrf": csrf_of(admin)})
+    r = admin.post(
+        "/admin/reset-pin",
+        data={"nip": person["nip"], "reason": "lupa PIN", "csrf": csrf_of(admin)},
+    )
     assert r.status_code == 303  # post, redirect, get: a reload never resets the PIN again
     r = admin.get("/admin")
     html = r.get_data(as_text=True)
@@ -155,10 +179,14 @@ def test_pin_reset_shows_a_new_pin_once_ends_sessions_and_is_an_admin_record(
     new_pin = _new_pin(html)
     # The session is gone, the old PIN no longer works, the new one does.
     assert staff.get("/api/v1/checkins/today", headers=auth).status_code == 401
-    assert staff.post("/api/v1/session", json={"nip": person["nip"],
-                                               "pin": person["pin"]}).status_code == 401
-    assert staff.post("/api/v1/session", json={"nip": person["nip"],
-                                               "pin": new_pin}).status_code == 201
+    assert (
+        staff.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}).status_code
+        == 401
+    )
+    assert (
+        staff.post("/api/v1/session", json={"nip": person["nip"], "pin": new_pin}).status_code
+        == 201
+    )
     # Shown once: the page that follows does not show it again.
     assert new_pin not in admin.get("/admin").get_data(as_text=True)
     body = admin_records(node_paths)[-1]["body"]
@@ -168,35 +196,59 @@ def test_pin_reset_shows_a_new_pin_once_ends_sessions_and_is_an_admin_record(
 
 
 def test_device_sign_out_ends_every_session_of_the_employee(
-        admin: FlaskClient, app_people: Any, node_paths: NodePaths) -> None:
+    admin: FlaskClient, app_people: Any, node_paths: NodePaths
+) -> None:
     staff, people = app_people
     person = people[2]
-    tokens = [staff.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}
-                         ).json["token"] for _ in range(2)]
-    r = admin.post("/admin/keluarkan-perangkat",
-                   data={"nip": person["nip"], "reason": "HP hilang", "csrf": csrf_of(admin)},
-                   follow_redirects=True)
+    tokens = [
+        staff.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}).json[
+            "token"
+        ]
+        for _ in range(2)
+    ]
+    r = admin.post(
+        "/admin/keluarkan-perangkat",
+        data={"nip": person["nip"], "reason": "HP hilang", "csrf": csrf_of(admin)},
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and "2 sesi perangkat" in r.get_data(as_text=True)
     for token in tokens:
-        assert staff.get("/api/v1/checkins/today",
-                         headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert (
+            staff.get(
+                "/api/v1/checkins/today", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
+            == 401
+        )
     body = admin_records(node_paths)[-1]["body"]
     assert body["action"] == "device-sign-out" and body["sessions_ended"] == 2
     assert body["reason"] == "HP hilang"
 
 
-@pytest.mark.parametrize("path, form, status, says", [
-    ("/admin/reset-pin", {"nip": "123", "reason": "lupa"}, 400, "NIP harus 18 angka"),
-    ("/admin/reset-pin", {"nip": "199912312020121999", "reason": "lupa"}, 404,
-     "Tidak ada pegawai"),
-    ("/admin/reset-pin", {"nip": "PERSON", "reason": ""}, 400, "Tulis alasannya"),
-    ("/admin/reset-pin", {"nip": "PERSON", "reason": "a\nb"}, 400, "Tulis alasannya"),
-    ("/admin/keluarkan-perangkat", {"nip": "PERSON"}, 400, "Tulis alasannya"),
-    ("/admin/keluarkan-perangkat", {"nip": "", "reason": "hilang"}, 400, "NIP harus"),
-])
+@pytest.mark.parametrize(
+    "path, form, status, says",
+    [
+        ("/admin/reset-pin", {"nip": "123", "reason": "lupa"}, 400, "NIP harus 18 angka"),
+        (
+            "/admin/reset-pin",
+            {"nip": "199912312020121999", "reason": "lupa"},
+            404,
+            "Tidak ada pegawai",
+        ),
+        ("/admin/reset-pin", {"nip": "PERSON", "reason": ""}, 400, "Tulis alasannya"),
+        ("/admin/reset-pin", {"nip": "PERSON", "reason": "a\nb"}, 400, "Tulis alasannya"),
+        ("/admin/keluarkan-perangkat", {"nip": "PERSON"}, 400, "Tulis alasannya"),
+        ("/admin/keluarkan-perangkat", {"nip": "", "reason": "hilang"}, 400, "NIP harus"),
+    ],
+)
 def test_bad_admin_forms_are_4xx_and_record_nothing(
-        admin: FlaskClient, app_people: Any, node_paths: NodePaths, path: str,
-        form: dict[str, str], status: int, says: str) -> None:
+    admin: FlaskClient,
+    app_people: Any,
+    node_paths: NodePaths,
+    path: str,
+    form: dict[str, str],
+    status: int,
+    says: str,
+) -> None:
     _, people = app_people
     form = {k: people[3]["nip"] if v == "PERSON" else v for k, v in form.items()}
     before = len(admin_records(node_paths))
@@ -208,7 +260,8 @@ def test_bad_admin_forms_are_4xx_and_record_nothing(
 
 @pytest.mark.parametrize("csrf", [None, "", "forged-token"])
 def test_forms_without_the_csrf_token_are_refused(
-        admin: FlaskClient, app_people: Any, node_paths: NodePaths, csrf: str | None) -> None:
+    admin: FlaskClient, app_people: Any, node_paths: NodePaths, csrf: str | None
+) -> None:
     _, people = app_people
     form = {"nip": people[4]["nip"], "reason": "lupa PIN"}
     if csrf is not None:
@@ -234,21 +287,22 @@ def test_sign_out_ends_the_server_side_session(admin: FlaskClient) -> None:
     assert "Masuk sebagai admin" in admin.get("/admin").get_data(as_text=True)
 
 
-def test_backup_download_is_a_consistent_copy(admin: FlaskClient, node_paths: NodePaths,
-                                              tmp_path: Path) -> None:
+def test_backup_download_is_a_consistent_copy(
+    admin: FlaskClient, node_paths: NodePaths, tmp_path: Path
+) -> None:
     r = admin.get("/admin/cadangan")
     assert r.status_code == 200
     assert "attachment" in r.headers["Content-Disposition"]
     copy = tmp_path / "copy.db"
     copy.write_bytes(r.data)
     head = sqlite3.connect(copy).execute("SELECT max(seq) FROM log").fetchone()[0]
-    assert head == sqlite3.connect(node_paths.db).execute("SELECT max(seq) FROM log"
-                                                          ).fetchone()[0]
+    assert head == sqlite3.connect(node_paths.db).execute("SELECT max(seq) FROM log").fetchone()[0]
     assert not [p for p in node_paths.root.iterdir() if p.name.startswith("presensi-backup")]
 
 
-def test_kiosk_address_and_rotation_from_the_page(admin: FlaskClient,
-                                                  node_paths: NodePaths) -> None:
+def test_kiosk_address_and_rotation_from_the_page(
+    admin: FlaskClient, node_paths: NodePaths
+) -> None:
     r = admin.post("/admin/kiosk-baru", data={"csrf": csrf_of(admin)}, follow_redirects=True)
     first = re.search(r'id="kiosk-url">([^<]+)<', r.get_data(as_text=True))
     assert first and "/kiosk#t=" in first.group(1)
@@ -260,7 +314,8 @@ def test_kiosk_address_and_rotation_from_the_page(admin: FlaskClient,
 
 
 def test_pin_reset_survives_a_roster_with_the_same_pin_and_yields_to_a_new_one(
-        admin: FlaskClient, admin_app: Flask, app_people: Any) -> None:
+    admin: FlaskClient, admin_app: Flask, app_people: Any
+) -> None:
     """The office-local override (docs/security.md): a roster install that carries the
     employee's old hash keeps the reset PIN; one that carries a new hash replaces it."""
     from local_node import roster
@@ -270,28 +325,44 @@ def test_pin_reset_survives_a_roster_with_the_same_pin_and_yields_to_a_new_one(
     person = people[5]
     svc = admin_app.extensions["presensi_node"]
     before = {e.nip: e for e in (roster.find(svc.store, p["nip"]) for p in people) if e}
-    r = admin.post("/admin/reset-pin", data={"nip": person["nip"], "reason": "lupa PIN",
-                                             "csrf": csrf_of(admin)}, follow_redirects=True)
+    r = admin.post(
+        "/admin/reset-pin",
+        data={"nip": person["nip"], "reason": "lupa PIN", "csrf": csrf_of(admin)},
+        follow_redirects=True,
+    )
     new_pin = _new_pin(r.get_data(as_text=True))
     # Central's next roster: the same hashes as before the reset (central did not change it).
-    roster.install(svc.writer, list(before.values()),
-                   {"version": 7, "source": "central", "sha256": "0" * 64, "count": 20})
-    assert staff.post("/api/v1/session", json={"nip": person["nip"],
-                                               "pin": new_pin}).status_code == 201
+    roster.install(
+        svc.writer,
+        list(before.values()),
+        {"version": 7, "source": "central", "sha256": "0" * 64, "count": 20},
+    )
+    assert (
+        staff.post("/api/v1/session", json={"nip": person["nip"], "pin": new_pin}).status_code
+        == 201
+    )
     # Central issues a new PIN for the employee: that one wins, the override ends.
-    changed = [e if e.nip != person["nip"] else roster.Employee(
-        e.nip, e.name, e.unit, e.role, hash_pin("111222")) for e in before.values()]
-    roster.install(svc.writer, changed,
-                   {"version": 8, "source": "central", "sha256": "1" * 64, "count": 20})
-    assert staff.post("/api/v1/session", json={"nip": person["nip"],
-                                               "pin": new_pin}).status_code == 401
-    assert staff.post("/api/v1/session", json={"nip": person["nip"],
-                                               "pin": "111222"}).status_code == 201
+    changed = [
+        e
+        if e.nip != person["nip"]
+        else roster.Employee(e.nip, e.name, e.unit, e.role, hash_pin("111222"))
+        for e in before.values()
+    ]
+    roster.install(
+        svc.writer, changed, {"version": 8, "source": "central", "sha256": "1" * 64, "count": 20}
+    )
+    assert (
+        staff.post("/api/v1/session", json={"nip": person["nip"], "pin": new_pin}).status_code
+        == 401
+    )
+    assert (
+        staff.post("/api/v1/session", json={"nip": person["nip"], "pin": "111222"}).status_code
+        == 201
+    )
 
 
 @pytest.fixture
-def served_admin(node_paths: NodePaths, roster: list[dict[str, str]]
-                 ) -> Iterator[NodeProcess]:
+def served_admin(node_paths: NodePaths, roster: list[dict[str, str]]) -> Iterator[NodeProcess]:
     assert set_password(node_paths, f"{PASSWORD}\n{PASSWORD}\n").returncode == 0
     node = NodeProcess(node_paths).start()
     yield node
@@ -303,8 +374,9 @@ def test_lockout_holds_under_concurrent_guesses(served_admin: NodeProcess) -> No
     url = served_admin.url + "/admin/masuk"
 
     def guess(i: int) -> int:
-        return requests.post(url, data={"password": f"guess-number-{i:04d}"},
-                             allow_redirects=False, timeout=60).status_code
+        return requests.post(
+            url, data={"password": f"guess-number-{i:04d}"}, allow_redirects=False, timeout=60
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         codes = list(pool.map(guess, range(20)))

@@ -24,8 +24,9 @@ SIZES = {"phone": (360, 740), "desktop": (1280, 800)}
 
 
 @pytest.fixture(scope="module")
-def admin_node(tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
+def admin_node(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
     root = tmp_path_factory.mktemp("admin-page")
     paths = make_node(root, make_ca(root))
     csv_path, people = roster_file(root, 20)
@@ -33,9 +34,14 @@ def admin_node(tmp_path_factory: pytest.TempPathFactory
     run_cli("local_node", "roster", "import", "--data", data, str(csv_path))
     run_cli("local_node", "config", "set", "display-name", "Kecamatan Alalak", "--data", data)
     run_cli("local_node", "kiosk", "--data", data)
-    done = subprocess.run([sys.executable, "-m", "local_node", "admin", "set-password",
-                           "--data", data], input=f"{PASSWORD}\n{PASSWORD}\n", text=True,
-                          capture_output=True, cwd=REPO, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "local_node", "admin", "set-password", "--data", data],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        text=True,
+        capture_output=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     node = NodeProcess(paths).start()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -45,8 +51,9 @@ def admin_node(tmp_path_factory: pytest.TempPathFactory
 
 def open_tab(browser: Browser, size: str) -> Page:
     width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True
+    )
     context.set_default_timeout(15_000)
     return context.new_page()
 
@@ -65,8 +72,8 @@ def assert_fits(page: Page, width: int) -> None:
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_admin_page_signs_in_and_shows_the_office(
-        admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser,
-        size: str) -> None:
+    admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser, size: str
+) -> None:
     node, people = admin_node
     page = open_tab(page_browser, size)
     try:
@@ -78,8 +85,17 @@ def test_admin_page_signs_in_and_shows_the_office(
         page.screenshot(path=str(SHOTS / f"admin-login-{size}.png"))
         sign_in_admin(page, node.url)
         health = page.locator("#health").inner_text()
-        for label in ("Ruang disk", "Basis data", "Selisih jam", "Kirim terakhir",
-                      "Belum terkirim", "Tanda terima", "Roster", "Zeroconf", "Penulis log"):
+        for label in (
+            "Ruang disk",
+            "Basis data",
+            "Selisih jam",
+            "Kirim terakhir",
+            "Belum terkirim",
+            "Tanda terima",
+            "Roster",
+            "Zeroconf",
+            "Penulis log",
+        ):
             assert label in health
         assert "20 pegawai" in health
         assert re.search(r"proses terpisah, berjalan \(pid \d+\)", health), health
@@ -102,7 +118,8 @@ def test_admin_page_signs_in_and_shows_the_office(
 
 
 def test_pin_reset_in_the_browser_then_the_new_pin_signs_in(
-        admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser
+) -> None:
     node, people = admin_node
     person = people[7]
     page = open_tab(page_browser, "phone")
@@ -129,7 +146,8 @@ def test_pin_reset_in_the_browser_then_the_new_pin_signs_in(
 
 
 def test_a_staff_card_link_opens_absen_untuk_rekan_with_the_nip(
-        admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser
+) -> None:
     node, people = admin_node
     colleague, owner = people[10], people[11]
     page = open_tab(page_browser, "phone")
@@ -150,12 +168,20 @@ def test_a_staff_card_link_opens_absen_untuk_rekan_with_the_nip(
 
 
 def test_poster_svg_renders_to_a_readable_qr_code(
-        admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser,
-        tmp_path: Path) -> None:
+    admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser, tmp_path: Path
+) -> None:
     node, _ = admin_node
     out = tmp_path / "poster.svg"
-    run_cli("local_node", "poster", "--data", str(node.paths.root), "--out", str(out),
-            "--url", "http://192.168.7.20:8080")
+    run_cli(
+        "local_node",
+        "poster",
+        "--data",
+        str(node.paths.root),
+        "--out",
+        str(out),
+        "--url",
+        "http://192.168.7.20:8080",
+    )
     page = page_browser.new_page(viewport={"width": 794, "height": 1123})
     try:
         page.goto(out.as_uri())
@@ -163,13 +189,15 @@ def test_poster_svg_renders_to_a_readable_qr_code(
         page.screenshot(path=str(png))
     finally:
         page.close()
-    found = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True,
-                           text=True, timeout=60)
+    found = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True, timeout=60
+    )
     assert found.stdout.split() == ["http://192.168.7.20:8080/"]
 
 
 def test_a_checkin_outside_the_office_area_is_marked_on_the_proof(
-        admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    admin_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser
+) -> None:
     node, people = admin_node
     person = people[12]
     admin = open_tab(page_browser, "desktop")
@@ -183,10 +211,11 @@ def test_a_checkin_outside_the_office_area_is_marked_on_the_proof(
     finally:
         admin.context.close()
     # A phone about 500 m north (127.0.0.1 is a secure context, so the page sends geo).
-    context = page_browser.new_context(viewport={"width": 360, "height": 740},
-                                       geolocation={"latitude": -2.9942, "longitude": 114.7534,
-                                                    "accuracy": 10},
-                                       permissions=["geolocation"])
+    context = page_browser.new_context(
+        viewport={"width": 360, "height": 740},
+        geolocation={"latitude": -2.9942, "longitude": 114.7534, "accuracy": 10},
+        permissions=["geolocation"],
+    )
     page = context.new_page()
     try:
         page.goto(node.url + "/")

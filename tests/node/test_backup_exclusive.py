@@ -35,10 +35,9 @@ class _AppearsDuringCopy:
         self._conn.close()
 
 
-def test_a_target_created_during_the_copy_is_not_overwritten(node_paths: NodePaths,
-                                                             tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
+def test_a_target_created_during_the_copy_is_not_overwritten(
+    node_paths: NodePaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "backup.db"
     store = Store(node_paths.db)
@@ -65,9 +64,22 @@ def test_concurrent_backups_to_one_name_one_wins(node_paths: NodePaths, tmp_path
     target = tmp_path / "backup.db"
 
     def one(_: int) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([PY, "-m", "local_node", "backup", "--data", str(node_paths.root),
-                               "--out", str(target)], capture_output=True, text=True, cwd=REPO,
-                              timeout=120)
+        return subprocess.run(
+            [
+                PY,
+                "-m",
+                "local_node",
+                "backup",
+                "--data",
+                str(node_paths.root),
+                "--out",
+                str(target),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+        )
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(8)))

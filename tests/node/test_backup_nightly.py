@@ -22,8 +22,16 @@ from testkit.factories import NodeProcess, run_cli, sign_in
 
 
 def _backup(paths: NodePaths, directory: Path, *extra: str, check: bool = True):
-    return run_cli("local_node", "backup", "--data", str(paths.root), "--dir", str(directory),
-                   *extra, check=check)
+    return run_cli(
+        "local_node",
+        "backup",
+        "--data",
+        str(paths.root),
+        "--dir",
+        str(directory),
+        *extra,
+        check=check,
+    )
 
 
 def _old_name(node: str, days: float) -> str:
@@ -96,8 +104,12 @@ def test_backup_while_the_node_takes_checkins(node_paths: NodePaths, roster, tmp
 
         def keep_checking_in() -> None:
             while not stop.is_set():
-                r = requests.post(node.url + "/api/v1/checkins", json={"kind": "in"},
-                                  headers={"Authorization": f"Bearer {token}"}, timeout=10)
+                r = requests.post(
+                    node.url + "/api/v1/checkins",
+                    json={"kind": "in"},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                )
                 assert r.status_code == 201, r.text
                 made.append(r.json()["seq"])
 
@@ -118,14 +130,17 @@ def test_backup_while_the_node_takes_checkins(node_paths: NodePaths, roster, tmp
         assert path.suffix == ".db", path
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--dir", "B", "--keep", "3"], "--keep needs --verify"),
-    (["--dir", "B", "--keep", "0", "--verify"], "at least 1 day"),
-    (["--out", "B/x.db", "--keep", "3"], "go with --dir"),
-    (["--out", "B/x.db", "--verify"], "go with --dir"),
-    (["--out", "B/x.db", "--dir", "B"], "not allowed with argument"),
-    ([], "one of the arguments --out --dir is required"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dir", "B", "--keep", "3"], "--keep needs --verify"),
+        (["--dir", "B", "--keep", "0", "--verify"], "at least 1 day"),
+        (["--out", "B/x.db", "--keep", "3"], "go with --dir"),
+        (["--out", "B/x.db", "--verify"], "go with --dir"),
+        (["--out", "B/x.db", "--dir", "B"], "not allowed with argument"),
+        ([], "one of the arguments --out --dir is required"),
+    ],
+)
 def test_bad_backup_arguments(node_paths: NodePaths, tmp_path, args, message):
     args = [a.replace("B", str(tmp_path / "b")) if a.startswith("B") else a for a in args]
     result = run_cli("local_node", "backup", "--data", str(node_paths.root), *args, check=False)

@@ -20,32 +20,83 @@ CHECKIN_CASES = [
     ("missing kind", b"{}", "application/json", 400, "kind-invalid"),
     ("wrong kind", b'{"kind": "lunch"}', "application/json", 400, "kind-invalid"),
     ("kind as number", b'{"kind": 1}', "application/json", 400, "kind-invalid"),
-    ("unknown field", b'{"kind": "in", "nip": "198501012010011001"}', "application/json", 400,
-     "bad-request"),
-    ("float geo", b'{"kind": "in", "geo": {"lat": -2.99, "lon": 114.7}}', "application/json",
-     400, "geo-invalid"),
-    ("geo out of range", b'{"kind": "in", "geo": {"lat": "-95", "lon": "114"}}',
-     "application/json", 400, "geo-invalid"),
-    ("geo sql", b'{"kind": "in", "geo": {"lat": "1; DROP TABLE log", "lon": "1"}}',
-     "application/json", 400, "geo-invalid"),
-    ("client_ts garbage", b'{"kind": "in", "client_ts": "<script>alert(1)</script>"}',
-     "application/json", 400, "client-ts-invalid"),
-    ("client_ts float", b'{"kind": "in", "client_ts": 1700000000.5}', "application/json", 400,
-     "client-ts-invalid"),
-    ("client_ts naive", b'{"kind": "in", "client_ts": "2026-10-01T07:30:00"}',
-     "application/json", 400, "client-ts-invalid"),
-    ("presence object", b'{"kind": "in", "presence": {"a": 1}}', "application/json", 400,
-     "presence-invalid"),
-    ("oversized", ('{"kind": "in", "presence": "' + BIG + '"}').encode(), "application/json",
-     413, "too-large"),
-    ("form encoded", b"kind=in", "application/x-www-form-urlencoded", 415,
-     "unsupported-media-type"),
+    (
+        "unknown field",
+        b'{"kind": "in", "nip": "198501012010011001"}',
+        "application/json",
+        400,
+        "bad-request",
+    ),
+    (
+        "float geo",
+        b'{"kind": "in", "geo": {"lat": -2.99, "lon": 114.7}}',
+        "application/json",
+        400,
+        "geo-invalid",
+    ),
+    (
+        "geo out of range",
+        b'{"kind": "in", "geo": {"lat": "-95", "lon": "114"}}',
+        "application/json",
+        400,
+        "geo-invalid",
+    ),
+    (
+        "geo sql",
+        b'{"kind": "in", "geo": {"lat": "1; DROP TABLE log", "lon": "1"}}',
+        "application/json",
+        400,
+        "geo-invalid",
+    ),
+    (
+        "client_ts garbage",
+        b'{"kind": "in", "client_ts": "<script>alert(1)</script>"}',
+        "application/json",
+        400,
+        "client-ts-invalid",
+    ),
+    (
+        "client_ts float",
+        b'{"kind": "in", "client_ts": 1700000000.5}',
+        "application/json",
+        400,
+        "client-ts-invalid",
+    ),
+    (
+        "client_ts naive",
+        b'{"kind": "in", "client_ts": "2026-10-01T07:30:00"}',
+        "application/json",
+        400,
+        "client-ts-invalid",
+    ),
+    (
+        "presence object",
+        b'{"kind": "in", "presence": {"a": 1}}',
+        "application/json",
+        400,
+        "presence-invalid",
+    ),
+    (
+        "oversized",
+        ('{"kind": "in", "presence": "' + BIG + '"}').encode(),
+        "application/json",
+        413,
+        "too-large",
+    ),
+    (
+        "form encoded",
+        b"kind=in",
+        "application/x-www-form-urlencoded",
+        415,
+        "unsupported-media-type",
+    ),
     ("invalid utf-8", b'{"kind": "\xff"}', "application/json", 400, "bad-json"),
 ]
 
 
-@pytest.mark.parametrize("name,data,ctype,status,code", CHECKIN_CASES,
-                         ids=[c[0] for c in CHECKIN_CASES])
+@pytest.mark.parametrize(
+    "name,data,ctype,status,code", CHECKIN_CASES, ids=[c[0] for c in CHECKIN_CASES]
+)
 def test_bad_checkins_are_refused(client, auth, name, data, ctype, status, code):
     store = client.application.extensions["presensi_node"].store
     head = store.head()
@@ -89,8 +140,9 @@ SESSION_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,payload,status,code", SESSION_CASES,
-                         ids=[c[0] for c in SESSION_CASES])
+@pytest.mark.parametrize(
+    "name,payload,status,code", SESSION_CASES, ids=[c[0] for c in SESSION_CASES]
+)
 def test_bad_sign_ins_are_refused(client, roster, name, payload, status, code):
     r = client.post("/api/v1/session", json=payload)
     assert r.status_code == status, r.data
@@ -99,8 +151,11 @@ def test_bad_sign_ins_are_refused(client, roster, name, payload, status, code):
 
 
 def test_bad_idempotency_key_is_refused(client, auth):
-    r = client.post("/api/v1/checkins", json={"kind": "in"},
-                    headers={**auth, "Idempotency-Key": "bad key with spaces"})
+    r = client.post(
+        "/api/v1/checkins",
+        json={"kind": "in"},
+        headers={**auth, "Idempotency-Key": "bad key with spaces"},
+    )
     assert r.status_code == 400 and r.json["error"] == "idempotency-key-invalid"
 
 
@@ -111,6 +166,9 @@ def test_unknown_route_and_method_are_json_4xx(client):
 
 
 def test_english_messages_on_request(client):
-    r = client.post("/api/v1/session", json={"nip": "1", "pin": "1"},
-                    headers={"Accept-Language": "en-US,en;q=0.9"})
+    r = client.post(
+        "/api/v1/session",
+        json={"nip": "1", "pin": "1"},
+        headers={"Accept-Language": "en-US,en;q=0.9"},
+    )
     assert r.json["message"] == "NIP must be 18 valid digits."

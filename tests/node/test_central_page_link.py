@@ -18,17 +18,21 @@ def _ago(minutes: float) -> str:
     return format_ts(datetime.now(UTC) - timedelta(minutes=minutes))
 
 
-@pytest.mark.parametrize(("central_url", "state", "shown"), [
-    (CENTRAL, {"last_ok": _ago(2)}, True),
-    (CENTRAL + "/", {"last_ok": _ago(29)}, True),
-    (None, {"last_ok": _ago(2)}, False),                    # no central configured
-    (CENTRAL, {}, False),                                   # never reached central
-    (CENTRAL, {"last_ok": _ago(31)}, False),                # too long ago
-    (CENTRAL, {"last_ok": _ago(5), "last_error": f"{_ago(1)} central unreachable"}, False),
-    (CENTRAL, {"last_ok": _ago(1), "last_error": f"{_ago(5)} central unreachable"}, True),
-])
+@pytest.mark.parametrize(
+    ("central_url", "state", "shown"),
+    [
+        (CENTRAL, {"last_ok": _ago(2)}, True),
+        (CENTRAL + "/", {"last_ok": _ago(29)}, True),
+        (None, {"last_ok": _ago(2)}, False),  # no central configured
+        (CENTRAL, {}, False),  # never reached central
+        (CENTRAL, {"last_ok": _ago(31)}, False),  # too long ago
+        (CENTRAL, {"last_ok": _ago(5), "last_error": f"{_ago(1)} central unreachable"}, False),
+        (CENTRAL, {"last_ok": _ago(1), "last_error": f"{_ago(5)} central unreachable"}, True),
+    ],
+)
 def test_link_only_while_central_was_reached_recently(
-        app: Flask, central_url: str | None, state: dict[str, str], shown: bool) -> None:
+    app: Flask, central_url: str | None, state: dict[str, str], shown: bool
+) -> None:
     app.config["CENTRAL_URL"] = central_url
     svc = app.extensions["presensi_node"]
     if state:

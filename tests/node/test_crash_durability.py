@@ -21,8 +21,12 @@ def _hammer(url: str, token: str, acked: list[tuple[int, str]], stop: threading.
     session = requests.Session()
     while not stop.is_set():
         try:
-            r = session.post(url + "/api/v1/checkins", json={"kind": "in"},
-                             headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            r = session.post(
+                url + "/api/v1/checkins",
+                json={"kind": "in"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=5,
+            )
         except requests.RequestException:
             return  # the server is gone: whatever was not answered was not promised
         if r.status_code == 201:
@@ -40,8 +44,9 @@ def test_acknowledged_checkins_survive_sigkill(node_paths, roster):
         for _ in range(ROUNDS):
             acked: list[tuple[int, str]] = []
             stop = threading.Event()
-            threads = [threading.Thread(target=_hammer, args=(node.url, t, acked, stop))
-                       for t in tokens]
+            threads = [
+                threading.Thread(target=_hammer, args=(node.url, t, acked, stop)) for t in tokens
+            ]
             for t in threads:
                 t.start()
             time.sleep(rng.uniform(0.3, 1.2))

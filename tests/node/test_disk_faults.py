@@ -40,8 +40,12 @@ def _fill(disk: Path) -> Path:
 
 
 def _checkin(url: str, token: str) -> requests.Response:
-    return requests.post(url + "/api/v1/checkins", json={"kind": "in"},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return requests.post(
+        url + "/api/v1/checkins",
+        json={"kind": "in"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
 
 
 def test_disk_full_then_space_returns(tmp_path, small_disk):

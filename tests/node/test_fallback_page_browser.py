@@ -43,11 +43,15 @@ def tab(page_browser: Browser) -> Iterator[Page]:
 
 def api_today(url: str, person: dict[str, str]) -> list[dict[str, Any]]:
     """A person's records of today, asked as that person from outside the browser."""
-    r = requests.post(url + "/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]},
-                      timeout=10)
+    r = requests.post(
+        url + "/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}, timeout=10
+    )
     assert r.status_code == 201, r.text
-    r = requests.get(url + "/api/v1/checkins/today", timeout=10,
-                     headers={"Authorization": f"Bearer {r.json()['token']}"})
+    r = requests.get(
+        url + "/api/v1/checkins/today",
+        timeout=10,
+        headers={"Authorization": f"Bearer {r.json()['token']}"},
+    )
     assert r.status_code == 200, r.text
     records: list[dict[str, Any]] = r.json()["records"]
     return records
@@ -57,8 +61,7 @@ def fits_the_screen(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def test_colleague_checks_in_on_my_phone(fb_node: tuple[NodeProcess, People], tab: Page
-                                        ) -> None:
+def test_colleague_checks_in_on_my_phone(fb_node: tuple[NodeProcess, People], tab: Page) -> None:
     node, people = fb_node
     me, owner = people[WITNESS], people[OWNER]
     sign_in(tab, node.url, me)
@@ -79,8 +82,9 @@ def test_colleague_checks_in_on_my_phone(fb_node: tuple[NodeProcess, People], ta
 
     tab.locator("#wit-pin").fill(owner["pin"])
     tab.get_by_label("Datang", exact=True).check()
-    with tab.expect_request(lambda r: r.method == "POST"
-                            and "/api/v1/checkins/witness" in r.url) as sent:
+    with tab.expect_request(
+        lambda r: r.method == "POST" and "/api/v1/checkins/witness" in r.url
+    ) as sent:
         tab.locator("#wit-send").click()
     request: Request = sent.value
     headers = request.headers
@@ -121,7 +125,8 @@ def test_colleague_checks_in_on_my_phone(fb_node: tuple[NodeProcess, People], ta
 
 
 def test_colleague_wrong_pin_shows_message_and_stores_nothing(
-        fb_node: tuple[NodeProcess, People], tab: Page) -> None:
+    fb_node: tuple[NodeProcess, People], tab: Page
+) -> None:
     node, people = fb_node
     me, owner = people[BAD_WITNESS], people[BAD_OWNER]
     wrong = f"{(int(owner['pin']) + 1) % 1_000_000:06d}"
@@ -147,8 +152,9 @@ def member_row(page: Page, person: dict[str, str]) -> Any:
     return page.locator("#members li").filter(has_text=person["nip"])
 
 
-def test_head_enters_a_manual_checkin_with_a_reason(fb_node: tuple[NodeProcess, People],
-                                                    tab: Page) -> None:
+def test_head_enters_a_manual_checkin_with_a_reason(
+    fb_node: tuple[NodeProcess, People], tab: Page
+) -> None:
     node, people = fb_node
     head, member, other = people[HEAD], people[MEMBER], people[OTHER_MEMBER]
     sign_in(tab, node.url, head)
@@ -178,11 +184,15 @@ def test_head_enters_a_manual_checkin_with_a_reason(fb_node: tuple[NodeProcess, 
     expect(arrive).to_be_enabled()
     expect(other_row.locator("button[data-k=in]")).to_be_disabled()  # its own reason
 
-    with tab.expect_request(lambda r: r.method == "POST"
-                            and "/api/v1/checkins/manual" in r.url) as sent:
+    with tab.expect_request(
+        lambda r: r.method == "POST" and "/api/v1/checkins/manual" in r.url
+    ) as sent:
         arrive.click()
-    assert sent.value.post_data_json == {"nip": member["nip"], "kind": "in",
-                                         "reason": "HP rusak, hadir apel pagi"}
+    assert sent.value.post_data_json == {
+        "nip": member["nip"],
+        "kind": "in",
+        "reason": "HP rusak, hadir apel pagi",
+    }
     assert sent.value.headers.get("x-csrf-token")
     assert len(sent.value.headers.get("idempotency-key", "")) >= 8
     status = row.locator(".st")
@@ -204,8 +214,7 @@ def test_head_enters_a_manual_checkin_with_a_reason(fb_node: tuple[NodeProcess, 
     assert row.locator("button[data-k=out]").inner_text() == "Leave"
 
 
-def test_staff_member_has_no_manual_list(fb_node: tuple[NodeProcess, People], tab: Page
-                                         ) -> None:
+def test_staff_member_has_no_manual_list(fb_node: tuple[NodeProcess, People], tab: Page) -> None:
     node, people = fb_node
     sign_in(tab, node.url, people[STAFF])
     expect(tab.locator("#wit summary")).to_be_visible()
@@ -217,14 +226,14 @@ def test_staff_member_has_no_manual_list(fb_node: tuple[NodeProcess, People], ta
 KIOSK_PHONE = 17
 
 
-def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, People],
-                                                   page_browser: Browser, tab: Page) -> None:
+def test_office_screen_code_makes_a_kiosk_checkin(
+    fb_node: tuple[NodeProcess, People], page_browser: Browser, tab: Page
+) -> None:
     node, people = fb_node
     # Without its key (the #t= part) the screen only says where to get the address.
     tab.goto(node.url + "/kiosk")
     expect(tab.locator("#err")).to_contain_text("presensi-node kiosk")
-    out = run_cli("local_node", "kiosk", "--data", str(node.paths.root), "--url",
-                  node.url).stdout
+    out = run_cli("local_node", "kiosk", "--data", str(node.paths.root), "--url", node.url).stdout
     match = re.search(r"(http://\S+/kiosk#t=\S+)", out)
     assert match, out
     tab.goto(match.group(1))
@@ -246,8 +255,9 @@ def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, Pe
         phone.locator("#home").wait_for(state="visible")
         expect(phone.locator("#msg")).to_contain_text("Kode kantor terbaca")
         assert "kiosk=" not in phone.url  # the code is not left in history or bookmarks
-        with phone.expect_request(lambda r: r.url.startswith(node.url + "/api/v1/checkins")
-                                  and r.method == "POST") as sent:
+        with phone.expect_request(
+            lambda r: r.url.startswith(node.url + "/api/v1/checkins") and r.method == "POST"
+        ) as sent:
             phone.locator("#main-btn").click()
         assert (sent.value.post_data_json or {})["presence"] == f"kiosk:{code}"
         expect(phone.locator("#result")).to_be_visible()
@@ -262,8 +272,9 @@ def test_office_screen_code_makes_a_kiosk_checkin(fb_node: tuple[NodeProcess, Pe
             dialog.accept()
 
         phone.once("dialog", accept)
-        with phone.expect_request(lambda r: r.url.startswith(node.url + "/api/v1/checkins")
-                                  and r.method == "POST") as again:
+        with phone.expect_request(
+            lambda r: r.url.startswith(node.url + "/api/v1/checkins") and r.method == "POST"
+        ) as again:
             phone.locator("#main-btn").click()
         assert "presence" not in (again.value.post_data_json or {})
         assert asked == ["Catat pulang sekarang?"]

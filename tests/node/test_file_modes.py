@@ -69,8 +69,12 @@ def test_an_office_life_leaves_only_private_files(tmp_path: Path, umask: int) ->
         try:
             person = setup.people[0]
             token = sign_in(node.url, person["nip"], person["pin"])
-            r = requests.post(node.url + "/api/v1/checkins", json={"kind": "in"},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            r = requests.post(
+                node.url + "/api/v1/checkins",
+                json={"kind": "in"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
             assert r.status_code == 201, r.text
         finally:
             node.stop()
@@ -81,8 +85,16 @@ def test_an_office_life_leaves_only_private_files(tmp_path: Path, umask: int) ->
     run_cli("local_node", "backup", "--data", str(paths.root), "--out", str(backup))
     ca2 = tmp_path / "ca2"
     run_cli("certs", "init", "--dir", str(ca2))
-    run_cli("certs", "issue", "--dir", str(ca2), "--csr", str(paths.csr),
-            "--out", str(ca2 / "kec-alalak.pem"))
+    run_cli(
+        "certs",
+        "issue",
+        "--dir",
+        str(ca2),
+        "--csr",
+        str(paths.csr),
+        "--out",
+        str(ca2 / "kec-alalak.pem"),
+    )
 
     assert (paths.root / "node.db-wal").exists() or (paths.root / "node.db").exists()
     assert paths.config.exists() and (paths.root / "serve.lock").exists()
@@ -93,10 +105,28 @@ def test_an_office_life_leaves_only_private_files(tmp_path: Path, umask: int) ->
 
 def _serve_refused(paths: NodePaths) -> subprocess.CompletedProcess[str]:
     """``serve`` expected to refuse; one that starts instead is killed after 20 s."""
-    args = [PY, "-m", "local_node", "serve", "--data", str(paths.root), "--host", "127.0.0.1",
-            "--port", str(free_port()), "--no-zeroconf", "--no-scheduler"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=REPO, start_new_session=True)
+    args = [
+        PY,
+        "-m",
+        "local_node",
+        "serve",
+        "--data",
+        str(paths.root),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+        "--no-zeroconf",
+        "--no-scheduler",
+    ]
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
@@ -108,16 +138,19 @@ def _serve_refused(paths: NodePaths) -> subprocess.CompletedProcess[str]:
 def _refused(result: subprocess.CompletedProcess[str], path: Path) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {path} can be read by other users"), \
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path} can be read by other users"), (
         lines
+    )
     assert f"chmod 600 {path}" in lines[0]
 
 
-@pytest.mark.parametrize(("file", "mode"), [("node.db", 0o644), ("keys/node.key", 0o640),
-                                            ("node.db-wal", 0o604)])
+@pytest.mark.parametrize(
+    ("file", "mode"), [("node.db", 0o644), ("keys/node.key", 0o640), ("node.db-wal", 0o604)]
+)
 @pytest.mark.parametrize("command", ["serve", "status", "verify", "export", "sync"])
-def test_node_commands_refuse_readable_secrets(tmp_path: Path, file: str, mode: int,
-                                               command: str) -> None:
+def test_node_commands_refuse_readable_secrets(
+    tmp_path: Path, file: str, mode: int, command: str
+) -> None:
     paths = make_node(tmp_path, make_ca(tmp_path))
     target = paths.root / file
     target.touch()
@@ -128,24 +161,41 @@ def test_node_commands_refuse_readable_secrets(tmp_path: Path, file: str, mode: 
         _refused(run_cli("local_node", command, "--data", str(paths.root), check=False), target)
 
 
-@pytest.mark.parametrize(("file", "mode"), [("central.db", 0o644), ("ca/ca.key", 0o604),
-                                            ("keys/central.key", 0o640)])
+@pytest.mark.parametrize(
+    ("file", "mode"), [("central.db", 0o644), ("ca/ca.key", 0o604), ("keys/central.key", 0o640)]
+)
 def test_central_commands_refuse_readable_secrets(tmp_path: Path, file: str, mode: int) -> None:
     data = tmp_path / "central"
     run_cli("central", "init", "--data", str(data))
     target = data / file
     os.chmod(target, mode)
-    for args in (["node", "add", "--name", "kec-alalak"], ["token", "create", "--role", "viewer"],
-                 ["serve", "--port", str(free_port())]):
+    for args in (
+        ["node", "add", "--name", "kec-alalak"],
+        ["token", "create", "--role", "viewer"],
+        ["serve", "--port", str(free_port())],
+    ):
         cli = [args[0], *args[1:2]] if args[0] != "serve" else ["serve"]
-        rest = args[len(cli):]
-        _refused(run_cli("central", *cli, "--data", str(data), *rest, check=False, timeout=30),
-                 target)
+        rest = args[len(cli) :]
+        _refused(
+            run_cli("central", *cli, "--data", str(data), *rest, check=False, timeout=30), target
+        )
 
 
 def test_the_ca_refuses_a_readable_key(tmp_path: Path) -> None:
     ca = make_ca(tmp_path)
     paths = make_node(tmp_path, ca)
     os.chmod(ca.dir / "ca.key", 0o644)
-    _refused(run_cli("certs", "issue", "--dir", str(ca.dir), "--csr", str(paths.csr),
-                     "--out", str(tmp_path / "x.pem"), check=False), ca.dir / "ca.key")
+    _refused(
+        run_cli(
+            "certs",
+            "issue",
+            "--dir",
+            str(ca.dir),
+            "--csr",
+            str(paths.csr),
+            "--out",
+            str(tmp_path / "x.pem"),
+            check=False,
+        ),
+        ca.dir / "ca.key",
+    )

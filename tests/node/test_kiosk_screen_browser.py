@@ -28,8 +28,20 @@ OFFICE = "Kecamatan Alalak"
 # still show the node's time.
 SCREEN_SKEW = timedelta(days=-40, hours=-5, minutes=-17)
 DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember"]
+MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 TIME_RE = re.compile(r"(\d\d):(\d\d):(\d\d) WITA")
 
 
@@ -62,13 +74,15 @@ def fully_in_view(page: Page, selector: str, width: int, height: int) -> FloatRe
     assert box["width"] > 0 and box["height"] > 0, (selector, box)
     assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
     assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, (
-        f"{selector} leaves the {width}x{height} screen: {box}")
+        f"{selector} leaves the {width}x{height} screen: {box}"
+    )
     return box
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_kiosk_screen_fits_and_shows_the_nodes_time(
-        kiosk_url: tuple[NodeProcess, str], page_browser: Browser, size: str) -> None:
+    kiosk_url: tuple[NodeProcess, str], page_browser: Browser, size: str
+) -> None:
     node, url = kiosk_url
     width, height = SIZES[size]
     context = page_browser.new_context(viewport={"width": width, "height": height})
@@ -100,8 +114,10 @@ def test_kiosk_screen_fits_and_shows_the_nodes_time(
             fully_in_view(page, selector, width, height)
         qr = fully_in_view(page, "#qr", width, height)
         assert qr["height"] >= 0.45 * height, f"the QR code is small: {qr}"  # scanned from a metre
-        scroll = page.evaluate("[document.documentElement.scrollHeight, innerHeight,"
-                               " document.documentElement.scrollWidth, innerWidth]")
+        scroll = page.evaluate(
+            "[document.documentElement.scrollHeight, innerHeight,"
+            " document.documentElement.scrollWidth, innerWidth]"
+        )
         assert scroll[0] <= scroll[1] and scroll[2] <= scroll[3], scroll
         page.screenshot(path=str(SHOTS / f"kiosk-{size}.png"))
 
@@ -110,8 +126,9 @@ def test_kiosk_screen_fits_and_shows_the_nodes_time(
         later = TIME_RE.fullmatch(page.locator("#time").inner_text())
         assert later
         now = wita_now()
-        at = now.replace(hour=int(later[1]), minute=int(later[2]), second=int(later[3]),
-                         microsecond=0)
+        at = now.replace(
+            hour=int(later[1]), minute=int(later[2]), second=int(later[3]), microsecond=0
+        )
         assert abs((at - now).total_seconds()) <= 3, (later[0], now)
     except Exception:
         page.screenshot(path=str(SHOTS / f"kiosk-failed-{size}.png"))
@@ -121,7 +138,8 @@ def test_kiosk_screen_fits_and_shows_the_nodes_time(
 
 
 def test_kiosk_screen_in_english_names_days_in_english(
-        kiosk_url: tuple[NodeProcess, str], page_browser: Browser) -> None:
+    kiosk_url: tuple[NodeProcess, str], page_browser: Browser
+) -> None:
     node, url = kiosk_url
     context = page_browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
@@ -131,7 +149,8 @@ def test_kiosk_screen_in_english_names_days_in_english(
         expect(page.locator("#time")).to_have_text(TIME_RE)
         moment = wita_now()
         assert page.locator("#date").inner_text() == moment.strftime("%A, ") + (
-            f"{moment.day} " + moment.strftime("%B %Y"))
+            f"{moment.day} " + moment.strftime("%B %Y")
+        )
         expect(page.locator("#left")).to_have_text(re.compile(r"New code in \d+ s"))
     finally:
         context.close()
@@ -141,8 +160,9 @@ def test_kiosk_code_answer_carries_the_nodes_clock(kiosk_url: tuple[NodeProcess,
     node, url = kiosk_url
     token = url.split("#t=", 1)[1]
     before = time.time()
-    r = requests.get(node.url + "/api/v1/kiosk/code", timeout=10,
-                     headers={"Authorization": f"Bearer {token}"})
+    r = requests.get(
+        node.url + "/api/v1/kiosk/code", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     after = time.time()
     assert r.status_code == 200, r.text
     assert isinstance(r.json()["now"], float | int)
@@ -150,7 +170,8 @@ def test_kiosk_code_answer_carries_the_nodes_clock(kiosk_url: tuple[NodeProcess,
 
 
 def test_kiosk_screen_on_a_phone_stacks_without_sideways_scrolling(
-        kiosk_url: tuple[NodeProcess, str], page_browser: Browser) -> None:
+    kiosk_url: tuple[NodeProcess, str], page_browser: Browser
+) -> None:
     node, url = kiosk_url
     context = page_browser.new_context(viewport={"width": 360, "height": 740})
     context.set_default_timeout(15_000)

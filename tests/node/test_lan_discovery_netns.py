@@ -37,9 +37,22 @@ class Served:
         self.ns, self.paths, self.port = ns, paths, port
         self.log = paths.root.parent / f"serve-{paths.root.name}-{port}.log"
         with self.log.open("wb") as out:
-            self.proc = ns.popen([PY, "-m", "local_node", "serve", "--data", str(paths.root),
-                                  "--port", str(port), "--no-scheduler"], cwd=REPO,
-                                 stdout=out, stderr=subprocess.STDOUT)
+            self.proc = ns.popen(
+                [
+                    PY,
+                    "-m",
+                    "local_node",
+                    "serve",
+                    "--data",
+                    str(paths.root),
+                    "--port",
+                    str(port),
+                    "--no-scheduler",
+                ],
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -63,14 +76,14 @@ def lan() -> Iterator[tuple[Namespace, Namespace]]:
 
 
 def _status(ns: Namespace, paths: NodePaths) -> dict:
-    out = ns.run([PY, "-m", "local_node", "status", "--data", str(paths.root), "--json"],
-                 cwd=REPO)
+    out = ns.run([PY, "-m", "local_node", "status", "--data", str(paths.root), "--json"], cwd=REPO)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
 def test_same_name_on_one_lan_serves_and_discover_tells_ours_from_others(
-        tmp_path: Path, lan: tuple[Namespace, Namespace]) -> None:
+    tmp_path: Path, lan: tuple[Namespace, Namespace]
+) -> None:
     office_a, office_b = lan
     ours, foreign = make_ca(tmp_path / "district"), make_ca(tmp_path / "elsewhere")
     genuine = make_node(tmp_path / "a", ours, "kec-alalak")
@@ -92,13 +105,30 @@ def test_same_name_on_one_lan_serves_and_discover_tells_ours_from_others(
         assert log.count("event=zeroconf-name-conflict") == 1, log
         assert "NonUniqueNameException" not in log and "Traceback" not in log, log
 
-        found = office_a.run([PY, "-m", "local_node", "discover", "--json", "--timeout", "3",
-                              "--data", str(genuine.root)], cwd=REPO)
+        found = office_a.run(
+            [
+                PY,
+                "-m",
+                "local_node",
+                "discover",
+                "--json",
+                "--timeout",
+                "3",
+                "--data",
+                str(genuine.root),
+            ],
+            cwd=REPO,
+        )
         assert found.returncode == 0, found.stderr
-        seen = {(item["instance"], item["address"], item["port"]): item
-                for item in json.loads(found.stdout)}
-        assert set(seen) == {("kec-alalak", A, 8080), ("kec-alalak-2", B, 8080),
-                             ("kec-tamban", B, 8081)}, seen
+        seen = {
+            (item["instance"], item["address"], item["port"]): item
+            for item in json.loads(found.stdout)
+        }
+        assert set(seen) == {
+            ("kec-alalak", A, 8080),
+            ("kec-alalak-2", B, 8080),
+            ("kec-tamban", B, 8081),
+        }, seen
         for (instance, _, _), item in seen.items():
             assert item["version"] == "0.1.0" and len(item["fingerprint"]) == 64
             assert item["host"] == f"presensi-{instance}.local"  # the A record behind it
@@ -108,16 +138,20 @@ def test_same_name_on_one_lan_serves_and_discover_tells_ours_from_others(
         assert impostor["node"] == "kec-alalak" and impostor["trusted"] is False
         assert "not issued by our CA" in impostor["trust"], impostor
 
-        text = office_a.run([PY, "-m", "local_node", "discover", "--timeout", "3",
-                             "--data", str(genuine.root)], cwd=REPO)
-        lines = {line.split()[0] + " " + line.split()[1]: line
-                 for line in text.stdout.splitlines()}
-        assert any("announced as kec-alalak-2" in line and "UNTRUSTED" in line
-                   for line in lines.values()), text.stdout
+        text = office_a.run(
+            [PY, "-m", "local_node", "discover", "--timeout", "3", "--data", str(genuine.root)],
+            cwd=REPO,
+        )
+        lines = {line.split()[0] + " " + line.split()[1]: line for line in text.stdout.splitlines()}
+        assert any(
+            "announced as kec-alalak-2" in line and "UNTRUSTED" in line for line in lines.values()
+        ), text.stdout
         # Without a CA to check against, nothing is called trusted.
-        bare = office_b.run([PY, "-m", "local_node", "discover", "--json", "--timeout", "3"],
-                            cwd=REPO, env={k: v for k, v in os.environ.items()
-                                           if k != "PRESENSI_DATA"})
+        bare = office_b.run(
+            [PY, "-m", "local_node", "discover", "--json", "--timeout", "3"],
+            cwd=REPO,
+            env={k: v for k, v in os.environ.items() if k != "PRESENSI_DATA"},
+        )
         assert bare.returncode == 0, bare.stderr
         assert {item["trusted"] for item in json.loads(bare.stdout)} == {None}
     finally:

@@ -27,12 +27,18 @@ def genuine(node_paths: NodePaths) -> Iterator[NodeProcess]:
     node.kill()
 
 
-def _item(node: NodeProcess, port: int | None = None, fingerprint: str | None = None
-          ) -> dict[str, Any]:
+def _item(
+    node: NodeProcess, port: int | None = None, fingerprint: str | None = None
+) -> dict[str, Any]:
     cert = x509.load_pem_x509_certificate(node.paths.cert.read_bytes())
-    return {"node": "kec-alalak", "instance": "kec-alalak", "address": "127.0.0.1",
-            "port": port or node.port, "version": "0.1.0",
-            "fingerprint": fingerprint or fingerprint_sha256(cert)}
+    return {
+        "node": "kec-alalak",
+        "instance": "kec-alalak",
+        "address": "127.0.0.1",
+        "port": port or node.port,
+        "version": "0.1.0",
+        "fingerprint": fingerprint or fingerprint_sha256(cert),
+    }
 
 
 def _impostor(answer: dict[str, Any]) -> ThreadingHTTPServer:
@@ -60,12 +66,14 @@ def test_the_real_node_is_trusted(genuine: NodeProcess) -> None:
 
 def test_a_copy_of_the_certificate_without_the_key_is_not(genuine: NodeProcess) -> None:
     # Everything the real node answers, including a signature over another challenge.
-    real = requests.get(genuine.url + "/api/v1/node", params={"challenge": "x" * 32},
-                        timeout=5).json()
+    real = requests.get(
+        genuine.url + "/api/v1/node", params={"challenge": "x" * 32}, timeout=5
+    ).json()
     server = _impostor(real)
     try:
-        result = check_node(_item(genuine, port=server.server_address[1]),
-                            load_ca(genuine.paths.ca))
+        result = check_node(
+            _item(genuine, port=server.server_address[1]), load_ca(genuine.paths.ca)
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -83,8 +91,14 @@ def test_a_wrong_fingerprint_or_another_ca_is_not(genuine: NodeProcess, tmp_path
 
 def test_nobody_listening_is_not_trusted(tmp_path: Any) -> None:
     paths = make_node(tmp_path / "x", make_ca(tmp_path / "x"))
-    item = {"node": "kec-alalak", "instance": "kec-alalak", "address": "127.0.0.1", "port": 9,
-            "version": "0.1.0", "fingerprint": "ab" * 32}
+    item = {
+        "node": "kec-alalak",
+        "instance": "kec-alalak",
+        "address": "127.0.0.1",
+        "port": 9,
+        "version": "0.1.0",
+        "fingerprint": "ab" * 32,
+    }
     result = check_node(item, load_ca(paths.ca), timeout=1)
     assert result["trusted"] is False and "cannot reach" in result["trust"]
 

@@ -13,21 +13,23 @@ from testkit.factories import NodeProcess, served_roster_node
 
 pytestmark = pytest.mark.browser
 
-ANDROID_CHROME = ("Mozilla/5.0 (Linux; Android 13; SM-A145F) AppleWebKit/537.36 (KHTML, like "
-                  "Gecko) Chrome/120.0.0.0 Mobile Safari/537.36")
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 13; SM-A145F) AppleWebKit/537.36 (KHTML, like "
+    "Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
+)
 
 
 @pytest.fixture(scope="module")
-def page_node(tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
+def page_node(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
     node, people = served_roster_node(tmp_path_factory.mktemp("my-sessions"))
     yield node, people
     node.stop()
 
 
 def _phone(browser: Browser) -> BrowserContext:
-    context = browser.new_context(viewport={"width": 360, "height": 640},
-                                  user_agent=ANDROID_CHROME)
+    context = browser.new_context(viewport={"width": 360, "height": 640}, user_agent=ANDROID_CHROME)
     context.set_default_timeout(15_000)
     return context
 
@@ -41,7 +43,8 @@ def _sign_in(page: Page, url: str, person: dict[str, str]) -> None:
 
 
 def test_end_all_other_devices_from_the_staff_page(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser
+) -> None:
     node, people = page_node
     person = people[0]
     mine, lost = _phone(page_browser), _phone(page_browser)
@@ -50,8 +53,11 @@ def test_end_all_other_devices_from_the_staff_page(
         _sign_in(lost_page, node.url, person)
         lost_page.locator("#main-btn").click()  # the lost phone checked in this morning
         lost_page.locator("#result").wait_for(state="visible")
-        token = requests.post(node.url + "/api/v1/session", timeout=30,
-                              json={"nip": person["nip"], "pin": person["pin"]}).json()["token"]
+        token = requests.post(
+            node.url + "/api/v1/session",
+            timeout=30,
+            json={"nip": person["nip"], "pin": person["pin"]},
+        ).json()["token"]
         _sign_in(page, node.url, person)
 
         page.locator("#devices summary").click()
@@ -83,8 +89,12 @@ def test_end_all_other_devices_from_the_staff_page(
         # The lost phone and the API token are out; this phone still checks in.
         lost_page.reload()
         expect(lost_page.locator("#signin")).to_be_visible()
-        r = requests.post(node.url + "/api/v1/checkins", json={"kind": "out"}, timeout=10,
-                          headers={"Authorization": f"Bearer {token}"})
+        r = requests.post(
+            node.url + "/api/v1/checkins",
+            json={"kind": "out"},
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert r.status_code == 401
         page.locator("#main-btn").click()
         expect(page.locator("#result")).to_be_visible()
@@ -94,7 +104,8 @@ def test_end_all_other_devices_from_the_staff_page(
 
 
 def test_cancelling_the_question_ends_nothing(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser
+) -> None:
     node, people = page_node
     person = people[1]
     first, second = _phone(page_browser), _phone(page_browser)

@@ -16,13 +16,19 @@ from testkit.factories import PY, REPO, free_port, roster_file, run_cli
 
 def _commands() -> list[list[str]]:
     parser = build_parser()
-    sub = next(a for a in parser._actions
-               if isinstance(a, argparse._SubParsersAction) and a.dest == "command")
+    sub = next(
+        a
+        for a in parser._actions
+        if isinstance(a, argparse._SubParsersAction) and a.dest == "command"
+    )
     out = []
     for name, p in sub.choices.items():
         nested = [
-            a for a in p._actions if isinstance(a, argparse._SubParsersAction)
-            and a.choices and a.dest.endswith("command")
+            a
+            for a in p._actions
+            if isinstance(a, argparse._SubParsersAction)
+            and a.choices
+            and a.dest.endswith("command")
         ]
         if nested:
             out += [[name, child] for child in nested[0].choices]

@@ -26,7 +26,8 @@ def test_backlog_before_and_after_a_push(client, roster) -> None:
     assert _value(text, "presensi_sync_last_push_age_seconds") is None
     svc.store.conn().execute(
         "INSERT INTO sync_state (key, value) VALUES ('central_seq', ?), ('last_ok', ?)",
-        (str(head - 1), format_ts(datetime.fromtimestamp(time.time() - 120, UTC))))
+        (str(head - 1), format_ts(datetime.fromtimestamp(time.time() - 120, UTC))),
+    )
     text = client.get("/metrics").data.decode()
     assert _value(text, "presensi_sync_backlog_records") == "1"
     assert 119 <= float(_value(text, "presensi_sync_last_push_age_seconds") or 0) < 130

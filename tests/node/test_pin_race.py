@@ -49,8 +49,11 @@ def _storm(url: str, targets: list[str], pins: list[str], rounds: int) -> Counte
         with requests.Session() as http:
             start.wait()
             for n in range(rounds):
-                r = http.post(url + "/api/v1/session", timeout=60,
-                              json={"nip": nip, "pin": _wrong(pin, i * rounds + n)})
+                r = http.post(
+                    url + "/api/v1/session",
+                    timeout=60,
+                    json={"nip": nip, "pin": _wrong(pin, i * rounds + n)},
+                )
                 with lock:
                     statuses[r.status_code] += 1
 
@@ -82,12 +85,14 @@ def test_64_parallel_guessers_get_at_most_5_checks_of_one_nip(node) -> None:
     assert statuses[401] == failures and statuses[429] == GUESSERS * 3 - failures
     # The lock is set and stays: the owner's right PIN is refused too, from anywhere.
     conn = sqlite3.connect(proc.paths.db)
-    locked_until = conn.execute("SELECT locked_until FROM pin_failures WHERE key = ?",
-                                (f"nip:{victim['nip']}",)).fetchone()[0]
+    locked_until = conn.execute(
+        "SELECT locked_until FROM pin_failures WHERE key = ?", (f"nip:{victim['nip']}",)
+    ).fetchone()[0]
     conn.close()
     assert locked_until > time.time() + 14 * 60
-    r = requests.post(proc.url + "/api/v1/session", timeout=30,
-                      json={"nip": victim["nip"], "pin": victim["pin"]})
+    r = requests.post(
+        proc.url + "/api/v1/session", timeout=30, json={"nip": victim["nip"], "pin": victim["pin"]}
+    )
     assert r.status_code == 429 and r.json()["error"] == "too-many-attempts"
     assert _metric(proc.url, "presensi_pin_checks_total") == checks
 
@@ -106,8 +111,11 @@ def test_64_nips_from_one_address_get_at_most_30_checks(node) -> None:
     assert failures == 30
     assert set(statuses) <= {401, 429}, statuses
     # The address is locked now: even a right PIN from it is refused.
-    r = requests.post(proc.url + "/api/v1/session", timeout=30,
-                      json={"nip": people[0]["nip"], "pin": people[0]["pin"]})
+    r = requests.post(
+        proc.url + "/api/v1/session",
+        timeout=30,
+        json={"nip": people[0]["nip"], "pin": people[0]["pin"]},
+    )
     assert r.status_code == 429
 
 
@@ -117,16 +125,26 @@ def test_a_success_gives_back_only_its_own_check(node) -> None:
     proc, people = node
     person = people[5]
     for n in range(4):
-        r = requests.post(proc.url + "/api/v1/session", timeout=30,
-                          json={"nip": person["nip"], "pin": _wrong(person["pin"], n)})
+        r = requests.post(
+            proc.url + "/api/v1/session",
+            timeout=30,
+            json={"nip": person["nip"], "pin": _wrong(person["pin"], n)},
+        )
         assert r.status_code == 401
     for _ in range(3):
-        r = requests.post(proc.url + "/api/v1/session", timeout=30,
-                          json={"nip": person["nip"], "pin": person["pin"]})
+        r = requests.post(
+            proc.url + "/api/v1/session",
+            timeout=30,
+            json={"nip": person["nip"], "pin": person["pin"]},
+        )
         assert r.status_code == 201
-    r = requests.post(proc.url + "/api/v1/session", timeout=30,
-                      json={"nip": person["nip"], "pin": _wrong(person["pin"], 9)})
+    r = requests.post(
+        proc.url + "/api/v1/session",
+        timeout=30,
+        json={"nip": person["nip"], "pin": _wrong(person["pin"], 9)},
+    )
     assert r.status_code == 401
-    r = requests.post(proc.url + "/api/v1/session", timeout=30,
-                      json={"nip": person["nip"], "pin": person["pin"]})
+    r = requests.post(
+        proc.url + "/api/v1/session", timeout=30, json={"nip": person["nip"], "pin": person["pin"]}
+    )
     assert r.status_code == 429

@@ -89,8 +89,15 @@ def test_interval_with_jitter(made: list[SyncScheduler]) -> None:
 
 def test_backoff_grows_to_cap_then_recovers(made: list[SyncScheduler]) -> None:
     push = Recorder(fail=lambda n: n <= 6)
-    s = make(made, push, push_interval=0.05, roster_interval=600, jitter=0,
-             backoff_base=0.1, backoff_cap=0.4)
+    s = make(
+        made,
+        push,
+        push_interval=0.05,
+        roster_interval=600,
+        jitter=0,
+        backoff_base=0.1,
+        backoff_cap=0.4,
+    )
     s.start(first_push_after=0)
     wait_for(lambda: len(push.calls) >= 5)
     for _ in range(30):  # wakes during backoff must not cut it short
@@ -176,7 +183,8 @@ def wall(monkeypatch: pytest.MonkeyPatch) -> WallClock:
 
 @pytest.mark.parametrize("jump", [-3600.0, 3600.0, -86400 * 30, 600.0])
 def test_wall_clock_jump_neither_stalls_nor_double_runs(
-        made: list[SyncScheduler], wall: WallClock, jump: float) -> None:
+    made: list[SyncScheduler], wall: WallClock, jump: float
+) -> None:
     push, roster = Recorder(), Recorder()
     s = make(made, push, roster, push_interval=0.2, roster_interval=1, jitter=0, wall=wall.time)
     s.start(first_push_after=0)

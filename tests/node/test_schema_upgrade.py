@@ -48,20 +48,31 @@ def _applied(db: Path) -> list[str]:
 
 def _still_works(paths: NodePaths, before: list[tuple[object, ...]]) -> None:
     """Same records, the whole log verifies, and the current code appends after them."""
-    assert _log_rows(paths.db)[:len(before)] == before
+    assert _log_rows(paths.db)[: len(before)] == before
     verify_database(paths.db, node_public_key(paths))
-    svc = NodeService({**load_config(paths.root), "WRITE_BOOT_RECORD": True}, paths,
-                      load_identity(paths, paths.root.name))
+    svc = NodeService(
+        {**load_config(paths.root), "WRITE_BOOT_RECORD": True},
+        paths,
+        load_identity(paths, paths.root.name),
+    )
     svc.start()
     try:
-        record, _, _ = svc.append("checkin", {"nip": "198501012010011001", "kind": "in",
-                                              "method": "app", "device": "upgrade-test-01",
-                                              "client_ts": None}, nip="198501012010011001")
+        record, _, _ = svc.append(
+            "checkin",
+            {
+                "nip": "198501012010011001",
+                "kind": "in",
+                "method": "app",
+                "device": "upgrade-test-01",
+                "client_ts": None,
+            },
+            nip="198501012010011001",
+        )
     finally:
         svc.close()
     assert record["seq"] == len(before) + 1  # after the boot record
     after = _log_rows(paths.db)
-    assert after[:len(before)] == before
+    assert after[: len(before)] == before
     out = run_cli("local_node", "verify", "--data", str(paths.root)).stdout
     assert out.startswith(f"OK: {len(before) + 2} records")
 
@@ -75,11 +86,11 @@ def test_the_first_release_is_kept() -> None:
 def test_released_database_upgrades(tmp_path: Path, release: str) -> None:
     paths = NodePaths(tmp_path / "kec-released")
     restore(RELEASED / release, paths)
-    done = NAMES[:NAMES.index(release) + 1]
+    done = NAMES[: NAMES.index(release) + 1]
     assert _applied(paths.db) == done
     before = _log_rows(paths.db)
     assert len(before) > 10
-    assert Store(paths.db).migrate() == NAMES[len(done):]
+    assert Store(paths.db).migrate() == NAMES[len(done) :]
     assert _applied(paths.db) == sorted(NAMES)
     assert Store(paths.db).migrate() == []  # a second start changes nothing
     _still_works(paths, before)
@@ -104,16 +115,16 @@ def test_every_intermediate_schema_upgrades(tmp_path: Path, stop: int) -> None:
             step(db)
             conn.execute("INSERT INTO _migrations VALUES (?, 0)", (name,))
         conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta)
-        conn.executemany(f"INSERT INTO log ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         source)
+        conn.executemany(f"INSERT INTO log ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", source)
     finally:
         conn.close()
     assert Store(paths.db).migrate() == NAMES[stop:]
     _still_works(paths, source)
 
 
-def test_a_failing_migration_leaves_the_old_schema(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_migration_leaves_the_old_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A migration that dies half way rolls back: the node still has its old schema and
     its whole log, and the next start tries again."""
     paths = NodePaths(tmp_path / "kec-released")
@@ -136,5 +147,5 @@ def test_a_failing_migration_leaves_the_old_schema(tmp_path: Path,
     assert "999_broken" not in _applied(paths.db)
     assert _log_rows(paths.db) == before
     monkeypatch.undo()
-    assert Store(paths.db).migrate() == NAMES[len(_applied(paths.db)):]
+    assert Store(paths.db).migrate() == NAMES[len(_applied(paths.db)) :]
     _still_works(paths, before)

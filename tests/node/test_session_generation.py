@@ -35,8 +35,13 @@ def test_a_session_ended_by_another_process_is_refused_at_once(node_paths) -> No
     other, _ = sessions.create("198601012010011002", "phone-bbbbbbbb")
     assert sessions.lookup(token) is not None and sessions.lookup(other) is not None
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", END_IN_ANOTHER_PROCESS, str(node_paths.db), NIP],
-                         capture_output=True, text=True, check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", END_IN_ANOTHER_PROCESS, str(node_paths.db), NIP],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     assert out.stdout.strip() == "1"
     assert sessions.lookup(token) is None
     assert time.monotonic() - started < 2  # the bell, not the periodic re-read, said so

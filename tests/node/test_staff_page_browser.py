@@ -29,8 +29,9 @@ TIME_RE = re.compile(r"\b\d{2}:\d{2}:\d{2}\b")
 
 
 @pytest.fixture(scope="module")
-def page_node(tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
+def page_node(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
     """One node process with a 20-person roster; each test uses its own people."""
     node, people = served_roster_node(tmp_path_factory.mktemp("staff-page"))
     yield node, people
@@ -39,8 +40,9 @@ def page_node(tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture
 def page_context(page_browser: Browser) -> Iterator[BrowserContext]:
-    context = page_browser.new_context(viewport={"width": 360, "height": 640},
-                                       accept_downloads=True)
+    context = page_browser.new_context(
+        viewport={"width": 360, "height": 640}, accept_downloads=True
+    )
     context.set_default_timeout(15_000)
     yield context
     context.close()
@@ -69,7 +71,8 @@ def today(page: Page, url: str) -> list[dict[str, Any]]:
 
 
 def test_sign_in_and_check_in_shows_signed_result(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page
+) -> None:
     node, people = page_node
     person = people[0]
     sign_in(page_tab, node.url, person)
@@ -110,7 +113,8 @@ def test_sign_in_and_check_in_shows_signed_result(
 
 
 def test_wrong_pin_shows_api_message_and_english_toggle(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page
+) -> None:
     node, people = page_node
     person = people[1]
     wrong = f"{(int(person['pin']) + 1) % 1_000_000:06d}"
@@ -145,7 +149,8 @@ def test_wrong_pin_shows_api_message_and_english_toggle(
 
 
 def test_repeated_tap_asks_before_sending(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page
+) -> None:
     node, people = page_node
     sign_in(page_tab, node.url, people[2])
     page_tab.locator("#main-btn").click()
@@ -153,8 +158,14 @@ def test_repeated_tap_asks_before_sending(
     assert len(today(page_tab, node.url)) == 1
 
     posts: list[Request] = []
-    page_tab.on("request", lambda r: posts.append(r)
-                if r.method == "POST" and r.url.endswith("/api/v1/checkins?lang=id") else None)
+    page_tab.on(
+        "request",
+        lambda r: (
+            posts.append(r)
+            if r.method == "POST" and r.url.endswith("/api/v1/checkins?lang=id")
+            else None
+        ),
+    )
     dialogs: list[str] = []
 
     def dismiss(dialog: Dialog) -> None:
@@ -165,8 +176,9 @@ def test_repeated_tap_asks_before_sending(
     page_tab.locator("#other-btn").click()  # "Catat datang": the same kind again
     page_tab.wait_for_timeout(500)
     assert len(dialogs) == 1
-    assert re.fullmatch(r"Anda sudah tercatat datang pukul \d{2}:\d{2}\. Catat lagi\?",
-                        dialogs[0]), dialogs[0]
+    assert re.fullmatch(
+        r"Anda sudah tercatat datang pukul \d{2}:\d{2}\. Catat lagi\?", dialogs[0]
+    ), dialogs[0]
     assert posts == []
     assert len(today(page_tab, node.url)) == 1
 
@@ -175,8 +187,9 @@ def test_repeated_tap_asks_before_sending(
         dialog.accept()
 
     page_tab.once("dialog", accept)
-    with page_tab.expect_response(lambda r: r.request.method == "POST"
-                                  and "/api/v1/checkins" in r.url) as answer:
+    with page_tab.expect_response(
+        lambda r: r.request.method == "POST" and "/api/v1/checkins" in r.url
+    ) as answer:
         page_tab.locator("#other-btn").click()
     assert answer.value.status == 201
     page_tab.locator("#today li").nth(1).wait_for()
@@ -189,7 +202,8 @@ def test_repeated_tap_asks_before_sending(
 
 
 def test_proof_download_is_the_exact_signed_record(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page
+) -> None:
     node, people = page_node
     sign_in(page_tab, node.url, people[3])
     page_tab.locator("#main-btn").click()
@@ -209,7 +223,8 @@ def test_proof_download_is_the_exact_signed_record(
 
 
 def test_page_is_small_and_local_only(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page
+) -> None:
     node, _ = page_node
     requests: list[str] = []
     sizes: dict[str, int] = {}
@@ -243,7 +258,8 @@ def test_page_is_small_and_local_only(
 
 
 def test_main_button_visible_on_small_phone(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_tab: Page
+) -> None:
     node, people = page_node
     person = people[4]
     assert page_tab.viewport_size == {"width": 360, "height": 640}
@@ -266,12 +282,15 @@ def test_main_button_visible_on_small_phone(
 
 
 def test_geolocation_sent_as_strings_in_secure_context(
-        page_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_browser: Browser
+) -> None:
     """http://127.0.0.1 is a secure context for Chromium, like the node served over HTTPS."""
     node, people = page_node
     context = page_browser.new_context(
-        viewport={"width": 360, "height": 640}, permissions=["geolocation"],
-        geolocation={"latitude": -2.99871234, "longitude": 114.7534, "accuracy": 12.4})
+        viewport={"width": 360, "height": 640},
+        permissions=["geolocation"],
+        geolocation={"latitude": -2.99871234, "longitude": 114.7534, "accuracy": 12.4},
+    )
     try:
         page = context.new_page()
         sign_in(page, node.url, people[5])
@@ -285,19 +304,22 @@ def test_geolocation_sent_as_strings_in_secure_context(
 
 
 def test_plain_http_retries_with_the_same_key(
-        page_node: tuple[NodeProcess, list[dict[str, str]]],
-        page_playwright: Playwright) -> None:
+    page_node: tuple[NodeProcess, list[dict[str, str]]], page_playwright: Playwright
+) -> None:
     """Over plain HTTP on the office LAN: no randomUUID, no geolocation, lost answers retried."""
     node, people = page_node
     port = urlsplit(node.url).port
     # A LAN-like host name, so the page is not a secure context as it is on 127.0.0.1.
     browser = page_playwright.chromium.launch(
         executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP kantor.test 127.0.0.1"])
+        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP kantor.test 127.0.0.1"],
+    )
     try:
         context = browser.new_context(
-            viewport={"width": 360, "height": 640}, permissions=["geolocation"],
-            geolocation={"latitude": -2.9, "longitude": 114.7, "accuracy": 5})
+            viewport={"width": 360, "height": 640},
+            permissions=["geolocation"],
+            geolocation={"latitude": -2.9, "longitude": 114.7, "accuracy": 5},
+        )
         page = context.new_page()
         url = f"http://kantor.test:{port}"
         sign_in(page, url, people[6])
@@ -329,7 +351,8 @@ def test_plain_http_retries_with_the_same_key(
         assert re.fullmatch(r"[0-9a-f]{32}", keys[0]), keys[0]
         # Asked from inside the page: Playwright's own client cannot resolve kantor.test.
         records = page.evaluate(
-            "fetch('/api/v1/checkins/today').then(r => r.json()).then(d => d.records)")
+            "fetch('/api/v1/checkins/today').then(r => r.json()).then(d => d.records)"
+        )
         assert len(records) == 1  # the retry got the first record back, not a second one
         assert "geo" not in records[0]["body"]
         assert page.locator("#r-hash").inner_text() == records[0]["hash"][:12]

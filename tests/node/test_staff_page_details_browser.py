@@ -19,8 +19,9 @@ HEAD, MEMBER, OTHER = 0, 9, 18  # one unit: its head first, then two members (de
 
 
 @pytest.fixture(scope="module")
-def page_node(tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
+def page_node(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[NodeProcess, list[dict[str, str]]]]:
     node, people = served_roster_node(tmp_path_factory.mktemp("details"))
     yield node, people
     node.stop()
@@ -43,10 +44,12 @@ def _sign_in(page: Page, url: str, person: dict[str, str], path: str = "/") -> N
 
 
 def _kinds(url: str, person: dict[str, str]) -> list[tuple[str, str]]:
-    token = requests.post(url + "/api/v1/session", timeout=30,
-                          json={"nip": person["nip"], "pin": person["pin"]}).json()["token"]
-    r = requests.get(url + "/api/v1/checkins/today", timeout=10,
-                     headers={"Authorization": f"Bearer {token}"})
+    token = requests.post(
+        url + "/api/v1/session", timeout=30, json={"nip": person["nip"], "pin": person["pin"]}
+    ).json()["token"]
+    r = requests.get(
+        url + "/api/v1/checkins/today", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     return [(rec["body"]["kind"], rec["body"]["method"]) for rec in r.json()["records"]]
 
 
@@ -78,16 +81,17 @@ def test_pulang_soon_after_datang_asks_first(page_node, context: BrowserContext)
     assert _kinds(node.url, person) == [("in", "app"), ("out", "app")]
 
 
-def test_kiosk_and_witness_show_in_the_proof_card_and_today(page_node,
-                                                           context: BrowserContext) -> None:
+def test_kiosk_and_witness_show_in_the_proof_card_and_today(
+    page_node, context: BrowserContext
+) -> None:
     node, people = page_node
-    out = run_cli("local_node", "kiosk", "--data", str(node.paths.root), "--url",
-                  node.url).stdout
+    out = run_cli("local_node", "kiosk", "--data", str(node.paths.root), "--url", node.url).stdout
     found = re.search(r"/kiosk#t=(\S+)", out)
     assert found is not None, out
     token = found.group(1)
-    code = requests.get(node.url + "/api/v1/kiosk/code", timeout=10,
-                        headers={"Authorization": f"Bearer {token}"}).json()["code"]
+    code = requests.get(
+        node.url + "/api/v1/kiosk/code", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ).json()["code"]
     person, owner = people[4], people[5]
     page = context.new_page()
     _sign_in(page, node.url, person)
@@ -117,7 +121,8 @@ def test_kiosk_and_witness_show_in_the_proof_card_and_today(page_node,
 
 
 def test_head_searches_the_manual_list_and_sees_the_result_on_the_row(
-        page_node, context: BrowserContext) -> None:
+    page_node, context: BrowserContext
+) -> None:
     node, people = page_node
     head, member, other = people[HEAD], people[MEMBER], people[OTHER]
     page = context.new_page()

@@ -17,7 +17,7 @@ STATIC = Path(__file__).resolve().parents[2] / "local_node" / "static"
 
 def _versioned(client: FlaskClient, name: str) -> str:
     html = client.get("/").get_data(as_text=True)
-    match = re.search(rf'/static/{re.escape(name)}\?v=\w+', html)
+    match = re.search(rf"/static/{re.escape(name)}\?v=\w+", html)
     assert match, html
     return match.group(0)
 
@@ -50,12 +50,14 @@ def test_each_encoding_has_its_own_etag_and_revalidates(client: FlaskClient) -> 
     zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
     plain = client.get(url)
     assert zipped.headers["ETag"] != plain.headers["ETag"]
-    again = client.get(url, headers={"Accept-Encoding": "gzip",
-                                     "If-None-Match": zipped.headers["ETag"]})
+    again = client.get(
+        url, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}
+    )
     assert again.status_code == 304 and again.data == b""
     # A cached plain copy does not validate the gzip representation.
-    other = client.get(url, headers={"Accept-Encoding": "gzip",
-                                     "If-None-Match": plain.headers["ETag"]})
+    other = client.get(
+        url, headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["ETag"]}
+    )
     assert other.status_code == 200 and other.headers["Content-Encoding"] == "gzip"
 
 
@@ -70,10 +72,18 @@ def test_head_gives_headers_without_body(client: FlaskClient) -> None:
     assert r.headers["Content-Encoding"] == "gzip"
 
 
-@pytest.mark.parametrize("path", [
-    "/static/nope.js", "/static/../api.py", "/static/..%2fapi.py", "/static/app.js/x",
-    "/static/", "/static/.", "/static/%00",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/nope.js",
+        "/static/../api.py",
+        "/static/..%2fapi.py",
+        "/static/app.js/x",
+        "/static/",
+        "/static/.",
+        "/static/%00",
+    ],
+)
 def test_not_a_static_file_is_404_with_a_message(client: FlaskClient, path: str) -> None:
     r = client.get(path, headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 404
@@ -81,7 +91,8 @@ def test_not_a_static_file_is_404_with_a_message(client: FlaskClient, path: str)
 
 
 def test_an_edited_file_is_served_fresh_with_a_new_version(
-        app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
     folder = tmp_path / "static"
     shutil.copytree(STATIC, folder)
     app.static_folder = str(folder)

@@ -13,10 +13,17 @@ from testkit.factories import run_cli
 NOW = datetime(2026, 10, 1, 23, 30, 0, tzinfo=UTC)  # 07:30 WITA on 2 October
 
 
-@pytest.mark.parametrize("seconds, text", [
-    (5, "baru saja"), (120, "2 menit lalu"), (3599, "59 menit lalu"), (7200, "2 jam lalu"),
-    (3 * 86400 + 5, "3 hari lalu"), (-30, "di masa depan (jam node atau central salah?)"),
-])
+@pytest.mark.parametrize(
+    "seconds, text",
+    [
+        (5, "baru saja"),
+        (120, "2 menit lalu"),
+        (3599, "59 menit lalu"),
+        (7200, "2 jam lalu"),
+        (3 * 86400 + 5, "3 hari lalu"),
+        (-30, "di masa depan (jam node atau central salah?)"),
+    ],
+)
 def test_relative_times(seconds: int, text: str) -> None:
     assert ago(NOW.fromtimestamp(NOW.timestamp() - seconds, UTC), NOW) == text
 
@@ -27,12 +34,19 @@ def test_times_are_shown_in_wita() -> None:
 
 
 def test_status_lines_are_aligned_and_name_what_to_do() -> None:
-    report = {"node": "kec-alalak", "head_seq": 41, "records": {"checkin": 30, "genesis": 1},
-              "certificate_installed": True, "central_url": None, "unsynced_records": 12,
-              "last_sync_ok": "2026-10-01T23:28:00.000Z",
-              "last_sync_error": "2026-10-01T23:29:00.000Z push: cannot reach central",
-              "last_receipt": {"server_ts": "2026-10-01T23:28:00.000Z", "seq": 29},
-              "clock_offset_ms": "-120", "roster_version": "3"}
+    report = {
+        "node": "kec-alalak",
+        "head_seq": 41,
+        "records": {"checkin": 30, "genesis": 1},
+        "certificate_installed": True,
+        "central_url": None,
+        "unsynced_records": 12,
+        "last_sync_ok": "2026-10-01T23:28:00.000Z",
+        "last_sync_error": "2026-10-01T23:29:00.000Z push: cannot reach central",
+        "last_receipt": {"server_ts": "2026-10-01T23:28:00.000Z", "seq": 29},
+        "clock_offset_ms": "-120",
+        "roster_version": "3",
+    }
     lines = status_lines(report, NOW)
     assert len({line.index(" : ") for line in lines}) == 1  # one column
     text = "\n".join(lines)

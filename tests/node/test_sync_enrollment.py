@@ -27,8 +27,9 @@ def ca(tmp_path: Path) -> CertificateAuthority:
 @pytest.fixture
 def central(ca: CertificateAuthority) -> Iterator[FakeCentral]:
     fake = FakeCentral().start()
-    central_pem = cert_pem(issue_certificate(ca, fake.key.public_key(), "central-batola",
-                                             role="central")).decode()
+    central_pem = cert_pem(
+        issue_certificate(ca, fake.key.public_key(), "central-batola", role="central")
+    ).decode()
     tokens = {"kec-alalak.s3cret"}
 
     def handler(doc: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -39,9 +40,13 @@ def central(ca: CertificateAuthority) -> Iterator[FakeCentral]:
         if name != token.partition(".")[0]:
             return 403, {"error": "name-mismatch", "message": "CSR is for another node"}
         tokens.discard(token)
-        return 201, {"node": name, "cert": issue_from_csr(ca, doc["csr"].encode()).decode(),
-                     "ca": cert_pem(ca.cert).decode(), "central": central_pem,
-                     "central_id": "central-batola"}
+        return 201, {
+            "node": name,
+            "cert": issue_from_csr(ca, doc["csr"].encode()).decode(),
+            "ca": cert_pem(ca.cert).decode(),
+            "central": central_pem,
+            "central_id": "central-batola",
+        }
 
     fake.enroll_handler = handler
     yield fake
@@ -85,10 +90,12 @@ def test_token_for_another_node_in_same_dir(tmp_path: Path, central: FakeCentral
         enroll(paths, central.url, "kec-tamban.s3cret", boot_id="b")
 
 
-def test_certificate_for_wrong_key_is_refused(tmp_path: Path, central: FakeCentral,
-                                              ca: CertificateAuthority) -> None:
-    stranger = cert_pem(issue_certificate(ca, Ed25519PrivateKey.generate().public_key(),
-                                          "kec-alalak")).decode()
+def test_certificate_for_wrong_key_is_refused(
+    tmp_path: Path, central: FakeCentral, ca: CertificateAuthority
+) -> None:
+    stranger = cert_pem(
+        issue_certificate(ca, Ed25519PrivateKey.generate().public_key(), "kec-alalak")
+    ).decode()
     good = central.enroll_handler
     assert good is not None
 
@@ -111,11 +118,28 @@ def test_bad_tokens(token: str) -> None:
 
 def test_cli_init_with_central(tmp_path: Path, central: FakeCentral) -> None:
     root = tmp_path / "node"
-    out = run_cli("local_node", "init", "--data", str(root), "--central", central.url,
-                  "--token", "kec-alalak.s3cret")
+    out = run_cli(
+        "local_node",
+        "init",
+        "--data",
+        str(root),
+        "--central",
+        central.url,
+        "--token",
+        "kec-alalak.s3cret",
+    )
     assert "enrolled" in out.stdout
     status = json.loads(run_cli("local_node", "status", "--data", str(root), "--json").stdout)
     assert status["central_url"] == central.url and status["certificate_installed"]
-    again = run_cli("local_node", "init", "--data", str(root / "x"), "--central", central.url,
-                    "--token", "kec-alalak.s3cret", check=False)
+    again = run_cli(
+        "local_node",
+        "init",
+        "--data",
+        str(root / "x"),
+        "--central",
+        central.url,
+        "--token",
+        "kec-alalak.s3cret",
+        check=False,
+    )
     assert again.returncode == 2 and "bad-token" in again.stderr

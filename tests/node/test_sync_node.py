@@ -36,8 +36,9 @@ def connect(paths: NodePaths, ca: CertificateAuthority, central: FakeCentral) ->
     """Give the node central's certificate and URL, as enrollment would."""
     cert = issue_certificate(ca, central.key.public_key(), "central-batola", role="central")
     write_pem(paths.central, cert_pem(cert))
-    paths.config.write_text(json.dumps({"CENTRAL_URL": central.url,
-                                        "CENTRAL_ID": "central-batola"}))
+    paths.config.write_text(
+        json.dumps({"CENTRAL_URL": central.url, "CENTRAL_ID": "central-batola"})
+    )
     central.nodes[paths.root.name] = load_private_key(paths.key).public_key()
 
 
@@ -50,8 +51,16 @@ def central(node_paths: NodePaths, district_ca: CertificateAuthority) -> Iterato
 
 
 def employees(people: list[dict[str, str]]) -> list[dict[str, Any]]:
-    return [{"nip": p["nip"], "name": p["name"], "unit": p["unit"], "role": p["role"],
-             "pin_hash": hash_pin(p["pin"], n=2**4)} for p in people]
+    return [
+        {
+            "nip": p["nip"],
+            "name": p["name"],
+            "unit": p["unit"],
+            "role": p["role"],
+            "pin_hash": hash_pin(p["pin"], n=2**4),
+        }
+        for p in people
+    ]
 
 
 def append_checkins(paths: NodePaths, count: int) -> None:
@@ -59,18 +68,21 @@ def append_checkins(paths: NodePaths, count: int) -> None:
     from local_node.identity import load_identity
     from local_node.service import NodeService
 
-    svc = NodeService(load_config(paths.root), paths,
-                      load_identity(paths, paths.root.name))
+    svc = NodeService(load_config(paths.root), paths, load_identity(paths, paths.root.name))
     try:
         for i in range(count):
-            svc.append("checkin", {"nip": "198501012010011001", "kind": "in", "n": i},
-                       nip="198501012010011001")
+            svc.append(
+                "checkin",
+                {"nip": "198501012010011001", "kind": "in", "n": i},
+                nip="198501012010011001",
+            )
     finally:
         svc.close()
 
 
-def test_sync_pushes_everything_once_and_anchors(node_paths: NodePaths, central: FakeCentral,
-                                                  roster: list[dict[str, str]]) -> None:
+def test_sync_pushes_everything_once_and_anchors(
+    node_paths: NodePaths, central: FakeCentral, roster: list[dict[str, str]]
+) -> None:
     append_checkins(node_paths, 25)
     result = sync_once(node_paths)
     log = node_log(node_paths)
@@ -108,8 +120,9 @@ def test_batches_of_batch_size(node_paths: NodePaths, central: FakeCentral) -> N
     assert len(sizes) == 5
 
 
-def test_lost_answer_then_retry_makes_no_duplicate(node_paths: NodePaths,
-                                                   central: FakeCentral) -> None:
+def test_lost_answer_then_retry_makes_no_duplicate(
+    node_paths: NodePaths, central: FakeCentral
+) -> None:
     append_checkins(node_paths, 10)
     central.lose_answer_next = 1
     with pytest.raises(SyncError):
@@ -130,12 +143,13 @@ class TruncatingClient(CentralClient):
 
     def checkpoint(self, epoch: str | None = None) -> dict[str, Any]:
         doc = super().checkpoint(epoch)
-        del self.central.logs[self.node_id][self.keep:]
+        del self.central.logs[self.node_id][self.keep :]
         return doc
 
 
-def test_gap_resends_from_expected_seq(node_paths: NodePaths, central: FakeCentral,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gap_resends_from_expected_seq(
+    node_paths: NodePaths, central: FakeCentral, monkeypatch: pytest.MonkeyPatch
+) -> None:
     append_checkins(node_paths, 5)
     sync_once(node_paths)
     append_checkins(node_paths, 4)
@@ -171,8 +185,9 @@ def test_forked_central_is_detected(node_paths: NodePaths, central: FakeCentral)
         sync_once(node_paths)
 
 
-def test_roster_from_central(node_paths: NodePaths, central: FakeCentral,
-                             roster: list[dict[str, str]]) -> None:
+def test_roster_from_central(
+    node_paths: NodePaths, central: FakeCentral, roster: list[dict[str, str]]
+) -> None:
     from local_node.roster import current_version, find
 
     people = roster[:5]
@@ -206,18 +221,26 @@ def test_cli_sync_and_status(node_paths: NodePaths, central: FakeCentral) -> Non
     append_checkins(node_paths, 3)
     out = run_cli("local_node", "sync", "--data", str(node_paths.root))
     assert json.loads(out.stdout)["sent"] == 4
-    status = json.loads(run_cli("local_node", "status", "--data", str(node_paths.root),
-                                "--json").stdout)
+    status = json.loads(
+        run_cli("local_node", "status", "--data", str(node_paths.root), "--json").stdout
+    )
     assert status["unsynced_records"] == 0 and status["clock_offset_ms"] is not None
     central.stop()
     failed = run_cli("local_node", "sync", "--data", str(node_paths.root), check=False)
     assert failed.returncode == 2 and "cannot reach central" in failed.stderr
 
 
-def test_serving_app_pushes_checkins_soon(node_paths: NodePaths, central: FakeCentral,
-                                          roster: list[dict[str, str]]) -> None:
-    app = create_app({"DATA_DIR": str(node_paths.root), "TESTING": True,
-                      "START_SCHEDULER": True, "PUSH_INTERVAL_S": 3600})
+def test_serving_app_pushes_checkins_soon(
+    node_paths: NodePaths, central: FakeCentral, roster: list[dict[str, str]]
+) -> None:
+    app = create_app(
+        {
+            "DATA_DIR": str(node_paths.root),
+            "TESTING": True,
+            "START_SCHEDULER": True,
+            "PUSH_INTERVAL_S": 3600,
+        }
+    )
     scheduler = app.extensions["presensi_scheduler"]
     try:
         client = app.test_client()
@@ -229,8 +252,9 @@ def test_serving_app_pushes_checkins_soon(node_paths: NodePaths, central: FakeCe
         session = client.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]})
         token = session.get_json()["token"]
         started = time.monotonic()
-        answer = client.post("/api/v1/checkins", json={"kind": "in"},
-                             headers={"Authorization": f"Bearer {token}"})
+        answer = client.post(
+            "/api/v1/checkins", json={"kind": "in"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert answer.status_code == 201
         mine = json.loads(answer.get_data(as_text=True))["hash"]
         while time.monotonic() - started < 5:
@@ -251,13 +275,11 @@ def test_serving_app_pushes_checkins_soon(node_paths: NodePaths, central: FakeCe
 
 
 def test_serving_app_without_central_runs_without_scheduler(node_paths: NodePaths) -> None:
-    app = create_app({"DATA_DIR": str(node_paths.root), "TESTING": True,
-                      "START_SCHEDULER": True})
+    app = create_app({"DATA_DIR": str(node_paths.root), "TESTING": True, "START_SCHEDULER": True})
     try:
         assert app.extensions["presensi_scheduler"] is None
     finally:
         app.extensions["presensi_node"].close()
-
 
 
 # --- the push loop asks central only when it does not know where central stands ------------
@@ -285,18 +307,22 @@ def syncer(node_paths: NodePaths, central: FakeCentral) -> Iterator[Any]:
 
 def kinds(central: FakeCentral, since: int) -> list[str]:
     """The requests central got since index ``since``: checkpoint / batch / roster."""
-    return ["checkpoint" if path.endswith("/checkpoint") else path.rsplit("/", 1)[-1]
-            for _, path, _ in central.requests[since:]]
+    return [
+        "checkpoint" if path.endswith("/checkpoint") else path.rsplit("/", 1)[-1]
+        for _, path, _ in central.requests[since:]
+    ]
 
 
 def add_checkins(syncer: Any, count: int) -> None:
     for i in range(count):
-        syncer.pusher.writer.append("checkin", {"nip": "198501012010011001", "kind": "in", "n": i},
-                             nip="198501012010011001")
+        syncer.pusher.writer.append(
+            "checkin", {"nip": "198501012010011001", "kind": "in", "n": i}, nip="198501012010011001"
+        )
 
 
 def test_idle_cycles_send_nothing_and_receipts_replace_checkpoints(
-        syncer: Any, central: FakeCentral) -> None:
+    syncer: Any, central: FakeCentral
+) -> None:
     first = syncer.pusher.push()  # after start: central is asked where it stands
     assert first["checkpoint"] is True and first["sent"] > 0
     assert kinds(central, 0) == ["checkpoint", "batches"]
@@ -333,8 +359,7 @@ def test_failed_cycle_asks_for_the_checkpoint_again(syncer: Any, central: FakeCe
     assert syncer.pusher.push()["sent"] == 0 and central.requests[mark:] == []
 
 
-def test_lost_answer_is_recovered_through_the_checkpoint(syncer: Any,
-                                                         central: FakeCentral) -> None:
+def test_lost_answer_is_recovered_through_the_checkpoint(syncer: Any, central: FakeCentral) -> None:
     syncer.pusher.push()
     add_checkins(syncer, 2)
     central.lose_answer_next = 1  # central stores the batch, the receipt never arrives
@@ -350,8 +375,7 @@ def test_lost_answer_is_recovered_through_the_checkpoint(syncer: Any,
     assert [r["seq"] for r in held] == list(range(len(held)))
 
 
-def test_unverified_receipt_drops_the_known_position(syncer: Any,
-                                                     central: FakeCentral) -> None:
+def test_unverified_receipt_drops_the_known_position(syncer: Any, central: FakeCentral) -> None:
     syncer.pusher.push()
     add_checkins(syncer, 1)
     real = central.key
@@ -367,8 +391,9 @@ def test_unverified_receipt_drops_the_known_position(syncer: Any,
     assert kinds(central, mark) == ["checkpoint", "batches"]
 
 
-def test_central_behind_the_receipt_is_corrected_by_the_gap(syncer: Any,
-                                                            central: FakeCentral) -> None:
+def test_central_behind_the_receipt_is_corrected_by_the_gap(
+    syncer: Any, central: FakeCentral
+) -> None:
     """Central restored from an old backup after our last receipt: the 409 gap corrects."""
     syncer.pusher.push()
     add_checkins(syncer, 4)
@@ -381,14 +406,15 @@ def test_central_behind_the_receipt_is_corrected_by_the_gap(syncer: Any,
     assert [s for _, p, s in central.requests[mark:]] == [409, 200]
     held = central.logs["kec-alalak"]
     log = node_log(_paths(syncer))
-    assert [r["hash"] for r in held] == [r["hash"] for r in log[:len(held)]]
-    assert all(r["type"] == "anchor" for r in log[len(held):])
+    assert [r["hash"] for r in held] == [r["hash"] for r in log[: len(held)]]
+    assert all(r["type"] == "anchor" for r in log[len(held) :])
     mark = len(central.requests)
     assert syncer.pusher.push()["sent"] == 0 and central.requests[mark:] == []
 
 
-def test_node_sends_compact_v2_batches(syncer: Any, central: FakeCentral,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_node_sends_compact_v2_batches(
+    syncer: Any, central: FakeCentral, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bodies: list[dict[str, Any]] = []
     push = syncer.client.push
 
@@ -406,8 +432,9 @@ def test_node_sends_compact_v2_batches(syncer: Any, central: FakeCentral,
     assert [r["hash"] for r in central.logs["kec-alalak"]] == [r["hash"] for r in log[:-1]]
 
 
-def test_new_roster_arrives_with_the_next_push(syncer: Any, central: FakeCentral,
-                                              roster: list[dict[str, str]]) -> None:
+def test_new_roster_arrives_with_the_next_push(
+    syncer: Any, central: FakeCentral, roster: list[dict[str, str]]
+) -> None:
     from local_node.roster import find
 
     syncer.push_then_roster()
@@ -426,8 +453,9 @@ def test_new_roster_arrives_with_the_next_push(syncer: Any, central: FakeCentral
     assert kinds(central, before) == ["batches"]
 
 
-def test_partial_cycle_counts_as_progress_not_outage(syncer: Any, central: FakeCentral,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_partial_cycle_counts_as_progress_not_outage(
+    syncer: Any, central: FakeCentral, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sync.errors import SyncError
 
     syncer.pusher.batch_size = 7

@@ -183,9 +183,21 @@ def _openssl_verifies(pub, canon: bytes, sig: bytes, tmp_path) -> bool:
     (tmp_path / "canon.bin").write_bytes(canon)
     (tmp_path / "sig.bin").write_bytes(sig)
     res = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pub), "-rawin",
-         "-in", str(tmp_path / "canon.bin"), "-sigfile", str(tmp_path / "sig.bin")],
-        capture_output=True, text=True,
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(pub),
+            "-rawin",
+            "-in",
+            str(tmp_path / "canon.bin"),
+            "-sigfile",
+            str(tmp_path / "sig.bin"),
+        ],
+        capture_output=True,
+        text=True,
     )
     return res.returncode == 0
 

@@ -44,9 +44,12 @@ def test_racing_witness_checkins_stop_at_the_limit(node) -> None:
 
     def one(owner: dict[str, str]) -> None:
         start.wait()
-        r = requests.post(proc.url + "/api/v1/checkins/witness", timeout=60,
-                          headers={"Authorization": f"Bearer {token}"},
-                          json={"nip": owner["nip"], "pin": owner["pin"], "kind": "in"})
+        r = requests.post(
+            proc.url + "/api/v1/checkins/witness",
+            timeout=60,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"nip": owner["nip"], "pin": owner["pin"], "kind": "in"},
+        )
         with lock:
             statuses[r.status_code] += 1
             if r.status_code != 201:
@@ -61,9 +64,12 @@ def test_racing_witness_checkins_stop_at_the_limit(node) -> None:
     assert set(errors) == {"witness-limit"}
     assert len(_witness_records(proc.paths.db, witness["nip"])) == 5
     # The message a person reads says what to do instead (Bahasa Indonesia by default).
-    r = requests.post(proc.url + "/api/v1/checkins/witness", timeout=60,
-                      headers={"Authorization": f"Bearer {token}"},
-                      json={"nip": people[15]["nip"], "pin": people[15]["pin"], "kind": "in"})
+    r = requests.post(
+        proc.url + "/api/v1/checkins/witness",
+        timeout=60,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"nip": people[15]["nip"], "pin": people[15]["pin"], "kind": "in"},
+    )
     assert r.status_code == 429
     assert "Batas absen untuk rekan" in r.json()["message"]
     assert "daftar manual kepala unit" in r.json()["message"]
@@ -80,20 +86,25 @@ def test_the_device_limit_holds_for_every_colleague_signed_in_on_it(client, rost
     second = client.application.test_client()
     auth = []
     for c, person in ((first, roster[0]), (second, roster[1])):
-        r = c.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"],
-                                           **device})
+        r = c.post("/api/v1/session", json={"nip": person["nip"], "pin": person["pin"], **device})
         assert r.status_code == 201 and r.json["device"] == device["device"]
         auth.append({"Authorization": f"Bearer {r.json['token']}"})
     owners = roster[2:9]
     results = []
     for i, owner in enumerate(owners[:6]):
-        r = client.post("/api/v1/checkins/witness", headers=auth[i % 2],
-                        json={"nip": owner["nip"], "pin": owner["pin"], "kind": "in"})
+        r = client.post(
+            "/api/v1/checkins/witness",
+            headers=auth[i % 2],
+            json={"nip": owner["nip"], "pin": owner["pin"], "kind": "in"},
+        )
         results.append(r.status_code)
     assert results == [201] * 5 + [429]
     # Another phone is not affected by this one.
-    r = client.post("/api/v1/checkins/witness", headers=bearer(app.test_client(), roster[10]),
-                    json={"nip": owners[6]["nip"], "pin": owners[6]["pin"], "kind": "in"})
+    r = client.post(
+        "/api/v1/checkins/witness",
+        headers=bearer(app.test_client(), roster[10]),
+        json={"nip": owners[6]["nip"], "pin": owners[6]["pin"], "kind": "in"},
+    )
     assert r.status_code == 201
 
 
@@ -102,8 +113,11 @@ def test_wrong_pins_and_replays_do_not_use_up_the_limit(client, roster, app):
     app.extensions["presensi_node"].config["WITNESS_MAX_PER_NIP"] = 2
     auth = bearer(client, roster[0])
     owner, other, third = roster[1], roster[2], roster[3]
-    r = client.post("/api/v1/checkins/witness", headers=auth,
-                    json={"nip": owner["nip"], "pin": _wrong(owner["pin"]), "kind": "in"})
+    r = client.post(
+        "/api/v1/checkins/witness",
+        headers=auth,
+        json={"nip": owner["nip"], "pin": _wrong(owner["pin"]), "kind": "in"},
+    )
     assert r.status_code == 401
     key = {**auth, "Idempotency-Key": "witness-tap-0001"}
     payload = {"nip": owner["nip"], "pin": owner["pin"], "kind": "in"}
@@ -111,11 +125,17 @@ def test_wrong_pins_and_replays_do_not_use_up_the_limit(client, roster, app):
     again = client.post("/api/v1/checkins/witness", headers=key, json=payload)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.data == again.data
-    r = client.post("/api/v1/checkins/witness", headers=auth,
-                    json={"nip": other["nip"], "pin": other["pin"], "kind": "in"})
+    r = client.post(
+        "/api/v1/checkins/witness",
+        headers=auth,
+        json={"nip": other["nip"], "pin": other["pin"], "kind": "in"},
+    )
     assert r.status_code == 201
     # The limit (2) is reached; a retry of a recorded request still gets its record back.
-    r = client.post("/api/v1/checkins/witness", headers=auth,
-                    json={"nip": third["nip"], "pin": third["pin"], "kind": "in"})
+    r = client.post(
+        "/api/v1/checkins/witness",
+        headers=auth,
+        json={"nip": third["nip"], "pin": third["pin"], "kind": "in"},
+    )
     assert r.status_code == 429 and r.json["error"] == "witness-limit"
     assert client.post("/api/v1/checkins/witness", headers=key, json=payload).data == first.data

@@ -53,8 +53,10 @@ def test_many_threads_one_chain(node_paths):
 
 def test_two_writers_in_two_connections_never_fork(node_paths):
     a, b = _writer(node_paths), _writer(node_paths)
-    threads = [threading.Thread(target=lambda w=w: [w.append("admin", {"i": i}) for i in range(40)])
-               for w in (a, b)]
+    threads = [
+        threading.Thread(target=lambda w=w: [w.append("admin", {"i": i}) for i in range(40)])
+        for w in (a, b)
+    ]
     for t in threads:
         t.start()
     for t in threads:

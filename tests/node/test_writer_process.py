@@ -81,10 +81,12 @@ def test_many_threads_one_chain_and_every_answer_is_the_stored_record(node_paths
 def test_idempotency_key_returns_the_first_record(node_paths):
     writer = _writer(node_paths)
     try:
-        first = writer.append("checkin", {"n": 1}, nip="199001012015031001",
-                              idem=("199001012015031001", "k-1"))
-        again = writer.append("checkin", {"n": 2}, nip="199001012015031001",
-                              idem=("199001012015031001", "k-1"))
+        first = writer.append(
+            "checkin", {"n": 1}, nip="199001012015031001", idem=("199001012015031001", "k-1")
+        )
+        again = writer.append(
+            "checkin", {"n": 2}, nip="199001012015031001", idem=("199001012015031001", "k-1")
+        )
     finally:
         writer.stop()
     assert first[2] is True and again[2] is False
@@ -95,8 +97,10 @@ def test_idempotency_key_returns_the_first_record(node_paths):
 def test_statements_commit_with_their_record_or_not_at_all(node_paths, tmp_path):
     writer = _writer(node_paths)
     try:
-        employees = [roster.Employee(f"19900101201503{i:04d}", f"P {i}", "Umum", "staff", "x")
-                     for i in range(300)]
+        employees = [
+            roster.Employee(f"19900101201503{i:04d}", f"P {i}", "Umum", "staff", "x")
+            for i in range(300)
+        ]
         record = roster.install(writer, employees, {"version": "v1", "count": 300})
         assert record["type"] == "roster"
         # A statement that fails rolls its record back; the error names it.
@@ -173,8 +177,10 @@ def test_child_killed_under_load_loses_no_acknowledged_record(node_paths):
 def test_stop_commits_what_was_sent_and_the_child_exits(node_paths):
     writer = _writer(node_paths)
     results: list[tuple[dict, str, bool]] = []
-    threads = [threading.Thread(target=lambda: results.append(writer.append("admin", {})))
-               for _ in range(20)]
+    threads = [
+        threading.Thread(target=lambda: results.append(writer.append("admin", {})))
+        for _ in range(20)
+    ]
     for t in threads:
         t.start()
     _wait_until(lambda: writer._child is not None)
@@ -201,8 +207,12 @@ def test_child_exits_when_the_serving_process_is_killed(node_paths):
         "print(w._child.proc.pid, flush=True)\n"
         "time.sleep(60)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", script, str(node_paths.root)], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(node_paths.root)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
@@ -229,13 +239,13 @@ def _gone(pid: int) -> bool:
 
 
 def test_a_check_in_cut_by_the_writer_dying_gets_503_and_the_next_one_works(node_paths, roster):
-    app = create_app({"DATA_DIR": str(node_paths.root), "TESTING": True,
-                      "WRITER_PROCESS": True})
+    app = create_app({"DATA_DIR": str(node_paths.root), "TESTING": True, "WRITER_PROCESS": True})
     svc = app.extensions["presensi_node"]
     client = app.test_client()
     person = roster[0]
-    token = client.post("/api/v1/session",
-                        json={"nip": person["nip"], "pin": person["pin"]}).get_json()["token"]
+    token = client.post(
+        "/api/v1/session", json={"nip": person["nip"], "pin": person["pin"]}
+    ).get_json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
     try:
         first = client.post("/api/v1/checkins", json={"kind": "in"}, headers=auth)
@@ -243,8 +253,11 @@ def test_a_check_in_cut_by_the_writer_dying_gets_503_and_the_next_one_works(node
         pid = _child_pid(svc.writer)
         os.kill(pid, signal.SIGSTOP)  # the next check-in waits on a child that cannot answer
         answers: list = []
-        t = threading.Thread(target=lambda: answers.append(
-            client.post("/api/v1/checkins", json={"kind": "in"}, headers=auth)))
+        t = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/api/v1/checkins", json={"kind": "in"}, headers=auth)
+            )
+        )
         t.start()
         _wait_until(lambda: len(svc.writer._waiting) == 1)
         os.kill(pid, signal.SIGKILL)

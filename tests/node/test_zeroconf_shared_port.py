@@ -58,14 +58,16 @@ def lan() -> Iterator[tuple[Namespace, Namespace]]:
 
 
 def _start(ns: Namespace, args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    proc = ns.popen([PY, "-c", *args], cwd=REPO, stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL, text=True)
+    proc = ns.popen(
+        [PY, "-c", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()
 
 
 def test_probe_hears_the_owner_when_another_stack_gets_the_unicast(
-        lan: tuple[Namespace, Namespace]) -> None:
+    lan: tuple[Namespace, Namespace],
+) -> None:
     office_a, office_b = lan
     procs: list[subprocess.Popen[str]] = []
     try:

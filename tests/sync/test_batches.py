@@ -30,10 +30,20 @@ CLOCK = {"wall_ts": "2026-10-01T23:21:07.412Z", "mono_us": 81234567890}
 def sealed(count: int) -> list[str]:
     out, prev = [], records.ZERO_HASH
     for seq in range(count):
-        rec = records.seal(records.build(
-            node="kec-alalak", epoch=EPOCH, seq=seq, type="genesis" if seq == 0 else "checkin",
-            ts="2026-10-01T23:21:07.412Z", mono_us=seq, boot_id="b", prev=prev,
-            body={"nip": "198501012010011001", "kind": "in", "note": "Kecamatan Alalak é"}), KEY)
+        rec = records.seal(
+            records.build(
+                node="kec-alalak",
+                epoch=EPOCH,
+                seq=seq,
+                type="genesis" if seq == 0 else "checkin",
+                ts="2026-10-01T23:21:07.412Z",
+                mono_us=seq,
+                boot_id="b",
+                prev=prev,
+                body={"nip": "198501012010011001", "kind": "in", "note": "Kecamatan Alalak é"},
+            ),
+            KEY,
+        )
         prev = rec["hash"]
         out.append(records.serialize(rec))
     return out
@@ -175,8 +185,11 @@ V2_BAD: list[tuple[str, Any, str]] = [
     ("first without prev", lambda r: r[0].pop("prev"), "first record"),
     ("no prev after a hole", lambda r: r[2].__setitem__("seq", 5), "does not follow"),
     ("no prev, seq not int", lambda r: r[1].__setitem__("seq", "1"), "does not follow"),
-    ("no prev, seq bool", lambda r: (r[0].__setitem__("seq", 0), r[1].__setitem__("seq", True)),
-     "does not follow"),
+    (
+        "no prev, seq bool",
+        lambda r: (r[0].__setitem__("seq", 0), r[1].__setitem__("seq", True)),
+        "does not follow",
+    ),
     ("float", lambda r: r[1]["body"].__setitem__("x", 1.5), "canonical"),
 ]
 

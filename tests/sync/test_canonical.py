@@ -11,11 +11,18 @@ from sync.canonical import canonical_bytes
 from sync.errors import CanonicalError
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
     | st.text(alphabet=st.characters(exclude_categories=["Cs"])),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8),
-                      children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 
@@ -26,10 +33,19 @@ def test_matches_reference_implementation(value):
     assert canonical_bytes(value) == rfc8785.dumps(value)
 
 
-@pytest.mark.parametrize("value", [
-    {"a": 1.5}, [0.1], {"n": 2**53}, {"n": -(2**53)}, {1: "x"}, {"s": "\ud800"}, {"b": b"x"},
-    float("nan"),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 1.5},
+        [0.1],
+        {"n": 2**53},
+        {"n": -(2**53)},
+        {1: "x"},
+        {"s": "\ud800"},
+        {"b": b"x"},
+        float("nan"),
+    ],
+)
 def test_refuses_what_records_must_not_hold(value):
     with pytest.raises(CanonicalError):
         canonical_bytes(value)

@@ -18,9 +18,20 @@ EPOCH = "ab" * 16
 def _log(n: int, key=KEY, node="kec-tamban") -> list[dict]:
     out, prev = [], ZERO_HASH
     for seq in range(n):
-        rec = seal(build(node=node, epoch=EPOCH, seq=seq, type="genesis" if seq == 0 else "checkin",
-                         ts="2026-10-01T23:21:07.412Z", mono_us=seq, boot_id="b",
-                         prev=prev, body={"seq": seq}), key)
+        rec = seal(
+            build(
+                node=node,
+                epoch=EPOCH,
+                seq=seq,
+                type="genesis" if seq == 0 else "checkin",
+                ts="2026-10-01T23:21:07.412Z",
+                mono_us=seq,
+                boot_id="b",
+                prev=prev,
+                body={"seq": seq},
+            ),
+            key,
+        )
         out.append(rec)
         prev = rec["hash"]
     return out
@@ -54,11 +65,20 @@ def _mutate(log, how):
     return log
 
 
-@pytest.mark.parametrize("how,reason,seq", [
-    ("edit", "bad-hash", 2), ("drop", "gap", 3), ("swap", "gap", 3),
-    ("other-key", "bad-signature", 0), ("other-node", "wrong-node", 3), ("no-genesis", "gap", 1),
-    ("float", "bad-shape", 2), ("bad-sig-b64", "bad-signature", 2), ("extra-field", "bad-shape", 2),
-])
+@pytest.mark.parametrize(
+    "how,reason,seq",
+    [
+        ("edit", "bad-hash", 2),
+        ("drop", "gap", 3),
+        ("swap", "gap", 3),
+        ("other-key", "bad-signature", 0),
+        ("other-node", "wrong-node", 3),
+        ("no-genesis", "gap", 1),
+        ("float", "bad-shape", 2),
+        ("bad-sig-b64", "bad-signature", 2),
+        ("extra-field", "bad-shape", 2),
+    ],
+)
 def test_each_fault_is_named(how, reason, seq):
     with pytest.raises(RecordError) as info:
         verify_log(_mutate(_log(5), how), KEY.public_key())
@@ -67,17 +87,23 @@ def test_each_fault_is_named(how, reason, seq):
 
 def test_verifier_resumes_from_a_stored_head():
     log = _log(6)
-    v = ChainVerifier(KEY.public_key(), node="kec-tamban", epoch=EPOCH, next_seq=3,
-                      head=log[2]["hash"])
+    v = ChainVerifier(
+        KEY.public_key(), node="kec-tamban", epoch=EPOCH, next_seq=3, head=log[2]["hash"]
+    )
     for rec in log[3:]:
         v.feed(rec)
     assert v.next_seq == 6
 
 
-@pytest.mark.parametrize("field,value", [
-    ("node", "kec-tamban\n"), ("ts", "2026-10-01T23:21:07.412Z\n"),
-    ("ts", "\u0662026-10-01T23:21:07.412Z"), ("epoch", "ab" * 16 + "\n"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("node", "kec-tamban\n"),
+        ("ts", "2026-10-01T23:21:07.412Z\n"),
+        ("ts", "\u0662026-10-01T23:21:07.412Z"),
+        ("epoch", "ab" * 16 + "\n"),
+    ],
+)
 def test_shape_refuses_trailing_newlines_and_non_ascii_digits(field, value):
     from sync.records import check_shape
 

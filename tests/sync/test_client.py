@@ -43,8 +43,8 @@ class FakeCentral:
         self.nonces: set[str] = set()
         self.roster: dict[str, Any] | None = None
         self.enroll_handler: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]] | None = None
-        self.fail_next: list[int] = []         # statuses to answer before handling
-        self.lose_answer_next = 0              # commit, then answer 500 (lost response)
+        self.fail_next: list[int] = []  # statuses to answer before handling
+        self.lose_answer_next = 0  # commit, then answer 500 (lost response)
         self.delay = 0.0
         self.requests: list[tuple[str, str, int]] = []
         self.lock = threading.Lock()
@@ -80,8 +80,11 @@ class FakeCentral:
 
     @staticmethod
     def error(status: int, code: str, message: str, **extra: Any) -> Response:
-        return Response(json.dumps({"error": code, "message": message, **extra}), status,
-                        content_type="application/json")
+        return Response(
+            json.dumps({"error": code, "message": message, **extra}),
+            status,
+            content_type="application/json",
+        )
 
     @staticmethod
     def ok(doc: Any, status: int = 200) -> Response:
@@ -99,8 +102,9 @@ class FakeCentral:
             return self.ok(doc, status)
         try:
             headers = dict(request.headers.items())
-            signer = verify_request(request.method, request.url, headers, body,
-                                    lambda name: self.nodes[name])
+            signer = verify_request(
+                request.method, request.url, headers, body, lambda name: self.nodes[name]
+            )
         except SignatureError as exc:
             return self.error(401, exc.reason, str(exc))
         with self.lock:
@@ -110,9 +114,15 @@ class FakeCentral:
         node = signer.key_id
         if request.path == f"/api/v1/nodes/{node}/checkpoint":
             log = self.logs.get(node, [])
-            return self.ok({"node": node, "epoch": log[0]["epoch"] if log else None,
-                            "seq": len(log) - 1, "head": log[-1]["hash"] if log else ZERO,
-                            "quarantined": node in self.quarantined})
+            return self.ok(
+                {
+                    "node": node,
+                    "epoch": log[0]["epoch"] if log else None,
+                    "seq": len(log) - 1,
+                    "head": log[-1]["hash"] if log else ZERO,
+                    "quarantined": node in self.quarantined,
+                }
+            )
         if request.path == "/api/v1/batches" and request.method == "POST":
             return self.batch(node, body, request.headers.get("Content-Encoding"))
         if request.path == "/api/v1/roster":
@@ -146,8 +156,13 @@ class FakeCentral:
                     fresh.append(rec)
             if fresh and fresh[0]["seq"] != len(log):
                 return self.error(409, "gap", "gap", expected_seq=len(log))
-            verifier = ChainVerifier(self.nodes[node], node=node, epoch=batch["epoch"],
-                                     next_seq=len(log), head=log[-1]["hash"] if log else ZERO)
+            verifier = ChainVerifier(
+                self.nodes[node],
+                node=node,
+                epoch=batch["epoch"],
+                next_seq=len(log),
+                head=log[-1]["hash"] if log else ZERO,
+            )
             try:
                 for rec in fresh:
                     verifier.feed(rec)
@@ -155,20 +170,36 @@ class FakeCentral:
                 return self.error(422, "invalid-record", str(exc))
             log.extend(fresh)
             last = batch["records"][-1]
-            receipt = make_receipt(central=self.central_id, node=node, epoch=batch["epoch"],
-                                   seq=last["seq"], head=last["hash"], server_ts=wall_ts(),
-                                   key=self.key)
+            receipt = make_receipt(
+                central=self.central_id,
+                node=node,
+                epoch=batch["epoch"],
+                seq=last["seq"],
+                head=last["hash"],
+                server_ts=wall_ts(),
+                key=self.key,
+            )
             if self.lose_answer_next:
                 self.lose_answer_next -= 1
                 return self.error(500, "lost", "committed, answer lost")
-        return self.ok({"receipt": receipt, "accepted": len(fresh), "duplicates": duplicates,
-                        "checkpoint": {"epoch": batch["epoch"], "seq": last["seq"],
-                                       "head": last["hash"]},
-                        "roster_version": self.roster["version"] if self.roster else 0})
+        return self.ok(
+            {
+                "receipt": receipt,
+                "accepted": len(fresh),
+                "duplicates": duplicates,
+                "checkpoint": {"epoch": batch["epoch"], "seq": last["seq"], "head": last["hash"]},
+                "roster_version": self.roster["version"] if self.roster else 0,
+            }
+        )
 
     def publish_roster(self, version: int, employees: list[dict[str, Any]]) -> dict[str, Any]:
-        self.roster = make_roster_doc(central=self.central_id, version=version,
-                                      issued_ts=wall_ts(), employees=employees, key=self.key)
+        self.roster = make_roster_doc(
+            central=self.central_id,
+            version=version,
+            issued_ts=wall_ts(),
+            employees=employees,
+            key=self.key,
+        )
         return self.roster
 
 
@@ -181,9 +212,20 @@ EPOCH = "12" * 16
 def chain(count: int, start: int = 0, prev: str = ZERO) -> list[str]:
     out = []
     for seq in range(start, start + count):
-        rec = records.seal(records.build(
-            node="kec-alalak", epoch=EPOCH, seq=seq, type="genesis" if seq == 0 else "checkin",
-            ts=wall_ts(), mono_us=seq, boot_id="b", prev=prev, body={"n": seq}), NODE_KEY)
+        rec = records.seal(
+            records.build(
+                node="kec-alalak",
+                epoch=EPOCH,
+                seq=seq,
+                type="genesis" if seq == 0 else "checkin",
+                ts=wall_ts(),
+                mono_us=seq,
+                boot_id="b",
+                prev=prev,
+                body={"n": seq},
+            ),
+            NODE_KEY,
+        )
         prev = rec["hash"]
         out.append(records.serialize(rec))
     return out
@@ -234,15 +276,26 @@ def test_gap_and_fork(central: FakeCentral, client: CentralClient) -> None:
 
 def test_roster_304_and_document(central: FakeCentral, client: CentralClient) -> None:
     assert client.roster(0) is None
-    central.publish_roster(2, [{"nip": "198501012010011001", "name": "A", "unit": "U",
-                                "role": "staff", "pin_hash": "scrypt$16$8$1$AA==$AA=="}])
+    central.publish_roster(
+        2,
+        [
+            {
+                "nip": "198501012010011001",
+                "name": "A",
+                "unit": "U",
+                "role": "staff",
+                "pin_hash": "scrypt$16$8$1$AA==$AA==",
+            }
+        ],
+    )
     assert client.roster(0)["version"] == 2  # type: ignore[index]
     assert client.roster(2) is None
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 400, 401])
-def test_http_errors_become_sync_error(central: FakeCentral, client: CentralClient,
-                                       status: int) -> None:
+def test_http_errors_become_sync_error(
+    central: FakeCentral, client: CentralClient, status: int
+) -> None:
     central.fail_next = [status]
     with pytest.raises(SyncError) as info:
         client.checkpoint()
@@ -281,8 +334,16 @@ def test_session_per_thread(client: CentralClient) -> None:
 
 
 def test_enroll(central: FakeCentral) -> None:
-    central.enroll_handler = lambda doc: (201, {"node": "kec-alalak", "cert": "C", "ca": "A",
-                                                "central": "Z", "central_id": "central-batola"})
+    central.enroll_handler = lambda doc: (
+        201,
+        {
+            "node": "kec-alalak",
+            "cert": "C",
+            "ca": "A",
+            "central": "Z",
+            "central_id": "central-batola",
+        },
+    )
     assert CentralClient.enroll(central.url, "kec-alalak.secret", "CSR")["cert"] == "C"
     central.enroll_handler = lambda doc: (403, {"error": "bad-token", "message": "used"})
     with pytest.raises(SyncError, match="bad-token") as info:

@@ -48,9 +48,21 @@ def _resigned(doc: dict[str, Any], key: Any, **changes: Any) -> dict[str, Any]:
     return sign_document(body, key)
 
 
-@pytest.mark.parametrize("case", ["bad-sig", "other-central", "cert-of-another-key",
-                                  "cert-of-another-name", "missing-field", "extra-field",
-                                  "v2", "bad-ts", "short-key", "not-pem"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "bad-sig",
+        "other-central",
+        "cert-of-another-key",
+        "cert-of-another-name",
+        "missing-field",
+        "extra-field",
+        "v2",
+        "bad-ts",
+        "short-key",
+        "not-pem",
+    ],
+)
 def test_bad_announcements(ca: Any, case: str) -> None:
     old, new, other = generate_key(), generate_key(), generate_key()
     doc = announce(ca, old, new)
@@ -59,8 +71,11 @@ def test_bad_announcements(ca: Any, case: str) -> None:
         "other-central": lambda: _resigned(doc, old, central="central-other"),
         "cert-of-another-key": lambda: _resigned(doc, old, new_key=raw_key(other.public_key())),
         "cert-of-another-name": lambda: make_announcement(
-            central=CENTRAL, old_key=old, issued_ts=TS,
-            new_cert=issue_certificate(ca, new.public_key(), "central-other", role="central")),
+            central=CENTRAL,
+            old_key=old,
+            issued_ts=TS,
+            new_cert=issue_certificate(ca, new.public_key(), "central-other", role="central"),
+        ),
         "missing-field": lambda: _resigned({k: v for k, v in doc.items() if k != "cert"}, old),
         "extra-field": lambda: _resigned(doc, old, note="hi"),
         "v2": lambda: _resigned(doc, old, v=2),

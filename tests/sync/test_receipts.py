@@ -15,8 +15,14 @@ from sync.errors import ReceiptError
 from sync.receipts import make_receipt, signed_bytes, verify_receipt
 
 KEY = Ed25519PrivateKey.generate()
-FIELDS: dict[str, Any] = {"central": "central-batola", "node": "kec-alalak", "epoch": "ab" * 16,
-                          "seq": 41, "head": "cd" * 32, "server_ts": "2026-10-01T23:21:07.412Z"}
+FIELDS: dict[str, Any] = {
+    "central": "central-batola",
+    "node": "kec-alalak",
+    "epoch": "ab" * 16,
+    "seq": 41,
+    "head": "cd" * 32,
+    "server_ts": "2026-10-01T23:21:07.412Z",
+}
 
 
 def receipt() -> dict[str, Any]:
@@ -68,8 +74,19 @@ def test_openssl_verifies_receipt(tmp_path: Path) -> None:
     (tmp_path / "central_pub.pem").write_bytes(public_key_pem(KEY))
     (tmp_path / "canon.bin").write_bytes(signed_bytes(r))
     (tmp_path / "sig.bin").write_bytes(base64.b64decode(r["sig"]))
-    cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "central_pub.pem", "-rawin",
-           "-in", "canon.bin", "-sigfile", "sig.bin"]
+    cmd = [
+        "openssl",
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        "central_pub.pem",
+        "-rawin",
+        "-in",
+        "canon.bin",
+        "-sigfile",
+        "sig.bin",
+    ]
     ok = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert ok.returncode == 0, ok.stderr + ok.stdout
     assert "Signature Verified Successfully" in ok.stdout

@@ -16,13 +16,25 @@ KEY = Ed25519PrivateKey.generate()
 
 
 def employees(count: int = 5) -> list[dict[str, Any]]:
-    return [{"nip": p["nip"], "name": p["name"], "unit": p["unit"], "role": p["role"],
-             "pin_hash": hash_pin(p["pin"], n=2**4)} for p in make_roster(count)]
+    return [
+        {
+            "nip": p["nip"],
+            "name": p["name"],
+            "unit": p["unit"],
+            "role": p["role"],
+            "pin_hash": hash_pin(p["pin"], n=2**4),
+        }
+        for p in make_roster(count)
+    ]
 
 
 def doc(**kw: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {"central": "central-batola", "version": 3,
-                            "issued_ts": "2026-10-01T00:00:00.000Z", "employees": employees()}
+    args: dict[str, Any] = {
+        "central": "central-batola",
+        "version": 3,
+        "issued_ts": "2026-10-01T00:00:00.000Z",
+        "employees": employees(),
+    }
     args.update(kw)
     return make_roster_doc(**args, key=KEY)
 
@@ -44,8 +56,10 @@ TAMPER = [
     ("pin hash swapped", lambda d: _emp(d, pin_hash=d["employees"][1]["pin_hash"])),
     ("dropped employee", lambda d: {**d, "employees": d["employees"][1:]}),
     ("bad nip", lambda d: _emp(d, nip="123")),
-    ("nip bad month", lambda d: _emp(d, nip=d["employees"][0]["nip"][:12] + "13" +
-                                     d["employees"][0]["nip"][14:])),
+    (
+        "nip bad month",
+        lambda d: _emp(d, nip=d["employees"][0]["nip"][:12] + "13" + d["employees"][0]["nip"][14:]),
+    ),
     ("role", lambda d: _emp(d, role="boss")),
     ("pin hash format", lambda d: _emp(d, pin_hash="md5$abc")),
     ("clear pin", lambda d: _emp(d, pin_hash="123456")),
