@@ -47,17 +47,33 @@ def test_dependencies_point_one_way(package):
 
 def test_importing_the_apps_starts_nothing():
     # Importing must not open databases, start threads or touch the network.
-    code = ("import threading, local_node, central, local_node.scheduler, local_node.jobs,"
-            " local_node.wsgi, central.wsgi;"
-            "print(threading.active_count())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                         check=True)
+    code = (
+        "import threading, local_node, central, local_node.scheduler, local_node.jobs,"
+        " local_node.wsgi, central.wsgi;"
+        "print(threading.active_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert out.stdout.strip() == "1"
 
 
 def test_ruff_is_clean():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_ruff_format_is_clean():
+    # The whole tree is formatted by `ruff format` (one commit of its own); a diff here means
+    # a change was not formatted: run `.venv/bin/ruff format .`.
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", "."],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
 
 
@@ -65,8 +81,11 @@ def test_mypy_is_clean():
     # The whole tree as pyproject.toml lists it (tests and scripts included), strict on sync/,
     # certs/, local_node/ and central/. The cache in the checkout's .mypy_cache (git ignores
     # it) makes a repeated run take seconds; the first run in a fresh checkout takes ~30 s.
-    result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir",
-                             str(REPO / ".mypy_cache")], cwd=REPO, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(REPO / ".mypy_cache")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     assert "no issues found in" in result.stdout
