@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +11,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from certs.authority import CertificateAuthority
+from certs.filemodes import PRIVATE_UMASK
 from local_node import create_app
 from local_node.datadir import NodePaths
 from testkit.factories import make_ca, make_node, roster_file, run_cli
+
+# The CLIs set this umask for themselves (local_node/cli.py, central/cli.py). Tests that call
+# a CLI's main() in-process leave it set for every later test, so without setting it here a
+# test that creates a node database by hand passed or failed with the order tests ran in
+# (under pytest-xdist each worker sees another order).
+os.umask(PRIVATE_UMASK)
 
 
 @pytest.fixture

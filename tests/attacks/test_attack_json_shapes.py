@@ -43,6 +43,12 @@ PATH_VALUES = {
     "<int:alert_id>": "1",
     "<name>": "budi",
     "<link>": "x" * 43,
+    "<int:objection_id>": "1",
+    "<action>": "accept",
+    "<nip>": "198501012010011001",
+    "<any(pengecualian, gangguan):kind>": "pengecualian",
+    "<int:target_id>": "1",
+    "<any(setujui, tolak):action>": "setujui",
 }
 
 

@@ -116,7 +116,7 @@ def test_propose_approve_and_the_month_changes(
     # One subject per size: the phone run and the desktop run each change their own month.
     subject = central.people[9] if size == "phone" else central.people[10]
     operator = _sign_in(browser, url, "operator", size)
-    operator.locator('nav a:has-text("Bulan")').click()
+    operator.get_by_role("link", name="Bulan", exact=True).click()
     operator.locator("#month-input").fill(MONTH)
     operator.locator("#month-btn").click()
     expect(operator.locator("#month")).to_have_text("Oktober 2026")
