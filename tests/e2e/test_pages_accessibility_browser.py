@@ -163,6 +163,12 @@ def test_central_pages_pass_axe(browser: Browser, office: Office, size: str) -> 
     # The real node sent its head with the batch: central knows it had nothing left.
     expect(page.locator("#node-kec-alalak td.num")).to_have_text("0")
     check(page, base + "/grafik/bulan", "month-chart", size)
+    # The month, one employee's month, exceptions, incidents and objections (officials).
+    check(page, base + "/bulan", "month", size)
+    check(page, base + f"/bulan/pegawai/{office.people[1]['nip']}", "employee-month-official", size)
+    check(page, base + "/pengecualian", "exceptions", size)
+    check(page, base + "/gangguan", "incidents", size)
+    check(page, base + "/keberatan", "objections", size)
     check(page, base + "?date=2026-02-30", "error", size)
     check(page, base + "/node?lang=en", "nodes-en", size)
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -187,4 +193,20 @@ def test_node_staff_and_admin_pages_pass_axe(browser: Browser, office: Office, s
     page.get_by_role("button", name="Masuk").click()
     page.locator("#health").wait_for()
     check(page, "", "node-admin", size)
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_employee_pages_pass_axe(browser: Browser, office: Office, size: str) -> None:
+    # The employee's own sign-in and month at central (/saya), with the NIP and PIN of the
+    # office; the month holds the real arrival pushed by the node.
+    person = office.people[1]
+    context = accessible_context(browser, *SIZES[size])
+    page = context.new_page()
+    check(page, office.central.url + "/saya/masuk", "employee-signin", size)
+    page.locator("#nip").fill(person["nip"])
+    page.locator("#pin").fill(person["pin"])
+    page.locator("#signin-btn").click()
+    expect(page.locator("#summary")).to_be_visible()
+    check(page, "", "employee-month", size)
     context.close()
