@@ -244,19 +244,3 @@ def employee_session(
 
 def end_employee_session(conn: Any, style: str, session_hash: str) -> None:
     conn.execute(_q("DELETE FROM employee_sessions WHERE session_hash = ?", style), (session_hash,))
-
-
-def employee_checkins(
-    conn: Any, style: str, columns: str, nip: str, first_day: str, last_day: str
-) -> list[Any]:
-    """Rows (``columns``) of one employee's check-ins on these WITA days, in time order."""
-    return list(
-        conn.execute(
-            _q(
-                f"SELECT {columns} FROM records WHERE day BETWEEN ? AND ?"
-                " AND nip = ? AND type = 'checkin' ORDER BY ts, node, seq",
-                style,
-            ),
-            (first_day, last_day, nip),
-        ).fetchall()
-    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any, Protocol
@@ -310,6 +310,12 @@ class PortableStore:
     """The ``CentralStore`` methods both backends share. A backend gives ``_read`` (a
     connection for reads; inside a write transaction, that transaction's) and ``_write``
     (one transaction: commits when the block ends, rolls back on an exception)."""
+
+    # What a backend appends to a text ORDER BY so both sort bytewise (PostgreSQL's default
+    # collation follows the locale), and to a SELECT that must lock the row it reads
+    # (SQLite's BEGIN IMMEDIATE already holds the whole database).
+    TEXT_ORDER = ""
+    LOCK_ROW = ""
 
     def _read(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
@@ -854,11 +860,57 @@ class PortableStore:
             return objection_sql.accepted_evidence(conn, _style(conn), first_day, last_day)
 
     def employee_checkins(self, nip: str, first_day: str, last_day: str) -> list[StoredRecord]:
+        """One employee's check-ins on these WITA days, in time order (``/saya``)."""
+        return [rec for _, rec in self.employee_checkins_by_id(nip, first_day, last_day)]
+
+    def employee_checkins_by_id(
+        self, nip: str, first_day: str, last_day: str
+    ) -> list[tuple[int, StoredRecord]]:
+        """(record id, record with its body) of one employee's check-ins on these WITA
+        days, in time order: the month page lists each with its method and voucher."""
         with self._read() as conn:
-            rows = objection_sql.employee_checkins(
-                conn, _style(conn), RECORD_COLUMNS, nip, first_day, last_day
+            rows = execute(
+                conn,
+                f"SELECT id, {RECORD_COLUMNS} FROM records WHERE day BETWEEN ? AND ?"
+                f" AND nip = ? AND type = 'checkin' ORDER BY ts, node{self.TEXT_ORDER}, seq",
+                (first_day, last_day, nip),
+            ).fetchall()
+        return [(int(r[0]), _stored(r[1:])) for r in rows]
+
+    def decide_overlay(
+        self,
+        target: str,
+        target_id: int,
+        action: str,
+        by: str,
+        reason: str | None,
+        now: float,
+        check: Callable[[str | None, list[str]], None],
+    ) -> None:
+        """Append an approve/reject event after ``check(proposer, actions so far)`` passes,
+        in one transaction. The overlay's row is read with ``LOCK_ROW``: two officials
+        deciding at once, the second waits and then sees the first decision."""
+        table = {"exception": "recap_exceptions", "incident": "recap_incidents"}[target]
+        with self._write() as conn:
+            row = execute(
+                conn, f"SELECT created_by FROM {table} WHERE id = ?{self.LOCK_ROW}", (target_id,)
+            ).fetchone()
+            actions = [
+                r[0]
+                for r in execute(
+                    conn,
+                    "SELECT action FROM recap_overlay_events WHERE target = ? AND target_id = ?"
+                    " ORDER BY id",
+                    (target, target_id),
+                )
+            ]
+            check(row[0] if row else None, actions)
+            execute(
+                conn,
+                'INSERT INTO recap_overlay_events (target, target_id, action, "by", reason, at)'
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (target, target_id, action, by, reason, now),
             )
-        return [_stored(r) for r in rows]
 
     def decide_objection(self, objection_id: int, action: str, entry: AuditEntry) -> str:
         """Decide an open objection and audit it in one transaction: ``ok``, ``unknown``

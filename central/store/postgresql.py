@@ -136,6 +136,9 @@ class PgIngestTx(PortableIngestTx):
 class PostgresStore(PortableStore):
     """``CentralStore`` over a PostgreSQL database given by a libpq URL."""
 
+    TEXT_ORDER = ' COLLATE "C"'
+    LOCK_ROW = " FOR UPDATE"
+
     def __init__(
         self,
         url: str,
@@ -516,39 +519,6 @@ class PostgresStore(PortableStore):
             )
         return new_id
 
-    def decide_overlay(
-        self,
-        target: str,
-        target_id: int,
-        action: str,
-        by: str,
-        reason: str | None,
-        now: float,
-        check: Callable[[str | None, list[str]], None],
-    ) -> None:
-        """Append an approve/reject event after ``check(proposer, actions so far)`` passes.
-        The overlay's row is locked first: a second official deciding at once waits, then
-        sees the first decision."""
-        table = {"exception": "recap_exceptions", "incident": "recap_incidents"}[target]
-        with self._write() as conn:
-            row = conn.execute(
-                f"SELECT created_by FROM {table} WHERE id = %s FOR UPDATE", (target_id,)
-            ).fetchone()
-            actions = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT action FROM recap_overlay_events WHERE target = %s AND target_id = %s"
-                    " ORDER BY id",
-                    (target, target_id),
-                )
-            ]
-            check(row[0] if row else None, actions)
-            conn.execute(
-                'INSERT INTO recap_overlay_events (target, target_id, action, "by", reason, at)'
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                (target, target_id, action, by, reason, now),
-            )
-
     def overlay_events(
         self,
         target: str,
@@ -809,20 +779,6 @@ class PostgresStore(PortableStore):
             )
             _insert_audit(conn, entry)
         return "ok"
-
-    # --- month pages: one employee's check-ins (003_exception_docno) -------------------
-
-    def employee_checkins_by_id(
-        self, nip: str, first_day: str, last_day: str
-    ) -> list[tuple[int, StoredRecord]]:
-        """As SQLite's; text sorts by ``COLLATE "C"`` so the order matches SQLite's."""
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT id, {_RECORD_COLUMNS} FROM records WHERE day BETWEEN %s AND %s"
-                " AND nip = %s AND type = 'checkin' ORDER BY ts, node COLLATE \"C\", seq",
-                (first_day, last_day, nip),
-            ).fetchall()
-        return [(int(r[0]), _stored(r[1:])) for r in rows]
 
 
 def _max_roster_version(conn: psycopg.Connection) -> int:

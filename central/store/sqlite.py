@@ -517,38 +517,6 @@ class SqliteStore(PortableStore):
             )
         return new_id
 
-    def decide_overlay(
-        self,
-        target: str,
-        target_id: int,
-        action: str,
-        by: str,
-        reason: str | None,
-        now: float,
-        check: Callable[[str | None, list[str]], None],
-    ) -> None:
-        """Append an approve/reject event after ``check(proposer, actions so far)`` passes,
-        in one transaction (two officials deciding at once: the second sees the first)."""
-        table = {"exception": "recap_exceptions", "incident": "recap_incidents"}[target]
-        with self._write() as conn:
-            row = conn.execute(
-                f"SELECT created_by FROM {table} WHERE id = ?", (target_id,)
-            ).fetchone()
-            actions = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT action FROM recap_overlay_events WHERE target = ? AND target_id = ?"
-                    " ORDER BY id",
-                    (target, target_id),
-                )
-            ]
-            check(row[0] if row else None, actions)
-            conn.execute(
-                "INSERT INTO recap_overlay_events (target, target_id, action, by, reason, at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (target, target_id, action, by, reason, now),
-            )
-
     def overlay_events(
         self,
         target: str,
@@ -811,17 +779,3 @@ class SqliteStore(PortableStore):
             )
             _insert_audit(conn, entry)
         return "ok"
-
-    # --- month pages: one employee's check-ins (003_exception_docno) -------------------
-
-    def employee_checkins_by_id(
-        self, nip: str, first_day: str, last_day: str
-    ) -> list[tuple[int, StoredRecord]]:
-        """(record id, record with its body) of one employee's check-ins on these WITA
-        days, in time order: the month page lists each with its method and voucher."""
-        rows = self.conn().execute(
-            f"SELECT id, {RECORD_COLUMNS} FROM records WHERE day BETWEEN ? AND ?"
-            " AND nip = ? AND type = 'checkin' ORDER BY ts, node, seq",
-            (first_day, last_day, nip),
-        )
-        return [(r[0], _stored(r[1:])) for r in rows]
