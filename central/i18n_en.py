@@ -5,6 +5,9 @@ Keep the ``%(name)s`` placeholders (and ``%%`` for a percent sign) exactly as in
 
 from __future__ import annotations
 
+from .i18n_en_employee import EN_EMPLOYEE
+from .i18n_en_month import EN_MONTH
+
 EN: dict[str, str] = {
     # --- base.html, navigation -------------------------------------------------------------
     "Presensi Pusat": "Central attendance",
@@ -284,9 +287,7 @@ EN: dict[str, str] = {
     "belum ada aturan presensi: impor dulu dengan presensi-central rules import": "no attendance rules yet: import them first with presensi-central rules import",
 }
 
-# The month, exception and incident pages keep their strings in their own module.
-from .i18n_en_employee import EN_EMPLOYEE  # noqa: E402
-from .i18n_en_month import EN_MONTH  # noqa: E402
-
+# The month, exception and incident pages, and the employee's own pages, keep their strings
+# in their own modules.
 EN.update(EN_MONTH)
 EN.update(EN_EMPLOYEE)
