@@ -17,14 +17,17 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import segno
-from fpdf import FPDF
 
 from sync.timefmt import WITA
 
 from .roster import Employee
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 STEPS = (
     "Sambungkan HP ke Wi-Fi kantor.",
@@ -67,6 +70,10 @@ def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
 
 
 def _new_pdf(title: str) -> FPDF:
+    # fpdf2 (with fontTools and Pillow, about 25 MB) loads only when a PDF is asked for:
+    # every node process imports this module, few ever print.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title(_latin1(title))
