@@ -354,10 +354,11 @@ def load_inputs(
     first_text, last_text = first.isoformat(), last.isoformat()
     # The plain rows, aggregated by the database: first in and last out per employee, day
     # and node (judge_day takes the earliest in and the latest out over the nodes).
-    for who, day, node, first_in, last_out in store.recap_first_last(first_text, last_text, plain):
+    aggregated = store.recap_first_last(first_text, last_text, plain)
+    seen_nodes.update((r[0], r[2]) for r in aggregated if r[0] in unit_of)
+    for who, day, node, first_in, last_out in aggregated:
         if who not in unit_of:
             continue
-        seen_nodes.add((who, node))
         key = (who, day)
         day_punches = punches.get(key)
         if day_punches is None:

@@ -32,7 +32,7 @@ from .recap_audit import (
     reopen_month_audited,
 )
 from .recap_close import recap
-from .recap_export import recap_csv, recap_xlsx
+from .recap_export import recap_csv, recap_json, recap_xlsx
 from .web import api_principal, json_object, service
 
 bp = Blueprint("recap", __name__, url_prefix="/api/v1")
@@ -99,7 +99,7 @@ def get_recap() -> ResponseReturnValue:
             mimetype=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'},
         )
-    return jsonify(result)
+    return Response(recap_json(result), mimetype="application/json")
 
 
 @bp.get("/discipline")

@@ -166,8 +166,10 @@ def cmd_incident_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+def _json(value: dict[str, Any]) -> bytes:
+    from .recap_export import recap_json
+
+    return recap_json(value) + b"\n"
 
 
 def _write(args: argparse.Namespace, data: bytes) -> None:

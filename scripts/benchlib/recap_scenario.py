@@ -12,8 +12,8 @@ Timed, in one process over the real SQLite file, each the median of 3 runs:
 - the floor: reading the month's check-in rows from the database alone (every check-in row
   of the month, the columns the recap judges by, ``fetchall``; the recap itself now lets the
   database aggregate most of them); the year's floor is the same query over the whole year;
-- the month's recap as JSON (``recap_close.recap`` + ``json.dumps``) and as XLSX
-  (``recap_export.recap_xlsx``), each also as a ratio to the floor;
+- the month's recap as JSON (``recap_close.recap`` + ``recap_export.recap_json``, the bytes
+  the API serves) and as XLSX (``recap_export.recap_xlsx``), each also as a ratio to the floor;
 - the yearly discipline count (``discipline.yearly``) for every employee: every day of 2026
   up to 20 November is judged (January-September as absences, no records).
 Goal: the month under 2 s and within 3x the floor; the year under 10 s.
@@ -233,7 +233,7 @@ def measure(data: Path, rounds: int = 3) -> dict[str, Any]:
     from central.datadir import CentralPaths
     from central.discipline import yearly
     from central.recap_close import recap
-    from central.recap_export import recap_xlsx
+    from central.recap_export import recap_json, recap_xlsx
     from central.store.sqlite import SqliteStore
 
     store = SqliteStore(CentralPaths(data).db)
@@ -254,9 +254,7 @@ def measure(data: Path, rounds: int = 3) -> dict[str, Any]:
         return read
 
     floor_s, rows = _median(floor("2026-10-01", "2026-10-31"), rounds)
-    json_s, body = _median(
-        lambda: json.dumps(recap(store, MONTH, today=TODAY), separators=(",", ":")), rounds
-    )
+    json_s, body = _median(lambda: recap_json(recap(store, MONTH, today=TODAY)), rounds)
     recap_only_s, result = _median(lambda: recap(store, MONTH, today=TODAY), 1)
     xlsx_s, book = _median(lambda: recap_xlsx(recap(store, MONTH, today=TODAY)), 1)
     year_floor_s, _ = _median(floor("2026-01-01", "2026-12-31"), rounds)
