@@ -70,13 +70,20 @@ def note_hour(
     now: float,
     backlog: int | None,
     offset_ms: int | None,
+    pruned: dict[str, int],
     keep_days: int = KEEP_DAYS,
 ) -> None:
     """Keep the latest figures of this hour for ``node``; drop its hours older than
-    ``keep_days`` (by its primary key, so the delete stays cheap on every batch)."""
+    ``keep_days`` (by its primary key) when ``pruned``, the store's memo of the hour each
+    node's old rows were last dropped in, holds another hour for it. The delete then runs
+    once per node and hour in each server process, not in every batch's transaction (a node
+    at the peak pushes every second or two); a batch rolled back after its delete only leaves
+    the old rows until the next hour."""
     hour = int(now // HOUR_S) * HOUR_S
     conn.execute(_UPSERT.format(p=p), (node, hour, backlog, offset_ms, now))
-    conn.execute(_PRUNE.format(p=p), (node, hour - keep_days * 86400))
+    if pruned.get(node) != hour:
+        conn.execute(_PRUNE.format(p=p), (node, hour - keep_days * 86400))
+        pruned[node] = hour
 
 
 def read_history(conn: Any, p: str, since: float) -> list[NodeHour]:

@@ -712,16 +712,19 @@ def _month_recap(
             code="no-rules",
             status=409,
         )
-    employees = []
+    employees = [
+        summarize(emp_nip, name, emp_unit, list(employee_days(inputs, emp_nip, emp_unit)))
+        for emp_nip, name, emp_unit in inputs.employees
+    ]
+    # Every judged day takes its rule version and its finality from its unit's plan, so the
+    # plans of the units with employees say which versions were used and whether all is final.
     used: dict[str, None] = {}
     all_final = True
-    for emp_nip, name, emp_unit in inputs.employees:
-        days = list(employee_days(inputs, emp_nip, emp_unit))
-        for d in days:
-            if d.rules is not None and d.status not in ("belum", "tanpa-aturan"):
-                used[d.rules.id] = None
-            all_final = all_final and (d.final or d.status in ("belum", "tanpa-aturan"))
-        employees.append(summarize(emp_nip, name, emp_unit, days))
+    for plan in inputs.plans.values():
+        for p in plan:
+            if p.rules is not None and p.day <= inputs.today:
+                used[p.rules.id] = None
+                all_final = all_final and p.final
     out: dict[str, Any] = {
         "month": month,
         "rules": list(used),

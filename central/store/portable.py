@@ -153,8 +153,9 @@ def _insert_audit(conn: Connection, entry: AuditEntry) -> None:
 class PortableIngestTx:
     """The ``IngestTx`` methods both backends share, over the transaction's connection."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, pruned: dict[str, int]) -> None:
         self.conn = conn
+        self.pruned = pruned  # the store's node_history prune memo (central/node_history.py)
 
     def stored(self, node: str, epoch: str, seq: int) -> tuple[str, str] | None:
         row = execute(
@@ -293,7 +294,9 @@ class PortableIngestTx:
     def note_node_hour(
         self, node: str, now: float, backlog: int | None, offset_ms: int | None
     ) -> None:
-        node_history.note_hour(self.conn, _style(self.conn), node, now, backlog, offset_ms)
+        node_history.note_hour(
+            self.conn, _style(self.conn), node, now, backlog, offset_ms, self.pruned
+        )
 
     def observe_batch(self, seconds: float) -> None:
         """Count an accepted batch and its latency in the histogram (``/metrics``)."""

@@ -88,8 +88,7 @@ def _day_range(day: str) -> tuple[str, str]:
 class PgIngestTx(PortableIngestTx):
     """``IngestTx`` on one connection inside one transaction holding the node's row lock."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn = conn
+    conn: psycopg.Connection
 
     def node(self, name: str) -> NodeRow | None:
         # The lock that makes ingest exactly-once across servers: held until commit.
@@ -155,6 +154,7 @@ class PostgresStore(PortableStore):
         # The connection of the write transaction this thread is in: reads made inside it
         # (a month close's seal) see and hold what the transaction does, as on SQLite.
         self._local = threading.local()
+        self._history_pruned: dict[str, int] = {}
         kwargs: dict[str, Any] = {"autocommit": True}
         if password is not None:
             kwargs["password"] = password
@@ -284,7 +284,7 @@ class PostgresStore(PortableStore):
         """One transaction; ``tx.node()`` locks the node's row. Commits when the block ends."""
         self._ensure_partitions()
         with self._write() as conn:
-            yield PgIngestTx(conn)
+            yield PgIngestTx(conn, self._history_pruned)
 
     def _ensure_partitions(self) -> None:
         """Once a month per process, outside any ingest (see ``pgschema.ensure_partitions``)."""

@@ -72,8 +72,7 @@ def _token_state(conn: sqlite3.Connection, node: str, token_hash: str, now: floa
 class SqliteIngestTx(PortableIngestTx):
     """``IngestTx`` over one connection inside ``BEGIN IMMEDIATE``."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    conn: sqlite3.Connection
 
     def node(self, name: str) -> NodeRow | None:
         return _node(
@@ -151,6 +150,7 @@ class SqliteStore(PortableStore):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self._history_pruned: dict[str, int] = {}
 
     # --- connections -------------------------------------------------------------------
 
@@ -282,7 +282,7 @@ class SqliteStore(PortableStore):
     def ingest_transaction(self) -> Iterator[SqliteIngestTx]:
         """One ``BEGIN IMMEDIATE`` transaction: commits when the block ends normally."""
         with self._write() as conn:
-            yield SqliteIngestTx(conn)
+            yield SqliteIngestTx(conn, self._history_pruned)
 
     # --- roster ------------------------------------------------------------------------
 
