@@ -75,7 +75,13 @@ def test_pass_forwards_both_ways_and_counts(
     r = session.post(proxy.url + "/x", data=b"hello", timeout=5)
     assert r.status_code == 200 and r.content == b"got hello"
     assert session.get(proxy.url + "/big", timeout=5).content == BIG
+    # The pump counts a chunk after send() returns, and the client may read it before that:
+    # wait (briefly) for the count to catch up instead of racing it.
+    deadline = time.monotonic() + 5
     stats = proxy.stats()
+    while stats["bytes_down"] <= len(BIG) and time.monotonic() < deadline:
+        time.sleep(0.01)
+        stats = proxy.stats()
     assert server.posts == 1
     assert stats["connections"] == 1  # keep-alive reused the one connection
     assert stats["bytes_up"] > len(b"hello") and stats["bytes_down"] > len(BIG)
