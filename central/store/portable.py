@@ -150,6 +150,19 @@ def _insert_audit(conn: Connection, entry: AuditEntry) -> None:
     )
 
 
+def _token_state(conn: Connection, node: str, token_hash: str, now: float, lock: str = "") -> str:
+    row = execute(
+        conn,
+        f"SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?{lock}",
+        (token_hash, node),
+    ).fetchone()
+    if row is None:
+        return "unknown"
+    if row[1] is not None:
+        return "used"
+    return "expired" if row[0] <= now else "ok"
+
+
 class PortableIngestTx:
     """The ``IngestTx`` methods both backends share, over the transaction's connection."""
 
@@ -328,6 +341,40 @@ class PortableStore:
 
     def open_alert_counts(self) -> dict[str, int]:
         raise NotImplementedError
+
+    # --- enrollment ----------------------------------------------------------------------
+
+    def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
+        """``ok``, ``unknown``, ``used`` or ``expired``."""
+        with self._read() as conn:
+            return _token_state(conn, node, token_hash, now)
+
+    def complete_enrollment(
+        self, node: str, token_hash: str, now: float, issue: Callable[[], str]
+    ) -> str:
+        """Use the token and install the certificate ``issue()`` returns, atomically.
+
+        Returns ``ok`` or the token state that prevented it; the token is spent only when the
+        certificate is installed. A node that had a log may start a new epoch afterwards. The
+        token's row is read with ``LOCK_ROW``: a second server racing with the same token
+        waits, then reads it as used.
+        """
+        with self._write() as conn:
+            state = _token_state(conn, node, token_hash, now, self.LOCK_ROW)
+            if state != "ok":
+                return state
+            cert_pem = issue()
+            execute(
+                conn, "UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?", (now, token_hash)
+            )
+            execute(
+                conn,
+                "UPDATE nodes SET status = 'active', cert_pem = ?, enrolled_at = ?,"
+                " new_epoch_allowed = ? WHERE name = ?",
+                (cert_pem, now, True, node),
+            )
+            _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
+        return "ok"
 
     # --- meta --------------------------------------------------------------------------
 

@@ -63,21 +63,6 @@ _LOGIN_LOCK = 0x6C6F6769  # sign-in attempts: reserve on every key, then the has
 _NONCE_SWEEP_S = 60.0
 
 
-def _token_state(
-    conn: psycopg.Connection, node: str, token_hash: str, now: float, *, lock: bool = False
-) -> str:
-    row = conn.execute(
-        "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = %s AND node = %s"
-        + (" FOR UPDATE" if lock else ""),
-        (token_hash, node),
-    ).fetchone()
-    if row is None:
-        return "unknown"
-    if row[1] is not None:
-        return "used"
-    return "expired" if row[0] <= now else "ok"
-
-
 def _day_range(day: str) -> tuple[str, str]:
     """The UTC ``ts`` interval of one WITA day: lets PostgreSQL skip the other partitions."""
     start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC) - timedelta(hours=8)
@@ -223,7 +208,7 @@ class PostgresStore(PortableStore):
 
     # --- meta --------------------------------------------------------------------------
 
-    # --- nodes and enrollment ----------------------------------------------------------
+    # --- nodes (enrollment: portable.py) -----------------------------------------------
 
     def nodes(self) -> list[NodeRow]:
         with self._read() as conn:
@@ -231,35 +216,6 @@ class PostgresStore(PortableStore):
                 f'SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name COLLATE "C"'
             ).fetchall()
         return [n for n in map(_node, rows) if n is not None]
-
-    def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
-        """``ok``, ``unknown``, ``used`` or ``expired``."""
-        with self._read() as conn:
-            return _token_state(conn, node, token_hash, now)
-
-    def complete_enrollment(
-        self, node: str, token_hash: str, now: float, issue: Callable[[], str]
-    ) -> str:
-        """Use the token and install the certificate ``issue()`` returns, atomically.
-
-        The token's row is locked first: a second server racing with the same token waits,
-        then reads it as used.
-        """
-        with self._write() as conn:
-            state = _token_state(conn, node, token_hash, now, lock=True)
-            if state != "ok":
-                return state
-            cert_pem = issue()
-            conn.execute(
-                "UPDATE enroll_tokens SET used_at = %s WHERE token_hash = %s", (now, token_hash)
-            )
-            conn.execute(
-                "UPDATE nodes SET status = 'active', cert_pem = %s, enrolled_at = %s,"
-                " new_epoch_allowed = true WHERE name = %s",
-                (cert_pem, now, node),
-            )
-            _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
-        return "ok"
 
     # --- API tokens and nonces ---------------------------------------------------------
 

@@ -57,18 +57,6 @@ def _records_insert_sql(rows: int) -> str:
     )
 
 
-def _token_state(conn: sqlite3.Connection, node: str, token_hash: str, now: float) -> str:
-    row = conn.execute(
-        "SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ? AND node = ?",
-        (token_hash, node),
-    ).fetchone()
-    if row is None:
-        return "unknown"
-    if row[1] is not None:
-        return "used"
-    return "expired" if row[0] <= now else "ok"
-
-
 class SqliteIngestTx(PortableIngestTx):
     """``IngestTx`` over one connection inside ``BEGIN IMMEDIATE``."""
 
@@ -226,41 +214,11 @@ class SqliteStore(PortableStore):
         finally:
             conn.close()
 
-    # --- meta --------------------------------------------------------------------------
-
-    # --- nodes and enrollment ----------------------------------------------------------
+    # --- nodes (enrollment: portable.py) -----------------------------------------------
 
     def nodes(self) -> list[NodeRow]:
         rows = self.conn().execute(f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name")
         return [n for n in map(_node, rows) if n is not None]
-
-    def enroll_token_state(self, node: str, token_hash: str, now: float) -> str:
-        """``ok``, ``unknown``, ``used`` or ``expired``."""
-        return _token_state(self.conn(), node, token_hash, now)
-
-    def complete_enrollment(
-        self, node: str, token_hash: str, now: float, issue: Callable[[], str]
-    ) -> str:
-        """Use the token and install the certificate ``issue()`` returns, atomically.
-
-        Returns ``ok`` or the token state that prevented it; the token is spent only when the
-        certificate is installed. A node that had a log may start a new epoch afterwards.
-        """
-        with self._write() as conn:
-            state = _token_state(conn, node, token_hash, now)
-            if state != "ok":
-                return state
-            cert_pem = issue()
-            conn.execute(
-                "UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?", (now, token_hash)
-            )
-            conn.execute(
-                "UPDATE nodes SET status = 'active', cert_pem = ?, enrolled_at = ?,"
-                " new_epoch_allowed = 1 WHERE name = ?",
-                (cert_pem, now, node),
-            )
-            _add_alert(conn, node, "enrolled", "node enrolled with a new certificate", now)
-        return "ok"
 
     # --- API tokens and nonces ---------------------------------------------------------
 
